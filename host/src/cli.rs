@@ -1,0 +1,307 @@
+//! The `warden` command line. Every command reads the same configuration as `serve`.
+
+use crate::admin::Admin;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, Layer};
+use crate::domain::{NewClient, Scope, SigningAlg};
+use crate::store::{self, Store};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "warden", version, about = "OAuth 2.0 / OpenID Connect authorization server")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args)]
+pub struct GlobalArgs {
+    /// Config file (default: $WARDEN_CONFIG, else ./warden.toml if present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, IP:PORT [env: WARDEN_LISTEN].
+    #[arg(long, global = true)]
+    pub listen: Option<String>,
+    /// Public base URL; issuers are {public_url}/t/{tenant} [env: WARDEN_PUBLIC_URL].
+    #[arg(long, global = true)]
+    pub public_url: Option<String>,
+    /// sqlite://FILE or postgres://… [env: WARDEN_DATABASE_URL].
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// pretty or json [env: WARDEN_LOG_FORMAT].
+    #[arg(long, global = true)]
+    pub log_format: Option<String>,
+}
+
+impl GlobalArgs {
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let flags = Layer {
+            listen: self.listen.clone(),
+            public_url: self.public_url.clone(),
+            database_url: self.database_url.clone(),
+            log_format: self.log_format.clone(),
+            ..Layer::default()
+        };
+        Config::load(self.config.as_deref(), flags)
+    }
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        /// Create tenant `demo` and a client, and print how to get a token.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCmd),
+    /// Signing and master keys.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+}
+
+#[derive(Subcommand)]
+pub enum TenantCmd {
+    /// Create a tenant (its own issuer) with a fresh signing key.
+    Create {
+        slug: String,
+        /// ES256, EdDSA or RS256.
+        #[arg(long, default_value = "ES256")]
+        alg: String,
+        /// Default access-token lifetime in seconds for this tenant.
+        #[arg(long)]
+        access_token_ttl: Option<i64>,
+        /// Maximum access-token lifetime in seconds for this tenant.
+        #[arg(long)]
+        max_access_token_ttl: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ClientCmd {
+    /// Register a confidential client; prints its secret once.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// Space- or comma-separated.
+        #[arg(long, default_value = "client_credentials")]
+        grant_types: String,
+        /// Every scope the client may be granted, space-separated.
+        #[arg(long, default_value = "")]
+        scopes: String,
+        /// Scopes granted when a request names none (default: all of --scopes).
+        #[arg(long)]
+        default_scopes: Option<String>,
+        /// An RFC 8707 resource the client may request (repeatable; none = any).
+        #[arg(long = "resource")]
+        resources: Vec<String>,
+        /// Access-token lifetime in seconds for this client.
+        #[arg(long)]
+        access_token_ttl: Option<i64>,
+        /// JSON object of free-form metadata.
+        #[arg(long, default_value = "{}")]
+        metadata: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's clients (never their secrets).
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a new secret; the previous one stays valid for the overlap.
+    RotateSecret {
+        client_id: String,
+        /// Seconds the previous secret keeps working (default: secret_rotation_overlap).
+        #[arg(long)]
+        overlap: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client; its secret stops working at once.
+    Delete { client_id: String },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCmd {
+    /// Make a new signing key active; the old one stays in JWKS until its tokens expire.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+        /// Switch algorithm (ES256, EdDSA, RS256); default: keep the tenant's.
+        #[arg(long)]
+        alg: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a fresh random master key (base64) for WARDEN_MASTER_KEY.
+    NewMasterKey,
+}
+
+/// Opens and migrates the configured store.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::open(&config.database_url).await?;
+    store.migrate().await.context("cannot apply database migrations")?;
+    Ok(store)
+}
+
+pub async fn admin(config: &Config) -> anyhow::Result<Admin> {
+    let store = open_store(config).await?;
+    let master = Arc::new(config.master_key()?);
+    Ok(Admin::new(store, master, config.max_access_token_ttl))
+}
+
+fn print(json_wanted: bool, value: serde_json::Value, text: String) {
+    if json_wanted {
+        println!("{value:#}");
+    } else {
+        println!("{text}");
+    }
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split([' ', ',']).filter(|w| !w.is_empty()).map(str::to_string).collect()
+}
+
+fn scope(s: &str, what: &str) -> anyhow::Result<Scope> {
+    Scope::parse(s).map_err(|e| anyhow::anyhow!("{what}: {e}"))
+}
+
+pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let public = config.public_url_or(config.listen);
+    match command {
+        Command::Serve { demo } => crate::server::serve(config, demo).await,
+        Command::Migrate => {
+            open_store(&config).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Tenant(TenantCmd::Create { slug, alg, access_token_ttl, max_access_token_ttl, json }) => {
+            let alg = SigningAlg::parse(&alg).map_err(anyhow::Error::msg)?;
+            let (tenant, kid) = admin(&config)
+                .await?
+                .create_tenant(&slug, alg, access_token_ttl, max_access_token_ttl, now)
+                .await?;
+            let issuer = format!("{public}/t/{}", tenant.slug);
+            print(
+                json,
+                json!({"slug": tenant.slug, "issuer": issuer, "signing_alg": alg, "kid": kid}),
+                format!("created tenant {}\nissuer: {issuer}\nsigning key: {kid} ({alg})", tenant.slug),
+            );
+            Ok(())
+        }
+        Command::Tenant(TenantCmd::List { json }) => {
+            let tenants = open_store(&config).await?.tenants().await?;
+            let rows: Vec<_> = tenants
+                .iter()
+                .map(|t| json!({"slug": t.slug, "issuer": format!("{public}/t/{}", t.slug), "signing_alg": t.signing_alg}))
+                .collect();
+            let text = tenants.iter().map(|t| format!("{}\t{}\t{public}/t/{}", t.slug, t.signing_alg, t.slug)).collect::<Vec<_>>().join("\n");
+            print(json, json!(rows), if text.is_empty() { "no tenants".into() } else { text });
+            Ok(())
+        }
+        Command::Client(ClientCmd::Create {
+            tenant, name, grant_types, scopes, default_scopes, resources, access_token_ttl, metadata, json,
+        }) => {
+            let metadata: serde_json::Value =
+                serde_json::from_str(&metadata).map_err(|e| anyhow::anyhow!("--metadata is not valid JSON: {e}"))?;
+            if !metadata.is_object() {
+                anyhow::bail!("--metadata must be a JSON object");
+            }
+            let new = NewClient {
+                tenant,
+                name,
+                grant_types: words(&grant_types),
+                scopes: scope(&scopes, "--scopes")?,
+                default_scopes: default_scopes.as_deref().map(|s| scope(s, "--default-scopes")).transpose()?,
+                resources,
+                access_token_ttl,
+                metadata,
+            };
+            let (client, secret) = admin(&config).await?.create_client(new, now).await?;
+            let token_endpoint = format!("{public}/t/{}/token", client.tenant);
+            print(
+                json,
+                json!({
+                    "client_id": client.client_id, "client_secret": secret.0, "tenant": client.tenant,
+                    "name": client.name, "grant_types": client.grant_types, "scopes": client.scopes.to_string(),
+                    "token_endpoint": token_endpoint,
+                }),
+                format!(
+                    "created client {} in tenant {}\nclient_id:     {}\nclient_secret: {}\n(the secret is shown only now; store it safely)",
+                    client.name, client.tenant, client.client_id, secret.0
+                ),
+            );
+            Ok(())
+        }
+        Command::Client(ClientCmd::List { tenant, json }) => {
+            let store = open_store(&config).await?;
+            if store.tenant(&tenant).await?.is_none() {
+                anyhow::bail!("tenant {tenant:?} not found");
+            }
+            let clients = store.clients(&tenant).await?;
+            let rows: Vec<_> = clients
+                .iter()
+                .map(|c| json!({"client_id": c.client_id, "name": c.name, "grant_types": c.grant_types, "scopes": c.scopes.to_string()}))
+                .collect();
+            let text = clients.iter().map(|c| format!("{}\t{}\t{}", c.client_id, c.name, c.scopes)).collect::<Vec<_>>().join("\n");
+            print(json, json!(rows), if text.is_empty() { "no clients".into() } else { text });
+            Ok(())
+        }
+        Command::Client(ClientCmd::RotateSecret { client_id, overlap, json }) => {
+            let overlap = overlap.unwrap_or(config.secret_rotation_overlap);
+            let (secret, until) = admin(&config).await?.rotate_client_secret(&client_id, overlap, now).await?;
+            print(
+                json,
+                json!({"client_id": client_id, "client_secret": secret.0, "previous_secret_valid_until": until}),
+                format!("new client_secret: {}\nthe previous secret works for {overlap} more seconds", secret.0),
+            );
+            Ok(())
+        }
+        Command::Client(ClientCmd::Delete { client_id }) => {
+            open_store(&config).await?.delete_client(&client_id).await?;
+            println!("deleted client {client_id}");
+            Ok(())
+        }
+        Command::Keys(KeysCmd::Rotate { tenant, alg, json }) => {
+            let alg = alg.as_deref().map(SigningAlg::parse).transpose().map_err(anyhow::Error::msg)?;
+            let (kid, alg, until) = admin(&config).await?.rotate_signing_key(&tenant, alg, now).await?;
+            print(
+                json,
+                json!({"tenant": tenant, "kid": kid, "alg": alg, "previous_key_published_until": until}),
+                format!("tenant {tenant} now signs with {kid} ({alg}); the previous key stays in JWKS until {until}"),
+            );
+            Ok(())
+        }
+        Command::Keys(KeysCmd::NewMasterKey) => {
+            let (_, text) = crate::tokens::master_key::MasterKey::generate(&ring::rand::SystemRandom::new());
+            println!("{text}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Configuration: `warden.toml` (optional), overridden by `WARDEN_*`
+//! environment variables, overridden by command-line flags.
+
+use crate::tokens::master_key::MasterKey;
+use anyhow::{Context, bail};
+use ring::rand::SystemRandom;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Settings as they may appear in the file, the environment or flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub database_url: Option<String>,
+    pub master_key: Option<String>,
+    pub master_key_file: Option<PathBuf>,
+    pub access_token_ttl: Option<i64>,
+    pub max_access_token_ttl: Option<i64>,
+    pub secret_rotation_overlap: Option<i64>,
+    pub cache_refresh_ms: Option<u64>,
+    pub log_format: Option<String>,
+    pub log: Option<String>,
+}
+
+impl Layer {
+    fn over(self, base: Layer) -> Layer {
+        Layer {
+            listen: self.listen.or(base.listen),
+            public_url: self.public_url.or(base.public_url),
+            database_url: self.database_url.or(base.database_url),
+            master_key: self.master_key.or(base.master_key),
+            master_key_file: self.master_key_file.or(base.master_key_file),
+            access_token_ttl: self.access_token_ttl.or(base.access_token_ttl),
+            max_access_token_ttl: self.max_access_token_ttl.or(base.max_access_token_ttl),
+            secret_rotation_overlap: self.secret_rotation_overlap.or(base.secret_rotation_overlap),
+            cache_refresh_ms: self.cache_refresh_ms.or(base.cache_refresh_ms),
+            log_format: self.log_format.or(base.log_format),
+            log: self.log.or(base.log),
+        }
+    }
+
+    /// `WARDEN_<NAME>` for every setting.
+    fn from_env(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
+        fn num<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, var: &str) -> anyhow::Result<Option<T>> {
+            get(var)
+                .map(|v| v.trim().parse::<T>().map_err(|_| anyhow::anyhow!("{var}: {v:?} is not a valid number")))
+                .transpose()
+        }
+        Ok(Layer {
+            listen: get("WARDEN_LISTEN"),
+            public_url: get("WARDEN_PUBLIC_URL"),
+            database_url: get("WARDEN_DATABASE_URL"),
+            master_key: get("WARDEN_MASTER_KEY"),
+            master_key_file: get("WARDEN_MASTER_KEY_FILE").map(PathBuf::from),
+            access_token_ttl: num(&get, "WARDEN_ACCESS_TOKEN_TTL")?,
+            max_access_token_ttl: num(&get, "WARDEN_MAX_ACCESS_TOKEN_TTL")?,
+            secret_rotation_overlap: num(&get, "WARDEN_SECRET_ROTATION_OVERLAP")?,
+            cache_refresh_ms: num(&get, "WARDEN_CACHE_REFRESH_MS")?,
+            log_format: get("WARDEN_LOG_FORMAT"),
+            log: get("WARDEN_LOG"),
+        })
+    }
+}
+
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Without a trailing slash. `None` means "http://{bound address}".
+    pub public_url: Option<String>,
+    pub database_url: String,
+    master_key: Option<String>,
+    master_key_file: Option<PathBuf>,
+    pub access_token_ttl: i64,
+    pub max_access_token_ttl: i64,
+    pub secret_rotation_overlap: i64,
+    pub cache_refresh: Duration,
+    pub log_format: LogFormat,
+    pub log: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("database_url", &crate::store::redact_url(&self.database_url))
+            .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
+            .field("master_key_file", &self.master_key_file)
+            .finish_non_exhaustive()
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://warden.db";
+
+impl Config {
+    /// Reads the file (explicit path, `WARDEN_CONFIG`, or `./warden.toml` if
+    /// present), then the environment, then `flags`.
+    pub fn load(file: Option<&Path>, flags: Layer) -> anyhow::Result<Config> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let file = file.map(Path::to_path_buf).or_else(|| env("WARDEN_CONFIG").map(PathBuf::from));
+        let from_file = match file {
+            Some(path) => read_file(&path)?,
+            None if Path::new("warden.toml").exists() => read_file(Path::new("warden.toml"))?,
+            None => Layer::default(),
+        };
+        Self::resolve(flags.over(Layer::from_env(env)?.over(from_file)))
+    }
+
+    fn resolve(l: Layer) -> anyhow::Result<Config> {
+        let listen_text = l.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .map_err(|_| anyhow::anyhow!("listen address {listen_text:?} is not of the form IP:PORT (e.g. 127.0.0.1:8080)"))?;
+        let public_url = l.public_url.map(|u| validate_public_url(&u)).transpose()?;
+        let access_token_ttl = l.access_token_ttl.unwrap_or(3600);
+        let max_access_token_ttl = l.max_access_token_ttl.unwrap_or(86_400);
+        if access_token_ttl <= 0 || max_access_token_ttl <= 0 {
+            bail!("access token lifetimes must be positive numbers of seconds");
+        }
+        if access_token_ttl > max_access_token_ttl {
+            bail!("access_token_ttl ({access_token_ttl}s) exceeds max_access_token_ttl ({max_access_token_ttl}s)");
+        }
+        let secret_rotation_overlap = l.secret_rotation_overlap.unwrap_or(86_400);
+        if secret_rotation_overlap < 0 {
+            bail!("secret_rotation_overlap must not be negative");
+        }
+        let cache_refresh_ms = l.cache_refresh_ms.unwrap_or(1000);
+        if !(50..=60_000).contains(&cache_refresh_ms) {
+            bail!("cache_refresh_ms must be between 50 and 60000");
+        }
+        let log_format = match l.log_format.as_deref().unwrap_or("pretty") {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => bail!("log_format {other:?} is not one of: pretty, json"),
+        };
+        Ok(Config {
+            listen,
+            public_url,
+            database_url: l.database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            master_key: l.master_key,
+            master_key_file: l.master_key_file,
+            access_token_ttl,
+            max_access_token_ttl,
+            secret_rotation_overlap,
+            cache_refresh: Duration::from_millis(cache_refresh_ms),
+            log_format,
+            log: l.log.unwrap_or_else(|| "info".into()),
+        })
+    }
+
+    /// The public URL, or one derived from the address actually bound.
+    pub fn public_url_or(&self, bound: SocketAddr) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+    }
+
+    /// The master key from config, from its file, or — for a SQLite file
+    /// database only — from a generated 0600 file beside the database.
+    pub fn master_key(&self) -> anyhow::Result<MasterKey> {
+        if let Some(text) = &self.master_key {
+            return MasterKey::parse(text).map_err(|e| anyhow::anyhow!("WARDEN_MASTER_KEY / master_key: {e}"));
+        }
+        if let Some(path) = &self.master_key_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read master key file {}", path.display()))?;
+            return MasterKey::parse(&text).map_err(|e| anyhow::anyhow!("master key file {}: {e}", path.display()));
+        }
+        match sqlite_path(&self.database_url) {
+            Some(SqlitePath::Memory) => Ok(MasterKey::generate(&SystemRandom::new()).0),
+            Some(SqlitePath::File(db)) => {
+                let path = PathBuf::from(format!("{}.master-key", db.display()));
+                load_or_create_key_file(&path)
+            }
+            None => bail!(
+                "a master key is required with PostgreSQL: set WARDEN_MASTER_KEY (32 bytes, base64) or master_key_file; `warden keys new-master-key` prints a fresh one"
+            ),
+        }
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<Layer> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))
+}
+
+fn validate_public_url(u: &str) -> anyhow::Result<String> {
+    let parsed = url::Url::parse(u).map_err(|e| anyhow::anyhow!("public URL {u:?} is invalid: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
+        bail!("public URL {u:?} must be an http(s) URL without query or fragment");
+    }
+    Ok(u.trim_end_matches('/').to_string())
+}
+
+enum SqlitePath {
+    Memory,
+    File(PathBuf),
+}
+
+fn sqlite_path(url: &str) -> Option<SqlitePath> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || rest.contains("mode=memory") {
+        Some(SqlitePath::Memory)
+    } else {
+        Some(SqlitePath::File(PathBuf::from(path)))
+    }
+}
+
+fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read master key file {}", path.display()))?;
+        return MasterKey::parse(&text).map_err(|e| anyhow::anyhow!("master key file {}: {e}", path.display()));
+    }
+    let (key, text) = MasterKey::generate(&SystemRandom::new());
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create master key file {}", path.display()))?;
+    f.write_all(format!("{text}\n").as_bytes())
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("cannot write master key file {}", path.display()))?;
+    tracing::warn!(
+        path = %path.display(),
+        "generated a new master key for the SQLite database; back it up — signing keys cannot be decrypted without it"
+    );
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(f: impl FnOnce(&mut Layer)) -> Layer {
+        let mut l = Layer::default();
+        f(&mut l);
+        l
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file() {
+        let file = layer(|l| { l.listen = Some("127.0.0.1:1".into()); l.access_token_ttl = Some(10); l.max_access_token_ttl = Some(20); });
+        let env = Layer::from_env(|k| (k == "WARDEN_LISTEN").then(|| "127.0.0.1:2".to_string())).unwrap();
+        let flags = layer(|l| l.database_url = Some("sqlite::memory:".into()));
+        let c = Config::resolve(flags.over(env.over(file))).unwrap();
+        assert_eq!(c.listen.port(), 2);
+        assert_eq!(c.access_token_ttl, 10);
+        assert_eq!(c.database_url, "sqlite::memory:");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = Layer::from_env(|k| (k == "WARDEN_ACCESS_TOKEN_TTL").then(|| "soon".to_string())).unwrap_err();
+        assert!(e.to_string().contains("WARDEN_ACCESS_TOKEN_TTL"));
+        let e = Config::resolve(layer(|l| l.listen = Some("localhost".into()))).unwrap_err();
+        assert!(e.to_string().contains("listen address"));
+        let e = Config::resolve(layer(|l| l.public_url = Some("ftp://x".into()))).unwrap_err();
+        assert!(e.to_string().contains("public URL"));
+        let e = Config::resolve(layer(|l| { l.access_token_ttl = Some(100); l.max_access_token_ttl = Some(50); })).unwrap_err();
+        assert!(e.to_string().contains("exceeds"));
+    }
+
+    #[test]
+    fn postgres_requires_a_master_key() {
+        let c = Config::resolve(layer(|l| l.database_url = Some("postgres://x/y".into()))).unwrap();
+        assert!(c.master_key().unwrap_err().to_string().contains("master key is required"));
+    }
+}

@@ -1,0 +1,173 @@
+//! The in-memory view of tenants, clients and signing keys that the hot path
+//! reads. Every change to those bumps a generation counter in the database;
+//! each replica polls it (`cache_refresh_ms`) and drops its view when it moves,
+//! so changes made through another replica or the CLI apply within one interval.
+
+use crate::domain::{Client, Tenant};
+use crate::store::{Store, StoreError};
+use crate::tokens::jwt::ActiveKey;
+use crate::tokens::keys::{self, KeyError, Verifier};
+use crate::tokens::master_key::MasterKey;
+use ring::rand::SystemRandom;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// Caps memory spent remembering lookups of names that do not exist.
+const MAX_ENTRIES: usize = 50_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("tenant {0} has no active signing key")]
+    NoActiveKey(String),
+}
+
+/// A tenant with its keys ready to use.
+pub struct TenantEntry {
+    pub tenant: Tenant,
+    pub issuer: String,
+    pub active: ActiveKey,
+    pub verifiers: Vec<Verifier>,
+    /// The JWKS document, pre-serialised.
+    pub jwks: String,
+    /// When a retired key drops out of the JWKS and this entry must be rebuilt.
+    valid_until: i64,
+}
+
+#[derive(Default)]
+struct View {
+    generation: i64,
+    tenants: HashMap<String, Option<Arc<TenantEntry>>>,
+    clients: HashMap<String, Option<Arc<Client>>>,
+}
+
+pub struct Directory {
+    store: Arc<dyn Store>,
+    master: Arc<MasterKey>,
+    rng: SystemRandom,
+    public_url: String,
+    view: RwLock<View>,
+}
+
+impl Directory {
+    pub async fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, public_url: String) -> Result<Self, StoreError> {
+        let generation = store.generation().await?;
+        Ok(Directory {
+            store,
+            master,
+            rng: SystemRandom::new(),
+            public_url,
+            view: RwLock::new(View { generation, ..View::default() }),
+        })
+    }
+
+    pub fn issuer(&self, slug: &str) -> String {
+        format!("{}/t/{}", self.public_url, slug)
+    }
+
+    pub async fn tenant(&self, slug: &str, now: i64) -> Result<Option<Arc<TenantEntry>>, DirectoryError> {
+        let generation = {
+            let view = self.view.read().expect("directory lock");
+            match view.tenants.get(slug) {
+                Some(Some(e)) if now < e.valid_until => return Ok(Some(e.clone())),
+                Some(None) => return Ok(None),
+                _ => view.generation,
+            }
+        };
+        let entry = self.load_tenant(slug, now).await?.map(Arc::new);
+        self.remember(generation, |v| &mut v.tenants, slug, entry.clone());
+        Ok(entry)
+    }
+
+    pub async fn client(&self, client_id: &str) -> Result<Option<Arc<Client>>, DirectoryError> {
+        let generation = {
+            let view = self.view.read().expect("directory lock");
+            if let Some(c) = view.clients.get(client_id) {
+                return Ok(c.clone());
+            }
+            view.generation
+        };
+        let client = self.store.client(client_id).await?.map(Arc::new);
+        self.remember(generation, |v| &mut v.clients, client_id, client.clone());
+        Ok(client)
+    }
+
+    /// Stores a lookup unless the view was dropped while it was loading
+    /// (then the loaded value may predate the change).
+    fn remember<T>(
+        &self,
+        loaded_at: i64,
+        map: impl FnOnce(&mut View) -> &mut HashMap<String, Option<Arc<T>>>,
+        key: &str,
+        value: Option<Arc<T>>,
+    ) {
+        let mut view = self.view.write().expect("directory lock");
+        if view.generation != loaded_at {
+            return;
+        }
+        let map = map(&mut view);
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(key.to_string(), value);
+    }
+
+    async fn load_tenant(&self, slug: &str, now: i64) -> Result<Option<TenantEntry>, DirectoryError> {
+        let Some(tenant) = self.store.tenant(slug).await? else {
+            return Ok(None);
+        };
+        let stored = self.store.signing_keys(slug, now).await?;
+        let active = stored
+            .iter()
+            .find(|k| k.retired_at.is_none())
+            .ok_or_else(|| DirectoryError::NoActiveKey(slug.to_string()))?;
+        let signer = keys::load_signer(active, &self.master, &self.rng)?;
+        let verifiers = stored.iter().map(keys::load_verifier).collect::<Result<Vec<_>, _>>()?;
+        let jwks_keys: Vec<serde_json::Value> = stored
+            .iter()
+            .filter_map(|k| serde_json::from_str(&k.public_jwk).ok())
+            .collect();
+        let valid_until = stored.iter().filter_map(|k| k.publish_until).min().unwrap_or(i64::MAX);
+        Ok(Some(TenantEntry {
+            issuer: self.issuer(slug),
+            active: ActiveKey::new(active.kid.clone(), &active.alg, signer),
+            verifiers,
+            jwks: serde_json::json!({ "keys": jwks_keys }).to_string(),
+            valid_until,
+            tenant,
+        }))
+    }
+
+    /// Drops the view if the store's generation moved. Returns whether it did.
+    pub async fn refresh(&self) -> Result<bool, StoreError> {
+        let current = self.store.generation().await?;
+        let mut view = self.view.write().expect("directory lock");
+        if view.generation == current {
+            return Ok(false);
+        }
+        *view = View { generation: current, ..View::default() };
+        Ok(true)
+    }
+
+    /// Polls the generation every `interval` for as long as the process runs.
+    pub fn spawn_refresher(self: &Arc<Self>, interval: Duration) {
+        let me = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(dir) = me.upgrade() else { return };
+                match dir.refresh().await {
+                    Ok(true) => tracing::debug!("configuration changed; cache dropped"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot poll configuration generation"),
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,244 @@
+//! Tenants, clients and the rules about them: plain types, no I/O.
+
+mod scope;
+pub use scope::Scope;
+
+use serde::Serialize;
+use std::fmt;
+
+/// JWS algorithm a tenant signs access tokens with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum SigningAlg {
+    ES256,
+    EdDSA,
+    RS256,
+}
+
+impl SigningAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::ES256 => "ES256",
+            SigningAlg::EdDSA => "EdDSA",
+            SigningAlg::RS256 => "RS256",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "ES256" => Ok(SigningAlg::ES256),
+            "EdDSA" => Ok(SigningAlg::EdDSA),
+            "RS256" => Ok(SigningAlg::RS256),
+            other => Err(format!("unknown signing algorithm {other:?} (expected ES256, EdDSA or RS256)")),
+        }
+    }
+}
+
+impl fmt::Display for SigningAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A tenant is its own issuer: `{public_url}/t/{slug}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tenant {
+    pub slug: String,
+    pub signing_alg: SigningAlg,
+    /// Overrides the configured default access-token lifetime, in seconds.
+    pub access_token_ttl: Option<i64>,
+    /// Overrides the configured maximum access-token lifetime, in seconds.
+    pub max_access_token_ttl: Option<i64>,
+    pub created_at: i64,
+}
+
+/// Tenant slugs appear in URLs and issuers: keep them boring.
+pub fn validate_slug(slug: &str) -> Result<(), String> {
+    let ok_len = (1..=63).contains(&slug.len());
+    let ok_chars = slug
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ok_edges = !slug.starts_with('-') && !slug.ends_with('-');
+    if ok_len && ok_chars && ok_edges {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid tenant slug {slug:?}: use 1-63 lowercase letters, digits and inner hyphens"
+        ))
+    }
+}
+
+/// Grant types a client may be allowed. Only what the server implements.
+pub const SUPPORTED_GRANT_TYPES: &[&str] = &["client_credentials"];
+
+/// A registered OAuth client. Secrets are held only as SHA-256 hashes.
+#[derive(Clone)]
+pub struct Client {
+    pub client_id: String,
+    pub tenant: String,
+    pub name: String,
+    pub grant_types: Vec<String>,
+    /// Every scope the client may be granted.
+    pub scopes: Scope,
+    /// Granted when a request names no scope.
+    pub default_scopes: Scope,
+    /// RFC 8707 resource indicators the client may ask for; empty means any.
+    pub resources: Vec<String>,
+    pub access_token_ttl: Option<i64>,
+    pub secret_hash: [u8; 32],
+    /// The secret replaced by the last rotation, valid until `previous_secret_expires_at`.
+    pub previous_secret_hash: Option<[u8; 32]>,
+    pub previous_secret_expires_at: Option<i64>,
+    pub metadata: serde_json::Value,
+    pub created_at: i64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("client_id", &self.client_id)
+            .field("tenant", &self.tenant)
+            .field("name", &self.name)
+            .field("grant_types", &self.grant_types)
+            .field("scopes", &self.scopes)
+            .field("secret_hash", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
+    }
+}
+
+/// What an operator asks for when registering a client.
+#[derive(Clone, Debug)]
+pub struct NewClient {
+    pub tenant: String,
+    pub name: String,
+    pub grant_types: Vec<String>,
+    pub scopes: Scope,
+    pub default_scopes: Option<Scope>,
+    pub resources: Vec<String>,
+    pub access_token_ttl: Option<i64>,
+    pub metadata: serde_json::Value,
+}
+
+impl NewClient {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("client name must not be empty".into());
+        }
+        if self.grant_types.is_empty() {
+            return Err("a client needs at least one grant type".into());
+        }
+        for g in &self.grant_types {
+            if !SUPPORTED_GRANT_TYPES.contains(&g.as_str()) {
+                return Err(format!(
+                    "unsupported grant type {g:?} (supported: {})",
+                    SUPPORTED_GRANT_TYPES.join(", ")
+                ));
+            }
+        }
+        if let Some(d) = &self.default_scopes {
+            if !d.is_subset_of(&self.scopes) {
+                return Err("default scopes must be a subset of the client's scopes".into());
+            }
+        }
+        for r in &self.resources {
+            validate_resource(r)?;
+        }
+        if let Some(ttl) = self.access_token_ttl {
+            if ttl <= 0 {
+                return Err("access token lifetime must be positive".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// RFC 8707 §2: an absolute URI without a fragment.
+pub fn validate_resource(r: &str) -> Result<(), String> {
+    match url::Url::parse(r) {
+        Ok(u) if u.fragment().is_none() && !u.cannot_be_a_base() => Ok(()),
+        _ => Err(format!("resource {r:?} must be an absolute URI without a fragment")),
+    }
+}
+
+/// The lifetime a token gets: the most specific setting, never above the maximum.
+pub fn access_token_ttl(
+    configured_default: i64,
+    configured_max: i64,
+    tenant: &Tenant,
+    client: &Client,
+) -> i64 {
+    let max = tenant.max_access_token_ttl.unwrap_or(configured_max);
+    let wanted = client
+        .access_token_ttl
+        .or(tenant.access_token_ttl)
+        .unwrap_or(configured_default);
+    wanted.min(max).max(1)
+}
+
+/// The longest an access token of this tenant can live: how long a retired
+/// signing key must stay published.
+pub fn max_access_token_ttl(configured_max: i64, tenant: &Tenant) -> i64 {
+    tenant.max_access_token_ttl.unwrap_or(configured_max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant(ttl: Option<i64>, max: Option<i64>) -> Tenant {
+        Tenant {
+            slug: "t".into(),
+            signing_alg: SigningAlg::ES256,
+            access_token_ttl: ttl,
+            max_access_token_ttl: max,
+            created_at: 0,
+        }
+    }
+
+    fn client(ttl: Option<i64>) -> Client {
+        Client {
+            client_id: "c".into(),
+            tenant: "t".into(),
+            name: "n".into(),
+            grant_types: vec!["client_credentials".into()],
+            scopes: Scope::parse("a").unwrap(),
+            default_scopes: Scope::parse("a").unwrap(),
+            resources: vec![],
+            access_token_ttl: ttl,
+            secret_hash: [7; 32],
+            previous_secret_hash: None,
+            previous_secret_expires_at: None,
+            metadata: serde_json::json!({}),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn lifetime_prefers_client_then_tenant_then_config_and_caps_at_max() {
+        assert_eq!(access_token_ttl(3600, 86400, &tenant(None, None), &client(None)), 3600);
+        assert_eq!(access_token_ttl(3600, 86400, &tenant(Some(600), None), &client(None)), 600);
+        assert_eq!(access_token_ttl(3600, 86400, &tenant(Some(600), None), &client(Some(60))), 60);
+        assert_eq!(access_token_ttl(3600, 86400, &tenant(None, Some(120)), &client(Some(600))), 120);
+        assert_eq!(access_token_ttl(3600, 1800, &tenant(None, None), &client(None)), 1800);
+    }
+
+    #[test]
+    fn debug_never_prints_the_secret_hash() {
+        let printed = format!("{:?}", client(None));
+        assert!(printed.contains("<redacted>"));
+        assert!(!printed.contains("[7, 7"));
+    }
+
+    #[test]
+    fn slugs() {
+        assert!(validate_slug("acme-1").is_ok());
+        for bad in ["", "-a", "a-", "A", "a/b", "a b", &"x".repeat(64)] {
+            assert!(validate_slug(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! HTTP: routes, extraction and rendering. Thin: parse → one call → render.
+
+mod form;
+mod health;
+mod oauth;
+mod trace;
+
+use crate::oauth::OAuth;
+use crate::store::Store;
+use axum::Router;
+use axum::routing::{get, post};
+use std::sync::Arc;
+
+pub struct AppState {
+    pub oauth: OAuth,
+    pub store: Arc<dyn Store>,
+}
+
+pub type State = axum::extract::State<Arc<AppState>>;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/t/{tenant}/.well-known/openid-configuration", get(oauth::metadata))
+        .route("/.well-known/oauth-authorization-server/t/{tenant}", get(oauth::metadata))
+        .route("/t/{tenant}/jwks.json", get(oauth::jwks))
+        .route("/t/{tenant}/token", post(oauth::token))
+        .route("/t/{tenant}/introspect", post(oauth::introspect))
+        .route("/t/{tenant}/revoke", post(oauth::revoke))
+        .fallback(health::not_found)
+        .layer(axum::middleware::from_fn(trace::trace))
+        .with_state(state)
+}

@@ -1,0 +1,97 @@
+//! OAuth endpoint handlers and the single place OAuth errors become responses.
+
+use super::{State, form};
+use crate::oauth::OAuthError;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::Path;
+use axum::extract::rejection::PathRejection;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let body = json!({"error": self.code.as_str(), "error_description": self.description});
+        let mut response = (status, no_store(), Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"warden\""));
+        }
+        response
+    }
+}
+
+fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
+    [
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (header::PRAGMA, HeaderValue::from_static("no-cache")),
+    ]
+}
+
+fn tenant(path: Result<Path<String>, PathRejection>) -> Result<String, OAuthError> {
+    let Path(t) = path.map_err(|_| OAuthError::unknown_tenant())?;
+    tracing::Span::current().record("tenant", t.as_str());
+    Ok(t)
+}
+
+pub async fn token(axum::extract::State(s): State, path: Result<Path<String>, PathRejection>, headers: HeaderMap, body: Body) -> Response {
+    let result = async {
+        let tenant = tenant(path)?;
+        let (auth, params) = form::read(&headers, body).await?;
+        s.oauth.token(&tenant, auth, &params).await
+    };
+    match result.await {
+        Ok(t) => (no_store(), Json(t)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn introspect(axum::extract::State(s): State, path: Result<Path<String>, PathRejection>, headers: HeaderMap, body: Body) -> Response {
+    let result = async {
+        let tenant = tenant(path)?;
+        let (auth, params) = form::read(&headers, body).await?;
+        s.oauth.introspect(&tenant, auth, &params).await
+    };
+    match result.await {
+        Ok(v) => (no_store(), Json(v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn revoke(axum::extract::State(s): State, path: Result<Path<String>, PathRejection>, headers: HeaderMap, body: Body) -> Response {
+    let result = async {
+        let tenant = tenant(path)?;
+        let (auth, params) = form::read(&headers, body).await?;
+        s.oauth.revoke(&tenant, auth, &params).await
+    };
+    match result.await {
+        Ok(()) => (no_store(), StatusCode::OK).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn metadata(axum::extract::State(s): State, path: Result<Path<String>, PathRejection>) -> Response {
+    let result = async { s.oauth.metadata(&tenant(path)?).await };
+    match result.await {
+        Ok(v) => ([(header::CACHE_CONTROL, "public, max-age=300")], Json(v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn jwks(axum::extract::State(s): State, path: Result<Path<String>, PathRejection>) -> Response {
+    let result = async { s.oauth.jwks(&tenant(path)?).await };
+    match result.await {
+        Ok(jwks) => (
+            [
+                (header::CONTENT_TYPE, "application/jwk-set+json"),
+                (header::CACHE_CONTROL, "public, max-age=60"),
+            ],
+            jwks,
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,32 @@
+//! One span per request: method, route, status, latency, tenant, client_id.
+//! Never headers or bodies: they carry secrets.
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::time::Instant;
+use tracing::{Instrument, field::Empty};
+
+pub async fn trace(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "<unmatched>".into());
+    let span = tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route,
+        tenant = Empty,
+        client_id = Empty,
+        status = Empty,
+        latency_us = Empty,
+    );
+    let started = Instant::now();
+    let response = next.run(req).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let latency = started.elapsed().as_micros() as u64;
+    span.record("status", status).record("latency_us", latency);
+    span.in_scope(|| tracing::info!(status, latency_us = latency, "handled"));
+    response
+}

@@ -1,0 +1,47 @@
+//! `warden`: an OAuth 2.0 / OpenID Connect authorization server.
+
+mod admin;
+mod cli;
+mod clock;
+mod config;
+mod directory;
+mod domain;
+mod http;
+mod oauth;
+mod server;
+mod store;
+mod tokens;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn init_logging(config: &config::Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(format!("{},sqlx=warn", config.log))
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        config::LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
+        config::LogFormat::Pretty => builder.compact().init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let config = match cli.global.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("warden: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logging(&config);
+    match cli::run(cli.command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("warden: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Client authentication (RFC 6749 §2.3.1): `client_secret_basic` or
+//! `client_secret_post`, never both.
+
+use super::{OAuth, OAuthError, Params};
+use crate::directory::TenantEntry;
+use crate::domain::Client;
+use crate::tokens::secret;
+use std::sync::Arc;
+
+/// Credentials from the `Authorization` header, decoded by the HTTP layer.
+pub enum PresentedAuth {
+    None,
+    Basic { client_id: String, secret: String },
+}
+
+impl std::fmt::Debug for PresentedAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PresentedAuth::None => f.write_str("None"),
+            PresentedAuth::Basic { client_id, .. } => write!(f, "Basic({client_id}, <secret>)"),
+        }
+    }
+}
+
+impl OAuth {
+    pub(super) async fn authenticate(
+        &self,
+        tenant: &TenantEntry,
+        auth: PresentedAuth,
+        params: &Params,
+    ) -> Result<Arc<Client>, OAuthError> {
+        let (client_id, presented) = match auth {
+            PresentedAuth::Basic { client_id, secret } => {
+                if params.get("client_secret").is_some() {
+                    return Err(OAuthError::invalid_request(
+                        "use one client authentication method: Authorization header or client_secret, not both",
+                    ));
+                }
+                if params.get("client_id").is_some_and(|id| id != client_id) {
+                    return Err(OAuthError::invalid_request("client_id does not match the Authorization header"));
+                }
+                (client_id, secret)
+            }
+            PresentedAuth::None => match (params.get("client_id"), params.get("client_secret")) {
+                (Some(id), Some(secret)) => (id.to_string(), secret.to_string()),
+                _ => return Err(OAuthError::invalid_client()),
+            },
+        };
+        let client = self
+            .directory
+            .client(&client_id)
+            .await?
+            .filter(|c| c.tenant == tenant.tenant.slug)
+            .ok_or_else(OAuthError::invalid_client)?;
+        let now = self.clock.now();
+        let current = secret::verify(&presented, &client.secret_hash);
+        let previous = match (client.previous_secret_hash, client.previous_secret_expires_at) {
+            (Some(hash), Some(until)) if now < until => secret::verify(&presented, &hash),
+            _ => false,
+        };
+        if !(current | previous) {
+            return Err(OAuthError::invalid_client());
+        }
+        tracing::Span::current().record("client_id", client.client_id.as_str());
+        Ok(client)
+    }
+}

@@ -1,0 +1,93 @@
+//! The one error type of the OAuth endpoints: RFC 6749 §5.2's error code, a
+//! description written for the client developer, and the HTTP status.
+//! Rendering to a response happens in exactly one place (`http::oauth`).
+
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    /// RFC 8707 §2: a `resource` the client may not ask for or that is malformed.
+    InvalidTarget,
+    ServerError,
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: Cow<'static, str>,
+    pub status: u16,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        let status = match code {
+            ErrorCode::InvalidClient => 401,
+            ErrorCode::ServerError => 500,
+            ErrorCode::TemporarilyUnavailable => 503,
+            _ => 400,
+        };
+        OAuthError { code, description: description.into(), status }
+    }
+
+    pub fn invalid_request(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, d)
+    }
+
+    /// One description for every authentication failure, so responses do not
+    /// reveal whether a client exists or which part was wrong.
+    pub fn invalid_client() -> Self {
+        Self::new(ErrorCode::InvalidClient, "client authentication failed")
+    }
+
+    pub fn unknown_tenant() -> Self {
+        OAuthError { status: 404, ..Self::invalid_request("no such tenant") }
+    }
+
+    /// Internal failures: logged in full by the caller, generic to the client.
+    pub fn unavailable() -> Self {
+        Self::new(ErrorCode::TemporarilyUnavailable, "the server cannot handle the request right now; retry later")
+    }
+
+    pub fn server_error() -> Self {
+        Self::new(ErrorCode::ServerError, "the server failed to handle the request")
+    }
+}
+
+impl From<crate::directory::DirectoryError> for OAuthError {
+    fn from(e: crate::directory::DirectoryError) -> Self {
+        use crate::directory::DirectoryError;
+        tracing::error!(error = %e, "directory lookup failed");
+        match e {
+            DirectoryError::Store(_) => OAuthError::unavailable(),
+            DirectoryError::Key(_) | DirectoryError::NoActiveKey(_) => OAuthError::server_error(),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for OAuthError {
+    fn from(e: crate::store::StoreError) -> Self {
+        tracing::error!(error = %e, "store operation failed");
+        OAuthError::unavailable()
+    }
+}

@@ -1,0 +1,27 @@
+//! RFC 7662: tells a resource server whether a token is active and what it carries.
+
+use super::{OAuth, OAuthError, Params};
+use crate::directory::TenantEntry;
+use crate::tokens::jwt;
+use serde_json::{Value, json};
+
+pub async fn introspect(oauth: &OAuth, tenant: &TenantEntry, params: &Params) -> Result<Value, OAuthError> {
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let now = oauth.clock.now();
+    let mut claims = match jwt::verify(token, &tenant.verifiers, &tenant.issuer, now) {
+        Ok(c) => c,
+        Err(why) => {
+            tracing::debug!(?why, "introspected token is not active");
+            return Ok(json!({"active": false}));
+        }
+    };
+    let jti = claims.get("jti").and_then(Value::as_str).unwrap_or_default();
+    if oauth.store.is_token_revoked(jti).await? {
+        return Ok(json!({"active": false}));
+    }
+    claims.insert("active".into(), Value::Bool(true));
+    claims.insert("token_type".into(), Value::String("Bearer".into()));
+    Ok(Value::Object(claims))
+}

@@ -1,0 +1,90 @@
+//! The OAuth endpoints' logic, free of HTTP: the `http` layer hands in the
+//! tenant, the presented client credentials and the parsed form, and renders
+//! what comes back.
+
+mod client_auth;
+mod client_credentials;
+mod discovery;
+pub mod error;
+mod introspect;
+mod issue;
+pub mod params;
+mod request;
+mod revoke;
+
+pub use client_auth::PresentedAuth;
+pub use error::{ErrorCode, OAuthError};
+pub use issue::TokenResponse;
+pub use params::Params;
+
+use crate::clock::Clock;
+use crate::directory::{Directory, TenantEntry};
+use crate::store::Store;
+use request::TokenRequest;
+use ring::rand::SystemRandom;
+use std::sync::Arc;
+
+/// Access-token lifetimes from the operator's configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetimes {
+    pub default_access_token_ttl: i64,
+    pub max_access_token_ttl: i64,
+}
+
+pub struct OAuth {
+    pub directory: Arc<Directory>,
+    pub store: Arc<dyn Store>,
+    pub lifetimes: Lifetimes,
+    pub clock: Arc<dyn Clock>,
+    rng: SystemRandom,
+}
+
+impl OAuth {
+    pub fn new(directory: Arc<Directory>, store: Arc<dyn Store>, lifetimes: Lifetimes, clock: Arc<dyn Clock>) -> Self {
+        OAuth { directory, store, lifetimes, clock, rng: SystemRandom::new() }
+    }
+
+    async fn tenant(&self, slug: &str) -> Result<Arc<TenantEntry>, OAuthError> {
+        self.directory
+            .tenant(slug, self.clock.now())
+            .await?
+            .ok_or_else(OAuthError::unknown_tenant)
+    }
+
+    /// RFC 6749 §3.2 token endpoint.
+    pub async fn token(&self, tenant: &str, auth: PresentedAuth, params: &Params) -> Result<TokenResponse, OAuthError> {
+        let request = TokenRequest::parse(params)?;
+        let tenant = self.tenant(tenant).await?;
+        let client = self.authenticate(&tenant, auth, params).await?;
+        match request {
+            TokenRequest::ClientCredentials { scope, resources } => {
+                client_credentials::grant(self, &tenant, &client, scope, resources)
+            }
+        }
+    }
+
+    /// RFC 7662 introspection.
+    pub async fn introspect(&self, tenant: &str, auth: PresentedAuth, params: &Params) -> Result<serde_json::Value, OAuthError> {
+        let tenant = self.tenant(tenant).await?;
+        self.authenticate(&tenant, auth, params).await?;
+        introspect::introspect(self, &tenant, params).await
+    }
+
+    /// RFC 7009 revocation.
+    pub async fn revoke(&self, tenant: &str, auth: PresentedAuth, params: &Params) -> Result<(), OAuthError> {
+        let tenant = self.tenant(tenant).await?;
+        let client = self.authenticate(&tenant, auth, params).await?;
+        revoke::revoke(self, &tenant, &client, params).await
+    }
+
+    /// RFC 8414 / OpenID Connect Discovery metadata.
+    pub async fn metadata(&self, tenant: &str) -> Result<serde_json::Value, OAuthError> {
+        let tenant = self.tenant(tenant).await?;
+        Ok(discovery::metadata(&tenant))
+    }
+
+    /// The tenant's JSON Web Key Set, serialised.
+    pub async fn jwks(&self, tenant: &str) -> Result<String, OAuthError> {
+        Ok(self.tenant(tenant).await?.jwks.clone())
+    }
+}

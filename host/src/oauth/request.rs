@@ -1,0 +1,55 @@
+//! A token request parsed once into a closed set of grants.
+
+use super::error::{ErrorCode, OAuthError};
+use super::params::Params;
+use crate::domain::{Scope, validate_resource};
+
+#[derive(Debug)]
+pub enum TokenRequest {
+    /// RFC 6749 §4.4.
+    ClientCredentials { scope: Option<Scope>, resources: Vec<String> },
+}
+
+impl TokenRequest {
+    pub fn parse(params: &Params) -> Result<Self, OAuthError> {
+        let grant_type = params
+            .get("grant_type")
+            .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+        match grant_type {
+            "client_credentials" => Ok(TokenRequest::ClientCredentials {
+                scope: parse_scope(params)?,
+                resources: parse_resources(params)?,
+            }),
+            // RFC 9700 §2.4: the password grant must not be used.
+            "password" => Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "the password grant is not offered (RFC 9700); use client_credentials",
+            )),
+            _ => Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "this grant type is not supported; see grant_types_supported in the server metadata",
+            )),
+        }
+    }
+}
+
+fn parse_scope(params: &Params) -> Result<Option<Scope>, OAuthError> {
+    match params.get("scope") {
+        None => Ok(None),
+        Some(s) => {
+            let scope = Scope::parse(s).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
+            Ok((!scope.is_empty()).then_some(scope))
+        }
+    }
+}
+
+fn parse_resources(params: &Params) -> Result<Vec<String>, OAuthError> {
+    params
+        .all("resource")
+        .map(|r| {
+            validate_resource(r)
+                .map(|()| r.to_string())
+                .map_err(|e| OAuthError::new(ErrorCode::InvalidTarget, e))
+        })
+        .collect()
+}

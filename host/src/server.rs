@@ -1,0 +1,111 @@
+//! `warden serve`: wire store, directory and OAuth together and listen.
+
+use crate::admin::Admin;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::directory::Directory;
+use crate::domain::{NewClient, Scope, SigningAlg};
+use crate::http::{self, AppState};
+use crate::oauth::{Lifetimes, OAuth};
+use crate::store::{Store, StoreError};
+use anyhow::Context;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let store = crate::cli::open_store(&config).await?;
+    let master = Arc::new(config.master_key()?);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let bound = listener.local_addr()?;
+    let public_url = config.public_url_or(bound);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+
+    if demo {
+        let admin = Admin::new(store.clone(), master.clone(), config.max_access_token_ttl);
+        print_demo(&admin, &public_url, clock.now()).await?;
+    }
+
+    let directory = Arc::new(Directory::new(store.clone(), master, public_url.clone()).await?);
+    directory.spawn_refresher(config.cache_refresh);
+    spawn_revocation_purger(store.clone(), clock.clone());
+
+    let lifetimes = Lifetimes {
+        default_access_token_ttl: config.access_token_ttl,
+        max_access_token_ttl: config.max_access_token_ttl,
+    };
+    let state = Arc::new(AppState {
+        oauth: OAuth::new(directory, store.clone(), lifetimes, clock),
+        store,
+    });
+    tracing::info!(%bound, %public_url, "warden listening");
+    // A line on stdout that scripts and tests can wait for.
+    println!("listening on http://{bound}");
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+/// Revoked `jti`s are needed only until the token would have expired.
+fn spawn_revocation_purger(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.purge_expired_revocations(clock.now()).await {
+                tracing::warn!(error = %e, "cannot purge expired revocations");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("install SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
+
+const DEMO_TENANT: &str = "demo";
+const DEMO_CLIENT: &str = "demo-app";
+
+/// Ensures tenant `demo` and client `demo-app` exist and prints working
+/// credentials. The secret is only ever stored hashed, so an existing demo
+/// client gets a fresh one.
+async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result<()> {
+    match admin.create_tenant(DEMO_TENANT, SigningAlg::ES256, None, None, now).await {
+        Ok(_) | Err(crate::admin::AdminError::Store(StoreError::Conflict(_))) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let existing = admin.store.clients(DEMO_TENANT).await?.into_iter().find(|c| c.name == DEMO_CLIENT);
+    let (client_id, secret) = match existing {
+        Some(c) => (c.client_id.clone(), admin.rotate_client_secret(&c.client_id, 0, now).await?.0),
+        None => {
+            let new = NewClient {
+                tenant: DEMO_TENANT.into(),
+                name: DEMO_CLIENT.into(),
+                grant_types: vec!["client_credentials".into()],
+                scopes: Scope::parse("read write").expect("valid scope"),
+                default_scopes: Some(Scope::parse("read").expect("valid scope")),
+                resources: vec![],
+                access_token_ttl: None,
+                metadata: serde_json::json!({}),
+            };
+            let (c, s) = admin.create_client(new, now).await?;
+            (c.client_id, s)
+        }
+    };
+    let issuer = format!("{public_url}/t/{DEMO_TENANT}");
+    println!(
+        "\nWarden demo tenant is ready.\n  issuer:        {issuer}\n  discovery:     {issuer}/.well-known/openid-configuration\n  client_id:     {client_id}\n  client_secret: {}\n\nGet an access token:\n  curl -s -u '{client_id}:{}' -d grant_type=client_credentials -d scope='read write' {issuer}/token\n",
+        secret.0, secret.0
+    );
+    Ok(())
+}

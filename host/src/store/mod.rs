@@ -1,0 +1,117 @@
+//! Persistence behind one trait, with a SQLite and a PostgreSQL implementation
+//! chosen from the database URL at start. This is the only code that writes SQL.
+
+#[macro_use]
+mod sql;
+mod postgres;
+mod rows;
+mod sqlite;
+
+use crate::domain::{Client, Tenant};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Backend(#[from] sqlx::Error),
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Backend(sqlx::Error::Migrate(Box::new(e)))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A signing key as stored: the private half encrypted under the master key.
+#[derive(Clone)]
+pub struct StoredKey {
+    pub kid: String,
+    pub tenant: String,
+    pub alg: String,
+    pub private_key: Vec<u8>,
+    pub public_jwk: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+    pub publish_until: Option<i64>,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("tenant", &self.tenant)
+            .field("alg", &self.alg)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Cheap round trip for readiness checks.
+    async fn ping(&self) -> StoreResult<()>;
+    /// A counter bumped by every change to tenants, clients or keys.
+    async fn generation(&self) -> StoreResult<i64>;
+
+    /// Creates a tenant together with its first signing key.
+    async fn create_tenant(&self, tenant: &Tenant, first_key: &StoredKey) -> StoreResult<()>;
+    async fn tenant(&self, slug: &str) -> StoreResult<Option<Tenant>>;
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
+
+    async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+    async fn clients(&self, tenant: &str) -> StoreResult<Vec<Client>>;
+    /// Replaces the secret; the old one stays valid until `previous_expires_at`.
+    async fn rotate_client_secret(
+        &self,
+        client_id: &str,
+        new_hash: &[u8; 32],
+        previous_expires_at: i64,
+    ) -> StoreResult<()>;
+    async fn delete_client(&self, client_id: &str) -> StoreResult<()>;
+
+    /// Active and still-published keys of a tenant, newest first.
+    async fn signing_keys(&self, tenant: &str, now: i64) -> StoreResult<Vec<StoredKey>>;
+    /// Retires the active key (published until `publish_until`) and makes `key`
+    /// active; the tenant's algorithm becomes the new key's.
+    async fn rotate_signing_key(&self, key: &StoredKey, now: i64, publish_until: i64) -> StoreResult<()>;
+
+    /// Remembers a revoked JWT until it would have expired anyway.
+    async fn revoke_token(&self, jti: &str, tenant: &str, expires_at: i64) -> StoreResult<()>;
+    async fn is_token_revoked(&self, jti: &str) -> StoreResult<bool>;
+    async fn purge_expired_revocations(&self, now: i64) -> StoreResult<u64>;
+}
+
+/// Opens the store named by `url` (`sqlite://…` or `postgres://…`).
+pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
+    } else {
+        anyhow::bail!("database URL must start with sqlite:// or postgres:// (got {:?})", redact_url(url))
+    }
+}
+
+/// A database URL with any password removed, fit for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "<unparseable URL>".into(),
+    }
+}

@@ -1,0 +1,102 @@
+//! Row shapes shared by both backends and their conversion into domain types.
+
+use super::{StoreError, StoredKey};
+use crate::domain::{Client, Scope, SigningAlg, Tenant};
+
+#[derive(sqlx::FromRow)]
+pub struct TenantRow {
+    pub slug: String,
+    pub signing_alg: String,
+    pub access_token_ttl: Option<i64>,
+    pub max_access_token_ttl: Option<i64>,
+    pub created_at: i64,
+}
+
+impl TryFrom<TenantRow> for Tenant {
+    type Error = StoreError;
+    fn try_from(r: TenantRow) -> Result<Self, StoreError> {
+        Ok(Tenant {
+            signing_alg: SigningAlg::parse(&r.signing_alg).map_err(StoreError::Corrupt)?,
+            slug: r.slug,
+            access_token_ttl: r.access_token_ttl,
+            max_access_token_ttl: r.max_access_token_ttl,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ClientRow {
+    pub client_id: String,
+    pub tenant: String,
+    pub name: String,
+    pub grant_types: String,
+    pub scopes: String,
+    pub default_scopes: String,
+    pub resources: String,
+    pub access_token_ttl: Option<i64>,
+    pub secret_hash: Vec<u8>,
+    pub previous_secret_hash: Option<Vec<u8>>,
+    pub previous_secret_expires_at: Option<i64>,
+    pub metadata: String,
+    pub created_at: i64,
+}
+
+fn hash32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    v.try_into()
+        .map_err(|_| StoreError::Corrupt("secret hash is not 32 bytes".into()))
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split(' ').filter(|w| !w.is_empty()).map(str::to_string).collect()
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+    fn try_from(r: ClientRow) -> Result<Self, StoreError> {
+        let scope = |s: &str| Scope::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()));
+        Ok(Client {
+            scopes: scope(&r.scopes)?,
+            default_scopes: scope(&r.default_scopes)?,
+            grant_types: words(&r.grant_types),
+            resources: words(&r.resources),
+            secret_hash: hash32(r.secret_hash)?,
+            previous_secret_hash: r.previous_secret_hash.map(hash32).transpose()?,
+            metadata: serde_json::from_str(&r.metadata)
+                .map_err(|e| StoreError::Corrupt(format!("client metadata: {e}")))?,
+            client_id: r.client_id,
+            tenant: r.tenant,
+            name: r.name,
+            access_token_ttl: r.access_token_ttl,
+            previous_secret_expires_at: r.previous_secret_expires_at,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct KeyRow {
+    pub kid: String,
+    pub tenant: String,
+    pub alg: String,
+    pub private_key: Vec<u8>,
+    pub public_jwk: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+    pub publish_until: Option<i64>,
+}
+
+impl From<KeyRow> for StoredKey {
+    fn from(r: KeyRow) -> Self {
+        StoredKey {
+            kid: r.kid,
+            tenant: r.tenant,
+            alg: r.alg,
+            private_key: r.private_key,
+            public_jwk: r.public_jwk,
+            created_at: r.created_at,
+            retired_at: r.retired_at,
+            publish_until: r.publish_until,
+        }
+    }
+}

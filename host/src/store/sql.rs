@@ -1,0 +1,261 @@
+//! The SQL both backends share. SQLite accepts PostgreSQL's `$n` placeholders,
+//! `RETURNING` and `ON CONFLICT`, so one text serves both; this macro stamps
+//! the `Store` implementation onto each backend's pool type.
+
+macro_rules! impl_sql_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            async fn migrate(&self) -> $crate::store::StoreResult<()> {
+                self.migrator().run(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn ping(&self) -> $crate::store::StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn generation(&self) -> $crate::store::StoreResult<i64> {
+                let (v,): (i64,) = sqlx::query_as("SELECT value FROM cache_generation WHERE id = 1")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(v)
+            }
+
+            async fn create_tenant(
+                &self,
+                t: &$crate::domain::Tenant,
+                key: &$crate::store::StoredKey,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO tenants (slug, signing_alg, access_token_ttl, max_access_token_ttl, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&t.slug)
+                .bind(t.signing_alg.as_str())
+                .bind(t.access_token_ttl)
+                .bind(t.max_access_token_ttl)
+                .bind(t.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| $crate::store::sql::conflict(e, "tenant"))?;
+                $crate::store::sql::insert_key!(&mut *tx, key);
+                $crate::store::sql::bump!(&mut *tx);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn tenant(&self, slug: &str) -> $crate::store::StoreResult<Option<$crate::domain::Tenant>> {
+                let row: Option<$crate::store::rows::TenantRow> =
+                    sqlx::query_as("SELECT * FROM tenants WHERE slug = $1")
+                        .bind(slug)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn tenants(&self) -> $crate::store::StoreResult<Vec<$crate::domain::Tenant>> {
+                let rows: Vec<$crate::store::rows::TenantRow> =
+                    sqlx::query_as("SELECT * FROM tenants ORDER BY slug")
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn create_client(&self, c: &$crate::domain::Client) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO clients (client_id, tenant, name, grant_types, scopes, default_scopes, \
+                     resources, access_token_ttl, secret_hash, metadata, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&c.client_id)
+                .bind(&c.tenant)
+                .bind(&c.name)
+                .bind(c.grant_types.join(" "))
+                .bind(c.scopes.to_string())
+                .bind(c.default_scopes.to_string())
+                .bind(c.resources.join(" "))
+                .bind(c.access_token_ttl)
+                .bind(&c.secret_hash[..])
+                .bind(c.metadata.to_string())
+                .bind(c.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| $crate::store::sql::conflict(e, "client"))?;
+                $crate::store::sql::bump!(&mut *tx);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn client(&self, client_id: &str) -> $crate::store::StoreResult<Option<$crate::domain::Client>> {
+                let row: Option<$crate::store::rows::ClientRow> =
+                    sqlx::query_as("SELECT * FROM clients WHERE client_id = $1")
+                        .bind(client_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn clients(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::domain::Client>> {
+                let rows: Vec<$crate::store::rows::ClientRow> =
+                    sqlx::query_as("SELECT * FROM clients WHERE tenant = $1 ORDER BY created_at, client_id")
+                        .bind(tenant)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn rotate_client_secret(
+                &self,
+                client_id: &str,
+                new_hash: &[u8; 32],
+                previous_expires_at: i64,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE clients SET previous_secret_hash = secret_hash, \
+                     previous_secret_expires_at = $1, secret_hash = $2 WHERE client_id = $3",
+                )
+                .bind(previous_expires_at)
+                .bind(&new_hash[..])
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound("client"));
+                }
+                $crate::store::sql::bump!(&mut *tx);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn delete_client(&self, client_id: &str) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
+                    .bind(client_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound("client"));
+                }
+                $crate::store::sql::bump!(&mut *tx);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn signing_keys(
+                &self,
+                tenant: &str,
+                now: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::StoredKey>> {
+                let rows: Vec<$crate::store::rows::KeyRow> = sqlx::query_as(
+                    "SELECT * FROM signing_keys WHERE tenant = $1 \
+                     AND (retired_at IS NULL OR publish_until > $2) \
+                     ORDER BY created_at DESC, kid",
+                )
+                .bind(tenant)
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn rotate_signing_key(
+                &self,
+                key: &$crate::store::StoredKey,
+                now: i64,
+                publish_until: i64,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                // Write first, so SQLite takes its write lock at the start.
+                sqlx::query(
+                    "UPDATE signing_keys SET retired_at = $1, publish_until = $2 \
+                     WHERE tenant = $3 AND retired_at IS NULL",
+                )
+                .bind(now)
+                .bind(publish_until)
+                .bind(&key.tenant)
+                .execute(&mut *tx)
+                .await?;
+                $crate::store::sql::insert_key!(&mut *tx, key);
+                sqlx::query("UPDATE tenants SET signing_alg = $1 WHERE slug = $2")
+                    .bind(&key.alg)
+                    .bind(&key.tenant)
+                    .execute(&mut *tx)
+                    .await?;
+                $crate::store::sql::bump!(&mut *tx);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn revoke_token(&self, jti: &str, tenant: &str, expires_at: i64) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO revoked_tokens (jti, tenant, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (jti) DO NOTHING",
+                )
+                .bind(jti)
+                .bind(tenant)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn is_token_revoked(&self, jti: &str) -> $crate::store::StoreResult<bool> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT jti FROM revoked_tokens WHERE jti = $1")
+                    .bind(jti)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.is_some())
+            }
+
+            async fn purge_expired_revocations(&self, now: i64) -> $crate::store::StoreResult<u64> {
+                let done = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+macro_rules! insert_key {
+    ($conn:expr, $key:expr) => {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, tenant, alg, private_key, public_jwk, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&$key.kid)
+        .bind(&$key.tenant)
+        .bind(&$key.alg)
+        .bind(&$key.private_key)
+        .bind(&$key.public_jwk)
+        .bind($key.created_at)
+        .execute($conn)
+        .await
+        .map_err(|e| $crate::store::sql::conflict(e, "signing key"))?
+    };
+}
+
+macro_rules! bump {
+    ($conn:expr) => {
+        sqlx::query("UPDATE cache_generation SET value = value + 1 WHERE id = 1")
+            .execute($conn)
+            .await?
+    };
+}
+
+pub(crate) use {bump, insert_key};
+
+/// Maps unique and foreign-key violations to what they mean to a caller.
+pub(crate) fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => super::StoreError::Conflict(what),
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => super::StoreError::NotFound("tenant"),
+        _ => super::StoreError::Backend(e),
+    }
+}
