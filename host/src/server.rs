@@ -42,6 +42,10 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     tracing::info!(%bound, %public_url, "warden listening");
     // A line on stdout that scripts and tests can wait for.
     println!("listening on http://{bound}");
+    // Responses are written whole; do not let Nagle hold them back.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -1,7 +1,7 @@
 //! OAuth endpoint handlers and the single place OAuth errors become responses.
 
 use super::{State, form};
-use crate::oauth::OAuthError;
+use crate::oauth::{OAuthError, Params, PresentedAuth};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::Path;
@@ -37,43 +37,50 @@ fn tenant(path: Result<Path<String>, PathRejection>) -> Result<String, OAuthErro
     Ok(t)
 }
 
-pub async fn token(axum::extract::State(s): State, path: Result<Path<String>, PathRejection>, headers: HeaderMap, body: Body) -> Response {
-    let result = async {
-        let tenant = tenant(path)?;
-        let (auth, params) = form::read(&headers, body).await?;
-        s.oauth.token(&tenant, auth, &params).await
-    };
-    match result.await {
-        Ok(t) => (no_store(), Json(t)).into_response(),
+/// Tenant, client credentials and form of a POSTed OAuth request.
+async fn read_request(
+    path: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(String, PresentedAuth, Params), OAuthError> {
+    let tenant = tenant(path)?;
+    let (auth, params) = form::read(headers, body).await?;
+    Ok((tenant, auth, params))
+}
+
+type TenantPath = Result<Path<String>, PathRejection>;
+
+pub async fn token(axum::extract::State(s): State, path: TenantPath, headers: HeaderMap, body: Body) -> Response {
+    match read_request(path, &headers, body).await {
+        Ok((tenant, auth, params)) => match s.oauth.token(&tenant, auth, &params).await {
+            Ok(t) => (no_store(), Json(t)).into_response(),
+            Err(e) => e.into_response(),
+        },
         Err(e) => e.into_response(),
     }
 }
 
-pub async fn introspect(axum::extract::State(s): State, path: Result<Path<String>, PathRejection>, headers: HeaderMap, body: Body) -> Response {
-    let result = async {
-        let tenant = tenant(path)?;
-        let (auth, params) = form::read(&headers, body).await?;
-        s.oauth.introspect(&tenant, auth, &params).await
-    };
-    match result.await {
-        Ok(v) => (no_store(), Json(v)).into_response(),
+pub async fn introspect(axum::extract::State(s): State, path: TenantPath, headers: HeaderMap, body: Body) -> Response {
+    match read_request(path, &headers, body).await {
+        Ok((tenant, auth, params)) => match s.oauth.introspect(&tenant, auth, &params).await {
+            Ok(v) => (no_store(), Json(v)).into_response(),
+            Err(e) => e.into_response(),
+        },
         Err(e) => e.into_response(),
     }
 }
 
-pub async fn revoke(axum::extract::State(s): State, path: Result<Path<String>, PathRejection>, headers: HeaderMap, body: Body) -> Response {
-    let result = async {
-        let tenant = tenant(path)?;
-        let (auth, params) = form::read(&headers, body).await?;
-        s.oauth.revoke(&tenant, auth, &params).await
-    };
-    match result.await {
-        Ok(()) => (no_store(), StatusCode::OK).into_response(),
+pub async fn revoke(axum::extract::State(s): State, path: TenantPath, headers: HeaderMap, body: Body) -> Response {
+    match read_request(path, &headers, body).await {
+        Ok((tenant, auth, params)) => match s.oauth.revoke(&tenant, auth, &params).await {
+            Ok(()) => (no_store(), StatusCode::OK).into_response(),
+            Err(e) => e.into_response(),
+        },
         Err(e) => e.into_response(),
     }
 }
 
-pub async fn metadata(axum::extract::State(s): State, path: Result<Path<String>, PathRejection>) -> Response {
+pub async fn metadata(axum::extract::State(s): State, path: TenantPath) -> Response {
     let result = async { s.oauth.metadata(&tenant(path)?).await };
     match result.await {
         Ok(v) => ([(header::CACHE_CONTROL, "public, max-age=300")], Json(v)).into_response(),
@@ -81,7 +88,7 @@ pub async fn metadata(axum::extract::State(s): State, path: Result<Path<String>,
     }
 }
 
-pub async fn jwks(axum::extract::State(s): State, path: Result<Path<String>, PathRejection>) -> Response {
+pub async fn jwks(axum::extract::State(s): State, path: TenantPath) -> Response {
     let result = async { s.oauth.jwks(&tenant(path)?).await };
     match result.await {
         Ok(jwks) => (

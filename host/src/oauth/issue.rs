@@ -4,7 +4,7 @@
 use super::{OAuth, OAuthError};
 use crate::directory::TenantEntry;
 use crate::domain::{self, Client, Scope};
-use crate::tokens::{b64url, jwt, random_bytes};
+use crate::tokens::{b64url, jwt};
 use serde::Serialize;
 
 /// What a grant handler decided to issue, before limits and minting.
@@ -43,7 +43,8 @@ impl OAuth {
         } else {
             grant.audience
         };
-        let jti = b64url(&random_bytes::<16>(&self.rng));
+        // A user-space CSPRNG (ChaCha, OS-seeded): no syscall per token.
+        let jti = b64url(&rand::random::<[u8; 16]>());
         let scope = grant.scope.to_string();
         let extra = serde_json::Map::new();
         let claims = jwt::AccessClaims {

@@ -32,7 +32,7 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A signing key as stored: the private half encrypted under the master key.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct StoredKey {
     pub kid: String,
     pub tenant: String,

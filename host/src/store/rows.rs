@@ -1,6 +1,6 @@
 //! Row shapes shared by both backends and their conversion into domain types.
 
-use super::{StoreError, StoredKey};
+use super::StoreError;
 use crate::domain::{Client, Scope, SigningAlg, Tenant};
 
 #[derive(sqlx::FromRow)]
@@ -71,32 +71,5 @@ impl TryFrom<ClientRow> for Client {
             previous_secret_expires_at: r.previous_secret_expires_at,
             created_at: r.created_at,
         })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct KeyRow {
-    pub kid: String,
-    pub tenant: String,
-    pub alg: String,
-    pub private_key: Vec<u8>,
-    pub public_jwk: String,
-    pub created_at: i64,
-    pub retired_at: Option<i64>,
-    pub publish_until: Option<i64>,
-}
-
-impl From<KeyRow> for StoredKey {
-    fn from(r: KeyRow) -> Self {
-        StoredKey {
-            kid: r.kid,
-            tenant: r.tenant,
-            alg: r.alg,
-            private_key: r.private_key,
-            public_jwk: r.public_jwk,
-            created_at: r.created_at,
-            retired_at: r.retired_at,
-            publish_until: r.publish_until,
-        }
     }
 }

@@ -151,7 +151,7 @@ macro_rules! impl_sql_store {
                 tenant: &str,
                 now: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::store::StoredKey>> {
-                let rows: Vec<$crate::store::rows::KeyRow> = sqlx::query_as(
+                let keys: Vec<$crate::store::StoredKey> = sqlx::query_as(
                     "SELECT * FROM signing_keys WHERE tenant = $1 \
                      AND (retired_at IS NULL OR publish_until > $2) \
                      ORDER BY created_at DESC, kid",
@@ -160,7 +160,7 @@ macro_rules! impl_sql_store {
                 .bind(now)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                Ok(keys)
             }
 
             async fn rotate_signing_key(
