@@ -92,17 +92,17 @@ fn bad_configuration_is_one_readable_line() {
         (&[("WARDEN_DATABASE_URL", "mysql://x")], &["serve"], "database URL"),
         (&[("WARDEN_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")], &["serve"], "cannot connect to PostgreSQL"),
         (&[("WARDEN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")], &["tenant", "create", "a"], "master key is required"),
-        (&[], &["--config", "/nonexistent/warden.toml", "serve"], "cannot read config file"),
+        (&[], &["--config-file", "/nonexistent/warden.toml", "serve"], "cannot read config file"),
     ];
     for (pairs, args, expected) in cases {
         let out = cli_with(dir.path(), &env(pairs), args);
         assert_one_line_failure(&out, expected);
     }
     std::fs::write(dir.path().join("bad.toml"), "listen = 5\n").unwrap();
-    let out = cli_with(dir.path(), &env(&[]), &["--config", "bad.toml", "serve"]);
+    let out = cli_with(dir.path(), &env(&[]), &["--config-file", "bad.toml", "serve"]);
     assert_one_line_failure(&out, "bad.toml");
     std::fs::write(dir.path().join("typo.toml"), "lisen = \"127.0.0.1:1\"\n").unwrap();
-    let out = cli_with(dir.path(), &env(&[]), &["--config", "typo.toml", "serve"]);
+    let out = cli_with(dir.path(), &env(&[]), &["--config-file", "typo.toml", "serve"]);
     assert_one_line_failure(&out, "unknown field");
 }
 

@@ -23,8 +23,8 @@ pub struct Cli {
 #[derive(Args)]
 pub struct GlobalArgs {
     /// Config file (default: $WARDEN_CONFIG, else ./warden.toml if present).
-    #[arg(long, global = true)]
-    pub config: Option<PathBuf>,
+    #[arg(long = "config-file", global = true)]
+    pub config_file: Option<PathBuf>,
     /// Address to listen on, IP:PORT [env: WARDEN_LISTEN].
     #[arg(long, global = true)]
     pub listen: Option<String>,
@@ -48,7 +48,7 @@ impl GlobalArgs {
             log_format: self.log_format.clone(),
             ..Layer::default()
         };
-        Config::load(self.config.as_deref(), flags)
+        Config::load(self.config_file.as_deref(), flags)
     }
 }
 
@@ -71,6 +71,33 @@ pub enum Command {
     /// Signing and master keys.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// WebAssembly plugins.
+    #[command(subcommand)]
+    Plugin(PluginCmd),
+}
+
+#[derive(Subcommand)]
+pub enum PluginCmd {
+    /// Run a plugin once on a JSON input, without a server, with production limits.
+    Test {
+        /// The component (.wasm).
+        file: PathBuf,
+        /// grant-policy, permission-check or credential-delivery.
+        #[arg(long)]
+        hook: String,
+        /// JSON file with the request the hook receives.
+        #[arg(long)]
+        input: PathBuf,
+        /// The binding configuration (JSON) passed to the plugin.
+        #[arg(long, default_value = "{}")]
+        config: String,
+        /// Per-call deadline in milliseconds.
+        #[arg(long, default_value_t = 20)]
+        deadline_ms: u64,
+        /// Memory limit in MiB.
+        #[arg(long, default_value_t = 16)]
+        memory_mib: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -296,6 +323,15 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 json!({"tenant": tenant, "kid": kid, "alg": alg, "previous_key_published_until": until}),
                 format!("tenant {tenant} now signs with {kid} ({alg}); the previous key stays in JWKS until {until}"),
             );
+            Ok(())
+        }
+        Command::Plugin(PluginCmd::Test { file, hook, input, config, deadline_ms, memory_mib }) => {
+            let limits = crate::plugins::Limits {
+                deadline: std::time::Duration::from_millis(deadline_ms),
+                memory_bytes: memory_mib << 20,
+            };
+            let decision = crate::plugins::run_once(&file, &hook, &input, &config, limits)?;
+            println!("{decision:#}");
             Ok(())
         }
         Command::Keys(KeysCmd::NewMasterKey) => {

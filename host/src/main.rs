@@ -8,6 +8,7 @@ mod directory;
 mod domain;
 mod http;
 mod oauth;
+mod plugins;
 mod server;
 mod store;
 mod tokens;

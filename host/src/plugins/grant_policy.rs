@@ -1,0 +1,208 @@
+//! The grant-policy hook: may this token be issued, and with what.
+//! The host enforces the limits of a decision here, whatever the plugin says.
+
+use super::bindings::types as wit;
+use super::{CallContext, Limits, Plugin, PluginError, PluginHost, Pre, failure};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Claims a plugin may never set: they carry the token's meaning.
+pub const RESERVED_CLAIMS: &[&str] = &["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope"];
+const MAX_CLAIMS: usize = 64;
+const MAX_CLAIMS_BYTES: usize = 8 * 1024;
+const MAX_DESCRIPTION: usize = 512;
+
+/// What the plugin is asked (mirrors `grant-request` in the WIT).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GrantRequest {
+    pub tenant: String,
+    pub client: ClientInfo,
+    pub grant_type: String,
+    pub subject: String,
+    pub requested_scopes: Vec<String>,
+    pub allowed_scopes: Vec<String>,
+    pub audience: Vec<String>,
+    pub lifetime_seconds: u32,
+    pub request_time: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClientInfo {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub metadata: Value,
+}
+
+/// The OAuth errors a policy may deny with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DenyCode {
+    InvalidScope,
+    AccessDenied,
+    UnauthorizedClient,
+    InvalidGrant,
+}
+
+/// A decision after the host's checks.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum GrantDecision {
+    Allow {
+        /// Only scopes that were requested: a plugin narrows, never widens.
+        scopes: Vec<String>,
+        claims: Map<String, Value>,
+        /// Never longer than what the host would have given.
+        lifetime_seconds: u32,
+    },
+    Deny {
+        error: DenyCode,
+        error_description: String,
+    },
+}
+
+impl PluginHost {
+    /// Runs a grant-policy plugin once with a fresh instance.
+    pub fn evaluate_grant(
+        &self,
+        plugin: &Plugin,
+        context: CallContext,
+        limits: Limits,
+        request: &GrantRequest,
+        config: &str,
+    ) -> Result<GrantDecision, PluginError> {
+        let Pre::Grant(pre) = &plugin.pre else {
+            return Err(PluginError::WrongHook { expected: "grant-policy", actual: plugin.hook.as_str() });
+        };
+        let limits = self.clamp(limits);
+        let mut store = self.store(context, limits);
+        let instance = pre.instantiate(&mut store).map_err(|e| failure(e, limits))?;
+        let wit_request = wit::GrantRequest {
+            tenant: request.tenant.clone(),
+            client: wit::Client {
+                id: request.client.id.clone(),
+                name: request.client.name.clone(),
+                metadata: request.client.metadata.to_string(),
+            },
+            grant_type: request.grant_type.clone(),
+            subject: request.subject.clone(),
+            requested_scopes: request.requested_scopes.clone(),
+            allowed_scopes: request.allowed_scopes.clone(),
+            audience: request.audience.clone(),
+            lifetime_seconds: request.lifetime_seconds,
+            request_time: request.request_time,
+        };
+        let decision = instance
+            .call_evaluate(&mut store, &wit_request, config)
+            .map_err(|e| failure(e, limits))?;
+        enforce(request, decision)
+    }
+}
+
+/// Applies the host's rules to what the plugin said.
+fn enforce(request: &GrantRequest, decision: wit::GrantDecision) -> Result<GrantDecision, PluginError> {
+    match decision {
+        wit::GrantDecision::Deny(d) => {
+            let printable = d.description.bytes().all(|b| (0x20..0x7f).contains(&b));
+            if d.description.is_empty() || d.description.len() > MAX_DESCRIPTION || !printable {
+                return Err(PluginError::Invalid(format!(
+                    "deny description must be 1-{MAX_DESCRIPTION} printable ASCII characters"
+                )));
+            }
+            let error = match d.code {
+                wit::DenyCode::InvalidScope => DenyCode::InvalidScope,
+                wit::DenyCode::AccessDenied => DenyCode::AccessDenied,
+                wit::DenyCode::UnauthorizedClient => DenyCode::UnauthorizedClient,
+                wit::DenyCode::InvalidGrant => DenyCode::InvalidGrant,
+            };
+            Ok(GrantDecision::Deny { error, error_description: d.description })
+        }
+        wit::GrantDecision::Allow(a) => {
+            if a.claims.len() > MAX_CLAIMS {
+                return Err(PluginError::Invalid(format!("more than {MAX_CLAIMS} claims")));
+            }
+            let mut claims = Map::new();
+            let mut size = 0;
+            for c in a.claims {
+                if RESERVED_CLAIMS.contains(&c.name.as_str()) {
+                    return Err(PluginError::Invalid(format!("claim {:?} is reserved and cannot be set by a plugin", c.name)));
+                }
+                if c.name.is_empty() {
+                    return Err(PluginError::Invalid("claim with an empty name".into()));
+                }
+                size += c.name.len() + c.value.len();
+                if size > MAX_CLAIMS_BYTES {
+                    return Err(PluginError::Invalid(format!("claims exceed {MAX_CLAIMS_BYTES} bytes")));
+                }
+                let value: Value = serde_json::from_str(&c.value)
+                    .map_err(|_| PluginError::Invalid(format!("claim {:?} is not valid JSON", c.name)))?;
+                claims.insert(c.name, value);
+            }
+            // Narrow only: keep what was requested, in the request's order.
+            let scopes = request
+                .requested_scopes
+                .iter()
+                .filter(|s| a.scopes.contains(s))
+                .cloned()
+                .collect();
+            let lifetime_seconds = a
+                .lifetime_seconds
+                .map_or(request.lifetime_seconds, |l| l.min(request.lifetime_seconds));
+            Ok(GrantDecision::Allow { scopes, claims, lifetime_seconds })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> GrantRequest {
+        GrantRequest {
+            tenant: "t".into(),
+            client: ClientInfo { id: "c".into(), name: "n".into(), metadata: Value::Null },
+            grant_type: "client_credentials".into(),
+            subject: "c".into(),
+            requested_scopes: vec!["read".into(), "write".into()],
+            allowed_scopes: vec!["read".into(), "write".into(), "admin".into()],
+            audience: vec![],
+            lifetime_seconds: 3600,
+            request_time: 0,
+        }
+    }
+
+    fn allow(scopes: &[&str], claims: &[(&str, &str)], lifetime: Option<u32>) -> wit::GrantDecision {
+        wit::GrantDecision::Allow(wit::Allow {
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            claims: claims.iter().map(|(n, v)| wit::JsonField { name: n.to_string(), value: v.to_string() }).collect(),
+            lifetime_seconds: lifetime,
+        })
+    }
+
+    #[test]
+    fn plugins_narrow_scopes_and_lifetimes_but_never_widen() {
+        let d = enforce(&request(), allow(&["read", "admin"], &[], Some(7200))).unwrap();
+        assert_eq!(d, GrantDecision::Allow { scopes: vec!["read".into()], claims: Map::new(), lifetime_seconds: 3600 });
+        let GrantDecision::Allow { lifetime_seconds, .. } = enforce(&request(), allow(&["read"], &[], Some(60))).unwrap() else { panic!() };
+        assert_eq!(lifetime_seconds, 60);
+    }
+
+    #[test]
+    fn reserved_and_malformed_claims_are_refused() {
+        for name in RESERVED_CLAIMS {
+            assert!(matches!(enforce(&request(), allow(&[], &[(name, "1")], None)), Err(PluginError::Invalid(_))));
+        }
+        assert!(enforce(&request(), allow(&[], &[("org", "not json")], None)).is_err());
+        let GrantDecision::Allow { claims, .. } = enforce(&request(), allow(&[], &[("org", "\"acme\"")], None)).unwrap() else { panic!() };
+        assert_eq!(claims["org"], "acme");
+    }
+
+    #[test]
+    fn deny_descriptions_are_checked() {
+        let deny = |d: &str| wit::GrantDecision::Deny(wit::Deny { code: wit::DenyCode::AccessDenied, description: d.into() });
+        assert!(enforce(&request(), deny("")).is_err());
+        assert!(enforce(&request(), deny("bad\nline")).is_err());
+        assert!(enforce(&request(), deny(&"x".repeat(600))).is_err());
+        assert!(enforce(&request(), deny("migrate to OAuth apps")).is_ok());
+    }
+}

@@ -1,0 +1,322 @@
+//! The WebAssembly plugin host: one engine, components compiled once and
+//! cached (in memory and on disk, keyed by sha256 and engine settings), and a
+//! fresh `Store` + instance per call with a memory limit and an epoch deadline.
+//! A plugin that fails in any way fails closed: the caller gets `PluginError`.
+
+mod bindings;
+pub mod grant_policy;
+mod sandbox;
+
+pub use sandbox::CallContext;
+
+use bindings::{delivery::CredentialDeliveryPre, grant::GrantPolicyPre, permission::PermissionCheckPre};
+use ring::digest::{SHA256, digest};
+use sandbox::CallState;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+
+/// The hooks a tenant can bind a plugin to, one per WIT world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Hook {
+    GrantPolicy,
+    PermissionCheck,
+    CredentialDelivery,
+}
+
+impl Hook {
+    pub const ALL: [Hook; 3] = [Hook::GrantPolicy, Hook::PermissionCheck, Hook::CredentialDelivery];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hook::GrantPolicy => "grant-policy",
+            Hook::PermissionCheck => "permission-check",
+            Hook::CredentialDelivery => "credential-delivery",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Hook, String> {
+        Hook::ALL
+            .into_iter()
+            .find(|h| h.as_str() == s)
+            .ok_or_else(|| format!("unknown hook {s:?} (expected grant-policy, permission-check or credential-delivery)"))
+    }
+}
+
+/// Per-call limits; per-binding values are clamped to the operator's maximums.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub deadline: Duration,
+    pub memory_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { deadline: Duration::from_millis(20), memory_bytes: 16 << 20 }
+    }
+}
+
+/// The operator's ceiling for any binding.
+#[derive(Clone, Debug)]
+pub struct HostOptions {
+    pub max: Limits,
+    /// Where compiled components are kept across restarts; `None` keeps them in memory only.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for HostOptions {
+    fn default() -> Self {
+        HostOptions { max: Limits { deadline: Duration::from_millis(1000), memory_bytes: 64 << 20 }, cache_dir: None }
+    }
+}
+
+/// Why a plugin did not produce a usable answer. Never shown to OAuth clients.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("not a WebAssembly component (core modules and other files are refused; build with `cargo build --target wasm32-wasip2`)")]
+    NotAComponent,
+    #[error("cannot compile component: {0}")]
+    Compile(String),
+    #[error("component imports something Warden does not provide (only warden:plugin/host and an empty WASI): {0}")]
+    UnsatisfiedImport(String),
+    #[error("component exports none of the worlds grant-policy, permission-check, credential-delivery")]
+    NoKnownWorld,
+    #[error("plugin exports {actual}, not {expected}")]
+    WrongHook { expected: &'static str, actual: &'static str },
+    #[error("plugin ran past its deadline of {0:?}")]
+    Timeout(Duration),
+    #[error("plugin exceeded its memory limit of {0} bytes")]
+    OutOfMemory(usize),
+    #[error("plugin trapped: {0}")]
+    Trap(String),
+    #[error("plugin returned an invalid answer: {0}")]
+    Invalid(String),
+}
+
+impl PluginError {
+    /// A short label for metrics and audit records.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PluginError::NotAComponent | PluginError::Compile(_) | PluginError::UnsatisfiedImport(_) | PluginError::NoKnownWorld | PluginError::WrongHook { .. } => "load",
+            PluginError::Timeout(_) => "timeout",
+            PluginError::OutOfMemory(_) => "memory",
+            PluginError::Trap(_) => "trap",
+            PluginError::Invalid(_) => "invalid",
+        }
+    }
+}
+
+enum Pre {
+    Grant(GrantPolicyPre<CallState>),
+    Permission(#[allow(dead_code)] PermissionCheckPre<CallState>),
+    Delivery(#[allow(dead_code)] CredentialDeliveryPre<CallState>),
+}
+
+/// A validated, compiled plugin, ready to instantiate.
+pub struct Plugin {
+    pub sha256: String,
+    pub hook: Hook,
+    pre: Pre,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin").field("sha256", &self.sha256).field("hook", &self.hook).finish()
+    }
+}
+
+pub struct PluginHost {
+    engine: Engine,
+    linker: Linker<CallState>,
+    options: HostOptions,
+    compiled: RwLock<HashMap<String, Arc<Plugin>>>,
+}
+
+/// Epoch ticks per second: deadlines are counted in milliseconds.
+const TICK: Duration = Duration::from_millis(1);
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(digest(&SHA256, bytes))
+}
+
+impl PluginHost {
+    pub fn new(options: HostOptions) -> anyhow::Result<Arc<Self>> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        // Deep recursion traps instead of overflowing the host's stack.
+        config.max_wasm_stack(512 * 1024);
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(1000)
+            .total_core_instances(4000)
+            .total_memories(2000)
+            .total_tables(2000)
+            .max_memories_per_component(8)
+            .max_tables_per_component(8)
+            .max_core_instances_per_component(32)
+            .max_memory_size(options.max.memory_bytes)
+            // Keep the first pages of each slot mapped: instantiation then
+            // costs no page faults for small plugins.
+            .linear_memory_keep_resident(1 << 20)
+            .table_keep_resident(64 << 10);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        config.memory_reservation(options.max.memory_bytes as u64);
+        config.memory_guard_size(64 << 10);
+        config.memory_reservation_for_growth(0);
+        let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e}"))?;
+
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        bindings::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+
+        let ticker = engine.weak();
+        std::thread::Builder::new().name("plugin-epoch".into()).spawn(move || {
+            while let Some(engine) = ticker.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(TICK);
+            }
+        })?;
+        Ok(Arc::new(PluginHost { engine, linker, options, compiled: RwLock::new(HashMap::new()) }))
+    }
+
+    /// Clamps requested limits to the operator's maximums.
+    pub fn clamp(&self, wanted: Limits) -> Limits {
+        Limits {
+            deadline: wanted.deadline.min(self.options.max.deadline),
+            memory_bytes: wanted.memory_bytes.min(self.options.max.memory_bytes),
+        }
+    }
+
+    /// Validates and compiles `bytes` (or takes them from the cache).
+    pub fn load(&self, bytes: &[u8]) -> Result<Arc<Plugin>, PluginError> {
+        let sha256 = sha256_hex(bytes);
+        if let Some(p) = self.compiled.read().expect("plugin cache").get(&sha256) {
+            return Ok(p.clone());
+        }
+        let component = self.compile(&sha256, bytes)?;
+        let plugin = Arc::new(self.classify(sha256.clone(), &component)?);
+        self.compiled.write().expect("plugin cache").insert(sha256, plugin.clone());
+        Ok(plugin)
+    }
+
+    fn compile(&self, sha256: &str, bytes: &[u8]) -> Result<Component, PluginError> {
+        // Component binaries carry layer 1 in the version field; core modules 0.
+        if bytes.len() < 8 || &bytes[..4] != b"\0asm" || bytes[6..8] != [1, 0] {
+            return Err(PluginError::NotAComponent);
+        }
+        let cached = self.options.cache_dir.as_ref().map(|dir| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            self.engine.precompile_compatibility_hash().hash(&mut h);
+            let settings = format!("{:016x}", h.finish());
+            dir.join(format!("{sha256}-{settings}.cwasm"))
+        });
+        if let Some(path) = &cached {
+            if path.exists() {
+                // SAFETY: files in the cache directory are written only by this
+                // host from components it compiled, named by content hash and
+                // engine settings; wasmtime checks the header and settings.
+                match unsafe { Component::deserialize_file(&self.engine, path) } {
+                    Ok(c) => return Ok(c),
+                    Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring unusable compiled-plugin cache entry"),
+                }
+            }
+        }
+        let component = Component::new(&self.engine, bytes).map_err(|e| PluginError::Compile(format!("{e:#}")))?;
+        if let Some(path) = &cached {
+            match component.serialize() {
+                Ok(bytes) => {
+                    let tmp = path.with_extension("tmp");
+                    if let Err(e) = std::fs::create_dir_all(path.parent().expect("cache dir")).and_then(|()| std::fs::write(&tmp, bytes)).and_then(|()| std::fs::rename(&tmp, path)) {
+                        tracing::warn!(path = %path.display(), error = %e, "cannot write compiled-plugin cache");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot serialise compiled plugin"),
+            }
+        }
+        Ok(component)
+    }
+
+    /// Works out which world the component implements, checking its imports
+    /// can all be satisfied.
+    fn classify(&self, sha256: String, component: &Component) -> Result<Plugin, PluginError> {
+        let pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| PluginError::UnsatisfiedImport(format!("{e:#}")))?;
+        let (hook, pre) = if let Ok(p) = GrantPolicyPre::new(pre.clone()) {
+            (Hook::GrantPolicy, Pre::Grant(p))
+        } else if let Ok(p) = PermissionCheckPre::new(pre.clone()) {
+            (Hook::PermissionCheck, Pre::Permission(p))
+        } else if let Ok(p) = CredentialDeliveryPre::new(pre) {
+            (Hook::CredentialDelivery, Pre::Delivery(p))
+        } else {
+            return Err(PluginError::NoKnownWorld);
+        };
+        Ok(Plugin { sha256, hook, pre })
+    }
+
+    /// A fresh store for one call.
+    fn store(&self, context: CallContext, limits: Limits) -> Store<CallState> {
+        let limits = self.clamp(limits);
+        let mut store = Store::new(&self.engine, CallState::new(context, limits.memory_bytes));
+        store.limiter(|s| &mut s.limits);
+        let ticks = (limits.deadline.as_millis() as u64).max(1);
+        store.set_epoch_deadline(ticks);
+        store
+    }
+}
+
+/// Maps a wasmtime failure to why the plugin failed.
+fn failure(e: wasmtime::Error, limits: Limits) -> PluginError {
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        if *trap == wasmtime::Trap::Interrupt {
+            return PluginError::Timeout(limits.deadline);
+        }
+    }
+    let text = format!("{e:#}");
+    if text.contains("forcing trap when growing memory") || text.contains("memory allocation failed") {
+        return PluginError::OutOfMemory(limits.memory_bytes);
+    }
+    PluginError::Trap(text.lines().next().unwrap_or("trap").chars().take(300).collect())
+}
+
+/// `warden plugin test`: loads `file`, checks it implements `hook`, runs it
+/// once on the JSON in `input` and returns the decision as JSON.
+pub fn run_once(
+    file: &std::path::Path,
+    hook: &str,
+    input: &std::path::Path,
+    config: &str,
+    limits: Limits,
+) -> anyhow::Result<serde_json::Value> {
+    let hook = Hook::parse(hook).map_err(anyhow::Error::msg)?;
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let input_text = std::fs::read_to_string(input).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", input.display()))?;
+    if serde_json::from_str::<serde_json::Value>(config).is_err() {
+        anyhow::bail!("--config is not valid JSON");
+    }
+    let host = PluginHost::new(HostOptions { max: limits, cache_dir: None })?;
+    let plugin = host.load(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    if plugin.hook != hook {
+        anyhow::bail!("{}: {}", file.display(), PluginError::WrongHook { expected: hook.as_str(), actual: plugin.hook.as_str() });
+    }
+    let context = CallContext { plugin: file.display().to_string(), sha256: plugin.sha256.clone(), tenant: "plugin-test".into() };
+    let failed = |e: PluginError| anyhow::anyhow!("plugin failed closed ({}): {e}", e.kind());
+    match hook {
+        Hook::GrantPolicy => {
+            let request: grant_policy::GrantRequest = serde_json::from_str(&input_text)
+                .map_err(|e| anyhow::anyhow!("{} is not a grant-policy request: {e}", input.display()))?;
+            let decision = host.evaluate_grant(&plugin, context, limits, &request, config).map_err(failed)?;
+            Ok(serde_json::to_value(decision)?)
+        }
+        Hook::PermissionCheck | Hook::CredentialDelivery => {
+            anyhow::bail!("plugin test does not run {} plugins yet", hook.as_str())
+        }
+    }
+}
