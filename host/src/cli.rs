@@ -330,7 +330,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 deadline: std::time::Duration::from_millis(deadline_ms),
                 memory_bytes: memory_mib << 20,
             };
-            let decision = crate::plugins::run_once(&file, &hook, &input, &config, limits)?;
+            let decision = crate::plugins::run_once(&file, &hook, &input, &config, limits).await?;
             println!("{decision:#}");
             Ok(())
         }

@@ -333,3 +333,29 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Builds the example plugins and the hostile test plugins for wasm32-wasip2
+/// (once per test binary) and returns the path of `name`.wasm.
+pub fn plugin_wasm(name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    BUILT.get_or_init(|| {
+        // A fresh machine may lack the target; rustup makes this a no-op when present.
+        let _ = std::process::Command::new("rustup").args(["target", "add", "wasm32-wasip2"]).output();
+        for workspace in ["plugins", "tests/plugins"] {
+            let out = std::process::Command::new(env!("CARGO"))
+                .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+                .arg(root.join(workspace).join("Cargo.toml"))
+                .output()
+                .expect("run cargo to build plugins");
+            assert!(out.status.success(), "building {workspace} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        }
+    });
+    for workspace in ["plugins", "tests/plugins"] {
+        let p = root.join(workspace).join("target/wasm32-wasip2/release").join(format!("{}.wasm", name.replace('-', "_")));
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!("no plugin named {name}");
+}

@@ -1,10 +1,13 @@
 //! Host-side bindings for the WIT package in `wit/`: the one place `bindgen!`
 //! runs. Types are generated once (with the grant-policy world) and shared.
+//! Exports are async so a plugin runs on a fiber inside the request's task and
+//! yields to other requests at every epoch tick.
 
 pub mod grant {
     wasmtime::component::bindgen!({
         world: "grant-policy",
         path: "../wit",
+        exports: { default: async },
     });
 }
 
@@ -12,6 +15,7 @@ pub mod permission {
     wasmtime::component::bindgen!({
         world: "permission-check",
         path: "../wit",
+        exports: { default: async },
         with: {
             "warden:plugin/host": super::grant::warden::plugin::host,
             "warden:plugin/types": super::grant::warden::plugin::types,
@@ -23,6 +27,7 @@ pub mod delivery {
     wasmtime::component::bindgen!({
         world: "credential-delivery",
         path: "../wit",
+        exports: { default: async },
         with: {
             "warden:plugin/host": super::grant::warden::plugin::host,
             "warden:plugin/types": super::grant::warden::plugin::types,

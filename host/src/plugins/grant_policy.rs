@@ -63,7 +63,7 @@ pub enum GrantDecision {
 
 impl PluginHost {
     /// Runs a grant-policy plugin once with a fresh instance.
-    pub fn evaluate_grant(
+    pub async fn evaluate_grant(
         &self,
         plugin: &Plugin,
         context: CallContext,
@@ -76,7 +76,7 @@ impl PluginHost {
         };
         let limits = self.clamp(limits);
         let mut store = self.store(context, limits);
-        let instance = pre.instantiate(&mut store).map_err(|e| failure(e, limits))?;
+        let instance = pre.instantiate_async(&mut store).await.map_err(|e| failure(e, limits))?;
         let wit_request = wit::GrantRequest {
             tenant: request.tenant.clone(),
             client: wit::Client {
@@ -94,6 +94,7 @@ impl PluginHost {
         };
         let decision = instance
             .call_evaluate(&mut store, &wit_request, config)
+            .await
             .map_err(|e| failure(e, limits))?;
         enforce(request, decision)
     }

@@ -147,8 +147,10 @@ impl PluginHost {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
-        // Deep recursion traps instead of overflowing the host's stack.
+        config.async_support(true);
+        // Deep recursion traps instead of overflowing the fiber's stack.
         config.max_wasm_stack(512 * 1024);
+        config.async_stack_size(1 << 20);
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(1000)
             .total_core_instances(4000)
@@ -169,7 +171,7 @@ impl PluginHost {
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e}"))?;
 
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
         bindings::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
 
@@ -266,8 +268,17 @@ impl PluginHost {
         let limits = self.clamp(limits);
         let mut store = Store::new(&self.engine, CallState::new(context, limits.memory_bytes));
         store.limiter(|s| &mut s.limits);
-        let ticks = (limits.deadline.as_millis() as u64).max(1);
-        store.set_epoch_deadline(ticks);
+        // Every tick, yield to other tasks; past the deadline, interrupt.
+        let started = std::time::Instant::now();
+        let deadline = limits.deadline;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            Ok(if started.elapsed() >= deadline {
+                wasmtime::UpdateDeadline::Interrupt
+            } else {
+                wasmtime::UpdateDeadline::Yield(1)
+            })
+        });
         store
     }
 }
@@ -283,12 +294,16 @@ fn failure(e: wasmtime::Error, limits: Limits) -> PluginError {
     if text.contains("forcing trap when growing memory") || text.contains("memory allocation failed") {
         return PluginError::OutOfMemory(limits.memory_bytes);
     }
-    PluginError::Trap(text.lines().next().unwrap_or("trap").chars().take(300).collect())
+    let reason = match e.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => trap.to_string(),
+        None => format!("{}", e.root_cause()),
+    };
+    PluginError::Trap(reason.chars().take(300).collect())
 }
 
 /// `warden plugin test`: loads `file`, checks it implements `hook`, runs it
 /// once on the JSON in `input` and returns the decision as JSON.
-pub fn run_once(
+pub async fn run_once(
     file: &std::path::Path,
     hook: &str,
     input: &std::path::Path,
@@ -312,7 +327,7 @@ pub fn run_once(
         Hook::GrantPolicy => {
             let request: grant_policy::GrantRequest = serde_json::from_str(&input_text)
                 .map_err(|e| anyhow::anyhow!("{} is not a grant-policy request: {e}", input.display()))?;
-            let decision = host.evaluate_grant(&plugin, context, limits, &request, config).map_err(failed)?;
+            let decision = host.evaluate_grant(&plugin, context, limits, &request, config).await.map_err(failed)?;
             Ok(serde_json::to_value(decision)?)
         }
         Hook::PermissionCheck | Hook::CredentialDelivery => {
