@@ -2,7 +2,8 @@
 //! (and the admin API to come). They validate, then make one store call.
 
 use crate::domain::{self, Client, NewClient, SigningAlg, Tenant};
-use crate::store::{Store, StoreError};
+use crate::plugins::{Hook, PluginHost};
+use crate::store::{Binding, PluginRecord, Store, StoreError};
 use crate::tokens::master_key::MasterKey;
 use crate::tokens::{b64url, keys, random_bytes, secret};
 use ring::rand::SystemRandom;
@@ -14,6 +15,23 @@ pub const CLIENT_SECRET_PREFIX: &str = "wsec_";
 /// Extra time a retired key stays published, covering replicas that kept
 /// signing with it until they noticed the rotation (well under a minute).
 const ROTATION_MARGIN: i64 = 60;
+
+/// What an operator asks for when binding a plugin.
+pub struct BindRequest<'a> {
+    pub tenant: &'a str,
+    pub hook: &'a str,
+    /// `name` (newest version) or `name@version`.
+    pub plugin: &'a str,
+    pub config: &'a str,
+    pub deadline_ms: Option<i64>,
+    pub memory_mib: Option<i64>,
+}
+
+fn validate_plugin_name(name: &str) -> Result<()> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok { Ok(()) } else { Err(AdminError::Invalid(format!("invalid plugin name {name:?}: use 1-64 lowercase letters, digits, - and _"))) }
+}
 
 pub struct Admin {
     pub store: Arc<dyn Store>,
@@ -100,6 +118,50 @@ impl Admin {
         let until = now + overlap;
         self.store.rotate_client_secret(client_id, &secret::hash(&secret), until).await?;
         Ok((IssuedSecret(secret), until))
+    }
+
+    /// Validates a component against the worlds and stores it as the next
+    /// version of `name`.
+    pub async fn add_plugin(&self, host: &PluginHost, name: &str, wasm: &[u8], now: i64) -> Result<PluginRecord> {
+        validate_plugin_name(name)?;
+        let plugin = host.load(wasm).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        Ok(self.store.add_plugin(name, &plugin.sha256, plugin.hook.as_str(), wasm, now).await?)
+    }
+
+    /// Binds `name[@version]` to a tenant's hook; takes effect on every replica
+    /// within the cache refresh interval.
+    pub async fn bind_plugin(&self, request: BindRequest<'_>, now: i64) -> Result<Binding> {
+        let hook = Hook::parse(request.hook).map_err(AdminError::Invalid)?;
+        if self.store.tenant(request.tenant).await?.is_none() {
+            return Err(StoreError::NotFound("tenant").into());
+        }
+        let (name, version) = match request.plugin.split_once('@') {
+            Some((n, v)) => (n, Some(v.parse::<i64>().map_err(|_| AdminError::Invalid(format!("plugin version {v:?} is not a number")))?)),
+            None => (request.plugin, None),
+        };
+        let plugin = self.store.plugin(name, version).await?.ok_or(StoreError::NotFound("plugin"))?;
+        if plugin.hook != hook.as_str() {
+            return Err(AdminError::Invalid(format!("plugin {name}@{} implements {}, not {}", plugin.version, plugin.hook, hook.as_str())));
+        }
+        let config: serde_json::Value = serde_json::from_str(request.config)
+            .map_err(|e| AdminError::Invalid(format!("binding config is not valid JSON: {e}")))?;
+        for (what, v) in [("deadline", request.deadline_ms), ("memory limit", request.memory_mib)] {
+            if v.is_some_and(|v| v <= 0) {
+                return Err(AdminError::Invalid(format!("{what} must be positive")));
+            }
+        }
+        let binding = Binding {
+            tenant: request.tenant.into(),
+            hook: hook.as_str().into(),
+            plugin_name: plugin.name,
+            plugin_version: plugin.version,
+            config: config.to_string(),
+            deadline_ms: request.deadline_ms,
+            memory_mib: request.memory_mib,
+            created_at: now,
+        };
+        self.store.bind_plugin(&binding).await?;
+        Ok(binding)
     }
 
     /// A new active key; the old one stays published until every token it

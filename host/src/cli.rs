@@ -78,6 +78,48 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum PluginCmd {
+    /// Validate a component and store it as the next version of NAME.
+    Add {
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registered plugins and their versions.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bind a plugin to one of a tenant's hooks (replacing any binding there).
+    Bind {
+        #[arg(long)]
+        tenant: String,
+        /// grant-policy, permission-check or credential-delivery.
+        #[arg(long)]
+        hook: String,
+        /// NAME (newest version) or NAME@VERSION.
+        #[arg(long)]
+        plugin: String,
+        /// JSON handed to the plugin on every call.
+        #[arg(long, default_value = "{}")]
+        config: String,
+        /// Per-call deadline in ms (default 20, at most plugin_max_deadline_ms).
+        #[arg(long)]
+        deadline_ms: Option<i64>,
+        /// Memory limit in MiB (default 16, at most plugin_max_memory_mib).
+        #[arg(long)]
+        memory_mib: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a tenant's binding for a hook.
+    Unbind {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        hook: String,
+    },
     /// Run a plugin once on a JSON input, without a server, with production limits.
     Test {
         /// The component (.wasm).
@@ -323,6 +365,45 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 json!({"tenant": tenant, "kid": kid, "alg": alg, "previous_key_published_until": until}),
                 format!("tenant {tenant} now signs with {kid} ({alg}); the previous key stays in JWKS until {until}"),
             );
+            Ok(())
+        }
+        Command::Plugin(PluginCmd::Add { file, name, json }) => {
+            let wasm = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let host = crate::plugins::PluginHost::new(config.plugin_host_options())?;
+            let record = admin(&config).await?.add_plugin(&host, &name, &wasm, now).await?;
+            print(
+                json,
+                json!(record),
+                format!("added plugin {}@{} ({}), sha256 {}", record.name, record.version, record.hook, record.sha256),
+            );
+            Ok(())
+        }
+        Command::Plugin(PluginCmd::List { json }) => {
+            let plugins = open_store(&config).await?.plugins().await?;
+            let text = plugins.iter().map(|p| format!("{}@{}\t{}\t{}", p.name, p.version, p.hook, p.sha256)).collect::<Vec<_>>().join("\n");
+            print(json, json!(plugins), if text.is_empty() { "no plugins".into() } else { text });
+            Ok(())
+        }
+        Command::Plugin(PluginCmd::Bind { tenant, hook, plugin, config: binding_config, deadline_ms, memory_mib, json }) => {
+            let request = crate::admin::BindRequest {
+                tenant: &tenant,
+                hook: &hook,
+                plugin: &plugin,
+                config: &binding_config,
+                deadline_ms,
+                memory_mib,
+            };
+            let b = admin(&config).await?.bind_plugin(request, now).await?;
+            print(
+                json,
+                json!(b),
+                format!("tenant {} now runs {}@{} for {} (on every replica within {:?})", b.tenant, b.plugin_name, b.plugin_version, b.hook, config.cache_refresh),
+            );
+            Ok(())
+        }
+        Command::Plugin(PluginCmd::Unbind { tenant, hook }) => {
+            open_store(&config).await?.unbind_plugin(&tenant, &hook).await?;
+            println!("removed tenant {tenant}'s {hook} binding");
             Ok(())
         }
         Command::Plugin(PluginCmd::Test { file, hook, input, config, deadline_ms, memory_mib }) => {

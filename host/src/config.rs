@@ -30,6 +30,9 @@ pub struct Layer {
     pub cache_refresh_ms: Option<u64>,
     pub log_format: Option<String>,
     pub log: Option<String>,
+    pub plugin_max_deadline_ms: Option<u64>,
+    pub plugin_max_memory_mib: Option<usize>,
+    pub plugin_cache_dir: Option<PathBuf>,
 }
 
 impl Layer {
@@ -46,6 +49,9 @@ impl Layer {
             cache_refresh_ms: self.cache_refresh_ms.or(base.cache_refresh_ms),
             log_format: self.log_format.or(base.log_format),
             log: self.log.or(base.log),
+            plugin_max_deadline_ms: self.plugin_max_deadline_ms.or(base.plugin_max_deadline_ms),
+            plugin_max_memory_mib: self.plugin_max_memory_mib.or(base.plugin_max_memory_mib),
+            plugin_cache_dir: self.plugin_cache_dir.or(base.plugin_cache_dir),
         }
     }
 
@@ -68,6 +74,9 @@ impl Layer {
             cache_refresh_ms: num(&get, "WARDEN_CACHE_REFRESH_MS")?,
             log_format: get("WARDEN_LOG_FORMAT"),
             log: get("WARDEN_LOG"),
+            plugin_max_deadline_ms: num(&get, "WARDEN_PLUGIN_MAX_DEADLINE_MS")?,
+            plugin_max_memory_mib: num(&get, "WARDEN_PLUGIN_MAX_MEMORY_MIB")?,
+            plugin_cache_dir: get("WARDEN_PLUGIN_CACHE_DIR").map(PathBuf::from),
         })
     }
 }
@@ -85,6 +94,9 @@ pub struct Config {
     pub cache_refresh: Duration,
     pub log_format: LogFormat,
     pub log: String,
+    /// The ceiling for any plugin binding's limits.
+    pub plugin_max: crate::plugins::Limits,
+    plugin_cache_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Config {
@@ -142,7 +154,17 @@ impl Config {
             "json" => LogFormat::Json,
             other => bail!("log_format {other:?} is not one of: pretty, json"),
         };
+        let plugin_max_deadline_ms = l.plugin_max_deadline_ms.unwrap_or(1000);
+        let plugin_max_memory_mib = l.plugin_max_memory_mib.unwrap_or(64);
+        if !(1..=60_000).contains(&plugin_max_deadline_ms) || !(1..=4096).contains(&plugin_max_memory_mib) {
+            bail!("plugin_max_deadline_ms must be 1-60000 and plugin_max_memory_mib 1-4096");
+        }
         Ok(Config {
+            plugin_max: crate::plugins::Limits {
+                deadline: Duration::from_millis(plugin_max_deadline_ms),
+                memory_bytes: plugin_max_memory_mib << 20,
+            },
+            plugin_cache_dir: l.plugin_cache_dir,
             listen,
             public_url,
             database_url: l.database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
@@ -160,6 +182,17 @@ impl Config {
     /// The public URL, or one derived from the address actually bound.
     pub fn public_url_or(&self, bound: SocketAddr) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+    }
+
+    /// Plugin host settings: the operator's limits and where compiled
+    /// plugins are cached (beside a SQLite file, else in the temp directory).
+    pub fn plugin_host_options(&self) -> crate::plugins::HostOptions {
+        let cache_dir = self.plugin_cache_dir.clone().or_else(|| match sqlite_path(&self.database_url) {
+            Some(SqlitePath::File(db)) => Some(PathBuf::from(format!("{}.plugin-cache", db.display()))),
+            Some(SqlitePath::Memory) => None,
+            None => Some(std::env::temp_dir().join("warden-plugin-cache")),
+        });
+        crate::plugins::HostOptions { max: self.plugin_max, cache_dir }
     }
 
     /// The master key from config, from its file, or — for a SQLite file

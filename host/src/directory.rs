@@ -4,7 +4,8 @@
 //! so changes made through another replica or the CLI apply within one interval.
 
 use crate::domain::{Client, Tenant};
-use crate::store::{Store, StoreError};
+use crate::plugins::{BoundPlugin, Hook, Limits, PluginHost};
+use crate::store::{BoundPluginRow, Store, StoreError};
 use crate::tokens::jwt::ActiveKey;
 use crate::tokens::keys::{self, KeyError, Verifier};
 use crate::tokens::master_key::MasterKey;
@@ -24,6 +25,8 @@ pub enum DirectoryError {
     Key(#[from] KeyError),
     #[error("tenant {0} has no active signing key")]
     NoActiveKey(String),
+    #[error("plugin {name} bound to tenant {tenant} cannot be loaded: {why}")]
+    Plugin { tenant: String, name: String, why: String },
 }
 
 /// A tenant with its keys ready to use.
@@ -34,6 +37,8 @@ pub struct TenantEntry {
     pub verifiers: Vec<Verifier>,
     /// The JWKS document, pre-serialised.
     pub jwks: String,
+    /// The tenant's grant-policy plugin, if one is bound.
+    pub grant_policy: Option<BoundPlugin>,
     /// When a retired key drops out of the JWKS and this entry must be rebuilt.
     valid_until: i64,
 }
@@ -47,6 +52,7 @@ struct View {
 
 pub struct Directory {
     store: Arc<dyn Store>,
+    plugins: Arc<PluginHost>,
     master: Arc<MasterKey>,
     rng: SystemRandom,
     public_url: String,
@@ -54,10 +60,16 @@ pub struct Directory {
 }
 
 impl Directory {
-    pub async fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, public_url: String) -> Result<Self, StoreError> {
+    pub async fn new(
+        store: Arc<dyn Store>,
+        plugins: Arc<PluginHost>,
+        master: Arc<MasterKey>,
+        public_url: String,
+    ) -> Result<Self, StoreError> {
         let generation = store.generation().await?;
         Ok(Directory {
             store,
+            plugins,
             master,
             rng: SystemRandom::new(),
             public_url,
@@ -132,7 +144,15 @@ impl Directory {
             .filter_map(|k| serde_json::from_str(&k.public_jwk).ok())
             .collect();
         let valid_until = stored.iter().filter_map(|k| k.publish_until).min().unwrap_or(i64::MAX);
+        let mut grant_policy = None;
+        for row in self.store.bindings(slug).await? {
+            let bound = self.load_binding(row).await?;
+            if bound.plugin.hook == Hook::GrantPolicy {
+                grant_policy = Some(bound);
+            }
+        }
         Ok(Some(TenantEntry {
+            grant_policy,
             issuer: self.issuer(slug),
             active: ActiveKey::new(active.kid.clone(), &active.alg, signer),
             verifiers,
@@ -140,6 +160,25 @@ impl Directory {
             valid_until,
             tenant,
         }))
+    }
+
+    async fn load_binding(&self, row: BoundPluginRow) -> Result<BoundPlugin, DirectoryError> {
+        let b = row.binding;
+        let failed = |why: String| DirectoryError::Plugin { tenant: b.tenant.clone(), name: b.plugin_name.clone(), why };
+        let plugin = match self.plugins.cached(&row.sha256) {
+            Some(p) => p,
+            None => {
+                let wasm = self.store.plugin_wasm(&row.sha256).await?.ok_or_else(|| failed("wasm missing from the registry".into()))?;
+                self.plugins.load(&wasm).map_err(|e| failed(e.to_string()))?
+            }
+        };
+        Ok(BoundPlugin {
+            limits: self.plugins.clamp(Limits::for_binding(b.deadline_ms, b.memory_mib)),
+            name: b.plugin_name.clone(),
+            version: b.plugin_version,
+            config: b.config.clone(),
+            plugin,
+        })
     }
 
     /// Drops the view if the store's generation moved. Returns whether it did.

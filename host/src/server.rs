@@ -27,7 +27,8 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         print_demo(&admin, &public_url, clock.now()).await?;
     }
 
-    let directory = Arc::new(Directory::new(store.clone(), master, public_url.clone()).await?);
+    let plugins = crate::plugins::PluginHost::new(config.plugin_host_options())?;
+    let directory = Arc::new(Directory::new(store.clone(), plugins.clone(), master, public_url.clone()).await?);
     directory.spawn_refresher(config.cache_refresh);
     spawn_revocation_purger(store.clone(), clock.clone());
 
@@ -36,7 +37,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         max_access_token_ttl: config.max_access_token_ttl,
     };
     let state = Arc::new(AppState {
-        oauth: OAuth::new(directory, store.clone(), lifetimes, clock),
+        oauth: OAuth::new(directory, store.clone(), plugins, lifetimes, clock),
         store,
     });
     tracing::info!(%bound, %public_url, "warden listening");

@@ -28,6 +28,15 @@ impl Scope {
         Ok(Scope(set))
     }
 
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// From tokens already known to be valid (e.g. a subset of a parsed scope).
+    pub fn from_valid(tokens: impl IntoIterator<Item = String>) -> Self {
+        Scope(tokens.into_iter().collect())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -5,7 +5,7 @@ use super::{ErrorCode, OAuth, OAuthError};
 use crate::directory::TenantEntry;
 use crate::domain::{Client, Scope};
 
-pub fn grant(
+pub async fn grant(
     oauth: &OAuth,
     tenant: &TenantEntry,
     client: &Client,
@@ -42,4 +42,5 @@ pub fn grant(
         scope,
         audience: resources,
     })
+    .await
 }

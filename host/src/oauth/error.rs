@@ -8,6 +8,8 @@ use std::borrow::Cow;
 pub enum ErrorCode {
     InvalidRequest,
     InvalidClient,
+    InvalidGrant,
+    AccessDenied,
     UnauthorizedClient,
     UnsupportedGrantType,
     InvalidScope,
@@ -22,6 +24,8 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::AccessDenied => "access_denied",
             ErrorCode::UnauthorizedClient => "unauthorized_client",
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
@@ -80,7 +84,7 @@ impl From<crate::directory::DirectoryError> for OAuthError {
         tracing::error!(error = %e, "directory lookup failed");
         match e {
             DirectoryError::Store(_) => OAuthError::unavailable(),
-            DirectoryError::Key(_) | DirectoryError::NoActiveKey(_) => OAuthError::server_error(),
+            DirectoryError::Key(_) | DirectoryError::NoActiveKey(_) | DirectoryError::Plugin { .. } => OAuthError::server_error(),
         }
     }
 }

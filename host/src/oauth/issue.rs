@@ -1,7 +1,8 @@
-//! The one place every grant type mints an access token. (The grant-policy
-//! plugin hook belongs here, so no grant can bypass it.)
+//! The one place every grant type mints an access token, after the tenant's
+//! grant-policy plugin (if any) has decided — so no grant can bypass it.
 
-use super::{OAuth, OAuthError};
+use super::{ErrorCode, OAuth, OAuthError};
+use crate::plugins::grant_policy::{ClientInfo, DenyCode, GrantDecision, GrantRequest};
 use crate::directory::TenantEntry;
 use crate::domain::{self, Client, Scope};
 use crate::tokens::{b64url, jwt};
@@ -11,7 +12,6 @@ use serde::Serialize;
 pub struct Grant<'a> {
     pub tenant: &'a TenantEntry,
     pub client: &'a Client,
-    #[allow(dead_code)] // for the grant-policy hook
     pub grant_type: &'static str,
     pub subject: &'a str,
     pub scope: Scope,
@@ -30,9 +30,9 @@ pub struct TokenResponse {
 }
 
 impl OAuth {
-    pub(super) fn issue_access_token(&self, grant: Grant<'_>) -> Result<TokenResponse, OAuthError> {
+    pub(super) async fn issue_access_token(&self, grant: Grant<'_>) -> Result<TokenResponse, OAuthError> {
         let now = self.clock.now();
-        let ttl = domain::access_token_ttl(
+        let mut ttl = domain::access_token_ttl(
             self.lifetimes.default_access_token_ttl,
             self.lifetimes.max_access_token_ttl,
             &grant.tenant.tenant,
@@ -41,12 +41,61 @@ impl OAuth {
         let audience = if grant.audience.is_empty() {
             vec![grant.tenant.issuer.clone()]
         } else {
-            grant.audience
+            grant.audience.clone()
         };
-        // A user-space CSPRNG (ChaCha, OS-seeded): no syscall per token.
+        let mut scope = grant.scope.clone();
+        let mut extra = serde_json::Map::new();
+        if let Some(policy) = &grant.tenant.grant_policy {
+            let request = GrantRequest {
+                tenant: grant.tenant.tenant.slug.clone(),
+                client: ClientInfo {
+                    id: grant.client.client_id.clone(),
+                    name: grant.client.name.clone(),
+                    metadata: grant.client.metadata.clone(),
+                },
+                grant_type: grant.grant_type.to_string(),
+                subject: grant.subject.to_string(),
+                requested_scopes: scope.iter().map(str::to_string).collect(),
+                allowed_scopes: grant.client.scopes.iter().map(str::to_string).collect(),
+                audience: audience.clone(),
+                lifetime_seconds: ttl.clamp(0, u32::MAX as i64) as u32,
+                request_time: now,
+            };
+            let context = policy.context(&grant.tenant.tenant.slug);
+            match self.plugins.evaluate_grant(&policy.plugin, context, policy.limits, &request, &policy.config).await {
+                Ok(GrantDecision::Allow { scopes, claims, lifetime_seconds }) => {
+                    scope = Scope::from_valid(scopes);
+                    extra = claims;
+                    ttl = i64::from(lifetime_seconds).max(1);
+                }
+                Ok(GrantDecision::Deny { error, error_description }) => {
+                    let code = match error {
+                        DenyCode::InvalidScope => ErrorCode::InvalidScope,
+                        DenyCode::AccessDenied => ErrorCode::AccessDenied,
+                        DenyCode::UnauthorizedClient => ErrorCode::UnauthorizedClient,
+                        DenyCode::InvalidGrant => ErrorCode::InvalidGrant,
+                    };
+                    return Err(OAuthError::new(code, error_description));
+                }
+                Err(e) => {
+                    self.plugins.record_failure();
+                    tracing::error!(
+                        plugin = %format!("{}@{}", policy.name, policy.version),
+                        sha256 = %policy.plugin.sha256,
+                        tenant = %grant.tenant.tenant.slug,
+                        kind = e.kind(),
+                        reason = %e,
+                        "grant policy failed closed"
+                    );
+                    return Err(OAuthError::new(
+                        ErrorCode::ServerError,
+                        "the tenant's grant policy could not decide; the request was refused",
+                    ));
+                }
+            }
+        }
         let jti = b64url(&rand::random::<[u8; 16]>());
-        let scope = grant.scope.to_string();
-        let extra = serde_json::Map::new();
+        let scope = scope.to_string();
         let claims = jwt::AccessClaims {
             iss: &grant.tenant.issuer,
             sub: grant.subject,

@@ -19,6 +19,7 @@ pub use params::Params;
 
 use crate::clock::Clock;
 use crate::directory::{Directory, TenantEntry};
+use crate::plugins::PluginHost;
 use crate::store::Store;
 use request::TokenRequest;
 use ring::rand::SystemRandom;
@@ -36,12 +37,19 @@ pub struct OAuth {
     pub store: Arc<dyn Store>,
     pub lifetimes: Lifetimes,
     pub clock: Arc<dyn Clock>,
+    pub plugins: Arc<PluginHost>,
     rng: SystemRandom,
 }
 
 impl OAuth {
-    pub fn new(directory: Arc<Directory>, store: Arc<dyn Store>, lifetimes: Lifetimes, clock: Arc<dyn Clock>) -> Self {
-        OAuth { directory, store, lifetimes, clock, rng: SystemRandom::new() }
+    pub fn new(
+        directory: Arc<Directory>,
+        store: Arc<dyn Store>,
+        plugins: Arc<PluginHost>,
+        lifetimes: Lifetimes,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        OAuth { directory, store, plugins, lifetimes, clock, rng: SystemRandom::new() }
     }
 
     async fn tenant(&self, slug: &str) -> Result<Arc<TenantEntry>, OAuthError> {
@@ -58,7 +66,7 @@ impl OAuth {
         let client = self.authenticate(&tenant, auth, params).await?;
         match request {
             TokenRequest::ClientCredentials { scope, resources } => {
-                client_credentials::grant(self, &tenant, &client, scope, resources)
+                client_credentials::grant(self, &tenant, &client, scope, resources).await
             }
         }
     }

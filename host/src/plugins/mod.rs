@@ -53,6 +53,17 @@ pub struct Limits {
     pub memory_bytes: usize,
 }
 
+impl Limits {
+    /// A binding's limits: its own settings or the defaults.
+    pub fn for_binding(deadline_ms: Option<i64>, memory_mib: Option<i64>) -> Limits {
+        let d = Limits::default();
+        Limits {
+            deadline: deadline_ms.map_or(d.deadline, |ms| Duration::from_millis(ms.max(1) as u64)),
+            memory_bytes: memory_mib.map_or(d.memory_bytes, |m| (m.max(1) as usize) << 20),
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits { deadline: Duration::from_millis(20), memory_bytes: 16 << 20 }
@@ -128,11 +139,28 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
+/// A plugin bound to a tenant's hook, ready to call.
+#[derive(Debug)]
+pub struct BoundPlugin {
+    pub name: String,
+    pub version: i64,
+    pub plugin: Arc<Plugin>,
+    pub config: String,
+    pub limits: Limits,
+}
+
+impl BoundPlugin {
+    pub fn context(&self, tenant: &str) -> CallContext {
+        CallContext { plugin: format!("{}@{}", self.name, self.version), sha256: self.plugin.sha256.clone(), tenant: tenant.to_string() }
+    }
+}
+
 pub struct PluginHost {
     engine: Engine,
     linker: Linker<CallState>,
     options: HostOptions,
     compiled: RwLock<HashMap<String, Arc<Plugin>>>,
+    failures: std::sync::atomic::AtomicU64,
 }
 
 /// Epoch ticks per second: deadlines are counted in milliseconds.
@@ -147,7 +175,6 @@ impl PluginHost {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
-        config.async_support(true);
         // Deep recursion traps instead of overflowing the fiber's stack.
         config.max_wasm_stack(512 * 1024);
         config.async_stack_size(1 << 20);
@@ -183,7 +210,7 @@ impl PluginHost {
                 std::thread::sleep(TICK);
             }
         })?;
-        Ok(Arc::new(PluginHost { engine, linker, options, compiled: RwLock::new(HashMap::new()) }))
+        Ok(Arc::new(PluginHost { engine, linker, options, compiled: RwLock::new(HashMap::new()), failures: Default::default() }))
     }
 
     /// Clamps requested limits to the operator's maximums.
@@ -192,6 +219,21 @@ impl PluginHost {
             deadline: wanted.deadline.min(self.options.max.deadline),
             memory_bytes: wanted.memory_bytes.min(self.options.max.memory_bytes),
         }
+    }
+
+    /// A plugin compiled earlier in this process.
+    pub fn cached(&self, sha256: &str) -> Option<Arc<Plugin>> {
+        self.compiled.read().expect("plugin cache").get(sha256).cloned()
+    }
+
+    /// Counts a failed call; failures are also logged by the caller.
+    pub fn record_failure(&self) {
+        self.failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    #[allow(dead_code)] // read by the metrics endpoint to come
+    pub fn failures(&self) -> u64 {
+        self.failures.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Validates and compiles `bytes` (or takes them from the cache).

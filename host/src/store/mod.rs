@@ -55,6 +55,38 @@ impl std::fmt::Debug for StoredKey {
     }
 }
 
+/// A registered plugin version. The wasm itself is stored once per sha256.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct PluginRecord {
+    pub name: String,
+    pub version: i64,
+    pub sha256: String,
+    pub hook: String,
+    pub created_at: i64,
+}
+
+/// A plugin bound to one of a tenant's hooks.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct Binding {
+    pub tenant: String,
+    pub hook: String,
+    pub plugin_name: String,
+    pub plugin_version: i64,
+    /// JSON passed to every call.
+    pub config: String,
+    pub deadline_ms: Option<i64>,
+    pub memory_mib: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A binding joined with the plugin's content hash.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct BoundPluginRow {
+    #[sqlx(flatten)]
+    pub binding: Binding,
+    pub sha256: String,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Applies pending migrations.
@@ -91,6 +123,17 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_token(&self, jti: &str, tenant: &str, expires_at: i64) -> StoreResult<()>;
     async fn is_token_revoked(&self, jti: &str) -> StoreResult<bool>;
     async fn purge_expired_revocations(&self, now: i64) -> StoreResult<u64>;
+
+    /// Stores the wasm (once per sha256) and registers it as the next version of `name`.
+    async fn add_plugin(&self, name: &str, sha256: &str, hook: &str, wasm: &[u8], now: i64) -> StoreResult<PluginRecord>;
+    async fn plugins(&self) -> StoreResult<Vec<PluginRecord>>;
+    /// A version of a plugin, or its newest when `version` is `None`.
+    async fn plugin(&self, name: &str, version: Option<i64>) -> StoreResult<Option<PluginRecord>>;
+    async fn plugin_wasm(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Creates or replaces the tenant's binding for the hook.
+    async fn bind_plugin(&self, binding: &Binding) -> StoreResult<()>;
+    async fn unbind_plugin(&self, tenant: &str, hook: &str) -> StoreResult<()>;
+    async fn bindings(&self, tenant: &str) -> StoreResult<Vec<BoundPluginRow>>;
 }
 
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`).

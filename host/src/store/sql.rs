@@ -212,6 +212,116 @@ macro_rules! impl_sql_store {
                 Ok(row.is_some())
             }
 
+            async fn add_plugin(
+                &self,
+                name: &str,
+                sha256: &str,
+                hook: &str,
+                wasm: &[u8],
+                now: i64,
+            ) -> $crate::store::StoreResult<$crate::store::PluginRecord> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO plugin_blobs (sha256, wasm) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING")
+                    .bind(sha256)
+                    .bind(wasm)
+                    .execute(&mut *tx)
+                    .await?;
+                let record: $crate::store::PluginRecord = sqlx::query_as(
+                    "INSERT INTO plugins (name, version, sha256, hook, created_at) \
+                     SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM plugins WHERE name = $1 \
+                     RETURNING name, version, sha256, hook, created_at",
+                )
+                .bind(name)
+                .bind(sha256)
+                .bind(hook)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| $crate::store::sql::conflict(e, "plugin version"))?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn plugins(&self) -> $crate::store::StoreResult<Vec<$crate::store::PluginRecord>> {
+                Ok(sqlx::query_as("SELECT * FROM plugins ORDER BY name, version")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn plugin(
+                &self,
+                name: &str,
+                version: Option<i64>,
+            ) -> $crate::store::StoreResult<Option<$crate::store::PluginRecord>> {
+                Ok(sqlx::query_as(
+                    "SELECT * FROM plugins WHERE name = $1 AND ($2 IS NULL OR version = $2) \
+                     ORDER BY version DESC LIMIT 1",
+                )
+                .bind(name)
+                .bind(version)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn plugin_wasm(&self, sha256: &str) -> $crate::store::StoreResult<Option<Vec<u8>>> {
+                let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT wasm FROM plugin_blobs WHERE sha256 = $1")
+                    .bind(sha256)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(w,)| w))
+            }
+
+            async fn bind_plugin(&self, b: &$crate::store::Binding) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO plugin_bindings (tenant, hook, plugin_name, plugin_version, config, deadline_ms, memory_mib, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (tenant, hook) DO UPDATE SET plugin_name = excluded.plugin_name, \
+                     plugin_version = excluded.plugin_version, config = excluded.config, \
+                     deadline_ms = excluded.deadline_ms, memory_mib = excluded.memory_mib, created_at = excluded.created_at",
+                )
+                .bind(&b.tenant)
+                .bind(&b.hook)
+                .bind(&b.plugin_name)
+                .bind(b.plugin_version)
+                .bind(&b.config)
+                .bind(b.deadline_ms)
+                .bind(b.memory_mib)
+                .bind(b.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| $crate::store::sql::conflict(e, "binding"))?;
+                $crate::store::sql::bump!(&mut *tx);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn unbind_plugin(&self, tenant: &str, hook: &str) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("DELETE FROM plugin_bindings WHERE tenant = $1 AND hook = $2")
+                    .bind(tenant)
+                    .bind(hook)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound("binding"));
+                }
+                $crate::store::sql::bump!(&mut *tx);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn bindings(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::store::BoundPluginRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT b.*, p.sha256 FROM plugin_bindings b \
+                     JOIN plugins p ON p.name = b.plugin_name AND p.version = b.plugin_version \
+                     WHERE b.tenant = $1 ORDER BY b.hook",
+                )
+                .bind(tenant)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn purge_expired_revocations(&self, now: i64) -> $crate::store::StoreResult<u64> {
                 let done = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
                     .bind(now)

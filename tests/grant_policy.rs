@@ -1,0 +1,147 @@
+//! Grant-policy plugins bound to tenants, through the real server: allow,
+//! narrow, deny, extra claims, lifetime cap — and hostile plugins contained
+//! while other tenants carry on.
+
+mod common;
+use common::*;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+on_both_backends!(scope_policy_shapes_tokens_of_its_tenant_only, hostile_policies_fail_closed_and_others_carry_on);
+
+fn add_plugin(db: &Db, plugin: &str, name: &str) -> Value {
+    let wasm = plugin_wasm(plugin);
+    db.cli_json(&["plugin", "add", wasm.to_str().unwrap(), "--name", name])
+}
+
+fn bind(db: &Db, tenant: &str, plugin: &str, config: &str) {
+    db.cli_json(&["plugin", "bind", "--tenant", tenant, "--hook", "grant-policy", "--plugin", plugin, "--config", config]);
+}
+
+async fn claims_of(server: &Server, tenant: &str, r: &Reply) -> Value {
+    verify_with_jwks(server, tenant, r.body["access_token"].as_str().unwrap()).await
+}
+
+async fn scope_policy_shapes_tokens_of_its_tenant_only(db: Db) {
+    db.create_tenant("acme", &[]);
+    db.create_tenant("globex", &[]);
+    let (id, secret) = db.create_client("acme", "read write admin", &["--default-scopes", "read write"]);
+    let (g, g_secret) = db.create_client("globex", "read write admin", &[]);
+    let server = Server::start(&db).await;
+    let acme = format!("{}/token", server.issuer("acme"));
+    let cc = |scope: &'static str| vec![("grant_type", "client_credentials"), ("scope", scope)];
+
+    let added = add_plugin(&db, "scope-policy", "scopes");
+    assert_eq!(added["name"], "scopes");
+    assert_eq!(added["version"], 1);
+    assert_eq!(added["hook"], "grant-policy");
+    assert_eq!(added["sha256"].as_str().unwrap().len(), 64);
+    bind(&db, "acme", "scopes", r#"{"allowed_scopes": ["read", "write"], "claims": {"org": "acme"}, "max_lifetime_seconds": 600}"#);
+
+    // Takes effect without a restart, within the refresh bound.
+    assert!(
+        eventually(Duration::from_secs(3), || async { post_form(&acme, Some((&id, &secret)), &cc("read admin")).await.body["scope"] == "read" }).await,
+        "the binding did not take effect"
+    );
+    let r = post_form(&acme, Some((&id, &secret)), &cc("read write admin")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["scope"], "read write", "narrowed to the allowlist");
+    assert_eq!(r.body["expires_in"], 600, "lifetime capped");
+    let claims = claims_of(&server, "acme", &r).await;
+    assert_eq!(claims["org"], "acme", "extra claim added");
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 600);
+    assert_eq!(claims["sub"], id.as_str(), "reserved claims untouched");
+
+    // Deny: nothing requested is allowed.
+    let r = post_form(&acme, Some((&id, &secret)), &cc("admin")).await;
+    r.assert_error(400, "invalid_scope");
+    assert!(r.body["error_description"].as_str().unwrap().contains("allowed: read write"), "{}", r.text);
+
+    // Another tenant is untouched.
+    let r = post_form(&format!("{}/token", server.issuer("globex")), Some((&g, &g_secret)), &cc("admin")).await;
+    assert_eq!(r.status, 200);
+    assert!(claims_of(&server, "globex", &r).await.get("org").is_none());
+
+    // Versions: adding again makes version 2; bind an exact version.
+    assert_eq!(add_plugin(&db, "scope-policy", "scopes")["version"], 2);
+    bind(&db, "acme", "scopes@1", r#"{"allowed_scopes": ["admin"]}"#);
+    assert!(eventually(Duration::from_secs(3), || async { post_form(&acme, Some((&id, &secret)), &cc("admin")).await.status == 200 }).await);
+
+    // Bad bindings are refused with a reason.
+    for (args, expected) in [
+        (vec!["--plugin", "nope"], "plugin not found"),
+        (vec!["--plugin", "scopes@9"], "plugin not found"),
+        (vec!["--plugin", "scopes", "--config", "{oops"], "not valid JSON"),
+    ] {
+        let mut all = vec!["plugin", "bind", "--tenant", "acme", "--hook", "grant-policy"];
+        all.extend(args);
+        let out = db.cli(&all);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains(expected), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = db.cli(&["plugin", "bind", "--tenant", "acme", "--hook", "permission-check", "--plugin", "scopes"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("implements grant-policy, not permission-check"));
+
+    // Unbinding restores the plain behaviour.
+    assert!(db.cli(&["plugin", "unbind", "--tenant", "acme", "--hook", "grant-policy"]).status.success());
+    assert!(
+        eventually(Duration::from_secs(3), || async {
+            let r = post_form(&acme, Some((&id, &secret)), &cc("read write admin")).await;
+            r.status == 200 && r.body["expires_in"] == 3600
+        })
+        .await
+    );
+    let listed = db.cli_json(&["plugin", "list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+}
+
+async fn hostile_policies_fail_closed_and_others_carry_on(db: Db) {
+    db.create_tenant("evil", &[]);
+    db.create_tenant("good", &[]);
+    let (e, e_secret) = db.create_client("evil", "read write", &[]);
+    let (g, g_secret) = db.create_client("good", "read", &[]);
+    let server = Server::start_with(&db, &[("WARDEN_LOG_FORMAT", "json")], &[]).await;
+    add_plugin(&db, "hostile", "hostile");
+    let evil = format!("{}/token", server.issuer("evil"));
+    let good = format!("{}/token", server.issuer("good"));
+    let cc = [("grant_type", "client_credentials"), ("scope", "read")];
+
+    for mode in ["loop", "memory", "recursion", "trap", "panic", "reserved-claim", "huge-output"] {
+        // Switch through a well-behaved mode so each failure below is this mode's.
+        bind(&db, "evil", "hostile", "\"ok\"");
+        assert!(eventually(Duration::from_secs(3), || async { post_form(&evil, Some((&e, &e_secret)), &cc).await.status == 200 }).await);
+        bind(&db, "evil", "hostile", &format!("\"{mode}\""));
+        assert!(
+            eventually(Duration::from_secs(3), || async { post_form(&evil, Some((&e, &e_secret)), &cc).await.status == 500 }).await,
+            "{mode}: the hostile policy did not fail closed"
+        );
+        // Hammer the hostile tenant while the good one keeps being served.
+        let mut attacks = Vec::new();
+        for _ in 0..8 {
+            let (url, id, secret) = (evil.clone(), e.clone(), e_secret.clone());
+            attacks.push(tokio::spawn(async move { post_form(&url, Some((&id, &secret)), &cc).await }));
+        }
+        for _ in 0..10 {
+            let r = post_form(&good, Some((&g, &g_secret)), &cc).await;
+            assert_eq!(r.status, 200, "{mode}: another tenant was affected: {}", r.text);
+        }
+        for a in attacks {
+            let r = a.await.unwrap();
+            r.assert_error(500, "server_error");
+            assert!(!r.text.contains("hostile") && !r.text.contains("trap"), "internal details leaked: {}", r.text);
+        }
+    }
+    // Widening is silently impossible: only requested scopes are granted.
+    bind(&db, "evil", "hostile", "\"widen\"");
+    assert!(eventually(Duration::from_secs(3), || async { post_form(&evil, Some((&e, &e_secret)), &cc).await.status == 200 }).await);
+    let r = post_form(&evil, Some((&e, &e_secret)), &cc).await;
+    assert_eq!(r.body["scope"], "read");
+
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let logs = server.logs();
+    assert!(logs.contains("grant policy failed closed"), "{logs}");
+    assert!(logs.contains("hostile@1"));
+    for kind in ["timeout", "memory", "trap", "invalid"] {
+        assert!(logs.contains(&format!("\"kind\":\"{kind}\"")), "no {kind} failure logged");
+    }
+}
