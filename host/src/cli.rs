@@ -139,6 +139,10 @@ pub enum PluginCmd {
         /// Memory limit in MiB.
         #[arg(long, default_value_t = 16)]
         memory_mib: usize,
+        /// Call the plugin this many times (fresh instance each) and report
+        /// the per-call time on stderr.
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
     },
 }
 
@@ -406,12 +410,12 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("removed tenant {tenant}'s {hook} binding");
             Ok(())
         }
-        Command::Plugin(PluginCmd::Test { file, hook, input, config, deadline_ms, memory_mib }) => {
+        Command::Plugin(PluginCmd::Test { file, hook, input, config, deadline_ms, memory_mib, repeat }) => {
             let limits = crate::plugins::Limits {
                 deadline: std::time::Duration::from_millis(deadline_ms),
                 memory_bytes: memory_mib << 20,
             };
-            let decision = crate::plugins::run_once(&file, &hook, &input, &config, limits).await?;
+            let decision = crate::plugins::run_once(&file, &hook, &input, &config, limits, repeat.max(1)).await?;
             println!("{decision:#}");
             Ok(())
         }

@@ -343,9 +343,10 @@ pub fn plugin_wasm(name: &str) -> PathBuf {
         // A fresh machine may lack the target; rustup makes this a no-op when present.
         let _ = std::process::Command::new("rustup").args(["target", "add", "wasm32-wasip2"]).output();
         for workspace in ["plugins", "tests/plugins"] {
+            // Run inside the workspace so its .cargo/config.toml (stack size) applies.
             let out = std::process::Command::new(env!("CARGO"))
-                .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
-                .arg(root.join(workspace).join("Cargo.toml"))
+                .args(["build", "--release", "--target", "wasm32-wasip2"])
+                .current_dir(root.join(workspace))
                 .output()
                 .expect("run cargo to build plugins");
             assert!(out.status.success(), "building {workspace} failed:\n{}", String::from_utf8_lossy(&out.stderr));
