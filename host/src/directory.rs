@@ -39,6 +39,8 @@ pub struct TenantEntry {
     pub jwks: String,
     /// The tenant's grant-policy plugin, if one is bound.
     pub grant_policy: Option<BoundPlugin>,
+    /// The tenant's permission-check plugin, if one is bound.
+    pub permission_check: Option<BoundPlugin>,
     /// When a retired key drops out of the JWKS and this entry must be rebuilt.
     valid_until: i64,
 }
@@ -144,15 +146,18 @@ impl Directory {
             .filter_map(|k| serde_json::from_str(&k.public_jwk).ok())
             .collect();
         let valid_until = stored.iter().filter_map(|k| k.publish_until).min().unwrap_or(i64::MAX);
-        let mut grant_policy = None;
+        let (mut grant_policy, mut permission_check) = (None, None);
         for row in self.store.bindings(slug).await? {
             let bound = self.load_binding(row).await?;
-            if bound.plugin.hook == Hook::GrantPolicy {
-                grant_policy = Some(bound);
+            match bound.plugin.hook {
+                Hook::GrantPolicy => grant_policy = Some(bound),
+                Hook::PermissionCheck => permission_check = Some(bound),
+                Hook::CredentialDelivery => {}
             }
         }
         Ok(Some(TenantEntry {
             grant_policy,
+            permission_check,
             issuer: self.issuer(slug),
             active: ActiveKey::new(active.kid.clone(), &active.alg, signer),
             verifiers,

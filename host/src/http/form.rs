@@ -8,8 +8,9 @@ use base64::Engine;
 use http_body_util::BodyExt;
 use std::time::Duration;
 
-/// Largest form body accepted; real OAuth requests are a few hundred bytes.
-pub const MAX_BODY: usize = 16 * 1024;
+/// Largest body accepted: OAuth forms are a few hundred bytes, AuthZEN
+/// batches a few KiB.
+pub const MAX_BODY: usize = 64 * 1024;
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn read(headers: &HeaderMap, body: Body) -> Result<(PresentedAuth, Params), OAuthError> {
@@ -24,21 +25,51 @@ pub async fn read(headers: &HeaderMap, body: Body) -> Result<(PresentedAuth, Par
             "Content-Type must be application/x-www-form-urlencoded",
         ));
     }
-    let limited = http_body_util::Limited::new(body, MAX_BODY);
-    let bytes = match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            return Err(OAuthError::invalid_request(format!(
-                "request body exceeds {MAX_BODY} bytes"
-            )));
-        }
-        Ok(Err(_)) => return Err(OAuthError::invalid_request("could not read the request body")),
-        Err(_) => return Err(OAuthError::invalid_request("request body was not received in time")),
-    };
+    let bytes = read_body(body).await?;
     let pairs = parse_urlencoded(&bytes)?;
     let params = Params::from_pairs(pairs)
         .map_err(|name| OAuthError::invalid_request(format!("parameter {name} must not be repeated")))?;
     Ok((auth, params))
+}
+
+/// A JSON request body (AuthZEN), with the same size and time limits.
+pub async fn read_json(headers: &HeaderMap, body: Body) -> Result<serde_json::Value, OAuthError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(OAuthError::invalid_request("Content-Type must be application/json"));
+    }
+    let bytes = read_body(body).await?;
+    serde_json::from_slice(&bytes).map_err(|_| OAuthError::invalid_request("the request body is not valid JSON"))
+}
+
+/// `Authorization: Bearer <token>` (RFC 6750 §2.1), if present.
+pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| OAuthError::invalid_request("malformed Authorization header"))?;
+    match value.trim().split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim().to_string()))
+        }
+        _ => Err(OAuthError::invalid_request("expected Authorization: Bearer <access token>")),
+    }
+}
+
+async fn read_body(body: Body) -> Result<axum::body::Bytes, OAuthError> {
+    let limited = http_body_util::Limited::new(body, MAX_BODY);
+    match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(OAuthError::invalid_request(format!("request body exceeds {MAX_BODY} bytes")))
+        }
+        Ok(Err(_)) => Err(OAuthError::invalid_request("could not read the request body")),
+        Err(_) => Err(OAuthError::invalid_request("request body was not received in time")),
+    }
 }
 
 /// `application/x-www-form-urlencoded`, refusing what lenient decoders accept

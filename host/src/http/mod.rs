@@ -28,6 +28,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/t/{tenant}/token", post(oauth::token))
         .route("/t/{tenant}/introspect", post(oauth::introspect))
         .route("/t/{tenant}/revoke", post(oauth::revoke))
+        .route("/t/{tenant}/access/v1/evaluation", post(oauth::evaluation))
+        .route("/t/{tenant}/access/v1/evaluations", post(oauth::evaluations))
         .fallback(health::not_found)
         .layer(axum::middleware::from_fn(trace::trace))
         .with_state(state)

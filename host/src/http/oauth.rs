@@ -1,7 +1,7 @@
 //! OAuth endpoint handlers and the single place OAuth errors become responses.
 
 use super::{State, form};
-use crate::oauth::{OAuthError, Params, PresentedAuth};
+use crate::oauth::{ErrorCode, OAuthError, Params, PresentedAuth};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::Path;
@@ -15,10 +15,13 @@ impl IntoResponse for OAuthError {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
         let body = json!({"error": self.code.as_str(), "error_description": self.description});
         let mut response = (status, no_store(), Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"warden\""));
+        let challenge = match self.code {
+            ErrorCode::InvalidToken => Some("Bearer error=\"invalid_token\""),
+            _ if status == StatusCode::UNAUTHORIZED => Some("Basic realm=\"warden\""),
+            _ => None,
+        };
+        if let Some(c) = challenge {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
         }
         response
     }
@@ -99,6 +102,38 @@ pub async fn jwks(axum::extract::State(s): State, path: TenantPath) -> Response 
             jwks,
         )
             .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The bearer token and JSON body of an access-evaluation request.
+async fn read_access_request(
+    path: TenantPath,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(String, Option<String>, serde_json::Value), OAuthError> {
+    let tenant = tenant(path)?;
+    let bearer = form::bearer(headers)?;
+    let body = form::read_json(headers, body).await?;
+    Ok((tenant, bearer, body))
+}
+
+pub async fn evaluation(axum::extract::State(s): State, path: TenantPath, headers: HeaderMap, body: Body) -> Response {
+    match read_access_request(path, &headers, body).await {
+        Ok((tenant, bearer, body)) => match s.oauth.evaluate_access(&tenant, bearer.as_deref(), body).await {
+            Ok(v) => Json(v).into_response(),
+            Err(e) => e.into_response(),
+        },
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn evaluations(axum::extract::State(s): State, path: TenantPath, headers: HeaderMap, body: Body) -> Response {
+    match read_access_request(path, &headers, body).await {
+        Ok((tenant, bearer, body)) => match s.oauth.evaluate_access_batch(&tenant, bearer.as_deref(), body).await {
+            Ok(v) => Json(v).into_response(),
+            Err(e) => e.into_response(),
+        },
         Err(e) => e.into_response(),
     }
 }

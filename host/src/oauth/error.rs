@@ -15,6 +15,8 @@ pub enum ErrorCode {
     InvalidScope,
     /// RFC 8707 §2: a `resource` the client may not ask for or that is malformed.
     InvalidTarget,
+    /// RFC 6750 §3.1: a bearer token that is missing, expired, revoked or foreign.
+    InvalidToken,
     ServerError,
     TemporarilyUnavailable,
 }
@@ -30,6 +32,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::ServerError => "server_error",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -46,7 +49,7 @@ pub struct OAuthError {
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
         let status = match code {
-            ErrorCode::InvalidClient => 401,
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
             ErrorCode::ServerError => 500,
             ErrorCode::TemporarilyUnavailable => 503,
             _ => 400,

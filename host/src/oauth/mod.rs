@@ -2,6 +2,7 @@
 //! tenant, the presented client credentials and the parsed form, and renders
 //! what comes back.
 
+mod access;
 mod client_auth;
 mod client_credentials;
 mod discovery;

@@ -5,6 +5,7 @@
 
 mod bindings;
 pub mod grant_policy;
+pub mod permission_check;
 mod sandbox;
 
 pub use sandbox::CallContext;
@@ -122,7 +123,7 @@ impl PluginError {
 
 enum Pre {
     Grant(GrantPolicyPre<CallState>),
-    Permission(#[allow(dead_code)] PermissionCheckPre<CallState>),
+    Permission(PermissionCheckPre<CallState>),
     Delivery(#[allow(dead_code)] CredentialDeliveryPre<CallState>),
 }
 
@@ -395,7 +396,20 @@ pub async fn run_once(
             report_times(&mut times);
             Ok(serde_json::to_value(decision)?)
         }
-        Hook::PermissionCheck | Hook::CredentialDelivery => {
+        Hook::PermissionCheck => {
+            let evaluation: permission_check::Evaluation = serde_json::from_str(&input_text)
+                .map_err(|e| anyhow::anyhow!("{} is not an AuthZEN evaluation: {e}", input.display()))?;
+            let mut times = Vec::with_capacity(repeat as usize);
+            let mut decision = None;
+            for _ in 0..repeat {
+                let started = std::time::Instant::now();
+                decision = Some(host.check_permission(&plugin, context.clone(), limits, &evaluation, config).await.map_err(failed)?);
+                times.push(started.elapsed());
+            }
+            report_times(&mut times);
+            Ok(serde_json::to_value(decision)?)
+        }
+        Hook::CredentialDelivery => {
             anyhow::bail!("plugin test does not run {} plugins yet", hook.as_str())
         }
     }

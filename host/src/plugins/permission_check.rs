@@ -1,0 +1,133 @@
+//! The permission-check hook: an OpenID AuthZEN 1.0 access evaluation.
+
+use super::bindings::types as wit;
+use super::{CallContext, Limits, Plugin, PluginError, PluginHost, Pre, failure};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One AuthZEN evaluation (subject × action × resource × context).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Evaluation {
+    pub subject: Subject,
+    pub action: Action,
+    pub resource: Resource,
+    #[serde(default)]
+    pub context: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Subject {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    #[serde(default)]
+    pub properties: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Action {
+    pub name: String,
+    #[serde(default)]
+    pub properties: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Resource {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    #[serde(default)]
+    pub properties: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Decision {
+    pub decision: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+const MAX_REASON: usize = 512;
+
+/// The documented rule when no plugin is bound: permit exactly when the
+/// action's name is one of the subject's `permissions` (an array) or a word of
+/// its `scope` (a space-separated string). Everything else is denied.
+pub fn builtin_rule(e: &Evaluation) -> Decision {
+    let props = &e.subject.properties;
+    let in_permissions = props
+        .get("permissions")
+        .and_then(Value::as_array)
+        .is_some_and(|ps| ps.iter().any(|p| p.as_str() == Some(e.action.name.as_str())));
+    let in_scope = props
+        .get("scope")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.split(' ').any(|w| w == e.action.name));
+    if in_permissions || in_scope {
+        Decision { decision: true, reason: Some(format!("subject holds {}", e.action.name)) }
+    } else {
+        Decision { decision: false, reason: Some(format!("subject does not hold {}", e.action.name)) }
+    }
+}
+
+impl PluginHost {
+    pub async fn check_permission(
+        &self,
+        plugin: &Plugin,
+        context: CallContext,
+        limits: Limits,
+        evaluation: &Evaluation,
+        config: &str,
+    ) -> Result<Decision, PluginError> {
+        let Pre::Permission(pre) = &plugin.pre else {
+            return Err(PluginError::WrongHook { expected: "permission-check", actual: plugin.hook.as_str() });
+        };
+        let limits = self.clamp(limits);
+        let mut store = self.store(context, limits);
+        let instance = pre.instantiate_async(&mut store).await.map_err(|e| failure(e, limits))?;
+        let request = wit::Evaluation {
+            subject: wit::Subject {
+                type_: evaluation.subject.kind.clone(),
+                id: evaluation.subject.id.clone(),
+                properties: Value::Object(evaluation.subject.properties.clone()).to_string(),
+            },
+            action: wit::Action {
+                name: evaluation.action.name.clone(),
+                properties: Value::Object(evaluation.action.properties.clone()).to_string(),
+            },
+            resource: wit::Resource {
+                type_: evaluation.resource.kind.clone(),
+                id: evaluation.resource.id.clone(),
+                properties: Value::Object(evaluation.resource.properties.clone()).to_string(),
+            },
+            context: Value::Object(evaluation.context.clone()).to_string(),
+        };
+        let d = instance.call_check(&mut store, &request, config).await.map_err(|e| failure(e, limits))?;
+        if d.reason.as_ref().is_some_and(|r| r.len() > MAX_REASON) {
+            return Err(PluginError::Invalid(format!("reason longer than {MAX_REASON} bytes")));
+        }
+        Ok(Decision { decision: d.decision, reason: d.reason })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eval(props: Value, action: &str) -> Evaluation {
+        serde_json::from_value(json!({
+            "subject": {"type": "user", "id": "u", "properties": props},
+            "action": {"name": action},
+            "resource": {"type": "project", "id": "1"},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn builtin_rule_permits_only_held_permissions() {
+        assert!(builtin_rule(&eval(json!({"permissions": ["read"]}), "read")).decision);
+        assert!(builtin_rule(&eval(json!({"scope": "read write"}), "write")).decision);
+        assert!(!builtin_rule(&eval(json!({"scope": "read"}), "delete")).decision);
+        assert!(!builtin_rule(&eval(json!({}), "read")).decision);
+    }
+}

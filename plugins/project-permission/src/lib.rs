@@ -1,0 +1,61 @@
+//! Project permission check (Procore's developer-managed service accounts:
+//! an app holds tool permissions, and an admin picks the projects it may use).
+//!
+//! The subject carries what was granted at installation:
+//!
+//! ```json
+//! {"type": "app", "id": "cl_…", "properties": {"permissions": ["documents:read"], "projects": ["42", "43"]}}
+//! ```
+//!
+//! Access is permitted when the action is one of `permissions` and the
+//! resource's project is one of `projects`. The project is the resource's id
+//! when its type is `project`, else its `properties.project`.
+
+wit_bindgen::generate!({ world: "permission-check", path: "../../wit" });
+
+use serde_json::Value;
+
+struct ProjectPermission;
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string).or_else(|| x.as_i64().map(|n| n.to_string()))).collect())
+        .unwrap_or_default()
+}
+
+fn deny(reason: String) -> PermissionDecision {
+    PermissionDecision { decision: false, reason: Some(reason) }
+}
+
+impl Guest for ProjectPermission {
+    fn check(request: Evaluation, _config: String) -> PermissionDecision {
+        let subject: Value = serde_json::from_str(&request.subject.properties).unwrap_or(Value::Null);
+        let resource: Value = serde_json::from_str(&request.resource.properties).unwrap_or(Value::Null);
+        let permissions = strings(subject.get("permissions"));
+        let projects = strings(subject.get("projects"));
+        let project = if request.resource.type_ == "project" {
+            Some(request.resource.id.clone())
+        } else {
+            match resource.get("project") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            }
+        };
+        if !permissions.contains(&request.action.name) {
+            return deny(format!("{} was not granted {}", request.subject.id, request.action.name));
+        }
+        let Some(project) = project else {
+            return deny(format!("{} {} belongs to no project", request.resource.type_, request.resource.id));
+        };
+        if !projects.contains(&project) {
+            return deny(format!("{} may not touch project {project}", request.subject.id));
+        }
+        PermissionDecision {
+            decision: true,
+            reason: Some(format!("{} holds {} in project {project}", request.subject.id, request.action.name)),
+        }
+    }
+}
+
+export!(ProjectPermission);
