@@ -110,3 +110,46 @@ fn components_that_do_not_fit_are_refused_with_a_reason() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("bad.json is not a grant-policy request"), "{err}");
 }
+
+#[test]
+fn legacy_sunset_denies_marked_clients_after_the_date_with_migration_advice() {
+    let config = r#"{"sunset": "2025-03-24", "migrate_to": "Developer Managed Service Accounts"}"#;
+    let mut legacy = grant_request();
+    legacy["client"]["metadata"] = json!({"legacy": true});
+    // 2025-03-23T23:59:59Z: still allowed.
+    legacy["request_time"] = json!(1_742_774_399);
+    let (ok, d, err) = plugin_test("legacy-sunset", "grant-policy", &legacy, config, &[]);
+    assert!(ok, "{err}");
+    assert_eq!(d["decision"], "allow");
+    // 2025-03-24T00:00:00Z: retired.
+    legacy["request_time"] = json!(1_742_774_400);
+    let (_, d, _) = plugin_test("legacy-sunset", "grant-policy", &legacy, config, &[]);
+    assert_eq!(d["decision"], "deny");
+    assert_eq!(d["error"], "unauthorized_client");
+    assert_eq!(d["error_description"], "legacy credentials were retired on 2025-03-24; migrate to Developer Managed Service Accounts");
+    // Clients not marked legacy are untouched.
+    let (_, d, _) = plugin_test("legacy-sunset", "grant-policy", &grant_request(), config, &[]);
+    assert_eq!(d["decision"], "allow");
+    // A broken configuration denies rather than lets everyone through.
+    let (_, d, _) = plugin_test("legacy-sunset", "grant-policy", &legacy, r#"{"sunset": "soon"}"#, &[]);
+    assert_eq!(d["decision"], "deny");
+}
+
+#[test]
+fn project_permission_decides_from_permissions_and_projects() {
+    let eval = |action: &str, resource: Value| {
+        json!({
+            "subject": {"type": "app", "id": "billing", "properties": {"permissions": ["documents:read"], "projects": ["42"]}},
+            "action": {"name": action},
+            "resource": resource,
+            "context": {},
+        })
+    };
+    let run = |e: Value| plugin_test("project-permission", "permission-check", &e, "{}", &[]).1;
+    assert_eq!(run(eval("documents:read", json!({"type": "project", "id": "42"})))["decision"], true);
+    assert_eq!(run(eval("documents:read", json!({"type": "document", "id": "d", "properties": {"project": 42}})))["decision"], true);
+    let d = run(eval("documents:read", json!({"type": "project", "id": "7"})));
+    assert_eq!(d["decision"], false);
+    assert_eq!(d["reason"], "billing may not touch project 7");
+    assert_eq!(run(eval("documents:delete", json!({"type": "project", "id": "42"})))["reason"], "billing was not granted documents:delete");
+}
