@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::Duration;
 
 on_both_backends!(scope_policy_shapes_tokens_of_its_tenant_only, hostile_policies_fail_closed_and_others_carry_on);

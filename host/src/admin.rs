@@ -1,9 +1,11 @@
 //! Administrative operations on tenants, clients and keys, shared by the CLI
 //! (and the admin API to come). They validate, then make one store call.
 
+use crate::delivery;
 use crate::domain::{self, Client, NewClient, SigningAlg, Tenant};
-use crate::plugins::{Hook, PluginHost};
-use crate::store::{Binding, PluginRecord, Store, StoreError};
+use crate::plugins::credential_delivery::{CredentialEvent, EventKind};
+use crate::plugins::{CallContext, Hook, Limits, PluginHost};
+use crate::store::{AuditEvent, Binding, Delivery, PluginRecord, Store, StoreError};
 use crate::tokens::master_key::MasterKey;
 use crate::tokens::{b64url, keys, random_bytes, secret};
 use ring::rand::SystemRandom;
@@ -27,6 +29,23 @@ pub struct BindRequest<'a> {
     pub memory_mib: Option<i64>,
 }
 
+/// A credential-delivery binding must say where deliveries may go:
+/// `{"allowed_origins": ["https://hooks.example.com", …]}`.
+fn check_allowed_origins(config: &serde_json::Value) -> Result<()> {
+    let bad = |m: String| Err(AdminError::Invalid(m));
+    let Some(list) = config.get("allowed_origins").and_then(|v| v.as_array()) else {
+        return bad("a credential-delivery binding needs \"allowed_origins\": a list of origins (e.g. \"https://hooks.example.com\") deliveries may go to".into());
+    };
+    for o in list {
+        let Some(text) = o.as_str() else { return bad("allowed_origins must hold strings".into()) };
+        match url::Url::parse(text) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.username().is_empty() && u.password().is_none() => {}
+            _ => return bad(format!("allowed origin {text:?} is not an http(s) origin like https://hooks.example.com")),
+        }
+    }
+    Ok(())
+}
+
 fn validate_plugin_name(name: &str) -> Result<()> {
     let ok = (1..=64).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
@@ -37,6 +56,9 @@ pub struct Admin {
     pub store: Arc<dyn Store>,
     pub master: Arc<MasterKey>,
     pub max_access_token_ttl: i64,
+    plugins: Arc<PluginHost>,
+    /// For the token endpoint named in credential events.
+    public_url: String,
     rng: SystemRandom,
 }
 
@@ -46,6 +68,10 @@ pub enum AdminError {
     Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The tenant's credential-delivery plugin failed closed (the kind says
+    /// how); details are in the server log.
+    #[error("the tenant's credential-delivery plugin failed ({0}); nothing was changed")]
+    DeliveryPlugin(&'static str),
 }
 
 type Result<T> = std::result::Result<T, AdminError>;
@@ -60,8 +86,14 @@ impl std::fmt::Debug for IssuedSecret {
 }
 
 impl Admin {
-    pub fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, max_access_token_ttl: i64) -> Self {
-        Admin { store, master, max_access_token_ttl, rng: SystemRandom::new() }
+    pub fn new(
+        store: Arc<dyn Store>,
+        master: Arc<MasterKey>,
+        max_access_token_ttl: i64,
+        plugins: Arc<PluginHost>,
+        public_url: String,
+    ) -> Self {
+        Admin { store, master, max_access_token_ttl, plugins, public_url, rng: SystemRandom::new() }
     }
 
     pub async fn create_tenant(
@@ -105,8 +137,10 @@ impl Admin {
             metadata: new.metadata,
             created_at: now,
         };
-        self.store.create_client(&client).await?;
-        Ok((client, IssuedSecret(secret)))
+        let secret = IssuedSecret(secret);
+        let deliveries = self.credential_deliveries(EventKind::Created, &client, Some(&secret), now).await?;
+        self.store.create_client(&client, &deliveries).await?;
+        Ok((client, secret))
     }
 
     /// New secret; the old one keeps working for `overlap` seconds.
@@ -114,23 +148,113 @@ impl Admin {
         if overlap < 0 {
             return Err(AdminError::Invalid("overlap must not be negative".into()));
         }
-        let secret = secret::generate(CLIENT_SECRET_PREFIX, &self.rng);
+        let client = self.store.client(client_id).await?.ok_or(StoreError::NotFound("client"))?;
+        let secret = IssuedSecret(secret::generate(CLIENT_SECRET_PREFIX, &self.rng));
         let until = now + overlap;
-        self.store.rotate_client_secret(client_id, &secret::hash(&secret), until).await?;
-        Ok((IssuedSecret(secret), until))
+        let deliveries = self.credential_deliveries(EventKind::Rotated, &client, Some(&secret), now).await?;
+        self.store.rotate_client_secret(client_id, &secret::hash(&secret.0), until, &deliveries).await?;
+        Ok((secret, until))
+    }
+
+    /// Deletes a client; its secret stops working at once. A failing delivery
+    /// plugin does not hold a revocation back: the failure is logged, counted
+    /// and audited, and the client is deleted without deliveries.
+    pub async fn delete_client(&self, client_id: &str, now: i64) -> Result<()> {
+        let client = self.store.client(client_id).await?.ok_or(StoreError::NotFound("client"))?;
+        let deliveries = match self.credential_deliveries(EventKind::Revoked, &client, None, now).await {
+            Ok(d) => d,
+            Err(AdminError::DeliveryPlugin(_)) => vec![],
+            Err(e) => return Err(e),
+        };
+        self.store.delete_client(client_id, &deliveries).await?;
+        Ok(())
+    }
+
+    /// Runs the tenant's credential-delivery plugin, if one is bound, and
+    /// returns the outbox rows to write with the credential change.
+    async fn credential_deliveries(
+        &self,
+        kind: EventKind,
+        client: &Client,
+        secret: Option<&IssuedSecret>,
+        now: i64,
+    ) -> Result<Vec<Delivery>> {
+        let Some(row) = self
+            .store
+            .bindings(&client.tenant)
+            .await?
+            .into_iter()
+            .find(|r| r.binding.hook == Hook::CredentialDelivery.as_str())
+        else {
+            return Ok(vec![]);
+        };
+        let b = &row.binding;
+        let context = CallContext {
+            plugin: format!("{}@{}", b.plugin_name, b.plugin_version),
+            sha256: row.sha256.clone(),
+            tenant: client.tenant.clone(),
+            redact: secret.map(|s| s.0.clone()),
+        };
+        let event = CredentialEvent {
+            kind,
+            tenant: client.tenant.clone(),
+            client_id: client.client_id.clone(),
+            client_name: client.name.clone(),
+            client_secret: secret.map(|s| s.0.clone()),
+            token_endpoint: format!("{}/t/{}/token", self.public_url, client.tenant),
+            hook_url: client.metadata.get("hook_url").and_then(|v| v.as_str()).map(str::to_string),
+            app_metadata: client.metadata.clone(),
+            occurred_at: now,
+            event_id: delivery::new_event_id(&self.rng),
+        };
+        let result = match self.plugins.cached(&row.sha256) {
+            Some(p) => Ok(p),
+            None => match self.store.plugin_wasm(&row.sha256).await? {
+                Some(wasm) => self.plugins.load(&wasm),
+                None => Err(crate::plugins::PluginError::Compile("wasm missing from the registry".into())),
+            },
+        };
+        let limits = Limits::for_binding(b.deadline_ms, b.memory_mib);
+        let result = match result {
+            Ok(plugin) => self.plugins.compute_deliveries(&plugin, context.clone(), limits, &event, &b.config).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(requests) => Ok(delivery::queue(requests, &event, &self.master, &self.rng, now)),
+            Err(e) => {
+                self.plugins.record_failure(Hook::CredentialDelivery, e.kind());
+                tracing::error!(
+                    plugin = %context.plugin, sha256 = %context.sha256, tenant = %context.tenant,
+                    event = kind.event_name(), client_id = %client.client_id, reason = %e,
+                    "credential-delivery plugin failed closed"
+                );
+                let detail = serde_json::json!({
+                    "event": kind.event_name(), "event_id": event.event_id, "client_id": client.client_id,
+                    "plugin": context.plugin, "sha256": context.sha256, "reason": e.kind(),
+                });
+                let audit = AuditEvent { tenant: client.tenant.clone(), action: "delivery.plugin_failed".into(), detail: detail.to_string(), created_at: now };
+                if let Err(e) = self.store.audit(&audit).await {
+                    tracing::warn!(error = %e, "cannot write audit record");
+                }
+                Err(AdminError::DeliveryPlugin(e.kind()))
+            }
+        }
     }
 
     /// Validates a component against the worlds and stores it as the next
     /// version of `name`.
     pub async fn add_plugin(&self, host: &PluginHost, name: &str, wasm: &[u8], now: i64) -> Result<PluginRecord> {
         validate_plugin_name(name)?;
-        let plugin = host.load(wasm).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        // Compiling takes a while: let the runtime move other tasks off this thread.
+        let plugin = tokio::task::block_in_place(|| host.load(wasm)).map_err(|e| AdminError::Invalid(e.to_string()))?;
         Ok(self.store.add_plugin(name, &plugin.sha256, plugin.hook.as_str(), wasm, now).await?)
     }
 
     /// Binds `name[@version]` to a tenant's hook; takes effect on every replica
-    /// within the cache refresh interval.
-    pub async fn bind_plugin(&self, request: BindRequest<'_>, now: i64) -> Result<Binding> {
+    /// within the cache refresh interval. Binding credential delivery the
+    /// first time creates the tenant's delivery signing secret, returned the
+    /// one time it is shown.
+    pub async fn bind_plugin(&self, request: BindRequest<'_>, now: i64) -> Result<(Binding, Option<IssuedSecret>)> {
         let hook = Hook::parse(request.hook).map_err(AdminError::Invalid)?;
         if self.store.tenant(request.tenant).await?.is_none() {
             return Err(StoreError::NotFound("tenant").into());
@@ -145,6 +269,9 @@ impl Admin {
         }
         let config: serde_json::Value = serde_json::from_str(request.config)
             .map_err(|e| AdminError::Invalid(format!("binding config is not valid JSON: {e}")))?;
+        if hook == Hook::CredentialDelivery {
+            check_allowed_origins(&config)?;
+        }
         for (what, v) in [("deadline", request.deadline_ms), ("memory limit", request.memory_mib)] {
             if v.is_some_and(|v| v <= 0) {
                 return Err(AdminError::Invalid(format!("{what} must be positive")));
@@ -160,8 +287,16 @@ impl Admin {
             memory_mib: request.memory_mib,
             created_at: now,
         };
+        let mut signing_secret = None;
+        if hook == Hook::CredentialDelivery && self.store.delivery_secret(&binding.tenant).await?.is_none() {
+            let fresh = secret::generate(delivery::SIGNING_SECRET_PREFIX, &self.rng);
+            let sealed = self.master.seal(&delivery::secret_context(&binding.tenant), fresh.as_bytes(), &self.rng);
+            if self.store.create_delivery_secret(&binding.tenant, &sealed, now).await? {
+                signing_secret = Some(IssuedSecret(fresh));
+            }
+        }
         self.store.bind_plugin(&binding).await?;
-        Ok(binding)
+        Ok((binding, signing_secret))
     }
 
     /// A new active key; the old one stays published until every token it

@@ -74,6 +74,40 @@ pub enum Command {
     /// WebAssembly plugins.
     #[command(subcommand)]
     Plugin(PluginCmd),
+    /// The credential-delivery outbox.
+    #[command(subcommand)]
+    Delivery(DeliveryCmd),
+    /// A tenant's audit trail.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+#[derive(Subcommand)]
+pub enum DeliveryCmd {
+    /// A tenant's credential deliveries, newest first (never their contents).
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a dead-lettered delivery again, with a fresh attempt count.
+    Retry { id: String },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCmd {
+    /// A tenant's audit records, newest first.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -245,7 +279,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn admin(config: &Config) -> anyhow::Result<Admin> {
     let store = open_store(config).await?;
     let master = Arc::new(config.master_key()?);
-    Ok(Admin::new(store, master, config.max_access_token_ttl))
+    let plugins = crate::plugins::PluginHost::new(config.plugin_host_options())?;
+    let public = config.public_url_or(config.listen);
+    Ok(Admin::new(store, master, config.max_access_token_ttl, plugins, public))
 }
 
 fn print(json_wanted: bool, value: serde_json::Value, text: String) {
@@ -357,7 +393,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Client(ClientCmd::Delete { client_id }) => {
-            open_store(&config).await?.delete_client(&client_id).await?;
+            admin(&config).await?.delete_client(&client_id, now).await?;
             println!("deleted client {client_id}");
             Ok(())
         }
@@ -397,12 +433,17 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 deadline_ms,
                 memory_mib,
             };
-            let b = admin(&config).await?.bind_plugin(request, now).await?;
-            print(
-                json,
-                json!(b),
-                format!("tenant {} now runs {}@{} for {} (on every replica within {:?})", b.tenant, b.plugin_name, b.plugin_version, b.hook, config.cache_refresh),
-            );
+            let (b, signing_secret) = admin(&config).await?.bind_plugin(request, now).await?;
+            let mut value = json!(b);
+            let mut text = format!("tenant {} now runs {}@{} for {} (on every replica within {:?})", b.tenant, b.plugin_name, b.plugin_version, b.hook, config.cache_refresh);
+            if let Some(secret) = signing_secret {
+                value["signing_secret"] = json!(secret.0);
+                text.push_str(&format!(
+                    "\ndelivery signing secret: {}\n(shown only now; receivers verify the Warden-Signature header with it)",
+                    secret.0
+                ));
+            }
+            print(json, value, text);
             Ok(())
         }
         Command::Plugin(PluginCmd::Unbind { tenant, hook }) => {
@@ -417,6 +458,27 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let decision = crate::plugins::run_once(&file, &hook, &input, &config, limits, repeat.max(1)).await?;
             println!("{decision:#}");
+            Ok(())
+        }
+        Command::Delivery(DeliveryCmd::List { tenant, limit, json }) => {
+            let deliveries = open_store(&config).await?.deliveries(&tenant, limit.clamp(1, 1000)).await?;
+            let text = deliveries
+                .iter()
+                .map(|d| format!("{}\t{}\t{}\t{} attempt(s)\t{}\t{}", d.id, d.event, d.status, d.attempts, d.url, d.last_error.as_deref().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(json, json!(deliveries), if text.is_empty() { "no deliveries".into() } else { text });
+            Ok(())
+        }
+        Command::Delivery(DeliveryCmd::Retry { id }) => {
+            open_store(&config).await?.retry_delivery(&id, SystemClock.now_ms()).await?;
+            println!("delivery {id} is queued again");
+            Ok(())
+        }
+        Command::Audit(AuditCmd::List { tenant, limit, json }) => {
+            let events = open_store(&config).await?.audit_events(&tenant, limit.clamp(1, 1000)).await?;
+            let text = events.iter().map(|e| format!("{}\t{}\t{}", e.created_at, e.action, e.detail)).collect::<Vec<_>>().join("\n");
+            print(json, json!(events), if text.is_empty() { "no audit records".into() } else { text });
             Ok(())
         }
         Command::Keys(KeysCmd::NewMasterKey) => {

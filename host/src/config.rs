@@ -33,6 +33,11 @@ pub struct Layer {
     pub plugin_max_deadline_ms: Option<u64>,
     pub plugin_max_memory_mib: Option<usize>,
     pub plugin_cache_dir: Option<PathBuf>,
+    pub delivery_max_attempts: Option<i64>,
+    pub delivery_backoff_ms: Option<u64>,
+    pub delivery_timeout_ms: Option<u64>,
+    pub delivery_poll_ms: Option<u64>,
+    pub admin_token: Option<String>,
 }
 
 impl Layer {
@@ -52,6 +57,11 @@ impl Layer {
             plugin_max_deadline_ms: self.plugin_max_deadline_ms.or(base.plugin_max_deadline_ms),
             plugin_max_memory_mib: self.plugin_max_memory_mib.or(base.plugin_max_memory_mib),
             plugin_cache_dir: self.plugin_cache_dir.or(base.plugin_cache_dir),
+            delivery_max_attempts: self.delivery_max_attempts.or(base.delivery_max_attempts),
+            delivery_backoff_ms: self.delivery_backoff_ms.or(base.delivery_backoff_ms),
+            delivery_timeout_ms: self.delivery_timeout_ms.or(base.delivery_timeout_ms),
+            delivery_poll_ms: self.delivery_poll_ms.or(base.delivery_poll_ms),
+            admin_token: self.admin_token.or(base.admin_token),
         }
     }
 
@@ -77,6 +87,11 @@ impl Layer {
             plugin_max_deadline_ms: num(&get, "WARDEN_PLUGIN_MAX_DEADLINE_MS")?,
             plugin_max_memory_mib: num(&get, "WARDEN_PLUGIN_MAX_MEMORY_MIB")?,
             plugin_cache_dir: get("WARDEN_PLUGIN_CACHE_DIR").map(PathBuf::from),
+            delivery_max_attempts: num(&get, "WARDEN_DELIVERY_MAX_ATTEMPTS")?,
+            delivery_backoff_ms: num(&get, "WARDEN_DELIVERY_BACKOFF_MS")?,
+            delivery_timeout_ms: num(&get, "WARDEN_DELIVERY_TIMEOUT_MS")?,
+            delivery_poll_ms: num(&get, "WARDEN_DELIVERY_POLL_MS")?,
+            admin_token: get("WARDEN_ADMIN_TOKEN"),
         })
     }
 }
@@ -97,6 +112,9 @@ pub struct Config {
     /// The ceiling for any plugin binding's limits.
     pub plugin_max: crate::plugins::Limits,
     plugin_cache_dir: Option<PathBuf>,
+    pub delivery: crate::delivery::WorkerOptions,
+    /// The operator credential for the admin API; `None` turns the API off.
+    pub admin_token: Option<crate::http::admin::AdminToken>,
 }
 
 impl std::fmt::Debug for Config {
@@ -107,6 +125,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &crate::store::redact_url(&self.database_url))
             .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
             .field("master_key_file", &self.master_key_file)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
             .finish_non_exhaustive()
     }
 }
@@ -159,7 +178,28 @@ impl Config {
         if !(1..=60_000).contains(&plugin_max_deadline_ms) || !(1..=4096).contains(&plugin_max_memory_mib) {
             bail!("plugin_max_deadline_ms must be 1-60000 and plugin_max_memory_mib 1-4096");
         }
+        let delivery = crate::delivery::WorkerOptions {
+            max_attempts: l.delivery_max_attempts.unwrap_or(10),
+            backoff: Duration::from_millis(l.delivery_backoff_ms.unwrap_or(5000)),
+            timeout: Duration::from_millis(l.delivery_timeout_ms.unwrap_or(10_000)),
+            poll: Duration::from_millis(l.delivery_poll_ms.unwrap_or(1000)),
+        };
+        if !(1..=100).contains(&delivery.max_attempts) {
+            bail!("delivery_max_attempts must be 1-100");
+        }
+        for (name, d, range) in [
+            ("delivery_backoff_ms", delivery.backoff, 10..=3_600_000),
+            ("delivery_timeout_ms", delivery.timeout, 100..=300_000),
+            ("delivery_poll_ms", delivery.poll, 10..=60_000),
+        ] {
+            if !range.contains(&(d.as_millis() as u64)) {
+                bail!("{name} must be between {} and {}", range.start(), range.end());
+            }
+        }
+        let admin_token = l.admin_token.map(|t| crate::http::admin::AdminToken::new(&t)).transpose()?;
         Ok(Config {
+            delivery,
+            admin_token,
             plugin_max: crate::plugins::Limits {
                 deadline: Duration::from_millis(plugin_max_deadline_ms),
                 memory_bytes: plugin_max_memory_mib << 20,

@@ -4,6 +4,7 @@ mod admin;
 mod cli;
 mod clock;
 mod config;
+mod delivery;
 mod directory;
 mod domain;
 mod http;

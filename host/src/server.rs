@@ -22,15 +22,17 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let public_url = config.public_url_or(bound);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
+    let plugins = crate::plugins::PluginHost::new(config.plugin_host_options())?;
+    let admin = Admin::new(store.clone(), master.clone(), config.max_access_token_ttl, plugins.clone(), public_url.clone());
     if demo {
-        let admin = Admin::new(store.clone(), master.clone(), config.max_access_token_ttl);
         print_demo(&admin, &public_url, clock.now()).await?;
     }
 
-    let plugins = crate::plugins::PluginHost::new(config.plugin_host_options())?;
-    let directory = Arc::new(Directory::new(store.clone(), plugins.clone(), master, public_url.clone()).await?);
+    let directory = Arc::new(Directory::new(store.clone(), plugins.clone(), master.clone(), public_url.clone()).await?);
     directory.spawn_refresher(config.cache_refresh);
     spawn_revocation_purger(store.clone(), clock.clone());
+    let deliveries = crate::delivery::Worker::new(store.clone(), master, clock.clone(), config.delivery.clone())?;
+    deliveries.spawn();
 
     let lifetimes = Lifetimes {
         default_access_token_ttl: config.access_token_ttl,
@@ -39,6 +41,10 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let state = Arc::new(AppState {
         oauth: OAuth::new(directory, store.clone(), plugins, lifetimes, clock),
         store,
+        admin,
+        admin_token: config.admin_token.clone(),
+        secret_rotation_overlap: config.secret_rotation_overlap,
+        deliveries,
     });
     tracing::info!(%bound, %public_url, "warden listening");
     // A line on stdout that scripts and tests can wait for.

@@ -360,3 +360,149 @@ pub fn plugin_wasm(name: &str) -> PathBuf {
     }
     panic!("no plugin named {name}");
 }
+
+/// One request a `Receiver` got.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: std::collections::HashMap<String, String>,
+    pub body: String,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("delivery body is not JSON ({e}): {}", self.body))
+    }
+
+    /// Checks `Warden-Signature: t=…,v1=…` as an integrator would: HMAC-SHA256
+    /// of "{t}.{body}" under the signing secret, compared in constant time.
+    pub fn signature_valid(&self, signing_secret: &str) -> bool {
+        let sig = self.header("warden-signature");
+        let mut t = None;
+        let mut v1 = None;
+        for part in sig.split(',') {
+            match part.split_once('=') {
+                Some(("t", x)) => t = Some(x),
+                Some(("v1", x)) => v1 = hex::decode(x).ok(),
+                _ => {}
+            }
+        }
+        let (Some(t), Some(v1)) = (t, v1) else { return false };
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, signing_secret.as_bytes());
+        ring::hmac::verify(&key, format!("{t}.{}", self.body).as_bytes(), &v1).is_ok()
+    }
+}
+
+/// How a `Receiver` answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    Ok,
+    Fail,
+    /// Holds the request open without answering.
+    Hang,
+}
+
+/// A webhook receiver on a real port that records every request and
+/// answers as told — an integrator's endpoint.
+pub struct Receiver {
+    pub origin: String,
+    pub port: u16,
+    pub received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    answer: std::sync::Arc<std::sync::Mutex<Answer>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Receiver {
+    pub async fn start(answer: Answer) -> Receiver {
+        Self::start_on(0, answer).await
+    }
+
+    pub async fn start_on(port: u16, answer: Answer) -> Receiver {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind receiver");
+        let port = listener.local_addr().unwrap().port();
+        let mut r = Receiver {
+            origin: format!("http://127.0.0.1:{port}"),
+            port,
+            received: Default::default(),
+            answer: std::sync::Arc::new(std::sync::Mutex::new(answer)),
+            task: None,
+        };
+        r.serve(listener);
+        r
+    }
+
+    /// A port nothing listens on yet: the receiver is down.
+    pub async fn down() -> Receiver {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        Receiver {
+            origin: format!("http://127.0.0.1:{port}"),
+            port,
+            received: Default::default(),
+            answer: std::sync::Arc::new(std::sync::Mutex::new(Answer::Ok)),
+            task: None,
+        }
+    }
+
+    /// Starts listening on the receiver's port.
+    pub async fn up(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.expect("rebind receiver port");
+        self.serve(listener);
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        use axum::http::HeaderMap;
+        let received = self.received.clone();
+        let answer = self.answer.clone();
+        let app = axum::Router::new().fallback(move |headers: HeaderMap, body: String| {
+            let received = received.clone();
+            let answer = *answer.lock().unwrap();
+            async move {
+                let headers = headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+                    .collect();
+                received.lock().unwrap().push(Received { headers, body });
+                match answer {
+                    Answer::Ok => axum::http::StatusCode::OK,
+                    Answer::Fail => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    Answer::Hang => {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                        axum::http::StatusCode::OK
+                    }
+                }
+            }
+        });
+        self.task = Some(tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        }));
+    }
+
+    pub fn answer(&self, a: Answer) {
+        *self.answer.lock().unwrap() = a;
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` requests arrived.
+    pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Received> {
+        let ok = eventually(within, || async { self.received.lock().unwrap().len() >= n }).await;
+        let all = self.all();
+        assert!(ok, "expected {n} deliveries within {within:?}, got {}", all.len());
+        all
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}

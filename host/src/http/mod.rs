@@ -1,6 +1,8 @@
 //! HTTP: routes, extraction and rendering. Thin: parse → one call → render.
 
+pub mod admin;
 mod form;
+mod metrics;
 mod health;
 mod oauth;
 mod trace;
@@ -14,6 +16,10 @@ use std::sync::Arc;
 pub struct AppState {
     pub oauth: OAuth,
     pub store: Arc<dyn Store>,
+    pub admin: crate::admin::Admin,
+    pub admin_token: Option<admin::AdminToken>,
+    pub secret_rotation_overlap: i64,
+    pub deliveries: Arc<crate::delivery::Worker>,
 }
 
 pub type State = axum::extract::State<Arc<AppState>>;
@@ -22,6 +28,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/t/{tenant}/.well-known/openid-configuration", get(oauth::metadata))
         .route("/.well-known/oauth-authorization-server/t/{tenant}", get(oauth::metadata))
         .route("/t/{tenant}/jwks.json", get(oauth::jwks))
@@ -30,6 +37,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/t/{tenant}/revoke", post(oauth::revoke))
         .route("/t/{tenant}/access/v1/evaluation", post(oauth::evaluation))
         .route("/t/{tenant}/access/v1/evaluations", post(oauth::evaluations))
+        .nest("/admin/v1", admin::routes())
         .fallback(health::not_found)
         .layer(axum::middleware::from_fn(trace::trace))
         .with_state(state)

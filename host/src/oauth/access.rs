@@ -58,7 +58,7 @@ impl OAuth {
             .check_permission(&bound.plugin, context, bound.limits, evaluation, &bound.config)
             .await
             .map_err(|e| {
-                self.plugins.record_failure();
+                self.plugins.record_failure(crate::plugins::Hook::PermissionCheck, e.kind());
                 tracing::error!(
                     plugin = %format!("{}@{}", bound.name, bound.version),
                     sha256 = %bound.plugin.sha256,

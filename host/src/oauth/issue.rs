@@ -78,7 +78,7 @@ impl OAuth {
                     return Err(OAuthError::new(code, error_description));
                 }
                 Err(e) => {
-                    self.plugins.record_failure();
+                    self.plugins.record_failure(crate::plugins::Hook::GrantPolicy, e.kind());
                     tracing::error!(
                         plugin = %format!("{}@{}", policy.name, policy.version),
                         sha256 = %policy.plugin.sha256,

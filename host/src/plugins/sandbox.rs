@@ -13,11 +13,24 @@ const MAX_LOG_LINES: u32 = 64;
 const MAX_LOG_LINE: usize = 1024;
 
 /// Who is running, for log lines.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct CallContext {
     pub plugin: String,
     pub sha256: String,
     pub tenant: String,
+    /// A secret the plugin is handed (a new client secret) that must never
+    /// reach the log, even if the plugin logs it.
+    pub redact: Option<String>,
+}
+
+impl std::fmt::Debug for CallContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallContext")
+            .field("plugin", &self.plugin)
+            .field("sha256", &self.sha256)
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
 }
 
 pub struct CallState {
@@ -86,7 +99,7 @@ impl host::Host for CallState {
             return;
         }
         self.logged += 1;
-        let mut message = message;
+        let mut message = super::credential_delivery::redact(&message, self.context.redact.as_deref());
         if message.len() > MAX_LOG_LINE {
             let mut cut = MAX_LOG_LINE;
             while !message.is_char_boundary(cut) {

@@ -79,6 +79,64 @@ pub struct Binding {
     pub created_at: i64,
 }
 
+/// One HTTP delivery in the outbox. `request` (headers and body, which may
+/// carry a client secret) is sealed under the master key and dropped once the
+/// delivery is finished.
+#[derive(Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Delivery {
+    /// Also the `Idempotency-Key` the receiver sees.
+    pub id: String,
+    pub event_id: String,
+    /// `credentials.created`, `credentials.rotated` or `credentials.revoked`.
+    pub event: String,
+    pub tenant: String,
+    pub client_id: String,
+    pub url: String,
+    #[serde(skip)]
+    pub request: Option<Vec<u8>>,
+    /// `pending`, `delivered` or `dead`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_ms: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("id", &self.id)
+            .field("event", &self.event)
+            .field("tenant", &self.tenant)
+            .field("url", &self.url)
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug)]
+pub enum DeliveryOutcome {
+    Delivered { at: i64 },
+    /// Try again at `next_attempt_ms`.
+    Retry { next_attempt_ms: i64, error: String },
+    /// Out of attempts: kept for inspection and manual retry, with an audit record.
+    Dead { at: i64, error: String, audit: AuditEvent },
+}
+
+/// Something an operator or tenant admin may need to look back on.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct AuditEvent {
+    pub tenant: String,
+    /// e.g. `delivery.dead_lettered`, `delivery.plugin_failed`.
+    pub action: String,
+    /// A JSON object, never holding a secret.
+    pub detail: String,
+    pub created_at: i64,
+}
+
 /// A binding joined with the plugin's content hash.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct BoundPluginRow {
@@ -101,17 +159,21 @@ pub trait Store: Send + Sync + 'static {
     async fn tenant(&self, slug: &str) -> StoreResult<Option<Tenant>>;
     async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
 
-    async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    /// Creates the client and queues its credential deliveries, atomically.
+    async fn create_client(&self, client: &Client, deliveries: &[Delivery]) -> StoreResult<()>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
     async fn clients(&self, tenant: &str) -> StoreResult<Vec<Client>>;
-    /// Replaces the secret; the old one stays valid until `previous_expires_at`.
+    /// Replaces the secret (the old one stays valid until
+    /// `previous_expires_at`) and queues the deliveries, atomically.
     async fn rotate_client_secret(
         &self,
         client_id: &str,
         new_hash: &[u8; 32],
         previous_expires_at: i64,
+        deliveries: &[Delivery],
     ) -> StoreResult<()>;
-    async fn delete_client(&self, client_id: &str) -> StoreResult<()>;
+    /// Deletes the client and queues the deliveries, atomically.
+    async fn delete_client(&self, client_id: &str, deliveries: &[Delivery]) -> StoreResult<()>;
 
     /// Active and still-published keys of a tenant, newest first.
     async fn signing_keys(&self, tenant: &str, now: i64) -> StoreResult<Vec<StoredKey>>;
@@ -134,6 +196,24 @@ pub trait Store: Send + Sync + 'static {
     async fn bind_plugin(&self, binding: &Binding) -> StoreResult<()>;
     async fn unbind_plugin(&self, tenant: &str, hook: &str) -> StoreResult<()>;
     async fn bindings(&self, tenant: &str) -> StoreResult<Vec<BoundPluginRow>>;
+
+    /// Stores the tenant's delivery signing secret (sealed) unless it has
+    /// one. Returns whether it was stored.
+    async fn create_delivery_secret(&self, tenant: &str, sealed: &[u8], now: i64) -> StoreResult<bool>;
+    async fn delivery_secret(&self, tenant: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Leases up to `limit` due pending deliveries until `now_ms + lease_ms`
+    /// and counts the attempt. Replicas never claim the same row at once; a
+    /// process killed mid-send leaves its lease to expire, then another try
+    /// goes out with the same idempotency key.
+    async fn claim_deliveries(&self, now_ms: i64, lease_ms: i64, limit: i64) -> StoreResult<Vec<Delivery>>;
+    async fn finish_delivery(&self, id: &str, outcome: &DeliveryOutcome) -> StoreResult<()>;
+    /// A tenant's deliveries, newest first.
+    async fn deliveries(&self, tenant: &str, limit: i64) -> StoreResult<Vec<Delivery>>;
+    /// Puts a dead delivery back in the queue with a fresh attempt count.
+    async fn retry_delivery(&self, id: &str, now_ms: i64) -> StoreResult<()>;
+    async fn audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// A tenant's audit trail, newest first.
+    async fn audit_events(&self, tenant: &str, limit: i64) -> StoreResult<Vec<AuditEvent>>;
 }
 
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`).

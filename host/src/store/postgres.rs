@@ -25,4 +25,4 @@ impl PostgresStore {
     }
 }
 
-impl_sql_store!(PostgresStore);
+impl_sql_store!(PostgresStore, claim_lock = "FOR UPDATE SKIP LOCKED");

@@ -3,7 +3,10 @@
 //! the `Store` implementation onto each backend's pool type.
 
 macro_rules! impl_sql_store {
-    ($store:ty) => {
+    // `$claim_lock` ends the outbox claim's row selection: PostgreSQL adds
+    // `FOR UPDATE SKIP LOCKED` so replicas pass over each other's rows;
+    // SQLite has a single writer and needs nothing.
+    ($store:ty, claim_lock = $claim_lock:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
             async fn migrate(&self) -> $crate::store::StoreResult<()> {
@@ -64,7 +67,11 @@ macro_rules! impl_sql_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
-            async fn create_client(&self, c: &$crate::domain::Client) -> $crate::store::StoreResult<()> {
+            async fn create_client(
+                &self,
+                c: &$crate::domain::Client,
+                deliveries: &[$crate::store::Delivery],
+            ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO clients (client_id, tenant, name, grant_types, scopes, default_scopes, \
@@ -85,6 +92,7 @@ macro_rules! impl_sql_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::store::sql::conflict(e, "client"))?;
+                $crate::store::sql::insert_deliveries!(&mut *tx, deliveries);
                 $crate::store::sql::bump!(&mut *tx);
                 tx.commit().await?;
                 Ok(())
@@ -113,6 +121,7 @@ macro_rules! impl_sql_store {
                 client_id: &str,
                 new_hash: &[u8; 32],
                 previous_expires_at: i64,
+                deliveries: &[$crate::store::Delivery],
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
@@ -127,12 +136,17 @@ macro_rules! impl_sql_store {
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound("client"));
                 }
+                $crate::store::sql::insert_deliveries!(&mut *tx, deliveries);
                 $crate::store::sql::bump!(&mut *tx);
                 tx.commit().await?;
                 Ok(())
             }
 
-            async fn delete_client(&self, client_id: &str) -> $crate::store::StoreResult<()> {
+            async fn delete_client(
+                &self,
+                client_id: &str,
+                deliveries: &[$crate::store::Delivery],
+            ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
                     .bind(client_id)
@@ -141,6 +155,7 @@ macro_rules! impl_sql_store {
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound("client"));
                 }
+                $crate::store::sql::insert_deliveries!(&mut *tx, deliveries);
                 $crate::store::sql::bump!(&mut *tx);
                 tx.commit().await?;
                 Ok(())
@@ -322,6 +337,141 @@ macro_rules! impl_sql_store {
                 .await?)
             }
 
+            async fn create_delivery_secret(
+                &self,
+                tenant: &str,
+                sealed: &[u8],
+                now: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO delivery_secrets (tenant, secret, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (tenant) DO NOTHING",
+                )
+                .bind(tenant)
+                .bind(sealed)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::store::sql::conflict(e, "delivery secret"))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delivery_secret(&self, tenant: &str) -> $crate::store::StoreResult<Option<Vec<u8>>> {
+                let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT secret FROM delivery_secrets WHERE tenant = $1")
+                    .bind(tenant)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(s,)| s))
+            }
+
+            async fn claim_deliveries(
+                &self,
+                now_ms: i64,
+                lease_ms: i64,
+                limit: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::Delivery>> {
+                // The outer lease check makes a row claimed concurrently by
+                // another replica drop out even without row locks.
+                Ok(sqlx::query_as(concat!(
+                    "UPDATE deliveries SET locked_until_ms = $1 + $2, attempts = attempts + 1 \
+                     WHERE status = 'pending' AND (locked_until_ms IS NULL OR locked_until_ms <= $1) \
+                     AND id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= $1 \
+                     AND (locked_until_ms IS NULL OR locked_until_ms <= $1) ORDER BY next_attempt_ms LIMIT $3 ",
+                    $claim_lock,
+                    ") RETURNING *"
+                ))
+                .bind(now_ms)
+                .bind(lease_ms)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn finish_delivery(
+                &self,
+                id: &str,
+                outcome: &$crate::store::DeliveryOutcome,
+            ) -> $crate::store::StoreResult<()> {
+                use $crate::store::DeliveryOutcome;
+                let mut tx = self.pool.begin().await?;
+                match outcome {
+                    DeliveryOutcome::Delivered { at } => {
+                        sqlx::query(
+                            "UPDATE deliveries SET status = 'delivered', request = NULL, locked_until_ms = NULL, \
+                             last_error = NULL, finished_at = $1 WHERE id = $2",
+                        )
+                        .bind(at)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    DeliveryOutcome::Retry { next_attempt_ms, error } => {
+                        sqlx::query(
+                            "UPDATE deliveries SET next_attempt_ms = $1, last_error = $2, locked_until_ms = NULL WHERE id = $3",
+                        )
+                        .bind(next_attempt_ms)
+                        .bind(error)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    DeliveryOutcome::Dead { at, error, audit } => {
+                        sqlx::query(
+                            "UPDATE deliveries SET status = 'dead', last_error = $1, locked_until_ms = NULL, \
+                             finished_at = $2 WHERE id = $3",
+                        )
+                        .bind(error)
+                        .bind(at)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                        $crate::store::sql::insert_audit!(&mut *tx, audit);
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn deliveries(&self, tenant: &str, limit: i64) -> $crate::store::StoreResult<Vec<$crate::store::Delivery>> {
+                Ok(sqlx::query_as(
+                    "SELECT * FROM deliveries WHERE tenant = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+                )
+                .bind(tenant)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn retry_delivery(&self, id: &str, now_ms: i64) -> $crate::store::StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_ms = $1, finished_at = NULL \
+                     WHERE id = $2 AND status = 'dead' AND request IS NOT NULL",
+                )
+                .bind(now_ms)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound("dead-lettered delivery"));
+                }
+                Ok(())
+            }
+
+            async fn audit(&self, event: &$crate::store::AuditEvent) -> $crate::store::StoreResult<()> {
+                $crate::store::sql::insert_audit!(&self.pool, event);
+                Ok(())
+            }
+
+            async fn audit_events(&self, tenant: &str, limit: i64) -> $crate::store::StoreResult<Vec<$crate::store::AuditEvent>> {
+                Ok(sqlx::query_as(
+                    "SELECT tenant, action, detail, created_at FROM audit_events WHERE tenant = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(tenant)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn purge_expired_revocations(&self, now: i64) -> $crate::store::StoreResult<u64> {
                 let done = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
                     .bind(now)
@@ -359,7 +509,44 @@ macro_rules! bump {
     };
 }
 
-pub(crate) use {bump, insert_key};
+macro_rules! insert_deliveries {
+    ($conn:expr, $deliveries:expr) => {
+        for d in $deliveries {
+            sqlx::query(
+                "INSERT INTO deliveries (id, event_id, event, tenant, client_id, url, request, status, \
+                 attempts, next_attempt_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&d.id)
+            .bind(&d.event_id)
+            .bind(&d.event)
+            .bind(&d.tenant)
+            .bind(&d.client_id)
+            .bind(&d.url)
+            .bind(&d.request)
+            .bind(&d.status)
+            .bind(d.attempts)
+            .bind(d.next_attempt_ms)
+            .bind(d.created_at)
+            .execute(&mut *$conn)
+            .await
+            .map_err(|e| $crate::store::sql::conflict(e, "delivery"))?;
+        }
+    };
+}
+
+macro_rules! insert_audit {
+    ($conn:expr, $event:expr) => {
+        sqlx::query("INSERT INTO audit_events (tenant, action, detail, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&$event.tenant)
+            .bind(&$event.action)
+            .bind(&$event.detail)
+            .bind($event.created_at)
+            .execute($conn)
+            .await?
+    };
+}
+
+pub(crate) use {bump, insert_audit, insert_deliveries, insert_key};
 
 /// Maps unique and foreign-key violations to what they mean to a caller.
 pub(crate) fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError {

@@ -32,4 +32,4 @@ impl SqliteStore {
     }
 }
 
-impl_sql_store!(SqliteStore);
+impl_sql_store!(SqliteStore, claim_lock = "");

@@ -1,0 +1,69 @@
+//! Credential delivery: the outbox rows a credential change queues, and the
+//! worker that sends them signed, retried with backoff and dead-lettered.
+
+mod signature;
+mod worker;
+
+pub use signature::{SIGNATURE_HEADER, sign};
+pub use worker::{Worker, WorkerOptions};
+
+use crate::plugins::credential_delivery::{CredentialEvent, DeliveryRequest};
+use crate::store::Delivery;
+use crate::tokens::master_key::MasterKey;
+use crate::tokens::{b64url, random_bytes};
+use ring::rand::SystemRandom;
+
+/// Prefix of delivery signing secrets.
+pub const SIGNING_SECRET_PREFIX: &str = "whsec_";
+
+/// The AAD a tenant's signing secret is sealed under.
+pub fn secret_context(tenant: &str) -> String {
+    format!("delivery-secret:{tenant}")
+}
+
+/// Outbox rows for the plugin's deliveries, requests sealed under the master
+/// key (they may carry the new client secret). The row id doubles as the
+/// idempotency key: stable across every retry, unique per delivery.
+pub fn queue(
+    requests: Vec<DeliveryRequest>,
+    event: &CredentialEvent,
+    master: &MasterKey,
+    rng: &SystemRandom,
+    now: i64,
+) -> Vec<Delivery> {
+    requests
+        .into_iter()
+        .enumerate()
+        .map(|(i, request)| {
+            let id = format!("{}.{i}", event.event_id);
+            let plain = serde_json::to_vec(&request).expect("delivery request serialises");
+            Delivery {
+                request: Some(master.seal(&id, &plain, rng)),
+                event_id: event.event_id.clone(),
+                event: event.kind.event_name().into(),
+                tenant: event.tenant.clone(),
+                client_id: event.client_id.clone(),
+                url: request.url,
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_ms: now * 1000,
+                last_error: None,
+                created_at: now,
+                finished_at: None,
+                id,
+            }
+        })
+        .collect()
+}
+
+/// A fresh event id: `evt_` and 128 random bits.
+pub fn new_event_id(rng: &SystemRandom) -> String {
+    format!("evt_{}", b64url(&random_bytes::<16>(rng)))
+}
+
+/// The request a queued delivery will send, or why it cannot be read.
+pub fn open(delivery: &Delivery, master: &MasterKey) -> Result<DeliveryRequest, &'static str> {
+    let sealed = delivery.request.as_deref().ok_or("the request was already discarded")?;
+    let plain = master.open(&delivery.id, sealed).map_err(|_| "the request cannot be decrypted with this master key")?;
+    serde_json::from_slice(&plain).map_err(|_| "the stored request is corrupt")
+}

@@ -1,0 +1,440 @@
+//! The admin API (`/admin/v1/…`): what the CLI does, over HTTP, for
+//! operators' automation. Authenticated by the operator credential
+//! (`admin_token`, sent as `Authorization: Bearer …`); off when none is set.
+//! Errors are RFC 9457 problem documents.
+
+use super::State;
+use crate::admin::{AdminError, BindRequest};
+use crate::domain::{NewClient, Scope, SigningAlg};
+use crate::store::StoreError;
+use axum::body::Body;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use http_body_util::BodyExt;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+
+const MAX_JSON: usize = 64 * 1024;
+/// Plugins are uploaded as raw component bytes.
+const MAX_WASM: usize = 32 << 20;
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The operator credential, kept only as its SHA-256.
+#[derive(Clone)]
+pub struct AdminToken([u8; 32]);
+
+impl AdminToken {
+    pub fn new(token: &str) -> anyhow::Result<Self> {
+        if token.trim().len() < 32 {
+            anyhow::bail!("admin_token / WARDEN_ADMIN_TOKEN must be at least 32 characters (e.g. from `openssl rand -base64 32`)");
+        }
+        Ok(AdminToken(crate::tokens::secret::hash(token.trim())))
+    }
+
+    fn verify(&self, presented: &str) -> bool {
+        crate::tokens::secret::hash(presented).ct_eq(&self.0).into()
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(<redacted>)")
+    }
+}
+
+pub fn routes() -> Router<Arc<super::AppState>> {
+    Router::new()
+        .route("/tenants", get(list_tenants).post(create_tenant))
+        .route("/tenants/{tenant}/clients", get(list_clients).post(create_client))
+        .route("/tenants/{tenant}/keys/rotate", post(rotate_key))
+        .route("/tenants/{tenant}/bindings", get(list_bindings))
+        .route("/tenants/{tenant}/bindings/{hook}", put(bind).delete(unbind))
+        .route("/tenants/{tenant}/deliveries", get(list_deliveries))
+        .route("/tenants/{tenant}/audit", get(list_audit))
+        .route("/clients/{client_id}", delete(delete_client))
+        .route("/clients/{client_id}/rotate-secret", post(rotate_secret))
+        .route("/deliveries/{id}/retry", post(retry_delivery))
+        .route("/plugins", get(list_plugins).post(add_plugin))
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such admin endpoint") })
+}
+
+/// An RFC 9457 problem document.
+pub struct Problem {
+    status: StatusCode,
+    detail: String,
+}
+
+impl Problem {
+    fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Problem { status, detail: detail.into() }
+    }
+    fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "type": "about:blank",
+            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        let mut r = (self.status, body.to_string()).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer realm=\"warden-admin\""));
+        }
+        r
+    }
+}
+
+impl From<AdminError> for Problem {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Invalid(m) => Problem::bad_request(m),
+            AdminError::DeliveryPlugin(_) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+            AdminError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(_) => Problem::new(StatusCode::NOT_FOUND, e.to_string()),
+            StoreError::Conflict(_) => Problem::new(StatusCode::CONFLICT, e.to_string()),
+            StoreError::Corrupt(_) | StoreError::Backend(_) => {
+                tracing::error!(error = %e, "admin API storage failure");
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the database could not complete the request; try again")
+            }
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, Problem>;
+
+/// Checks the operator credential; the API is off without one.
+fn authorize(s: &super::AppState, headers: &HeaderMap) -> Result<()> {
+    let Some(token) = &s.admin_token else {
+        return Err(Problem::new(StatusCode::NOT_FOUND, "the admin API is disabled: set admin_token (WARDEN_ADMIN_TOKEN) to enable it"));
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
+    match presented {
+        Some(t) if token.verify(t) => Ok(()),
+        Some(_) => Err(Problem::new(StatusCode::UNAUTHORIZED, "the admin token is not valid")),
+        None => Err(Problem::new(StatusCode::UNAUTHORIZED, "send the operator credential as Authorization: Bearer <admin token>")),
+    }
+}
+
+async fn body_bytes(body: Body, limit: usize) -> Result<axum::body::Bytes> {
+    let limited = http_body_util::Limited::new(body, limit);
+    match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body exceeds {limit} bytes")))
+        }
+        Ok(Err(_)) => Err(Problem::bad_request("could not read the request body")),
+        Err(_) => Err(Problem::bad_request("request body was not received in time")),
+    }
+}
+
+/// A JSON body of type `T`; an empty body reads as `{}`.
+async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T> {
+    let bytes = body_bytes(body, MAX_JSON).await?;
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the body as application/json"));
+    }
+    serde_json::from_slice(bytes).map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
+}
+
+fn now(s: &super::AppState) -> i64 {
+    s.oauth.clock.now()
+}
+
+fn created(value: Value) -> Response {
+    (StatusCode::CREATED, Json(value)).into_response()
+}
+
+fn scope(text: &str, what: &str) -> Result<Scope> {
+    Scope::parse(text).map_err(|e| Problem::bad_request(format!("{what}: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTenantBody {
+    slug: String,
+    #[serde(default)]
+    signing_alg: Option<String>,
+    access_token_ttl: Option<i64>,
+    max_access_token_ttl: Option<i64>,
+}
+
+async fn create_tenant(axum::extract::State(s): State, headers: HeaderMap, body: Body) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let b: NewTenantBody = json_body(&headers, body).await?;
+    let alg = SigningAlg::parse(b.signing_alg.as_deref().unwrap_or("ES256")).map_err(Problem::bad_request)?;
+    let (tenant, kid) = s.admin.create_tenant(&b.slug, alg, b.access_token_ttl, b.max_access_token_ttl, now(&s)).await?;
+    let issuer = s.oauth.directory.issuer(&tenant.slug);
+    Ok(created(json!({"slug": tenant.slug, "issuer": issuer, "signing_alg": alg, "kid": kid})))
+}
+
+async fn list_tenants(axum::extract::State(s): State, headers: HeaderMap) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let tenants = s.store.tenants().await?;
+    let rows: Vec<_> = tenants
+        .iter()
+        .map(|t| json!({"slug": t.slug, "issuer": s.oauth.directory.issuer(&t.slug), "signing_alg": t.signing_alg}))
+        .collect();
+    Ok(Json(rows).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewClientBody {
+    name: String,
+    #[serde(default = "default_grant_types")]
+    grant_types: Vec<String>,
+    #[serde(default)]
+    scopes: String,
+    default_scopes: Option<String>,
+    #[serde(default)]
+    resources: Vec<String>,
+    access_token_ttl: Option<i64>,
+    #[serde(default = "empty_object")]
+    metadata: Value,
+}
+
+fn default_grant_types() -> Vec<String> {
+    vec!["client_credentials".into()]
+}
+
+fn empty_object() -> Value {
+    json!({})
+}
+
+async fn create_client(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let b: NewClientBody = json_body(&headers, body).await?;
+    if !b.metadata.is_object() {
+        return Err(Problem::bad_request("metadata must be a JSON object"));
+    }
+    let new = NewClient {
+        tenant,
+        name: b.name,
+        grant_types: b.grant_types,
+        scopes: scope(&b.scopes, "scopes")?,
+        default_scopes: b.default_scopes.as_deref().map(|d| scope(d, "default_scopes")).transpose()?,
+        resources: b.resources,
+        access_token_ttl: b.access_token_ttl,
+        metadata: b.metadata,
+    };
+    let (client, secret) = s.admin.create_client(new, now(&s)).await?;
+    Ok(created(json!({
+        "client_id": client.client_id, "client_secret": secret.0, "tenant": client.tenant,
+        "name": client.name, "grant_types": client.grant_types, "scopes": client.scopes.to_string(),
+        "token_endpoint": format!("{}/token", s.oauth.directory.issuer(&client.tenant)),
+    })))
+}
+
+async fn list_clients(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap) -> Result<Response> {
+    authorize(&s, &headers)?;
+    if s.store.tenant(&tenant).await?.is_none() {
+        return Err(StoreError::NotFound("tenant").into());
+    }
+    let rows: Vec<_> = s
+        .store
+        .clients(&tenant)
+        .await?
+        .iter()
+        .map(|c| json!({"client_id": c.client_id, "name": c.name, "grant_types": c.grant_types, "scopes": c.scopes.to_string(), "metadata": c.metadata}))
+        .collect();
+    Ok(Json(rows).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateSecretBody {
+    overlap: Option<i64>,
+}
+
+async fn rotate_secret(
+    axum::extract::State(s): State,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let b: RotateSecretBody = json_body(&headers, body).await?;
+    let overlap = b.overlap.unwrap_or(s.secret_rotation_overlap);
+    let (secret, until) = s.admin.rotate_client_secret(&client_id, overlap, now(&s)).await?;
+    Ok(Json(json!({"client_id": client_id, "client_secret": secret.0, "previous_secret_valid_until": until})).into_response())
+}
+
+async fn delete_client(axum::extract::State(s): State, Path(client_id): Path<String>, headers: HeaderMap) -> Result<Response> {
+    authorize(&s, &headers)?;
+    s.admin.delete_client(&client_id, now(&s)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateKeyBody {
+    signing_alg: Option<String>,
+}
+
+async fn rotate_key(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let b: RotateKeyBody = json_body(&headers, body).await?;
+    let alg = b.signing_alg.as_deref().map(SigningAlg::parse).transpose().map_err(Problem::bad_request)?;
+    let (kid, alg, until) = s.admin.rotate_signing_key(&tenant, alg, now(&s)).await?;
+    Ok(Json(json!({"tenant": tenant, "kid": kid, "alg": alg, "previous_key_published_until": until})).into_response())
+}
+
+#[derive(Deserialize)]
+struct AddPluginQuery {
+    name: Option<String>,
+}
+
+async fn add_plugin(
+    axum::extract::State(s): State,
+    Query(q): Query<AddPluginQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let name = q.name.ok_or_else(|| Problem::bad_request("name the plugin: POST /admin/v1/plugins?name=NAME with the .wasm as the body"))?;
+    let wasm = body_bytes(body, MAX_WASM).await?;
+    let record = s.admin.add_plugin(&s.oauth.plugins, &name, &wasm, now(&s)).await?;
+    Ok(created(json!(record)))
+}
+
+async fn list_plugins(axum::extract::State(s): State, headers: HeaderMap) -> Result<Response> {
+    authorize(&s, &headers)?;
+    Ok(Json(s.store.plugins().await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BindBody {
+    plugin: String,
+    #[serde(default = "empty_object")]
+    config: Value,
+    deadline_ms: Option<i64>,
+    memory_mib: Option<i64>,
+}
+
+async fn bind(
+    axum::extract::State(s): State,
+    Path((tenant, hook)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let b: BindBody = json_body(&headers, body).await?;
+    let config = b.config.to_string();
+    let request = BindRequest { tenant: &tenant, hook: &hook, plugin: &b.plugin, config: &config, deadline_ms: b.deadline_ms, memory_mib: b.memory_mib };
+    let (binding, signing_secret) = s.admin.bind_plugin(request, now(&s)).await?;
+    let mut value = json!(binding);
+    if let Some(secret) = signing_secret {
+        value["signing_secret"] = json!(secret.0);
+    }
+    Ok(Json(value).into_response())
+}
+
+async fn unbind(
+    axum::extract::State(s): State,
+    Path((tenant, hook)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    s.store.unbind_plugin(&tenant, &hook).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_bindings(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let rows: Vec<_> = s
+        .store
+        .bindings(&tenant)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let mut v = json!(r.binding);
+            v["sha256"] = json!(r.sha256);
+            v
+        })
+        .collect();
+    Ok(Json(rows).into_response())
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    limit: Option<String>,
+}
+
+impl ListQuery {
+    fn limit(&self) -> Result<i64> {
+        match &self.limit {
+            None => Ok(50),
+            Some(l) => l.parse::<i64>().map(|l| l.clamp(1, 1000)).map_err(|_| Problem::bad_request("limit must be a number")),
+        }
+    }
+}
+
+async fn list_deliveries(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let rows = s.store.deliveries(&tenant, q.limit()?).await?;
+    Ok(Json(rows).into_response())
+}
+
+async fn retry_delivery(axum::extract::State(s): State, Path(id): Path<String>, headers: HeaderMap) -> Result<Response> {
+    authorize(&s, &headers)?;
+    s.store.retry_delivery(&id, s.oauth.clock.now_ms()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_audit(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let rows = s.store.audit_events(&tenant, q.limit()?).await?;
+    Ok(Json(rows).into_response())
+}

@@ -1,0 +1,270 @@
+//! The credential-delivery hook: a plugin turns a credential event into HTTP
+//! requests; the host checks them here (shape, size, allowed origins) before
+//! anything is queued. The plugin never sends anything itself.
+
+use super::bindings::types as wit;
+use super::{CallContext, Limits, Plugin, PluginError, PluginHost, Pre, failure};
+use serde::{Deserialize, Serialize};
+
+const MAX_DELIVERIES: usize = 8;
+const MAX_HEADERS: usize = 32;
+const MAX_BODY: usize = 64 * 1024;
+const MAX_URL: usize = 2048;
+
+/// Headers the host sets itself; a plugin may not.
+pub const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "te",
+    "upgrade",
+    "trailer",
+    "keep-alive",
+    "proxy-connection",
+    "idempotency-key",
+    "user-agent",
+];
+/// Every `warden-*` header is the host's too (signature, event, attempt).
+const RESERVED_PREFIX: &str = "warden-";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Created,
+    Rotated,
+    Revoked,
+}
+
+impl EventKind {
+    /// The event name receivers see in `Warden-Event`.
+    pub fn event_name(self) -> &'static str {
+        match self {
+            EventKind::Created => "credentials.created",
+            EventKind::Rotated => "credentials.rotated",
+            EventKind::Revoked => "credentials.revoked",
+        }
+    }
+}
+
+/// What happened to a client's credentials (mirrors `credential-event`).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct CredentialEvent {
+    pub kind: EventKind,
+    pub tenant: String,
+    pub client_id: String,
+    pub client_name: String,
+    pub client_secret: Option<String>,
+    pub token_endpoint: String,
+    pub hook_url: Option<String>,
+    #[serde(default)]
+    pub app_metadata: serde_json::Value,
+    pub occurred_at: i64,
+    pub event_id: String,
+}
+
+impl std::fmt::Debug for CredentialEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialEvent")
+            .field("kind", &self.kind)
+            .field("tenant", &self.tenant)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .field("event_id", &self.event_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One checked HTTP POST for the outbox.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeliveryRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl std::fmt::Debug for DeliveryRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Headers and body may carry the client secret.
+        f.debug_struct("DeliveryRequest").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+/// The part of a binding's configuration the host itself reads.
+#[derive(Deserialize, Default)]
+struct HostConfig {
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+}
+
+impl PluginHost {
+    /// Runs a credential-delivery plugin once with a fresh instance and checks
+    /// what it asks the host to send.
+    pub async fn compute_deliveries(
+        &self,
+        plugin: &Plugin,
+        context: CallContext,
+        limits: Limits,
+        event: &CredentialEvent,
+        config: &str,
+    ) -> Result<Vec<DeliveryRequest>, PluginError> {
+        let Pre::Delivery(pre) = &plugin.pre else {
+            return Err(PluginError::WrongHook { expected: "credential-delivery", actual: plugin.hook.as_str() });
+        };
+        let secret = event.client_secret.clone();
+        let limits = self.clamp(limits);
+        let mut store = self.store(context, limits);
+        let instance = pre.instantiate_async(&mut store).await.map_err(|e| failure(e, limits))?;
+        let wit_event = wit::CredentialEvent {
+            kind: match event.kind {
+                EventKind::Created => wit::CredentialEventKind::Created,
+                EventKind::Rotated => wit::CredentialEventKind::Rotated,
+                EventKind::Revoked => wit::CredentialEventKind::Revoked,
+            },
+            tenant: event.tenant.clone(),
+            client_id: event.client_id.clone(),
+            client_name: event.client_name.clone(),
+            client_secret: event.client_secret.clone(),
+            token_endpoint: event.token_endpoint.clone(),
+            hook_url: event.hook_url.clone(),
+            app_metadata: event.app_metadata.to_string(),
+            occurred_at: event.occurred_at,
+            event_id: event.event_id.clone(),
+        };
+        let result = instance
+            .call_deliver(&mut store, &wit_event, config)
+            .await
+            .map_err(|e| failure(e, limits))?;
+        match result {
+            Ok(deliveries) => check(deliveries, config),
+            Err(reason) => {
+                let reason = redact(&reason, secret.as_deref());
+                Err(PluginError::Invalid(format!("plugin refused the event: {}", reason.chars().take(300).collect::<String>())))
+            }
+        }
+    }
+}
+
+/// Replaces every occurrence of `secret` in `text`.
+pub fn redact(text: &str, secret: Option<&str>) -> String {
+    match secret {
+        Some(s) if !s.is_empty() => text.replace(s, "<redacted>"),
+        _ => text.to_string(),
+    }
+}
+
+/// `scheme://host[:port]` of a URL, with default ports left out.
+pub fn origin(url: &url::Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// The host's rules for what a plugin may ask to send. Messages name the
+/// offending URL or header name, never a header value or the body.
+fn check(deliveries: Vec<wit::Delivery>, config: &str) -> Result<Vec<DeliveryRequest>, PluginError> {
+    let invalid = |m: String| Err(PluginError::Invalid(m));
+    if deliveries.len() > MAX_DELIVERIES {
+        return invalid(format!("more than {MAX_DELIVERIES} deliveries"));
+    }
+    let host: HostConfig = serde_json::from_str(config).unwrap_or_default();
+    let allowed: Vec<String> = host
+        .allowed_origins
+        .iter()
+        .filter_map(|o| url::Url::parse(o).ok())
+        .map(|u| origin(&u))
+        .collect();
+    let mut out = Vec::with_capacity(deliveries.len());
+    for d in deliveries {
+        if d.url.len() > MAX_URL {
+            return invalid(format!("delivery URL longer than {MAX_URL} characters"));
+        }
+        let Ok(url) = url::Url::parse(&d.url) else {
+            return invalid(format!("delivery URL {:?} is not a valid URL", d.url));
+        };
+        if !matches!(url.scheme(), "https" | "http") || url.username() != "" || url.password().is_some() || url.fragment().is_some() {
+            return invalid(format!("delivery URL {:?} must be http(s) without credentials or fragment", url.as_str()));
+        }
+        if !allowed.contains(&origin(&url)) {
+            return invalid(format!(
+                "delivery URL origin {} is not in the binding's allowed_origins",
+                origin(&url)
+            ));
+        }
+        if d.headers.len() > MAX_HEADERS {
+            return invalid(format!("more than {MAX_HEADERS} headers"));
+        }
+        let mut headers = Vec::with_capacity(d.headers.len());
+        for h in d.headers {
+            let name = h.name.to_ascii_lowercase();
+            if http_name(&name).is_none() {
+                return invalid(format!("header name {:?} is not a valid HTTP header name", h.name));
+            }
+            if RESERVED_HEADERS.contains(&name.as_str()) || name.starts_with(RESERVED_PREFIX) {
+                return invalid(format!("header {:?} is set by the host and cannot be set by a plugin", h.name));
+            }
+            if !h.value.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) || h.value.len() > 4096 {
+                return invalid(format!("header {:?} has a value that is not printable ASCII (at most 4 KiB)", h.name));
+            }
+            headers.push((name, h.value));
+        }
+        if d.body.len() > MAX_BODY {
+            return invalid(format!("delivery body larger than {MAX_BODY} bytes"));
+        }
+        out.push(DeliveryRequest { url: url.to_string(), headers, body: d.body });
+    }
+    Ok(out)
+}
+
+fn http_name(name: &str) -> Option<()> {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    (!name.is_empty() && name.len() <= 256 && name.bytes().all(token)).then_some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(url: &str, headers: &[(&str, &str)]) -> wit::Delivery {
+        wit::Delivery {
+            url: url.into(),
+            headers: headers.iter().map(|(n, v)| wit::Header { name: n.to_string(), value: v.to_string() }).collect(),
+            body: "{}".into(),
+        }
+    }
+
+    const CONFIG: &str = r#"{"allowed_origins": ["https://hooks.example.com", "http://127.0.0.1:9000/ignored-path"]}"#;
+
+    #[test]
+    fn only_allowed_origins_pass() {
+        assert!(check(vec![delivery("https://hooks.example.com/warden?x=1", &[])], CONFIG).is_ok());
+        assert!(check(vec![delivery("https://hooks.example.com:443/a", &[])], CONFIG).is_ok());
+        assert!(check(vec![delivery("http://127.0.0.1:9000/hook", &[])], CONFIG).is_ok());
+        for bad in [
+            "https://hooks.example.com.evil.test/",
+            "http://hooks.example.com/",
+            "https://hooks.example.com:8443/",
+            "http://127.0.0.1:9001/hook",
+            "https://user:pw@hooks.example.com/",
+            "ftp://hooks.example.com/",
+            "not a url",
+        ] {
+            assert!(check(vec![delivery(bad, &[])], CONFIG).is_err(), "{bad} passed");
+        }
+        assert!(check(vec![delivery("https://hooks.example.com/", &[])], "{}").is_err(), "no allowlist, no delivery");
+    }
+
+    #[test]
+    fn host_headers_and_bad_values_are_refused() {
+        let url = "https://hooks.example.com/";
+        assert!(check(vec![delivery(url, &[("Content-Type", "application/json"), ("X-App", "1")])], CONFIG).is_ok());
+        for (n, v) in [("Host", "x"), ("Warden-Signature", "x"), ("idempotency-key", "x"), ("bad name", "x"), ("X-A", "a\r\nb")] {
+            let e = check(vec![delivery(url, &[(n, v)])], CONFIG).unwrap_err().to_string();
+            assert!(!e.contains("a\r\nb"), "values never appear in messages: {e}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_plugin_messages() {
+        assert_eq!(redact("failed for wsec_abc", Some("wsec_abc")), "failed for <redacted>");
+        assert_eq!(redact("fine", None), "fine");
+    }
+}
