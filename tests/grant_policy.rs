@@ -7,7 +7,11 @@ use common::*;
 use serde_json::Value;
 use std::time::Duration;
 
-on_both_backends!(scope_policy_shapes_tokens_of_its_tenant_only, hostile_policies_fail_closed_and_others_carry_on);
+on_both_backends!(
+    scope_policy_shapes_tokens_of_its_tenant_only,
+    hostile_policies_fail_closed_and_others_carry_on,
+    compiled_plugins_survive_a_restart,
+);
 
 fn add_plugin(db: &Db, plugin: &str, name: &str) -> Value {
     let wasm = plugin_wasm(plugin);
@@ -144,4 +148,29 @@ async fn hostile_policies_fail_closed_and_others_carry_on(db: Db) {
     for kind in ["timeout", "memory", "trap", "invalid"] {
         assert!(logs.contains(&format!("\"kind\":\"{kind}\"")), "no {kind} failure logged");
     }
+}
+
+/// The server compiles a bound plugin once; after a restart it loads the
+/// compiled code from its disk cache instead of compiling again.
+async fn compiled_plugins_survive_a_restart(db: Db) {
+    db.create_tenant("acme", &[]);
+    let (id, secret) = db.create_client("acme", "read write", &[]);
+    add_plugin(&db, "scope-policy", "scopes");
+    bind(&db, "acme", "scopes", r#"{"allowed_scopes": ["read"]}"#);
+    let cache = db.dir.path().join("server-plugin-cache");
+    let env = [("WARDEN_PLUGIN_CACHE_DIR", cache.to_str().unwrap())];
+
+    let server = Server::start_with(&db, &env, &[]).await;
+    assert_eq!(token(&server, "acme", &id, &secret, &[("scope", "read write")]).await["scope"], "read");
+    let logs = server.logs();
+    assert!(logs.contains("plugin compiled"), "first start compiles: {logs}");
+    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(files.len() == 1 && files[0].ends_with(".cwasm"), "{files:?}");
+    server.kill().await;
+
+    let server = Server::start_with(&db, &env, &[]).await;
+    assert_eq!(token(&server, "acme", &id, &secret, &[("scope", "read write")]).await["scope"], "read");
+    let logs = server.logs();
+    assert!(logs.contains("plugin loaded from the compiled-code cache"), "{logs}");
+    assert!(!logs.contains("plugin compiled"), "a restart does not recompile: {logs}");
 }

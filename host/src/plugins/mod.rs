@@ -193,10 +193,7 @@ impl PluginHost {
             // unmapping it: a small plugin (64 KiB stack) then instantiates
             // without page faults. See wit/GUIDE.md on stack size.
             .linear_memory_keep_resident(256 << 10)
-            .table_keep_resident(64 << 10)
-            // Likewise the fiber stacks calls run on: resetting them with
-            // madvise costs TLB shootdowns on every core under load.
-            .async_stack_keep_resident(128 << 10);
+            .table_keep_resident(64 << 10);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         config.memory_reservation(options.max.memory_bytes as u64);
         config.memory_guard_size(64 << 10);
@@ -272,12 +269,17 @@ impl PluginHost {
                 // host from components it compiled, named by content hash and
                 // engine settings; wasmtime checks the header and settings.
                 match unsafe { Component::deserialize_file(&self.engine, path) } {
-                    Ok(c) => return Ok(c),
+                    Ok(c) => {
+                        tracing::info!(sha256, "plugin loaded from the compiled-code cache");
+                        return Ok(c);
+                    }
                     Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring unusable compiled-plugin cache entry"),
                 }
             }
         }
+        let started = std::time::Instant::now();
         let component = Component::new(&self.engine, bytes).map_err(|e| PluginError::Compile(format!("{e:#}")))?;
+        tracing::info!(sha256, ms = started.elapsed().as_millis() as u64, "plugin compiled");
         if let Some(path) = &cached {
             match component.serialize() {
                 Ok(bytes) => {
