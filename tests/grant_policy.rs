@@ -148,6 +148,16 @@ async fn hostile_policies_fail_closed_and_others_carry_on(db: Db) {
     for kind in ["timeout", "memory", "trap", "invalid"] {
         assert!(logs.contains(&format!("\"kind\":\"{kind}\"")), "no {kind} failure logged");
     }
+    // And counted, for the operator's dashboards.
+    let metrics = http().get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
+    for kind in ["timeout", "memory", "trap", "invalid"] {
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with(&format!("warden_plugin_failures_total{{hook=\"grant-policy\",kind=\"{kind}\"}}")))
+            .unwrap_or_else(|| panic!("no {kind} counter in {metrics}"));
+        let n: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(n >= 1, "{line}");
+    }
 }
 
 /// The server compiles a bound plugin once; after a restart it loads the

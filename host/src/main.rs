@@ -15,6 +15,11 @@ mod store;
 mod tokens;
 
 use clap::Parser;
+
+// Plugin calls allocate and free per call on whichever worker thread runs
+// the request; glibc's arenas contend on those cross-thread frees.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 fn init_logging(config: &config::Config) {
