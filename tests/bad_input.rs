@@ -99,10 +99,13 @@ async fn unsupported_grants_and_tenants(db: Db) {
     let (id, secret) = db.create_client("acme", "read", &[]);
     let server = Server::start(&db).await;
     let url = format!("{}/token", server.issuer("acme"));
-    for grant in ["password", "implicit", "token", "authorization_code", "urn:example:unknown"] {
+    for grant in ["password", "implicit", "token", "urn:example:unknown"] {
         let r = post_form(&url, Some((&id, &secret)), &[("grant_type", grant), ("username", "u"), ("password", "p")]).await;
         r.assert_error(400, "unsupported_grant_type");
     }
+    // Supported, but malformed without its code.
+    let r = post_form(&url, Some((&id, &secret)), &[("grant_type", "authorization_code")]).await;
+    r.assert_error(400, "invalid_request");
     let r = post_form(&format!("{}/token", server.issuer("nobody")), Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
     r.assert_error(404, "invalid_request");
     let r = get_json(&format!("{}/.well-known/openid-configuration", server.issuer("nobody"))).await;

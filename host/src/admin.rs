@@ -7,7 +7,8 @@ use crate::plugins::credential_delivery::{CredentialEvent, EventKind};
 use crate::plugins::{CallContext, Hook, Limits, PluginHost};
 use crate::store::{AuditEvent, Binding, Delivery, PluginRecord, Store, StoreError};
 use crate::tokens::master_key::MasterKey;
-use crate::tokens::{b64url, keys, random_bytes, secret};
+use crate::domain::user::{User, validate_password, validate_username};
+use crate::tokens::{b64url, keys, password, random_bytes, secret};
 use ring::rand::SystemRandom;
 use std::sync::Arc;
 
@@ -44,6 +45,22 @@ fn check_allowed_origins(config: &serde_json::Value) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What an operator asks for when creating a user.
+pub struct NewUser {
+    pub tenant: String,
+    pub username: String,
+    pub password: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub is_admin: bool,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser").field("tenant", &self.tenant).field("username", &self.username).finish_non_exhaustive()
+    }
 }
 
 fn validate_plugin_name(name: &str) -> Result<()> {
@@ -116,7 +133,9 @@ impl Admin {
         Ok((tenant, key.kid))
     }
 
-    pub async fn create_client(&self, new: NewClient, now: i64) -> Result<(Client, IssuedSecret)> {
+    /// Registers a client. A confidential client gets its secret (shown once);
+    /// a public client has none.
+    pub async fn create_client(&self, new: NewClient, now: i64) -> Result<(Client, Option<IssuedSecret>)> {
         new.validate().map_err(AdminError::Invalid)?;
         if self.store.tenant(&new.tenant).await?.is_none() {
             return Err(StoreError::NotFound("tenant").into());
@@ -136,9 +155,13 @@ impl Admin {
             previous_secret_expires_at: None,
             metadata: new.metadata,
             created_at: now,
+            redirect_uris: new.redirect_uris,
+            public: new.public,
+            post_logout_redirect_uris: new.post_logout_redirect_uris,
         };
-        let secret = IssuedSecret(secret);
-        let deliveries = self.credential_deliveries(EventKind::Created, &client, Some(&secret), now).await?;
+        // A public client's stored hash is of a secret nobody ever sees.
+        let secret = (!client.public).then_some(IssuedSecret(secret));
+        let deliveries = self.credential_deliveries(EventKind::Created, &client, secret.as_ref(), now).await?;
         self.store.create_client(&client, &deliveries).await?;
         Ok((client, secret))
     }
@@ -149,6 +172,9 @@ impl Admin {
             return Err(AdminError::Invalid("overlap must not be negative".into()));
         }
         let client = self.store.client(client_id).await?.ok_or(StoreError::NotFound("client"))?;
+        if client.public {
+            return Err(AdminError::Invalid("a public client has no secret to rotate".into()));
+        }
         let secret = IssuedSecret(secret::generate(CLIENT_SECRET_PREFIX, &self.rng));
         let until = now + overlap;
         let deliveries = self.credential_deliveries(EventKind::Rotated, &client, Some(&secret), now).await?;
@@ -239,6 +265,39 @@ impl Admin {
                 Err(AdminError::DeliveryPlugin(e.kind()))
             }
         }
+    }
+
+    /// Creates an end user of a tenant with an Argon2id password hash.
+    pub async fn create_user(&self, new: NewUser, now: i64) -> Result<User> {
+        validate_username(&new.username).map_err(AdminError::Invalid)?;
+        validate_password(&new.password).map_err(AdminError::Invalid)?;
+        if self.store.tenant(&new.tenant).await?.is_none() {
+            return Err(StoreError::NotFound("tenant").into());
+        }
+        let password = new.password;
+        let password_hash = tokio::task::spawn_blocking(move || password::hash(&password))
+            .await
+            .map_err(|_| AdminError::Invalid("password hashing failed".into()))?;
+        let user = User {
+            id: format!("usr_{}", b64url(&random_bytes::<16>(&self.rng))),
+            tenant: new.tenant,
+            username: new.username,
+            password_hash,
+            email: new.email,
+            display_name: new.display_name,
+            is_admin: new.is_admin,
+            created_at: now,
+        };
+        self.store.create_user(&user).await?;
+        Ok(user)
+    }
+
+    pub async fn set_password(&self, tenant: &str, username: &str, new_password: String) -> Result<()> {
+        validate_password(&new_password).map_err(AdminError::Invalid)?;
+        let hash = tokio::task::spawn_blocking(move || password::hash(&new_password))
+            .await
+            .map_err(|_| AdminError::Invalid("password hashing failed".into()))?;
+        Ok(self.store.set_password(tenant, username, &hash).await?)
     }
 
     /// Validates a component against the worlds and stores it as the next

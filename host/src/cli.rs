@@ -74,12 +74,74 @@ pub enum Command {
     /// WebAssembly plugins.
     #[command(subcommand)]
     Plugin(PluginCmd),
+    /// End users of a tenant.
+    #[command(subcommand)]
+    User(UserCmd),
     /// The credential-delivery outbox.
     #[command(subcommand)]
     Delivery(DeliveryCmd),
     /// A tenant's audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+}
+
+#[derive(Subcommand)]
+pub enum UserCmd {
+    /// Create a user; the password is read from standard input (one line).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// May be granted administrative scopes (never through a personal access token).
+        #[arg(long)]
+        admin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's users.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a new password (read from standard input); ends the user's sessions.
+    SetPassword {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+    },
+    /// Delete a user with their sessions and consents.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+    },
+    /// Describe a scope in plain words for the consent page.
+    DescribeScope {
+        #[arg(long)]
+        tenant: String,
+        scope: String,
+        description: String,
+    },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        anyhow::bail!("give the password on standard input, e.g. `printf '%s\\n' \"$PASSWORD\" | warden user create …`");
+    }
+    Ok(password)
 }
 
 #[derive(Subcommand)]
@@ -230,6 +292,15 @@ pub enum ClientCmd {
         /// JSON object of free-form metadata.
         #[arg(long, default_value = "{}")]
         metadata: String,
+        /// Where the authorization endpoint may send users back (repeatable).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// Where OIDC RP-initiated logout may send users afterwards (repeatable).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A native app or SPA: no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
         #[arg(long)]
         json: bool,
     },
@@ -335,7 +406,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Client(ClientCmd::Create {
-            tenant, name, grant_types, scopes, default_scopes, resources, access_token_ttl, metadata, json,
+            tenant, name, grant_types, scopes, default_scopes, resources, access_token_ttl, metadata, redirect_uris, post_logout_redirect_uris, public: public_client, json,
         }) => {
             let metadata: serde_json::Value =
                 serde_json::from_str(&metadata).map_err(|e| anyhow::anyhow!("--metadata is not valid JSON: {e}"))?;
@@ -351,20 +422,29 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 resources,
                 access_token_ttl,
                 metadata,
+                redirect_uris,
+                post_logout_redirect_uris,
+                public: public_client,
             };
             let (client, secret) = admin(&config).await?.create_client(new, now).await?;
             let token_endpoint = format!("{public}/t/{}/token", client.tenant);
+            let secret = secret.map(|s| s.0);
+            let text = match &secret {
+                Some(s) => format!(
+                    "created client {} in tenant {}\nclient_id:     {}\nclient_secret: {s}\n(the secret is shown only now; store it safely)",
+                    client.name, client.tenant, client.client_id
+                ),
+                None => format!("created public client {} in tenant {}\nclient_id: {} (no secret: use PKCE)", client.name, client.tenant, client.client_id),
+            };
             print(
                 json,
                 json!({
-                    "client_id": client.client_id, "client_secret": secret.0, "tenant": client.tenant,
+                    "client_id": client.client_id, "client_secret": secret, "tenant": client.tenant,
                     "name": client.name, "grant_types": client.grant_types, "scopes": client.scopes.to_string(),
+                    "redirect_uris": client.redirect_uris, "public": client.public,
                     "token_endpoint": token_endpoint,
                 }),
-                format!(
-                    "created client {} in tenant {}\nclient_id:     {}\nclient_secret: {}\n(the secret is shown only now; store it safely)",
-                    client.name, client.tenant, client.client_id, secret.0
-                ),
+                text,
             );
             Ok(())
         }
@@ -458,6 +538,44 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let decision = crate::plugins::run_once(&file, &hook, &input, &config, limits, repeat.max(1)).await?;
             println!("{decision:#}");
+            Ok(())
+        }
+        Command::User(UserCmd::Create { tenant, username, email, name, admin: is_admin, json }) => {
+            let password = read_password()?;
+            let new = crate::admin::NewUser { tenant, username, password, email, display_name: name, is_admin };
+            let user = admin(&config).await?.create_user(new, now).await?;
+            print(
+                json,
+                json!({"id": user.id, "tenant": user.tenant, "username": user.username, "email": user.email, "name": user.display_name, "admin": user.is_admin}),
+                format!("created user {} ({}) in tenant {}", user.username, user.id, user.tenant),
+            );
+            Ok(())
+        }
+        Command::User(UserCmd::List { tenant, json }) => {
+            let users = open_store(&config).await?.users(&tenant).await?;
+            let rows: Vec<_> = users
+                .iter()
+                .map(|u| json!({"id": u.id, "username": u.username, "email": u.email, "name": u.display_name, "admin": u.is_admin}))
+                .collect();
+            let text = users.iter().map(|u| format!("{}\t{}\t{}", u.id, u.username, u.email.as_deref().unwrap_or(""))).collect::<Vec<_>>().join("\n");
+            print(json, json!(rows), if text.is_empty() { "no users".into() } else { text });
+            Ok(())
+        }
+        Command::User(UserCmd::SetPassword { tenant, username }) => {
+            let password = read_password()?;
+            admin(&config).await?.set_password(&tenant, &username, password).await?;
+            println!("password changed for {username}; their sessions have ended");
+            Ok(())
+        }
+        Command::User(UserCmd::Delete { tenant, username }) => {
+            open_store(&config).await?.delete_user(&tenant, &username).await?;
+            println!("deleted user {username}");
+            Ok(())
+        }
+        Command::User(UserCmd::DescribeScope { tenant, scope, description }) => {
+            crate::domain::Scope::parse(&scope).map_err(|e| anyhow::anyhow!("{e}"))?;
+            open_store(&config).await?.set_scope_description(&tenant, &scope, &description).await?;
+            println!("scope {scope} is shown as: {description}");
             Ok(())
         }
         Command::Delivery(DeliveryCmd::List { tenant, limit, json }) => {

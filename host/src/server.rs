@@ -45,6 +45,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         admin_token: config.admin_token.clone(),
         secret_rotation_overlap: config.secret_rotation_overlap,
         deliveries,
+        secure_cookies: public_url.starts_with("https://"),
     });
     tracing::info!(%bound, %public_url, "warden listening");
     // A line on stdout that scripts and tests can wait for.
@@ -53,7 +54,8 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, http::router(state))
+    let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;
@@ -108,9 +110,12 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
                 resources: vec![],
                 access_token_ttl: None,
                 metadata: serde_json::json!({}),
+                redirect_uris: vec![],
+                post_logout_redirect_uris: vec![],
+                public: false,
             };
             let (c, s) = admin.create_client(new, now).await?;
-            (c.client_id, s)
+            (c.client_id, s.expect("a confidential client has a secret"))
         }
     };
     let issuer = format!("{public_url}/t/{DEMO_TENANT}");

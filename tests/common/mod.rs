@@ -506,3 +506,52 @@ impl Drop for Receiver {
         }
     }
 }
+
+/// Runs a CLI command with `input` on standard input.
+pub fn cli_stdin(db: &Db, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = command(db.dir.path(), &db.env())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run warden");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Creates a user with `password`, returning the user's id.
+pub fn create_user(db: &Db, tenant: &str, username: &str, password: &str, extra: &[&str]) -> String {
+    let mut args = vec!["user", "create", "--tenant", tenant, "--username", username, "--json"];
+    args.extend_from_slice(extra);
+    let out = cli_stdin(db, &args, &format!("{password}\n"));
+    assert!(out.status.success(), "user create failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// A browser-like HTTP client: keeps cookies, does not follow redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// The value of a hidden form field in an HTML page.
+pub fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no field {name} in page:\n{html}")) + marker.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].replace("&amp;", "&").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">")
+}
+
+/// An RFC 7636 verifier and its S256 challenge.
+pub fn pkce() -> (String, String) {
+    let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand_bytes::<32>());
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
+    (verifier, challenge)
+}

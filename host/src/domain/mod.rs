@@ -1,6 +1,9 @@
 //! Tenants, clients and the rules about them: plain types, no I/O.
 
+mod redirect;
 mod scope;
+pub mod user;
+pub use redirect::{RedirectUri, validate_redirect_uri};
 pub use scope::Scope;
 
 use serde::Serialize;
@@ -68,7 +71,7 @@ pub fn validate_slug(slug: &str) -> Result<(), String> {
 }
 
 /// Grant types a client may be allowed. Only what the server implements.
-pub const SUPPORTED_GRANT_TYPES: &[&str] = &["client_credentials"];
+pub const SUPPORTED_GRANT_TYPES: &[&str] = &["client_credentials", "authorization_code"];
 
 /// A registered OAuth client. Secrets are held only as SHA-256 hashes.
 #[derive(Clone)]
@@ -90,6 +93,12 @@ pub struct Client {
     pub previous_secret_expires_at: Option<i64>,
     pub metadata: serde_json::Value,
     pub created_at: i64,
+    /// Where the authorization endpoint may send the user back (exact match,
+    /// except RFC 8252 loopback ports).
+    pub redirect_uris: Vec<String>,
+    /// A native app or SPA: no secret, PKCE mandatory.
+    pub public: bool,
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 impl fmt::Debug for Client {
@@ -122,12 +131,24 @@ pub struct NewClient {
     pub resources: Vec<String>,
     pub access_token_ttl: Option<i64>,
     pub metadata: serde_json::Value,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub public: bool,
 }
 
 impl NewClient {
     pub fn validate(&self) -> Result<(), String> {
         if self.name.trim().is_empty() {
             return Err("client name must not be empty".into());
+        }
+        for uri in self.redirect_uris.iter().chain(&self.post_logout_redirect_uris) {
+            validate_redirect_uri(uri)?;
+        }
+        if self.grant_types.iter().any(|g| g == "authorization_code") && self.redirect_uris.is_empty() {
+            return Err("a client using authorization_code needs at least one --redirect-uri".into());
+        }
+        if self.public && self.grant_types.iter().any(|g| g == "client_credentials") {
+            return Err("a public client has no secret, so it cannot use client_credentials".into());
         }
         if self.grant_types.is_empty() {
             return Err("a client needs at least one grant type".into());
@@ -215,6 +236,9 @@ mod tests {
             previous_secret_expires_at: None,
             metadata: serde_json::json!({}),
             created_at: 0,
+            redirect_uris: vec![],
+            public: false,
+            post_logout_redirect_uris: vec![],
         }
     }
 

@@ -222,6 +222,12 @@ struct NewClientBody {
     access_token_ttl: Option<i64>,
     #[serde(default = "empty_object")]
     metadata: Value,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    public: bool,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -252,10 +258,14 @@ async fn create_client(
         resources: b.resources,
         access_token_ttl: b.access_token_ttl,
         metadata: b.metadata,
+        redirect_uris: b.redirect_uris,
+        post_logout_redirect_uris: b.post_logout_redirect_uris,
+        public: b.public,
     };
     let (client, secret) = s.admin.create_client(new, now(&s)).await?;
     Ok(created(json!({
-        "client_id": client.client_id, "client_secret": secret.0, "tenant": client.tenant,
+        "client_id": client.client_id, "client_secret": secret.map(|s| s.0), "tenant": client.tenant,
+        "redirect_uris": client.redirect_uris, "public": client.public,
         "name": client.name, "grant_types": client.grant_types, "scopes": client.scopes.to_string(),
         "token_endpoint": format!("{}/token", s.oauth.directory.issuer(&client.tenant)),
     })))

@@ -3,6 +3,7 @@
 pub mod admin;
 mod form;
 mod metrics;
+mod pages;
 mod health;
 mod oauth;
 mod trace;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub admin_token: Option<admin::AdminToken>,
     pub secret_rotation_overlap: i64,
     pub deliveries: Arc<crate::delivery::Worker>,
+    /// Cookies get `Secure` when the public URL is https.
+    pub secure_cookies: bool,
 }
 
 pub type State = axum::extract::State<Arc<AppState>>;
@@ -33,6 +36,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/.well-known/oauth-authorization-server/t/{tenant}", get(oauth::metadata))
         .route("/t/{tenant}/jwks.json", get(oauth::jwks))
         .route("/t/{tenant}/token", post(oauth::token))
+        .route("/t/{tenant}/authorize", get(pages::authorize))
+        .route("/t/{tenant}/login", post(pages::login))
+        .route("/t/{tenant}/consent", post(pages::consent))
+        .route("/t/{tenant}/logout", get(pages::logout_page).post(pages::logout))
+        .route("/t/{tenant}/userinfo", get(pages::userinfo).post(pages::userinfo))
         .route("/t/{tenant}/introspect", post(oauth::introspect))
         .route("/t/{tenant}/revoke", post(oauth::revoke))
         .route("/t/{tenant}/access/v1/evaluation", post(oauth::evaluation))

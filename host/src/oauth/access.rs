@@ -72,7 +72,7 @@ impl OAuth {
     }
 
     /// An unexpired, unrevoked access token of this tenant.
-    async fn verify_bearer(&self, tenant: &TenantEntry, bearer: Option<&str>) -> Result<(), OAuthError> {
+    pub(super) async fn verify_bearer(&self, tenant: &TenantEntry, bearer: Option<&str>) -> Result<Map<String, Value>, OAuthError> {
         let invalid = || OAuthError::new(ErrorCode::InvalidToken, "a valid bearer access token of this tenant is required");
         let token = bearer.ok_or_else(invalid)?;
         let claims = jwt::verify(token, &tenant.verifiers, &tenant.issuer, self.clock.now()).map_err(|_| invalid())?;
@@ -80,7 +80,7 @@ impl OAuth {
         if self.store.is_token_revoked(jti).await? {
             return Err(invalid());
         }
-        Ok(())
+        Ok(claims)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Client authentication (RFC 6749 §2.3.1): `client_secret_basic` or
-//! `client_secret_post`, never both.
+//! `client_secret_post`, never both; public clients (§2.1) identify
+//! themselves with `client_id` alone (`none`) and prove nothing.
 
 use super::{OAuth, OAuthError, Params};
 use crate::directory::TenantEntry;
@@ -43,6 +44,7 @@ impl OAuth {
             }
             PresentedAuth::None => match (params.get("client_id"), params.get("client_secret")) {
                 (Some(id), Some(secret)) => (id.to_string(), secret.to_string()),
+                (Some(id), None) => return self.public_client(tenant, id).await,
                 _ => return Err(OAuthError::invalid_client()),
             },
         };
@@ -50,7 +52,7 @@ impl OAuth {
             .directory
             .client(&client_id)
             .await?
-            .filter(|c| c.tenant == tenant.tenant.slug)
+            .filter(|c| c.tenant == tenant.tenant.slug && !c.public)
             .ok_or_else(OAuthError::invalid_client)?;
         let now = self.clock.now();
         let current = secret::verify(&presented, &client.secret_hash);
@@ -61,6 +63,18 @@ impl OAuth {
         if !(current | previous) {
             return Err(OAuthError::invalid_client());
         }
+        tracing::Span::current().record("client_id", client.client_id.as_str());
+        Ok(client)
+    }
+
+    /// A public client names itself; only public clients may.
+    async fn public_client(&self, tenant: &TenantEntry, client_id: &str) -> Result<Arc<Client>, OAuthError> {
+        let client = self
+            .directory
+            .client(client_id)
+            .await?
+            .filter(|c| c.tenant == tenant.tenant.slug && c.public)
+            .ok_or_else(OAuthError::invalid_client)?;
         tracing::Span::current().record("client_id", client.client_id.as_str());
         Ok(client)
     }

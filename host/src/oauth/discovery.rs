@@ -8,18 +8,31 @@ use serde_json::{Value, json};
 pub fn metadata(tenant: &TenantEntry) -> Value {
     let issuer = &tenant.issuer;
     let auth_methods = ["client_secret_basic", "client_secret_post"];
+    let alg = tenant.tenant.signing_alg.as_str();
     json!({
         "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
+        "userinfo_endpoint": format!("{issuer}/userinfo"),
+        "end_session_endpoint": format!("{issuer}/logout"),
         "jwks_uri": format!("{issuer}/jwks.json"),
         "introspection_endpoint": format!("{issuer}/introspect"),
         "revocation_endpoint": format!("{issuer}/revoke"),
         "grant_types_supported": SUPPORTED_GRANT_TYPES,
-        // No authorization endpoint yet, so no response type is supported.
-        "response_types_supported": [],
-        "token_endpoint_auth_methods_supported": auth_methods,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [alg],
+        "scopes_supported": ["openid", "profile", "email"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "preferred_username", "name", "email", "email_verified"],
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
-        "access_token_signing_alg_values_supported": [tenant.tenant.signing_alg.as_str()],
+        "access_token_signing_alg_values_supported": [alg],
     })
 }

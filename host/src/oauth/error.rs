@@ -19,6 +19,11 @@ pub enum ErrorCode {
     InvalidToken,
     ServerError,
     TemporarilyUnavailable,
+    /// RFC 6749 §4.1.2.1 and OIDC Core §3.1.2.6, for authorization responses.
+    UnsupportedResponseType,
+    RequestNotSupported,
+    LoginRequired,
+    ConsentRequired,
 }
 
 impl ErrorCode {
@@ -35,6 +40,10 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::ServerError => "server_error",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
         }
     }
 }

@@ -27,6 +27,13 @@ pub struct TokenResponse {
     pub expires_in: i64,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// The access token's `jti` and `exp`, for revoking it later.
+    #[serde(skip)]
+    pub jti: String,
+    #[serde(skip)]
+    pub expires_at: i64,
 }
 
 impl OAuth {
@@ -112,6 +119,9 @@ impl OAuth {
             token_type: "Bearer",
             expires_in: ttl,
             scope,
+            id_token: None,
+            expires_at: now + ttl,
+            jti,
         })
     }
 }

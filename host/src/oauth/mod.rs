@@ -3,15 +3,19 @@
 //! what comes back.
 
 mod access;
+mod authorization_code;
+pub mod authorize;
 mod client_auth;
 mod client_credentials;
 mod discovery;
 pub mod error;
 mod introspect;
+pub mod login;
 mod issue;
 pub mod params;
 mod request;
 mod revoke;
+mod userinfo;
 
 pub use client_auth::PresentedAuth;
 pub use error::{ErrorCode, OAuthError};
@@ -39,7 +43,7 @@ pub struct OAuth {
     pub lifetimes: Lifetimes,
     pub clock: Arc<dyn Clock>,
     pub plugins: Arc<PluginHost>,
-    rng: SystemRandom,
+    pub(crate) rng: SystemRandom,
 }
 
 impl OAuth {
@@ -53,7 +57,7 @@ impl OAuth {
         OAuth { directory, store, plugins, lifetimes, clock, rng: SystemRandom::new() }
     }
 
-    async fn tenant(&self, slug: &str) -> Result<Arc<TenantEntry>, OAuthError> {
+    pub(crate) async fn tenant(&self, slug: &str) -> Result<Arc<TenantEntry>, OAuthError> {
         self.directory
             .tenant(slug, self.clock.now())
             .await?
@@ -68,6 +72,9 @@ impl OAuth {
         match request {
             TokenRequest::ClientCredentials { scope, resources } => {
                 client_credentials::grant(self, &tenant, &client, scope, resources).await
+            }
+            TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
+                authorization_code::grant(self, &tenant, &client, &code, redirect_uri.as_deref(), code_verifier.as_deref()).await
             }
         }
     }

@@ -4,10 +4,11 @@ use super::error::{ErrorCode, OAuthError};
 use super::params::Params;
 use crate::domain::{Scope, validate_resource};
 
-#[derive(Debug)]
 pub enum TokenRequest {
     /// RFC 6749 §4.4.
     ClientCredentials { scope: Option<Scope>, resources: Vec<String> },
+    /// RFC 6749 §4.1.3 with RFC 7636 PKCE.
+    AuthorizationCode { code: String, redirect_uri: Option<String>, code_verifier: Option<String> },
 }
 
 impl TokenRequest {
@@ -19,6 +20,11 @@ impl TokenRequest {
             "client_credentials" => Ok(TokenRequest::ClientCredentials {
                 scope: parse_scope(params)?,
                 resources: parse_resources(params)?,
+            }),
+            "authorization_code" => Ok(TokenRequest::AuthorizationCode {
+                code: params.get("code").ok_or_else(|| OAuthError::invalid_request("code is required"))?.to_string(),
+                redirect_uri: params.get("redirect_uri").map(str::to_string),
+                code_verifier: params.get("code_verifier").map(str::to_string),
             }),
             // RFC 9700 §2.4: the password grant must not be used.
             "password" => Err(OAuthError::new(

@@ -3,9 +3,14 @@
 
 #[macro_use]
 mod sql;
+#[macro_use]
+mod sql_accounts;
+mod accounts;
 mod postgres;
 mod rows;
 mod sqlite;
+
+pub use accounts::{Accounts, AuthorizationCode, Redemption, Session};
 
 use crate::domain::{Client, Tenant};
 use async_trait::async_trait;
@@ -146,7 +151,7 @@ pub struct BoundPluginRow {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Accounts + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Cheap round trip for readiness checks.

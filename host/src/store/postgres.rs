@@ -26,3 +26,4 @@ impl PostgresStore {
 }
 
 impl_sql_store!(PostgresStore, claim_lock = "FOR UPDATE SKIP LOCKED");
+impl_sql_accounts!(PostgresStore);

@@ -40,6 +40,9 @@ pub struct ClientRow {
     pub previous_secret_expires_at: Option<i64>,
     pub metadata: String,
     pub created_at: i64,
+    pub redirect_uris: String,
+    pub public_client: bool,
+    pub post_logout_redirect_uris: String,
 }
 
 fn hash32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
@@ -70,6 +73,36 @@ impl TryFrom<ClientRow> for Client {
             access_token_ttl: r.access_token_ttl,
             previous_secret_expires_at: r.previous_secret_expires_at,
             created_at: r.created_at,
+            redirect_uris: words(&r.redirect_uris),
+            public: r.public_client,
+            post_logout_redirect_uris: words(&r.post_logout_redirect_uris),
         })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub tenant: String,
+    pub username: String,
+    pub password_hash: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub is_admin: bool,
+    pub created_at: i64,
+}
+
+impl From<UserRow> for crate::domain::user::User {
+    fn from(r: UserRow) -> Self {
+        crate::domain::user::User {
+            id: r.id,
+            tenant: r.tenant,
+            username: r.username,
+            password_hash: r.password_hash,
+            email: r.email,
+            display_name: r.display_name,
+            is_admin: r.is_admin,
+            created_at: r.created_at,
+        }
     }
 }

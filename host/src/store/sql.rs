@@ -75,8 +75,9 @@ macro_rules! impl_sql_store {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO clients (client_id, tenant, name, grant_types, scopes, default_scopes, \
-                     resources, access_token_ttl, secret_hash, metadata, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     resources, access_token_ttl, secret_hash, metadata, created_at, redirect_uris, public_client, \
+                     post_logout_redirect_uris) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 )
                 .bind(&c.client_id)
                 .bind(&c.tenant)
@@ -89,6 +90,9 @@ macro_rules! impl_sql_store {
                 .bind(&c.secret_hash[..])
                 .bind(c.metadata.to_string())
                 .bind(c.created_at)
+                .bind(c.redirect_uris.join(" "))
+                .bind(c.public)
+                .bind(c.post_logout_redirect_uris.join(" "))
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::store::sql::conflict(e, "client"))?;

@@ -33,3 +33,4 @@ impl SqliteStore {
 }
 
 impl_sql_store!(SqliteStore, claim_lock = "");
+impl_sql_accounts!(SqliteStore);

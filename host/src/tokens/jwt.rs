@@ -12,13 +12,40 @@ use serde_json::{Map, Value};
 pub struct ActiveKey {
     signer: Signer,
     header_b64: String,
+    /// The header of OpenID Connect ID tokens (`typ: JWT`).
+    id_header_b64: String,
+    pub alg: String,
 }
 
 impl ActiveKey {
     pub fn new(kid: String, alg: &str, signer: Signer) -> Self {
         let header = serde_json::json!({"alg": alg, "kid": kid, "typ": "at+jwt"});
-        ActiveKey { header_b64: b64url(header.to_string().as_bytes()), signer }
+        let id_header = serde_json::json!({"alg": alg, "kid": kid, "typ": "JWT"});
+        ActiveKey {
+            header_b64: b64url(header.to_string().as_bytes()),
+            id_header_b64: b64url(id_header.to_string().as_bytes()),
+            alg: alg.to_string(),
+            signer,
+        }
     }
+}
+
+/// Signs an OpenID Connect ID token with the tenant's active key.
+pub fn mint_id_token(key: &ActiveKey, claims: &Value, rng: &SystemRandom) -> String {
+    let payload = serde_json::to_vec(claims).expect("claims serialize");
+    let mut token = format!("{}.{}", key.id_header_b64, b64url(&payload));
+    let sig = key.signer.sign(token.as_bytes(), rng);
+    token.push('.');
+    token.push_str(&b64url(&sig));
+    token
+}
+
+/// OIDC Core §3.1.3.6 `at_hash`: the left half of the hash of the access
+/// token, with the hash the signing algorithm uses (SHA-512 for Ed25519).
+pub fn at_hash(key: &ActiveKey, access_token: &str) -> String {
+    let alg = if key.alg == "EdDSA" { &ring::digest::SHA512 } else { &ring::digest::SHA256 };
+    let d = ring::digest::digest(alg, access_token.as_bytes());
+    b64url(&d.as_ref()[..d.as_ref().len() / 2])
 }
 
 #[derive(Debug, Serialize)]

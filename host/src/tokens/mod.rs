@@ -4,6 +4,7 @@
 pub mod jwt;
 pub mod keys;
 pub mod master_key;
+pub mod password;
 pub mod secret;
 
 use base64::Engine;

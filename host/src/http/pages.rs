@@ -1,0 +1,382 @@
+//! The pages end users see: the authorization endpoint, login and consent.
+//! Server-rendered HTML that works without JavaScript; every form carries a
+//! CSRF token checked against a cookie (double submit), and the session
+//! cookie is HttpOnly, SameSite=Lax, scoped to the tenant, Secure on https.
+
+use super::{State, form};
+use crate::oauth::authorize::{AuthorizeError, AuthorizeRequest, Next};
+use crate::oauth::login::{LoginError, SESSION_TTL};
+use crate::oauth::{ErrorCode, Params};
+use crate::store::Session;
+use crate::tokens::{b64url, random_bytes};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, RawQuery};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+use std::net::SocketAddr;
+
+const SESSION_COOKIE: &str = "warden_session";
+const CSRF_COOKIE: &str = "warden_csrf";
+
+/// A page with the headers every page gets.
+struct Page {
+    status: StatusCode,
+    body: Markup,
+    cookies: Vec<String>,
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, axum::response::Html(self.body.into_string())).into_response();
+        let h = r.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+        );
+        for c in self.cookies {
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                h.append(header::SET_COOKIE, v);
+            }
+        }
+        r
+    }
+}
+
+fn layout(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#222}
+                    label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}
+                    button{margin-top:1rem;padding:.5rem 1rem}.error{color:#a00;border:1px solid #a00;padding:.5rem}
+                    ul.scopes li{margin:.3rem 0}" }
+            }
+            body { main { (body) } }
+        }
+    }
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    let body = layout("Cannot continue", html! {
+        h1 { "Cannot continue" }
+        p.error role="alert" { (message) }
+        p { "Go back to the app you came from and try again." }
+    });
+    Page { status, body, cookies: vec![] }.into_response()
+}
+
+fn redirect(to: &str, cookies: Vec<String>) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    match HeaderValue::from_str(to) {
+        Ok(v) => {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        Err(_) => return error_page(StatusCode::BAD_REQUEST, "The redirect address is not valid."),
+    }
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+fn set_cookie(s: &super::AppState, tenant: &str, name: &str, value: &str, max_age: i64) -> String {
+    let secure = if s.secure_cookies { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/t/{tenant}/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+}
+
+/// The CSRF token for forms: the cookie's, or a fresh one to set.
+fn csrf(s: &super::AppState, tenant: &str, headers: &HeaderMap, cookies: &mut Vec<String>) -> String {
+    cookie(headers, CSRF_COOKIE).unwrap_or_else(|| {
+        let token = b64url(&random_bytes::<32>(&s.oauth.rng));
+        cookies.push(set_cookie(s, tenant, CSRF_COOKIE, &token, SESSION_TTL));
+        token
+    })
+}
+
+fn csrf_ok(headers: &HeaderMap, params: &Params) -> bool {
+    match (cookie(headers, CSRF_COOKIE), params.get("csrf")) {
+        (Some(c), Some(f)) => bool::from(subtle::ConstantTimeEq::ct_eq(c.as_bytes(), f.as_bytes())),
+        _ => false,
+    }
+}
+
+fn parse_query(query: Option<&str>) -> Result<Params, String> {
+    let pairs = form::parse_urlencoded(query.unwrap_or_default().as_bytes()).map_err(|e| e.description.to_string())?;
+    Params::from_pairs(pairs).map_err(|name| format!("the parameter {name} appears more than once"))
+}
+
+/// GET `{issuer}/authorize`.
+pub async fn authorize(axum::extract::State(s): State, Path(tenant): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    let params = match parse_query(query.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, &format!("The sign-in link is malformed: {e}.")),
+    };
+    let request = match s.oauth.authorization_request(&tenant, &params).await {
+        Ok(r) => r,
+        Err(e) => return authorize_error(e),
+    };
+    let session = s.oauth.session(&tenant, cookie(&headers, SESSION_COOKIE).as_deref()).await;
+    let continue_query = query.unwrap_or_default();
+    match s.oauth.authorization_next(&request, session.as_ref()).await {
+        Ok(Next::Redirect(to)) => redirect(&to, vec![]),
+        Ok(Next::Login) => login_page(&s, &tenant, &headers, Some(&request), &continue_query, None, StatusCode::OK),
+        Ok(Next::Consent) => consent_page(&s, &tenant, &headers, &request, session.as_ref().expect("consent needs a session"), &continue_query).await,
+        Err(e) => authorize_error(e),
+    }
+}
+
+fn authorize_error(e: AuthorizeError) -> Response {
+    match e {
+        AuthorizeError::Page(message) => error_page(StatusCode::BAD_REQUEST, &message),
+        AuthorizeError::Redirect { url } => redirect(&url, vec![]),
+    }
+}
+
+fn login_page(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    request: Option<&AuthorizeRequest>,
+    continue_query: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let mut cookies = vec![];
+    let token = csrf(s, tenant, headers, &mut cookies);
+    let hint = request.and_then(|r| r.login_hint.clone()).unwrap_or_default();
+    let body = layout("Sign in", html! {
+        h1 { "Sign in" }
+        @if let Some(r) = request {
+            p { "to continue to " strong { (r.client.name) } }
+        }
+        @if let Some(e) = error {
+            p.error role="alert" { (e) }
+        }
+        form method="post" action={ "/t/" (tenant) "/login" } {
+            input type="hidden" name="csrf" value=(token);
+            input type="hidden" name="continue" value=(continue_query);
+            label for="username" { "Username" }
+            input type="text" id="username" name="username" value=(hint) autocomplete="username" required autofocus;
+            label for="password" { "Password" }
+            input type="password" id="password" name="password" autocomplete="current-password" required;
+            button type="submit" { "Sign in" }
+        }
+    });
+    Page { status, body, cookies }.into_response()
+}
+
+async fn consent_page(s: &super::AppState, tenant: &str, headers: &HeaderMap, r: &AuthorizeRequest, session: &Session, continue_query: &str) -> Response {
+    let (user, scopes) = match s.oauth.consent_details(r, session).await {
+        Ok(d) => d,
+        Err(_) => return error_page(StatusCode::SERVICE_UNAVAILABLE, "The server cannot show this page right now. Try again later."),
+    };
+    let mut cookies = vec![];
+    let token = csrf(s, tenant, headers, &mut cookies);
+    let body = layout("Allow access?", html! {
+        h1 { "Allow " (r.client.name) " to access your account?" }
+        p { "Signed in as " strong { (user.display_name.as_deref().unwrap_or(&user.username)) } "." }
+        p { (r.client.name) " will be able to:" }
+        ul.scopes {
+            @for (scope, text) in &scopes {
+                li { (text) " " small { "(" (scope) ")" } }
+            }
+        }
+        form method="post" action={ "/t/" (tenant) "/consent" } {
+            input type="hidden" name="csrf" value=(token);
+            input type="hidden" name="continue" value=(continue_query);
+            button type="submit" name="decision" value="approve" { "Allow" }
+            " "
+            button type="submit" name="decision" value="deny" { "Deny" }
+        }
+    });
+    Page { status: StatusCode::OK, body, cookies }.into_response()
+}
+
+async fn read_form(headers: &HeaderMap, body: Body) -> Result<Params, Response> {
+    match form::read(headers, body).await {
+        Ok((_, params)) => Ok(params),
+        Err(e) => Err(error_page(StatusCode::BAD_REQUEST, &format!("The form could not be read: {}.", e.description))),
+    }
+}
+
+/// POST `{issuer}/login`.
+pub async fn login(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let params = match read_form(&headers, body).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let continue_query = params.get("continue").unwrap_or_default().to_string();
+    let request = match parse_query(Some(&continue_query)) {
+        Ok(p) if !continue_query.is_empty() => s.oauth.authorization_request(&tenant, &p).await.ok(),
+        _ => None,
+    };
+    let again = |error: &str, status| login_page(&s, &tenant, &headers, request.as_ref(), &continue_query, Some(error), status);
+    if !csrf_ok(&headers, &params) {
+        return again("Your sign-in form expired. Please try again.", StatusCode::FORBIDDEN);
+    }
+    if s.oauth.tenant(&tenant).await.is_err() {
+        return error_page(StatusCode::NOT_FOUND, "This organisation does not exist.");
+    }
+    let (Some(username), Some(password)) = (params.get("username"), params.get("password")) else {
+        return again("Enter your username and password.", StatusCode::BAD_REQUEST);
+    };
+    match s.oauth.login(&tenant, username, password, &peer.ip().to_string()).await {
+        Ok(session_cookie) => {
+            let cookie = set_cookie(&s, &tenant, SESSION_COOKIE, &session_cookie, SESSION_TTL);
+            match request {
+                // Back to the authorization request; this login satisfies prompt=login.
+                Some(_) => redirect(&format!("/t/{tenant}/authorize?{}", without_prompt_login(&continue_query)), vec![cookie]),
+                None => {
+                    let body = layout("Signed in", html! { h1 { "You are signed in" } });
+                    Page { status: StatusCode::OK, body, cookies: vec![cookie] }.into_response()
+                }
+            }
+        }
+        Err(LoginError::Invalid) => again("Incorrect username or password.", StatusCode::UNAUTHORIZED),
+        Err(LoginError::Throttled(secs)) => {
+            again(&format!("Too many failed sign-in attempts. Try again in {secs} seconds."), StatusCode::TOO_MANY_REQUESTS)
+        }
+        Err(LoginError::Unavailable) => again("Sign-in is unavailable right now. Try again later.", StatusCode::SERVICE_UNAVAILABLE),
+    }
+}
+
+/// The authorization request's query with `login` taken out of `prompt`.
+fn without_prompt_login(query: &str) -> String {
+    let pairs = form::parse_urlencoded(query.as_bytes()).unwrap_or_default();
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if k == "prompt" {
+            let rest: Vec<&str> = v.split(' ').filter(|p| *p != "login" && !p.is_empty()).collect();
+            if !rest.is_empty() {
+                out.append_pair("prompt", &rest.join(" "));
+            }
+        } else {
+            out.append_pair(&k, &v);
+        }
+    }
+    out.finish()
+}
+
+/// POST `{issuer}/consent`: approve or deny.
+pub async fn consent(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap, body: Body) -> Response {
+    let params = match read_form(&headers, body).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&headers, &params) {
+        return error_page(StatusCode::FORBIDDEN, "This form expired or did not come from this site. Go back to the app and start again.");
+    }
+    let Some(session) = s.oauth.session(&tenant, cookie(&headers, SESSION_COOKIE).as_deref()).await else {
+        return error_page(StatusCode::UNAUTHORIZED, "You are not signed in any more. Go back to the app and start again.");
+    };
+    let continue_query = params.get("continue").unwrap_or_default();
+    let request = match parse_query(Some(continue_query)) {
+        Ok(p) => match s.oauth.authorization_request(&tenant, &p).await {
+            Ok(r) => r,
+            Err(e) => return authorize_error(e),
+        },
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, &format!("The request is malformed: {e}.")),
+    };
+    match params.get("decision") {
+        Some("approve") => match s.oauth.approve(&request, &session).await {
+            Ok(to) => redirect(&to, vec![]),
+            Err(e) => authorize_error(e),
+        },
+        Some("deny") => authorize_error(request.error(ErrorCode::AccessDenied, "the user denied the request")),
+        _ => error_page(StatusCode::BAD_REQUEST, "Choose Allow or Deny."),
+    }
+}
+
+/// GET/POST `{issuer}/userinfo`, with a bearer access token.
+pub async fn userinfo(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap) -> Response {
+    let bearer = match form::bearer(&headers) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    match s.oauth.userinfo(&tenant, bearer.as_deref()).await {
+        Ok(v) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// GET `{issuer}/logout` (OIDC RP-initiated logout): asks before signing out,
+/// so a link on another site cannot sign the user out.
+pub async fn logout_page(axum::extract::State(s): State, Path(tenant): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    let params = match parse_query(query.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, &format!("The sign-out link is malformed: {e}.")),
+    };
+    if s.oauth.tenant(&tenant).await.is_err() {
+        return error_page(StatusCode::NOT_FOUND, "This organisation does not exist.");
+    }
+    let mut cookies = vec![];
+    let token = csrf(&s, &tenant, &headers, &mut cookies);
+    let field = |name: &str| params.get(name).unwrap_or_default().to_string();
+    let body = layout("Sign out", html! {
+        h1 { "Sign out?" }
+        form method="post" action={ "/t/" (tenant) "/logout" } {
+            input type="hidden" name="csrf" value=(token);
+            input type="hidden" name="client_id" value=(field("client_id"));
+            input type="hidden" name="post_logout_redirect_uri" value=(field("post_logout_redirect_uri"));
+            input type="hidden" name="state" value=(field("state"));
+            button type="submit" { "Sign out" }
+        }
+    });
+    Page { status: StatusCode::OK, body, cookies }.into_response()
+}
+
+/// POST `{issuer}/logout`: ends the session, then back to the app if it
+/// registered where to.
+pub async fn logout(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap, body: Body) -> Response {
+    let params = match read_form(&headers, body).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&headers, &params) {
+        return error_page(StatusCode::FORBIDDEN, "This form expired or did not come from this site.");
+    }
+    if let Some(c) = cookie(&headers, SESSION_COOKIE) {
+        s.oauth.logout(&c).await;
+    }
+    let cleared = vec![set_cookie(&s, &tenant, SESSION_COOKIE, "", 0)];
+    let back = s
+        .oauth
+        .post_logout_redirect(&tenant, params.get("client_id"), params.get("post_logout_redirect_uri"), params.get("state"))
+        .await;
+    match back {
+        Some(to) => redirect(&to, cleared),
+        None => {
+            let body = layout("Signed out", html! { h1 { "You are signed out" } });
+            Page { status: StatusCode::OK, body, cookies: cleared }.into_response()
+        }
+    }
+}

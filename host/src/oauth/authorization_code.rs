@@ -1,0 +1,96 @@
+//! RFC 6749 §4.1.3: redeem an authorization code, once, with the redirect URI
+//! and PKCE verifier it was issued for. A second redemption is treated as a
+//! stolen code: it fails and the access token the first one got is revoked.
+
+use super::authorize::is_pkce_verifier;
+use super::issue::{Grant, TokenResponse};
+use super::{ErrorCode, OAuth, OAuthError};
+use crate::directory::TenantEntry;
+use crate::domain::{Client, Scope};
+use crate::store::Redemption;
+use crate::tokens::{b64url, jwt, secret};
+use serde_json::json;
+
+pub async fn grant(
+    oauth: &OAuth,
+    tenant: &TenantEntry,
+    client: &Client,
+    code: &str,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let invalid = |d: &'static str| OAuthError::new(ErrorCode::InvalidGrant, d);
+    if !client.allows_grant("authorization_code") {
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use the authorization_code grant"));
+    }
+    let now = oauth.clock.now();
+    let hash = secret::hash(code);
+    let issued = match oauth.store.redeem_code(&hash, now).await? {
+        Redemption::Fresh(c) => c,
+        Redemption::Reused(c) => {
+            if let (Some(jti), Some(exp)) = (&c.access_jti, c.access_expires_at) {
+                oauth.store.revoke_token(jti, &c.tenant, exp).await?;
+            }
+            tracing::warn!(client_id = %c.client_id, tenant = %c.tenant, "authorization code reused; revoked what it issued");
+            return Err(invalid("the authorization code was already used"));
+        }
+        Redemption::Unknown => return Err(invalid("the authorization code is invalid")),
+    };
+    if issued.tenant != tenant.tenant.slug || issued.client_id != client.client_id {
+        return Err(invalid("the authorization code was issued to another client"));
+    }
+    if issued.expires_at <= now {
+        return Err(invalid("the authorization code has expired"));
+    }
+    // RFC 6749 §4.1.3: required when it was in the authorization request; we
+    // require it always unless the client has exactly one registered URI.
+    let expected_uri = redirect_uri.or(match client.redirect_uris.as_slice() {
+        [only] => Some(only.as_str()),
+        _ => None,
+    });
+    if expected_uri != Some(issued.redirect_uri.as_str()) {
+        return Err(invalid("redirect_uri does not match the authorization request"));
+    }
+    match (&issued.code_challenge, code_verifier) {
+        (Some(challenge), Some(verifier)) => {
+            let computed = b64url(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
+            if !is_pkce_verifier(verifier) || !bool::from(subtle::ConstantTimeEq::ct_eq(computed.as_bytes(), challenge.as_bytes())) {
+                return Err(invalid("code_verifier does not match the code_challenge"));
+            }
+        }
+        (Some(_), None) => return Err(invalid("code_verifier is required: the authorization request used PKCE")),
+        (None, Some(_)) => return Err(invalid("code_verifier given but the authorization request had no code_challenge")),
+        (None, None) => {}
+    }
+    let user = oauth.store.user(&issued.user_id).await?.ok_or_else(|| invalid("the user no longer exists"))?;
+    let scope = Scope::parse(&issued.scopes).map_err(|_| OAuthError::server_error())?;
+    let mut response = oauth
+        .issue_access_token(Grant {
+            tenant,
+            client,
+            grant_type: "authorization_code",
+            subject: &user.id,
+            scope,
+            audience: vec![],
+        })
+        .await?;
+    oauth.store.record_code_tokens(&hash, &response.jti, response.expires_at).await?;
+    let granted = Scope::parse(&response.scope).unwrap_or_default();
+    if granted.iter().any(|s| s == "openid") {
+        let mut claims = json!({
+            "iss": tenant.issuer,
+            "sub": user.id,
+            "aud": client.client_id,
+            "exp": response.expires_at,
+            "iat": now,
+            "auth_time": issued.auth_time,
+            "at_hash": jwt::at_hash(&tenant.active, &response.access_token),
+        });
+        if let Some(nonce) = &issued.nonce {
+            claims["nonce"] = json!(nonce);
+        }
+        super::userinfo::add_profile_claims(&mut claims, &user, &granted);
+        response.id_token = Some(jwt::mint_id_token(&tenant.active, &claims, &oauth.rng));
+    }
+    Ok(response)
+}

@@ -1,0 +1,257 @@
+//! The authorization endpoint (RFC 6749 §4.1, PKCE RFC 7636, OIDC Core §3.1.2),
+//! free of HTTP: validate the request, decide whether the user must log in or
+//! consent, and issue the code. Until the client and redirect URI are known
+//! good, errors are shown to the user (never redirected); after, they go back
+//! to the client with `error`, `state` and RFC 9207 `iss`.
+
+use super::{ErrorCode, OAuth, OAuthError, Params};
+use crate::directory::TenantEntry;
+use crate::domain::user::User;
+use crate::domain::{Client, RedirectUri, Scope};
+use crate::store::{AuthorizationCode, Session};
+use crate::tokens::{b64url, random_bytes, secret};
+use std::sync::Arc;
+
+/// How long a code may wait to be redeemed.
+const CODE_TTL: i64 = 60;
+
+/// A checked authorization request.
+pub struct AuthorizeRequest {
+    pub tenant: Arc<TenantEntry>,
+    pub client: Arc<Client>,
+    pub redirect_uri: RedirectUri,
+    pub state: Option<String>,
+    pub scope: Scope,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub prompt: Vec<String>,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+}
+
+/// Why an authorization request stops.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// Shown on a page: the client or redirect URI cannot be trusted.
+    Page(String),
+    /// Sent back to the client's redirect URI.
+    Redirect { url: String },
+}
+
+/// What the user must do next.
+pub enum Next {
+    Login,
+    Consent,
+    /// Done: send the browser here (with the code).
+    Redirect(String),
+}
+
+impl AuthorizeRequest {
+    /// The error redirect for this request.
+    pub fn error(&self, code: ErrorCode, description: &str) -> AuthorizeError {
+        AuthorizeError::Redirect { url: self.respond(&[("error", code.as_str()), ("error_description", description)]) }
+    }
+
+    /// The redirect URI with `params`, `state` and `iss` added to its query.
+    fn respond(&self, params: &[(&str, &str)]) -> String {
+        let mut url = url::Url::parse(&self.redirect_uri.0).expect("registered redirect URIs parse");
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in params {
+                q.append_pair(k, v);
+            }
+            if let Some(state) = &self.state {
+                q.append_pair("state", state);
+            }
+            q.append_pair("iss", &self.tenant.issuer);
+        }
+        url.to_string()
+    }
+}
+
+impl OAuth {
+    /// Validates an authorization request in the order that decides where
+    /// errors go.
+    pub async fn authorization_request(&self, tenant: &str, params: &Params) -> Result<AuthorizeRequest, AuthorizeError> {
+        let page = |m: &str| AuthorizeError::Page(m.to_string());
+        let tenant = self.tenant(tenant).await.map_err(|_| page("This sign-in link points to an organisation that does not exist."))?;
+        let client_id = params.get("client_id").ok_or_else(|| page("The app's sign-in link is incomplete: it has no client_id."))?;
+        let client = self
+            .directory
+            .client(client_id)
+            .await
+            .map_err(|_| page("The server cannot check this app right now. Try again later."))?
+            .filter(|c| c.tenant == tenant.tenant.slug)
+            .ok_or_else(|| page("This sign-in link names an app that is not registered here."))?;
+        let redirect_uri = RedirectUri::matching(&client.redirect_uris, params.get("redirect_uri"))
+            .ok_or_else(|| page("This sign-in link would send you to an address the app has not registered, so it was stopped."))?;
+        let request = AuthorizeRequest {
+            state: params.get("state").map(str::to_string),
+            redirect_uri,
+            scope: Scope::default(),
+            nonce: params.get("nonce").map(str::to_string),
+            code_challenge: None,
+            prompt: params.get("prompt").map(|p| p.split(' ').map(str::to_string).collect()).unwrap_or_default(),
+            max_age: None,
+            login_hint: params.get("login_hint").map(str::to_string),
+            tenant,
+            client,
+        };
+        self.check(request, params)
+    }
+
+    /// The checks whose failures go back to the client.
+    fn check(&self, mut r: AuthorizeRequest, params: &Params) -> Result<AuthorizeRequest, AuthorizeError> {
+        match params.get("response_type") {
+            Some("code") => {}
+            None => return Err(r.error(ErrorCode::InvalidRequest, "response_type is required")),
+            Some(_) => {
+                return Err(r.error(
+                    ErrorCode::UnsupportedResponseType,
+                    "only response_type=code is supported (the implicit flow is not offered, RFC 9700)",
+                ));
+            }
+        }
+        if params.get("request").is_some() || params.get("request_uri").is_some() {
+            return Err(r.error(ErrorCode::RequestNotSupported, "request objects are not supported"));
+        }
+        if !r.client.allows_grant("authorization_code") {
+            return Err(r.error(ErrorCode::UnauthorizedClient, "this client may not use the authorization code flow"));
+        }
+        r.scope = match params.get("scope").map(Scope::parse) {
+            None => r.client.default_scopes.clone(),
+            Some(Ok(s)) if s.is_subset_of(&r.client.scopes) => s,
+            Some(_) => return Err(r.error(ErrorCode::InvalidScope, "the requested scope exceeds what this app may ask for")),
+        };
+        match (params.get("code_challenge"), params.get("code_challenge_method")) {
+            (Some(c), Some("S256")) if is_pkce_challenge(c) => r.code_challenge = Some(c.to_string()),
+            (Some(_), Some("S256")) => return Err(r.error(ErrorCode::InvalidRequest, "code_challenge must be 43 base64url characters")),
+            (Some(_), Some("plain")) => {
+                return Err(r.error(ErrorCode::InvalidRequest, "code_challenge_method plain is not accepted; use S256"));
+            }
+            (Some(_), None) => return Err(r.error(ErrorCode::InvalidRequest, "code_challenge_method=S256 is required with code_challenge")),
+            (Some(_), Some(_)) => return Err(r.error(ErrorCode::InvalidRequest, "code_challenge_method must be S256")),
+            (None, Some(_)) => return Err(r.error(ErrorCode::InvalidRequest, "code_challenge_method without code_challenge")),
+            (None, None) if r.client.public => {
+                return Err(r.error(ErrorCode::InvalidRequest, "PKCE (code_challenge with S256) is required for public clients"));
+            }
+            (None, None) => {}
+        }
+        let known = ["none", "login", "consent", "select_account"];
+        if r.prompt.iter().any(|p| !known.contains(&p.as_str())) || (r.prompt.len() > 1 && r.prompt.iter().any(|p| p == "none")) {
+            return Err(r.error(ErrorCode::InvalidRequest, "prompt must be none, or any of login, consent, select_account"));
+        }
+        if let Some(m) = params.get("max_age") {
+            match m.parse::<i64>() {
+                Ok(m) if m >= 0 => r.max_age = Some(m),
+                _ => return Err(r.error(ErrorCode::InvalidRequest, "max_age must be a non-negative number of seconds")),
+            }
+        }
+        if r.nonce.as_ref().is_some_and(|n| n.len() > 512) || r.state.as_ref().is_some_and(|s| s.len() > 2048) {
+            return Err(r.error(ErrorCode::InvalidRequest, "nonce or state is too long"));
+        }
+        Ok(r)
+    }
+
+    /// Decides the next step for a user with `session` (if logged in).
+    pub async fn authorization_next(&self, r: &AuthorizeRequest, session: Option<&Session>) -> Result<Next, AuthorizeError> {
+        let now = self.clock.now();
+        let prompt = |p: &str| r.prompt.iter().any(|x| x == p);
+        let fresh_enough = |s: &Session| r.max_age.is_none_or(|m| now - s.auth_time <= m);
+        let Some(session) = session.filter(|s| fresh_enough(s) && !prompt("login")) else {
+            return if prompt("none") {
+                Err(r.error(ErrorCode::LoginRequired, "the user is not logged in"))
+            } else {
+                Ok(Next::Login)
+            };
+        };
+        let consented = self
+            .store
+            .consent(&session.user_id, &r.client.client_id)
+            .await
+            .map_err(|_| r.error(ErrorCode::TemporarilyUnavailable, "try again later"))?
+            .and_then(|s| Scope::parse(&s).ok())
+            .is_some_and(|granted| r.scope.is_subset_of(&granted));
+        if consented && !prompt("consent") {
+            return Ok(Next::Redirect(self.issue_code(r, session).await?));
+        }
+        if prompt("none") {
+            return Err(r.error(ErrorCode::ConsentRequired, "the user has not approved this app"));
+        }
+        Ok(Next::Consent)
+    }
+
+    /// The user approved: remember it and issue the code.
+    pub async fn approve(&self, r: &AuthorizeRequest, session: &Session) -> Result<String, AuthorizeError> {
+        let now = self.clock.now();
+        // Remember everything approved so far, so a later narrower request skips the page.
+        let earlier = self.store.consent(&session.user_id, &r.client.client_id).await.ok().flatten();
+        let mut all: Vec<String> = earlier.iter().flat_map(|s| s.split(' ')).filter(|s| !s.is_empty()).map(str::to_string).collect();
+        all.extend(r.scope.iter().map(str::to_string));
+        let all = Scope::from_valid(all);
+        self.store
+            .grant_consent(&r.tenant.tenant.slug, &session.user_id, &r.client.client_id, &all.to_string(), now)
+            .await
+            .map_err(|_| r.error(ErrorCode::TemporarilyUnavailable, "try again later"))?;
+        self.issue_code(r, session).await
+    }
+
+    async fn issue_code(&self, r: &AuthorizeRequest, session: &Session) -> Result<String, AuthorizeError> {
+        let code = b64url(&random_bytes::<32>(&self.rng));
+        let row = AuthorizationCode {
+            code_hash: secret::hash(&code).to_vec(),
+            tenant: r.tenant.tenant.slug.clone(),
+            client_id: r.client.client_id.clone(),
+            user_id: session.user_id.clone(),
+            redirect_uri: r.redirect_uri.0.clone(),
+            scopes: r.scope.to_string(),
+            nonce: r.nonce.clone(),
+            code_challenge: r.code_challenge.clone(),
+            auth_time: session.auth_time,
+            expires_at: self.clock.now() + CODE_TTL,
+            access_jti: None,
+            access_expires_at: None,
+        };
+        self.store.create_code(&row).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot store authorization code");
+            r.error(ErrorCode::TemporarilyUnavailable, "try again later")
+        })?;
+        Ok(r.respond(&[("code", &code)]))
+    }
+
+    /// The user to show on the consent page, and plain-language descriptions
+    /// of each requested scope.
+    pub async fn consent_details(&self, r: &AuthorizeRequest, session: &Session) -> Result<(User, Vec<(String, String)>), OAuthError> {
+        let user = self.store.user(&session.user_id).await?.ok_or_else(OAuthError::server_error)?;
+        let known = self.store.scope_descriptions(&r.tenant.tenant.slug).await?;
+        let described = r
+            .scope
+            .iter()
+            .map(|s| {
+                let text = known.iter().find(|(k, _)| k == s).map(|(_, d)| d.clone()).unwrap_or_else(|| default_description(s));
+                (s.to_string(), text)
+            })
+            .collect();
+        Ok((user, described))
+    }
+}
+
+fn default_description(scope: &str) -> String {
+    match scope {
+        "openid" => "Confirm who you are".into(),
+        "profile" => "See your name and username".into(),
+        "email" => "See your email address".into(),
+        "offline_access" => "Keep access while you are away".into(),
+        other => format!("Use the \u{201c}{other}\u{201d} permission"),
+    }
+}
+
+/// RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters.
+fn is_pkce_challenge(c: &str) -> bool {
+    c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// RFC 7636 §4.1: 43-128 unreserved characters.
+pub fn is_pkce_verifier(v: &str) -> bool {
+    (43..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}

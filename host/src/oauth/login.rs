@@ -1,0 +1,111 @@
+//! Password login for a tenant's users, with throttling of failures per
+//! account and per client address. Answers never reveal whether a username
+//! exists: unknown names cost the same Argon2 work and count the same.
+
+use super::OAuth;
+use crate::store::Session;
+use crate::tokens::{b64url, password, random_bytes, secret};
+
+/// Failures count within this window.
+const WINDOW: i64 = 15 * 60;
+/// Failures allowed per account, and per client address, before waiting.
+const ACCOUNT_FREE: i64 = 5;
+const ADDRESS_FREE: i64 = 20;
+/// The first wait, doubled with each further failure, at most `MAX_WAIT`.
+const FIRST_WAIT: i64 = 30;
+const MAX_WAIT: i64 = 15 * 60;
+/// How long a browser session lasts.
+pub const SESSION_TTL: i64 = 12 * 3600;
+
+#[derive(Debug)]
+pub enum LoginError {
+    /// Wrong username or password (which one is not said).
+    Invalid,
+    /// Too many failures: try again after this many seconds.
+    Throttled(i64),
+    Unavailable,
+}
+
+impl From<crate::store::StoreError> for LoginError {
+    fn from(e: crate::store::StoreError) -> Self {
+        tracing::error!(error = %e, "login storage failure");
+        LoginError::Unavailable
+    }
+}
+
+impl OAuth {
+    /// Checks the password and opens a session; returns the session cookie's
+    /// value (the browser's only copy; the store keeps its hash).
+    pub async fn login(&self, tenant: &str, username: &str, pass: &str, address: &str) -> Result<String, LoginError> {
+        let now = self.clock.now();
+        let account_key = format!("acct:{tenant}:{}", username.to_lowercase());
+        let address_key = format!("addr:{address}");
+        let keys = [account_key.clone(), address_key.clone()];
+        if let Some(until) = self.store.login_locked_until(&keys).await?.filter(|&t| t > now) {
+            return Err(LoginError::Throttled(until - now));
+        }
+        let user = self.store.user_by_name(tenant, username).await?;
+        let stored = user.as_ref().map(|u| u.password_hash.clone());
+        let pass = pass.to_string();
+        let ok = tokio::task::spawn_blocking(move || match stored {
+            Some(h) => password::verify(&pass, &h),
+            None => {
+                password::verify(&pass, password::decoy());
+                false
+            }
+        })
+        .await
+        .unwrap_or(false);
+        let Some(user) = user.filter(|_| ok) else {
+            for (key, free) in [(&account_key, ACCOUNT_FREE), (&address_key, ADDRESS_FREE)] {
+                let n = self.store.record_login_failure(key, now, now - WINDOW).await?;
+                if n >= free {
+                    let wait = (FIRST_WAIT << (n - free).min(10)).min(MAX_WAIT);
+                    self.store.lock_login(key, now + wait).await?;
+                }
+            }
+            tracing::info!(tenant, "failed login");
+            return Err(LoginError::Invalid);
+        };
+        self.store.clear_login_failures(&account_key).await?;
+        let cookie = b64url(&random_bytes::<32>(&self.rng));
+        let session = Session {
+            id_hash: secret::hash(&cookie).to_vec(),
+            tenant: tenant.to_string(),
+            user_id: user.id.clone(),
+            auth_time: now,
+            expires_at: now + SESSION_TTL,
+        };
+        self.store.create_session(&session).await?;
+        tracing::info!(tenant, user = %user.id, "user logged in");
+        Ok(cookie)
+    }
+
+    /// The live session a cookie names, if it belongs to `tenant`.
+    pub async fn session(&self, tenant: &str, cookie: Option<&str>) -> Option<Session> {
+        let cookie = cookie?;
+        let s = self.store.session(&secret::hash(cookie), self.clock.now()).await.ok()??;
+        (s.tenant == tenant).then_some(s)
+    }
+
+    pub async fn logout(&self, cookie: &str) {
+        if let Err(e) = self.store.delete_session(&secret::hash(cookie)).await {
+            tracing::warn!(error = %e, "cannot delete session");
+        }
+    }
+
+    /// Where RP-initiated logout may send the browser afterwards: the
+    /// client's registered post-logout URI, exactly, with `state`.
+    pub async fn post_logout_redirect(&self, tenant: &str, client_id: Option<&str>, uri: Option<&str>, state: Option<&str>) -> Option<String> {
+        let client = self.directory.client(client_id?).await.ok()??;
+        let uri = uri?;
+        if client.tenant != tenant || !client.post_logout_redirect_uris.iter().any(|u| u == uri) {
+            return None;
+        }
+        let mut url = url::Url::parse(uri).ok()?;
+        if let Some(state) = state {
+            url.query_pairs_mut().append_pair("state", state);
+        }
+        Some(url.to_string())
+    }
+}

@@ -1,0 +1,85 @@
+//! Storage of end users and what hangs off them: sessions, consents,
+//! authorization codes. A supertrait of `Store`, so one handle reaches both.
+
+use super::StoreResult;
+use crate::domain::user::User;
+use async_trait::async_trait;
+
+/// A logged-in browser. The cookie holds the id; only its SHA-256 is stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Session {
+    pub id_hash: Vec<u8>,
+    pub tenant: String,
+    pub user_id: String,
+    /// When the user last entered their password (OIDC `auth_time`).
+    pub auth_time: i64,
+    pub expires_at: i64,
+}
+
+/// An issued authorization code, bound to everything it must be redeemed with.
+#[derive(Clone, sqlx::FromRow)]
+pub struct AuthorizationCode {
+    pub code_hash: Vec<u8>,
+    pub tenant: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scopes: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: i64,
+    pub expires_at: i64,
+    pub access_jti: Option<String>,
+    pub access_expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for AuthorizationCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationCode").field("client_id", &self.client_id).field("user_id", &self.user_id).finish_non_exhaustive()
+    }
+}
+
+/// What redeeming a code found.
+#[derive(Debug)]
+pub enum Redemption {
+    /// First use: the caller may issue tokens.
+    Fresh(AuthorizationCode),
+    /// Already redeemed once: an attack or a bug; revoke what it issued.
+    Reused(AuthorizationCode),
+    Unknown,
+}
+
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    async fn user(&self, id: &str) -> StoreResult<Option<User>>;
+    async fn user_by_name(&self, tenant: &str, username: &str) -> StoreResult<Option<User>>;
+    async fn users(&self, tenant: &str) -> StoreResult<Vec<User>>;
+    async fn delete_user(&self, tenant: &str, username: &str) -> StoreResult<()>;
+    async fn set_password(&self, tenant: &str, username: &str, password_hash: &str) -> StoreResult<()>;
+
+    async fn set_scope_description(&self, tenant: &str, scope: &str, description: &str) -> StoreResult<()>;
+    async fn scope_descriptions(&self, tenant: &str) -> StoreResult<Vec<(String, String)>>;
+
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    async fn session(&self, id_hash: &[u8], now: i64) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()>;
+
+    /// Counts a failed login for `key` within a window starting no earlier
+    /// than `window_start`; returns the failures in the window.
+    async fn record_login_failure(&self, key: &str, now: i64, window_start: i64) -> StoreResult<i64>;
+    async fn lock_login(&self, key: &str, until: i64) -> StoreResult<()>;
+    /// The latest `locked_until` among `keys`.
+    async fn login_locked_until(&self, keys: &[String]) -> StoreResult<Option<i64>>;
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+
+    /// The scopes a user has approved for a client, space-separated.
+    async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<String>>;
+    async fn grant_consent(&self, tenant: &str, user_id: &str, client_id: &str, scopes: &str, now: i64) -> StoreResult<()>;
+
+    async fn create_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
+    /// Marks the code used, atomically: exactly one redemption is `Fresh`.
+    async fn redeem_code(&self, code_hash: &[u8], now: i64) -> StoreResult<Redemption>;
+    /// Remembers the access token a code produced, to revoke it on reuse.
+    async fn record_code_tokens(&self, code_hash: &[u8], access_jti: &str, access_expires_at: i64) -> StoreResult<()>;
+}

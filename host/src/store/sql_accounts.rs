@@ -1,0 +1,247 @@
+//! The `Accounts` SQL, shared by both backends like `sql.rs`.
+
+macro_rules! impl_sql_accounts {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Accounts for $store {
+            async fn create_user(&self, u: &$crate::domain::user::User) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO users (id, tenant, username, password_hash, email, display_name, is_admin, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&u.id)
+                .bind(&u.tenant)
+                .bind(&u.username)
+                .bind(&u.password_hash)
+                .bind(&u.email)
+                .bind(&u.display_name)
+                .bind(u.is_admin)
+                .bind(u.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::store::sql::conflict(e, "user"))?;
+                Ok(())
+            }
+
+            async fn user(&self, id: &str) -> $crate::store::StoreResult<Option<$crate::domain::user::User>> {
+                let row: Option<$crate::store::rows::UserRow> =
+                    sqlx::query_as("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn user_by_name(&self, tenant: &str, username: &str) -> $crate::store::StoreResult<Option<$crate::domain::user::User>> {
+                let row: Option<$crate::store::rows::UserRow> =
+                    sqlx::query_as("SELECT * FROM users WHERE tenant = $1 AND username = $2")
+                        .bind(tenant)
+                        .bind(username)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn users(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::domain::user::User>> {
+                let rows: Vec<$crate::store::rows::UserRow> =
+                    sqlx::query_as("SELECT * FROM users WHERE tenant = $1 ORDER BY username")
+                        .bind(tenant)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn delete_user(&self, tenant: &str, username: &str) -> $crate::store::StoreResult<()> {
+                let done = sqlx::query("DELETE FROM users WHERE tenant = $1 AND username = $2")
+                    .bind(tenant)
+                    .bind(username)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound("user"));
+                }
+                Ok(())
+            }
+
+            async fn set_password(&self, tenant: &str, username: &str, hash: &str) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant = $2 AND username = $3")
+                    .bind(hash)
+                    .bind(tenant)
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound("user"));
+                }
+                // A new password ends every session.
+                sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE tenant = $1 AND username = $2)")
+                    .bind(tenant)
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_scope_description(&self, tenant: &str, scope: &str, description: &str) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO scope_descriptions (tenant, scope, description) VALUES ($1, $2, $3) \
+                     ON CONFLICT (tenant, scope) DO UPDATE SET description = excluded.description",
+                )
+                .bind(tenant)
+                .bind(scope)
+                .bind(description)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::store::sql::conflict(e, "scope description"))?;
+                Ok(())
+            }
+
+            async fn scope_descriptions(&self, tenant: &str) -> $crate::store::StoreResult<Vec<(String, String)>> {
+                Ok(sqlx::query_as("SELECT scope, description FROM scope_descriptions WHERE tenant = $1 ORDER BY scope")
+                    .bind(tenant)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn create_session(&self, s: &$crate::store::Session) -> $crate::store::StoreResult<()> {
+                sqlx::query("INSERT INTO sessions (id_hash, tenant, user_id, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&s.id_hash)
+                    .bind(&s.tenant)
+                    .bind(&s.user_id)
+                    .bind(s.auth_time)
+                    .bind(s.expires_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session(&self, id_hash: &[u8], now: i64) -> $crate::store::StoreResult<Option<$crate::store::Session>> {
+                Ok(sqlx::query_as("SELECT * FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+                    .bind(id_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn delete_session(&self, id_hash: &[u8]) -> $crate::store::StoreResult<()> {
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn record_login_failure(&self, key: &str, now: i64, window_start: i64) -> $crate::store::StoreResult<i64> {
+                let (n,): (i64,) = sqlx::query_as(
+                    "INSERT INTO login_failures (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0) \
+                     ON CONFLICT (key) DO UPDATE SET \
+                     failures = CASE WHEN login_failures.window_start < $3 THEN 1 ELSE login_failures.failures + 1 END, \
+                     window_start = CASE WHEN login_failures.window_start < $3 THEN $2 ELSE login_failures.window_start END \
+                     RETURNING failures",
+                )
+                .bind(key)
+                .bind(now)
+                .bind(window_start)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(n)
+            }
+
+            async fn lock_login(&self, key: &str, until: i64) -> $crate::store::StoreResult<()> {
+                sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE key = $2")
+                    .bind(until)
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn login_locked_until(&self, keys: &[String]) -> $crate::store::StoreResult<Option<i64>> {
+                let mut latest = None;
+                for key in keys {
+                    let row: Option<(i64,)> = sqlx::query_as("SELECT locked_until FROM login_failures WHERE key = $1")
+                        .bind(key)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    latest = latest.max(row.map(|(t,)| t));
+                }
+                Ok(latest)
+            }
+
+            async fn clear_login_failures(&self, key: &str) -> $crate::store::StoreResult<()> {
+                sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn consent(&self, user_id: &str, client_id: &str) -> $crate::store::StoreResult<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT scopes FROM consents WHERE user_id = $1 AND client_id = $2")
+                    .bind(user_id)
+                    .bind(client_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(s,)| s))
+            }
+
+            async fn grant_consent(&self, tenant: &str, user_id: &str, client_id: &str, scopes: &str, now: i64) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO consents (user_id, client_id, tenant, scopes, granted_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at",
+                )
+                .bind(user_id)
+                .bind(client_id)
+                .bind(tenant)
+                .bind(scopes)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::store::sql::conflict(e, "consent"))?;
+                Ok(())
+            }
+
+            async fn create_code(&self, c: &$crate::store::AuthorizationCode) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO authorization_codes (code_hash, tenant, client_id, user_id, redirect_uri, scopes, nonce, \
+                     code_challenge, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&c.code_hash)
+                .bind(&c.tenant)
+                .bind(&c.client_id)
+                .bind(&c.user_id)
+                .bind(&c.redirect_uri)
+                .bind(&c.scopes)
+                .bind(&c.nonce)
+                .bind(&c.code_challenge)
+                .bind(c.auth_time)
+                .bind(c.expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn redeem_code(&self, code_hash: &[u8], now: i64) -> $crate::store::StoreResult<$crate::store::Redemption> {
+                let fresh: Option<$crate::store::AuthorizationCode> = sqlx::query_as(
+                    "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL RETURNING *",
+                )
+                .bind(now)
+                .bind(code_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                if let Some(c) = fresh {
+                    return Ok($crate::store::Redemption::Fresh(c));
+                }
+                let used: Option<$crate::store::AuthorizationCode> =
+                    sqlx::query_as("SELECT * FROM authorization_codes WHERE code_hash = $1")
+                        .bind(code_hash)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(used.map_or($crate::store::Redemption::Unknown, $crate::store::Redemption::Reused))
+            }
+
+            async fn record_code_tokens(&self, code_hash: &[u8], jti: &str, expires_at: i64) -> $crate::store::StoreResult<()> {
+                sqlx::query("UPDATE authorization_codes SET access_jti = $1, access_expires_at = $2 WHERE code_hash = $3")
+                    .bind(jti)
+                    .bind(expires_at)
+                    .bind(code_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+        }
+    };
+}
