@@ -7,7 +7,13 @@ use common::*;
 use serde_json::Value;
 use std::time::Duration;
 
-on_both_backends!(code_flow_with_pkce_login_consent_and_oidc, authorization_attacks_are_refused, failed_logins_are_throttled);
+on_both_backends!(
+    code_flow_with_pkce_login_consent_and_oidc,
+    authorization_attacks_are_refused,
+    failed_logins_are_throttled,
+    refresh_tokens_rotate_and_reuse_revokes_the_family,
+    refresh_lifetimes_and_logout,
+);
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const PASSWORD: &str = "correct horse battery staple";
@@ -360,4 +366,143 @@ async fn failed_logins_are_throttled(db: Db) {
     let (status, _, _) = flow.login("acme", &page, "nobody", "wrong password!").await;
     assert_eq!(status, 429);
     tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// Runs the whole flow for alice and returns the token response.
+async fn tokens_via_code_flow(server: &Server, client_id: &str, secret: &str, scope: &str) -> (Value, reqwest::Client) {
+    let flow = Flow { issuer: server.issuer("acme"), client_id: client_id.into(), browser: browser() };
+    let (verifier, challenge) = pkce();
+    let params = [("response_type", "code"), ("redirect_uri", REDIRECT), ("scope", scope), ("code_challenge", &challenge), ("code_challenge_method", "S256")];
+    let (_, login_page, _) = flow.get(&flow.authorize_url(&params)).await;
+    let (_, _, location) = flow.login("acme", &login_page, "alice", PASSWORD).await;
+    let (status, page, location) = flow.get(&format!("{}{}", server.base, location.unwrap())).await;
+    let location = if status == 200 { flow.decide("acme", &page, "approve").await.2 } else { location };
+    let code = query_of(&location.unwrap())["code"].clone();
+    let r = post_form(&format!("{}/token", flow.issuer), Some((client_id, secret)), &[
+        ("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &verifier),
+    ])
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    (r.body, flow.browser)
+}
+
+fn refresh_client(db: &Db) -> (String, String) {
+    let v = db.cli_json(&[
+        "client", "create", "--tenant", "acme", "--name", "Sync App", "--grant-types", "authorization_code,refresh_token",
+        "--scopes", "openid read write", "--redirect-uri", REDIRECT, "--post-logout-redirect-uri", "https://sync.example/bye",
+    ]);
+    (v["client_id"].as_str().unwrap().into(), v["client_secret"].as_str().unwrap().into())
+}
+
+async fn refresh(server: &Server, id: &str, secret: &str, token: &str, scope: Option<&str>) -> Reply {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    post_form(&format!("{}/token", server.issuer("acme")), Some((id, secret)), &form).await
+}
+
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family(db: Db) {
+    setup(&db);
+    let (id, secret) = refresh_client(&db);
+    let server = Server::start(&db).await;
+    let (first, _) = tokens_via_code_flow(&server, &id, &secret, "openid read write").await;
+    let rt1 = first["refresh_token"].as_str().expect("a refresh token for a client allowed to refresh").to_string();
+    assert!(rt1.starts_with("wrt_"));
+
+    // Rotation: a new refresh token each time; scopes may shrink, never grow.
+    let r = refresh(&server, &id, &secret, &rt1, Some("openid read")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["scope"], "openid read");
+    assert!(r.body["id_token"].is_string());
+    let rt2 = r.body["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(rt1, rt2);
+    refresh(&server, &id, &secret, &rt2, Some("openid read write")).await.assert_error(400, "invalid_scope");
+    // (the failed attempt spent rt2: refresh tokens are single-use whatever happens)
+    let (again, _) = tokens_via_code_flow(&server, &id, &secret, "openid read write").await;
+    let rt3 = again["refresh_token"].as_str().unwrap().to_string();
+    let r = refresh(&server, &id, &secret, &rt3, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let rt4 = r.body["refresh_token"].as_str().unwrap().to_string();
+
+    // Reusing a spent token (after the 1 s race grace) fails and revokes the whole family.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    refresh(&server, &id, &secret, &rt3, None).await.assert_error(400, "invalid_grant");
+    refresh(&server, &id, &secret, &rt4, None).await.assert_error(400, "invalid_grant");
+
+    // Another client cannot use it (and that spends it).
+    let (fresh, _) = tokens_via_code_flow(&server, &id, &secret, "openid read").await;
+    let rt = fresh["refresh_token"].as_str().unwrap().to_string();
+    let (other_id, other_secret) = refresh_client(&db);
+    refresh(&server, &other_id, &other_secret, &rt, None).await.assert_error(400, "invalid_grant");
+    refresh(&server, &id, &secret, &rt, None).await.assert_error(400, "invalid_grant");
+
+    // Concurrent use of one token: exactly one request wins, and the
+    // winner's successor keeps working (a race within the reuse grace is not
+    // treated as theft).
+    let (fresh, _) = tokens_via_code_flow(&server, &id, &secret, "openid read").await;
+    let rt = fresh["refresh_token"].as_str().unwrap().to_string();
+    let mut racers = Vec::new();
+    for _ in 0..8 {
+        let (url, id, secret, rt) = (format!("{}/token", server.issuer("acme")), id.clone(), secret.clone(), rt.clone());
+        racers.push(tokio::spawn(async move {
+            post_form(&url, Some((&id, &secret)), &[("grant_type", "refresh_token"), ("refresh_token", &rt)]).await.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for r in racers {
+        statuses.push(r.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 400), "{statuses:?}");
+}
+
+async fn refresh_lifetimes_and_logout(db: Db) {
+    setup(&db);
+    let (id, secret) = refresh_client(&db);
+    // Lifetimes are whole seconds: margins below allow for that.
+    let out = db.cli(&["tenant", "set", "acme", "--refresh-idle-ttl", "4", "--refresh-absolute-ttl", "7"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let server = Server::start(&db).await;
+
+    // Idle: unused for longer than 4 s, the token is dead.
+    let (t, _) = tokens_via_code_flow(&server, &id, &secret, "read").await;
+    tokio::time::sleep(Duration::from_millis(5100)).await;
+    refresh(&server, &id, &secret, t["refresh_token"].as_str().unwrap(), None).await.assert_error(400, "invalid_grant");
+
+    // Absolute: kept alive by use, it still ends 7 s after login.
+    let (t, browser) = tokens_via_code_flow(&server, &id, &secret, "read").await;
+    let mut rt = t["refresh_token"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(2200)).await;
+        let r = refresh(&server, &id, &secret, &rt, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        rt = r.body["refresh_token"].as_str().unwrap().to_string();
+    }
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    refresh(&server, &id, &secret, &rt, None).await.assert_error(400, "invalid_grant");
+
+    // RP-initiated logout: a confirmation page, then back to the registered URI.
+    let flow = Flow { issuer: server.issuer("acme"), client_id: id.clone(), browser };
+    let (status, page, _) = flow.get(&format!("{}/logout?client_id={id}&post_logout_redirect_uri=https%3A%2F%2Fsync.example%2Fbye&state=s9", flow.issuer)).await;
+    assert_eq!(status, 200);
+    let csrf = hidden_field(&page, "csrf");
+    let (status, _, location) = flow
+        .post("/t/acme/logout", &[("csrf", &csrf), ("client_id", &id), ("post_logout_redirect_uri", "https://sync.example/bye"), ("state", "s9")])
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(location.as_deref(), Some("https://sync.example/bye?state=s9"));
+    // The session is gone: prompt=none now needs a login.
+    let (_, challenge) = pkce();
+    let (_, _, location) = flow
+        .get(&flow.authorize_url(&[("response_type", "code"), ("redirect_uri", REDIRECT), ("prompt", "none"), ("code_challenge", &challenge), ("code_challenge_method", "S256")]))
+        .await;
+    assert_eq!(query_of(&location.unwrap())["error"], "login_required");
+    // An unregistered post-logout URI is never followed.
+    let (_, page, _) = flow.get(&format!("{}/logout", flow.issuer)).await;
+    let (status, body, location) = flow
+        .post("/t/acme/logout", &[("csrf", &hidden_field(&page, "csrf")), ("client_id", &id), ("post_logout_redirect_uri", "https://evil.example/")])
+        .await;
+    assert_eq!((status, location), (200, None));
+    assert!(body.contains("You are signed out"));
 }

@@ -47,6 +47,14 @@ fn check_allowed_origins(config: &serde_json::Value) -> Result<()> {
     Ok(())
 }
 
+/// Changes to a tenant's lifetimes; `None` leaves one as it is.
+#[derive(Default)]
+pub struct TenantLifetimes {
+    pub refresh_idle_ttl: Option<Option<i64>>,
+    pub refresh_absolute_ttl: Option<Option<i64>>,
+    pub pat_max_ttl: Option<Option<i64>>,
+}
+
 /// What an operator asks for when creating a user.
 pub struct NewUser {
     pub tenant: String,
@@ -127,7 +135,16 @@ impl Admin {
                 return Err(AdminError::Invalid("token lifetimes must be positive".into()));
             }
         }
-        let tenant = Tenant { slug: slug.into(), signing_alg: alg, access_token_ttl, max_access_token_ttl, created_at: now };
+        let tenant = Tenant {
+            slug: slug.into(),
+            signing_alg: alg,
+            access_token_ttl,
+            max_access_token_ttl,
+            created_at: now,
+            refresh_idle_ttl: None,
+            refresh_absolute_ttl: None,
+            pat_max_ttl: None,
+        };
         let key = keys::generate(slug, alg, now, &self.master, &self.rng);
         self.store.create_tenant(&tenant, &key).await?;
         Ok((tenant, key.kid))
@@ -265,6 +282,22 @@ impl Admin {
                 Err(AdminError::DeliveryPlugin(e.kind()))
             }
         }
+    }
+
+    /// Sets a tenant's refresh-token and personal-access-token lifetimes
+    /// (`Some(None)` returns one to the configured default).
+    pub async fn set_tenant_lifetimes(&self, slug: &str, l: TenantLifetimes) -> Result<Tenant> {
+        let mut tenant = self.store.tenant(slug).await?.ok_or(StoreError::NotFound("tenant"))?;
+        for (field, v) in [(&mut tenant.refresh_idle_ttl, l.refresh_idle_ttl), (&mut tenant.refresh_absolute_ttl, l.refresh_absolute_ttl), (&mut tenant.pat_max_ttl, l.pat_max_ttl)] {
+            if let Some(v) = v {
+                if v.is_some_and(|v| v <= 0) {
+                    return Err(AdminError::Invalid("lifetimes must be positive numbers of seconds".into()));
+                }
+                *field = v;
+            }
+        }
+        self.store.update_tenant_lifetimes(&tenant).await?;
+        Ok(tenant)
     }
 
     /// Creates an end user of a tenant with an Argon2id password hash.

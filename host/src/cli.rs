@@ -264,6 +264,19 @@ pub enum TenantCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Change a tenant's refresh-token and personal-access-token lifetimes
+    /// (seconds; 0 returns to the configured default).
+    Set {
+        slug: String,
+        #[arg(long)]
+        refresh_idle_ttl: Option<i64>,
+        #[arg(long)]
+        refresh_absolute_ttl: Option<i64>,
+        #[arg(long)]
+        pat_max_ttl: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -392,6 +405,21 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 json,
                 json!({"slug": tenant.slug, "issuer": issuer, "signing_alg": alg, "kid": kid}),
                 format!("created tenant {}\nissuer: {issuer}\nsigning key: {kid} ({alg})", tenant.slug),
+            );
+            Ok(())
+        }
+        Command::Tenant(TenantCmd::Set { slug, refresh_idle_ttl, refresh_absolute_ttl, pat_max_ttl, json }) => {
+            let reset = |v: Option<i64>| v.map(|v| (v != 0).then_some(v));
+            let lifetimes = crate::admin::TenantLifetimes {
+                refresh_idle_ttl: reset(refresh_idle_ttl),
+                refresh_absolute_ttl: reset(refresh_absolute_ttl),
+                pat_max_ttl: reset(pat_max_ttl),
+            };
+            let t = admin(&config).await?.set_tenant_lifetimes(&slug, lifetimes).await?;
+            print(
+                json,
+                json!({"slug": t.slug, "refresh_idle_ttl": t.refresh_idle_ttl, "refresh_absolute_ttl": t.refresh_absolute_ttl, "pat_max_ttl": t.pat_max_ttl}),
+                format!("tenant {} updated", t.slug),
             );
             Ok(())
         }

@@ -38,6 +38,9 @@ pub struct Layer {
     pub delivery_timeout_ms: Option<u64>,
     pub delivery_poll_ms: Option<u64>,
     pub admin_token: Option<String>,
+    pub refresh_token_idle_ttl: Option<i64>,
+    pub refresh_token_absolute_ttl: Option<i64>,
+    pub pat_max_ttl: Option<i64>,
 }
 
 impl Layer {
@@ -62,6 +65,9 @@ impl Layer {
             delivery_timeout_ms: self.delivery_timeout_ms.or(base.delivery_timeout_ms),
             delivery_poll_ms: self.delivery_poll_ms.or(base.delivery_poll_ms),
             admin_token: self.admin_token.or(base.admin_token),
+            refresh_token_idle_ttl: self.refresh_token_idle_ttl.or(base.refresh_token_idle_ttl),
+            refresh_token_absolute_ttl: self.refresh_token_absolute_ttl.or(base.refresh_token_absolute_ttl),
+            pat_max_ttl: self.pat_max_ttl.or(base.pat_max_ttl),
         }
     }
 
@@ -92,6 +98,9 @@ impl Layer {
             delivery_timeout_ms: num(&get, "WARDEN_DELIVERY_TIMEOUT_MS")?,
             delivery_poll_ms: num(&get, "WARDEN_DELIVERY_POLL_MS")?,
             admin_token: get("WARDEN_ADMIN_TOKEN"),
+            refresh_token_idle_ttl: num(&get, "WARDEN_REFRESH_TOKEN_IDLE_TTL")?,
+            refresh_token_absolute_ttl: num(&get, "WARDEN_REFRESH_TOKEN_ABSOLUTE_TTL")?,
+            pat_max_ttl: num(&get, "WARDEN_PAT_MAX_TTL")?,
         })
     }
 }
@@ -115,6 +124,9 @@ pub struct Config {
     pub delivery: crate::delivery::WorkerOptions,
     /// The operator credential for the admin API; `None` turns the API off.
     pub admin_token: Option<crate::http::admin::AdminToken>,
+    pub refresh_token_idle_ttl: i64,
+    pub refresh_token_absolute_ttl: i64,
+    pub pat_max_ttl: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -197,9 +209,18 @@ impl Config {
             }
         }
         let admin_token = l.admin_token.map(|t| crate::http::admin::AdminToken::new(&t)).transpose()?;
+        let refresh_token_idle_ttl = l.refresh_token_idle_ttl.unwrap_or(14 * 86_400);
+        let refresh_token_absolute_ttl = l.refresh_token_absolute_ttl.unwrap_or(90 * 86_400);
+        let pat_max_ttl = l.pat_max_ttl.unwrap_or(365 * 86_400);
+        if refresh_token_idle_ttl <= 0 || refresh_token_absolute_ttl <= 0 || pat_max_ttl <= 0 {
+            bail!("refresh_token_idle_ttl, refresh_token_absolute_ttl and pat_max_ttl must be positive numbers of seconds");
+        }
         Ok(Config {
             delivery,
             admin_token,
+            refresh_token_idle_ttl,
+            refresh_token_absolute_ttl,
+            pat_max_ttl,
             plugin_max: crate::plugins::Limits {
                 deadline: Duration::from_millis(plugin_max_deadline_ms),
                 memory_bytes: plugin_max_memory_mib << 20,

@@ -37,6 +37,9 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let lifetimes = Lifetimes {
         default_access_token_ttl: config.access_token_ttl,
         max_access_token_ttl: config.max_access_token_ttl,
+        refresh_idle_ttl: config.refresh_token_idle_ttl,
+        refresh_absolute_ttl: config.refresh_token_absolute_ttl,
+        pat_max_ttl: config.pat_max_ttl,
     };
     let state = Arc::new(AppState {
         oauth: OAuth::new(directory, store.clone(), plugins, lifetimes, clock),

@@ -52,6 +52,12 @@ pub struct Tenant {
     /// Overrides the configured maximum access-token lifetime, in seconds.
     pub max_access_token_ttl: Option<i64>,
     pub created_at: i64,
+    /// Refresh tokens die after this long unused, and this long after login
+    /// whatever happens (seconds); `None` takes the configured defaults.
+    pub refresh_idle_ttl: Option<i64>,
+    pub refresh_absolute_ttl: Option<i64>,
+    /// The longest a personal access token may live.
+    pub pat_max_ttl: Option<i64>,
 }
 
 /// Tenant slugs appear in URLs and issuers: keep them boring.
@@ -71,7 +77,7 @@ pub fn validate_slug(slug: &str) -> Result<(), String> {
 }
 
 /// Grant types a client may be allowed. Only what the server implements.
-pub const SUPPORTED_GRANT_TYPES: &[&str] = &["client_credentials", "authorization_code"];
+pub const SUPPORTED_GRANT_TYPES: &[&str] = &["client_credentials", "authorization_code", "refresh_token"];
 
 /// A registered OAuth client. Secrets are held only as SHA-256 hashes.
 #[derive(Clone)]
@@ -218,6 +224,9 @@ mod tests {
             access_token_ttl: ttl,
             max_access_token_ttl: max,
             created_at: 0,
+            refresh_idle_ttl: None,
+            refresh_absolute_ttl: None,
+            pat_max_ttl: None,
         }
     }
 

@@ -4,12 +4,12 @@
 
 use super::authorize::is_pkce_verifier;
 use super::issue::{Grant, TokenResponse};
+use super::{id_token, refresh};
 use super::{ErrorCode, OAuth, OAuthError};
 use crate::directory::TenantEntry;
 use crate::domain::{Client, Scope};
 use crate::store::Redemption;
-use crate::tokens::{b64url, jwt, secret};
-use serde_json::json;
+use crate::tokens::{b64url, secret};
 
 pub async fn grant(
     oauth: &OAuth,
@@ -30,6 +30,9 @@ pub async fn grant(
         Redemption::Reused(c) => {
             if let (Some(jti), Some(exp)) = (&c.access_jti, c.access_expires_at) {
                 oauth.store.revoke_token(jti, &c.tenant, exp).await?;
+            }
+            if let Some(family) = &c.family_id {
+                oauth.store.revoke_refresh_family(family).await?;
             }
             tracing::warn!(client_id = %c.client_id, tenant = %c.tenant, "authorization code reused; revoked what it issued");
             return Err(invalid("the authorization code was already used"));
@@ -74,23 +77,12 @@ pub async fn grant(
             audience: vec![],
         })
         .await?;
-    oauth.store.record_code_tokens(&hash, &response.jti, response.expires_at).await?;
     let granted = Scope::parse(&response.scope).unwrap_or_default();
-    if granted.iter().any(|s| s == "openid") {
-        let mut claims = json!({
-            "iss": tenant.issuer,
-            "sub": user.id,
-            "aud": client.client_id,
-            "exp": response.expires_at,
-            "iat": now,
-            "auth_time": issued.auth_time,
-            "at_hash": jwt::at_hash(&tenant.active, &response.access_token),
-        });
-        if let Some(nonce) = &issued.nonce {
-            claims["nonce"] = json!(nonce);
-        }
-        super::userinfo::add_profile_claims(&mut claims, &user, &granted);
-        response.id_token = Some(jwt::mint_id_token(&tenant.active, &claims, &oauth.rng));
-    }
+    let family = match client.allows_grant("refresh_token") {
+        true => Some(refresh::issue(oauth, tenant, client, &user.id, &granted, issued.auth_time, None, &mut response).await?),
+        false => None,
+    };
+    oauth.store.record_code_tokens(&hash, &response.jti, response.expires_at, family.as_deref()).await?;
+    id_token::add(oauth, tenant, client, &user, &granted, issued.auth_time, issued.nonce.as_deref(), &mut response);
     Ok(response)
 }

@@ -211,6 +211,7 @@ impl OAuth {
             expires_at: self.clock.now() + CODE_TTL,
             access_jti: None,
             access_expires_at: None,
+            family_id: None,
         };
         self.store.create_code(&row).await.map_err(|e| {
             tracing::error!(error = %e, "cannot store authorization code");

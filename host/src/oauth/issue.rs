@@ -28,6 +28,8 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     /// The access token's `jti` and `exp`, for revoking it later.
     #[serde(skip)]
@@ -119,6 +121,7 @@ impl OAuth {
             token_type: "Bearer",
             expires_in: ttl,
             scope,
+            refresh_token: None,
             id_token: None,
             expires_at: now + ttl,
             jti,

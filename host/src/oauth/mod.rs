@@ -8,12 +8,14 @@ pub mod authorize;
 mod client_auth;
 mod client_credentials;
 mod discovery;
+mod id_token;
 pub mod error;
 mod introspect;
 pub mod login;
 mod issue;
 pub mod params;
 mod request;
+mod refresh;
 mod revoke;
 mod userinfo;
 
@@ -35,6 +37,9 @@ use std::sync::Arc;
 pub struct Lifetimes {
     pub default_access_token_ttl: i64,
     pub max_access_token_ttl: i64,
+    pub refresh_idle_ttl: i64,
+    pub refresh_absolute_ttl: i64,
+    pub pat_max_ttl: i64,
 }
 
 pub struct OAuth {
@@ -72,6 +77,9 @@ impl OAuth {
         match request {
             TokenRequest::ClientCredentials { scope, resources } => {
                 client_credentials::grant(self, &tenant, &client, scope, resources).await
+            }
+            TokenRequest::RefreshToken { refresh_token, scope } => {
+                refresh::grant(self, &tenant, &client, &refresh_token, scope).await
             }
             TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
                 authorization_code::grant(self, &tenant, &client, &code, redirect_uri.as_deref(), code_verifier.as_deref()).await

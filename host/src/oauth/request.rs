@@ -9,6 +9,8 @@ pub enum TokenRequest {
     ClientCredentials { scope: Option<Scope>, resources: Vec<String> },
     /// RFC 6749 §4.1.3 with RFC 7636 PKCE.
     AuthorizationCode { code: String, redirect_uri: Option<String>, code_verifier: Option<String> },
+    /// RFC 6749 §6.
+    RefreshToken { refresh_token: String, scope: Option<Scope> },
 }
 
 impl TokenRequest {
@@ -25,6 +27,13 @@ impl TokenRequest {
                 code: params.get("code").ok_or_else(|| OAuthError::invalid_request("code is required"))?.to_string(),
                 redirect_uri: params.get("redirect_uri").map(str::to_string),
                 code_verifier: params.get("code_verifier").map(str::to_string),
+            }),
+            "refresh_token" => Ok(TokenRequest::RefreshToken {
+                refresh_token: params
+                    .get("refresh_token")
+                    .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?
+                    .to_string(),
+                scope: parse_scope(params)?,
             }),
             // RFC 9700 §2.4: the password grant must not be used.
             "password" => Err(OAuthError::new(

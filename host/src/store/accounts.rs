@@ -31,6 +31,7 @@ pub struct AuthorizationCode {
     pub expires_at: i64,
     pub access_jti: Option<String>,
     pub access_expires_at: Option<i64>,
+    pub family_id: Option<String>,
 }
 
 impl std::fmt::Debug for AuthorizationCode {
@@ -47,6 +48,48 @@ pub enum Redemption {
     /// Already redeemed once: an attack or a bug; revoke what it issued.
     Reused(AuthorizationCode),
     Unknown,
+}
+
+/// A refresh token as stored (by hash). Every rotation adds one to the family.
+#[derive(Clone, sqlx::FromRow)]
+pub struct RefreshToken {
+    pub token_hash: Vec<u8>,
+    pub family_id: String,
+    pub tenant: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scopes: String,
+    pub auth_time: i64,
+    pub created_at: i64,
+    /// Idle expiry: moves forward with each rotation, never past the family's.
+    pub expires_at: i64,
+    pub family_expires_at: i64,
+    /// When it was spent.
+    pub used_at: Option<i64>,
+}
+
+impl std::fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshToken").field("family_id", &self.family_id).field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug)]
+pub enum Rotation {
+    /// Unspent: it is now spent and the caller issues its successor.
+    Fresh(RefreshToken),
+    /// Spent before (the caller decides whether to revoke the family).
+    Reused(RefreshToken),
+    Unknown,
+}
+
+/// An app a user has granted access to, for the "connected apps" page.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Grant {
+    pub client_id: String,
+    pub scopes: String,
+    pub granted_at: i64,
 }
 
 #[async_trait]
@@ -81,5 +124,16 @@ pub trait Accounts: Send + Sync {
     /// Marks the code used, atomically: exactly one redemption is `Fresh`.
     async fn redeem_code(&self, code_hash: &[u8], now: i64) -> StoreResult<Redemption>;
     /// Remembers the access token a code produced, to revoke it on reuse.
-    async fn record_code_tokens(&self, code_hash: &[u8], access_jti: &str, access_expires_at: i64) -> StoreResult<()>;
+    async fn record_code_tokens(&self, code_hash: &[u8], access_jti: &str, access_expires_at: i64, family_id: Option<&str>) -> StoreResult<()>;
+
+    /// Stores a refresh token; `false` if its family was revoked meanwhile.
+    async fn create_refresh_token(&self, token: &RefreshToken) -> StoreResult<bool>;
+    /// Spends a refresh token, atomically: of concurrent uses exactly one is `Fresh`.
+    async fn rotate_refresh_token(&self, token_hash: &[u8], now: i64) -> StoreResult<Rotation>;
+    async fn revoke_refresh_family(&self, family_id: &str) -> StoreResult<()>;
+
+    /// The apps a user has approved.
+    async fn grants(&self, user_id: &str) -> StoreResult<Vec<Grant>>;
+    /// Forgets a user's consent for an app and ends its refresh tokens.
+    async fn revoke_grant(&self, user_id: &str, client_id: &str) -> StoreResult<()>;
 }

@@ -10,7 +10,7 @@ mod postgres;
 mod rows;
 mod sqlite;
 
-pub use accounts::{Accounts, AuthorizationCode, Redemption, Session};
+pub use accounts::{Accounts, AuthorizationCode, Grant, Redemption, RefreshToken, Rotation, Session};
 
 use crate::domain::{Client, Tenant};
 use async_trait::async_trait;
@@ -163,6 +163,8 @@ pub trait Store: Accounts + Send + Sync + 'static {
     async fn create_tenant(&self, tenant: &Tenant, first_key: &StoredKey) -> StoreResult<()>;
     async fn tenant(&self, slug: &str) -> StoreResult<Option<Tenant>>;
     async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
+    /// Stores the tenant's refresh and PAT lifetimes.
+    async fn update_tenant_lifetimes(&self, tenant: &Tenant) -> StoreResult<()>;
 
     /// Creates the client and queues its credential deliveries, atomically.
     async fn create_client(&self, client: &Client, deliveries: &[Delivery]) -> StoreResult<()>;

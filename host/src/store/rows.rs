@@ -10,6 +10,9 @@ pub struct TenantRow {
     pub access_token_ttl: Option<i64>,
     pub max_access_token_ttl: Option<i64>,
     pub created_at: i64,
+    pub refresh_idle_ttl: Option<i64>,
+    pub refresh_absolute_ttl: Option<i64>,
+    pub pat_max_ttl: Option<i64>,
 }
 
 impl TryFrom<TenantRow> for Tenant {
@@ -21,6 +24,9 @@ impl TryFrom<TenantRow> for Tenant {
             access_token_ttl: r.access_token_ttl,
             max_access_token_ttl: r.max_access_token_ttl,
             created_at: r.created_at,
+            refresh_idle_ttl: r.refresh_idle_ttl,
+            refresh_absolute_ttl: r.refresh_absolute_ttl,
+            pat_max_ttl: r.pat_max_ttl,
         })
     }
 }

@@ -67,6 +67,20 @@ macro_rules! impl_sql_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            async fn update_tenant_lifetimes(&self, t: &$crate::domain::Tenant) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE tenants SET refresh_idle_ttl = $1, refresh_absolute_ttl = $2, pat_max_ttl = $3 WHERE slug = $4")
+                    .bind(t.refresh_idle_ttl)
+                    .bind(t.refresh_absolute_ttl)
+                    .bind(t.pat_max_ttl)
+                    .bind(&t.slug)
+                    .execute(&mut *tx)
+                    .await?;
+                $crate::store::sql::bump!(&mut *tx);
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn create_client(
                 &self,
                 c: &$crate::domain::Client,

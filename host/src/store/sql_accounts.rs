@@ -233,13 +233,86 @@ macro_rules! impl_sql_accounts {
                 Ok(used.map_or($crate::store::Redemption::Unknown, $crate::store::Redemption::Reused))
             }
 
-            async fn record_code_tokens(&self, code_hash: &[u8], jti: &str, expires_at: i64) -> $crate::store::StoreResult<()> {
-                sqlx::query("UPDATE authorization_codes SET access_jti = $1, access_expires_at = $2 WHERE code_hash = $3")
+            async fn record_code_tokens(&self, code_hash: &[u8], jti: &str, expires_at: i64, family_id: Option<&str>) -> $crate::store::StoreResult<()> {
+                sqlx::query("UPDATE authorization_codes SET access_jti = $1, access_expires_at = $2, family_id = $3 WHERE code_hash = $4")
                     .bind(jti)
                     .bind(expires_at)
+                    .bind(family_id)
                     .bind(code_hash)
                     .execute(&self.pool)
                     .await?;
+                Ok(())
+            }
+
+            async fn create_refresh_token(&self, t: &$crate::store::RefreshToken) -> $crate::store::StoreResult<bool> {
+                // A family revoked (expires_at = 0 on its rows) gets no successor.
+                let done = sqlx::query(
+                    "INSERT INTO refresh_tokens (token_hash, family_id, tenant, client_id, user_id, scopes, auth_time, \
+                     created_at, expires_at, family_expires_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+                     WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = $2 AND expires_at = 0)",
+                )
+                .bind(&t.token_hash)
+                .bind(&t.family_id)
+                .bind(&t.tenant)
+                .bind(&t.client_id)
+                .bind(&t.user_id)
+                .bind(&t.scopes)
+                .bind(t.auth_time)
+                .bind(t.created_at)
+                .bind(t.expires_at)
+                .bind(t.family_expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn rotate_refresh_token(&self, token_hash: &[u8], now: i64) -> $crate::store::StoreResult<$crate::store::Rotation> {
+                let fresh: Option<$crate::store::RefreshToken> = sqlx::query_as(
+                    "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL RETURNING *",
+                )
+                .bind(now)
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                if let Some(t) = fresh {
+                    return Ok($crate::store::Rotation::Fresh(t));
+                }
+                let spent: Option<$crate::store::RefreshToken> = sqlx::query_as("SELECT * FROM refresh_tokens WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(spent.map_or($crate::store::Rotation::Unknown, $crate::store::Rotation::Reused))
+            }
+
+            async fn revoke_refresh_family(&self, family_id: &str) -> $crate::store::StoreResult<()> {
+                // Spent rows stay (as spent) so a replay is still recognised.
+                sqlx::query("UPDATE refresh_tokens SET used_at = COALESCE(used_at, 0), expires_at = 0 WHERE family_id = $1")
+                    .bind(family_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn grants(&self, user_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::Grant>> {
+                Ok(sqlx::query_as("SELECT client_id, scopes, granted_at FROM consents WHERE user_id = $1 ORDER BY granted_at DESC")
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn revoke_grant(&self, user_id: &str, client_id: &str) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+                    .bind(user_id)
+                    .bind(client_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE refresh_tokens SET used_at = COALESCE(used_at, 0), expires_at = 0 WHERE user_id = $1 AND client_id = $2")
+                    .bind(user_id)
+                    .bind(client_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
                 Ok(())
             }
         }
