@@ -3,30 +3,8 @@
 
 mod common;
 use common::*;
-use std::path::PathBuf;
-use std::sync::OnceLock;
 
 on_both_backends!(openid_client_library_works);
-
-fn js_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/js")
-}
-
-/// Installs the pinned npm packages once per test run.
-fn npm_install() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
-        if js_dir().join("node_modules/openid-client").exists() {
-            return;
-        }
-        let out = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(js_dir())
-            .output()
-            .expect("npm is needed for the third-party client test (Node.js 20+)");
-        assert!(out.status.success(), "npm ci failed: {}", String::from_utf8_lossy(&out.stderr));
-    });
-}
 
 async fn openid_client_library_works(db: Db) {
     npm_install();

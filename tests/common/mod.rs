@@ -555,3 +555,48 @@ pub fn pkce() -> (String, String) {
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
     (verifier, challenge)
 }
+
+/// The npm test dependencies (openid-client, playwright-core), installed
+/// once per test binary from the committed lockfile.
+pub fn js_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/js")
+}
+
+pub fn npm_install() {
+    static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        if js_dir().join("node_modules/openid-client").exists() && js_dir().join("node_modules/playwright-core").exists() {
+            return;
+        }
+        let out = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(js_dir())
+            .output()
+            .expect("npm is needed for the third-party client and browser tests (Node.js 20+)");
+        assert!(out.status.success(), "npm ci failed: {}", String::from_utf8_lossy(&out.stderr));
+    });
+}
+
+/// Debian's Chromium, which the browser tests drive.
+pub fn chromium() -> String {
+    let path = std::env::var("WARDEN_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&path).exists(),
+        "the browser tests need Chromium at {path}: apt-get install chromium chromium-driver (or set WARDEN_TEST_CHROMIUM)"
+    );
+    path
+}
+
+/// Runs a script in tests/js with `env`; returns the JSON of its last line.
+pub async fn run_js(script: &str, env: &[(&str, String)]) -> Value {
+    npm_install();
+    let out = tokio::process::Command::new("node")
+        .arg(js_dir().join(script))
+        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
+        .output()
+        .await
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("{script} printed no JSON ({e}):\n{stdout}"))
+}

@@ -155,18 +155,28 @@ fn authorize_error(e: AuthorizeError) -> Response {
     }
 }
 
+/// Failed attempt: the message, and the username to keep in the form.
+struct Failed<'a> {
+    error: &'a str,
+    username: &'a str,
+}
+
 fn login_page(
     s: &super::AppState,
     tenant: &str,
     headers: &HeaderMap,
     request: Option<&AuthorizeRequest>,
     continue_query: &str,
-    error: Option<&str>,
+    failed: Option<Failed<'_>>,
     status: StatusCode,
 ) -> Response {
     let mut cookies = vec![];
     let token = csrf(s, tenant, headers, &mut cookies);
-    let hint = request.and_then(|r| r.login_hint.clone()).unwrap_or_default();
+    let error = failed.as_ref().map(|f| f.error);
+    let hint = match &failed {
+        Some(f) => f.username.to_string(),
+        None => request.and_then(|r| r.login_hint.clone()).unwrap_or_default(),
+    };
     let body = layout("Sign in", html! {
         h1 { "Sign in" }
         @if let Some(r) = request {
@@ -239,7 +249,10 @@ pub async fn login(
         Ok(p) if !continue_query.is_empty() => s.oauth.authorization_request(&tenant, &p).await.ok(),
         _ => None,
     };
-    let again = |error: &str, status| login_page(&s, &tenant, &headers, request.as_ref(), &continue_query, Some(error), status);
+    let typed = params.get("username").unwrap_or_default().to_string();
+    let again = |error: &str, status| {
+        login_page(&s, &tenant, &headers, request.as_ref(), &continue_query, Some(Failed { error, username: &typed }), status)
+    };
     if !csrf_ok(&headers, &params) {
         return again("Your sign-in form expired. Please try again.", StatusCode::FORBIDDEN);
     }

@@ -1,0 +1,54 @@
+//! A real browser (Debian's Chromium, driven by playwright-core with
+//! JavaScript off) and a real client library (openid-client) against the real
+//! binary: login and consent pages, code + PKCE, ID token, userinfo, refresh.
+
+mod common;
+use common::*;
+
+on_both_backends!(a_user_signs_in_to_an_app_in_a_real_browser);
+
+/// The script's app listens on a loopback port of its choosing (RFC 8252).
+const REDIRECT: &str = "http://127.0.0.1/callback";
+
+async fn a_user_signs_in_to_an_app_in_a_real_browser(db: Db) {
+    let chromium = chromium();
+    db.create_tenant("acme", &[]);
+    let alice = create_user(&db, "acme", "alice", "correct horse battery staple", &["--email", "alice@acme.test", "--name", "Alice Liddell"]);
+    let out = db.cli(&["user", "describe-scope", "--tenant", "acme", "read", "Read your documents"]);
+    assert!(out.status.success());
+    let app = db.cli_json(&[
+        "client", "create", "--tenant", "acme", "--name", "Reporting App", "--grant-types", "authorization_code,refresh_token",
+        "--scopes", "openid profile email read", "--redirect-uri", REDIRECT,
+    ]);
+    let server = Server::start(&db).await;
+    let report = run_js(
+        "browser_code_flow.mjs",
+        &[
+            ("ISSUER", server.issuer("acme")),
+            ("CLIENT_ID", app["client_id"].as_str().unwrap().into()),
+            ("CLIENT_SECRET", app["client_secret"].as_str().unwrap().into()),
+            ("USERNAME", "alice".into()),
+            ("PASSWORD", "correct horse battery staple".into()),
+            ("CHROMIUM", chromium),
+        ],
+    )
+    .await;
+    assert_eq!(report["login_title"], "Sign in");
+    assert_eq!(report["login_error"], "Incorrect username or password.");
+    assert_eq!(report["username_kept"], "alice", "a failed attempt keeps the username");
+    assert_eq!(report["consent_heading"], "Allow Reporting App to access your account?");
+    let items = report["consent_items"].as_array().unwrap();
+    assert!(items.iter().any(|i| i.as_str().unwrap().contains("Read your documents")), "{items:?}");
+    assert_eq!(report["session_cookie"]["httpOnly"], true);
+    assert_eq!(report["session_cookie"]["sameSite"], "Lax");
+    assert_eq!(report["session_cookie"]["path"], "/t/acme/");
+    assert_eq!(report["callback_has_code"], true);
+    assert_eq!(report["sub"], alice.as_str());
+    assert_eq!(report["id_token_aud"], app["client_id"]);
+    assert!(report["id_token_nonce"].is_string());
+    assert_eq!(report["scope"], "email openid profile read");
+    assert_eq!(report["userinfo_email"], "alice@acme.test");
+    assert_eq!(report["userinfo_name"], "Alice Liddell");
+    assert_eq!(report["refreshed"], true);
+    assert_eq!(report["second_time_straight_back"], true, "consent and session remembered");
+}
