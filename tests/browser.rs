@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 
-on_both_backends!(a_user_signs_in_to_an_app_in_a_real_browser);
+on_both_backends!(a_user_signs_in_to_an_app_in_a_real_browser, a_user_creates_and_revokes_a_pat_in_a_real_browser);
 
 /// The script's app listens on a loopback port of its choosing (RFC 8252).
 const REDIRECT: &str = "http://127.0.0.1/callback";
@@ -50,5 +50,35 @@ async fn a_user_signs_in_to_an_app_in_a_real_browser(db: Db) {
     assert_eq!(report["userinfo_email"], "alice@acme.test");
     assert_eq!(report["userinfo_name"], "Alice Liddell");
     assert_eq!(report["refreshed"], true);
-    assert_eq!(report["second_time_straight_back"], true, "consent and session remembered");
+    assert_eq!(report["second_time_straight_back"], true, "consent and session remembered: {report}");
+}
+
+async fn a_user_creates_and_revokes_a_pat_in_a_real_browser(db: Db) {
+    let chromium = chromium();
+    db.create_tenant("acme", &[]);
+    create_user(&db, "acme", "alice", "correct horse battery staple", &[]);
+    assert!(db.cli(&["user", "describe-scope", "--tenant", "acme", "read", "Read your documents"]).status.success());
+    let script = db.cli_json(&["client", "create", "--tenant", "acme", "--name", "CLI", "--public", "--grant-types", "token-exchange", "--scopes", "read"]);
+    let server = Server::start(&db).await;
+    let report = run_js(
+        "browser_pat.mjs",
+        &[
+            ("ISSUER", server.issuer("acme")),
+            ("SCRIPT_CLIENT_ID", script["client_id"].as_str().unwrap().into()),
+            ("USERNAME", "alice".into()),
+            ("PASSWORD", "correct horse battery staple".into()),
+            ("CHROMIUM", chromium),
+        ],
+    )
+    .await;
+    assert_eq!(report["account_heading"], "Your account");
+    assert_eq!(report["pat_prefix"], "wpat_");
+    assert_eq!(report["exchange_before"]["status"], 200, "{report}");
+    assert_eq!(report["exchange_before"]["scope"], "read");
+    let listed = report["listed"].as_array().unwrap();
+    assert!(listed.len() == 1 && listed[0].as_str().unwrap().contains("nightly export"), "{listed:?}");
+    assert_eq!(report["secret_shown_again"], false);
+    assert_eq!(report["listed_after"], 0);
+    assert_eq!(report["exchange_after"]["status"], 400);
+    assert_eq!(report["exchange_after"]["error"], "invalid_grant");
 }

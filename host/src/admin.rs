@@ -152,7 +152,12 @@ impl Admin {
 
     /// Registers a client. A confidential client gets its secret (shown once);
     /// a public client has none.
-    pub async fn create_client(&self, new: NewClient, now: i64) -> Result<(Client, Option<IssuedSecret>)> {
+    pub async fn create_client(&self, mut new: NewClient, now: i64) -> Result<(Client, Option<IssuedSecret>)> {
+        for g in &mut new.grant_types {
+            if g == "token-exchange" || g == "token_exchange" {
+                *g = "urn:ietf:params:oauth:grant-type:token-exchange".into();
+            }
+        }
         new.validate().map_err(AdminError::Invalid)?;
         if self.store.tenant(&new.tenant).await?.is_none() {
             return Err(StoreError::NotFound("tenant").into());

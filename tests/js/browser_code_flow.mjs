@@ -12,7 +12,8 @@ const { ISSUER, CLIENT_ID, CLIENT_SECRET, USERNAME, PASSWORD, CHROMIUM } = proce
 // the registered http://127.0.0.1/callback matches any port).
 let callback = null;
 const app = http.createServer((req, res) => {
-  callback = `http://127.0.0.1:${app.address().port}${req.url}`;
+  // Only the callback itself (browsers also ask for /favicon.ico).
+  if (req.url.startsWith('/callback')) callback = `http://127.0.0.1:${app.address().port}${req.url}`;
   res.end('app callback');
 });
 await new Promise((resolve) => app.listen(0, '127.0.0.1', resolve));
@@ -77,13 +78,12 @@ try {
   report.refreshed = Boolean(refreshed.access_token) && refreshed.refresh_token !== tokens.refresh_token;
 
   // Signed in already: the next authorization goes straight back to the app.
-  callback = null;
   const again = client.buildAuthorizationUrl(config, {
     redirect_uri: REDIRECT_URI, scope: 'openid read', state,
     code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
   });
   await page.goto(again.href);
-  report.second_time_straight_back = callback !== null && new URL(callback).searchParams.has('code');
+  report.second_time_straight_back = page.url().startsWith(REDIRECT_URI) && new URL(page.url()).searchParams.has('code');
 } finally {
   await browser.close();
   app.close();

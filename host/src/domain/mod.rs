@@ -4,7 +4,7 @@ mod redirect;
 mod scope;
 pub mod user;
 pub use redirect::{RedirectUri, validate_redirect_uri};
-pub use scope::Scope;
+pub use scope::{Scope, is_administrative};
 
 use serde::Serialize;
 use std::fmt;
@@ -77,7 +77,12 @@ pub fn validate_slug(slug: &str) -> Result<(), String> {
 }
 
 /// Grant types a client may be allowed. Only what the server implements.
-pub const SUPPORTED_GRANT_TYPES: &[&str] = &["client_credentials", "authorization_code", "refresh_token"];
+pub const SUPPORTED_GRANT_TYPES: &[&str] = &[
+    "client_credentials",
+    "authorization_code",
+    "refresh_token",
+    "urn:ietf:params:oauth:grant-type:token-exchange",
+];
 
 /// A registered OAuth client. Secrets are held only as SHA-256 hashes.
 #[derive(Clone)]

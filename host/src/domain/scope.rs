@@ -82,3 +82,9 @@ mod tests {
         assert!(Scope::parse("tab\there").is_err());
     }
 }
+
+/// Administrative scopes (`admin`, `admin:…`): never carried by a personal
+/// access token, whoever owns it.
+pub fn is_administrative(scope: &str) -> bool {
+    scope == "admin" || scope.starts_with("admin:")
+}

@@ -1,5 +1,6 @@
 //! HTTP: routes, extraction and rendering. Thin: parse → one call → render.
 
+mod account;
 pub mod admin;
 mod form;
 mod metrics;
@@ -40,6 +41,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/t/{tenant}/login", post(pages::login))
         .route("/t/{tenant}/consent", post(pages::consent))
         .route("/t/{tenant}/logout", get(pages::logout_page).post(pages::logout))
+        .route("/t/{tenant}/account", get(account::account))
+        .route("/t/{tenant}/account/tokens", post(account::create_token))
+        .route("/t/{tenant}/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/t/{tenant}/account/apps/{client_id}/revoke", post(account::revoke_app))
         .route("/t/{tenant}/userinfo", get(pages::userinfo).post(pages::userinfo))
         .route("/t/{tenant}/introspect", post(oauth::introspect))
         .route("/t/{tenant}/revoke", post(oauth::revoke))

@@ -20,10 +20,10 @@ const SESSION_COOKIE: &str = "warden_session";
 const CSRF_COOKIE: &str = "warden_csrf";
 
 /// A page with the headers every page gets.
-struct Page {
-    status: StatusCode,
-    body: Markup,
-    cookies: Vec<String>,
+pub(super) struct Page {
+    pub(super) status: StatusCode,
+    pub(super) body: Markup,
+    pub(super) cookies: Vec<String>,
 }
 
 impl IntoResponse for Page {
@@ -46,7 +46,7 @@ impl IntoResponse for Page {
     }
 }
 
-fn layout(title: &str, body: Markup) -> Markup {
+pub(super) fn layout(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -64,7 +64,7 @@ fn layout(title: &str, body: Markup) -> Markup {
     }
 }
 
-fn error_page(status: StatusCode, message: &str) -> Response {
+pub(super) fn error_page(status: StatusCode, message: &str) -> Response {
     let body = layout("Cannot continue", html! {
         h1 { "Cannot continue" }
         p.error role="alert" { (message) }
@@ -73,7 +73,7 @@ fn error_page(status: StatusCode, message: &str) -> Response {
     Page { status, body, cookies: vec![] }.into_response()
 }
 
-fn redirect(to: &str, cookies: Vec<String>) -> Response {
+pub(super) fn redirect(to: &str, cookies: Vec<String>) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     match HeaderValue::from_str(to) {
         Ok(v) => {
@@ -108,7 +108,7 @@ fn set_cookie(s: &super::AppState, tenant: &str, name: &str, value: &str, max_ag
 }
 
 /// The CSRF token for forms: the cookie's, or a fresh one to set.
-fn csrf(s: &super::AppState, tenant: &str, headers: &HeaderMap, cookies: &mut Vec<String>) -> String {
+pub(super) fn csrf(s: &super::AppState, tenant: &str, headers: &HeaderMap, cookies: &mut Vec<String>) -> String {
     cookie(headers, CSRF_COOKIE).unwrap_or_else(|| {
         let token = b64url(&random_bytes::<32>(&s.oauth.rng));
         cookies.push(set_cookie(s, tenant, CSRF_COOKIE, &token, SESSION_TTL));
@@ -116,7 +116,7 @@ fn csrf(s: &super::AppState, tenant: &str, headers: &HeaderMap, cookies: &mut Ve
     })
 }
 
-fn csrf_ok(headers: &HeaderMap, params: &Params) -> bool {
+pub(super) fn csrf_ok(headers: &HeaderMap, params: &Params) -> bool {
     match (cookie(headers, CSRF_COOKIE), params.get("csrf")) {
         (Some(c), Some(f)) => bool::from(subtle::ConstantTimeEq::ct_eq(c.as_bytes(), f.as_bytes())),
         _ => false,
@@ -142,7 +142,7 @@ pub async fn authorize(axum::extract::State(s): State, Path(tenant): Path<String
     let continue_query = query.unwrap_or_default();
     match s.oauth.authorization_next(&request, session.as_ref()).await {
         Ok(Next::Redirect(to)) => redirect(&to, vec![]),
-        Ok(Next::Login) => login_page(&s, &tenant, &headers, Some(&request), &continue_query, None, StatusCode::OK),
+        Ok(Next::Login) => login_page(&s, &tenant, &headers, Some(&request), &continue_query, None, StatusCode::OK, None),
         Ok(Next::Consent) => consent_page(&s, &tenant, &headers, &request, session.as_ref().expect("consent needs a session"), &continue_query).await,
         Err(e) => authorize_error(e),
     }
@@ -169,6 +169,7 @@ fn login_page(
     continue_query: &str,
     failed: Option<Failed<'_>>,
     status: StatusCode,
+    return_to: Option<&str>,
 ) -> Response {
     let mut cookies = vec![];
     let token = csrf(s, tenant, headers, &mut cookies);
@@ -188,6 +189,9 @@ fn login_page(
         form method="post" action={ "/t/" (tenant) "/login" } {
             input type="hidden" name="csrf" value=(token);
             input type="hidden" name="continue" value=(continue_query);
+            @if let Some(r) = return_to {
+                input type="hidden" name="return" value=(r);
+            }
             label for="username" { "Username" }
             input type="text" id="username" name="username" value=(hint) autocomplete="username" required autofocus;
             label for="password" { "Password" }
@@ -225,7 +229,7 @@ async fn consent_page(s: &super::AppState, tenant: &str, headers: &HeaderMap, r:
     Page { status: StatusCode::OK, body, cookies }.into_response()
 }
 
-async fn read_form(headers: &HeaderMap, body: Body) -> Result<Params, Response> {
+pub(super) async fn read_form(headers: &HeaderMap, body: Body) -> Result<Params, Response> {
     match form::read(headers, body).await {
         Ok((_, params)) => Ok(params),
         Err(e) => Err(error_page(StatusCode::BAD_REQUEST, &format!("The form could not be read: {}.", e.description))),
@@ -250,8 +254,10 @@ pub async fn login(
         _ => None,
     };
     let typed = params.get("username").unwrap_or_default().to_string();
+    let to_account = params.get("return") == Some("account");
     let again = |error: &str, status| {
-        login_page(&s, &tenant, &headers, request.as_ref(), &continue_query, Some(Failed { error, username: &typed }), status)
+        let return_to = to_account.then_some("account");
+        login_page(&s, &tenant, &headers, request.as_ref(), &continue_query, Some(Failed { error, username: &typed }), status, return_to)
     };
     if !csrf_ok(&headers, &params) {
         return again("Your sign-in form expired. Please try again.", StatusCode::FORBIDDEN);
@@ -268,6 +274,7 @@ pub async fn login(
             match request {
                 // Back to the authorization request; this login satisfies prompt=login.
                 Some(_) => redirect(&format!("/t/{tenant}/authorize?{}", without_prompt_login(&continue_query)), vec![cookie]),
+                None if to_account => redirect(&format!("/t/{tenant}/account"), vec![cookie]),
                 None => {
                     let body = layout("Signed in", html! { h1 { "You are signed in" } });
                     Page { status: StatusCode::OK, body, cookies: vec![cookie] }.into_response()
@@ -391,5 +398,38 @@ pub async fn logout(axum::extract::State(s): State, Path(tenant): Path<String>, 
             let body = layout("Signed out", html! { h1 { "You are signed out" } });
             Page { status: StatusCode::OK, body, cookies: cleared }.into_response()
         }
+    }
+}
+
+/// The live session of this tenant's cookie, if any.
+pub(super) async fn session_of(s: &super::AppState, tenant: &str, headers: &HeaderMap) -> Option<Session> {
+    s.oauth.session(tenant, cookie(headers, SESSION_COOKIE).as_deref()).await
+}
+
+/// The login page, returning to the account page afterwards.
+pub(super) fn login_for_account(s: &super::AppState, tenant: &str, headers: &HeaderMap) -> Response {
+    login_page(s, tenant, headers, None, "", None, StatusCode::OK, Some("account"))
+}
+
+/// A form's raw pairs (for repeated fields such as checkboxes).
+pub(super) async fn read_pairs(headers: &HeaderMap, body: Body) -> Result<Vec<(String, String)>, Response> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(error_page(StatusCode::UNSUPPORTED_MEDIA_TYPE, "The form could not be read."));
+    }
+    let bytes = http_body_util::BodyExt::collect(http_body_util::Limited::new(body, 64 * 1024))
+        .await
+        .map_err(|_| error_page(StatusCode::BAD_REQUEST, "The form could not be read."))?
+        .to_bytes();
+    form::parse_urlencoded(&bytes).map_err(|e| error_page(StatusCode::BAD_REQUEST, &format!("The form could not be read: {}.", e.description)))
+}
+
+pub(super) fn csrf_pairs_ok(headers: &HeaderMap, presented: Option<&str>) -> bool {
+    match (cookie(headers, CSRF_COOKIE), presented) {
+        (Some(c), Some(f)) => bool::from(subtle::ConstantTimeEq::ct_eq(c.as_bytes(), f.as_bytes())),
+        _ => false,
     }
 }

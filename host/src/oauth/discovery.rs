@@ -29,6 +29,8 @@ pub fn metadata(tenant: &TenantEntry) -> Value {
         "scopes_supported": ["openid", "profile", "email"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "preferred_username", "name", "email", "email_verified"],
         "request_parameter_supported": false,
+        // RFC 8693 exchange of personal access tokens: the subject_token_type to send.
+        "warden_pat_token_type": super::pat::PAT_TOKEN_TYPE,
         "request_uri_parameter_supported": false,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": auth_methods,

@@ -14,6 +14,7 @@ mod introspect;
 pub mod login;
 mod issue;
 pub mod params;
+pub mod pat;
 mod request;
 mod refresh;
 mod revoke;
@@ -77,6 +78,9 @@ impl OAuth {
         match request {
             TokenRequest::ClientCredentials { scope, resources } => {
                 client_credentials::grant(self, &tenant, &client, scope, resources).await
+            }
+            TokenRequest::TokenExchange { subject_token, subject_token_type, scope } => {
+                pat::exchange(self, &tenant, &client, &subject_token, &subject_token_type, scope).await
             }
             TokenRequest::RefreshToken { refresh_token, scope } => {
                 refresh::grant(self, &tenant, &client, &refresh_token, scope).await

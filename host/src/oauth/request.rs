@@ -11,6 +11,8 @@ pub enum TokenRequest {
     AuthorizationCode { code: String, redirect_uri: Option<String>, code_verifier: Option<String> },
     /// RFC 6749 §6.
     RefreshToken { refresh_token: String, scope: Option<Scope> },
+    /// RFC 8693, for personal access tokens.
+    TokenExchange { subject_token: String, subject_token_type: String, scope: Option<Scope> },
 }
 
 impl TokenRequest {
@@ -35,6 +37,19 @@ impl TokenRequest {
                     .to_string(),
                 scope: parse_scope(params)?,
             }),
+            "urn:ietf:params:oauth:grant-type:token-exchange" => {
+                let required = |name: &'static str| {
+                    params.get(name).map(str::to_string).ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
+                };
+                if params.get("actor_token").is_some() {
+                    return Err(OAuthError::invalid_request("delegation (actor_token) is not supported"));
+                }
+                Ok(TokenRequest::TokenExchange {
+                    subject_token: required("subject_token")?,
+                    subject_token_type: required("subject_token_type")?,
+                    scope: parse_scope(params)?,
+                })
+            }
             // RFC 9700 §2.4: the password grant must not be used.
             "password" => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,

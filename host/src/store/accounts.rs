@@ -92,6 +92,27 @@ pub struct Grant {
     pub granted_at: i64,
 }
 
+/// A personal access token as stored (by hash).
+#[derive(Clone, sqlx::FromRow, serde::Serialize)]
+pub struct PersonalAccessToken {
+    pub id: String,
+    pub tenant: String,
+    pub user_id: String,
+    pub name: String,
+    #[serde(skip)]
+    pub token_hash: Vec<u8>,
+    pub scopes: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+impl std::fmt::Debug for PersonalAccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PersonalAccessToken").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
 #[async_trait]
 pub trait Accounts: Send + Sync {
     async fn create_user(&self, user: &User) -> StoreResult<()>;
@@ -136,4 +157,10 @@ pub trait Accounts: Send + Sync {
     async fn grants(&self, user_id: &str) -> StoreResult<Vec<Grant>>;
     /// Forgets a user's consent for an app and ends its refresh tokens.
     async fn revoke_grant(&self, user_id: &str, client_id: &str) -> StoreResult<()>;
+
+    async fn create_pat(&self, pat: &PersonalAccessToken) -> StoreResult<()>;
+    async fn pats(&self, user_id: &str) -> StoreResult<Vec<PersonalAccessToken>>;
+    /// The token with this hash, marking it used.
+    async fn use_pat(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<PersonalAccessToken>>;
+    async fn revoke_pat(&self, user_id: &str, id: &str) -> StoreResult<()>;
 }

@@ -315,6 +315,51 @@ macro_rules! impl_sql_accounts {
                 tx.commit().await?;
                 Ok(())
             }
+
+            async fn create_pat(&self, p: &$crate::store::PersonalAccessToken) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO personal_access_tokens (id, tenant, user_id, name, token_hash, scopes, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&p.id)
+                .bind(&p.tenant)
+                .bind(&p.user_id)
+                .bind(&p.name)
+                .bind(&p.token_hash)
+                .bind(&p.scopes)
+                .bind(p.created_at)
+                .bind(p.expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn pats(&self, user_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::PersonalAccessToken>> {
+                Ok(sqlx::query_as("SELECT * FROM personal_access_tokens WHERE user_id = $1 ORDER BY created_at DESC, id")
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn use_pat(&self, token_hash: &[u8], now: i64) -> $crate::store::StoreResult<Option<$crate::store::PersonalAccessToken>> {
+                Ok(sqlx::query_as("UPDATE personal_access_tokens SET last_used_at = $1 WHERE token_hash = $2 RETURNING *")
+                    .bind(now)
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn revoke_pat(&self, user_id: &str, id: &str) -> $crate::store::StoreResult<()> {
+                let done = sqlx::query("DELETE FROM personal_access_tokens WHERE user_id = $1 AND id = $2")
+                    .bind(user_id)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound("personal access token"));
+                }
+                Ok(())
+            }
         }
     };
 }
