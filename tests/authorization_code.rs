@@ -13,6 +13,7 @@ on_both_backends!(
     failed_logins_are_throttled,
     refresh_tokens_rotate_and_reuse_revokes_the_family,
     refresh_lifetimes_and_logout,
+    cors_only_for_public_client_origins,
 );
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -505,4 +506,47 @@ async fn refresh_lifetimes_and_logout(db: Db) {
         .await;
     assert_eq!((status, location), (200, None));
     assert!(body.contains("You are signed out"));
+}
+
+async fn cors_only_for_public_client_origins(db: Db) {
+    setup(&db);
+    db.cli_json(&[
+        "client", "create", "--tenant", "acme", "--name", "SPA", "--public", "--grant-types", "authorization_code",
+        "--scopes", "read", "--redirect-uri", "https://spa.example/callback",
+    ]);
+    let server = Server::start(&db).await;
+    let token_url = format!("{}/token", server.issuer("acme"));
+    let preflight = |origin: &'static str| {
+        let url = token_url.clone();
+        async move {
+            http()
+                .request(reqwest::Method::OPTIONS, &url)
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let ok = preflight("https://spa.example").await;
+    assert_eq!(ok.status(), 204);
+    assert_eq!(ok.headers()["access-control-allow-origin"], "https://spa.example");
+    assert_eq!(ok.headers()["access-control-allow-methods"], "POST");
+    let evil = preflight("https://evil.example").await;
+    assert!(evil.headers().get("access-control-allow-origin").is_none());
+    // The confidential client's redirect origin is not a browser origin for the token endpoint.
+    let confidential = preflight("http://127.0.0.1:9").await;
+    assert!(confidential.headers().get("access-control-allow-origin").is_none());
+    // Actual requests: the header only for the registered origin.
+    for (origin, allowed) in [("https://spa.example", true), ("https://evil.example", false)] {
+        let r = http()
+            .post(&token_url)
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=authorization_code&code=x&client_id=nobody")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers().get("access-control-allow-origin").is_some(), allowed, "{origin}");
+    }
 }

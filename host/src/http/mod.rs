@@ -36,7 +36,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/t/{tenant}/.well-known/openid-configuration", get(oauth::metadata))
         .route("/.well-known/oauth-authorization-server/t/{tenant}", get(oauth::metadata))
         .route("/t/{tenant}/jwks.json", get(oauth::jwks))
-        .route("/t/{tenant}/token", post(oauth::token))
+        .route("/t/{tenant}/token", post(oauth::token).options(oauth::token_preflight))
         .route("/t/{tenant}/authorize", get(pages::authorize))
         .route("/t/{tenant}/login", post(pages::login))
         .route("/t/{tenant}/consent", post(pages::consent))
