@@ -71,6 +71,17 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
     }).await);
     token(&server, "acme", &id, &new_secret, &[]).await;
 
+    // Users.
+    let r = api.post("/tenants/acme/users", json!({"username": "alice", "password": "correct horse battery", "email": "a@acme.test"})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(r.body["id"].as_str().unwrap().starts_with("usr_"));
+    assert!(!r.text.contains("correct horse"), "passwords are never echoed");
+    assert_problem(&api.post("/tenants/acme/users", json!({"username": "bob", "password": "short"})).await, 400, "at least 10 characters");
+    assert_problem(&api.post("/tenants/acme/users", json!({"username": "alice", "password": "another long one"})).await, 409, "already exists");
+    assert_eq!(api.get("/tenants/acme/users").await.body[0]["username"], "alice");
+    assert_eq!(api.send(reqwest::Method::DELETE, "/tenants/acme/users/alice", None).await.status, 204);
+    assert_problem(&api.send(reqwest::Method::DELETE, "/tenants/acme/users/alice", None).await, 404, "user not found");
+
     let r = api.post("/tenants/acme/keys/rotate", json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["alg"], "EdDSA");

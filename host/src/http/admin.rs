@@ -58,6 +58,8 @@ pub fn routes() -> Router<Arc<super::AppState>> {
         .route("/tenants/{tenant}/bindings/{hook}", put(bind).delete(unbind))
         .route("/tenants/{tenant}/deliveries", get(list_deliveries))
         .route("/tenants/{tenant}/audit", get(list_audit))
+        .route("/tenants/{tenant}/users", get(list_users).post(create_user))
+        .route("/tenants/{tenant}/users/{username}", delete(delete_user))
         .route("/clients/{client_id}", delete(delete_client))
         .route("/clients/{client_id}/rotate-secret", post(rotate_secret))
         .route("/deliveries/{id}/retry", post(retry_delivery))
@@ -447,4 +449,42 @@ async fn list_audit(
     authorize(&s, &headers)?;
     let rows = s.store.audit_events(&tenant, q.limit()?).await?;
     Ok(Json(rows).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUserBody {
+    username: String,
+    password: String,
+    email: Option<String>,
+    name: Option<String>,
+    #[serde(default)]
+    admin: bool,
+}
+
+fn user_json(u: &crate::domain::user::User) -> Value {
+    json!({"id": u.id, "tenant": u.tenant, "username": u.username, "email": u.email, "name": u.display_name, "admin": u.is_admin})
+}
+
+async fn create_user(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap, body: Body) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let b: NewUserBody = json_body(&headers, body).await?;
+    let new = crate::admin::NewUser { tenant, username: b.username, password: b.password, email: b.email, display_name: b.name, is_admin: b.admin };
+    let user = s.admin.create_user(new, now(&s)).await?;
+    Ok(created(user_json(&user)))
+}
+
+async fn list_users(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap) -> Result<Response> {
+    authorize(&s, &headers)?;
+    if s.store.tenant(&tenant).await?.is_none() {
+        return Err(StoreError::NotFound("tenant").into());
+    }
+    let users: Vec<Value> = s.store.users(&tenant).await?.iter().map(user_json).collect();
+    Ok(Json(users).into_response())
+}
+
+async fn delete_user(axum::extract::State(s): State, Path((tenant, username)): Path<(String, String)>, headers: HeaderMap) -> Result<Response> {
+    authorize(&s, &headers)?;
+    s.store.delete_user(&tenant, &username).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
