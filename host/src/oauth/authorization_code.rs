@@ -79,7 +79,7 @@ pub async fn grant(
         .await?;
     let granted = Scope::parse(&response.scope).unwrap_or_default();
     let family = match client.allows_grant("refresh_token") {
-        true => Some(refresh::issue(oauth, tenant, client, &user.id, &granted, issued.auth_time, None, &mut response).await?),
+        true => Some(refresh::issue(oauth, tenant, client, &user.id, &granted, issued.auth_time, &mut response).await?),
         false => None,
     };
     oauth.store.record_code_tokens(&hash, &response.jti, response.expires_at, family.as_deref()).await?;

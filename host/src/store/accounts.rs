@@ -74,16 +74,6 @@ impl std::fmt::Debug for RefreshToken {
     }
 }
 
-/// What presenting a refresh token found.
-#[derive(Debug)]
-pub enum Rotation {
-    /// Unspent: it is now spent and the caller issues its successor.
-    Fresh(RefreshToken),
-    /// Spent before (the caller decides whether to revoke the family).
-    Reused(RefreshToken),
-    Unknown,
-}
-
 /// An app a user has granted access to, for the "connected apps" page.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Grant {
@@ -148,9 +138,13 @@ pub trait Accounts: Send + Sync {
     async fn record_code_tokens(&self, code_hash: &[u8], access_jti: &str, access_expires_at: i64, family_id: Option<&str>) -> StoreResult<()>;
 
     /// Stores a refresh token; `false` if its family was revoked meanwhile.
-    async fn create_refresh_token(&self, token: &RefreshToken) -> StoreResult<bool>;
-    /// Spends a refresh token, atomically: of concurrent uses exactly one is `Fresh`.
-    async fn rotate_refresh_token(&self, token_hash: &[u8], now: i64) -> StoreResult<Rotation>;
+    /// Starts a refresh-token family.
+    async fn create_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
+    async fn refresh_token(&self, token_hash: &[u8]) -> StoreResult<Option<RefreshToken>>;
+    /// Spends `spent_hash` and stores its successor in one transaction. `false`
+    /// (and nothing stored) if it was spent or its family revoked meanwhile:
+    /// of concurrent uses, exactly one succeeds.
+    async fn rotate_refresh_token(&self, spent_hash: &[u8], now: i64, successor: &RefreshToken) -> StoreResult<bool>;
     async fn revoke_refresh_family(&self, family_id: &str) -> StoreResult<()>;
 
     /// The apps a user has approved.

@@ -10,7 +10,7 @@ mod postgres;
 mod rows;
 mod sqlite;
 
-pub use accounts::{Accounts, AuthorizationCode, Grant, PersonalAccessToken, Redemption, RefreshToken, Rotation, Session};
+pub use accounts::{Accounts, AuthorizationCode, Grant, PersonalAccessToken, Redemption, RefreshToken, Session};
 
 use crate::domain::{Client, Tenant};
 use async_trait::async_trait;

@@ -20,6 +20,10 @@ impl PostgresStore {
         Ok(PostgresStore { pool })
     }
 
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {
         &MIGRATOR
     }

@@ -1,5 +1,28 @@
 //! The `Accounts` SQL, shared by both backends like `sql.rs`.
 
+macro_rules! insert_refresh {
+    ($conn:expr, $t:expr) => {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, tenant, client_id, user_id, scopes, auth_time, \
+             created_at, expires_at, family_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&$t.token_hash)
+        .bind(&$t.family_id)
+        .bind(&$t.tenant)
+        .bind(&$t.client_id)
+        .bind(&$t.user_id)
+        .bind(&$t.scopes)
+        .bind($t.auth_time)
+        .bind($t.created_at)
+        .bind($t.expires_at)
+        .bind($t.family_expires_at)
+        .execute($conn)
+        .await?
+    };
+}
+
+pub(crate) use insert_refresh;
+
 macro_rules! impl_sql_accounts {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -244,44 +267,37 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
-            async fn create_refresh_token(&self, t: &$crate::store::RefreshToken) -> $crate::store::StoreResult<bool> {
-                // A family revoked (expires_at = 0 on its rows) gets no successor.
-                let done = sqlx::query(
-                    "INSERT INTO refresh_tokens (token_hash, family_id, tenant, client_id, user_id, scopes, auth_time, \
-                     created_at, expires_at, family_expires_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
-                     WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = $2 AND expires_at = 0)",
-                )
-                .bind(&t.token_hash)
-                .bind(&t.family_id)
-                .bind(&t.tenant)
-                .bind(&t.client_id)
-                .bind(&t.user_id)
-                .bind(&t.scopes)
-                .bind(t.auth_time)
-                .bind(t.created_at)
-                .bind(t.expires_at)
-                .bind(t.family_expires_at)
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
+            async fn create_refresh_token(&self, t: &$crate::store::RefreshToken) -> $crate::store::StoreResult<()> {
+                $crate::store::sql_accounts::insert_refresh!(self.writer(), t);
+                Ok(())
             }
 
-            async fn rotate_refresh_token(&self, token_hash: &[u8], now: i64) -> $crate::store::StoreResult<$crate::store::Rotation> {
-                let fresh: Option<$crate::store::RefreshToken> = sqlx::query_as(
-                    "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL RETURNING *",
-                )
-                .bind(now)
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-                if let Some(t) = fresh {
-                    return Ok($crate::store::Rotation::Fresh(t));
-                }
-                let spent: Option<$crate::store::RefreshToken> = sqlx::query_as("SELECT * FROM refresh_tokens WHERE token_hash = $1")
+            async fn refresh_token(&self, token_hash: &[u8]) -> $crate::store::StoreResult<Option<$crate::store::RefreshToken>> {
+                Ok(sqlx::query_as("SELECT * FROM refresh_tokens WHERE token_hash = $1")
                     .bind(token_hash)
                     .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn rotate_refresh_token(
+                &self,
+                spent_hash: &[u8],
+                now: i64,
+                successor: &$crate::store::RefreshToken,
+            ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.writer().begin().await?;
+                // A revoked family has expires_at = 0 on every row.
+                let spent = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > 0")
+                    .bind(now)
+                    .bind(spent_hash)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(spent.map_or($crate::store::Rotation::Unknown, $crate::store::Rotation::Reused))
+                if spent.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                $crate::store::sql_accounts::insert_refresh!(&mut *tx, successor);
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn revoke_refresh_family(&self, family_id: &str) -> $crate::store::StoreResult<()> {

@@ -6,6 +6,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite"
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection for the hot write paths: SQLite has one writer at a
+    /// time, and queueing here is far cheaper than its busy-wait sleeps.
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -21,10 +24,20 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open SQLite database {url:?}: {e}"))?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await
             .map_err(|e| anyhow::anyhow!("cannot open SQLite database {url:?}: {e}"))?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, writer })
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
     }
 
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {
