@@ -106,19 +106,22 @@ pub async fn grant(
         Some(s) if s.is_subset_of(&original) => s,
         Some(_) => return Err(OAuthError::new(ErrorCode::InvalidScope, "a refresh can only keep or narrow the original scope")),
     };
-    let user = oauth.store.user(&current.user_id).await?.ok_or_else(|| invalid("the user no longer exists"))?;
+    // Deleting a user revokes their refresh tokens, so the subject exists.
     let mut response = oauth
-        .issue_access_token(Grant { tenant, client, grant_type: "refresh_token", subject: &user.id, scope, audience: vec![] })
+        .issue_access_token(Grant { tenant, client, grant_type: "refresh_token", subject: &current.user_id, scope, audience: vec![] })
         .await?;
     // The successor carries what was actually granted, so a policy that
     // narrowed this response narrows the rest of the family too.
     let granted = Scope::parse(&response.scope).unwrap_or_default();
     let family = Some((current.family_id.clone(), current.family_expires_at));
-    let successor = mint(oauth, tenant, client, &user.id, &granted, current.auth_time, family, &mut response);
+    let successor = mint(oauth, tenant, client, &current.user_id, &granted, current.auth_time, family, &mut response);
     // Spend and replace atomically; losing a race means another request won.
     if !oauth.store.rotate_refresh_token(&hash, now, &successor).await? {
         return Err(invalid("the refresh token was already used"));
     }
-    id_token::add(oauth, tenant, client, &user, &granted, current.auth_time, None, &mut response);
+    if granted.iter().any(|s| s == "openid") {
+        let user = oauth.store.user(&current.user_id).await?.ok_or_else(|| invalid("the user no longer exists"))?;
+        id_token::add(oauth, tenant, client, &user, &granted, current.auth_time, None, &mut response);
+    }
     Ok(response)
 }

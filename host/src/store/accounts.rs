@@ -64,7 +64,7 @@ pub struct RefreshToken {
     /// Idle expiry: moves forward with each rotation, never past the family's.
     pub expires_at: i64,
     pub family_expires_at: i64,
-    /// When it was spent.
+    /// When it was spent (its successor's creation) or revoked (0).
     pub used_at: Option<i64>,
 }
 
@@ -141,9 +141,9 @@ pub trait Accounts: Send + Sync {
     /// Starts a refresh-token family.
     async fn create_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
     async fn refresh_token(&self, token_hash: &[u8]) -> StoreResult<Option<RefreshToken>>;
-    /// Spends `spent_hash` and stores its successor in one transaction. `false`
-    /// (and nothing stored) if it was spent or its family revoked meanwhile:
-    /// of concurrent uses, exactly one succeeds.
+    /// Spends `spent_hash` by storing its successor, atomically. `false` (and
+    /// nothing stored) if it was spent or its family revoked meanwhile: of
+    /// concurrent uses, exactly one succeeds.
     async fn rotate_refresh_token(&self, spent_hash: &[u8], now: i64, successor: &RefreshToken) -> StoreResult<bool>;
     async fn revoke_refresh_family(&self, family_id: &str) -> StoreResult<()>;
 

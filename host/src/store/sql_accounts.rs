@@ -72,14 +72,26 @@ macro_rules! impl_sql_accounts {
             }
 
             async fn delete_user(&self, tenant: &str, username: &str) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                // Their refresh tokens die with them (sessions, consents and
+                // PATs go by foreign key).
+                sqlx::query(
+                    "UPDATE refresh_tokens SET used_at = COALESCE(used_at, 0), expires_at = 0 \
+                     WHERE user_id IN (SELECT id FROM users WHERE tenant = $1 AND username = $2)",
+                )
+                .bind(tenant)
+                .bind(username)
+                .execute(&mut *tx)
+                .await?;
                 let done = sqlx::query("DELETE FROM users WHERE tenant = $1 AND username = $2")
                     .bind(tenant)
                     .bind(username)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound("user"));
                 }
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -273,31 +285,51 @@ macro_rules! impl_sql_accounts {
             }
 
             async fn refresh_token(&self, token_hash: &[u8]) -> $crate::store::StoreResult<Option<$crate::store::RefreshToken>> {
-                Ok(sqlx::query_as("SELECT * FROM refresh_tokens WHERE token_hash = $1")
-                    .bind(token_hash)
-                    .fetch_optional(&self.pool)
-                    .await?)
+                // Spent = revoked (used_at set) or has a successor.
+                Ok(sqlx::query_as(
+                    "SELECT r.token_hash, r.family_id, r.tenant, r.client_id, r.user_id, r.scopes, r.auth_time, r.created_at, \
+                     r.expires_at, r.family_expires_at, \
+                     COALESCE(r.used_at, (SELECT c.created_at FROM refresh_tokens c WHERE c.parent_hash = r.token_hash)) AS used_at \
+                     FROM refresh_tokens r WHERE r.token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?)
             }
 
             async fn rotate_refresh_token(
                 &self,
                 spent_hash: &[u8],
-                now: i64,
-                successor: &$crate::store::RefreshToken,
+                _now: i64,
+                t: &$crate::store::RefreshToken,
             ) -> $crate::store::StoreResult<bool> {
-                let mut tx = self.writer().begin().await?;
-                // A revoked family has expires_at = 0 on every row.
-                let spent = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > 0")
-                    .bind(now)
-                    .bind(spent_hash)
-                    .execute(&mut *tx)
-                    .await?;
-                if spent.rows_affected() != 1 {
-                    return Ok(false);
+                // One statement: the successor goes in only while its parent is
+                // live (not revoked: expires_at = 0 marks a revoked family), and
+                // the unique parent_hash lets exactly one of concurrent racers in.
+                let done = sqlx::query(
+                    "INSERT INTO refresh_tokens (token_hash, family_id, tenant, client_id, user_id, scopes, auth_time, \
+                     created_at, expires_at, family_expires_at, parent_hash) \
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 WHERE EXISTS \
+                     (SELECT 1 FROM refresh_tokens WHERE token_hash = $11 AND used_at IS NULL AND expires_at > 0)",
+                )
+                .bind(&t.token_hash)
+                .bind(&t.family_id)
+                .bind(&t.tenant)
+                .bind(&t.client_id)
+                .bind(&t.user_id)
+                .bind(&t.scopes)
+                .bind(t.auth_time)
+                .bind(t.created_at)
+                .bind(t.expires_at)
+                .bind(t.family_expires_at)
+                .bind(spent_hash)
+                .execute(self.writer())
+                .await;
+                match done {
+                    Ok(d) => Ok(d.rows_affected() == 1),
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+                    Err(e) => Err(e.into()),
                 }
-                $crate::store::sql_accounts::insert_refresh!(&mut *tx, successor);
-                tx.commit().await?;
-                Ok(true)
             }
 
             async fn revoke_refresh_family(&self, family_id: &str) -> $crate::store::StoreResult<()> {
