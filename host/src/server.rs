@@ -31,6 +31,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let directory = Arc::new(Directory::new(store.clone(), plugins.clone(), master.clone(), public_url.clone()).await?);
     directory.spawn_refresher(config.cache_refresh);
     spawn_revocation_purger(store.clone(), clock.clone());
+    spawn_store_upkeep(store.clone());
     let deliveries = crate::delivery::Worker::new(store.clone(), master, clock.clone(), config.delivery.clone())?;
     deliveries.spawn();
 
@@ -74,6 +75,19 @@ fn spawn_revocation_purger(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
             tick.tick().await;
             if let Err(e) = store.purge_expired_revocations(clock.now()).await {
                 tracing::warn!(error = %e, "cannot purge expired revocations");
+            }
+        }
+    });
+}
+
+/// Storage upkeep off the request path (SQLite's WAL checkpoints).
+fn spawn_store_upkeep(store: Arc<dyn Store>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.maintain().await {
+                tracing::warn!(error = %e, "storage upkeep failed");
             }
         }
     });

@@ -192,6 +192,8 @@ pub trait Store: Accounts + Send + Sync + 'static {
     async fn revoke_token(&self, jti: &str, tenant: &str, expires_at: i64) -> StoreResult<()>;
     async fn is_token_revoked(&self, jti: &str) -> StoreResult<bool>;
     async fn purge_expired_revocations(&self, now: i64) -> StoreResult<u64>;
+    /// Background upkeep the backend needs (SQLite: a WAL checkpoint).
+    async fn maintain(&self) -> StoreResult<()>;
 
     /// Stores the wasm (once per sha256) and registers it as the next version of `name`.
     async fn add_plugin(&self, name: &str, sha256: &str, hook: &str, wasm: &[u8], now: i64) -> StoreResult<PluginRecord>;

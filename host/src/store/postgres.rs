@@ -24,6 +24,10 @@ impl PostgresStore {
         &self.pool
     }
 
+    async fn checkpoint_wal(&self) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {
         &MIGRATOR
     }

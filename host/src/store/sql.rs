@@ -490,6 +490,10 @@ macro_rules! impl_sql_store {
                 .await?)
             }
 
+            async fn maintain(&self) -> $crate::store::StoreResult<()> {
+                Ok(self.checkpoint_wal().await?)
+            }
+
             async fn purge_expired_revocations(&self, now: i64) -> $crate::store::StoreResult<u64> {
                 let done = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
                     .bind(now)

@@ -27,10 +27,12 @@ impl SqliteStore {
             .connect_with(opts.clone())
             .await
             .map_err(|e| anyhow::anyhow!("cannot open SQLite database {url:?}: {e}"))?;
+        // The writer never checkpoints the WAL itself (that would stall every
+        // queued write behind an fsync); `checkpoint` does it in the background.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(opts)
+            .connect_with(opts.pragma("wal_autocheckpoint", "0"))
             .await
             .map_err(|e| anyhow::anyhow!("cannot open SQLite database {url:?}: {e}"))?;
         Ok(SqliteStore { pool, writer })
@@ -38,6 +40,11 @@ impl SqliteStore {
 
     fn writer(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    /// Copies the WAL back into the database without blocking writers.
+    async fn checkpoint_wal(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await.map(|_| ())
     }
 
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {
