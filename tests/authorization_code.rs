@@ -200,6 +200,29 @@ async fn code_flow_with_pkce_login_consent_and_oidc(db: Db) {
     assert_eq!(q["error"], "access_denied");
     assert_eq!(q["state"], "xyz-state");
 
+    // prompt=login asks for the password again even with a session; the
+    // new login satisfies it and the (remembered) consent lets the code through.
+    let mut relogin = params.to_vec();
+    relogin.extend([("prompt", "login"), ("login_hint", "alice")]);
+    let (status, page, _) = flow.get(&flow.authorize_url(&relogin)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>Sign in</h1>") && page.contains("value=\"alice\""), "login page, username hinted: {page}");
+    let (_, _, location) = flow.login("acme", &page, "alice", PASSWORD).await;
+    let (status, _, location) = flow.get(&format!("{}{}", server.base, location.unwrap())).await;
+    assert_eq!(status, 303);
+    assert!(query_of(&location.unwrap()).contains_key("code"), "prompt=login satisfied by the fresh login");
+    // max_age: a login older than allowed means logging in again.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let mut fresh = params.to_vec();
+    fresh.push(("max_age", "1"));
+    let (status, page, _) = flow.get(&flow.authorize_url(&fresh)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>Sign in</h1>"), "{page}");
+    let mut recent_enough = params.to_vec();
+    recent_enough.push(("max_age", "3600"));
+    let (status, _, _) = flow.get(&flow.authorize_url(&recent_enough)).await;
+    assert_eq!(status, 303);
+
     // prompt=none without a session: login_required, not a page.
     let stranger = Flow { issuer: flow.issuer.clone(), client_id: client_id.clone(), browser: browser() };
     let mut silent = params.to_vec();
