@@ -5,6 +5,7 @@
 use super::State;
 use super::pages::{Page, csrf, csrf_ok, error_page, layout, read_form, redirect, session_of};
 use crate::oauth::pat::PatError;
+use crate::store::Session;
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
@@ -142,7 +143,7 @@ pub async fn create_token(axum::extract::State(s): State, Path(tenant): Path<Str
         return error_page(StatusCode::FORBIDDEN, "This form expired or did not come from this site. Reload the page and try again.");
     }
     let Some(session) = session_of(&s, &tenant, &headers).await else {
-        return redirect(&format!("/t/{tenant}/account"), vec![]);
+        return back_to_account(&tenant);
     };
     let scopes: Vec<&str> = pairs.iter().filter(|(n, _)| n == "scope").map(|(_, v)| v.as_str()).collect();
     let days = get("days").and_then(|d| d.trim().parse::<i64>().ok()).unwrap_or(0);
@@ -156,20 +157,28 @@ pub async fn create_token(axum::extract::State(s): State, Path(tenant): Path<Str
     }
 }
 
+/// The signed-in user behind a CSRF-checked account form, or the response
+/// that ends the request (error page, or back to the account page to sign in).
+async fn account_form(s: &super::AppState, tenant: &str, headers: &HeaderMap, body: Body) -> Result<Session, Response> {
+    let params = read_form(headers, body).await?;
+    if !csrf_ok(headers, &params) {
+        return Err(error_page(StatusCode::FORBIDDEN, "This form expired or did not come from this site. Reload the page and try again."));
+    }
+    session_of(s, tenant, headers).await.ok_or_else(|| back_to_account(tenant))
+}
+
+fn back_to_account(tenant: &str) -> Response {
+    redirect(&format!("/t/{tenant}/account"), vec![])
+}
+
 /// POST `{issuer}/account/tokens/{id}/revoke`.
 pub async fn revoke_token(axum::extract::State(s): State, Path((tenant, id)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
-    let params = match read_form(&headers, body).await {
-        Ok(p) => p,
+    let session = match account_form(&s, &tenant, &headers, body).await {
+        Ok(session) => session,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, &params) {
-        return error_page(StatusCode::FORBIDDEN, "This form expired or did not come from this site. Reload the page and try again.");
-    }
-    let Some(session) = session_of(&s, &tenant, &headers).await else {
-        return redirect(&format!("/t/{tenant}/account"), vec![]);
-    };
     match s.store.revoke_pat(&session.user_id, &id).await {
-        Ok(()) | Err(crate::store::StoreError::NotFound(_)) => redirect(&format!("/t/{tenant}/account"), vec![]),
+        Ok(()) | Err(crate::store::StoreError::NotFound(_)) => back_to_account(&tenant),
         Err(_) => error_page(StatusCode::SERVICE_UNAVAILABLE, "The token cannot be revoked right now. Try again later."),
     }
 }
@@ -177,18 +186,12 @@ pub async fn revoke_token(axum::extract::State(s): State, Path((tenant, id)): Pa
 /// POST `{issuer}/account/apps/{client_id}/revoke`: forget the consent and
 /// end the app's refresh tokens.
 pub async fn revoke_app(axum::extract::State(s): State, Path((tenant, client_id)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
-    let params = match read_form(&headers, body).await {
-        Ok(p) => p,
+    let session = match account_form(&s, &tenant, &headers, body).await {
+        Ok(session) => session,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, &params) {
-        return error_page(StatusCode::FORBIDDEN, "This form expired or did not come from this site. Reload the page and try again.");
-    }
-    let Some(session) = session_of(&s, &tenant, &headers).await else {
-        return redirect(&format!("/t/{tenant}/account"), vec![]);
-    };
     match s.store.revoke_grant(&session.user_id, &client_id).await {
-        Ok(()) => redirect(&format!("/t/{tenant}/account"), vec![]),
+        Ok(()) => back_to_account(&tenant),
         Err(_) => error_page(StatusCode::SERVICE_UNAVAILABLE, "Access cannot be revoked right now. Try again later."),
     }
 }
