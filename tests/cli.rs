@@ -52,6 +52,18 @@ async fn demo_prints_credentials_that_work(db: Db) {
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("curl printed {}", String::from_utf8_lossy(&out.stdout)));
     assert!(body["access_token"].is_string(), "{body}");
     verify_with_jwks(&server, "demo", body["access_token"].as_str().unwrap()).await;
+    // …and a person to sign in as, on the account page it names.
+    let sign_in = server.stdout.lines().find(|l| l.starts_with("Sign in as ")).expect("demo user line").to_string();
+    let (user, rest) = sign_in["Sign in as ".len()..].split_once(" / ").unwrap();
+    let (password, url) = rest.split_once(" at ").unwrap();
+    let b = browser();
+    let page = b.get(url).send().await.unwrap().text().await.unwrap();
+    let form = [("csrf", hidden_field(&page, "csrf")), ("continue", String::new()), ("return", "account".into()), ("username", user.into()), ("password", password.into())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = b.post(format!("{}/login", server.issuer("demo"))).header("content-type", "application/x-www-form-urlencoded").body(encode_form(&form)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let account = b.get(url).send().await.unwrap().text().await.unwrap();
+    assert!(account.contains("Your account") && account.contains("Demo User"), "{account}");
     server.kill().await;
     // A second --demo start keeps the tenant and hands out working credentials again.
     let again = Server::start_with(&db, &[], &["--demo"]).await;

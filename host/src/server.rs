@@ -105,6 +105,7 @@ async fn shutdown_signal() {
 
 const DEMO_TENANT: &str = "demo";
 const DEMO_CLIENT: &str = "demo-app";
+const DEMO_USER: &str = "demo";
 
 /// Ensures tenant `demo` and client `demo-app` exist and prints working
 /// credentials. The secret is only ever stored hashed, so an existing demo
@@ -135,7 +136,23 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
             (c.client_id, s.expect("a confidential client has a secret"))
         }
     };
+    // A person to sign in as, with a fresh password each start (only hashes are kept).
+    let password = crate::tokens::b64url(&crate::tokens::random_bytes::<12>(&ring::rand::SystemRandom::new()));
+    let user = crate::admin::NewUser {
+        tenant: DEMO_TENANT.into(),
+        username: DEMO_USER.into(),
+        password: password.clone(),
+        email: None,
+        display_name: Some("Demo User".into()),
+        is_admin: false,
+    };
+    match admin.create_user(user, now).await {
+        Ok(_) => {}
+        Err(crate::admin::AdminError::Store(StoreError::Conflict(_))) => admin.set_password(DEMO_TENANT, DEMO_USER, password.clone()).await?,
+        Err(e) => return Err(e.into()),
+    }
     let issuer = format!("{public_url}/t/{DEMO_TENANT}");
+    println!("\nSign in as {DEMO_USER} / {password} at {issuer}/account");
     println!(
         "\nWarden demo tenant is ready.\n  issuer:        {issuer}\n  discovery:     {issuer}/.well-known/openid-configuration\n  client_id:     {client_id}\n  client_secret: {}\n\nGet an access token:\n  curl -s -u '{client_id}:{}' -d grant_type=client_credentials -d scope='read write' {issuer}/token\n",
         secret.0, secret.0
