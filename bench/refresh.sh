@@ -11,7 +11,7 @@ THREADS=2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
-BIN="$ROOT/target/release/warden"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/warden"
 WORK=$(mktemp -d)
 PG_ADMIN=${WARDEN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 PG_DB=warden_bench_$$

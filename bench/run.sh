@@ -9,10 +9,10 @@ DURATION=${1:-15}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
-(cd "$ROOT/plugins" && cargo build --release --quiet --target wasm32-wasip2)
+(cd "$ROOT/plugins" && cargo build --release --quiet --target wasm32-wasip2 --target-dir "$ROOT/plugins/target")
 PLUGIN="$ROOT/plugins/target/wasm32-wasip2/release/scope_policy.wasm"
 POLICY='{"allowed_scopes": ["read", "write"], "claims": {"org": "bench"}, "max_lifetime_seconds": 600}'
-BIN="$ROOT/target/release/warden"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/warden"
 WORK=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export WARDEN_DATABASE_URL="sqlite://$WORK/bench.db"

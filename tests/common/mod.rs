@@ -344,8 +344,11 @@ pub fn plugin_wasm(name: &str) -> PathBuf {
         let _ = std::process::Command::new("rustup").args(["target", "add", "wasm32-wasip2"]).output();
         for workspace in ["plugins", "tests/plugins"] {
             // Run inside the workspace so its .cargo/config.toml (stack size) applies.
+            // Into the workspace's own target dir, whatever CARGO_TARGET_DIR says.
+            let target_dir = root.join(workspace).join("target");
             let out = std::process::Command::new(env!("CARGO"))
-                .args(["build", "--release", "--target", "wasm32-wasip2"])
+                .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+                .arg(&target_dir)
                 .current_dir(root.join(workspace))
                 .output()
                 .expect("run cargo to build plugins");
