@@ -4,9 +4,19 @@
 mod common;
 use common::*;
 
-on_both_backends!(malformed_requests_get_invalid_request, wrong_credentials_get_invalid_client, unsupported_grants_and_tenants, garbage_never_causes_a_server_error);
+on_both_backends!(
+    malformed_requests_get_invalid_request,
+    wrong_credentials_get_invalid_client,
+    unsupported_grants_and_tenants,
+    garbage_never_causes_a_server_error
+);
 
-async fn send_raw(url: &str, content_type: Option<&str>, auth: Option<&str>, body: Vec<u8>) -> Reply {
+async fn send_raw(
+    url: &str,
+    content_type: Option<&str>,
+    auth: Option<&str>,
+    body: Vec<u8>,
+) -> Reply {
     let mut req = http().post(url).body(body);
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
@@ -28,32 +38,119 @@ async fn malformed_requests_get_invalid_request(db: Db) {
         let url = format!("{}/{endpoint}", server.issuer("acme"));
         let ok_body = b"grant_type=client_credentials&token=x".to_vec();
         let cases: Vec<(&str, Option<&str>, Option<String>, Vec<u8>)> = vec![
-            ("wrong content type", Some("application/json"), Some(auth.clone()), br#"{"grant_type":"client_credentials"}"#.to_vec()),
+            (
+                "wrong content type",
+                Some("application/json"),
+                Some(auth.clone()),
+                br#"{"grant_type":"client_credentials"}"#.to_vec(),
+            ),
             ("no content type", None, Some(auth.clone()), ok_body.clone()),
-            ("repeated parameter", FORM, Some(auth.clone()), b"grant_type=client_credentials&token=x&token=y&grant_type=client_credentials".to_vec()),
-            ("non-UTF-8", FORM, Some(auth.clone()), b"grant_type=client_credentials&token=%ff%fe".to_vec()),
-            ("raw non-UTF-8 bytes", FORM, Some(auth.clone()), b"grant_type=client_credentials&token=\xff\xfe".to_vec()),
-            ("broken percent escape", FORM, Some(auth.clone()), b"grant_type=client_credentials&token=%G1".to_vec()),
-            ("oversized body", FORM, Some(auth.clone()), format!("grant_type=client_credentials&token={}", "a".repeat(100_000)).into_bytes()),
-            ("bad Basic base64", FORM, Some("Basic %%%".into()), ok_body.clone()),
-            ("Basic without colon", FORM, Some(format!("Basic {}", base64_of("nocolon"))), ok_body.clone()),
-            ("Basic with empty id", FORM, Some(format!("Basic {}", base64_of(":secret"))), ok_body.clone()),
-            ("Basic with invalid UTF-8", FORM, Some(format!("Basic {}", base64_bytes(b"\xff\xfe:x"))), ok_body.clone()),
-            ("other scheme", FORM, Some("Bearer abc".into()), ok_body.clone()),
-            ("both auth methods", FORM, Some(auth.clone()), format!("grant_type=client_credentials&token=x&client_id={id}&client_secret={secret}").into_bytes()),
+            (
+                "repeated parameter",
+                FORM,
+                Some(auth.clone()),
+                b"grant_type=client_credentials&token=x&token=y&grant_type=client_credentials"
+                    .to_vec(),
+            ),
+            (
+                "non-UTF-8",
+                FORM,
+                Some(auth.clone()),
+                b"grant_type=client_credentials&token=%ff%fe".to_vec(),
+            ),
+            (
+                "raw non-UTF-8 bytes",
+                FORM,
+                Some(auth.clone()),
+                b"grant_type=client_credentials&token=\xff\xfe".to_vec(),
+            ),
+            (
+                "broken percent escape",
+                FORM,
+                Some(auth.clone()),
+                b"grant_type=client_credentials&token=%G1".to_vec(),
+            ),
+            (
+                "oversized body",
+                FORM,
+                Some(auth.clone()),
+                format!(
+                    "grant_type=client_credentials&token={}",
+                    "a".repeat(100_000)
+                )
+                .into_bytes(),
+            ),
+            (
+                "bad Basic base64",
+                FORM,
+                Some("Basic %%%".into()),
+                ok_body.clone(),
+            ),
+            (
+                "Basic without colon",
+                FORM,
+                Some(format!("Basic {}", base64_of("nocolon"))),
+                ok_body.clone(),
+            ),
+            (
+                "Basic with empty id",
+                FORM,
+                Some(format!("Basic {}", base64_of(":secret"))),
+                ok_body.clone(),
+            ),
+            (
+                "Basic with invalid UTF-8",
+                FORM,
+                Some(format!("Basic {}", base64_bytes(b"\xff\xfe:x"))),
+                ok_body.clone(),
+            ),
+            (
+                "other scheme",
+                FORM,
+                Some("Bearer abc".into()),
+                ok_body.clone(),
+            ),
+            (
+                "both auth methods",
+                FORM,
+                Some(auth.clone()),
+                format!(
+                    "grant_type=client_credentials&token=x&client_id={id}&client_secret={secret}"
+                )
+                .into_bytes(),
+            ),
         ];
         for (what, ct, a, body) in cases {
             let r = send_raw(&url, ct, a.as_deref(), body).await;
             assert_eq!(r.status, 400, "{endpoint}: {what}: {}", r.text);
-            assert_eq!(r.body["error"], "invalid_request", "{endpoint}: {what}: {}", r.text);
-            assert_eq!(r.header("cache-control"), Some("no-store"), "{endpoint}: {what}");
+            assert_eq!(
+                r.body["error"], "invalid_request",
+                "{endpoint}: {what}: {}",
+                r.text
+            );
+            assert_eq!(
+                r.header("cache-control"),
+                Some("no-store"),
+                "{endpoint}: {what}"
+            );
         }
     }
     let url = format!("{}/token", server.issuer("acme"));
     let r = send_raw(&url, FORM, Some(&auth), b"scope=read".to_vec()).await;
     r.assert_error(400, "invalid_request");
-    assert!(r.body["error_description"].as_str().unwrap().contains("grant_type"));
-    let r = send_raw(&format!("{}/introspect", server.issuer("acme")), FORM, Some(&auth), b"".to_vec()).await;
+    assert!(
+        r.body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("grant_type")
+    );
+    let r = send_raw(
+        &format!("{}/introspect", server.issuer("acme")),
+        FORM,
+        Some(&auth),
+        b"".to_vec(),
+    )
+    .await;
     r.assert_error(400, "invalid_request");
 }
 
@@ -82,15 +179,33 @@ async fn wrong_credentials_get_invalid_client(db: Db) {
         let r = post_form(&url, auth, &cc).await;
         assert_eq!(r.status, 401, "{what}: {}", r.text);
         assert_eq!(r.body["error"], "invalid_client", "{what}");
-        assert_eq!(r.header("www-authenticate"), Some("Basic realm=\"warden\""), "{what}");
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Basic realm=\"warden\""),
+            "{what}"
+        );
         descriptions.push(r.body["error_description"].clone());
     }
     // Nothing tells an attacker whether the client exists.
     assert!(descriptions.windows(2).all(|w| w[0] == w[1]));
     // client_id alone (a public client) is not enough.
-    let r = post_form(&url, None, &[("grant_type", "client_credentials"), ("client_id", &id)]).await;
+    let r = post_form(
+        &url,
+        None,
+        &[("grant_type", "client_credentials"), ("client_id", &id)],
+    )
+    .await;
     r.assert_error(401, "invalid_client");
-    let r = post_form(&url, None, &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", "nope")]).await;
+    let r = post_form(
+        &url,
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &id),
+            ("client_secret", "nope"),
+        ],
+    )
+    .await;
     r.assert_error(401, "invalid_client");
 }
 
@@ -100,15 +215,34 @@ async fn unsupported_grants_and_tenants(db: Db) {
     let server = Server::start(&db).await;
     let url = format!("{}/token", server.issuer("acme"));
     for grant in ["password", "implicit", "token", "urn:example:unknown"] {
-        let r = post_form(&url, Some((&id, &secret)), &[("grant_type", grant), ("username", "u"), ("password", "p")]).await;
+        let r = post_form(
+            &url,
+            Some((&id, &secret)),
+            &[("grant_type", grant), ("username", "u"), ("password", "p")],
+        )
+        .await;
         r.assert_error(400, "unsupported_grant_type");
     }
     // Supported, but malformed without its code.
-    let r = post_form(&url, Some((&id, &secret)), &[("grant_type", "authorization_code")]).await;
+    let r = post_form(
+        &url,
+        Some((&id, &secret)),
+        &[("grant_type", "authorization_code")],
+    )
+    .await;
     r.assert_error(400, "invalid_request");
-    let r = post_form(&format!("{}/token", server.issuer("nobody")), Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
+    let r = post_form(
+        &format!("{}/token", server.issuer("nobody")),
+        Some((&id, &secret)),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
     r.assert_error(404, "invalid_request");
-    let r = get_json(&format!("{}/.well-known/openid-configuration", server.issuer("nobody"))).await;
+    let r = get_json(&format!(
+        "{}/.well-known/openid-configuration",
+        server.issuer("nobody")
+    ))
+    .await;
     assert_eq!(r.status, 404);
     let r = get_json(&format!("{}/nowhere", server.base)).await;
     assert_eq!(r.status, 404);
@@ -128,16 +262,45 @@ async fn garbage_never_causes_a_server_error(db: Db) {
         seed ^= seed << 17;
         seed
     };
-    let fragments: [&[u8]; 12] = [b"grant_type=", b"client_credentials", b"&", b"=", b"%", b"%ff", b"+", b"scope=", b"resource=", b"token=", b"\x00", b"\xc3("];
+    let fragments: [&[u8]; 12] = [
+        b"grant_type=",
+        b"client_credentials",
+        b"&",
+        b"=",
+        b"%",
+        b"%ff",
+        b"+",
+        b"scope=",
+        b"resource=",
+        b"token=",
+        b"\x00",
+        b"\xc3(",
+    ];
     for i in 0..300 {
         let mut body = Vec::new();
         for _ in 0..(next() % 12) {
             body.extend_from_slice(fragments[(next() % 12) as usize]);
         }
         let endpoint = ["token", "introspect", "revoke"][i % 3];
-        let a = if i % 2 == 0 { Some(auth.as_str()) } else { None };
-        let r = send_raw(&format!("{}/{endpoint}", server.issuer("acme")), FORM, a, body.clone()).await;
-        assert!(r.status < 500, "{endpoint} answered {} to {:?}: {}", r.status, String::from_utf8_lossy(&body), r.text);
+        let a = if i % 2 == 0 {
+            Some(auth.as_str())
+        } else {
+            None
+        };
+        let r = send_raw(
+            &format!("{}/{endpoint}", server.issuer("acme")),
+            FORM,
+            a,
+            body.clone(),
+        )
+        .await;
+        assert!(
+            r.status < 500,
+            "{endpoint} answered {} to {:?}: {}",
+            r.status,
+            String::from_utf8_lossy(&body),
+            r.text
+        );
         if r.status >= 400 {
             assert!(r.body["error"].is_string(), "{endpoint}: {}", r.text);
         }

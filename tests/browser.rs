@@ -5,7 +5,10 @@
 mod common;
 use common::*;
 
-on_both_backends!(a_user_signs_in_to_an_app_in_a_real_browser, a_user_creates_and_revokes_a_pat_in_a_real_browser);
+on_both_backends!(
+    a_user_signs_in_to_an_app_in_a_real_browser,
+    a_user_creates_and_revokes_a_pat_in_a_real_browser
+);
 
 /// The script's app listens on a loopback port of its choosing (RFC 8252).
 const REDIRECT: &str = "http://127.0.0.1/callback";
@@ -13,12 +16,35 @@ const REDIRECT: &str = "http://127.0.0.1/callback";
 async fn a_user_signs_in_to_an_app_in_a_real_browser(db: Db) {
     let chromium = chromium();
     db.create_tenant("acme", &[]);
-    let alice = create_user(&db, "acme", "alice", "correct horse battery staple", &["--email", "alice@acme.test", "--name", "Alice Liddell"]);
-    let out = db.cli(&["user", "describe-scope", "--tenant", "acme", "read", "Read your documents"]);
+    let alice = create_user(
+        &db,
+        "acme",
+        "alice",
+        "correct horse battery staple",
+        &["--email", "alice@acme.test", "--name", "Alice Liddell"],
+    );
+    let out = db.cli(&[
+        "user",
+        "describe-scope",
+        "--tenant",
+        "acme",
+        "read",
+        "Read your documents",
+    ]);
     assert!(out.status.success());
     let app = db.cli_json(&[
-        "client", "create", "--tenant", "acme", "--name", "Reporting App", "--grant-types", "authorization_code,refresh_token",
-        "--scopes", "openid profile email read", "--redirect-uri", REDIRECT,
+        "client",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "Reporting App",
+        "--grant-types",
+        "authorization_code,refresh_token",
+        "--scopes",
+        "openid profile email read",
+        "--redirect-uri",
+        REDIRECT,
     ]);
     let server = Server::start(&db).await;
     let report = run_js(
@@ -26,7 +52,10 @@ async fn a_user_signs_in_to_an_app_in_a_real_browser(db: Db) {
         &[
             ("ISSUER", server.issuer("acme")),
             ("CLIENT_ID", app["client_id"].as_str().unwrap().into()),
-            ("CLIENT_SECRET", app["client_secret"].as_str().unwrap().into()),
+            (
+                "CLIENT_SECRET",
+                app["client_secret"].as_str().unwrap().into(),
+            ),
             ("USERNAME", "alice".into()),
             ("PASSWORD", "correct horse battery staple".into()),
             ("CHROMIUM", chromium),
@@ -35,10 +64,21 @@ async fn a_user_signs_in_to_an_app_in_a_real_browser(db: Db) {
     .await;
     assert_eq!(report["login_title"], "Sign in");
     assert_eq!(report["login_error"], "Incorrect username or password.");
-    assert_eq!(report["username_kept"], "alice", "a failed attempt keeps the username");
-    assert_eq!(report["consent_heading"], "Allow Reporting App to access your account?");
+    assert_eq!(
+        report["username_kept"], "alice",
+        "a failed attempt keeps the username"
+    );
+    assert_eq!(
+        report["consent_heading"],
+        "Allow Reporting App to access your account?"
+    );
     let items = report["consent_items"].as_array().unwrap();
-    assert!(items.iter().any(|i| i.as_str().unwrap().contains("Read your documents")), "{items:?}");
+    assert!(
+        items
+            .iter()
+            .any(|i| i.as_str().unwrap().contains("Read your documents")),
+        "{items:?}"
+    );
     assert_eq!(report["session_cookie"]["httpOnly"], true);
     assert_eq!(report["session_cookie"]["sameSite"], "Lax");
     assert_eq!(report["session_cookie"]["path"], "/t/acme/");
@@ -50,21 +90,50 @@ async fn a_user_signs_in_to_an_app_in_a_real_browser(db: Db) {
     assert_eq!(report["userinfo_email"], "alice@acme.test");
     assert_eq!(report["userinfo_name"], "Alice Liddell");
     assert_eq!(report["refreshed"], true);
-    assert_eq!(report["second_time_straight_back"], true, "consent and session remembered: {report}");
+    assert_eq!(
+        report["second_time_straight_back"], true,
+        "consent and session remembered: {report}"
+    );
 }
 
 async fn a_user_creates_and_revokes_a_pat_in_a_real_browser(db: Db) {
     let chromium = chromium();
     db.create_tenant("acme", &[]);
     create_user(&db, "acme", "alice", "correct horse battery staple", &[]);
-    assert!(db.cli(&["user", "describe-scope", "--tenant", "acme", "read", "Read your documents"]).status.success());
-    let script = db.cli_json(&["client", "create", "--tenant", "acme", "--name", "CLI", "--public", "--grant-types", "token-exchange", "--scopes", "read"]);
+    assert!(
+        db.cli(&[
+            "user",
+            "describe-scope",
+            "--tenant",
+            "acme",
+            "read",
+            "Read your documents"
+        ])
+        .status
+        .success()
+    );
+    let script = db.cli_json(&[
+        "client",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "CLI",
+        "--public",
+        "--grant-types",
+        "token-exchange",
+        "--scopes",
+        "read",
+    ]);
     let server = Server::start(&db).await;
     let report = run_js(
         "browser_pat.mjs",
         &[
             ("ISSUER", server.issuer("acme")),
-            ("SCRIPT_CLIENT_ID", script["client_id"].as_str().unwrap().into()),
+            (
+                "SCRIPT_CLIENT_ID",
+                script["client_id"].as_str().unwrap().into(),
+            ),
             ("USERNAME", "alice".into()),
             ("PASSWORD", "correct horse battery staple".into()),
             ("CHROMIUM", chromium),
@@ -76,7 +145,10 @@ async fn a_user_creates_and_revokes_a_pat_in_a_real_browser(db: Db) {
     assert_eq!(report["exchange_before"]["status"], 200, "{report}");
     assert_eq!(report["exchange_before"]["scope"], "read");
     let listed = report["listed"].as_array().unwrap();
-    assert!(listed.len() == 1 && listed[0].as_str().unwrap().contains("nightly export"), "{listed:?}");
+    assert!(
+        listed.len() == 1 && listed[0].as_str().unwrap().contains("nightly export"),
+        "{listed:?}"
+    );
     assert_eq!(report["secret_shown_again"], false);
     assert_eq!(report["listed_after"], 0);
     assert_eq!(report["exchange_after"]["status"], 400);

@@ -18,12 +18,26 @@ on_both_backends!(
 );
 
 /// Quick retries so the tests run in seconds.
-const FAST: &[(&str, &str)] = &[("WARDEN_DELIVERY_BACKOFF_MS", "200"), ("WARDEN_DELIVERY_POLL_MS", "100")];
+const FAST: &[(&str, &str)] = &[
+    ("WARDEN_DELIVERY_BACKOFF_MS", "200"),
+    ("WARDEN_DELIVERY_POLL_MS", "100"),
+];
 
 fn add_and_bind(db: &Db, tenant: &str, plugin: &str, config: Value) -> Value {
     let wasm = plugin_wasm(plugin);
     db.cli_json(&["plugin", "add", wasm.to_str().unwrap(), "--name", plugin]);
-    db.cli_json(&["plugin", "bind", "--tenant", tenant, "--hook", "credential-delivery", "--plugin", plugin, "--config", &config.to_string()])
+    db.cli_json(&[
+        "plugin",
+        "bind",
+        "--tenant",
+        tenant,
+        "--hook",
+        "credential-delivery",
+        "--plugin",
+        plugin,
+        "--config",
+        &config.to_string(),
+    ])
 }
 
 fn create_app(db: &Db, tenant: &str, hook_url: &str) -> (String, String) {
@@ -32,18 +46,44 @@ fn create_app(db: &Db, tenant: &str, hook_url: &str) -> (String, String) {
 }
 
 fn deliveries(db: &Db, tenant: &str) -> Vec<Value> {
-    db.cli_json(&["delivery", "list", "--tenant", tenant]).as_array().unwrap().clone()
+    db.cli_json(&["delivery", "list", "--tenant", tenant])
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 async fn deliveries_are_signed_and_consumable(db: Db) {
     db.create_tenant("acme", &[]);
     let receiver = Receiver::start(Answer::Ok).await;
-    let config = json!({"allowed_origins": [receiver.origin], "headers": {"X-Partner": "acme"}}).to_string();
-    let bound = add_and_bind(&db, "acme", "credential-webhook", serde_json::from_str(&config).unwrap());
-    let signing_secret = bound["signing_secret"].as_str().expect("first binding shows the signing secret").to_string();
+    let config =
+        json!({"allowed_origins": [receiver.origin], "headers": {"X-Partner": "acme"}}).to_string();
+    let bound = add_and_bind(
+        &db,
+        "acme",
+        "credential-webhook",
+        serde_json::from_str(&config).unwrap(),
+    );
+    let signing_secret = bound["signing_secret"]
+        .as_str()
+        .expect("first binding shows the signing secret")
+        .to_string();
     assert!(signing_secret.starts_with("whsec_"));
-    let again = db.cli_json(&["plugin", "bind", "--tenant", "acme", "--hook", "credential-delivery", "--plugin", "credential-webhook", "--config", &config]);
-    assert!(again.get("signing_secret").is_none(), "the signing secret is shown once: {again}");
+    let again = db.cli_json(&[
+        "plugin",
+        "bind",
+        "--tenant",
+        "acme",
+        "--hook",
+        "credential-delivery",
+        "--plugin",
+        "credential-webhook",
+        "--config",
+        &config,
+    ]);
+    assert!(
+        again.get("signing_secret").is_none(),
+        "the signing secret is shown once: {again}"
+    );
 
     let server = Server::start_with(&db, FAST, &[]).await;
     let hook = format!("{}/warden/hook", receiver.origin);
@@ -52,8 +92,15 @@ async fn deliveries_are_signed_and_consumable(db: Db) {
     // Created: the integrator gets working credentials, signed.
     let got = receiver.wait_for(1, Duration::from_secs(10)).await;
     let created = &got[0];
-    assert!(created.signature_valid(&signing_secret), "signature verifies: {:?}", created.headers);
-    assert!(!created.signature_valid("whsec_wrong"), "and not under another secret");
+    assert!(
+        created.signature_valid(&signing_secret),
+        "signature verifies: {:?}",
+        created.headers
+    );
+    assert!(
+        !created.signature_valid("whsec_wrong"),
+        "and not under another secret"
+    );
     assert_eq!(created.header("content-type"), "application/json");
     assert_eq!(created.header("x-partner"), "acme", "binding headers added");
     assert_eq!(created.header("warden-event"), "credentials.created");
@@ -66,22 +113,39 @@ async fn deliveries_are_signed_and_consumable(db: Db) {
     assert_eq!(doc["credentials"]["client_id"], client_id.as_str());
     assert_eq!(doc["credentials"]["client_secret"], secret.as_str());
     let token_endpoint = doc["credentials"]["token_endpoint"].as_str().unwrap();
-    assert!(token_endpoint.ends_with("/t/acme/token"), "{token_endpoint}");
+    assert!(
+        token_endpoint.ends_with("/t/acme/token"),
+        "{token_endpoint}"
+    );
     // The integrator uses what it received.
-    token(&server, "acme", doc["credentials"]["client_id"].as_str().unwrap(), doc["credentials"]["client_secret"].as_str().unwrap(), &[]).await;
+    token(
+        &server,
+        "acme",
+        doc["credentials"]["client_id"].as_str().unwrap(),
+        doc["credentials"]["client_secret"].as_str().unwrap(),
+        &[],
+    )
+    .await;
 
     // Rotated: the new secret, under a new idempotency key.
     let rotated = db.cli_json(&["client", "rotate-secret", &client_id]);
     let got = receiver.wait_for(2, Duration::from_secs(10)).await;
     let doc = got[1].json();
     assert_eq!(got[1].header("warden-event"), "credentials.rotated");
-    assert_eq!(doc["credentials"]["client_secret"], rotated["client_secret"]);
+    assert_eq!(
+        doc["credentials"]["client_secret"],
+        rotated["client_secret"]
+    );
     assert_ne!(got[1].header("idempotency-key"), key);
     assert!(got[1].signature_valid(&signing_secret));
 
     // Revoked: no credentials in the document.
     let out = db.cli(&["client", "delete", &client_id]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got = receiver.wait_for(3, Duration::from_secs(10)).await;
     let doc = got[2].json();
     assert_eq!(doc["type"], "credentials.revoked");
@@ -89,10 +153,21 @@ async fn deliveries_are_signed_and_consumable(db: Db) {
     assert!(got[2].signature_valid(&signing_secret));
 
     // The outbox says so, and keeps no request contents once delivered.
-    assert!(eventually(Duration::from_secs(5), || async { deliveries(&db, "acme").iter().all(|d| d["status"] == "delivered") }).await);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            deliveries(&db, "acme")
+                .iter()
+                .all(|d| d["status"] == "delivered")
+        })
+        .await
+    );
     let list = deliveries(&db, "acme");
     assert_eq!(list.len(), 3);
-    assert!(list.iter().all(|d| d["attempts"] == 1 && d.get("request").is_none()), "{list:?}");
+    assert!(
+        list.iter()
+            .all(|d| d["attempts"] == 1 && d.get("request").is_none()),
+        "{list:?}"
+    );
 
     // An app without a hook URL gets nothing; nothing is queued.
     db.create_client("acme", "reports:read", &[]);
@@ -101,35 +176,61 @@ async fn deliveries_are_signed_and_consumable(db: Db) {
 
     // No secret reached the log.
     let logs = server.logs();
-    for s in [secret.as_str(), rotated["client_secret"].as_str().unwrap(), signing_secret.as_str()] {
+    for s in [
+        secret.as_str(),
+        rotated["client_secret"].as_str().unwrap(),
+        signing_secret.as_str(),
+    ] {
         assert!(!logs.contains(s), "a secret reached the server log");
     }
-    assert!(logs.contains("credential delivery delivered"), "deliveries are logged");
+    assert!(
+        logs.contains("credential delivery delivered"),
+        "deliveries are logged"
+    );
 }
 
 async fn receiver_down_then_up_and_dead_letters(db: Db) {
     db.create_tenant("acme", &[]);
     let mut receiver = Receiver::down().await;
-    let bound = add_and_bind(&db, "acme", "credential-webhook", json!({"allowed_origins": [receiver.origin]}));
+    let bound = add_and_bind(
+        &db,
+        "acme",
+        "credential-webhook",
+        json!({"allowed_origins": [receiver.origin]}),
+    );
     let signing_secret = bound["signing_secret"].as_str().unwrap().to_string();
     let server = Server::start_with(&db, FAST, &[]).await;
     let (client_id, secret) = create_app(&db, "acme", &format!("{}/hook", receiver.origin));
 
     // Attempts fail while the receiver is down, and are retried with backoff.
     assert!(
-        eventually(Duration::from_secs(10), || async { deliveries(&db, "acme")[0]["attempts"].as_i64().unwrap() >= 2 }).await,
+        eventually(Duration::from_secs(10), || async {
+            deliveries(&db, "acme")[0]["attempts"].as_i64().unwrap() >= 2
+        })
+        .await,
         "retried while down: {:?}",
         deliveries(&db, "acme")
     );
     let d = &deliveries(&db, "acme")[0];
     assert_eq!(d["status"], "pending");
-    assert!(d["last_error"].as_str().unwrap().contains("cannot connect"), "{d}");
+    assert!(
+        d["last_error"].as_str().unwrap().contains("cannot connect"),
+        "{d}"
+    );
 
     receiver.up().await;
     let got = receiver.wait_for(1, Duration::from_secs(15)).await;
     assert!(got[0].signature_valid(&signing_secret));
-    assert_eq!(got[0].json()["credentials"]["client_secret"], secret.as_str());
-    assert!(eventually(Duration::from_secs(5), || async { deliveries(&db, "acme")[0]["status"] == "delivered" }).await);
+    assert_eq!(
+        got[0].json()["credentials"]["client_secret"],
+        secret.as_str()
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            deliveries(&db, "acme")[0]["status"] == "delivered"
+        })
+        .await
+    );
     server.kill().await;
 
     // A receiver that keeps failing: dead-lettered after the configured
@@ -140,35 +241,71 @@ async fn receiver_down_then_up_and_dead_letters(db: Db) {
     let server = Server::start_with(&db, &env, &[]).await;
     db.cli_json(&["client", "rotate-secret", &client_id]);
     assert!(
-        eventually(Duration::from_secs(15), || async { deliveries(&db, "acme")[0]["status"] == "dead" }).await,
+        eventually(Duration::from_secs(15), || async {
+            deliveries(&db, "acme")[0]["status"] == "dead"
+        })
+        .await,
         "dead-lettered: {:?}",
         deliveries(&db, "acme")
     );
     let dead = deliveries(&db, "acme")[0].clone();
     assert_eq!(dead["attempts"], 3);
-    assert!(dead["last_error"].as_str().unwrap().contains("503"), "{dead}");
+    assert!(
+        dead["last_error"].as_str().unwrap().contains("503"),
+        "{dead}"
+    );
     let audit = db.cli_json(&["audit", "list", "--tenant", "acme"]);
-    let record = audit.as_array().unwrap().iter().find(|a| a["action"] == "delivery.dead_lettered").expect("audit record");
+    let record = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "delivery.dead_lettered")
+        .expect("audit record");
     let detail: Value = serde_json::from_str(record["detail"].as_str().unwrap()).unwrap();
     assert_eq!(detail["delivery"], dead["id"]);
     assert_eq!(detail["attempts"], 3);
-    assert_eq!(receiver.all().iter().filter(|r| r.header("idempotency-key") == dead["id"].as_str().unwrap()).count(), 3);
+    assert_eq!(
+        receiver
+            .all()
+            .iter()
+            .filter(|r| r.header("idempotency-key") == dead["id"].as_str().unwrap())
+            .count(),
+        3
+    );
 
     receiver.answer(Answer::Ok);
     let out = db.cli(&["delivery", "retry", dead["id"].as_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(eventually(Duration::from_secs(10), || async { deliveries(&db, "acme")[0]["status"] == "delivered" }).await);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            deliveries(&db, "acme")[0]["status"] == "delivered"
+        })
+        .await
+    );
     // Retrying something not dead is a readable error.
     let out = db.cli(&["delivery", "retry", dead["id"].as_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not found"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not found"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     server.kill().await;
 }
 
 async fn killed_mid_delivery_delivers_after_restart(db: Db) {
     db.create_tenant("acme", &[]);
     let receiver = Receiver::start(Answer::Hang).await;
-    add_and_bind(&db, "acme", "credential-webhook", json!({"allowed_origins": [receiver.origin]}));
+    add_and_bind(
+        &db,
+        "acme",
+        "credential-webhook",
+        json!({"allowed_origins": [receiver.origin]}),
+    );
     // A 1 s request timeout makes the lease 6 s.
     let mut env = FAST.to_vec();
     env.push(("WARDEN_DELIVERY_TIMEOUT_MS", "1000"));
@@ -182,15 +319,26 @@ async fn killed_mid_delivery_delivers_after_restart(db: Db) {
     let server = Server::start_with(&db, &env, &[]).await;
 
     let got = receiver.wait_for(2, Duration::from_secs(20)).await;
-    assert!(eventually(Duration::from_secs(5), || async { deliveries(&db, "acme")[0]["status"] == "delivered" }).await);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            deliveries(&db, "acme")[0]["status"] == "delivered"
+        })
+        .await
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let got_all = receiver.all();
     assert_eq!(got_all.len(), got.len(), "nothing more after delivery");
     // From the receiver's side: one idempotency key, one event, same content.
-    let keys: HashSet<&str> = got_all.iter().map(|r| r.header("idempotency-key")).collect();
+    let keys: HashSet<&str> = got_all
+        .iter()
+        .map(|r| r.header("idempotency-key"))
+        .collect();
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert!(got_all.iter().all(|r| r.body == first[0].body));
-    assert_eq!(got_all[0].json()["credentials"]["client_secret"], secret.as_str());
+    assert_eq!(
+        got_all[0].json()["credentials"]["client_secret"],
+        secret.as_str()
+    );
     server.kill().await;
 }
 
@@ -201,44 +349,134 @@ async fn hostile_delivery_plugins_fail_closed(db: Db) {
     let server = Server::start_with(&db, FAST, &[]).await;
     let origin = "https://hooks.invalid";
     let wasm = plugin_wasm("hostile-delivery");
-    db.cli_json(&["plugin", "add", wasm.to_str().unwrap(), "--name", "hostile-delivery"]);
+    db.cli_json(&[
+        "plugin",
+        "add",
+        wasm.to_str().unwrap(),
+        "--name",
+        "hostile-delivery",
+    ]);
     let bind = |mode: &str| {
-        db.cli_json(&["plugin", "bind", "--tenant", "acme", "--hook", "credential-delivery", "--plugin", "hostile-delivery", "--config", &json!({"allowed_origins": [origin], "mode": mode}).to_string()]);
+        db.cli_json(&[
+            "plugin",
+            "bind",
+            "--tenant",
+            "acme",
+            "--hook",
+            "credential-delivery",
+            "--plugin",
+            "hostile-delivery",
+            "--config",
+            &json!({"allowed_origins": [origin], "mode": mode}).to_string(),
+        ]);
     };
 
     // A delivery binding must name where deliveries may go.
-    let out = db.cli(&["plugin", "bind", "--tenant", "acme", "--hook", "credential-delivery", "--plugin", "hostile-delivery", "--config", "{}"]);
+    let out = db.cli(&[
+        "plugin",
+        "bind",
+        "--tenant",
+        "acme",
+        "--hook",
+        "credential-delivery",
+        "--plugin",
+        "hostile-delivery",
+        "--config",
+        "{}",
+    ]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("allowed_origins"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("allowed_origins"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let metadata = json!({"hook_url": format!("{origin}/hook")}).to_string();
-    for (mode, kind) in [("trap", "trap"), ("loop", "timeout"), ("leak", "invalid"), ("elsewhere", "invalid"), ("forge", "invalid")] {
+    for (mode, kind) in [
+        ("trap", "trap"),
+        ("loop", "timeout"),
+        ("leak", "invalid"),
+        ("elsewhere", "invalid"),
+        ("forge", "invalid"),
+    ] {
         bind(mode);
-        let out = db.cli(&["client", "create", "--tenant", "acme", "--name", mode, "--scopes", "read", "--metadata", &metadata]);
+        let out = db.cli(&[
+            "client",
+            "create",
+            "--tenant",
+            "acme",
+            "--name",
+            mode,
+            "--scopes",
+            "read",
+            "--metadata",
+            &metadata,
+        ]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{mode}: creation must fail closed");
-        assert!(stderr.contains(&format!("credential-delivery plugin failed ({kind}); nothing was changed")), "{mode}: {stderr}");
-        assert!(!stderr.contains("wsec_"), "{mode}: a secret reached the log: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "credential-delivery plugin failed ({kind}); nothing was changed"
+            )),
+            "{mode}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("wsec_"),
+            "{mode}: a secret reached the log: {stderr}"
+        );
         if mode == "leak" {
-            assert!(stderr.contains("<redacted>"), "the plugin's log line is kept, redacted: {stderr}");
+            assert!(
+                stderr.contains("<redacted>"),
+                "the plugin's log line is kept, redacted: {stderr}"
+            );
         }
     }
-    assert!(db.cli_json(&["client", "list", "--tenant", "acme"]).as_array().unwrap().is_empty(), "no half-made clients");
+    assert!(
+        db.cli_json(&["client", "list", "--tenant", "acme"])
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "no half-made clients"
+    );
     assert!(deliveries(&db, "acme").is_empty(), "nothing queued");
     let audit = db.cli_json(&["audit", "list", "--tenant", "acme"]);
-    assert_eq!(audit.as_array().unwrap().iter().filter(|a| a["action"] == "delivery.plugin_failed").count(), 5);
+    assert_eq!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["action"] == "delivery.plugin_failed")
+            .count(),
+        5
+    );
 
     // A revocation is never held back by a broken plugin.
     bind("ok");
     let (id, _) = db.create_client("acme", "read", &["--metadata", &metadata]);
     bind("trap");
     let out = db.cli(&["client", "delete", &id]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(db.cli_json(&["client", "list", "--tenant", "acme"]).as_array().unwrap().is_empty());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        db.cli_json(&["client", "list", "--tenant", "acme"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // The server and other tenants carried on throughout.
     token(&server, "globex", &g_id, &g_secret, &[]).await;
-    let metrics = http().get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
+    let metrics = http()
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("warden_deliveries_total"), "{metrics}");
 }
 
@@ -259,9 +497,29 @@ fn plugin_test_shows_the_deliveries() {
     )
     .unwrap();
     let wasm = plugin_wasm("credential-webhook");
-    let run = |config: &str| cli_with(dir.path(), &[], &["plugin", "test", wasm.to_str().unwrap(), "--hook", "credential-delivery", "--input", input.to_str().unwrap(), "--config", config]);
+    let run = |config: &str| {
+        cli_with(
+            dir.path(),
+            &[],
+            &[
+                "plugin",
+                "test",
+                wasm.to_str().unwrap(),
+                "--hook",
+                "credential-delivery",
+                "--input",
+                input.to_str().unwrap(),
+                "--config",
+                config,
+            ],
+        )
+    };
     let out = run(r#"{"allowed_origins": ["https://hooks.example.com"]}"#);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let d = &v["deliveries"][0];
     assert_eq!(d["url"], "https://hooks.example.com/warden");
@@ -271,5 +529,8 @@ fn plugin_test_shows_the_deliveries() {
     let out = run(r#"{"allowed_origins": ["https://other.example.com"]}"#);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not in the binding's allowed_origins"), "{stderr}");
+    assert!(
+        stderr.contains("not in the binding's allowed_origins"),
+        "{stderr}"
+    );
 }

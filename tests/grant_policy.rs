@@ -19,7 +19,18 @@ fn add_plugin(db: &Db, plugin: &str, name: &str) -> Value {
 }
 
 fn bind(db: &Db, tenant: &str, plugin: &str, config: &str) {
-    db.cli_json(&["plugin", "bind", "--tenant", tenant, "--hook", "grant-policy", "--plugin", plugin, "--config", config]);
+    db.cli_json(&[
+        "plugin",
+        "bind",
+        "--tenant",
+        tenant,
+        "--hook",
+        "grant-policy",
+        "--plugin",
+        plugin,
+        "--config",
+        config,
+    ]);
 }
 
 async fn claims_of(server: &Server, tenant: &str, r: &Reply) -> Value {
@@ -29,7 +40,11 @@ async fn claims_of(server: &Server, tenant: &str, r: &Reply) -> Value {
 async fn scope_policy_shapes_tokens_of_its_tenant_only(db: Db) {
     db.create_tenant("acme", &[]);
     db.create_tenant("globex", &[]);
-    let (id, secret) = db.create_client("acme", "read write admin", &["--default-scopes", "read write"]);
+    let (id, secret) = db.create_client(
+        "acme",
+        "read write admin",
+        &["--default-scopes", "read write"],
+    );
     let (g, g_secret) = db.create_client("globex", "read write admin", &[]);
     let server = Server::start(&db).await;
     let acme = format!("{}/token", server.issuer("acme"));
@@ -40,11 +55,22 @@ async fn scope_policy_shapes_tokens_of_its_tenant_only(db: Db) {
     assert_eq!(added["version"], 1);
     assert_eq!(added["hook"], "grant-policy");
     assert_eq!(added["sha256"].as_str().unwrap().len(), 64);
-    bind(&db, "acme", "scopes", r#"{"allowed_scopes": ["read", "write"], "claims": {"org": "acme"}, "max_lifetime_seconds": 600}"#);
+    bind(
+        &db,
+        "acme",
+        "scopes",
+        r#"{"allowed_scopes": ["read", "write"], "claims": {"org": "acme"}, "max_lifetime_seconds": 600}"#,
+    );
 
     // Takes effect without a restart, within the refresh bound.
     assert!(
-        eventually(Duration::from_secs(3), || async { post_form(&acme, Some((&id, &secret)), &cc("read admin")).await.body["scope"] == "read" }).await,
+        eventually(Duration::from_secs(3), || async {
+            post_form(&acme, Some((&id, &secret)), &cc("read admin"))
+                .await
+                .body["scope"]
+                == "read"
+        })
+        .await,
         "the binding did not take effect"
     );
     let r = post_form(&acme, Some((&id, &secret)), &cc("read write admin")).await;
@@ -53,41 +79,101 @@ async fn scope_policy_shapes_tokens_of_its_tenant_only(db: Db) {
     assert_eq!(r.body["expires_in"], 600, "lifetime capped");
     let claims = claims_of(&server, "acme", &r).await;
     assert_eq!(claims["org"], "acme", "extra claim added");
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 600);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        600
+    );
     assert_eq!(claims["sub"], id.as_str(), "reserved claims untouched");
 
     // Deny: nothing requested is allowed.
     let r = post_form(&acme, Some((&id, &secret)), &cc("admin")).await;
     r.assert_error(400, "invalid_scope");
-    assert!(r.body["error_description"].as_str().unwrap().contains("allowed: read write"), "{}", r.text);
+    assert!(
+        r.body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("allowed: read write"),
+        "{}",
+        r.text
+    );
 
     // Another tenant is untouched.
-    let r = post_form(&format!("{}/token", server.issuer("globex")), Some((&g, &g_secret)), &cc("admin")).await;
+    let r = post_form(
+        &format!("{}/token", server.issuer("globex")),
+        Some((&g, &g_secret)),
+        &cc("admin"),
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert!(claims_of(&server, "globex", &r).await.get("org").is_none());
 
     // Versions: adding again makes version 2; bind an exact version.
     assert_eq!(add_plugin(&db, "scope-policy", "scopes")["version"], 2);
     bind(&db, "acme", "scopes@1", r#"{"allowed_scopes": ["admin"]}"#);
-    assert!(eventually(Duration::from_secs(3), || async { post_form(&acme, Some((&id, &secret)), &cc("admin")).await.status == 200 }).await);
+    assert!(
+        eventually(Duration::from_secs(3), || async {
+            post_form(&acme, Some((&id, &secret)), &cc("admin"))
+                .await
+                .status
+                == 200
+        })
+        .await
+    );
 
     // Bad bindings are refused with a reason.
     for (args, expected) in [
         (vec!["--plugin", "nope"], "plugin not found"),
         (vec!["--plugin", "scopes@9"], "plugin not found"),
-        (vec!["--plugin", "scopes", "--config", "{oops"], "not valid JSON"),
+        (
+            vec!["--plugin", "scopes", "--config", "{oops"],
+            "not valid JSON",
+        ),
     ] {
-        let mut all = vec!["plugin", "bind", "--tenant", "acme", "--hook", "grant-policy"];
+        let mut all = vec![
+            "plugin",
+            "bind",
+            "--tenant",
+            "acme",
+            "--hook",
+            "grant-policy",
+        ];
         all.extend(args);
         let out = db.cli(&all);
         assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains(expected), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(expected),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let out = db.cli(&["plugin", "bind", "--tenant", "acme", "--hook", "permission-check", "--plugin", "scopes"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("implements grant-policy, not permission-check"));
+    let out = db.cli(&[
+        "plugin",
+        "bind",
+        "--tenant",
+        "acme",
+        "--hook",
+        "permission-check",
+        "--plugin",
+        "scopes",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("implements grant-policy, not permission-check")
+    );
 
     // Unbinding restores the plain behaviour.
-    assert!(db.cli(&["plugin", "unbind", "--tenant", "acme", "--hook", "grant-policy"]).status.success());
+    assert!(
+        db.cli(&[
+            "plugin",
+            "unbind",
+            "--tenant",
+            "acme",
+            "--hook",
+            "grant-policy"
+        ])
+        .status
+        .success()
+    );
     assert!(
         eventually(Duration::from_secs(3), || async {
             let r = post_form(&acme, Some((&id, &secret)), &cc("read write admin")).await;
@@ -110,34 +196,65 @@ async fn hostile_policies_fail_closed_and_others_carry_on(db: Db) {
     let good = format!("{}/token", server.issuer("good"));
     let cc = [("grant_type", "client_credentials"), ("scope", "read")];
 
-    for mode in ["loop", "memory", "recursion", "trap", "panic", "reserved-claim", "huge-output"] {
+    for mode in [
+        "loop",
+        "memory",
+        "recursion",
+        "trap",
+        "panic",
+        "reserved-claim",
+        "huge-output",
+    ] {
         // Switch through a well-behaved mode so each failure below is this mode's.
         bind(&db, "evil", "hostile", "\"ok\"");
-        assert!(eventually(Duration::from_secs(3), || async { post_form(&evil, Some((&e, &e_secret)), &cc).await.status == 200 }).await);
+        assert!(
+            eventually(Duration::from_secs(3), || async {
+                post_form(&evil, Some((&e, &e_secret)), &cc).await.status == 200
+            })
+            .await
+        );
         bind(&db, "evil", "hostile", &format!("\"{mode}\""));
         assert!(
-            eventually(Duration::from_secs(3), || async { post_form(&evil, Some((&e, &e_secret)), &cc).await.status == 500 }).await,
+            eventually(Duration::from_secs(3), || async {
+                post_form(&evil, Some((&e, &e_secret)), &cc).await.status == 500
+            })
+            .await,
             "{mode}: the hostile policy did not fail closed"
         );
         // Hammer the hostile tenant while the good one keeps being served.
         let mut attacks = Vec::new();
         for _ in 0..8 {
             let (url, id, secret) = (evil.clone(), e.clone(), e_secret.clone());
-            attacks.push(tokio::spawn(async move { post_form(&url, Some((&id, &secret)), &cc).await }));
+            attacks.push(tokio::spawn(async move {
+                post_form(&url, Some((&id, &secret)), &cc).await
+            }));
         }
         for _ in 0..10 {
             let r = post_form(&good, Some((&g, &g_secret)), &cc).await;
-            assert_eq!(r.status, 200, "{mode}: another tenant was affected: {}", r.text);
+            assert_eq!(
+                r.status, 200,
+                "{mode}: another tenant was affected: {}",
+                r.text
+            );
         }
         for a in attacks {
             let r = a.await.unwrap();
             r.assert_error(500, "server_error");
-            assert!(!r.text.contains("hostile") && !r.text.contains("trap"), "internal details leaked: {}", r.text);
+            assert!(
+                !r.text.contains("hostile") && !r.text.contains("trap"),
+                "internal details leaked: {}",
+                r.text
+            );
         }
     }
     // Widening is silently impossible: only requested scopes are granted.
     bind(&db, "evil", "hostile", "\"widen\"");
-    assert!(eventually(Duration::from_secs(3), || async { post_form(&evil, Some((&e, &e_secret)), &cc).await.status == 200 }).await);
+    assert!(
+        eventually(Duration::from_secs(3), || async {
+            post_form(&evil, Some((&e, &e_secret)), &cc).await.status == 200
+        })
+        .await
+    );
     let r = post_form(&evil, Some((&e, &e_secret)), &cc).await;
     assert_eq!(r.body["scope"], "read");
 
@@ -146,14 +263,28 @@ async fn hostile_policies_fail_closed_and_others_carry_on(db: Db) {
     assert!(logs.contains("grant policy failed closed"), "{logs}");
     assert!(logs.contains("hostile@1"));
     for kind in ["timeout", "memory", "trap", "invalid"] {
-        assert!(logs.contains(&format!("\"kind\":\"{kind}\"")), "no {kind} failure logged");
+        assert!(
+            logs.contains(&format!("\"kind\":\"{kind}\"")),
+            "no {kind} failure logged"
+        );
     }
     // And counted, for the operator's dashboards.
-    let metrics = http().get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
+    let metrics = http()
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     for kind in ["timeout", "memory", "trap", "invalid"] {
         let line = metrics
             .lines()
-            .find(|l| l.starts_with(&format!("warden_plugin_failures_total{{hook=\"grant-policy\",kind=\"{kind}\"}}")))
+            .find(|l| {
+                l.starts_with(&format!(
+                    "warden_plugin_failures_total{{hook=\"grant-policy\",kind=\"{kind}\"}}"
+                ))
+            })
             .unwrap_or_else(|| panic!("no {kind} counter in {metrics}"));
         let n: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
         assert!(n >= 1, "{line}");
@@ -171,16 +302,37 @@ async fn compiled_plugins_survive_a_restart(db: Db) {
     let env = [("WARDEN_PLUGIN_CACHE_DIR", cache.to_str().unwrap())];
 
     let server = Server::start_with(&db, &env, &[]).await;
-    assert_eq!(token(&server, "acme", &id, &secret, &[("scope", "read write")]).await["scope"], "read");
+    assert_eq!(
+        token(&server, "acme", &id, &secret, &[("scope", "read write")]).await["scope"],
+        "read"
+    );
     let logs = server.logs();
-    assert!(logs.contains("plugin compiled"), "first start compiles: {logs}");
-    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    assert!(files.len() == 1 && files[0].ends_with(".cwasm"), "{files:?}");
+    assert!(
+        logs.contains("plugin compiled"),
+        "first start compiles: {logs}"
+    );
+    let files: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        files.len() == 1 && files[0].ends_with(".cwasm"),
+        "{files:?}"
+    );
     server.kill().await;
 
     let server = Server::start_with(&db, &env, &[]).await;
-    assert_eq!(token(&server, "acme", &id, &secret, &[("scope", "read write")]).await["scope"], "read");
+    assert_eq!(
+        token(&server, "acme", &id, &secret, &[("scope", "read write")]).await["scope"],
+        "read"
+    );
     let logs = server.logs();
-    assert!(logs.contains("plugin loaded from the compiled-code cache"), "{logs}");
-    assert!(!logs.contains("plugin compiled"), "a restart does not recompile: {logs}");
+    assert!(
+        logs.contains("plugin loaded from the compiled-code cache"),
+        "{logs}"
+    );
+    assert!(
+        !logs.contains("plugin compiled"),
+        "a restart does not recompile: {logs}"
+    );
 }

@@ -14,7 +14,12 @@ on_both_backends!(
 );
 
 async fn introspect(server: &Server, tenant: &str, auth: (&str, &str), token: &str) -> Reply {
-    post_form(&format!("{}/introspect", server.issuer(tenant)), Some(auth), &[("token", token)]).await
+    post_form(
+        &format!("{}/introspect", server.issuer(tenant)),
+        Some(auth),
+        &[("token", token)],
+    )
+    .await
 }
 
 async fn introspection_reports_active_and_inactive_tokens(db: Db) {
@@ -27,7 +32,10 @@ async fn introspection_reports_active_and_inactive_tokens(db: Db) {
     let (b, b_secret) = db.create_client("brief", "read", &[]);
     let server = Server::start(&db).await;
 
-    let at = token(&server, "acme", &id, &secret, &[("scope", "read")]).await["access_token"].as_str().unwrap().to_string();
+    let at = token(&server, "acme", &id, &secret, &[("scope", "read")]).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = introspect(&server, "acme", (&rs, &rs_secret), &at).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.header("cache-control"), Some("no-store"));
@@ -41,22 +49,46 @@ async fn introspection_reports_active_and_inactive_tokens(db: Db) {
     // Malformed, tampered and foreign tokens are simply inactive.
     let mut tampered = at.clone();
     tampered.replace_range(at.len() - 5.., "AAAAA");
-    let foreign = token(&server, "globex", &g, &g_secret, &[]).await["access_token"].as_str().unwrap().to_string();
+    let foreign = token(&server, "globex", &g, &g_secret, &[]).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for bad in ["garbage", "a.b.c", tampered.as_str(), foreign.as_str()] {
         let r = introspect(&server, "acme", (&rs, &rs_secret), bad).await;
         assert_eq!(r.status, 200);
         assert_eq!(r.body, serde_json::json!({"active": false}), "{bad}");
     }
     // A client of another tenant may not introspect here.
-    introspect(&server, "acme", (&g, &g_secret), &at).await.assert_error(401, "invalid_client");
+    introspect(&server, "acme", (&g, &g_secret), &at)
+        .await
+        .assert_error(401, "invalid_client");
     // Unauthenticated introspection is refused.
-    post_form(&format!("{}/introspect", server.issuer("acme")), None, &[("token", &at)]).await.assert_error(401, "invalid_client");
+    post_form(
+        &format!("{}/introspect", server.issuer("acme")),
+        None,
+        &[("token", &at)],
+    )
+    .await
+    .assert_error(401, "invalid_client");
 
     // Expiry: a one-second token goes inactive.
-    let short = token(&server, "brief", &b, &b_secret, &[]).await["access_token"].as_str().unwrap().to_string();
-    assert_eq!(introspect(&server, "brief", (&b, &b_secret), &short).await.body["active"], true);
+    let short = token(&server, "brief", &b, &b_secret, &[]).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        introspect(&server, "brief", (&b, &b_secret), &short)
+            .await
+            .body["active"],
+        true
+    );
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert_eq!(introspect(&server, "brief", (&b, &b_secret), &short).await.body["active"], false);
+    assert_eq!(
+        introspect(&server, "brief", (&b, &b_secret), &short)
+            .await
+            .body["active"],
+        false
+    );
 }
 
 async fn revocation_is_remembered_and_limited_to_the_owner(db: Db) {
@@ -66,31 +98,75 @@ async fn revocation_is_remembered_and_limited_to_the_owner(db: Db) {
     let server = Server::start(&db).await;
     let revoke = |auth: (String, String), t: String| {
         let url = format!("{}/revoke", server.issuer("acme"));
-        async move { post_form(&url, Some((&auth.0, &auth.1)), &[("token", &t), ("token_type_hint", "access_token")]).await }
+        async move {
+            post_form(
+                &url,
+                Some((&auth.0, &auth.1)),
+                &[("token", &t), ("token_type_hint", "access_token")],
+            )
+            .await
+        }
     };
 
-    let at = token(&server, "acme", &id, &secret, &[]).await["access_token"].as_str().unwrap().to_string();
-    let keep = token(&server, "acme", &id, &secret, &[]).await["access_token"].as_str().unwrap().to_string();
+    let at = token(&server, "acme", &id, &secret, &[]).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let keep = token(&server, "acme", &id, &secret, &[]).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // Another client may not revoke it.
     let r = revoke((other.clone(), other_secret.clone()), at.clone()).await;
     r.assert_error(400, "unauthorized_client");
-    assert_eq!(introspect(&server, "acme", (&id, &secret), &at).await.body["active"], true);
+    assert_eq!(
+        introspect(&server, "acme", (&id, &secret), &at).await.body["active"],
+        true
+    );
 
     let r = revoke((id.clone(), secret.clone()), at.clone()).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(introspect(&server, "acme", (&id, &secret), &at).await.body["active"], false);
-    assert_eq!(introspect(&server, "acme", (&id, &secret), &keep).await.body["active"], true, "only that token is revoked");
+    assert_eq!(
+        introspect(&server, "acme", (&id, &secret), &at).await.body["active"],
+        false
+    );
+    assert_eq!(
+        introspect(&server, "acme", (&id, &secret), &keep)
+            .await
+            .body["active"],
+        true,
+        "only that token is revoked"
+    );
     // Revoking twice, or revoking garbage, is fine (RFC 7009 §2.2).
-    assert_eq!(revoke((id.clone(), secret.clone()), at.clone()).await.status, 200);
-    assert_eq!(revoke((id.clone(), secret.clone()), "not-a-token".into()).await.status, 200);
+    assert_eq!(
+        revoke((id.clone(), secret.clone()), at.clone())
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        revoke((id.clone(), secret.clone()), "not-a-token".into())
+            .await
+            .status,
+        200
+    );
     // Revocation needs client authentication.
-    post_form(&format!("{}/revoke", server.issuer("acme")), None, &[("token", &keep)]).await.assert_error(401, "invalid_client");
+    post_form(
+        &format!("{}/revoke", server.issuer("acme")),
+        None,
+        &[("token", &keep)],
+    )
+    .await
+    .assert_error(401, "invalid_client");
 
     // Survives a restart: it is in the database.
     server.kill().await;
     let server = Server::start(&db).await;
-    assert_eq!(introspect(&server, "acme", (&id, &secret), &at).await.body["active"], false);
+    assert_eq!(
+        introspect(&server, "acme", (&id, &secret), &at).await.body["active"],
+        false
+    );
 }
 
 async fn secret_rotation_keeps_the_old_secret_for_the_overlap(db: Db) {
@@ -105,14 +181,31 @@ async fn secret_rotation_keeps_the_old_secret_for_the_overlap(db: Db) {
     // Both work during the overlap (new one as soon as the cache notices).
     let url = format!("{}/token", server.issuer("acme"));
     let cc = [("grant_type", "client_credentials")];
-    assert!(eventually(Duration::from_secs(3), || async { post_form(&url, Some((&id, &new)), &cc).await.status == 200 }).await);
+    assert!(
+        eventually(Duration::from_secs(3), || async {
+            post_form(&url, Some((&id, &new)), &cc).await.status == 200
+        })
+        .await
+    );
     token(&server, "acme", &id, &old, &[]).await;
 
     // With no overlap the previous secret stops at once (within the refresh bound).
-    let newer = db.cli_json(&["client", "rotate-secret", &id, "--overlap", "0"])["client_secret"].as_str().unwrap().to_string();
-    assert!(eventually(Duration::from_secs(3), || async { post_form(&url, Some((&id, &newer)), &cc).await.status == 200 }).await);
-    post_form(&url, Some((&id, &new)), &cc).await.assert_error(401, "invalid_client");
-    post_form(&url, Some((&id, &old)), &cc).await.assert_error(401, "invalid_client");
+    let newer = db.cli_json(&["client", "rotate-secret", &id, "--overlap", "0"])["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        eventually(Duration::from_secs(3), || async {
+            post_form(&url, Some((&id, &newer)), &cc).await.status == 200
+        })
+        .await
+    );
+    post_form(&url, Some((&id, &new)), &cc)
+        .await
+        .assert_error(401, "invalid_client");
+    post_form(&url, Some((&id, &old)), &cc)
+        .await
+        .assert_error(401, "invalid_client");
 }
 
 async fn deleted_client_stops_working(db: Db) {
@@ -124,7 +217,17 @@ async fn deleted_client_stops_working(db: Db) {
     assert!(out.status.success());
     let url = format!("{}/token", server.issuer("acme"));
     assert!(
-        eventually(Duration::from_secs(3), || async { post_form(&url, Some((&id, &secret)), &[("grant_type", "client_credentials")]).await.status == 401 }).await,
+        eventually(Duration::from_secs(3), || async {
+            post_form(
+                &url,
+                Some((&id, &secret)),
+                &[("grant_type", "client_credentials")],
+            )
+            .await
+            .status
+                == 401
+        })
+        .await,
         "a deleted client kept getting tokens"
     );
     let again = db.cli(&["client", "delete", &id]);
@@ -137,7 +240,10 @@ async fn key_rotation_keeps_old_tokens_verifiable(db: Db) {
     let old_kid = created["kid"].as_str().unwrap().to_string();
     let (id, secret) = db.create_client("acme", "read", &[]);
     let server = Server::start(&db).await;
-    let old_token = token(&server, "acme", &id, &secret, &[]).await["access_token"].as_str().unwrap().to_string();
+    let old_token = token(&server, "acme", &id, &secret, &[]).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let rotated = db.cli_json(&["keys", "rotate", "--tenant", "acme"]);
     let new_kid = rotated["kid"].as_str().unwrap().to_string();
@@ -147,24 +253,46 @@ async fn key_rotation_keeps_old_tokens_verifiable(db: Db) {
     assert!(
         eventually(Duration::from_secs(3), || async {
             let jwks = get_json(&jwks_url).await.body;
-            let kids: Vec<_> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_string()).collect();
+            let kids: Vec<_> = jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["kid"].as_str().unwrap().to_string())
+                .collect();
             kids.contains(&new_kid) && kids.contains(&old_kid)
         })
         .await,
         "JWKS must publish the new key and keep the old one"
     );
-    let new_token = token(&server, "acme", &id, &secret, &[]).await["access_token"].as_str().unwrap().to_string();
-    assert_eq!(jsonwebtoken::decode_header(&new_token).unwrap().kid.unwrap(), new_kid);
+    let new_token = token(&server, "acme", &id, &secret, &[]).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        jsonwebtoken::decode_header(&new_token)
+            .unwrap()
+            .kid
+            .unwrap(),
+        new_kid
+    );
     verify_with_jwks(&server, "acme", &old_token).await;
     verify_with_jwks(&server, "acme", &new_token).await;
-    assert_eq!(introspect(&server, "acme", (&id, &secret), &old_token).await.body["active"], true);
+    assert_eq!(
+        introspect(&server, "acme", (&id, &secret), &old_token)
+            .await
+            .body["active"],
+        true
+    );
 
     // Switching algorithm on rotation.
     let rsa = db.cli_json(&["keys", "rotate", "--tenant", "acme", "--alg", "EdDSA"]);
     assert_eq!(rsa["alg"], "EdDSA");
     assert!(
         eventually(Duration::from_secs(3), || async {
-            let t = token(&server, "acme", &id, &secret, &[]).await["access_token"].as_str().unwrap().to_string();
+            let t = token(&server, "acme", &id, &secret, &[]).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_string();
             jsonwebtoken::decode_header(&t).unwrap().alg == jsonwebtoken::Algorithm::EdDSA
         })
         .await

@@ -9,7 +9,10 @@ use std::time::Duration;
 on_both_backends!(access_evaluation_with_builtin_rule_and_plugin);
 
 async fn evaluate(url: &str, bearer: Option<&str>, body: &Value) -> Reply {
-    let mut req = http().post(url).header("content-type", "application/json").body(body.to_string());
+    let mut req = http()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string());
     if let Some(t) = bearer {
         req = req.header("authorization", format!("Bearer {t}"));
     }
@@ -28,7 +31,10 @@ async fn access_evaluation_with_builtin_rule_and_plugin(db: Db) {
     let server = Server::start(&db).await;
     let one = format!("{}/access/v1/evaluation", server.issuer("acme"));
     let many = format!("{}/access/v1/evaluations", server.issuer("acme"));
-    let bearer = token(&server, "acme", &rs, &rs_secret, &[]).await["access_token"].as_str().unwrap().to_string();
+    let bearer = token(&server, "acme", &rs, &rs_secret, &[]).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let read_project_42 = json!({
         "subject": app(&["documents:read"], &["42"]),
@@ -40,10 +46,20 @@ async fn access_evaluation_with_builtin_rule_and_plugin(db: Db) {
     // Authentication: a bearer token of this tenant, live and unrevoked.
     let r = evaluate(&one, None, &read_project_42).await;
     r.assert_error(401, "invalid_token");
-    assert_eq!(r.header("www-authenticate"), Some("Bearer error=\"invalid_token\""));
-    let foreign = token(&server, "globex", &g, &g_secret, &[]).await["access_token"].as_str().unwrap().to_string();
-    evaluate(&one, Some(&foreign), &read_project_42).await.assert_error(401, "invalid_token");
-    evaluate(&one, Some("garbage"), &read_project_42).await.assert_error(401, "invalid_token");
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer error=\"invalid_token\"")
+    );
+    let foreign = token(&server, "globex", &g, &g_secret, &[]).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    evaluate(&one, Some(&foreign), &read_project_42)
+        .await
+        .assert_error(401, "invalid_token");
+    evaluate(&one, Some("garbage"), &read_project_42)
+        .await
+        .assert_error(401, "invalid_token");
 
     // Built-in rule (no plugin bound): the action must be among the subject's permissions.
     let r = evaluate(&one, Some(&bearer), &read_project_42).await;
@@ -53,23 +69,59 @@ async fn access_evaluation_with_builtin_rule_and_plugin(db: Db) {
     delete["action"]["name"] = json!("documents:delete");
     let r = evaluate(&one, Some(&bearer), &delete).await;
     assert_eq!(r.body["decision"], false);
-    assert!(r.body["context"]["reason"].as_str().unwrap().contains("documents:delete"));
+    assert!(
+        r.body["context"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("documents:delete")
+    );
 
     // Malformed requests.
-    evaluate(&one, Some(&bearer), &json!({"subject": "nope"})).await.assert_error(400, "invalid_request");
-    let r = Reply::from(http().post(&one).header("authorization", format!("Bearer {bearer}")).header("content-type", "text/plain").body("x").send().await.unwrap()).await;
+    evaluate(&one, Some(&bearer), &json!({"subject": "nope"}))
+        .await
+        .assert_error(400, "invalid_request");
+    let r = Reply::from(
+        http()
+            .post(&one)
+            .header("authorization", format!("Bearer {bearer}"))
+            .header("content-type", "text/plain")
+            .body("x")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     r.assert_error(400, "invalid_request");
 
     // Bind the project permission plugin: projects now matter too.
     let wasm = plugin_wasm("project-permission");
-    db.cli_json(&["plugin", "add", wasm.to_str().unwrap(), "--name", "projects"]);
-    db.cli_json(&["plugin", "bind", "--tenant", "acme", "--hook", "permission-check", "--plugin", "projects"]);
+    db.cli_json(&[
+        "plugin",
+        "add",
+        wasm.to_str().unwrap(),
+        "--name",
+        "projects",
+    ]);
+    db.cli_json(&[
+        "plugin",
+        "bind",
+        "--tenant",
+        "acme",
+        "--hook",
+        "permission-check",
+        "--plugin",
+        "projects",
+    ]);
     let mut other_project = read_project_42.clone();
-    other_project["resource"] = json!({"type": "document", "id": "d1", "properties": {"project": "99"}});
+    other_project["resource"] =
+        json!({"type": "document", "id": "d1", "properties": {"project": "99"}});
     assert!(
         eventually(Duration::from_secs(3), || async {
             let r = evaluate(&one, Some(&bearer), &other_project).await;
-            r.body["decision"] == false && r.body["context"]["reason"].as_str().is_some_and(|s| s.contains("project 99"))
+            r.body["decision"] == false
+                && r.body["context"]["reason"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("project 99"))
         })
         .await,
         "the permission-check binding did not take effect"
@@ -90,12 +142,29 @@ async fn access_evaluation_with_builtin_rule_and_plugin(db: Db) {
     });
     let r = evaluate(&many, Some(&bearer), &batch).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let decisions: Vec<Value> = r.body["evaluations"].as_array().unwrap().iter().map(|e| e["decision"].clone()).collect();
-    assert_eq!(decisions, vec![json!(true), json!(false), json!(true), json!(false)]);
+    let decisions: Vec<Value> = r.body["evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["decision"].clone())
+        .collect();
+    assert_eq!(
+        decisions,
+        vec![json!(true), json!(false), json!(true), json!(false)]
+    );
     let too_many = json!({"subject": app(&[], &[]), "action": {"name": "x"}, "resource": {"type": "project", "id": "1"}, "evaluations": vec![json!({}); 101]});
-    evaluate(&many, Some(&bearer), &too_many).await.assert_error(400, "invalid_request");
+    evaluate(&many, Some(&bearer), &too_many)
+        .await
+        .assert_error(400, "invalid_request");
 
     // A revoked bearer token stops working at once.
-    post_form(&format!("{}/revoke", server.issuer("acme")), Some((&rs, &rs_secret)), &[("token", &bearer)]).await;
-    evaluate(&one, Some(&bearer), &read_project_42).await.assert_error(401, "invalid_token");
+    post_form(
+        &format!("{}/revoke", server.issuer("acme")),
+        Some((&rs, &rs_secret)),
+        &[("token", &bearer)],
+    )
+    .await;
+    evaluate(&one, Some(&bearer), &read_project_42)
+        .await
+        .assert_error(401, "invalid_token");
 }

@@ -20,24 +20,53 @@ fn grant_request() -> Value {
 }
 
 /// Runs `warden plugin test` and returns (success, stdout JSON or Null, stderr).
-fn plugin_test(plugin: &str, hook: &str, input: &Value, config: &str, extra: &[&str]) -> (bool, Value, String) {
+fn plugin_test(
+    plugin: &str,
+    hook: &str,
+    input: &Value,
+    config: &str,
+    extra: &[&str],
+) -> (bool, Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let input_path = dir.path().join("input.json");
     std::fs::write(&input_path, input.to_string()).unwrap();
     let wasm = plugin_wasm(plugin);
-    let mut args = vec!["plugin", "test", wasm.to_str().unwrap(), "--hook", hook, "--input", input_path.to_str().unwrap(), "--config", config];
+    let mut args = vec![
+        "plugin",
+        "test",
+        wasm.to_str().unwrap(),
+        "--hook",
+        hook,
+        "--input",
+        input_path.to_str().unwrap(),
+        "--config",
+        config,
+    ];
     args.extend_from_slice(extra);
     let out = cli_with(dir.path(), &[], &args);
     let stdout = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.success(), stdout, String::from_utf8_lossy(&out.stderr).to_string())
+    (
+        out.status.success(),
+        stdout,
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
 
 #[test]
 fn scope_policy_narrows_adds_claims_and_caps_lifetime() {
     let config = r#"{"allowed_scopes": ["read", "write"], "claims": {"org": "acme", "tier": 2}, "max_lifetime_seconds": 600}"#;
-    let (ok, decision, err) = plugin_test("scope-policy", "grant-policy", &grant_request(), config, &[]);
+    let (ok, decision, err) = plugin_test(
+        "scope-policy",
+        "grant-policy",
+        &grant_request(),
+        config,
+        &[],
+    );
     assert!(ok, "{err}");
-    assert_eq!(decision, json!({"decision": "allow", "scopes": ["read", "write"], "claims": {"org": "acme", "tier": 2}, "lifetime_seconds": 600}));
+    assert_eq!(
+        decision,
+        json!({"decision": "allow", "scopes": ["read", "write"], "claims": {"org": "acme", "tier": 2}, "lifetime_seconds": 600})
+    );
 
     let mut only_admin = grant_request();
     only_admin["requested_scopes"] = json!(["admin"]);
@@ -45,7 +74,12 @@ fn scope_policy_narrows_adds_claims_and_caps_lifetime() {
     assert!(ok);
     assert_eq!(decision["decision"], "deny");
     assert_eq!(decision["error"], "invalid_scope");
-    assert!(decision["error_description"].as_str().unwrap().contains("read write"));
+    assert!(
+        decision["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("read write")
+    );
 }
 
 #[test]
@@ -60,16 +94,37 @@ fn hostile_plugins_fail_closed_within_their_limits() {
     ];
     for (mode, expected) in cases {
         let started = std::time::Instant::now();
-        let (ok, _, err) = plugin_test("hostile", "grant-policy", &grant_request(), &format!("\"{mode}\""), &[]);
+        let (ok, _, err) = plugin_test(
+            "hostile",
+            "grant-policy",
+            &grant_request(),
+            &format!("\"{mode}\""),
+            &[],
+        );
         assert!(!ok, "{mode} must fail");
         let last = err.trim_end().lines().last().unwrap_or_default();
-        assert!(last.starts_with("warden: ") && last.contains(expected), "{mode}: expected {expected:?} in {err}");
-        assert!(!err.contains("panicked"), "{mode}: the host panicked: {err}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{mode} was not cut off");
+        assert!(
+            last.starts_with("warden: ") && last.contains(expected),
+            "{mode}: expected {expected:?} in {err}"
+        );
+        assert!(
+            !err.contains("panicked"),
+            "{mode}: the host panicked: {err}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{mode} was not cut off"
+        );
     }
     // Enormous output: the host refuses it whether it hits the deadline, the
     // memory limit or the claim limits first.
-    let (ok, _, err) = plugin_test("hostile", "grant-policy", &grant_request(), "\"huge-output\"", &["--deadline-ms", "1000"]);
+    let (ok, _, err) = plugin_test(
+        "hostile",
+        "grant-policy",
+        &grant_request(),
+        "\"huge-output\"",
+        &["--deadline-ms", "1000"],
+    );
     assert!(!ok);
     assert!(err.contains("failed closed"), "{err}");
 }
@@ -80,35 +135,94 @@ fn plugins_cannot_widen_scopes_or_reach_outside_the_sandbox() {
     narrow["requested_scopes"] = json!(["read"]);
     let (ok, decision, err) = plugin_test("hostile", "grant-policy", &narrow, "\"widen\"", &[]);
     assert!(ok, "{err}");
-    assert_eq!(decision["scopes"], json!(["read"]), "a plugin granted scopes that were not requested");
+    assert_eq!(
+        decision["scopes"],
+        json!(["read"]),
+        "a plugin granted scopes that were not requested"
+    );
 
-    let (ok, decision, err) = plugin_test("hostile", "grant-policy", &grant_request(), "\"escape\"", &[]);
+    let (ok, decision, err) = plugin_test(
+        "hostile",
+        "grant-policy",
+        &grant_request(),
+        "\"escape\"",
+        &[],
+    );
     assert!(ok, "{err}");
-    assert_eq!(decision["claims"]["escape"], json!({"file": false, "env": false, "net": false, "clock": 0}));
+    assert_eq!(
+        decision["claims"]["escape"],
+        json!({"file": false, "env": false, "net": false, "clock": 0})
+    );
 }
 
 #[test]
 fn components_that_do_not_fit_are_refused_with_a_reason() {
     let (ok, _, err) = plugin_test("wrong-world", "grant-policy", &grant_request(), "{}", &[]);
     assert!(!ok && err.contains("exports none of the worlds"), "{err}");
-    let (ok, _, err) = plugin_test("forbidden-import", "grant-policy", &grant_request(), "{}", &[]);
-    assert!(!ok && err.contains("imports something Warden does not provide") && err.contains("evil:plugin/net"), "{err}");
-    let (ok, _, err) = plugin_test("scope-policy", "permission-check", &grant_request(), "{}", &[]);
-    assert!(!ok && err.contains("exports grant-policy, not permission-check"), "{err}");
+    let (ok, _, err) = plugin_test(
+        "forbidden-import",
+        "grant-policy",
+        &grant_request(),
+        "{}",
+        &[],
+    );
+    assert!(
+        !ok && err.contains("imports something Warden does not provide")
+            && err.contains("evil:plugin/net"),
+        "{err}"
+    );
+    let (ok, _, err) = plugin_test(
+        "scope-policy",
+        "permission-check",
+        &grant_request(),
+        "{}",
+        &[],
+    );
+    assert!(
+        !ok && err.contains("exports grant-policy, not permission-check"),
+        "{err}"
+    );
 
     // A file that is not a component at all.
     let dir = tempfile::tempdir().unwrap();
     let core = dir.path().join("core.wasm");
     std::fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.path().join("in.json"), grant_request().to_string()).unwrap();
-    let out = cli_with(dir.path(), &[], &["plugin", "test", "core.wasm", "--hook", "grant-policy", "--input", "in.json"]);
+    let out = cli_with(
+        dir.path(),
+        &[],
+        &[
+            "plugin",
+            "test",
+            "core.wasm",
+            "--hook",
+            "grant-policy",
+            "--input",
+            "in.json",
+        ],
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a WebAssembly component"));
     // A bad input file is named, not a panic.
     std::fs::write(dir.path().join("bad.json"), "{\"tenant\": 1}").unwrap();
     let wasm = plugin_wasm("scope-policy");
-    let out = cli_with(dir.path(), &[], &["plugin", "test", wasm.to_str().unwrap(), "--hook", "grant-policy", "--input", "bad.json"]);
+    let out = cli_with(
+        dir.path(),
+        &[],
+        &[
+            "plugin",
+            "test",
+            wasm.to_str().unwrap(),
+            "--hook",
+            "grant-policy",
+            "--input",
+            "bad.json",
+        ],
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("bad.json is not a grant-policy request"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("bad.json is not a grant-policy request"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -126,12 +240,27 @@ fn legacy_sunset_denies_marked_clients_after_the_date_with_migration_advice() {
     let (_, d, _) = plugin_test("legacy-sunset", "grant-policy", &legacy, config, &[]);
     assert_eq!(d["decision"], "deny");
     assert_eq!(d["error"], "unauthorized_client");
-    assert_eq!(d["error_description"], "legacy credentials were retired on 2025-03-24; migrate to Developer Managed Service Accounts");
+    assert_eq!(
+        d["error_description"],
+        "legacy credentials were retired on 2025-03-24; migrate to Developer Managed Service Accounts"
+    );
     // Clients not marked legacy are untouched.
-    let (_, d, _) = plugin_test("legacy-sunset", "grant-policy", &grant_request(), config, &[]);
+    let (_, d, _) = plugin_test(
+        "legacy-sunset",
+        "grant-policy",
+        &grant_request(),
+        config,
+        &[],
+    );
     assert_eq!(d["decision"], "allow");
     // A broken configuration denies rather than lets everyone through.
-    let (_, d, _) = plugin_test("legacy-sunset", "grant-policy", &legacy, r#"{"sunset": "soon"}"#, &[]);
+    let (_, d, _) = plugin_test(
+        "legacy-sunset",
+        "grant-policy",
+        &legacy,
+        r#"{"sunset": "soon"}"#,
+        &[],
+    );
     assert_eq!(d["decision"], "deny");
 }
 
@@ -146,10 +275,31 @@ fn project_permission_decides_from_permissions_and_projects() {
         })
     };
     let run = |e: Value| plugin_test("project-permission", "permission-check", &e, "{}", &[]).1;
-    assert_eq!(run(eval("documents:read", json!({"type": "project", "id": "42"})))["decision"], true);
-    assert_eq!(run(eval("documents:read", json!({"type": "document", "id": "d", "properties": {"project": 42}})))["decision"], true);
-    let d = run(eval("documents:read", json!({"type": "project", "id": "7"})));
+    assert_eq!(
+        run(eval(
+            "documents:read",
+            json!({"type": "project", "id": "42"})
+        ))["decision"],
+        true
+    );
+    assert_eq!(
+        run(eval(
+            "documents:read",
+            json!({"type": "document", "id": "d", "properties": {"project": 42}})
+        ))["decision"],
+        true
+    );
+    let d = run(eval(
+        "documents:read",
+        json!({"type": "project", "id": "7"}),
+    ));
     assert_eq!(d["decision"], false);
     assert_eq!(d["reason"], "billing may not touch project 7");
-    assert_eq!(run(eval("documents:delete", json!({"type": "project", "id": "42"})))["reason"], "billing was not granted documents:delete");
+    assert_eq!(
+        run(eval(
+            "documents:delete",
+            json!({"type": "project", "id": "42"})
+        ))["reason"],
+        "billing was not granted documents:delete"
+    );
 }

@@ -20,7 +20,11 @@ async fn openid_client_library_works(db: Db) {
         .await
         .expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "openid-client script failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openid-client script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(report["issuer"], server.issuer("acme"));
     assert_eq!(report["rfc8414_issuer"], server.issuer("acme"));

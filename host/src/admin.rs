@@ -2,12 +2,12 @@
 //! (and the admin API to come). They validate, then make one store call.
 
 use crate::delivery;
+use crate::domain::user::{User, validate_password, validate_username};
 use crate::domain::{self, Client, NewClient, SigningAlg, Tenant};
 use crate::plugins::credential_delivery::{CredentialEvent, EventKind};
 use crate::plugins::{CallContext, Hook, Limits, PluginHost};
 use crate::store::{AuditEvent, Binding, Delivery, PluginRecord, Store, StoreError};
 use crate::tokens::master_key::MasterKey;
-use crate::domain::user::{User, validate_password, validate_username};
 use crate::tokens::{b64url, keys, password, random_bytes, secret};
 use ring::rand::SystemRandom;
 use std::sync::Arc;
@@ -38,10 +38,20 @@ fn check_allowed_origins(config: &serde_json::Value) -> Result<()> {
         return bad("a credential-delivery binding needs \"allowed_origins\": a list of origins (e.g. \"https://hooks.example.com\") deliveries may go to".into());
     };
     for o in list {
-        let Some(text) = o.as_str() else { return bad("allowed_origins must hold strings".into()) };
+        let Some(text) = o.as_str() else {
+            return bad("allowed_origins must hold strings".into());
+        };
         match url::Url::parse(text) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.username().is_empty() && u.password().is_none() => {}
-            _ => return bad(format!("allowed origin {text:?} is not an http(s) origin like https://hooks.example.com")),
+            Ok(u)
+                if matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && u.username().is_empty()
+                    && u.password().is_none() => {}
+            _ => {
+                return bad(format!(
+                    "allowed origin {text:?} is not an http(s) origin like https://hooks.example.com"
+                ));
+            }
         }
     }
     Ok(())
@@ -67,14 +77,25 @@ pub struct NewUser {
 
 impl std::fmt::Debug for NewUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewUser").field("tenant", &self.tenant).field("username", &self.username).finish_non_exhaustive()
+        f.debug_struct("NewUser")
+            .field("tenant", &self.tenant)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
     }
 }
 
 fn validate_plugin_name(name: &str) -> Result<()> {
     let ok = (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if ok { Ok(()) } else { Err(AdminError::Invalid(format!("invalid plugin name {name:?}: use 1-64 lowercase letters, digits, - and _"))) }
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::Invalid(format!(
+            "invalid plugin name {name:?}: use 1-64 lowercase letters, digits, - and _"
+        )))
+    }
 }
 
 pub struct Admin {
@@ -118,7 +139,14 @@ impl Admin {
         plugins: Arc<PluginHost>,
         public_url: String,
     ) -> Self {
-        Admin { store, master, max_access_token_ttl, plugins, public_url, rng: SystemRandom::new() }
+        Admin {
+            store,
+            master,
+            max_access_token_ttl,
+            plugins,
+            public_url,
+            rng: SystemRandom::new(),
+        }
     }
 
     pub async fn create_tenant(
@@ -130,9 +158,14 @@ impl Admin {
         now: i64,
     ) -> Result<(Tenant, String)> {
         domain::validate_slug(slug).map_err(AdminError::Invalid)?;
-        for ttl in [access_token_ttl, max_access_token_ttl].into_iter().flatten() {
+        for ttl in [access_token_ttl, max_access_token_ttl]
+            .into_iter()
+            .flatten()
+        {
             if ttl <= 0 {
-                return Err(AdminError::Invalid("token lifetimes must be positive".into()));
+                return Err(AdminError::Invalid(
+                    "token lifetimes must be positive".into(),
+                ));
             }
         }
         let tenant = Tenant {
@@ -152,7 +185,11 @@ impl Admin {
 
     /// Registers a client. A confidential client gets its secret (shown once);
     /// a public client has none.
-    pub async fn create_client(&self, mut new: NewClient, now: i64) -> Result<(Client, Option<IssuedSecret>)> {
+    pub async fn create_client(
+        &self,
+        mut new: NewClient,
+        now: i64,
+    ) -> Result<(Client, Option<IssuedSecret>)> {
         for g in &mut new.grant_types {
             if g == "token-exchange" || g == "token_exchange" {
                 *g = "urn:ietf:params:oauth:grant-type:token-exchange".into();
@@ -183,24 +220,41 @@ impl Admin {
         };
         // A public client's stored hash is of a secret nobody ever sees.
         let secret = (!client.public).then_some(IssuedSecret(secret));
-        let deliveries = self.credential_deliveries(EventKind::Created, &client, secret.as_ref(), now).await?;
+        let deliveries = self
+            .credential_deliveries(EventKind::Created, &client, secret.as_ref(), now)
+            .await?;
         self.store.create_client(&client, &deliveries).await?;
         Ok((client, secret))
     }
 
     /// New secret; the old one keeps working for `overlap` seconds.
-    pub async fn rotate_client_secret(&self, client_id: &str, overlap: i64, now: i64) -> Result<(IssuedSecret, i64)> {
+    pub async fn rotate_client_secret(
+        &self,
+        client_id: &str,
+        overlap: i64,
+        now: i64,
+    ) -> Result<(IssuedSecret, i64)> {
         if overlap < 0 {
             return Err(AdminError::Invalid("overlap must not be negative".into()));
         }
-        let client = self.store.client(client_id).await?.ok_or(StoreError::NotFound("client"))?;
+        let client = self
+            .store
+            .client(client_id)
+            .await?
+            .ok_or(StoreError::NotFound("client"))?;
         if client.public {
-            return Err(AdminError::Invalid("a public client has no secret to rotate".into()));
+            return Err(AdminError::Invalid(
+                "a public client has no secret to rotate".into(),
+            ));
         }
         let secret = IssuedSecret(secret::generate(CLIENT_SECRET_PREFIX, &self.rng));
         let until = now + overlap;
-        let deliveries = self.credential_deliveries(EventKind::Rotated, &client, Some(&secret), now).await?;
-        self.store.rotate_client_secret(client_id, &secret::hash(&secret.0), until, &deliveries).await?;
+        let deliveries = self
+            .credential_deliveries(EventKind::Rotated, &client, Some(&secret), now)
+            .await?;
+        self.store
+            .rotate_client_secret(client_id, &secret::hash(&secret.0), until, &deliveries)
+            .await?;
         Ok((secret, until))
     }
 
@@ -208,8 +262,15 @@ impl Admin {
     /// plugin does not hold a revocation back: the failure is logged, counted
     /// and audited, and the client is deleted without deliveries.
     pub async fn delete_client(&self, client_id: &str, now: i64) -> Result<()> {
-        let client = self.store.client(client_id).await?.ok_or(StoreError::NotFound("client"))?;
-        let deliveries = match self.credential_deliveries(EventKind::Revoked, &client, None, now).await {
+        let client = self
+            .store
+            .client(client_id)
+            .await?
+            .ok_or(StoreError::NotFound("client"))?;
+        let deliveries = match self
+            .credential_deliveries(EventKind::Revoked, &client, None, now)
+            .await
+        {
             Ok(d) => d,
             Err(AdminError::DeliveryPlugin(_)) => vec![],
             Err(e) => return Err(e),
@@ -250,7 +311,11 @@ impl Admin {
             client_name: client.name.clone(),
             client_secret: secret.map(|s| s.0.clone()),
             token_endpoint: format!("{}/t/{}/token", self.public_url, client.tenant),
-            hook_url: client.metadata.get("hook_url").and_then(|v| v.as_str()).map(str::to_string),
+            hook_url: client
+                .metadata
+                .get("hook_url")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
             app_metadata: client.metadata.clone(),
             occurred_at: now,
             event_id: delivery::new_event_id(&self.rng),
@@ -259,18 +324,31 @@ impl Admin {
             Some(p) => Ok(p),
             None => match self.store.plugin_wasm(&row.sha256).await? {
                 Some(wasm) => self.plugins.load(&wasm),
-                None => Err(crate::plugins::PluginError::Compile("wasm missing from the registry".into())),
+                None => Err(crate::plugins::PluginError::Compile(
+                    "wasm missing from the registry".into(),
+                )),
             },
         };
         let limits = Limits::for_binding(b.deadline_ms, b.memory_mib);
         let result = match result {
-            Ok(plugin) => self.plugins.compute_deliveries(&plugin, context.clone(), limits, &event, &b.config).await,
+            Ok(plugin) => {
+                self.plugins
+                    .compute_deliveries(&plugin, context.clone(), limits, &event, &b.config)
+                    .await
+            }
             Err(e) => Err(e),
         };
         match result {
-            Ok(requests) => Ok(delivery::queue(requests, &event, &self.master, &self.rng, now)),
+            Ok(requests) => Ok(delivery::queue(
+                requests,
+                &event,
+                &self.master,
+                &self.rng,
+                now,
+            )),
             Err(e) => {
-                self.plugins.record_failure(Hook::CredentialDelivery, e.kind());
+                self.plugins
+                    .record_failure(Hook::CredentialDelivery, e.kind());
                 tracing::error!(
                     plugin = %context.plugin, sha256 = %context.sha256, tenant = %context.tenant,
                     event = kind.event_name(), client_id = %client.client_id, reason = %e,
@@ -280,7 +358,12 @@ impl Admin {
                     "event": kind.event_name(), "event_id": event.event_id, "client_id": client.client_id,
                     "plugin": context.plugin, "sha256": context.sha256, "reason": e.kind(),
                 });
-                let audit = AuditEvent { tenant: client.tenant.clone(), action: "delivery.plugin_failed".into(), detail: detail.to_string(), created_at: now };
+                let audit = AuditEvent {
+                    tenant: client.tenant.clone(),
+                    action: "delivery.plugin_failed".into(),
+                    detail: detail.to_string(),
+                    created_at: now,
+                };
                 if let Err(e) = self.store.audit(&audit).await {
                     tracing::warn!(error = %e, "cannot write audit record");
                 }
@@ -292,11 +375,21 @@ impl Admin {
     /// Sets a tenant's refresh-token and personal-access-token lifetimes
     /// (`Some(None)` returns one to the configured default).
     pub async fn set_tenant_lifetimes(&self, slug: &str, l: TenantLifetimes) -> Result<Tenant> {
-        let mut tenant = self.store.tenant(slug).await?.ok_or(StoreError::NotFound("tenant"))?;
-        for (field, v) in [(&mut tenant.refresh_idle_ttl, l.refresh_idle_ttl), (&mut tenant.refresh_absolute_ttl, l.refresh_absolute_ttl), (&mut tenant.pat_max_ttl, l.pat_max_ttl)] {
+        let mut tenant = self
+            .store
+            .tenant(slug)
+            .await?
+            .ok_or(StoreError::NotFound("tenant"))?;
+        for (field, v) in [
+            (&mut tenant.refresh_idle_ttl, l.refresh_idle_ttl),
+            (&mut tenant.refresh_absolute_ttl, l.refresh_absolute_ttl),
+            (&mut tenant.pat_max_ttl, l.pat_max_ttl),
+        ] {
             if let Some(v) = v {
                 if v.is_some_and(|v| v <= 0) {
-                    return Err(AdminError::Invalid("lifetimes must be positive numbers of seconds".into()));
+                    return Err(AdminError::Invalid(
+                        "lifetimes must be positive numbers of seconds".into(),
+                    ));
                 }
                 *field = v;
             }
@@ -330,7 +423,12 @@ impl Admin {
         Ok(user)
     }
 
-    pub async fn set_password(&self, tenant: &str, username: &str, new_password: String) -> Result<()> {
+    pub async fn set_password(
+        &self,
+        tenant: &str,
+        username: &str,
+        new_password: String,
+    ) -> Result<()> {
         validate_password(&new_password).map_err(AdminError::Invalid)?;
         let hash = tokio::task::spawn_blocking(move || password::hash(&new_password))
             .await
@@ -340,36 +438,67 @@ impl Admin {
 
     /// Validates a component against the worlds and stores it as the next
     /// version of `name`.
-    pub async fn add_plugin(&self, host: &PluginHost, name: &str, wasm: &[u8], now: i64) -> Result<PluginRecord> {
+    pub async fn add_plugin(
+        &self,
+        host: &PluginHost,
+        name: &str,
+        wasm: &[u8],
+        now: i64,
+    ) -> Result<PluginRecord> {
         validate_plugin_name(name)?;
         // Compiling takes a while: let the runtime move other tasks off this thread.
-        let plugin = tokio::task::block_in_place(|| host.load(wasm)).map_err(|e| AdminError::Invalid(e.to_string()))?;
-        Ok(self.store.add_plugin(name, &plugin.sha256, plugin.hook.as_str(), wasm, now).await?)
+        let plugin = tokio::task::block_in_place(|| host.load(wasm))
+            .map_err(|e| AdminError::Invalid(e.to_string()))?;
+        Ok(self
+            .store
+            .add_plugin(name, &plugin.sha256, plugin.hook.as_str(), wasm, now)
+            .await?)
     }
 
     /// Binds `name[@version]` to a tenant's hook; takes effect on every replica
     /// within the cache refresh interval. Binding credential delivery the
     /// first time creates the tenant's delivery signing secret, returned the
     /// one time it is shown.
-    pub async fn bind_plugin(&self, request: BindRequest<'_>, now: i64) -> Result<(Binding, Option<IssuedSecret>)> {
+    pub async fn bind_plugin(
+        &self,
+        request: BindRequest<'_>,
+        now: i64,
+    ) -> Result<(Binding, Option<IssuedSecret>)> {
         let hook = Hook::parse(request.hook).map_err(AdminError::Invalid)?;
         if self.store.tenant(request.tenant).await?.is_none() {
             return Err(StoreError::NotFound("tenant").into());
         }
         let (name, version) = match request.plugin.split_once('@') {
-            Some((n, v)) => (n, Some(v.parse::<i64>().map_err(|_| AdminError::Invalid(format!("plugin version {v:?} is not a number")))?)),
+            Some((n, v)) => (
+                n,
+                Some(v.parse::<i64>().map_err(|_| {
+                    AdminError::Invalid(format!("plugin version {v:?} is not a number"))
+                })?),
+            ),
             None => (request.plugin, None),
         };
-        let plugin = self.store.plugin(name, version).await?.ok_or(StoreError::NotFound("plugin"))?;
+        let plugin = self
+            .store
+            .plugin(name, version)
+            .await?
+            .ok_or(StoreError::NotFound("plugin"))?;
         if plugin.hook != hook.as_str() {
-            return Err(AdminError::Invalid(format!("plugin {name}@{} implements {}, not {}", plugin.version, plugin.hook, hook.as_str())));
+            return Err(AdminError::Invalid(format!(
+                "plugin {name}@{} implements {}, not {}",
+                plugin.version,
+                plugin.hook,
+                hook.as_str()
+            )));
         }
         let config: serde_json::Value = serde_json::from_str(request.config)
             .map_err(|e| AdminError::Invalid(format!("binding config is not valid JSON: {e}")))?;
         if hook == Hook::CredentialDelivery {
             check_allowed_origins(&config)?;
         }
-        for (what, v) in [("deadline", request.deadline_ms), ("memory limit", request.memory_mib)] {
+        for (what, v) in [
+            ("deadline", request.deadline_ms),
+            ("memory limit", request.memory_mib),
+        ] {
             if v.is_some_and(|v| v <= 0) {
                 return Err(AdminError::Invalid(format!("{what} must be positive")));
             }
@@ -385,10 +514,20 @@ impl Admin {
             created_at: now,
         };
         let mut signing_secret = None;
-        if hook == Hook::CredentialDelivery && self.store.delivery_secret(&binding.tenant).await?.is_none() {
+        if hook == Hook::CredentialDelivery
+            && self.store.delivery_secret(&binding.tenant).await?.is_none()
+        {
             let fresh = secret::generate(delivery::SIGNING_SECRET_PREFIX, &self.rng);
-            let sealed = self.master.seal(&delivery::secret_context(&binding.tenant), fresh.as_bytes(), &self.rng);
-            if self.store.create_delivery_secret(&binding.tenant, &sealed, now).await? {
+            let sealed = self.master.seal(
+                &delivery::secret_context(&binding.tenant),
+                fresh.as_bytes(),
+                &self.rng,
+            );
+            if self
+                .store
+                .create_delivery_secret(&binding.tenant, &sealed, now)
+                .await?
+            {
                 signing_secret = Some(IssuedSecret(fresh));
             }
         }
@@ -398,13 +537,25 @@ impl Admin {
 
     /// A new active key; the old one stays published until every token it
     /// signed has expired.
-    pub async fn rotate_signing_key(&self, slug: &str, alg: Option<SigningAlg>, now: i64) -> Result<(String, SigningAlg, i64)> {
-        let tenant = self.store.tenant(slug).await?.ok_or(StoreError::NotFound("tenant"))?;
+    pub async fn rotate_signing_key(
+        &self,
+        slug: &str,
+        alg: Option<SigningAlg>,
+        now: i64,
+    ) -> Result<(String, SigningAlg, i64)> {
+        let tenant = self
+            .store
+            .tenant(slug)
+            .await?
+            .ok_or(StoreError::NotFound("tenant"))?;
         let alg = alg.unwrap_or(tenant.signing_alg);
         let key = keys::generate(slug, alg, now, &self.master, &self.rng);
-        let publish_until =
-            now + domain::max_access_token_ttl(self.max_access_token_ttl, &tenant) + ROTATION_MARGIN;
-        self.store.rotate_signing_key(&key, now, publish_until).await?;
+        let publish_until = now
+            + domain::max_access_token_ttl(self.max_access_token_ttl, &tenant)
+            + ROTATION_MARGIN;
+        self.store
+            .rotate_signing_key(&key, now, publish_until)
+            .await?;
         Ok((key.kid, alg, publish_until))
     }
 }

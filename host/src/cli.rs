@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "warden", version, about = "OAuth 2.0 / OpenID Connect authorization server")]
+#[command(
+    name = "warden",
+    version,
+    about = "OAuth 2.0 / OpenID Connect authorization server"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -136,10 +140,14 @@ pub enum UserCmd {
 
 fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
-    std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\n', '\r']).to_string();
     if password.is_empty() {
-        anyhow::bail!("give the password on standard input, e.g. `printf '%s\\n' \"$PASSWORD\" | warden user create …`");
+        anyhow::bail!(
+            "give the password on standard input, e.g. `printf '%s\\n' \"$PASSWORD\" | warden user create …`"
+        );
     }
     Ok(password)
 }
@@ -356,7 +364,10 @@ pub enum KeysCmd {
 /// Opens and migrates the configured store.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let store = store::open(&config.database_url).await?;
-    store.migrate().await.context("cannot apply database migrations")?;
+    store
+        .migrate()
+        .await
+        .context("cannot apply database migrations")?;
     Ok(store)
 }
 
@@ -365,7 +376,13 @@ pub async fn admin(config: &Config) -> anyhow::Result<Admin> {
     let master = Arc::new(config.master_key()?);
     let plugins = crate::plugins::PluginHost::new(config.plugin_host_options())?;
     let public = config.public_url_or(config.listen);
-    Ok(Admin::new(store, master, config.max_access_token_ttl, plugins, public))
+    Ok(Admin::new(
+        store,
+        master,
+        config.max_access_token_ttl,
+        plugins,
+        public,
+    ))
 }
 
 fn print(json_wanted: bool, value: serde_json::Value, text: String) {
@@ -377,7 +394,10 @@ fn print(json_wanted: bool, value: serde_json::Value, text: String) {
 }
 
 fn words(s: &str) -> Vec<String> {
-    s.split([' ', ',']).filter(|w| !w.is_empty()).map(str::to_string).collect()
+    s.split([' ', ','])
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn scope(s: &str, what: &str) -> anyhow::Result<Scope> {
@@ -394,7 +414,13 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
-        Command::Tenant(TenantCmd::Create { slug, alg, access_token_ttl, max_access_token_ttl, json }) => {
+        Command::Tenant(TenantCmd::Create {
+            slug,
+            alg,
+            access_token_ttl,
+            max_access_token_ttl,
+            json,
+        }) => {
             let alg = SigningAlg::parse(&alg).map_err(anyhow::Error::msg)?;
             let (tenant, kid) = admin(&config)
                 .await?
@@ -404,18 +430,30 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             print(
                 json,
                 json!({"slug": tenant.slug, "issuer": issuer, "signing_alg": alg, "kid": kid}),
-                format!("created tenant {}\nissuer: {issuer}\nsigning key: {kid} ({alg})", tenant.slug),
+                format!(
+                    "created tenant {}\nissuer: {issuer}\nsigning key: {kid} ({alg})",
+                    tenant.slug
+                ),
             );
             Ok(())
         }
-        Command::Tenant(TenantCmd::Set { slug, refresh_idle_ttl, refresh_absolute_ttl, pat_max_ttl, json }) => {
+        Command::Tenant(TenantCmd::Set {
+            slug,
+            refresh_idle_ttl,
+            refresh_absolute_ttl,
+            pat_max_ttl,
+            json,
+        }) => {
             let reset = |v: Option<i64>| v.map(|v| (v != 0).then_some(v));
             let lifetimes = crate::admin::TenantLifetimes {
                 refresh_idle_ttl: reset(refresh_idle_ttl),
                 refresh_absolute_ttl: reset(refresh_absolute_ttl),
                 pat_max_ttl: reset(pat_max_ttl),
             };
-            let t = admin(&config).await?.set_tenant_lifetimes(&slug, lifetimes).await?;
+            let t = admin(&config)
+                .await?
+                .set_tenant_lifetimes(&slug, lifetimes)
+                .await?;
             print(
                 json,
                 json!({"slug": t.slug, "refresh_idle_ttl": t.refresh_idle_ttl, "refresh_absolute_ttl": t.refresh_absolute_ttl, "pat_max_ttl": t.pat_max_ttl}),
@@ -429,15 +467,38 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .iter()
                 .map(|t| json!({"slug": t.slug, "issuer": format!("{public}/t/{}", t.slug), "signing_alg": t.signing_alg}))
                 .collect();
-            let text = tenants.iter().map(|t| format!("{}\t{}\t{public}/t/{}", t.slug, t.signing_alg, t.slug)).collect::<Vec<_>>().join("\n");
-            print(json, json!(rows), if text.is_empty() { "no tenants".into() } else { text });
+            let text = tenants
+                .iter()
+                .map(|t| format!("{}\t{}\t{public}/t/{}", t.slug, t.signing_alg, t.slug))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(
+                json,
+                json!(rows),
+                if text.is_empty() {
+                    "no tenants".into()
+                } else {
+                    text
+                },
+            );
             Ok(())
         }
         Command::Client(ClientCmd::Create {
-            tenant, name, grant_types, scopes, default_scopes, resources, access_token_ttl, metadata, redirect_uris, post_logout_redirect_uris, public: public_client, json,
+            tenant,
+            name,
+            grant_types,
+            scopes,
+            default_scopes,
+            resources,
+            access_token_ttl,
+            metadata,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public: public_client,
+            json,
         }) => {
-            let metadata: serde_json::Value =
-                serde_json::from_str(&metadata).map_err(|e| anyhow::anyhow!("--metadata is not valid JSON: {e}"))?;
+            let metadata: serde_json::Value = serde_json::from_str(&metadata)
+                .map_err(|e| anyhow::anyhow!("--metadata is not valid JSON: {e}"))?;
             if !metadata.is_object() {
                 anyhow::bail!("--metadata must be a JSON object");
             }
@@ -446,7 +507,10 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 name,
                 grant_types: words(&grant_types),
                 scopes: scope(&scopes, "--scopes")?,
-                default_scopes: default_scopes.as_deref().map(|s| scope(s, "--default-scopes")).transpose()?,
+                default_scopes: default_scopes
+                    .as_deref()
+                    .map(|s| scope(s, "--default-scopes"))
+                    .transpose()?,
                 resources,
                 access_token_ttl,
                 metadata,
@@ -462,7 +526,10 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     "created client {} in tenant {}\nclient_id:     {}\nclient_secret: {s}\n(the secret is shown only now; store it safely)",
                     client.name, client.tenant, client.client_id
                 ),
-                None => format!("created public client {} in tenant {}\nclient_id: {} (no secret: use PKCE)", client.name, client.tenant, client.client_id),
+                None => format!(
+                    "created public client {} in tenant {}\nclient_id: {} (no secret: use PKCE)",
+                    client.name, client.tenant, client.client_id
+                ),
             };
             print(
                 json,
@@ -486,17 +553,39 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .iter()
                 .map(|c| json!({"client_id": c.client_id, "name": c.name, "grant_types": c.grant_types, "scopes": c.scopes.to_string()}))
                 .collect();
-            let text = clients.iter().map(|c| format!("{}\t{}\t{}", c.client_id, c.name, c.scopes)).collect::<Vec<_>>().join("\n");
-            print(json, json!(rows), if text.is_empty() { "no clients".into() } else { text });
+            let text = clients
+                .iter()
+                .map(|c| format!("{}\t{}\t{}", c.client_id, c.name, c.scopes))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(
+                json,
+                json!(rows),
+                if text.is_empty() {
+                    "no clients".into()
+                } else {
+                    text
+                },
+            );
             Ok(())
         }
-        Command::Client(ClientCmd::RotateSecret { client_id, overlap, json }) => {
+        Command::Client(ClientCmd::RotateSecret {
+            client_id,
+            overlap,
+            json,
+        }) => {
             let overlap = overlap.unwrap_or(config.secret_rotation_overlap);
-            let (secret, until) = admin(&config).await?.rotate_client_secret(&client_id, overlap, now).await?;
+            let (secret, until) = admin(&config)
+                .await?
+                .rotate_client_secret(&client_id, overlap, now)
+                .await?;
             print(
                 json,
                 json!({"client_id": client_id, "client_secret": secret.0, "previous_secret_valid_until": until}),
-                format!("new client_secret: {}\nthe previous secret works for {overlap} more seconds", secret.0),
+                format!(
+                    "new client_secret: {}\nthe previous secret works for {overlap} more seconds",
+                    secret.0
+                ),
             );
             Ok(())
         }
@@ -506,33 +595,69 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCmd::Rotate { tenant, alg, json }) => {
-            let alg = alg.as_deref().map(SigningAlg::parse).transpose().map_err(anyhow::Error::msg)?;
-            let (kid, alg, until) = admin(&config).await?.rotate_signing_key(&tenant, alg, now).await?;
+            let alg = alg
+                .as_deref()
+                .map(SigningAlg::parse)
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            let (kid, alg, until) = admin(&config)
+                .await?
+                .rotate_signing_key(&tenant, alg, now)
+                .await?;
             print(
                 json,
                 json!({"tenant": tenant, "kid": kid, "alg": alg, "previous_key_published_until": until}),
-                format!("tenant {tenant} now signs with {kid} ({alg}); the previous key stays in JWKS until {until}"),
+                format!(
+                    "tenant {tenant} now signs with {kid} ({alg}); the previous key stays in JWKS until {until}"
+                ),
             );
             Ok(())
         }
         Command::Plugin(PluginCmd::Add { file, name, json }) => {
-            let wasm = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let wasm = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let host = crate::plugins::PluginHost::new(config.plugin_host_options())?;
-            let record = admin(&config).await?.add_plugin(&host, &name, &wasm, now).await?;
+            let record = admin(&config)
+                .await?
+                .add_plugin(&host, &name, &wasm, now)
+                .await?;
             print(
                 json,
                 json!(record),
-                format!("added plugin {}@{} ({}), sha256 {}", record.name, record.version, record.hook, record.sha256),
+                format!(
+                    "added plugin {}@{} ({}), sha256 {}",
+                    record.name, record.version, record.hook, record.sha256
+                ),
             );
             Ok(())
         }
         Command::Plugin(PluginCmd::List { json }) => {
             let plugins = open_store(&config).await?.plugins().await?;
-            let text = plugins.iter().map(|p| format!("{}@{}\t{}\t{}", p.name, p.version, p.hook, p.sha256)).collect::<Vec<_>>().join("\n");
-            print(json, json!(plugins), if text.is_empty() { "no plugins".into() } else { text });
+            let text = plugins
+                .iter()
+                .map(|p| format!("{}@{}\t{}\t{}", p.name, p.version, p.hook, p.sha256))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(
+                json,
+                json!(plugins),
+                if text.is_empty() {
+                    "no plugins".into()
+                } else {
+                    text
+                },
+            );
             Ok(())
         }
-        Command::Plugin(PluginCmd::Bind { tenant, hook, plugin, config: binding_config, deadline_ms, memory_mib, json }) => {
+        Command::Plugin(PluginCmd::Bind {
+            tenant,
+            hook,
+            plugin,
+            config: binding_config,
+            deadline_ms,
+            memory_mib,
+            json,
+        }) => {
             let request = crate::admin::BindRequest {
                 tenant: &tenant,
                 hook: &hook,
@@ -543,7 +668,10 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let (b, signing_secret) = admin(&config).await?.bind_plugin(request, now).await?;
             let mut value = json!(b);
-            let mut text = format!("tenant {} now runs {}@{} for {} (on every replica within {:?})", b.tenant, b.plugin_name, b.plugin_version, b.hook, config.cache_refresh);
+            let mut text = format!(
+                "tenant {} now runs {}@{} for {} (on every replica within {:?})",
+                b.tenant, b.plugin_name, b.plugin_version, b.hook, config.cache_refresh
+            );
             if let Some(secret) = signing_secret {
                 value["signing_secret"] = json!(secret.0);
                 text.push_str(&format!(
@@ -555,27 +683,57 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Plugin(PluginCmd::Unbind { tenant, hook }) => {
-            open_store(&config).await?.unbind_plugin(&tenant, &hook).await?;
+            open_store(&config)
+                .await?
+                .unbind_plugin(&tenant, &hook)
+                .await?;
             println!("removed tenant {tenant}'s {hook} binding");
             Ok(())
         }
-        Command::Plugin(PluginCmd::Test { file, hook, input, config, deadline_ms, memory_mib, repeat }) => {
+        Command::Plugin(PluginCmd::Test {
+            file,
+            hook,
+            input,
+            config,
+            deadline_ms,
+            memory_mib,
+            repeat,
+        }) => {
             let limits = crate::plugins::Limits {
                 deadline: std::time::Duration::from_millis(deadline_ms),
                 memory_bytes: memory_mib << 20,
             };
-            let decision = crate::plugins::run_once(&file, &hook, &input, &config, limits, repeat.max(1)).await?;
+            let decision =
+                crate::plugins::run_once(&file, &hook, &input, &config, limits, repeat.max(1))
+                    .await?;
             println!("{decision:#}");
             Ok(())
         }
-        Command::User(UserCmd::Create { tenant, username, email, name, admin: is_admin, json }) => {
+        Command::User(UserCmd::Create {
+            tenant,
+            username,
+            email,
+            name,
+            admin: is_admin,
+            json,
+        }) => {
             let password = read_password()?;
-            let new = crate::admin::NewUser { tenant, username, password, email, display_name: name, is_admin };
+            let new = crate::admin::NewUser {
+                tenant,
+                username,
+                password,
+                email,
+                display_name: name,
+                is_admin,
+            };
             let user = admin(&config).await?.create_user(new, now).await?;
             print(
                 json,
                 json!({"id": user.id, "tenant": user.tenant, "username": user.username, "email": user.email, "name": user.display_name, "admin": user.is_admin}),
-                format!("created user {} ({}) in tenant {}", user.username, user.id, user.tenant),
+                format!(
+                    "created user {} ({}) in tenant {}",
+                    user.username, user.id, user.tenant
+                ),
             );
             Ok(())
         }
@@ -585,50 +743,130 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .iter()
                 .map(|u| json!({"id": u.id, "username": u.username, "email": u.email, "name": u.display_name, "admin": u.is_admin}))
                 .collect();
-            let text = users.iter().map(|u| format!("{}\t{}\t{}", u.id, u.username, u.email.as_deref().unwrap_or(""))).collect::<Vec<_>>().join("\n");
-            print(json, json!(rows), if text.is_empty() { "no users".into() } else { text });
+            let text = users
+                .iter()
+                .map(|u| {
+                    format!(
+                        "{}\t{}\t{}",
+                        u.id,
+                        u.username,
+                        u.email.as_deref().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(
+                json,
+                json!(rows),
+                if text.is_empty() {
+                    "no users".into()
+                } else {
+                    text
+                },
+            );
             Ok(())
         }
         Command::User(UserCmd::SetPassword { tenant, username }) => {
             let password = read_password()?;
-            admin(&config).await?.set_password(&tenant, &username, password).await?;
+            admin(&config)
+                .await?
+                .set_password(&tenant, &username, password)
+                .await?;
             println!("password changed for {username}; their sessions have ended");
             Ok(())
         }
         Command::User(UserCmd::Delete { tenant, username }) => {
-            open_store(&config).await?.delete_user(&tenant, &username).await?;
+            open_store(&config)
+                .await?
+                .delete_user(&tenant, &username)
+                .await?;
             println!("deleted user {username}");
             Ok(())
         }
-        Command::User(UserCmd::DescribeScope { tenant, scope, description }) => {
+        Command::User(UserCmd::DescribeScope {
+            tenant,
+            scope,
+            description,
+        }) => {
             crate::domain::Scope::parse(&scope).map_err(|e| anyhow::anyhow!("{e}"))?;
-            open_store(&config).await?.set_scope_description(&tenant, &scope, &description).await?;
+            open_store(&config)
+                .await?
+                .set_scope_description(&tenant, &scope, &description)
+                .await?;
             println!("scope {scope} is shown as: {description}");
             Ok(())
         }
-        Command::Delivery(DeliveryCmd::List { tenant, limit, json }) => {
-            let deliveries = open_store(&config).await?.deliveries(&tenant, limit.clamp(1, 1000)).await?;
+        Command::Delivery(DeliveryCmd::List {
+            tenant,
+            limit,
+            json,
+        }) => {
+            let deliveries = open_store(&config)
+                .await?
+                .deliveries(&tenant, limit.clamp(1, 1000))
+                .await?;
             let text = deliveries
                 .iter()
-                .map(|d| format!("{}\t{}\t{}\t{} attempt(s)\t{}\t{}", d.id, d.event, d.status, d.attempts, d.url, d.last_error.as_deref().unwrap_or("")))
+                .map(|d| {
+                    format!(
+                        "{}\t{}\t{}\t{} attempt(s)\t{}\t{}",
+                        d.id,
+                        d.event,
+                        d.status,
+                        d.attempts,
+                        d.url,
+                        d.last_error.as_deref().unwrap_or("")
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
-            print(json, json!(deliveries), if text.is_empty() { "no deliveries".into() } else { text });
+            print(
+                json,
+                json!(deliveries),
+                if text.is_empty() {
+                    "no deliveries".into()
+                } else {
+                    text
+                },
+            );
             Ok(())
         }
         Command::Delivery(DeliveryCmd::Retry { id }) => {
-            open_store(&config).await?.retry_delivery(&id, SystemClock.now_ms()).await?;
+            open_store(&config)
+                .await?
+                .retry_delivery(&id, SystemClock.now_ms())
+                .await?;
             println!("delivery {id} is queued again");
             Ok(())
         }
-        Command::Audit(AuditCmd::List { tenant, limit, json }) => {
-            let events = open_store(&config).await?.audit_events(&tenant, limit.clamp(1, 1000)).await?;
-            let text = events.iter().map(|e| format!("{}\t{}\t{}", e.created_at, e.action, e.detail)).collect::<Vec<_>>().join("\n");
-            print(json, json!(events), if text.is_empty() { "no audit records".into() } else { text });
+        Command::Audit(AuditCmd::List {
+            tenant,
+            limit,
+            json,
+        }) => {
+            let events = open_store(&config)
+                .await?
+                .audit_events(&tenant, limit.clamp(1, 1000))
+                .await?;
+            let text = events
+                .iter()
+                .map(|e| format!("{}\t{}\t{}", e.created_at, e.action, e.detail))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(
+                json,
+                json!(events),
+                if text.is_empty() {
+                    "no audit records".into()
+                } else {
+                    text
+                },
+            );
             Ok(())
         }
         Command::Keys(KeysCmd::NewMasterKey) => {
-            let (_, text) = crate::tokens::master_key::MasterKey::generate(&ring::rand::SystemRandom::new());
+            let (_, text) =
+                crate::tokens::master_key::MasterKey::generate(&ring::rand::SystemRandom::new());
             println!("{text}");
             Ok(())
         }

@@ -53,7 +53,9 @@ impl Layer {
             master_key_file: self.master_key_file.or(base.master_key_file),
             access_token_ttl: self.access_token_ttl.or(base.access_token_ttl),
             max_access_token_ttl: self.max_access_token_ttl.or(base.max_access_token_ttl),
-            secret_rotation_overlap: self.secret_rotation_overlap.or(base.secret_rotation_overlap),
+            secret_rotation_overlap: self
+                .secret_rotation_overlap
+                .or(base.secret_rotation_overlap),
             cache_refresh_ms: self.cache_refresh_ms.or(base.cache_refresh_ms),
             log_format: self.log_format.or(base.log_format),
             log: self.log.or(base.log),
@@ -66,16 +68,25 @@ impl Layer {
             delivery_poll_ms: self.delivery_poll_ms.or(base.delivery_poll_ms),
             admin_token: self.admin_token.or(base.admin_token),
             refresh_token_idle_ttl: self.refresh_token_idle_ttl.or(base.refresh_token_idle_ttl),
-            refresh_token_absolute_ttl: self.refresh_token_absolute_ttl.or(base.refresh_token_absolute_ttl),
+            refresh_token_absolute_ttl: self
+                .refresh_token_absolute_ttl
+                .or(base.refresh_token_absolute_ttl),
             pat_max_ttl: self.pat_max_ttl.or(base.pat_max_ttl),
         }
     }
 
     /// `WARDEN_<NAME>` for every setting.
     fn from_env(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
-        fn num<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, var: &str) -> anyhow::Result<Option<T>> {
+        fn num<T: std::str::FromStr>(
+            get: &impl Fn(&str) -> Option<String>,
+            var: &str,
+        ) -> anyhow::Result<Option<T>> {
             get(var)
-                .map(|v| v.trim().parse::<T>().map_err(|_| anyhow::anyhow!("{var}: {v:?} is not a valid number")))
+                .map(|v| {
+                    v.trim()
+                        .parse::<T>()
+                        .map_err(|_| anyhow::anyhow!("{var}: {v:?} is not a valid number"))
+                })
                 .transpose()
         }
         Ok(Layer {
@@ -134,10 +145,19 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
-            .field("database_url", &crate::store::redact_url(&self.database_url))
-            .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "database_url",
+                &crate::store::redact_url(&self.database_url),
+            )
+            .field(
+                "master_key",
+                &self.master_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("master_key_file", &self.master_key_file)
-            .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -149,7 +169,9 @@ impl Config {
     /// present), then the environment, then `flags`.
     pub fn load(file: Option<&Path>, flags: Layer) -> anyhow::Result<Config> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let file = file.map(Path::to_path_buf).or_else(|| env("WARDEN_CONFIG").map(PathBuf::from));
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| env("WARDEN_CONFIG").map(PathBuf::from));
         let from_file = match file {
             Some(path) => read_file(&path)?,
             None if Path::new("warden.toml").exists() => read_file(Path::new("warden.toml"))?,
@@ -160,9 +182,11 @@ impl Config {
 
     fn resolve(l: Layer) -> anyhow::Result<Config> {
         let listen_text = l.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
-        let listen: SocketAddr = listen_text
-            .parse()
-            .map_err(|_| anyhow::anyhow!("listen address {listen_text:?} is not of the form IP:PORT (e.g. 127.0.0.1:8080)"))?;
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "listen address {listen_text:?} is not of the form IP:PORT (e.g. 127.0.0.1:8080)"
+            )
+        })?;
         let public_url = l.public_url.map(|u| validate_public_url(&u)).transpose()?;
         let access_token_ttl = l.access_token_ttl.unwrap_or(3600);
         let max_access_token_ttl = l.max_access_token_ttl.unwrap_or(86_400);
@@ -170,7 +194,9 @@ impl Config {
             bail!("access token lifetimes must be positive numbers of seconds");
         }
         if access_token_ttl > max_access_token_ttl {
-            bail!("access_token_ttl ({access_token_ttl}s) exceeds max_access_token_ttl ({max_access_token_ttl}s)");
+            bail!(
+                "access_token_ttl ({access_token_ttl}s) exceeds max_access_token_ttl ({max_access_token_ttl}s)"
+            );
         }
         let secret_rotation_overlap = l.secret_rotation_overlap.unwrap_or(86_400);
         if secret_rotation_overlap < 0 {
@@ -187,7 +213,9 @@ impl Config {
         };
         let plugin_max_deadline_ms = l.plugin_max_deadline_ms.unwrap_or(1000);
         let plugin_max_memory_mib = l.plugin_max_memory_mib.unwrap_or(64);
-        if !(1..=60_000).contains(&plugin_max_deadline_ms) || !(1..=4096).contains(&plugin_max_memory_mib) {
+        if !(1..=60_000).contains(&plugin_max_deadline_ms)
+            || !(1..=4096).contains(&plugin_max_memory_mib)
+        {
             bail!("plugin_max_deadline_ms must be 1-60000 and plugin_max_memory_mib 1-4096");
         }
         let delivery = crate::delivery::WorkerOptions {
@@ -205,15 +233,24 @@ impl Config {
             ("delivery_poll_ms", delivery.poll, 10..=60_000),
         ] {
             if !range.contains(&(d.as_millis() as u64)) {
-                bail!("{name} must be between {} and {}", range.start(), range.end());
+                bail!(
+                    "{name} must be between {} and {}",
+                    range.start(),
+                    range.end()
+                );
             }
         }
-        let admin_token = l.admin_token.map(|t| crate::http::admin::AdminToken::new(&t)).transpose()?;
+        let admin_token = l
+            .admin_token
+            .map(|t| crate::http::admin::AdminToken::new(&t))
+            .transpose()?;
         let refresh_token_idle_ttl = l.refresh_token_idle_ttl.unwrap_or(14 * 86_400);
         let refresh_token_absolute_ttl = l.refresh_token_absolute_ttl.unwrap_or(90 * 86_400);
         let pat_max_ttl = l.pat_max_ttl.unwrap_or(365 * 86_400);
         if refresh_token_idle_ttl <= 0 || refresh_token_absolute_ttl <= 0 || pat_max_ttl <= 0 {
-            bail!("refresh_token_idle_ttl, refresh_token_absolute_ttl and pat_max_ttl must be positive numbers of seconds");
+            bail!(
+                "refresh_token_idle_ttl, refresh_token_absolute_ttl and pat_max_ttl must be positive numbers of seconds"
+            );
         }
         Ok(Config {
             delivery,
@@ -228,7 +265,9 @@ impl Config {
             plugin_cache_dir: l.plugin_cache_dir,
             listen,
             public_url,
-            database_url: l.database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            database_url: l
+                .database_url
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             master_key: l.master_key,
             master_key_file: l.master_key_file,
             access_token_ttl,
@@ -242,30 +281,42 @@ impl Config {
 
     /// The public URL, or one derived from the address actually bound.
     pub fn public_url_or(&self, bound: SocketAddr) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
     }
 
     /// Plugin host settings: the operator's limits and where compiled
     /// plugins are cached (beside a SQLite file, else in the temp directory).
     pub fn plugin_host_options(&self) -> crate::plugins::HostOptions {
-        let cache_dir = self.plugin_cache_dir.clone().or_else(|| match sqlite_path(&self.database_url) {
-            Some(SqlitePath::File(db)) => Some(PathBuf::from(format!("{}.plugin-cache", db.display()))),
-            Some(SqlitePath::Memory) => None,
-            None => Some(std::env::temp_dir().join("warden-plugin-cache")),
-        });
-        crate::plugins::HostOptions { max: self.plugin_max, cache_dir }
+        let cache_dir =
+            self.plugin_cache_dir
+                .clone()
+                .or_else(|| match sqlite_path(&self.database_url) {
+                    Some(SqlitePath::File(db)) => {
+                        Some(PathBuf::from(format!("{}.plugin-cache", db.display())))
+                    }
+                    Some(SqlitePath::Memory) => None,
+                    None => Some(std::env::temp_dir().join("warden-plugin-cache")),
+                });
+        crate::plugins::HostOptions {
+            max: self.plugin_max,
+            cache_dir,
+        }
     }
 
     /// The master key from config, from its file, or — for a SQLite file
     /// database only — from a generated 0600 file beside the database.
     pub fn master_key(&self) -> anyhow::Result<MasterKey> {
         if let Some(text) = &self.master_key {
-            return MasterKey::parse(text).map_err(|e| anyhow::anyhow!("WARDEN_MASTER_KEY / master_key: {e}"));
+            return MasterKey::parse(text)
+                .map_err(|e| anyhow::anyhow!("WARDEN_MASTER_KEY / master_key: {e}"));
         }
         if let Some(path) = &self.master_key_file {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read master key file {}", path.display()))?;
-            return MasterKey::parse(&text).map_err(|e| anyhow::anyhow!("master key file {}: {e}", path.display()));
+            return MasterKey::parse(&text)
+                .map_err(|e| anyhow::anyhow!("master key file {}: {e}", path.display()));
         }
         match sqlite_path(&self.database_url) {
             Some(SqlitePath::Memory) => Ok(MasterKey::generate(&SystemRandom::new()).0),
@@ -281,13 +332,19 @@ impl Config {
 }
 
 fn read_file(path: &Path) -> anyhow::Result<Layer> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-    toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))
 }
 
 fn validate_public_url(u: &str) -> anyhow::Result<String> {
-    let parsed = url::Url::parse(u).map_err(|e| anyhow::anyhow!("public URL {u:?} is invalid: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
+    let parsed =
+        url::Url::parse(u).map_err(|e| anyhow::anyhow!("public URL {u:?} is invalid: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+    {
         bail!("public URL {u:?} must be an http(s) URL without query or fragment");
     }
     Ok(u.trim_end_matches('/').to_string())
@@ -299,7 +356,9 @@ enum SqlitePath {
 }
 
 fn sqlite_path(url: &str) -> Option<SqlitePath> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" || rest.contains("mode=memory") {
         Some(SqlitePath::Memory)
@@ -314,7 +373,8 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
     if path.exists() {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read master key file {}", path.display()))?;
-        return MasterKey::parse(&text).map_err(|e| anyhow::anyhow!("master key file {}: {e}", path.display()));
+        return MasterKey::parse(&text)
+            .map_err(|e| anyhow::anyhow!("master key file {}: {e}", path.display()));
     }
     let (key, text) = MasterKey::generate(&SystemRandom::new());
     let mut f = std::fs::OpenOptions::new()
@@ -345,8 +405,13 @@ mod tests {
 
     #[test]
     fn flags_beat_env_beat_file() {
-        let file = layer(|l| { l.listen = Some("127.0.0.1:1".into()); l.access_token_ttl = Some(10); l.max_access_token_ttl = Some(20); });
-        let env = Layer::from_env(|k| (k == "WARDEN_LISTEN").then(|| "127.0.0.1:2".to_string())).unwrap();
+        let file = layer(|l| {
+            l.listen = Some("127.0.0.1:1".into());
+            l.access_token_ttl = Some(10);
+            l.max_access_token_ttl = Some(20);
+        });
+        let env =
+            Layer::from_env(|k| (k == "WARDEN_LISTEN").then(|| "127.0.0.1:2".to_string())).unwrap();
         let flags = layer(|l| l.database_url = Some("sqlite::memory:".into()));
         let c = Config::resolve(flags.over(env.over(file))).unwrap();
         assert_eq!(c.listen.port(), 2);
@@ -356,19 +421,29 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let e = Layer::from_env(|k| (k == "WARDEN_ACCESS_TOKEN_TTL").then(|| "soon".to_string())).unwrap_err();
+        let e = Layer::from_env(|k| (k == "WARDEN_ACCESS_TOKEN_TTL").then(|| "soon".to_string()))
+            .unwrap_err();
         assert!(e.to_string().contains("WARDEN_ACCESS_TOKEN_TTL"));
         let e = Config::resolve(layer(|l| l.listen = Some("localhost".into()))).unwrap_err();
         assert!(e.to_string().contains("listen address"));
         let e = Config::resolve(layer(|l| l.public_url = Some("ftp://x".into()))).unwrap_err();
         assert!(e.to_string().contains("public URL"));
-        let e = Config::resolve(layer(|l| { l.access_token_ttl = Some(100); l.max_access_token_ttl = Some(50); })).unwrap_err();
+        let e = Config::resolve(layer(|l| {
+            l.access_token_ttl = Some(100);
+            l.max_access_token_ttl = Some(50);
+        }))
+        .unwrap_err();
         assert!(e.to_string().contains("exceeds"));
     }
 
     #[test]
     fn postgres_requires_a_master_key() {
         let c = Config::resolve(layer(|l| l.database_url = Some("postgres://x/y".into()))).unwrap();
-        assert!(c.master_key().unwrap_err().to_string().contains("master key is required"));
+        assert!(
+            c.master_key()
+                .unwrap_err()
+                .to_string()
+                .contains("master key is required")
+        );
     }
 }

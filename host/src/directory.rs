@@ -26,7 +26,11 @@ pub enum DirectoryError {
     #[error("tenant {0} has no active signing key")]
     NoActiveKey(String),
     #[error("plugin {name} bound to tenant {tenant} cannot be loaded: {why}")]
-    Plugin { tenant: String, name: String, why: String },
+    Plugin {
+        tenant: String,
+        name: String,
+        why: String,
+    },
 }
 
 /// A tenant with its keys ready to use.
@@ -75,7 +79,10 @@ impl Directory {
             master,
             rng: SystemRandom::new(),
             public_url,
-            view: RwLock::new(View { generation, ..View::default() }),
+            view: RwLock::new(View {
+                generation,
+                ..View::default()
+            }),
         })
     }
 
@@ -83,7 +90,11 @@ impl Directory {
         format!("{}/t/{}", self.public_url, slug)
     }
 
-    pub async fn tenant(&self, slug: &str, now: i64) -> Result<Option<Arc<TenantEntry>>, DirectoryError> {
+    pub async fn tenant(
+        &self,
+        slug: &str,
+        now: i64,
+    ) -> Result<Option<Arc<TenantEntry>>, DirectoryError> {
         let generation = {
             let view = self.view.read().expect("directory lock");
             match view.tenants.get(slug) {
@@ -130,7 +141,11 @@ impl Directory {
         map.insert(key.to_string(), value);
     }
 
-    async fn load_tenant(&self, slug: &str, now: i64) -> Result<Option<TenantEntry>, DirectoryError> {
+    async fn load_tenant(
+        &self,
+        slug: &str,
+        now: i64,
+    ) -> Result<Option<TenantEntry>, DirectoryError> {
         let Some(tenant) = self.store.tenant(slug).await? else {
             return Ok(None);
         };
@@ -140,12 +155,19 @@ impl Directory {
             .find(|k| k.retired_at.is_none())
             .ok_or_else(|| DirectoryError::NoActiveKey(slug.to_string()))?;
         let signer = keys::load_signer(active, &self.master, &self.rng)?;
-        let verifiers = stored.iter().map(keys::load_verifier).collect::<Result<Vec<_>, _>>()?;
+        let verifiers = stored
+            .iter()
+            .map(keys::load_verifier)
+            .collect::<Result<Vec<_>, _>>()?;
         let jwks_keys: Vec<serde_json::Value> = stored
             .iter()
             .filter_map(|k| serde_json::from_str(&k.public_jwk).ok())
             .collect();
-        let valid_until = stored.iter().filter_map(|k| k.publish_until).min().unwrap_or(i64::MAX);
+        let valid_until = stored
+            .iter()
+            .filter_map(|k| k.publish_until)
+            .min()
+            .unwrap_or(i64::MAX);
         let (mut grant_policy, mut permission_check) = (None, None);
         for row in self.store.bindings(slug).await? {
             let bound = self.load_binding(row).await?;
@@ -169,16 +191,28 @@ impl Directory {
 
     async fn load_binding(&self, row: BoundPluginRow) -> Result<BoundPlugin, DirectoryError> {
         let b = row.binding;
-        let failed = |why: String| DirectoryError::Plugin { tenant: b.tenant.clone(), name: b.plugin_name.clone(), why };
+        let failed = |why: String| DirectoryError::Plugin {
+            tenant: b.tenant.clone(),
+            name: b.plugin_name.clone(),
+            why,
+        };
         let plugin = match self.plugins.cached(&row.sha256) {
             Some(p) => p,
             None => {
-                let wasm = self.store.plugin_wasm(&row.sha256).await?.ok_or_else(|| failed("wasm missing from the registry".into()))?;
-                self.plugins.load(&wasm).map_err(|e| failed(e.to_string()))?
+                let wasm = self
+                    .store
+                    .plugin_wasm(&row.sha256)
+                    .await?
+                    .ok_or_else(|| failed("wasm missing from the registry".into()))?;
+                self.plugins
+                    .load(&wasm)
+                    .map_err(|e| failed(e.to_string()))?
             }
         };
         Ok(BoundPlugin {
-            limits: self.plugins.clamp(Limits::for_binding(b.deadline_ms, b.memory_mib)),
+            limits: self
+                .plugins
+                .clamp(Limits::for_binding(b.deadline_ms, b.memory_mib)),
             name: b.plugin_name.clone(),
             version: b.plugin_version,
             config: b.config.clone(),
@@ -193,7 +227,10 @@ impl Directory {
         if view.generation == current {
             return Ok(false);
         }
-        *view = View { generation: current, ..View::default() };
+        *view = View {
+            generation: current,
+            ..View::default()
+        };
         Ok(true)
     }
 

@@ -26,9 +26,15 @@ fn init_logging(config: &config::Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(format!("{},sqlx=warn", config.log))
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match config.log_format {
-        config::LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
+        config::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
         config::LogFormat::Pretty => builder.compact().init(),
     }
 }

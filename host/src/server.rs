@@ -23,16 +23,35 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     let plugins = crate::plugins::PluginHost::new(config.plugin_host_options())?;
-    let admin = Admin::new(store.clone(), master.clone(), config.max_access_token_ttl, plugins.clone(), public_url.clone());
+    let admin = Admin::new(
+        store.clone(),
+        master.clone(),
+        config.max_access_token_ttl,
+        plugins.clone(),
+        public_url.clone(),
+    );
     if demo {
         print_demo(&admin, &public_url, clock.now()).await?;
     }
 
-    let directory = Arc::new(Directory::new(store.clone(), plugins.clone(), master.clone(), public_url.clone()).await?);
+    let directory = Arc::new(
+        Directory::new(
+            store.clone(),
+            plugins.clone(),
+            master.clone(),
+            public_url.clone(),
+        )
+        .await?,
+    );
     directory.spawn_refresher(config.cache_refresh);
     spawn_revocation_purger(store.clone(), clock.clone());
     spawn_store_upkeep(store.clone());
-    let deliveries = crate::delivery::Worker::new(store.clone(), master, clock.clone(), config.delivery.clone())?;
+    let deliveries = crate::delivery::Worker::new(
+        store.clone(),
+        master,
+        clock.clone(),
+        config.delivery.clone(),
+    )?;
     deliveries.spawn();
 
     let lifetimes = Lifetimes {
@@ -111,13 +130,24 @@ const DEMO_USER: &str = "demo";
 /// credentials. The secret is only ever stored hashed, so an existing demo
 /// client gets a fresh one.
 async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result<()> {
-    match admin.create_tenant(DEMO_TENANT, SigningAlg::ES256, None, None, now).await {
+    match admin
+        .create_tenant(DEMO_TENANT, SigningAlg::ES256, None, None, now)
+        .await
+    {
         Ok(_) | Err(crate::admin::AdminError::Store(StoreError::Conflict(_))) => {}
         Err(e) => return Err(e.into()),
     }
-    let existing = admin.store.clients(DEMO_TENANT).await?.into_iter().find(|c| c.name == DEMO_CLIENT);
+    let existing = admin
+        .store
+        .clients(DEMO_TENANT)
+        .await?
+        .into_iter()
+        .find(|c| c.name == DEMO_CLIENT);
     let (client_id, secret) = match existing {
-        Some(c) => (c.client_id.clone(), admin.rotate_client_secret(&c.client_id, 0, now).await?.0),
+        Some(c) => (
+            c.client_id.clone(),
+            admin.rotate_client_secret(&c.client_id, 0, now).await?.0,
+        ),
         None => {
             let new = NewClient {
                 tenant: DEMO_TENANT.into(),
@@ -137,7 +167,9 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
         }
     };
     // A person to sign in as, with a fresh password each start (only hashes are kept).
-    let password = crate::tokens::b64url(&crate::tokens::random_bytes::<12>(&ring::rand::SystemRandom::new()));
+    let password = crate::tokens::b64url(&crate::tokens::random_bytes::<12>(
+        &ring::rand::SystemRandom::new(),
+    ));
     let user = crate::admin::NewUser {
         tenant: DEMO_TENANT.into(),
         username: DEMO_USER.into(),
@@ -148,7 +180,11 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
     };
     match admin.create_user(user, now).await {
         Ok(_) => {}
-        Err(crate::admin::AdminError::Store(StoreError::Conflict(_))) => admin.set_password(DEMO_TENANT, DEMO_USER, password.clone()).await?,
+        Err(crate::admin::AdminError::Store(StoreError::Conflict(_))) => {
+            admin
+                .set_password(DEMO_TENANT, DEMO_USER, password.clone())
+                .await?
+        }
         Err(e) => return Err(e.into()),
     }
     let issuer = format!("{public_url}/t/{DEMO_TENANT}");

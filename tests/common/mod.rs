@@ -48,7 +48,8 @@ pub struct Db {
 }
 
 pub fn postgres_url() -> String {
-    std::env::var("WARDEN_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("WARDEN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 fn random_name() -> String {
@@ -82,18 +83,31 @@ impl Db {
                     Ok(p) => p,
                     Err(e) => {
                         if std::env::var("WARDEN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-                            panic!("PostgreSQL is required (WARDEN_REQUIRE_POSTGRES=1) but unreachable at {admin_url}: {e}");
+                            panic!(
+                                "PostgreSQL is required (WARDEN_REQUIRE_POSTGRES=1) but unreachable at {admin_url}: {e}"
+                            );
                         }
-                        eprintln!("SKIPPED PostgreSQL half: cannot reach {admin_url} ({e}); set WARDEN_TEST_POSTGRES_URL");
+                        eprintln!(
+                            "SKIPPED PostgreSQL half: cannot reach {admin_url} ({e}); set WARDEN_TEST_POSTGRES_URL"
+                        );
                         return None;
                     }
                 };
                 let name = format!("warden_t_{}", random_name());
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
                 pool.close().await;
                 let mut url = url::Url::parse(&admin_url).unwrap();
                 url.set_path(&name);
-                Some(Db { backend, url: url.to_string(), master_key, dir, pg_admin: Some((admin_url, name)) })
+                Some(Db {
+                    backend,
+                    url: url.to_string(),
+                    master_key,
+                    dir,
+                    pg_admin: Some((admin_url, name)),
+                })
             }
         }
     }
@@ -117,8 +131,17 @@ impl Db {
         let mut all = args.to_vec();
         all.push("--json");
         let out = self.cli(&all);
-        assert!(out.status.success(), "warden {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("warden {args:?} printed non-JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+        assert!(
+            out.status.success(),
+            "warden {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "warden {args:?} printed non-JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
     }
 
     pub fn create_tenant(&self, slug: &str, extra: &[&str]) -> Value {
@@ -129,10 +152,24 @@ impl Db {
 
     /// Creates a client and returns (client_id, client_secret).
     pub fn create_client(&self, tenant: &str, scopes: &str, extra: &[&str]) -> (String, String) {
-        let mut args = vec!["client", "create", "--tenant", tenant, "--name", "test-app", "--grant-types", "client_credentials", "--scopes", scopes];
+        let mut args = vec![
+            "client",
+            "create",
+            "--tenant",
+            tenant,
+            "--name",
+            "test-app",
+            "--grant-types",
+            "client_credentials",
+            "--scopes",
+            scopes,
+        ];
         args.extend_from_slice(extra);
         let v = self.cli_json(&args);
-        (v["client_id"].as_str().unwrap().into(), v["client_secret"].as_str().unwrap().into())
+        (
+            v["client_id"].as_str().unwrap().into(),
+            v["client_secret"].as_str().unwrap().into(),
+        )
     }
 }
 
@@ -140,10 +177,16 @@ impl Drop for Db {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = self.pg_admin.take() {
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&pool)
+                                .await;
                     }
                 });
             })
@@ -160,7 +203,9 @@ pub fn command(dir: &Path, env: &[(String, String)]) -> std::process::Command {
             cmd.env_remove(k);
         }
     }
-    cmd.current_dir(dir).envs(env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null());
+    cmd.current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null());
     cmd
 }
 
@@ -183,7 +228,11 @@ impl Server {
 
     pub async fn start_with(db: &Db, extra_env: &[(&str, &str)], args: &[&str]) -> Server {
         let mut env = db.env();
-        env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         Self::spawn(db.dir.path(), &env, args).await
     }
 
@@ -207,12 +256,21 @@ impl Server {
                 stdout.push_str(&line);
                 stdout.push('\n');
             }
-            panic!("warden exited before listening: {}\n{}", stdout, std::fs::read_to_string(&log).unwrap_or_default());
+            panic!(
+                "warden exited before listening: {}\n{}",
+                stdout,
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
         })
         .await
         .expect("warden did not start listening within 60 s");
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Server { child, base, log, stdout }
+        Server {
+            child,
+            base,
+            log,
+            stdout,
+        }
     }
 
     pub fn issuer(&self, tenant: &str) -> String {
@@ -229,11 +287,17 @@ impl Server {
 }
 
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 pub fn basic(id: &str, secret: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    )
 }
 
 /// A response reduced to what the tests look at.
@@ -251,7 +315,12 @@ impl Reply {
         let headers = r.headers().clone();
         let text = r.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -260,16 +329,29 @@ impl Reply {
 
     /// Asserts an RFC 6749 §5.2 error body with this status and code.
     pub fn assert_error(&self, status: u16, error: &str) {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
         assert_eq!(self.body["error"], error, "body: {}", self.text);
-        assert!(self.body["error_description"].as_str().is_some_and(|d| !d.is_empty()), "body: {}", self.text);
+        assert!(
+            self.body["error_description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty()),
+            "body: {}",
+            self.text
+        );
         assert_eq!(self.header("cache-control"), Some("no-store"));
     }
 }
 
 /// POSTs a form with Basic client authentication.
 pub async fn post_form(url: &str, auth: Option<(&str, &str)>, form: &[(&str, &str)]) -> Reply {
-    let mut req = http().post(url).header("content-type", "application/x-www-form-urlencoded").body(encode_form(form));
+    let mut req = http()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(encode_form(form));
     if let Some((id, secret)) = auth {
         req = req.header("authorization", basic(id, secret));
     }
@@ -292,10 +374,21 @@ pub async fn get_json(url: &str) -> Reply {
 }
 
 /// Gets a client_credentials token, asserting success.
-pub async fn token(server: &Server, tenant: &str, id: &str, secret: &str, form: &[(&str, &str)]) -> Value {
+pub async fn token(
+    server: &Server,
+    tenant: &str,
+    id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> Value {
     let mut f = vec![("grant_type", "client_credentials")];
     f.extend_from_slice(form);
-    let r = post_form(&format!("{}/token", server.issuer(tenant)), Some((id, secret)), &f).await;
+    let r = post_form(
+        &format!("{}/token", server.issuer(tenant)),
+        Some((id, secret)),
+        &f,
+    )
+    .await;
     assert_eq!(r.status, 200, "token request failed: {}", r.text);
     r.body
 }
@@ -303,17 +396,27 @@ pub async fn token(server: &Server, tenant: &str, id: &str, secret: &str, form: 
 /// Verifies a JWT with keys fetched from the tenant's JWKS (via discovery),
 /// independently of the server's own verification code.
 pub async fn verify_with_jwks(server: &Server, tenant: &str, token: &str) -> Value {
-    let meta = get_json(&format!("{}/.well-known/openid-configuration", server.issuer(tenant))).await;
-    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(get_json(meta.body["jwks_uri"].as_str().unwrap()).await.body).unwrap();
+    let meta = get_json(&format!(
+        "{}/.well-known/openid-configuration",
+        server.issuer(tenant)
+    ))
+    .await;
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_value(get_json(meta.body["jwks_uri"].as_str().unwrap()).await.body)
+            .unwrap();
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
     let kid = header.kid.expect("kid in header");
-    let jwk = jwks.find(&kid).unwrap_or_else(|| panic!("kid {kid} not in JWKS"));
+    let jwk = jwks
+        .find(&kid)
+        .unwrap_or_else(|| panic!("kid {kid} not in JWKS"));
     let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
     let mut v = jsonwebtoken::Validation::new(header.alg);
     v.validate_aud = false;
     v.set_issuer(&[server.issuer(tenant)]);
-    jsonwebtoken::decode::<Value>(token, &key, &v).expect("JWT verifies with the JWKS key").claims
+    jsonwebtoken::decode::<Value>(token, &key, &v)
+        .expect("JWT verifies with the JWKS key")
+        .claims
 }
 
 /// Polls `check` until it holds or `within` passes.
@@ -341,22 +444,37 @@ pub fn plugin_wasm(name: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     BUILT.get_or_init(|| {
         // A fresh machine may lack the target; rustup makes this a no-op when present.
-        let _ = std::process::Command::new("rustup").args(["target", "add", "wasm32-wasip2"]).output();
+        let _ = std::process::Command::new("rustup")
+            .args(["target", "add", "wasm32-wasip2"])
+            .output();
         for workspace in ["plugins", "tests/plugins"] {
             // Run inside the workspace so its .cargo/config.toml (stack size) applies.
             // Into the workspace's own target dir, whatever CARGO_TARGET_DIR says.
             let target_dir = root.join(workspace).join("target");
             let out = std::process::Command::new(env!("CARGO"))
-                .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+                .args([
+                    "build",
+                    "--release",
+                    "--target",
+                    "wasm32-wasip2",
+                    "--target-dir",
+                ])
                 .arg(&target_dir)
                 .current_dir(root.join(workspace))
                 .output()
                 .expect("run cargo to build plugins");
-            assert!(out.status.success(), "building {workspace} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "building {workspace} failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     });
     for workspace in ["plugins", "tests/plugins"] {
-        let p = root.join(workspace).join("target/wasm32-wasip2/release").join(format!("{}.wasm", name.replace('-', "_")));
+        let p = root
+            .join(workspace)
+            .join("target/wasm32-wasip2/release")
+            .join(format!("{}.wasm", name.replace('-', "_")));
         if p.exists() {
             return p;
         }
@@ -377,7 +495,8 @@ impl Received {
     }
 
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("delivery body is not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("delivery body is not JSON ({e}): {}", self.body))
     }
 
     /// Checks `Warden-Signature: t=…,v1=…` as an integrator would: HMAC-SHA256
@@ -393,7 +512,9 @@ impl Received {
                 _ => {}
             }
         }
-        let (Some(t), Some(v1)) = (t, v1) else { return false };
+        let (Some(t), Some(v1)) = (t, v1) else {
+            return false;
+        };
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, signing_secret.as_bytes());
         ring::hmac::verify(&key, format!("{t}.{}", self.body).as_bytes(), &v1).is_ok()
     }
@@ -424,7 +545,9 @@ impl Receiver {
     }
 
     pub async fn start_on(port: u16, answer: Answer) -> Receiver {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind receiver");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind receiver");
         let port = listener.local_addr().unwrap().port();
         let mut r = Receiver {
             origin: format!("http://127.0.0.1:{port}"),
@@ -439,7 +562,9 @@ impl Receiver {
 
     /// A port nothing listens on yet: the receiver is down.
     pub async fn down() -> Receiver {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
         Receiver {
@@ -453,7 +578,9 @@ impl Receiver {
 
     /// Starts listening on the receiver's port.
     pub async fn up(&mut self) {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.expect("rebind receiver port");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("rebind receiver port");
         self.serve(listener);
     }
 
@@ -495,9 +622,16 @@ impl Receiver {
 
     /// Waits until at least `n` requests arrived.
     pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Received> {
-        let ok = eventually(within, || async { self.received.lock().unwrap().len() >= n }).await;
+        let ok = eventually(within, || async {
+            self.received.lock().unwrap().len() >= n
+        })
+        .await;
         let all = self.all();
-        assert!(ok, "expected {n} deliveries within {within:?}, got {}", all.len());
+        assert!(
+            ok,
+            "expected {n} deliveries within {within:?}, got {}",
+            all.len()
+        );
         all
     }
 }
@@ -520,16 +654,39 @@ pub fn cli_stdin(db: &Db, args: &[&str], input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run warden");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 /// Creates a user with `password`, returning the user's id.
-pub fn create_user(db: &Db, tenant: &str, username: &str, password: &str, extra: &[&str]) -> String {
-    let mut args = vec!["user", "create", "--tenant", tenant, "--username", username, "--json"];
+pub fn create_user(
+    db: &Db,
+    tenant: &str,
+    username: &str,
+    password: &str,
+    extra: &[&str],
+) -> String {
+    let mut args = vec![
+        "user",
+        "create",
+        "--tenant",
+        tenant,
+        "--username",
+        username,
+        "--json",
+    ];
     args.extend_from_slice(extra);
     let out = cli_stdin(db, &args, &format!("{password}\n"));
-    assert!(out.status.success(), "user create failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "user create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v["id"].as_str().unwrap().to_string()
 }
@@ -547,15 +704,23 @@ pub fn browser() -> reqwest::Client {
 /// The value of a hidden form field in an HTML page.
 pub fn hidden_field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no field {name} in page:\n{html}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name} in page:\n{html}"))
+        + marker.len();
     let end = start + html[start..].find('"').unwrap();
-    html[start..end].replace("&amp;", "&").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">")
+    html[start..end]
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
 }
 
 /// An RFC 7636 verifier and its S256 challenge.
 pub fn pkce() -> (String, String) {
     let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand_bytes::<32>());
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
     (verifier, challenge)
 }
 
@@ -568,7 +733,9 @@ pub fn js_dir() -> PathBuf {
 pub fn npm_install() {
     static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     DONE.get_or_init(|| {
-        if js_dir().join("node_modules/openid-client").exists() && js_dir().join("node_modules/playwright-core").exists() {
+        if js_dir().join("node_modules/openid-client").exists()
+            && js_dir().join("node_modules/playwright-core").exists()
+        {
             return;
         }
         let out = std::process::Command::new("npm")
@@ -576,7 +743,11 @@ pub fn npm_install() {
             .current_dir(js_dir())
             .output()
             .expect("npm is needed for the third-party client and browser tests (Node.js 20+)");
-        assert!(out.status.success(), "npm ci failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "npm ci failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     });
 }
 
@@ -600,6 +771,11 @@ pub async fn run_js(script: &str, env: &[(&str, String)]) -> Value {
         .await
         .expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{script} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("{script} printed no JSON ({e}):\n{stdout}"))
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}):\n{stdout}"))
 }

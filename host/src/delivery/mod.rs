@@ -63,7 +63,12 @@ pub fn new_event_id(rng: &SystemRandom) -> String {
 
 /// The request a queued delivery will send, or why it cannot be read.
 pub fn open(delivery: &Delivery, master: &MasterKey) -> Result<DeliveryRequest, &'static str> {
-    let sealed = delivery.request.as_deref().ok_or("the request was already discarded")?;
-    let plain = master.open(&delivery.id, sealed).map_err(|_| "the request cannot be decrypted with this master key")?;
+    let sealed = delivery
+        .request
+        .as_deref()
+        .ok_or("the request was already discarded")?;
+    let plain = master
+        .open(&delivery.id, sealed)
+        .map_err(|_| "the request cannot be decrypted with this master key")?;
     serde_json::from_slice(&plain).map_err(|_| "the stored request is corrupt")
 }

@@ -37,7 +37,9 @@ impl WorkerOptions {
 
     fn backoff_after(&self, attempts: i64) -> Duration {
         let doublings = attempts.clamp(1, 30) as u32 - 1;
-        self.backoff.saturating_mul(1u32 << doublings.min(20)).min(MAX_BACKOFF)
+        self.backoff
+            .saturating_mul(1u32 << doublings.min(20))
+            .min(MAX_BACKOFF)
     }
 }
 
@@ -59,7 +61,12 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, clock: Arc<dyn Clock>, options: WorkerOptions) -> anyhow::Result<Arc<Self>> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        master: Arc<MasterKey>,
+        clock: Arc<dyn Clock>,
+        options: WorkerOptions,
+    ) -> anyhow::Result<Arc<Self>> {
         let http = reqwest::Client::builder()
             .timeout(options.timeout)
             // A redirect could lead outside the allowed origins.
@@ -67,7 +74,14 @@ impl Worker {
             .user_agent(concat!("warden/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| anyhow::anyhow!("cannot build the delivery HTTP client: {e}"))?;
-        Ok(Arc::new(Worker { store, master, clock, options, http, counters: DeliveryCounters::default() }))
+        Ok(Arc::new(Worker {
+            store,
+            master,
+            clock,
+            options,
+            http,
+            counters: DeliveryCounters::default(),
+        }))
     }
 
     /// Polls the outbox for as long as the process runs.
@@ -79,7 +93,11 @@ impl Worker {
             loop {
                 tick.tick().await;
                 // Keep going while full batches come back.
-                while let Ok(n) = me.run_once().await.inspect_err(|e| tracing::warn!(error = %e, "cannot read the delivery outbox")) {
+                while let Ok(n) = me
+                    .run_once()
+                    .await
+                    .inspect_err(|e| tracing::warn!(error = %e, "cannot read the delivery outbox"))
+                {
                     if n < BATCH as usize {
                         break;
                     }
@@ -121,14 +139,28 @@ impl Worker {
                     "delivery": d.id, "event": d.event, "event_id": d.event_id, "client_id": d.client_id,
                     "url": d.url, "attempts": d.attempts, "last_error": error,
                 });
-                let audit = AuditEvent { tenant: d.tenant.clone(), action: "delivery.dead_lettered".into(), detail: detail.to_string(), created_at: now };
-                DeliveryOutcome::Dead { at: now, error, audit }
+                let audit = AuditEvent {
+                    tenant: d.tenant.clone(),
+                    action: "delivery.dead_lettered".into(),
+                    detail: detail.to_string(),
+                    created_at: now,
+                };
+                DeliveryOutcome::Dead {
+                    at: now,
+                    error,
+                    audit,
+                }
             }
             Err(error) => {
-                self.counters.failed_attempts.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .failed_attempts
+                    .fetch_add(1, Ordering::Relaxed);
                 let wait = self.options.backoff_after(d.attempts);
                 tracing::warn!(delivery = %d.id, tenant = %d.tenant, url = %d.url, attempt = d.attempts, retry_in_ms = wait.as_millis() as u64, %error, "credential delivery failed; will retry");
-                DeliveryOutcome::Retry { next_attempt_ms: self.clock.now_ms() + wait.as_millis() as i64, error }
+                DeliveryOutcome::Retry {
+                    next_attempt_ms: self.clock.now_ms() + wait.as_millis() as i64,
+                    error,
+                }
             }
         }
     }
@@ -137,7 +169,11 @@ impl Worker {
     /// request's headers or body.
     async fn send(&self, d: &Delivery) -> Result<u16, String> {
         let request = open(d, &self.master).map_err(str::to_string)?;
-        let sealed = self.store.delivery_secret(&d.tenant).await.map_err(|_| "cannot read the signing secret".to_string())?;
+        let sealed = self
+            .store
+            .delivery_secret(&d.tenant)
+            .await
+            .map_err(|_| "cannot read the signing secret".to_string())?;
         let secret = sealed
             .and_then(|s| self.master.open(&secret_context(&d.tenant), &s).ok())
             .ok_or("the tenant has no usable delivery signing secret")?;
@@ -186,7 +222,11 @@ fn describe(e: &reqwest::Error) -> String {
         cause = s.to_string();
         source = s.source();
     }
-    if cause.is_empty() { what.into() } else { format!("{what}: {cause}") }
+    if cause.is_empty() {
+        what.into()
+    } else {
+        format!("{what}: {cause}")
+    }
 }
 
 #[cfg(test)]
@@ -195,7 +235,12 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        let o = WorkerOptions { max_attempts: 10, backoff: Duration::from_secs(5), timeout: Duration::from_secs(10), poll: Duration::from_secs(1) };
+        let o = WorkerOptions {
+            max_attempts: 10,
+            backoff: Duration::from_secs(5),
+            timeout: Duration::from_secs(10),
+            poll: Duration::from_secs(1),
+        };
         assert_eq!(o.backoff_after(1), Duration::from_secs(5));
         assert_eq!(o.backoff_after(2), Duration::from_secs(10));
         assert_eq!(o.backoff_after(4), Duration::from_secs(40));

@@ -31,7 +31,9 @@ impl SigningAlg {
             "ES256" => Ok(SigningAlg::ES256),
             "EdDSA" => Ok(SigningAlg::EdDSA),
             "RS256" => Ok(SigningAlg::RS256),
-            other => Err(format!("unknown signing algorithm {other:?} (expected ES256, EdDSA or RS256)")),
+            other => Err(format!(
+                "unknown signing algorithm {other:?} (expected ES256, EdDSA or RS256)"
+            )),
         }
     }
 }
@@ -152,14 +154,24 @@ impl NewClient {
         if self.name.trim().is_empty() {
             return Err("client name must not be empty".into());
         }
-        for uri in self.redirect_uris.iter().chain(&self.post_logout_redirect_uris) {
+        for uri in self
+            .redirect_uris
+            .iter()
+            .chain(&self.post_logout_redirect_uris)
+        {
             validate_redirect_uri(uri)?;
         }
-        if self.grant_types.iter().any(|g| g == "authorization_code") && self.redirect_uris.is_empty() {
-            return Err("a client using authorization_code needs at least one --redirect-uri".into());
+        if self.grant_types.iter().any(|g| g == "authorization_code")
+            && self.redirect_uris.is_empty()
+        {
+            return Err(
+                "a client using authorization_code needs at least one --redirect-uri".into(),
+            );
         }
         if self.public && self.grant_types.iter().any(|g| g == "client_credentials") {
-            return Err("a public client has no secret, so it cannot use client_credentials".into());
+            return Err(
+                "a public client has no secret, so it cannot use client_credentials".into(),
+            );
         }
         if self.grant_types.is_empty() {
             return Err("a client needs at least one grant type".into());
@@ -193,7 +205,9 @@ impl NewClient {
 pub fn validate_resource(r: &str) -> Result<(), String> {
     match url::Url::parse(r) {
         Ok(u) if u.fragment().is_none() && !u.cannot_be_a_base() => Ok(()),
-        _ => Err(format!("resource {r:?} must be an absolute URI without a fragment")),
+        _ => Err(format!(
+            "resource {r:?} must be an absolute URI without a fragment"
+        )),
     }
 }
 
@@ -258,11 +272,26 @@ mod tests {
 
     #[test]
     fn lifetime_prefers_client_then_tenant_then_config_and_caps_at_max() {
-        assert_eq!(access_token_ttl(3600, 86400, &tenant(None, None), &client(None)), 3600);
-        assert_eq!(access_token_ttl(3600, 86400, &tenant(Some(600), None), &client(None)), 600);
-        assert_eq!(access_token_ttl(3600, 86400, &tenant(Some(600), None), &client(Some(60))), 60);
-        assert_eq!(access_token_ttl(3600, 86400, &tenant(None, Some(120)), &client(Some(600))), 120);
-        assert_eq!(access_token_ttl(3600, 1800, &tenant(None, None), &client(None)), 1800);
+        assert_eq!(
+            access_token_ttl(3600, 86400, &tenant(None, None), &client(None)),
+            3600
+        );
+        assert_eq!(
+            access_token_ttl(3600, 86400, &tenant(Some(600), None), &client(None)),
+            600
+        );
+        assert_eq!(
+            access_token_ttl(3600, 86400, &tenant(Some(600), None), &client(Some(60))),
+            60
+        );
+        assert_eq!(
+            access_token_ttl(3600, 86400, &tenant(None, Some(120)), &client(Some(600))),
+            120
+        );
+        assert_eq!(
+            access_token_ttl(3600, 1800, &tenant(None, None), &client(None)),
+            1800
+        );
     }
 
     #[test]

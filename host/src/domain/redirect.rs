@@ -4,7 +4,9 @@
 /// Checks a redirect URI a client registers.
 pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
     let bad = |why: &str| Err(format!("redirect URI {uri:?} {why}"));
-    let Ok(u) = url::Url::parse(uri) else { return bad("is not an absolute URI") };
+    let Ok(u) = url::Url::parse(uri) else {
+        return bad("is not an absolute URI");
+    };
     if u.fragment().is_some() || uri.contains('#') {
         return bad("must not have a fragment (RFC 6749 §3.1.2)");
     }
@@ -14,7 +16,9 @@ pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
         "http" => bad("must use https (http only for 127.0.0.1 or [::1], RFC 8252 §7.3)"),
         // RFC 8252 §7.1: private-use schemes are reverse domain names.
         s if s.contains('.') => Ok(()),
-        _ => bad("must be https, a loopback http URI or a private-use scheme like com.example.app:/callback"),
+        _ => bad(
+            "must be https, a loopback http URI or a private-use scheme like com.example.app:/callback",
+        ),
     }
 }
 
@@ -61,7 +65,11 @@ mod tests {
     use super::*;
 
     fn reg() -> Vec<String> {
-        vec!["https://app.example.com/cb".into(), "http://127.0.0.1/cb".into(), "com.example.app:/oauth".into()]
+        vec![
+            "https://app.example.com/cb".into(),
+            "http://127.0.0.1/cb".into(),
+            "com.example.app:/oauth".into(),
+        ]
     }
 
     #[test]
@@ -81,18 +89,35 @@ mod tests {
             "http://[::1]:5000/cb",
             "com.example.app:/oauth2",
         ] {
-            assert!(RedirectUri::matching(&reg(), Some(bad)).is_none(), "{bad} matched");
+            assert!(
+                RedirectUri::matching(&reg(), Some(bad)).is_none(),
+                "{bad} matched"
+            );
         }
-        assert!(RedirectUri::matching(&reg(), None).is_none(), "several registered: must name one");
+        assert!(
+            RedirectUri::matching(&reg(), None).is_none(),
+            "several registered: must name one"
+        );
         assert!(RedirectUri::matching(&reg()[..1], None).is_some());
     }
 
     #[test]
     fn registration_rules() {
-        for ok in ["https://a.example/cb", "http://127.0.0.1:8000/cb", "http://[::1]/cb", "com.example.app:/cb"] {
+        for ok in [
+            "https://a.example/cb",
+            "http://127.0.0.1:8000/cb",
+            "http://[::1]/cb",
+            "com.example.app:/cb",
+        ] {
             assert!(validate_redirect_uri(ok).is_ok(), "{ok}");
         }
-        for bad in ["http://a.example/cb", "https://a.example/cb#x", "/relative", "javascript:alert(1)", "myapp:/cb"] {
+        for bad in [
+            "http://a.example/cb",
+            "https://a.example/cb#x",
+            "/relative",
+            "javascript:alert(1)",
+            "myapp:/cb",
+        ] {
             assert!(validate_redirect_uri(bad).is_err(), "{bad}");
         }
     }

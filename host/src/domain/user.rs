@@ -31,8 +31,15 @@ impl fmt::Debug for User {
 /// Usernames: 1-64 characters from a conservative set, compared exactly.
 pub fn validate_username(u: &str) -> Result<(), String> {
     let ok = (1..=64).contains(&u.len())
-        && u.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@+".contains(&b));
-    if ok { Ok(()) } else { Err(format!("invalid username {u:?}: use 1-64 letters, digits and . _ - @ +")) }
+        && u.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-@+".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid username {u:?}: use 1-64 letters, digits and . _ - @ +"
+        ))
+    }
 }
 
 /// Passwords: long enough to matter, short enough not to be a hashing DoS.

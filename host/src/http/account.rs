@@ -33,11 +33,21 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// GET `{issuer}/account`.
-pub async fn account(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap) -> Response {
+pub async fn account(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     render(&s, &tenant, &headers, None, None).await
 }
 
-async fn render(s: &super::AppState, tenant: &str, headers: &HeaderMap, created: Option<(String, String)>, error: Option<String>) -> Response {
+async fn render(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    created: Option<(String, String)>,
+    error: Option<String>,
+) -> Response {
     let Some(session) = session_of(s, tenant, headers).await else {
         return super::pages::login_for_account(s, tenant, headers);
     };
@@ -46,7 +56,12 @@ async fn render(s: &super::AppState, tenant: &str, headers: &HeaderMap, created:
         let grants = s.store.grants(&session.user_id).await?;
         let mut apps = Vec::new();
         for g in grants {
-            let name = s.store.client(&g.client_id).await?.map(|c| c.name).unwrap_or_else(|| g.client_id.clone());
+            let name = s
+                .store
+                .client(&g.client_id)
+                .await?
+                .map(|c| c.name)
+                .unwrap_or_else(|| g.client_id.clone());
             apps.push((g, name));
         }
         let pats = s.store.pats(&session.user_id).await?;
@@ -54,85 +69,105 @@ async fn render(s: &super::AppState, tenant: &str, headers: &HeaderMap, created:
         Ok::<_, crate::store::StoreError>((user, apps, pats, offered))
     };
     let Ok((Some(user), apps, pats, offered)) = load.await else {
-        return error_page(StatusCode::SERVICE_UNAVAILABLE, "Your account page cannot be shown right now. Try again later.");
+        return error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Your account page cannot be shown right now. Try again later.",
+        );
     };
     let mut cookies = vec![];
     let token = csrf(s, tenant, headers, &mut cookies);
     let now = s.oauth.clock.now();
-    let body = layout("Your account", html! {
-        h1 { "Your account" }
-        p { "Signed in as " strong { (user.display_name.as_deref().unwrap_or(&user.username)) } "." }
-        @if let Some(e) = &error {
-            p.error role="alert" { (e) }
-        }
-        @if let Some((name, secret)) = &created {
-            section aria-labelledby="new-token" {
-                h2 #new-token { "New token \u{201c}" (name) "\u{201d}" }
-                p { "Copy it now: it will not be shown again." }
-                p { output #pat-secret { code { (secret) } } }
+    let body = layout(
+        "Your account",
+        html! {
+            h1 { "Your account" }
+            p { "Signed in as " strong { (user.display_name.as_deref().unwrap_or(&user.username)) } "." }
+            @if let Some(e) = &error {
+                p.error role="alert" { (e) }
             }
-        }
-        h2 { "Connected apps" }
-        @if apps.is_empty() {
-            p { "No app has access to your account." }
-        }
-        ul #apps {
-            @for (g, name) in &apps {
-                li {
-                    strong { (name) } " can: " (g.scopes) " (since " (when(g.granted_at)) ") "
-                    form method="post" action={ "/t/" (tenant) "/account/apps/" (g.client_id) "/revoke" } style="display:inline" {
-                        input type="hidden" name="csrf" value=(token);
-                        button type="submit" aria-label={ "Revoke access for " (name) } { "Revoke access" }
+            @if let Some((name, secret)) = &created {
+                section aria-labelledby="new-token" {
+                    h2 #new-token { "New token \u{201c}" (name) "\u{201d}" }
+                    p { "Copy it now: it will not be shown again." }
+                    p { output #pat-secret { code { (secret) } } }
+                }
+            }
+            h2 { "Connected apps" }
+            @if apps.is_empty() {
+                p { "No app has access to your account." }
+            }
+            ul #apps {
+                @for (g, name) in &apps {
+                    li {
+                        strong { (name) } " can: " (g.scopes) " (since " (when(g.granted_at)) ") "
+                        form method="post" action={ "/t/" (tenant) "/account/apps/" (g.client_id) "/revoke" } style="display:inline" {
+                            input type="hidden" name="csrf" value=(token);
+                            button type="submit" aria-label={ "Revoke access for " (name) } { "Revoke access" }
+                        }
                     }
                 }
             }
-        }
-        h2 { "Personal access tokens" }
-        @if pats.is_empty() {
-            p { "You have no personal access tokens." }
-        }
-        ul #tokens {
-            @for p in &pats {
-                li {
-                    strong { (p.name) } " \u{2014} " (p.scopes)
-                    " \u{2014} " @if p.expires_at <= now { "expired" } @else { "expires " (when(p.expires_at)) }
-                    @if let Some(u) = p.last_used_at { " \u{2014} last used " (when(u)) }
-                    " "
-                    form method="post" action={ "/t/" (tenant) "/account/tokens/" (p.id) "/revoke" } style="display:inline" {
-                        input type="hidden" name="csrf" value=(token);
-                        button type="submit" aria-label={ "Revoke token " (p.name) } { "Revoke" }
+            h2 { "Personal access tokens" }
+            @if pats.is_empty() {
+                p { "You have no personal access tokens." }
+            }
+            ul #tokens {
+                @for p in &pats {
+                    li {
+                        strong { (p.name) } " \u{2014} " (p.scopes)
+                        " \u{2014} " @if p.expires_at <= now { "expired" } @else { "expires " (when(p.expires_at)) }
+                        @if let Some(u) = p.last_used_at { " \u{2014} last used " (when(u)) }
+                        " "
+                        form method="post" action={ "/t/" (tenant) "/account/tokens/" (p.id) "/revoke" } style="display:inline" {
+                            input type="hidden" name="csrf" value=(token);
+                            button type="submit" aria-label={ "Revoke token " (p.name) } { "Revoke" }
+                        }
                     }
                 }
             }
-        }
-        h3 { "Create a token" }
-        @if offered.is_empty() {
-            p { "This organisation offers no scopes for personal access tokens." }
-        } @else {
-            form method="post" action={ "/t/" (tenant) "/account/tokens" } {
-                input type="hidden" name="csrf" value=(token);
-                label for="pat-name" { "Name" }
-                input type="text" id="pat-name" name="name" required maxlength="100";
-                fieldset {
-                    legend { "Scopes" }
-                    @for (scope, text) in &offered {
-                        label { input type="checkbox" name="scope" value=(scope); " " (text) " (" (scope) ")" }
+            h3 { "Create a token" }
+            @if offered.is_empty() {
+                p { "This organisation offers no scopes for personal access tokens." }
+            } @else {
+                form method="post" action={ "/t/" (tenant) "/account/tokens" } {
+                    input type="hidden" name="csrf" value=(token);
+                    label for="pat-name" { "Name" }
+                    input type="text" id="pat-name" name="name" required maxlength="100";
+                    fieldset {
+                        legend { "Scopes" }
+                        @for (scope, text) in &offered {
+                            label { input type="checkbox" name="scope" value=(scope); " " (text) " (" (scope) ")" }
+                        }
                     }
+                    label for="pat-days" { "Expires in (days)" }
+                    input type="text" id="pat-days" name="days" value="30" inputmode="numeric" required;
+                    button type="submit" { "Create token" }
                 }
-                label for="pat-days" { "Expires in (days)" }
-                input type="text" id="pat-days" name="days" value="30" inputmode="numeric" required;
-                button type="submit" { "Create token" }
             }
-        }
-        form method="get" action={ "/t/" (tenant) "/logout" } {
-            button type="submit" { "Sign out" }
-        }
-    });
-    Page { status: if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK }, body, cookies }.into_response()
+            form method="get" action={ "/t/" (tenant) "/logout" } {
+                button type="submit" { "Sign out" }
+            }
+        },
+    );
+    Page {
+        status: if error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        },
+        body,
+        cookies,
+    }
+    .into_response()
 }
 
 /// POST `{issuer}/account/tokens`.
-pub async fn create_token(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap, body: Body) -> Response {
+pub async fn create_token(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     // Checkboxes repeat `scope`; read the raw pairs.
     let pairs = match super::pages::read_pairs(&headers, body).await {
         Ok(p) => p,
@@ -140,31 +175,62 @@ pub async fn create_token(axum::extract::State(s): State, Path(tenant): Path<Str
     };
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     if !super::pages::csrf_pairs_ok(&headers, get("csrf")) {
-        return error_page(StatusCode::FORBIDDEN, "This form expired or did not come from this site. Reload the page and try again.");
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "This form expired or did not come from this site. Reload the page and try again.",
+        );
     }
     let Some(session) = session_of(&s, &tenant, &headers).await else {
         return back_to_account(&tenant);
     };
-    let scopes: Vec<&str> = pairs.iter().filter(|(n, _)| n == "scope").map(|(_, v)| v.as_str()).collect();
-    let days = get("days").and_then(|d| d.trim().parse::<i64>().ok()).unwrap_or(0);
-    match s.oauth.create_pat(&session, get("name").unwrap_or_default(), &scopes.join(" "), days).await {
+    let scopes: Vec<&str> = pairs
+        .iter()
+        .filter(|(n, _)| n == "scope")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let days = get("days")
+        .and_then(|d| d.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    match s
+        .oauth
+        .create_pat(
+            &session,
+            get("name").unwrap_or_default(),
+            &scopes.join(" "),
+            days,
+        )
+        .await
+    {
         Ok((pat, secret)) => render(&s, &tenant, &headers, Some((pat.name, secret)), None).await,
         Err(PatError::Invalid(m)) => render(&s, &tenant, &headers, None, Some(m)).await,
         Err(PatError::Store(e)) => {
             tracing::error!(error = %e, "cannot create personal access token");
-            error_page(StatusCode::SERVICE_UNAVAILABLE, "The token cannot be created right now. Try again later.")
+            error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The token cannot be created right now. Try again later.",
+            )
         }
     }
 }
 
 /// The signed-in user behind a CSRF-checked account form, or the response
 /// that ends the request (error page, or back to the account page to sign in).
-async fn account_form(s: &super::AppState, tenant: &str, headers: &HeaderMap, body: Body) -> Result<Session, Response> {
+async fn account_form(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Session, Response> {
     let params = read_form(headers, body).await?;
     if !csrf_ok(headers, &params) {
-        return Err(error_page(StatusCode::FORBIDDEN, "This form expired or did not come from this site. Reload the page and try again."));
+        return Err(error_page(
+            StatusCode::FORBIDDEN,
+            "This form expired or did not come from this site. Reload the page and try again.",
+        ));
     }
-    session_of(s, tenant, headers).await.ok_or_else(|| back_to_account(tenant))
+    session_of(s, tenant, headers)
+        .await
+        .ok_or_else(|| back_to_account(tenant))
 }
 
 fn back_to_account(tenant: &str) -> Response {
@@ -172,27 +238,43 @@ fn back_to_account(tenant: &str) -> Response {
 }
 
 /// POST `{issuer}/account/tokens/{id}/revoke`.
-pub async fn revoke_token(axum::extract::State(s): State, Path((tenant, id)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
+pub async fn revoke_token(
+    axum::extract::State(s): State,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let session = match account_form(&s, &tenant, &headers, body).await {
         Ok(session) => session,
         Err(r) => return r,
     };
     match s.store.revoke_pat(&session.user_id, &id).await {
         Ok(()) | Err(crate::store::StoreError::NotFound(_)) => back_to_account(&tenant),
-        Err(_) => error_page(StatusCode::SERVICE_UNAVAILABLE, "The token cannot be revoked right now. Try again later."),
+        Err(_) => error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The token cannot be revoked right now. Try again later.",
+        ),
     }
 }
 
 /// POST `{issuer}/account/apps/{client_id}/revoke`: forget the consent and
 /// end the app's refresh tokens.
-pub async fn revoke_app(axum::extract::State(s): State, Path((tenant, client_id)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
+pub async fn revoke_app(
+    axum::extract::State(s): State,
+    Path((tenant, client_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let session = match account_form(&s, &tenant, &headers, body).await {
         Ok(session) => session,
         Err(r) => return r,
     };
     match s.store.revoke_grant(&session.user_id, &client_id).await {
         Ok(()) => back_to_account(&tenant),
-        Err(_) => error_page(StatusCode::SERVICE_UNAVAILABLE, "Access cannot be revoked right now. Try again later."),
+        Err(_) => error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Access cannot be revoked right now. Try again later.",
+        ),
     }
 }
 

@@ -33,7 +33,9 @@ pub struct AdminToken([u8; 32]);
 impl AdminToken {
     pub fn new(token: &str) -> anyhow::Result<Self> {
         if token.trim().len() < 32 {
-            anyhow::bail!("admin_token / WARDEN_ADMIN_TOKEN must be at least 32 characters (e.g. from `openssl rand -base64 32`)");
+            anyhow::bail!(
+                "admin_token / WARDEN_ADMIN_TOKEN must be at least 32 characters (e.g. from `openssl rand -base64 32`)"
+            );
         }
         Ok(AdminToken(crate::tokens::secret::hash(token.trim())))
     }
@@ -52,10 +54,16 @@ impl std::fmt::Debug for AdminToken {
 pub fn routes() -> Router<Arc<super::AppState>> {
     Router::new()
         .route("/tenants", get(list_tenants).post(create_tenant))
-        .route("/tenants/{tenant}/clients", get(list_clients).post(create_client))
+        .route(
+            "/tenants/{tenant}/clients",
+            get(list_clients).post(create_client),
+        )
         .route("/tenants/{tenant}/keys/rotate", post(rotate_key))
         .route("/tenants/{tenant}/bindings", get(list_bindings))
-        .route("/tenants/{tenant}/bindings/{hook}", put(bind).delete(unbind))
+        .route(
+            "/tenants/{tenant}/bindings/{hook}",
+            put(bind).delete(unbind),
+        )
         .route("/tenants/{tenant}/deliveries", get(list_deliveries))
         .route("/tenants/{tenant}/audit", get(list_audit))
         .route("/tenants/{tenant}/users", get(list_users).post(create_user))
@@ -75,7 +83,10 @@ pub struct Problem {
 
 impl Problem {
     fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Problem { status, detail: detail.into() }
+        Problem {
+            status,
+            detail: detail.into(),
+        }
     }
     fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, detail)
@@ -91,10 +102,19 @@ impl IntoResponse for Problem {
             "detail": self.detail,
         });
         let mut r = (self.status, body.to_string()).into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
-        r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        r.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
         if self.status == StatusCode::UNAUTHORIZED {
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer realm=\"warden-admin\""));
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"warden-admin\""),
+            );
         }
         r
     }
@@ -104,7 +124,9 @@ impl From<AdminError> for Problem {
     fn from(e: AdminError) -> Self {
         match e {
             AdminError::Invalid(m) => Problem::bad_request(m),
-            AdminError::DeliveryPlugin(_) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+            AdminError::DeliveryPlugin(_) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
             AdminError::Store(e) => e.into(),
         }
     }
@@ -117,7 +139,10 @@ impl From<StoreError> for Problem {
             StoreError::Conflict(_) => Problem::new(StatusCode::CONFLICT, e.to_string()),
             StoreError::Corrupt(_) | StoreError::Backend(_) => {
                 tracing::error!(error = %e, "admin API storage failure");
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the database could not complete the request; try again")
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database could not complete the request; try again",
+                )
             }
         }
     }
@@ -128,7 +153,10 @@ type Result<T> = std::result::Result<T, Problem>;
 /// Checks the operator credential; the API is off without one.
 fn authorize(s: &super::AppState, headers: &HeaderMap) -> Result<()> {
     let Some(token) = &s.admin_token else {
-        return Err(Problem::new(StatusCode::NOT_FOUND, "the admin API is disabled: set admin_token (WARDEN_ADMIN_TOKEN) to enable it"));
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "the admin API is disabled: set admin_token (WARDEN_ADMIN_TOKEN) to enable it",
+        ));
     };
     let presented = headers
         .get(header::AUTHORIZATION)
@@ -138,8 +166,14 @@ fn authorize(s: &super::AppState, headers: &HeaderMap) -> Result<()> {
         .map(|(_, t)| t.trim());
     match presented {
         Some(t) if token.verify(t) => Ok(()),
-        Some(_) => Err(Problem::new(StatusCode::UNAUTHORIZED, "the admin token is not valid")),
-        None => Err(Problem::new(StatusCode::UNAUTHORIZED, "send the operator credential as Authorization: Bearer <admin token>")),
+        Some(_) => Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "the admin token is not valid",
+        )),
+        None => Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "send the operator credential as Authorization: Bearer <admin token>",
+        )),
     }
 }
 
@@ -147,26 +181,43 @@ async fn body_bytes(body: Body, limit: usize) -> Result<axum::body::Bytes> {
     let limited = http_body_util::Limited::new(body, limit);
     match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
         Ok(Ok(c)) => Ok(c.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body exceeds {limit} bytes")))
-        }
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body exceeds {limit} bytes"),
+        )),
         Ok(Err(_)) => Err(Problem::bad_request("could not read the request body")),
-        Err(_) => Err(Problem::bad_request("request body was not received in time")),
+        Err(_) => Err(Problem::bad_request(
+            "request body was not received in time",
+        )),
     }
 }
 
 /// A JSON body of type `T`; an empty body reads as `{}`.
 async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T> {
     let bytes = body_bytes(body, MAX_JSON).await?;
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &bytes
+    };
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"));
+        .is_none_or(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        });
     if !is_json {
-        return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the body as application/json"));
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the body as application/json",
+        ));
     }
-    serde_json::from_slice(bytes).map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
 }
 
 fn now(s: &super::AppState) -> i64 {
@@ -191,13 +242,29 @@ struct NewTenantBody {
     max_access_token_ttl: Option<i64>,
 }
 
-async fn create_tenant(axum::extract::State(s): State, headers: HeaderMap, body: Body) -> Result<Response> {
+async fn create_tenant(
+    axum::extract::State(s): State,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
     authorize(&s, &headers)?;
     let b: NewTenantBody = json_body(&headers, body).await?;
-    let alg = SigningAlg::parse(b.signing_alg.as_deref().unwrap_or("ES256")).map_err(Problem::bad_request)?;
-    let (tenant, kid) = s.admin.create_tenant(&b.slug, alg, b.access_token_ttl, b.max_access_token_ttl, now(&s)).await?;
+    let alg = SigningAlg::parse(b.signing_alg.as_deref().unwrap_or("ES256"))
+        .map_err(Problem::bad_request)?;
+    let (tenant, kid) = s
+        .admin
+        .create_tenant(
+            &b.slug,
+            alg,
+            b.access_token_ttl,
+            b.max_access_token_ttl,
+            now(&s),
+        )
+        .await?;
     let issuer = s.oauth.directory.issuer(&tenant.slug);
-    Ok(created(json!({"slug": tenant.slug, "issuer": issuer, "signing_alg": alg, "kid": kid})))
+    Ok(created(
+        json!({"slug": tenant.slug, "issuer": issuer, "signing_alg": alg, "kid": kid}),
+    ))
 }
 
 async fn list_tenants(axum::extract::State(s): State, headers: HeaderMap) -> Result<Response> {
@@ -256,7 +323,11 @@ async fn create_client(
         name: b.name,
         grant_types: b.grant_types,
         scopes: scope(&b.scopes, "scopes")?,
-        default_scopes: b.default_scopes.as_deref().map(|d| scope(d, "default_scopes")).transpose()?,
+        default_scopes: b
+            .default_scopes
+            .as_deref()
+            .map(|d| scope(d, "default_scopes"))
+            .transpose()?,
         resources: b.resources,
         access_token_ttl: b.access_token_ttl,
         metadata: b.metadata,
@@ -273,7 +344,11 @@ async fn create_client(
     })))
 }
 
-async fn list_clients(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap) -> Result<Response> {
+async fn list_clients(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
     authorize(&s, &headers)?;
     if s.store.tenant(&tenant).await?.is_none() {
         return Err(StoreError::NotFound("tenant").into());
@@ -303,11 +378,18 @@ async fn rotate_secret(
     authorize(&s, &headers)?;
     let b: RotateSecretBody = json_body(&headers, body).await?;
     let overlap = b.overlap.unwrap_or(s.secret_rotation_overlap);
-    let (secret, until) = s.admin.rotate_client_secret(&client_id, overlap, now(&s)).await?;
+    let (secret, until) = s
+        .admin
+        .rotate_client_secret(&client_id, overlap, now(&s))
+        .await?;
     Ok(Json(json!({"client_id": client_id, "client_secret": secret.0, "previous_secret_valid_until": until})).into_response())
 }
 
-async fn delete_client(axum::extract::State(s): State, Path(client_id): Path<String>, headers: HeaderMap) -> Result<Response> {
+async fn delete_client(
+    axum::extract::State(s): State,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
     authorize(&s, &headers)?;
     s.admin.delete_client(&client_id, now(&s)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -327,9 +409,17 @@ async fn rotate_key(
 ) -> Result<Response> {
     authorize(&s, &headers)?;
     let b: RotateKeyBody = json_body(&headers, body).await?;
-    let alg = b.signing_alg.as_deref().map(SigningAlg::parse).transpose().map_err(Problem::bad_request)?;
+    let alg = b
+        .signing_alg
+        .as_deref()
+        .map(SigningAlg::parse)
+        .transpose()
+        .map_err(Problem::bad_request)?;
     let (kid, alg, until) = s.admin.rotate_signing_key(&tenant, alg, now(&s)).await?;
-    Ok(Json(json!({"tenant": tenant, "kid": kid, "alg": alg, "previous_key_published_until": until})).into_response())
+    Ok(Json(
+        json!({"tenant": tenant, "kid": kid, "alg": alg, "previous_key_published_until": until}),
+    )
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -344,9 +434,16 @@ async fn add_plugin(
     body: Body,
 ) -> Result<Response> {
     authorize(&s, &headers)?;
-    let name = q.name.ok_or_else(|| Problem::bad_request("name the plugin: POST /admin/v1/plugins?name=NAME with the .wasm as the body"))?;
+    let name = q.name.ok_or_else(|| {
+        Problem::bad_request(
+            "name the plugin: POST /admin/v1/plugins?name=NAME with the .wasm as the body",
+        )
+    })?;
     let wasm = body_bytes(body, MAX_WASM).await?;
-    let record = s.admin.add_plugin(&s.oauth.plugins, &name, &wasm, now(&s)).await?;
+    let record = s
+        .admin
+        .add_plugin(&s.oauth.plugins, &name, &wasm, now(&s))
+        .await?;
     Ok(created(json!(record)))
 }
 
@@ -374,7 +471,14 @@ async fn bind(
     authorize(&s, &headers)?;
     let b: BindBody = json_body(&headers, body).await?;
     let config = b.config.to_string();
-    let request = BindRequest { tenant: &tenant, hook: &hook, plugin: &b.plugin, config: &config, deadline_ms: b.deadline_ms, memory_mib: b.memory_mib };
+    let request = BindRequest {
+        tenant: &tenant,
+        hook: &hook,
+        plugin: &b.plugin,
+        config: &config,
+        deadline_ms: b.deadline_ms,
+        memory_mib: b.memory_mib,
+    };
     let (binding, signing_secret) = s.admin.bind_plugin(request, now(&s)).await?;
     let mut value = json!(binding);
     if let Some(secret) = signing_secret {
@@ -393,7 +497,11 @@ async fn unbind(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_bindings(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap) -> Result<Response> {
+async fn list_bindings(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
     authorize(&s, &headers)?;
     let rows: Vec<_> = s
         .store
@@ -418,7 +526,10 @@ impl ListQuery {
     fn limit(&self) -> Result<i64> {
         match &self.limit {
             None => Ok(50),
-            Some(l) => l.parse::<i64>().map(|l| l.clamp(1, 1000)).map_err(|_| Problem::bad_request("limit must be a number")),
+            Some(l) => l
+                .parse::<i64>()
+                .map(|l| l.clamp(1, 1000))
+                .map_err(|_| Problem::bad_request("limit must be a number")),
         }
     }
 }
@@ -434,7 +545,11 @@ async fn list_deliveries(
     Ok(Json(rows).into_response())
 }
 
-async fn retry_delivery(axum::extract::State(s): State, Path(id): Path<String>, headers: HeaderMap) -> Result<Response> {
+async fn retry_delivery(
+    axum::extract::State(s): State,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
     authorize(&s, &headers)?;
     s.store.retry_delivery(&id, s.oauth.clock.now_ms()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -466,24 +581,50 @@ fn user_json(u: &crate::domain::user::User) -> Value {
     json!({"id": u.id, "tenant": u.tenant, "username": u.username, "email": u.email, "name": u.display_name, "admin": u.is_admin})
 }
 
-async fn create_user(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap, body: Body) -> Result<Response> {
+async fn create_user(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
     authorize(&s, &headers)?;
     let b: NewUserBody = json_body(&headers, body).await?;
-    let new = crate::admin::NewUser { tenant, username: b.username, password: b.password, email: b.email, display_name: b.name, is_admin: b.admin };
+    let new = crate::admin::NewUser {
+        tenant,
+        username: b.username,
+        password: b.password,
+        email: b.email,
+        display_name: b.name,
+        is_admin: b.admin,
+    };
     let user = s.admin.create_user(new, now(&s)).await?;
     Ok(created(user_json(&user)))
 }
 
-async fn list_users(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap) -> Result<Response> {
+async fn list_users(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
     authorize(&s, &headers)?;
     if s.store.tenant(&tenant).await?.is_none() {
         return Err(StoreError::NotFound("tenant").into());
     }
-    let users: Vec<Value> = s.store.users(&tenant).await?.iter().map(user_json).collect();
+    let users: Vec<Value> = s
+        .store
+        .users(&tenant)
+        .await?
+        .iter()
+        .map(user_json)
+        .collect();
     Ok(Json(users).into_response())
 }
 
-async fn delete_user(axum::extract::State(s): State, Path((tenant, username)): Path<(String, String)>, headers: HeaderMap) -> Result<Response> {
+async fn delete_user(
+    axum::extract::State(s): State,
+    Path((tenant, username)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response> {
     authorize(&s, &headers)?;
     s.store.delete_user(&tenant, &username).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -19,7 +19,10 @@ pub async fn read(headers: &HeaderMap, body: Body) -> Result<(PresentedAuth, Par
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     if !is_form {
         return Err(OAuthError::invalid_request(
             "Content-Type must be application/x-www-form-urlencoded",
@@ -27,8 +30,9 @@ pub async fn read(headers: &HeaderMap, body: Body) -> Result<(PresentedAuth, Par
     }
     let bytes = read_body(body).await?;
     let pairs = parse_urlencoded(&bytes)?;
-    let params = Params::from_pairs(pairs)
-        .map_err(|name| OAuthError::invalid_request(format!("parameter {name} must not be repeated")))?;
+    let params = Params::from_pairs(pairs).map_err(|name| {
+        OAuthError::invalid_request(format!("parameter {name} must not be repeated"))
+    })?;
     Ok((auth, params))
 }
 
@@ -40,10 +44,13 @@ pub async fn read_json(headers: &HeaderMap, body: Body) -> Result<serde_json::Va
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
     if !is_json {
-        return Err(OAuthError::invalid_request("Content-Type must be application/json"));
+        return Err(OAuthError::invalid_request(
+            "Content-Type must be application/json",
+        ));
     }
     let bytes = read_body(body).await?;
-    serde_json::from_slice(&bytes).map_err(|_| OAuthError::invalid_request("the request body is not valid JSON"))
+    serde_json::from_slice(&bytes)
+        .map_err(|_| OAuthError::invalid_request("the request body is not valid JSON"))
 }
 
 /// `Authorization: Bearer <token>` (RFC 6750 §2.1), if present.
@@ -51,12 +58,18 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value.to_str().map_err(|_| OAuthError::invalid_request("malformed Authorization header"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| OAuthError::invalid_request("malformed Authorization header"))?;
     match value.trim().split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(Some(token.trim().to_string()))
         }
-        _ => Err(OAuthError::invalid_request("expected Authorization: Bearer <access token>")),
+        _ => Err(OAuthError::invalid_request(
+            "expected Authorization: Bearer <access token>",
+        )),
     }
 }
 
@@ -64,11 +77,15 @@ async fn read_body(body: Body) -> Result<axum::body::Bytes, OAuthError> {
     let limited = http_body_util::Limited::new(body, MAX_BODY);
     match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(OAuthError::invalid_request(format!("request body exceeds {MAX_BODY} bytes")))
-        }
-        Ok(Err(_)) => Err(OAuthError::invalid_request("could not read the request body")),
-        Err(_) => Err(OAuthError::invalid_request("request body was not received in time")),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(
+            OAuthError::invalid_request(format!("request body exceeds {MAX_BODY} bytes")),
+        ),
+        Ok(Err(_)) => Err(OAuthError::invalid_request(
+            "could not read the request body",
+        )),
+        Err(_) => Err(OAuthError::invalid_request(
+            "request body was not received in time",
+        )),
     }
 }
 
@@ -83,7 +100,9 @@ pub fn parse_urlencoded(body: &[u8]) -> Result<Vec<(String, String)>, OAuthError
         };
         let name = decode_component(name)?;
         if name.is_empty() {
-            return Err(OAuthError::invalid_request("form has a parameter without a name"));
+            return Err(OAuthError::invalid_request(
+                "form has a parameter without a name",
+            ));
         }
         pairs.push((name, decode_component(value)?));
     }
@@ -91,7 +110,8 @@ pub fn parse_urlencoded(body: &[u8]) -> Result<Vec<(String, String)>, OAuthError
 }
 
 fn decode_component(raw: &[u8]) -> Result<String, OAuthError> {
-    let bad = || OAuthError::invalid_request("form is not valid UTF-8 application/x-www-form-urlencoded");
+    let bad =
+        || OAuthError::invalid_request("form is not valid UTF-8 application/x-www-form-urlencoded");
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
@@ -116,9 +136,15 @@ fn basic_auth(headers: &HeaderMap) -> Result<PresentedAuth, OAuthError> {
     let Some(value) = values.next() else {
         return Ok(PresentedAuth::None);
     };
-    let bad = || OAuthError::invalid_request("malformed Authorization header: expected Basic base64(client_id:client_secret)");
+    let bad = || {
+        OAuthError::invalid_request(
+            "malformed Authorization header: expected Basic base64(client_id:client_secret)",
+        )
+    };
     if values.next().is_some() {
-        return Err(OAuthError::invalid_request("more than one Authorization header"));
+        return Err(OAuthError::invalid_request(
+            "more than one Authorization header",
+        ));
     }
     let value = value.to_str().map_err(|_| bad())?;
     let (scheme, encoded) = value.trim().split_once(' ').ok_or_else(bad)?;
@@ -150,7 +176,14 @@ mod tests {
     #[test]
     fn decodes_plus_and_percent_and_rejects_bad_input() {
         let pairs = parse_urlencoded(b"a=b+c&d=%41%2b&e").unwrap();
-        assert_eq!(pairs, vec![("a".into(), "b c".into()), ("d".into(), "A+".into()), ("e".into(), "".into())]);
+        assert_eq!(
+            pairs,
+            vec![
+                ("a".into(), "b c".into()),
+                ("d".into(), "A+".into()),
+                ("e".into(), "".into())
+            ]
+        );
         assert!(parse_urlencoded(b"a=%ff").is_err());
         assert!(parse_urlencoded(b"a=%4").is_err());
         assert!(parse_urlencoded(b"a=%zz").is_err());
@@ -161,7 +194,10 @@ mod tests {
     fn basic_header_forms() {
         let mut h = HeaderMap::new();
         let enc = base64::engine::general_purpose::STANDARD.encode("my%20id:s%3Acret");
-        h.insert(header::AUTHORIZATION, format!("Basic {enc}").parse().unwrap());
+        h.insert(
+            header::AUTHORIZATION,
+            format!("Basic {enc}").parse().unwrap(),
+        );
         match basic_auth(&h).unwrap() {
             PresentedAuth::Basic { client_id, secret } => {
                 assert_eq!(client_id, "my id");

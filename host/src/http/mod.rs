@@ -3,10 +3,10 @@
 mod account;
 pub mod admin;
 mod form;
-mod metrics;
-mod pages;
 mod health;
+mod metrics;
 mod oauth;
+mod pages;
 mod trace;
 
 use crate::oauth::OAuth;
@@ -33,23 +33,47 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
-        .route("/t/{tenant}/.well-known/openid-configuration", get(oauth::metadata))
-        .route("/.well-known/oauth-authorization-server/t/{tenant}", get(oauth::metadata))
+        .route(
+            "/t/{tenant}/.well-known/openid-configuration",
+            get(oauth::metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server/t/{tenant}",
+            get(oauth::metadata),
+        )
         .route("/t/{tenant}/jwks.json", get(oauth::jwks))
-        .route("/t/{tenant}/token", post(oauth::token).options(oauth::token_preflight))
+        .route(
+            "/t/{tenant}/token",
+            post(oauth::token).options(oauth::token_preflight),
+        )
         .route("/t/{tenant}/authorize", get(pages::authorize))
         .route("/t/{tenant}/login", post(pages::login))
         .route("/t/{tenant}/consent", post(pages::consent))
-        .route("/t/{tenant}/logout", get(pages::logout_page).post(pages::logout))
+        .route(
+            "/t/{tenant}/logout",
+            get(pages::logout_page).post(pages::logout),
+        )
         .route("/t/{tenant}/account", get(account::account))
         .route("/t/{tenant}/account/tokens", post(account::create_token))
-        .route("/t/{tenant}/account/tokens/{id}/revoke", post(account::revoke_token))
-        .route("/t/{tenant}/account/apps/{client_id}/revoke", post(account::revoke_app))
-        .route("/t/{tenant}/userinfo", get(pages::userinfo).post(pages::userinfo))
+        .route(
+            "/t/{tenant}/account/tokens/{id}/revoke",
+            post(account::revoke_token),
+        )
+        .route(
+            "/t/{tenant}/account/apps/{client_id}/revoke",
+            post(account::revoke_app),
+        )
+        .route(
+            "/t/{tenant}/userinfo",
+            get(pages::userinfo).post(pages::userinfo),
+        )
         .route("/t/{tenant}/introspect", post(oauth::introspect))
         .route("/t/{tenant}/revoke", post(oauth::revoke))
         .route("/t/{tenant}/access/v1/evaluation", post(oauth::evaluation))
-        .route("/t/{tenant}/access/v1/evaluations", post(oauth::evaluations))
+        .route(
+            "/t/{tenant}/access/v1/evaluations",
+            post(oauth::evaluations),
+        )
         .nest("/admin/v1", admin::routes())
         .fallback(health::not_found)
         .layer(axum::middleware::from_fn(trace::trace))

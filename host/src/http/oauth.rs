@@ -21,7 +21,9 @@ impl IntoResponse for OAuthError {
             _ => None,
         };
         if let Some(c) = challenge {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
         }
         response
     }
@@ -53,7 +55,12 @@ async fn read_request(
 
 type TenantPath = Result<Path<String>, PathRejection>;
 
-pub async fn token(axum::extract::State(s): State, path: TenantPath, headers: HeaderMap, body: Body) -> Response {
+pub async fn token(
+    axum::extract::State(s): State,
+    path: TenantPath,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let tenant_slug = path.as_ref().map(|Path(t)| t.clone()).ok();
     let mut response = match read_request(path, &headers, body).await {
         Ok((tenant, auth, params)) => match s.oauth.token(&tenant, auth, &params).await {
@@ -69,39 +76,72 @@ pub async fn token(axum::extract::State(s): State, path: TenantPath, headers: He
 }
 
 /// CORS preflight for the token endpoint.
-pub async fn token_preflight(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap) -> Response {
+pub async fn token_preflight(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     if cors(&s, &tenant, &headers, &mut response).await {
         let h = response.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
-        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("POST"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("content-type"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
     }
     response
 }
 
 /// Browsers may call the token endpoint only from the origin of a public
 /// client's registered redirect URI (SPAs); nothing else gets CORS headers.
-async fn cors(s: &super::AppState, tenant: &str, headers: &HeaderMap, response: &mut Response) -> bool {
+async fn cors(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    response: &mut Response,
+) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return false;
     };
     let Ok(clients) = s.store.clients(tenant).await else {
         return false;
     };
-    let allowed = clients.iter().filter(|c| c.public).flat_map(|c| &c.redirect_uris).any(|uri| {
-        url::Url::parse(uri).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.origin().ascii_serialization() == origin)
-    });
+    let allowed = clients
+        .iter()
+        .filter(|c| c.public)
+        .flat_map(|c| &c.redirect_uris)
+        .any(|uri| {
+            url::Url::parse(uri).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https") && u.origin().ascii_serialization() == origin
+            })
+        });
     if allowed {
         if let Ok(v) = HeaderValue::from_str(origin) {
-            response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-            response.headers_mut().append(header::VARY, HeaderValue::from_static("origin"));
+            response
+                .headers_mut()
+                .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            response
+                .headers_mut()
+                .append(header::VARY, HeaderValue::from_static("origin"));
         }
     }
     allowed
 }
 
-pub async fn introspect(axum::extract::State(s): State, path: TenantPath, headers: HeaderMap, body: Body) -> Response {
+pub async fn introspect(
+    axum::extract::State(s): State,
+    path: TenantPath,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     match read_request(path, &headers, body).await {
         Ok((tenant, auth, params)) => match s.oauth.introspect(&tenant, auth, &params).await {
             Ok(v) => (no_store(), Json(v)).into_response(),
@@ -111,7 +151,12 @@ pub async fn introspect(axum::extract::State(s): State, path: TenantPath, header
     }
 }
 
-pub async fn revoke(axum::extract::State(s): State, path: TenantPath, headers: HeaderMap, body: Body) -> Response {
+pub async fn revoke(
+    axum::extract::State(s): State,
+    path: TenantPath,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     match read_request(path, &headers, body).await {
         Ok((tenant, auth, params)) => match s.oauth.revoke(&tenant, auth, &params).await {
             Ok(()) => (no_store(), StatusCode::OK).into_response(),
@@ -156,9 +201,18 @@ async fn read_access_request(
     Ok((tenant, bearer, body))
 }
 
-pub async fn evaluation(axum::extract::State(s): State, path: TenantPath, headers: HeaderMap, body: Body) -> Response {
+pub async fn evaluation(
+    axum::extract::State(s): State,
+    path: TenantPath,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     match read_access_request(path, &headers, body).await {
-        Ok((tenant, bearer, body)) => match s.oauth.evaluate_access(&tenant, bearer.as_deref(), body).await {
+        Ok((tenant, bearer, body)) => match s
+            .oauth
+            .evaluate_access(&tenant, bearer.as_deref(), body)
+            .await
+        {
             Ok(v) => Json(v).into_response(),
             Err(e) => e.into_response(),
         },
@@ -166,9 +220,18 @@ pub async fn evaluation(axum::extract::State(s): State, path: TenantPath, header
     }
 }
 
-pub async fn evaluations(axum::extract::State(s): State, path: TenantPath, headers: HeaderMap, body: Body) -> Response {
+pub async fn evaluations(
+    axum::extract::State(s): State,
+    path: TenantPath,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     match read_access_request(path, &headers, body).await {
-        Ok((tenant, bearer, body)) => match s.oauth.evaluate_access_batch(&tenant, bearer.as_deref(), body).await {
+        Ok((tenant, bearer, body)) => match s
+            .oauth
+            .evaluate_access_batch(&tenant, bearer.as_deref(), body)
+            .await
+        {
             Ok(v) => Json(v).into_response(),
             Err(e) => e.into_response(),
         },

@@ -32,10 +32,15 @@ impl IntoResponse for Page {
         let h = r.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            ),
         );
         for c in self.cookies {
             if let Ok(v) = HeaderValue::from_str(&c) {
@@ -65,12 +70,20 @@ pub(super) fn layout(title: &str, body: Markup) -> Markup {
 }
 
 pub(super) fn error_page(status: StatusCode, message: &str) -> Response {
-    let body = layout("Cannot continue", html! {
-        h1 { "Cannot continue" }
-        p.error role="alert" { (message) }
-        p { "Go back to the app you came from and try again." }
-    });
-    Page { status, body, cookies: vec![] }.into_response()
+    let body = layout(
+        "Cannot continue",
+        html! {
+            h1 { "Cannot continue" }
+            p.error role="alert" { (message) }
+            p { "Go back to the app you came from and try again." }
+        },
+    );
+    Page {
+        status,
+        body,
+        cookies: vec![],
+    }
+    .into_response()
 }
 
 pub(super) fn redirect(to: &str, cookies: Vec<String>) -> Response {
@@ -79,9 +92,15 @@ pub(super) fn redirect(to: &str, cookies: Vec<String>) -> Response {
         Ok(v) => {
             r.headers_mut().insert(header::LOCATION, v);
         }
-        Err(_) => return error_page(StatusCode::BAD_REQUEST, "The redirect address is not valid."),
+        Err(_) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "The redirect address is not valid.",
+            );
+        }
     }
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     for c in cookies {
         if let Ok(v) = HeaderValue::from_str(&c) {
             r.headers_mut().append(header::SET_COOKIE, v);
@@ -99,7 +118,11 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
-        .filter(|v| v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|v| {
+            v.len() == 43
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 fn set_cookie(s: &super::AppState, tenant: &str, name: &str, value: &str, max_age: i64) -> String {
@@ -108,7 +131,12 @@ fn set_cookie(s: &super::AppState, tenant: &str, name: &str, value: &str, max_ag
 }
 
 /// The CSRF token for forms: the cookie's, or a fresh one to set.
-pub(super) fn csrf(s: &super::AppState, tenant: &str, headers: &HeaderMap, cookies: &mut Vec<String>) -> String {
+pub(super) fn csrf(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    cookies: &mut Vec<String>,
+) -> String {
     cookie(headers, CSRF_COOKIE).unwrap_or_else(|| {
         let token = b64url(&random_bytes::<32>(&s.oauth.rng));
         cookies.push(set_cookie(s, tenant, CSRF_COOKIE, &token, SESSION_TTL));
@@ -124,26 +152,59 @@ pub(super) fn csrf_ok(headers: &HeaderMap, params: &Params) -> bool {
 }
 
 fn parse_query(query: Option<&str>) -> Result<Params, String> {
-    let pairs = form::parse_urlencoded(query.unwrap_or_default().as_bytes()).map_err(|e| e.description.to_string())?;
+    let pairs = form::parse_urlencoded(query.unwrap_or_default().as_bytes())
+        .map_err(|e| e.description.to_string())?;
     Params::from_pairs(pairs).map_err(|name| format!("the parameter {name} appears more than once"))
 }
 
 /// GET `{issuer}/authorize`.
-pub async fn authorize(axum::extract::State(s): State, Path(tenant): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+pub async fn authorize(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let params = match parse_query(query.as_deref()) {
         Ok(p) => p,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, &format!("The sign-in link is malformed: {e}.")),
+        Err(e) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("The sign-in link is malformed: {e}."),
+            );
+        }
     };
     let request = match s.oauth.authorization_request(&tenant, &params).await {
         Ok(r) => r,
         Err(e) => return authorize_error(e),
     };
-    let session = s.oauth.session(&tenant, cookie(&headers, SESSION_COOKIE).as_deref()).await;
+    let session = s
+        .oauth
+        .session(&tenant, cookie(&headers, SESSION_COOKIE).as_deref())
+        .await;
     let continue_query = query.unwrap_or_default();
     match s.oauth.authorization_next(&request, session.as_ref()).await {
         Ok(Next::Redirect(to)) => redirect(&to, vec![]),
-        Ok(Next::Login) => login_page(&s, &tenant, &headers, Some(&request), &continue_query, None, StatusCode::OK, None),
-        Ok(Next::Consent) => consent_page(&s, &tenant, &headers, &request, session.as_ref().expect("consent needs a session"), &continue_query).await,
+        Ok(Next::Login) => login_page(
+            &s,
+            &tenant,
+            &headers,
+            Some(&request),
+            &continue_query,
+            None,
+            StatusCode::OK,
+            None,
+        ),
+        Ok(Next::Consent) => {
+            consent_page(
+                &s,
+                &tenant,
+                &headers,
+                &request,
+                session.as_ref().expect("consent needs a session"),
+                &continue_query,
+            )
+            .await
+        }
         Err(e) => authorize_error(e),
     }
 }
@@ -176,63 +237,96 @@ fn login_page(
     let error = failed.as_ref().map(|f| f.error);
     let hint = match &failed {
         Some(f) => f.username.to_string(),
-        None => request.and_then(|r| r.login_hint.clone()).unwrap_or_default(),
+        None => request
+            .and_then(|r| r.login_hint.clone())
+            .unwrap_or_default(),
     };
-    let body = layout("Sign in", html! {
-        h1 { "Sign in" }
-        @if let Some(r) = request {
-            p { "to continue to " strong { (r.client.name) } }
-        }
-        @if let Some(e) = error {
-            p.error role="alert" { (e) }
-        }
-        form method="post" action={ "/t/" (tenant) "/login" } {
-            input type="hidden" name="csrf" value=(token);
-            input type="hidden" name="continue" value=(continue_query);
-            @if let Some(r) = return_to {
-                input type="hidden" name="return" value=(r);
+    let body = layout(
+        "Sign in",
+        html! {
+            h1 { "Sign in" }
+            @if let Some(r) = request {
+                p { "to continue to " strong { (r.client.name) } }
             }
-            label for="username" { "Username" }
-            input type="text" id="username" name="username" value=(hint) autocomplete="username" required autofocus;
-            label for="password" { "Password" }
-            input type="password" id="password" name="password" autocomplete="current-password" required;
-            button type="submit" { "Sign in" }
-        }
-    });
-    Page { status, body, cookies }.into_response()
+            @if let Some(e) = error {
+                p.error role="alert" { (e) }
+            }
+            form method="post" action={ "/t/" (tenant) "/login" } {
+                input type="hidden" name="csrf" value=(token);
+                input type="hidden" name="continue" value=(continue_query);
+                @if let Some(r) = return_to {
+                    input type="hidden" name="return" value=(r);
+                }
+                label for="username" { "Username" }
+                input type="text" id="username" name="username" value=(hint) autocomplete="username" required autofocus;
+                label for="password" { "Password" }
+                input type="password" id="password" name="password" autocomplete="current-password" required;
+                button type="submit" { "Sign in" }
+            }
+        },
+    );
+    Page {
+        status,
+        body,
+        cookies,
+    }
+    .into_response()
 }
 
-async fn consent_page(s: &super::AppState, tenant: &str, headers: &HeaderMap, r: &AuthorizeRequest, session: &Session, continue_query: &str) -> Response {
+async fn consent_page(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    r: &AuthorizeRequest,
+    session: &Session,
+    continue_query: &str,
+) -> Response {
     let (user, scopes) = match s.oauth.consent_details(r, session).await {
         Ok(d) => d,
-        Err(_) => return error_page(StatusCode::SERVICE_UNAVAILABLE, "The server cannot show this page right now. Try again later."),
+        Err(_) => {
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server cannot show this page right now. Try again later.",
+            );
+        }
     };
     let mut cookies = vec![];
     let token = csrf(s, tenant, headers, &mut cookies);
-    let body = layout("Allow access?", html! {
-        h1 { "Allow " (r.client.name) " to access your account?" }
-        p { "Signed in as " strong { (user.display_name.as_deref().unwrap_or(&user.username)) } "." }
-        p { (r.client.name) " will be able to:" }
-        ul.scopes {
-            @for (scope, text) in &scopes {
-                li { (text) " " small { "(" (scope) ")" } }
+    let body = layout(
+        "Allow access?",
+        html! {
+            h1 { "Allow " (r.client.name) " to access your account?" }
+            p { "Signed in as " strong { (user.display_name.as_deref().unwrap_or(&user.username)) } "." }
+            p { (r.client.name) " will be able to:" }
+            ul.scopes {
+                @for (scope, text) in &scopes {
+                    li { (text) " " small { "(" (scope) ")" } }
+                }
             }
-        }
-        form method="post" action={ "/t/" (tenant) "/consent" } {
-            input type="hidden" name="csrf" value=(token);
-            input type="hidden" name="continue" value=(continue_query);
-            button type="submit" name="decision" value="approve" { "Allow" }
-            " "
-            button type="submit" name="decision" value="deny" { "Deny" }
-        }
-    });
-    Page { status: StatusCode::OK, body, cookies }.into_response()
+            form method="post" action={ "/t/" (tenant) "/consent" } {
+                input type="hidden" name="csrf" value=(token);
+                input type="hidden" name="continue" value=(continue_query);
+                button type="submit" name="decision" value="approve" { "Allow" }
+                " "
+                button type="submit" name="decision" value="deny" { "Deny" }
+            }
+        },
+    );
+    Page {
+        status: StatusCode::OK,
+        body,
+        cookies,
+    }
+    .into_response()
 }
 
 pub(super) async fn read_form(headers: &HeaderMap, body: Body) -> Result<Params, Response> {
     match form::read(headers, body).await {
         Ok((_, params)) => Ok(params),
-        Err(e) => Err(error_page(StatusCode::BAD_REQUEST, &format!("The form could not be read: {}.", e.description))),
+        Err(e) => Err(error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("The form could not be read: {}.", e.description),
+        )),
     }
 }
 
@@ -250,17 +344,34 @@ pub async fn login(
     };
     let continue_query = params.get("continue").unwrap_or_default().to_string();
     let request = match parse_query(Some(&continue_query)) {
-        Ok(p) if !continue_query.is_empty() => s.oauth.authorization_request(&tenant, &p).await.ok(),
+        Ok(p) if !continue_query.is_empty() => {
+            s.oauth.authorization_request(&tenant, &p).await.ok()
+        }
         _ => None,
     };
     let typed = params.get("username").unwrap_or_default().to_string();
     let to_account = params.get("return") == Some("account");
     let again = |error: &str, status| {
         let return_to = to_account.then_some("account");
-        login_page(&s, &tenant, &headers, request.as_ref(), &continue_query, Some(Failed { error, username: &typed }), status, return_to)
+        login_page(
+            &s,
+            &tenant,
+            &headers,
+            request.as_ref(),
+            &continue_query,
+            Some(Failed {
+                error,
+                username: &typed,
+            }),
+            status,
+            return_to,
+        )
     };
     if !csrf_ok(&headers, &params) {
-        return again("Your sign-in form expired. Please try again.", StatusCode::FORBIDDEN);
+        return again(
+            "Your sign-in form expired. Please try again.",
+            StatusCode::FORBIDDEN,
+        );
     }
     if s.oauth.tenant(&tenant).await.is_err() {
         return error_page(StatusCode::NOT_FOUND, "This organisation does not exist.");
@@ -268,24 +379,45 @@ pub async fn login(
     let (Some(username), Some(password)) = (params.get("username"), params.get("password")) else {
         return again("Enter your username and password.", StatusCode::BAD_REQUEST);
     };
-    match s.oauth.login(&tenant, username, password, &peer.ip().to_string()).await {
+    match s
+        .oauth
+        .login(&tenant, username, password, &peer.ip().to_string())
+        .await
+    {
         Ok(session_cookie) => {
             let cookie = set_cookie(&s, &tenant, SESSION_COOKIE, &session_cookie, SESSION_TTL);
             match request {
                 // Back to the authorization request; this login satisfies prompt=login.
-                Some(_) => redirect(&format!("/t/{tenant}/authorize?{}", without_prompt_login(&continue_query)), vec![cookie]),
+                Some(_) => redirect(
+                    &format!(
+                        "/t/{tenant}/authorize?{}",
+                        without_prompt_login(&continue_query)
+                    ),
+                    vec![cookie],
+                ),
                 None if to_account => redirect(&format!("/t/{tenant}/account"), vec![cookie]),
                 None => {
                     let body = layout("Signed in", html! { h1 { "You are signed in" } });
-                    Page { status: StatusCode::OK, body, cookies: vec![cookie] }.into_response()
+                    Page {
+                        status: StatusCode::OK,
+                        body,
+                        cookies: vec![cookie],
+                    }
+                    .into_response()
                 }
             }
         }
-        Err(LoginError::Invalid) => again("Incorrect username or password.", StatusCode::UNAUTHORIZED),
-        Err(LoginError::Throttled(secs)) => {
-            again(&format!("Too many failed sign-in attempts. Try again in {secs} seconds."), StatusCode::TOO_MANY_REQUESTS)
+        Err(LoginError::Invalid) => {
+            again("Incorrect username or password.", StatusCode::UNAUTHORIZED)
         }
-        Err(LoginError::Unavailable) => again("Sign-in is unavailable right now. Try again later.", StatusCode::SERVICE_UNAVAILABLE),
+        Err(LoginError::Throttled(secs)) => again(
+            &format!("Too many failed sign-in attempts. Try again in {secs} seconds."),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        Err(LoginError::Unavailable) => again(
+            "Sign-in is unavailable right now. Try again later.",
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
     }
 }
 
@@ -295,7 +427,10 @@ fn without_prompt_login(query: &str) -> String {
     let mut out = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
         if k == "prompt" {
-            let rest: Vec<&str> = v.split(' ').filter(|p| *p != "login" && !p.is_empty()).collect();
+            let rest: Vec<&str> = v
+                .split(' ')
+                .filter(|p| *p != "login" && !p.is_empty())
+                .collect();
             if !rest.is_empty() {
                 out.append_pair("prompt", &rest.join(" "));
             }
@@ -307,16 +442,31 @@ fn without_prompt_login(query: &str) -> String {
 }
 
 /// POST `{issuer}/consent`: approve or deny.
-pub async fn consent(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap, body: Body) -> Response {
+pub async fn consent(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let params = match read_form(&headers, body).await {
         Ok(p) => p,
         Err(r) => return r,
     };
     if !csrf_ok(&headers, &params) {
-        return error_page(StatusCode::FORBIDDEN, "This form expired or did not come from this site. Go back to the app and start again.");
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "This form expired or did not come from this site. Go back to the app and start again.",
+        );
     }
-    let Some(session) = s.oauth.session(&tenant, cookie(&headers, SESSION_COOKIE).as_deref()).await else {
-        return error_page(StatusCode::UNAUTHORIZED, "You are not signed in any more. Go back to the app and start again.");
+    let Some(session) = s
+        .oauth
+        .session(&tenant, cookie(&headers, SESSION_COOKIE).as_deref())
+        .await
+    else {
+        return error_page(
+            StatusCode::UNAUTHORIZED,
+            "You are not signed in any more. Go back to the app and start again.",
+        );
     };
     let continue_query = params.get("continue").unwrap_or_default();
     let request = match parse_query(Some(continue_query)) {
@@ -324,20 +474,31 @@ pub async fn consent(axum::extract::State(s): State, Path(tenant): Path<String>,
             Ok(r) => r,
             Err(e) => return authorize_error(e),
         },
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, &format!("The request is malformed: {e}.")),
+        Err(e) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("The request is malformed: {e}."),
+            );
+        }
     };
     match params.get("decision") {
         Some("approve") => match s.oauth.approve(&request, &session).await {
             Ok(to) => redirect(&to, vec![]),
             Err(e) => authorize_error(e),
         },
-        Some("deny") => authorize_error(request.error(ErrorCode::AccessDenied, "the user denied the request")),
+        Some("deny") => {
+            authorize_error(request.error(ErrorCode::AccessDenied, "the user denied the request"))
+        }
         _ => error_page(StatusCode::BAD_REQUEST, "Choose Allow or Deny."),
     }
 }
 
 /// GET/POST `{issuer}/userinfo`, with a bearer access token.
-pub async fn userinfo(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap) -> Response {
+pub async fn userinfo(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let bearer = match form::bearer(&headers) {
         Ok(b) => b,
         Err(e) => return e.into_response(),
@@ -350,10 +511,20 @@ pub async fn userinfo(axum::extract::State(s): State, Path(tenant): Path<String>
 
 /// GET `{issuer}/logout` (OIDC RP-initiated logout): asks before signing out,
 /// so a link on another site cannot sign the user out.
-pub async fn logout_page(axum::extract::State(s): State, Path(tenant): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+pub async fn logout_page(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let params = match parse_query(query.as_deref()) {
         Ok(p) => p,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, &format!("The sign-out link is malformed: {e}.")),
+        Err(e) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("The sign-out link is malformed: {e}."),
+            );
+        }
     };
     if s.oauth.tenant(&tenant).await.is_err() {
         return error_page(StatusCode::NOT_FOUND, "This organisation does not exist.");
@@ -361,28 +532,44 @@ pub async fn logout_page(axum::extract::State(s): State, Path(tenant): Path<Stri
     let mut cookies = vec![];
     let token = csrf(&s, &tenant, &headers, &mut cookies);
     let field = |name: &str| params.get(name).unwrap_or_default().to_string();
-    let body = layout("Sign out", html! {
-        h1 { "Sign out?" }
-        form method="post" action={ "/t/" (tenant) "/logout" } {
-            input type="hidden" name="csrf" value=(token);
-            input type="hidden" name="client_id" value=(field("client_id"));
-            input type="hidden" name="post_logout_redirect_uri" value=(field("post_logout_redirect_uri"));
-            input type="hidden" name="state" value=(field("state"));
-            button type="submit" { "Sign out" }
-        }
-    });
-    Page { status: StatusCode::OK, body, cookies }.into_response()
+    let body = layout(
+        "Sign out",
+        html! {
+            h1 { "Sign out?" }
+            form method="post" action={ "/t/" (tenant) "/logout" } {
+                input type="hidden" name="csrf" value=(token);
+                input type="hidden" name="client_id" value=(field("client_id"));
+                input type="hidden" name="post_logout_redirect_uri" value=(field("post_logout_redirect_uri"));
+                input type="hidden" name="state" value=(field("state"));
+                button type="submit" { "Sign out" }
+            }
+        },
+    );
+    Page {
+        status: StatusCode::OK,
+        body,
+        cookies,
+    }
+    .into_response()
 }
 
 /// POST `{issuer}/logout`: ends the session, then back to the app if it
 /// registered where to.
-pub async fn logout(axum::extract::State(s): State, Path(tenant): Path<String>, headers: HeaderMap, body: Body) -> Response {
+pub async fn logout(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let params = match read_form(&headers, body).await {
         Ok(p) => p,
         Err(r) => return r,
     };
     if !csrf_ok(&headers, &params) {
-        return error_page(StatusCode::FORBIDDEN, "This form expired or did not come from this site.");
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "This form expired or did not come from this site.",
+        );
     }
     if let Some(c) = cookie(&headers, SESSION_COOKIE) {
         s.oauth.logout(&c).await;
@@ -390,41 +577,87 @@ pub async fn logout(axum::extract::State(s): State, Path(tenant): Path<String>, 
     let cleared = vec![set_cookie(&s, &tenant, SESSION_COOKIE, "", 0)];
     let back = s
         .oauth
-        .post_logout_redirect(&tenant, params.get("client_id"), params.get("post_logout_redirect_uri"), params.get("state"))
+        .post_logout_redirect(
+            &tenant,
+            params.get("client_id"),
+            params.get("post_logout_redirect_uri"),
+            params.get("state"),
+        )
         .await;
     match back {
         Some(to) => redirect(&to, cleared),
         None => {
             let body = layout("Signed out", html! { h1 { "You are signed out" } });
-            Page { status: StatusCode::OK, body, cookies: cleared }.into_response()
+            Page {
+                status: StatusCode::OK,
+                body,
+                cookies: cleared,
+            }
+            .into_response()
         }
     }
 }
 
 /// The live session of this tenant's cookie, if any.
-pub(super) async fn session_of(s: &super::AppState, tenant: &str, headers: &HeaderMap) -> Option<Session> {
-    s.oauth.session(tenant, cookie(headers, SESSION_COOKIE).as_deref()).await
+pub(super) async fn session_of(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+) -> Option<Session> {
+    s.oauth
+        .session(tenant, cookie(headers, SESSION_COOKIE).as_deref())
+        .await
 }
 
 /// The login page, returning to the account page afterwards.
-pub(super) fn login_for_account(s: &super::AppState, tenant: &str, headers: &HeaderMap) -> Response {
-    login_page(s, tenant, headers, None, "", None, StatusCode::OK, Some("account"))
+pub(super) fn login_for_account(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+) -> Response {
+    login_page(
+        s,
+        tenant,
+        headers,
+        None,
+        "",
+        None,
+        StatusCode::OK,
+        Some("account"),
+    )
 }
 
 /// A form's raw pairs (for repeated fields such as checkboxes).
-pub(super) async fn read_pairs(headers: &HeaderMap, body: Body) -> Result<Vec<(String, String)>, Response> {
+pub(super) async fn read_pairs(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<(String, String)>, Response> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     if !is_form {
-        return Err(error_page(StatusCode::UNSUPPORTED_MEDIA_TYPE, "The form could not be read."));
+        return Err(error_page(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "The form could not be read.",
+        ));
     }
     let bytes = http_body_util::BodyExt::collect(http_body_util::Limited::new(body, 64 * 1024))
         .await
         .map_err(|_| error_page(StatusCode::BAD_REQUEST, "The form could not be read."))?
         .to_bytes();
-    form::parse_urlencoded(&bytes).map_err(|e| error_page(StatusCode::BAD_REQUEST, &format!("The form could not be read: {}.", e.description)))
+    form::parse_urlencoded(&bytes).map_err(|e| {
+        error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("The form could not be read: {}.", e.description),
+        )
+    })
 }
 
 pub(super) fn csrf_pairs_ok(headers: &HeaderMap, presented: Option<&str>) -> bool {

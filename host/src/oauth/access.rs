@@ -13,7 +13,12 @@ use serde_json::{Map, Value, json};
 pub const MAX_BATCH: usize = 100;
 
 impl OAuth {
-    pub async fn evaluate_access(&self, tenant: &str, bearer: Option<&str>, body: Value) -> Result<Value, OAuthError> {
+    pub async fn evaluate_access(
+        &self,
+        tenant: &str,
+        bearer: Option<&str>,
+        body: Value,
+    ) -> Result<Value, OAuthError> {
         let tenant = self.tenant(tenant).await?;
         self.verify_bearer(&tenant, bearer).await?;
         let evaluation: Evaluation = serde_json::from_value(body).map_err(malformed)?;
@@ -21,11 +26,18 @@ impl OAuth {
         Ok(render(d))
     }
 
-    pub async fn evaluate_access_batch(&self, tenant: &str, bearer: Option<&str>, body: Value) -> Result<Value, OAuthError> {
+    pub async fn evaluate_access_batch(
+        &self,
+        tenant: &str,
+        bearer: Option<&str>,
+        body: Value,
+    ) -> Result<Value, OAuthError> {
         let tenant = self.tenant(tenant).await?;
         self.verify_bearer(&tenant, bearer).await?;
         let Value::Object(mut body) = body else {
-            return Err(OAuthError::invalid_request("the request body must be a JSON object"));
+            return Err(OAuthError::invalid_request(
+                "the request body must be a JSON object",
+            ));
         };
         let items = match body.remove("evaluations") {
             Some(Value::Array(items)) => items,
@@ -33,32 +45,48 @@ impl OAuth {
             Some(_) => return Err(OAuthError::invalid_request("evaluations must be an array")),
         };
         if items.len() > MAX_BATCH {
-            return Err(OAuthError::invalid_request(format!("at most {MAX_BATCH} evaluations per request")));
+            return Err(OAuthError::invalid_request(format!(
+                "at most {MAX_BATCH} evaluations per request"
+            )));
         }
         let mut results = Vec::with_capacity(items.len());
         for item in items {
             let Value::Object(item) = item else {
-                return Err(OAuthError::invalid_request("each evaluation must be a JSON object"));
+                return Err(OAuthError::invalid_request(
+                    "each evaluation must be a JSON object",
+                ));
             };
             // Each item's subject/action/resource/context override the request's defaults.
             let mut merged = body.clone();
             merged.extend(item);
-            let evaluation: Evaluation = serde_json::from_value(Value::Object(merged)).map_err(malformed)?;
+            let evaluation: Evaluation =
+                serde_json::from_value(Value::Object(merged)).map_err(malformed)?;
             results.push(render(self.decide(&tenant, &evaluation).await?));
         }
         Ok(json!({ "evaluations": results }))
     }
 
-    async fn decide(&self, tenant: &TenantEntry, evaluation: &Evaluation) -> Result<Decision, OAuthError> {
+    async fn decide(
+        &self,
+        tenant: &TenantEntry,
+        evaluation: &Evaluation,
+    ) -> Result<Decision, OAuthError> {
         let Some(bound) = &tenant.permission_check else {
             return Ok(permission_check::builtin_rule(evaluation));
         };
         let context = bound.context(&tenant.tenant.slug);
         self.plugins
-            .check_permission(&bound.plugin, context, bound.limits, evaluation, &bound.config)
+            .check_permission(
+                &bound.plugin,
+                context,
+                bound.limits,
+                evaluation,
+                &bound.config,
+            )
             .await
             .map_err(|e| {
-                self.plugins.record_failure(crate::plugins::Hook::PermissionCheck, e.kind());
+                self.plugins
+                    .record_failure(crate::plugins::Hook::PermissionCheck, e.kind());
                 tracing::error!(
                     plugin = %format!("{}@{}", bound.name, bound.version),
                     sha256 = %bound.plugin.sha256,
@@ -67,16 +95,32 @@ impl OAuth {
                     reason = %e,
                     "permission check failed closed"
                 );
-                OAuthError::new(ErrorCode::ServerError, "the tenant's permission check could not decide; access is refused")
+                OAuthError::new(
+                    ErrorCode::ServerError,
+                    "the tenant's permission check could not decide; access is refused",
+                )
             })
     }
 
     /// An unexpired, unrevoked access token of this tenant.
-    pub(super) async fn verify_bearer(&self, tenant: &TenantEntry, bearer: Option<&str>) -> Result<Map<String, Value>, OAuthError> {
-        let invalid = || OAuthError::new(ErrorCode::InvalidToken, "a valid bearer access token of this tenant is required");
+    pub(super) async fn verify_bearer(
+        &self,
+        tenant: &TenantEntry,
+        bearer: Option<&str>,
+    ) -> Result<Map<String, Value>, OAuthError> {
+        let invalid = || {
+            OAuthError::new(
+                ErrorCode::InvalidToken,
+                "a valid bearer access token of this tenant is required",
+            )
+        };
         let token = bearer.ok_or_else(invalid)?;
-        let claims = jwt::verify(token, &tenant.verifiers, &tenant.issuer, self.clock.now()).map_err(|_| invalid())?;
-        let jti = claims.get("jti").and_then(Value::as_str).unwrap_or_default();
+        let claims = jwt::verify(token, &tenant.verifiers, &tenant.issuer, self.clock.now())
+            .map_err(|_| invalid())?;
+        let jti = claims
+            .get("jti")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if self.store.is_token_revoked(jti).await? {
             return Err(invalid());
         }

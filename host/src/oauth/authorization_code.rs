@@ -4,8 +4,8 @@
 
 use super::authorize::is_pkce_verifier;
 use super::issue::{Grant, TokenResponse};
-use super::{id_token, refresh};
 use super::{ErrorCode, OAuth, OAuthError};
+use super::{id_token, refresh};
 use crate::directory::TenantEntry;
 use crate::domain::{Client, Scope};
 use crate::store::Redemption;
@@ -21,7 +21,10 @@ pub async fn grant(
 ) -> Result<TokenResponse, OAuthError> {
     let invalid = |d: &'static str| OAuthError::new(ErrorCode::InvalidGrant, d);
     if !client.allows_grant("authorization_code") {
-        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use the authorization_code grant"));
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the authorization_code grant",
+        ));
     }
     let now = oauth.clock.now();
     let hash = secret::hash(code);
@@ -40,7 +43,9 @@ pub async fn grant(
         Redemption::Unknown => return Err(invalid("the authorization code is invalid")),
     };
     if issued.tenant != tenant.tenant.slug || issued.client_id != client.client_id {
-        return Err(invalid("the authorization code was issued to another client"));
+        return Err(invalid(
+            "the authorization code was issued to another client",
+        ));
     }
     if issued.expires_at <= now {
         return Err(invalid("the authorization code has expired"));
@@ -52,20 +57,40 @@ pub async fn grant(
         _ => None,
     });
     if expected_uri != Some(issued.redirect_uri.as_str()) {
-        return Err(invalid("redirect_uri does not match the authorization request"));
+        return Err(invalid(
+            "redirect_uri does not match the authorization request",
+        ));
     }
     match (&issued.code_challenge, code_verifier) {
         (Some(challenge), Some(verifier)) => {
-            let computed = b64url(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
-            if !is_pkce_verifier(verifier) || !bool::from(subtle::ConstantTimeEq::ct_eq(computed.as_bytes(), challenge.as_bytes())) {
+            let computed =
+                b64url(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
+            if !is_pkce_verifier(verifier)
+                || !bool::from(subtle::ConstantTimeEq::ct_eq(
+                    computed.as_bytes(),
+                    challenge.as_bytes(),
+                ))
+            {
                 return Err(invalid("code_verifier does not match the code_challenge"));
             }
         }
-        (Some(_), None) => return Err(invalid("code_verifier is required: the authorization request used PKCE")),
-        (None, Some(_)) => return Err(invalid("code_verifier given but the authorization request had no code_challenge")),
+        (Some(_), None) => {
+            return Err(invalid(
+                "code_verifier is required: the authorization request used PKCE",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(invalid(
+                "code_verifier given but the authorization request had no code_challenge",
+            ));
+        }
         (None, None) => {}
     }
-    let user = oauth.store.user(&issued.user_id).await?.ok_or_else(|| invalid("the user no longer exists"))?;
+    let user = oauth
+        .store
+        .user(&issued.user_id)
+        .await?
+        .ok_or_else(|| invalid("the user no longer exists"))?;
     let scope = Scope::parse(&issued.scopes).map_err(|_| OAuthError::server_error())?;
     let mut response = oauth
         .issue_access_token(Grant {
@@ -79,10 +104,33 @@ pub async fn grant(
         .await?;
     let granted = Scope::parse(&response.scope).unwrap_or_default();
     let family = match client.allows_grant("refresh_token") {
-        true => Some(refresh::issue(oauth, tenant, client, &user.id, &granted, issued.auth_time, &mut response).await?),
+        true => Some(
+            refresh::issue(
+                oauth,
+                tenant,
+                client,
+                &user.id,
+                &granted,
+                issued.auth_time,
+                &mut response,
+            )
+            .await?,
+        ),
         false => None,
     };
-    oauth.store.record_code_tokens(&hash, &response.jti, response.expires_at, family.as_deref()).await?;
-    id_token::add(oauth, tenant, client, &user, &granted, issued.auth_time, issued.nonce.as_deref(), &mut response);
+    oauth
+        .store
+        .record_code_tokens(&hash, &response.jti, response.expires_at, family.as_deref())
+        .await?;
+    id_token::add(
+        oauth,
+        tenant,
+        client,
+        &user,
+        &granted,
+        issued.auth_time,
+        issued.nonce.as_deref(),
+        &mut response,
+    );
     Ok(response)
 }

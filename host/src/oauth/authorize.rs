@@ -49,12 +49,15 @@ pub enum Next {
 impl AuthorizeRequest {
     /// The error redirect for this request.
     pub fn error(&self, code: ErrorCode, description: &str) -> AuthorizeError {
-        AuthorizeError::Redirect { url: self.respond(&[("error", code.as_str()), ("error_description", description)]) }
+        AuthorizeError::Redirect {
+            url: self.respond(&[("error", code.as_str()), ("error_description", description)]),
+        }
     }
 
     /// The redirect URI with `params`, `state` and `iss` added to its query.
     fn respond(&self, params: &[(&str, &str)]) -> String {
-        let mut url = url::Url::parse(&self.redirect_uri.0).expect("registered redirect URIs parse");
+        let mut url =
+            url::Url::parse(&self.redirect_uri.0).expect("registered redirect URIs parse");
         {
             let mut q = url.query_pairs_mut();
             for (k, v) in params {
@@ -72,10 +75,18 @@ impl AuthorizeRequest {
 impl OAuth {
     /// Validates an authorization request in the order that decides where
     /// errors go.
-    pub async fn authorization_request(&self, tenant: &str, params: &Params) -> Result<AuthorizeRequest, AuthorizeError> {
+    pub async fn authorization_request(
+        &self,
+        tenant: &str,
+        params: &Params,
+    ) -> Result<AuthorizeRequest, AuthorizeError> {
         let page = |m: &str| AuthorizeError::Page(m.to_string());
-        let tenant = self.tenant(tenant).await.map_err(|_| page("This sign-in link points to an organisation that does not exist."))?;
-        let client_id = params.get("client_id").ok_or_else(|| page("The app's sign-in link is incomplete: it has no client_id."))?;
+        let tenant = self.tenant(tenant).await.map_err(|_| {
+            page("This sign-in link points to an organisation that does not exist.")
+        })?;
+        let client_id = params
+            .get("client_id")
+            .ok_or_else(|| page("The app's sign-in link is incomplete: it has no client_id."))?;
         let client = self
             .directory
             .client(client_id)
@@ -91,7 +102,10 @@ impl OAuth {
             scope: Scope::default(),
             nonce: params.get("nonce").map(str::to_string),
             code_challenge: None,
-            prompt: params.get("prompt").map(|p| p.split(' ').map(str::to_string).collect()).unwrap_or_default(),
+            prompt: params
+                .get("prompt")
+                .map(|p| p.split(' ').map(str::to_string).collect())
+                .unwrap_or_default(),
             max_age: None,
             login_hint: params.get("login_hint").map(str::to_string),
             tenant,
@@ -101,7 +115,11 @@ impl OAuth {
     }
 
     /// The checks whose failures go back to the client.
-    fn check(&self, mut r: AuthorizeRequest, params: &Params) -> Result<AuthorizeRequest, AuthorizeError> {
+    fn check(
+        &self,
+        mut r: AuthorizeRequest,
+        params: &Params,
+    ) -> Result<AuthorizeRequest, AuthorizeError> {
         match params.get("response_type") {
             Some("code") => {}
             None => return Err(r.error(ErrorCode::InvalidRequest, "response_type is required")),
@@ -113,48 +131,106 @@ impl OAuth {
             }
         }
         if params.get("request").is_some() || params.get("request_uri").is_some() {
-            return Err(r.error(ErrorCode::RequestNotSupported, "request objects are not supported"));
+            return Err(r.error(
+                ErrorCode::RequestNotSupported,
+                "request objects are not supported",
+            ));
         }
         if !r.client.allows_grant("authorization_code") {
-            return Err(r.error(ErrorCode::UnauthorizedClient, "this client may not use the authorization code flow"));
+            return Err(r.error(
+                ErrorCode::UnauthorizedClient,
+                "this client may not use the authorization code flow",
+            ));
         }
         r.scope = match params.get("scope").map(Scope::parse) {
             None => r.client.default_scopes.clone(),
             Some(Ok(s)) if s.is_subset_of(&r.client.scopes) => s,
-            Some(_) => return Err(r.error(ErrorCode::InvalidScope, "the requested scope exceeds what this app may ask for")),
-        };
-        match (params.get("code_challenge"), params.get("code_challenge_method")) {
-            (Some(c), Some("S256")) if is_pkce_challenge(c) => r.code_challenge = Some(c.to_string()),
-            (Some(_), Some("S256")) => return Err(r.error(ErrorCode::InvalidRequest, "code_challenge must be 43 base64url characters")),
-            (Some(_), Some("plain")) => {
-                return Err(r.error(ErrorCode::InvalidRequest, "code_challenge_method plain is not accepted; use S256"));
+            Some(_) => {
+                return Err(r.error(
+                    ErrorCode::InvalidScope,
+                    "the requested scope exceeds what this app may ask for",
+                ));
             }
-            (Some(_), None) => return Err(r.error(ErrorCode::InvalidRequest, "code_challenge_method=S256 is required with code_challenge")),
-            (Some(_), Some(_)) => return Err(r.error(ErrorCode::InvalidRequest, "code_challenge_method must be S256")),
-            (None, Some(_)) => return Err(r.error(ErrorCode::InvalidRequest, "code_challenge_method without code_challenge")),
+        };
+        match (
+            params.get("code_challenge"),
+            params.get("code_challenge_method"),
+        ) {
+            (Some(c), Some("S256")) if is_pkce_challenge(c) => {
+                r.code_challenge = Some(c.to_string())
+            }
+            (Some(_), Some("S256")) => {
+                return Err(r.error(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge must be 43 base64url characters",
+                ));
+            }
+            (Some(_), Some("plain")) => {
+                return Err(r.error(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge_method plain is not accepted; use S256",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(r.error(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge_method=S256 is required with code_challenge",
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(r.error(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge_method must be S256",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(r.error(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge_method without code_challenge",
+                ));
+            }
             (None, None) if r.client.public => {
-                return Err(r.error(ErrorCode::InvalidRequest, "PKCE (code_challenge with S256) is required for public clients"));
+                return Err(r.error(
+                    ErrorCode::InvalidRequest,
+                    "PKCE (code_challenge with S256) is required for public clients",
+                ));
             }
             (None, None) => {}
         }
         let known = ["none", "login", "consent", "select_account"];
-        if r.prompt.iter().any(|p| !known.contains(&p.as_str())) || (r.prompt.len() > 1 && r.prompt.iter().any(|p| p == "none")) {
-            return Err(r.error(ErrorCode::InvalidRequest, "prompt must be none, or any of login, consent, select_account"));
+        if r.prompt.iter().any(|p| !known.contains(&p.as_str()))
+            || (r.prompt.len() > 1 && r.prompt.iter().any(|p| p == "none"))
+        {
+            return Err(r.error(
+                ErrorCode::InvalidRequest,
+                "prompt must be none, or any of login, consent, select_account",
+            ));
         }
         if let Some(m) = params.get("max_age") {
             match m.parse::<i64>() {
                 Ok(m) if m >= 0 => r.max_age = Some(m),
-                _ => return Err(r.error(ErrorCode::InvalidRequest, "max_age must be a non-negative number of seconds")),
+                _ => {
+                    return Err(r.error(
+                        ErrorCode::InvalidRequest,
+                        "max_age must be a non-negative number of seconds",
+                    ));
+                }
             }
         }
-        if r.nonce.as_ref().is_some_and(|n| n.len() > 512) || r.state.as_ref().is_some_and(|s| s.len() > 2048) {
+        if r.nonce.as_ref().is_some_and(|n| n.len() > 512)
+            || r.state.as_ref().is_some_and(|s| s.len() > 2048)
+        {
             return Err(r.error(ErrorCode::InvalidRequest, "nonce or state is too long"));
         }
         Ok(r)
     }
 
     /// Decides the next step for a user with `session` (if logged in).
-    pub async fn authorization_next(&self, r: &AuthorizeRequest, session: Option<&Session>) -> Result<Next, AuthorizeError> {
+    pub async fn authorization_next(
+        &self,
+        r: &AuthorizeRequest,
+        session: Option<&Session>,
+    ) -> Result<Next, AuthorizeError> {
         let now = self.clock.now();
         let prompt = |p: &str| r.prompt.iter().any(|x| x == p);
         let fresh_enough = |s: &Session| r.max_age.is_none_or(|m| now - s.auth_time <= m);
@@ -176,27 +252,54 @@ impl OAuth {
             return Ok(Next::Redirect(self.issue_code(r, session).await?));
         }
         if prompt("none") {
-            return Err(r.error(ErrorCode::ConsentRequired, "the user has not approved this app"));
+            return Err(r.error(
+                ErrorCode::ConsentRequired,
+                "the user has not approved this app",
+            ));
         }
         Ok(Next::Consent)
     }
 
     /// The user approved: remember it and issue the code.
-    pub async fn approve(&self, r: &AuthorizeRequest, session: &Session) -> Result<String, AuthorizeError> {
+    pub async fn approve(
+        &self,
+        r: &AuthorizeRequest,
+        session: &Session,
+    ) -> Result<String, AuthorizeError> {
         let now = self.clock.now();
         // Remember everything approved so far, so a later narrower request skips the page.
-        let earlier = self.store.consent(&session.user_id, &r.client.client_id).await.ok().flatten();
-        let mut all: Vec<String> = earlier.iter().flat_map(|s| s.split(' ')).filter(|s| !s.is_empty()).map(str::to_string).collect();
+        let earlier = self
+            .store
+            .consent(&session.user_id, &r.client.client_id)
+            .await
+            .ok()
+            .flatten();
+        let mut all: Vec<String> = earlier
+            .iter()
+            .flat_map(|s| s.split(' '))
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
         all.extend(r.scope.iter().map(str::to_string));
         let all = Scope::from_valid(all);
         self.store
-            .grant_consent(&r.tenant.tenant.slug, &session.user_id, &r.client.client_id, &all.to_string(), now)
+            .grant_consent(
+                &r.tenant.tenant.slug,
+                &session.user_id,
+                &r.client.client_id,
+                &all.to_string(),
+                now,
+            )
             .await
             .map_err(|_| r.error(ErrorCode::TemporarilyUnavailable, "try again later"))?;
         self.issue_code(r, session).await
     }
 
-    async fn issue_code(&self, r: &AuthorizeRequest, session: &Session) -> Result<String, AuthorizeError> {
+    async fn issue_code(
+        &self,
+        r: &AuthorizeRequest,
+        session: &Session,
+    ) -> Result<String, AuthorizeError> {
         let code = b64url(&random_bytes::<32>(&self.rng));
         let row = AuthorizationCode {
             code_hash: secret::hash(&code).to_vec(),
@@ -222,14 +325,26 @@ impl OAuth {
 
     /// The user to show on the consent page, and plain-language descriptions
     /// of each requested scope.
-    pub async fn consent_details(&self, r: &AuthorizeRequest, session: &Session) -> Result<(User, Vec<(String, String)>), OAuthError> {
-        let user = self.store.user(&session.user_id).await?.ok_or_else(OAuthError::server_error)?;
+    pub async fn consent_details(
+        &self,
+        r: &AuthorizeRequest,
+        session: &Session,
+    ) -> Result<(User, Vec<(String, String)>), OAuthError> {
+        let user = self
+            .store
+            .user(&session.user_id)
+            .await?
+            .ok_or_else(OAuthError::server_error)?;
         let known = self.store.scope_descriptions(&r.tenant.tenant.slug).await?;
         let described = r
             .scope
             .iter()
             .map(|s| {
-                let text = known.iter().find(|(k, _)| k == s).map(|(_, d)| d.clone()).unwrap_or_else(|| default_description(s));
+                let text = known
+                    .iter()
+                    .find(|(k, _)| k == s)
+                    .map(|(_, d)| d.clone())
+                    .unwrap_or_else(|| default_description(s));
                 (s.to_string(), text)
             })
             .collect();
@@ -249,10 +364,14 @@ fn default_description(scope: &str) -> String {
 
 /// RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters.
 fn is_pkce_challenge(c: &str) -> bool {
-    c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    c.len() == 43
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// RFC 7636 §4.1: 43-128 unreserved characters.
 pub fn is_pkce_verifier(v: &str) -> bool {
-    (43..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }

@@ -38,7 +38,9 @@ impl OAuth {
                     ));
                 }
                 if params.get("client_id").is_some_and(|id| id != client_id) {
-                    return Err(OAuthError::invalid_request("client_id does not match the Authorization header"));
+                    return Err(OAuthError::invalid_request(
+                        "client_id does not match the Authorization header",
+                    ));
                 }
                 (client_id, secret)
             }
@@ -56,7 +58,10 @@ impl OAuth {
             .ok_or_else(OAuthError::invalid_client)?;
         let now = self.clock.now();
         let current = secret::verify(&presented, &client.secret_hash);
-        let previous = match (client.previous_secret_hash, client.previous_secret_expires_at) {
+        let previous = match (
+            client.previous_secret_hash,
+            client.previous_secret_expires_at,
+        ) {
             (Some(hash), Some(until)) if now < until => secret::verify(&presented, &hash),
             _ => false,
         };
@@ -68,7 +73,11 @@ impl OAuth {
     }
 
     /// A public client names itself; only public clients may.
-    async fn public_client(&self, tenant: &TenantEntry, client_id: &str) -> Result<Arc<Client>, OAuthError> {
+    async fn public_client(
+        &self,
+        tenant: &TenantEntry,
+        client_id: &str,
+    ) -> Result<Arc<Client>, OAuthError> {
         let client = self
             .directory
             .client(client_id)

@@ -28,19 +28,23 @@ pub async fn grant(
             ));
         }
     };
-    if let Some(r) = resources.iter().find(|r| !client.resources.is_empty() && !client.resources.contains(r)) {
+    if let Some(r) = resources
+        .iter()
+        .find(|r| !client.resources.is_empty() && !client.resources.contains(r))
+    {
         return Err(OAuthError::new(
             ErrorCode::InvalidTarget,
             format!("this client may not request tokens for resource {r}"),
         ));
     }
-    oauth.issue_access_token(Grant {
-        tenant,
-        client,
-        grant_type: "client_credentials",
-        subject: &client.client_id,
-        scope,
-        audience: resources,
-    })
-    .await
+    oauth
+        .issue_access_token(Grant {
+            tenant,
+            client,
+            grant_type: "client_credentials",
+            subject: &client.client_id,
+            scope,
+            audience: resources,
+        })
+        .await
 }

@@ -63,7 +63,11 @@ impl OAuthError {
             ErrorCode::TemporarilyUnavailable => 503,
             _ => 400,
         };
-        OAuthError { code, description: description.into(), status }
+        OAuthError {
+            code,
+            description: description.into(),
+            status,
+        }
     }
 
     pub fn invalid_request(d: impl Into<Cow<'static, str>>) -> Self {
@@ -77,16 +81,25 @@ impl OAuthError {
     }
 
     pub fn unknown_tenant() -> Self {
-        OAuthError { status: 404, ..Self::invalid_request("no such tenant") }
+        OAuthError {
+            status: 404,
+            ..Self::invalid_request("no such tenant")
+        }
     }
 
     /// Internal failures: logged in full by the caller, generic to the client.
     pub fn unavailable() -> Self {
-        Self::new(ErrorCode::TemporarilyUnavailable, "the server cannot handle the request right now; retry later")
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the server cannot handle the request right now; retry later",
+        )
     }
 
     pub fn server_error() -> Self {
-        Self::new(ErrorCode::ServerError, "the server failed to handle the request")
+        Self::new(
+            ErrorCode::ServerError,
+            "the server failed to handle the request",
+        )
     }
 }
 
@@ -96,7 +109,9 @@ impl From<crate::directory::DirectoryError> for OAuthError {
         tracing::error!(error = %e, "directory lookup failed");
         match e {
             DirectoryError::Store(_) => OAuthError::unavailable(),
-            DirectoryError::Key(_) | DirectoryError::NoActiveKey(_) | DirectoryError::Plugin { .. } => OAuthError::server_error(),
+            DirectoryError::Key(_)
+            | DirectoryError::NoActiveKey(_)
+            | DirectoryError::Plugin { .. } => OAuthError::server_error(),
         }
     }
 }

@@ -5,7 +5,11 @@ use crate::directory::TenantEntry;
 use crate::tokens::jwt;
 use serde_json::{Value, json};
 
-pub async fn introspect(oauth: &OAuth, tenant: &TenantEntry, params: &Params) -> Result<Value, OAuthError> {
+pub async fn introspect(
+    oauth: &OAuth,
+    tenant: &TenantEntry,
+    params: &Params,
+) -> Result<Value, OAuthError> {
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
@@ -17,7 +21,10 @@ pub async fn introspect(oauth: &OAuth, tenant: &TenantEntry, params: &Params) ->
             return Ok(json!({"active": false}));
         }
     };
-    let jti = claims.get("jti").and_then(Value::as_str).unwrap_or_default();
+    let jti = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if oauth.store.is_token_revoked(jti).await? {
         return Ok(json!({"active": false}));
     }

@@ -2,9 +2,9 @@
 //! grant-policy plugin (if any) has decided — so no grant can bypass it.
 
 use super::{ErrorCode, OAuth, OAuthError};
-use crate::plugins::grant_policy::{ClientInfo, DenyCode, GrantDecision, GrantRequest};
 use crate::directory::TenantEntry;
 use crate::domain::{self, Client, Scope};
+use crate::plugins::grant_policy::{ClientInfo, DenyCode, GrantDecision, GrantRequest};
 use crate::tokens::{b64url, jwt};
 use serde::Serialize;
 
@@ -42,7 +42,10 @@ pub struct TokenResponse {
 }
 
 impl OAuth {
-    pub(super) async fn issue_access_token(&self, grant: Grant<'_>) -> Result<TokenResponse, OAuthError> {
+    pub(super) async fn issue_access_token(
+        &self,
+        grant: Grant<'_>,
+    ) -> Result<TokenResponse, OAuthError> {
         let now = self.clock.now();
         let mut ttl = domain::access_token_ttl(
             self.lifetimes.default_access_token_ttl,
@@ -74,13 +77,30 @@ impl OAuth {
                 request_time: now,
             };
             let context = policy.context(&grant.tenant.tenant.slug);
-            match self.plugins.evaluate_grant(&policy.plugin, context, policy.limits, &request, &policy.config).await {
-                Ok(GrantDecision::Allow { scopes, claims, lifetime_seconds }) => {
+            match self
+                .plugins
+                .evaluate_grant(
+                    &policy.plugin,
+                    context,
+                    policy.limits,
+                    &request,
+                    &policy.config,
+                )
+                .await
+            {
+                Ok(GrantDecision::Allow {
+                    scopes,
+                    claims,
+                    lifetime_seconds,
+                }) => {
                     scope = Scope::from_valid(scopes);
                     extra = claims;
                     ttl = i64::from(lifetime_seconds).max(1);
                 }
-                Ok(GrantDecision::Deny { error, error_description }) => {
+                Ok(GrantDecision::Deny {
+                    error,
+                    error_description,
+                }) => {
                     let code = match error {
                         DenyCode::InvalidScope => ErrorCode::InvalidScope,
                         DenyCode::AccessDenied => ErrorCode::AccessDenied,
@@ -90,7 +110,8 @@ impl OAuth {
                     return Err(OAuthError::new(code, error_description));
                 }
                 Err(e) => {
-                    self.plugins.record_failure(crate::plugins::Hook::GrantPolicy, e.kind());
+                    self.plugins
+                        .record_failure(crate::plugins::Hook::GrantPolicy, e.kind());
                     tracing::error!(
                         plugin = %format!("{}@{}", policy.name, policy.version),
                         sha256 = %policy.plugin.sha256,

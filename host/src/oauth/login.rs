@@ -36,12 +36,23 @@ impl From<crate::store::StoreError> for LoginError {
 impl OAuth {
     /// Checks the password and opens a session; returns the session cookie's
     /// value (the browser's only copy; the store keeps its hash).
-    pub async fn login(&self, tenant: &str, username: &str, pass: &str, address: &str) -> Result<String, LoginError> {
+    pub async fn login(
+        &self,
+        tenant: &str,
+        username: &str,
+        pass: &str,
+        address: &str,
+    ) -> Result<String, LoginError> {
         let now = self.clock.now();
         let account_key = format!("acct:{tenant}:{}", username.to_lowercase());
         let address_key = format!("addr:{address}");
         let keys = [account_key.clone(), address_key.clone()];
-        if let Some(until) = self.store.login_locked_until(&keys).await?.filter(|&t| t > now) {
+        if let Some(until) = self
+            .store
+            .login_locked_until(&keys)
+            .await?
+            .filter(|&t| t > now)
+        {
             return Err(LoginError::Throttled(until - now));
         }
         let user = self.store.user_by_name(tenant, username).await?;
@@ -58,7 +69,10 @@ impl OAuth {
         .unwrap_or(false);
         let Some(user) = user.filter(|_| ok) else {
             for (key, free) in [(&account_key, ACCOUNT_FREE), (&address_key, ADDRESS_FREE)] {
-                let n = self.store.record_login_failure(key, now, now - WINDOW).await?;
+                let n = self
+                    .store
+                    .record_login_failure(key, now, now - WINDOW)
+                    .await?;
                 if n >= free {
                     let wait = (FIRST_WAIT << (n - free).min(10)).min(MAX_WAIT);
                     self.store.lock_login(key, now + wait).await?;
@@ -84,7 +98,11 @@ impl OAuth {
     /// The live session a cookie names, if it belongs to `tenant`.
     pub async fn session(&self, tenant: &str, cookie: Option<&str>) -> Option<Session> {
         let cookie = cookie?;
-        let s = self.store.session(&secret::hash(cookie), self.clock.now()).await.ok()??;
+        let s = self
+            .store
+            .session(&secret::hash(cookie), self.clock.now())
+            .await
+            .ok()??;
         (s.tenant == tenant).then_some(s)
     }
 
@@ -96,7 +114,13 @@ impl OAuth {
 
     /// Where RP-initiated logout may send the browser afterwards: the
     /// client's registered post-logout URI, exactly, with `state`.
-    pub async fn post_logout_redirect(&self, tenant: &str, client_id: Option<&str>, uri: Option<&str>, state: Option<&str>) -> Option<String> {
+    pub async fn post_logout_redirect(
+        &self,
+        tenant: &str,
+        client_id: Option<&str>,
+        uri: Option<&str>,
+        state: Option<&str>,
+    ) -> Option<String> {
         let client = self.directory.client(client_id?).await.ok()??;
         let uri = uri?;
         if client.tenant != tenant || !client.post_logout_redirect_uris.iter().any(|u| u == uri) {

@@ -8,15 +8,15 @@ pub mod authorize;
 mod client_auth;
 mod client_credentials;
 mod discovery;
-mod id_token;
 pub mod error;
+mod id_token;
 mod introspect;
-pub mod login;
 mod issue;
+pub mod login;
 pub mod params;
 pub mod pat;
-mod request;
 mod refresh;
+mod request;
 mod revoke;
 mod userinfo;
 
@@ -60,7 +60,14 @@ impl OAuth {
         lifetimes: Lifetimes,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        OAuth { directory, store, plugins, lifetimes, clock, rng: SystemRandom::new() }
+        OAuth {
+            directory,
+            store,
+            plugins,
+            lifetimes,
+            clock,
+            rng: SystemRandom::new(),
+        }
     }
 
     pub(crate) async fn tenant(&self, slug: &str) -> Result<Arc<TenantEntry>, OAuthError> {
@@ -71,7 +78,12 @@ impl OAuth {
     }
 
     /// RFC 6749 §3.2 token endpoint.
-    pub async fn token(&self, tenant: &str, auth: PresentedAuth, params: &Params) -> Result<TokenResponse, OAuthError> {
+    pub async fn token(
+        &self,
+        tenant: &str,
+        auth: PresentedAuth,
+        params: &Params,
+    ) -> Result<TokenResponse, OAuthError> {
         let request = TokenRequest::parse(params)?;
         let tenant = self.tenant(tenant).await?;
         let client = self.authenticate(&tenant, auth, params).await?;
@@ -79,27 +91,62 @@ impl OAuth {
             TokenRequest::ClientCredentials { scope, resources } => {
                 client_credentials::grant(self, &tenant, &client, scope, resources).await
             }
-            TokenRequest::TokenExchange { subject_token, subject_token_type, scope } => {
-                pat::exchange(self, &tenant, &client, &subject_token, &subject_token_type, scope).await
+            TokenRequest::TokenExchange {
+                subject_token,
+                subject_token_type,
+                scope,
+            } => {
+                pat::exchange(
+                    self,
+                    &tenant,
+                    &client,
+                    &subject_token,
+                    &subject_token_type,
+                    scope,
+                )
+                .await
             }
-            TokenRequest::RefreshToken { refresh_token, scope } => {
-                refresh::grant(self, &tenant, &client, &refresh_token, scope).await
-            }
-            TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
-                authorization_code::grant(self, &tenant, &client, &code, redirect_uri.as_deref(), code_verifier.as_deref()).await
+            TokenRequest::RefreshToken {
+                refresh_token,
+                scope,
+            } => refresh::grant(self, &tenant, &client, &refresh_token, scope).await,
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                authorization_code::grant(
+                    self,
+                    &tenant,
+                    &client,
+                    &code,
+                    redirect_uri.as_deref(),
+                    code_verifier.as_deref(),
+                )
+                .await
             }
         }
     }
 
     /// RFC 7662 introspection.
-    pub async fn introspect(&self, tenant: &str, auth: PresentedAuth, params: &Params) -> Result<serde_json::Value, OAuthError> {
+    pub async fn introspect(
+        &self,
+        tenant: &str,
+        auth: PresentedAuth,
+        params: &Params,
+    ) -> Result<serde_json::Value, OAuthError> {
         let tenant = self.tenant(tenant).await?;
         self.authenticate(&tenant, auth, params).await?;
         introspect::introspect(self, &tenant, params).await
     }
 
     /// RFC 7009 revocation.
-    pub async fn revoke(&self, tenant: &str, auth: PresentedAuth, params: &Params) -> Result<(), OAuthError> {
+    pub async fn revoke(
+        &self,
+        tenant: &str,
+        auth: PresentedAuth,
+        params: &Params,
+    ) -> Result<(), OAuthError> {
         let tenant = self.tenant(tenant).await?;
         let client = self.authenticate(&tenant, auth, params).await?;
         revoke::revoke(self, &tenant, &client, params).await

@@ -42,28 +42,57 @@ impl OAuth {
 
     /// Creates a token for the session's user; returns it with its secret,
     /// the only time the secret exists outside the user's hands.
-    pub async fn create_pat(&self, session: &Session, name: &str, scopes: &str, days: i64) -> Result<(PersonalAccessToken, String), PatError> {
-        let tenant = self.tenant(&session.tenant).await.map_err(|_| PatError::Invalid("no such tenant".into()))?;
+    pub async fn create_pat(
+        &self,
+        session: &Session,
+        name: &str,
+        scopes: &str,
+        days: i64,
+    ) -> Result<(PersonalAccessToken, String), PatError> {
+        let tenant = self
+            .tenant(&session.tenant)
+            .await
+            .map_err(|_| PatError::Invalid("no such tenant".into()))?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(PatError::Invalid("Give the token a name of 1-100 characters.".into()));
+            return Err(PatError::Invalid(
+                "Give the token a name of 1-100 characters.".into(),
+            ));
         }
         let scope = Scope::parse(scopes).map_err(|e| PatError::Invalid(e.to_string()))?;
         if scope.is_empty() {
             return Err(PatError::Invalid("Choose at least one scope.".into()));
         }
         if let Some(s) = scope.iter().find(|s| is_administrative(s)) {
-            return Err(PatError::Invalid(format!("Personal access tokens never carry administrative scopes ({s}).")));
+            return Err(PatError::Invalid(format!(
+                "Personal access tokens never carry administrative scopes ({s})."
+            )));
         }
-        let offered: Vec<String> = self.pat_scopes(&session.tenant).await?.into_iter().map(|(s, _)| s).collect();
+        let offered: Vec<String> = self
+            .pat_scopes(&session.tenant)
+            .await?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
         if let Some(s) = scope.iter().find(|s| !offered.iter().any(|o| o == s)) {
-            return Err(PatError::Invalid(format!("The scope {s} is not available for personal access tokens.")));
+            return Err(PatError::Invalid(format!(
+                "The scope {s} is not available for personal access tokens."
+            )));
         }
         let now = self.clock.now();
-        let max = tenant.tenant.pat_max_ttl.unwrap_or(self.lifetimes.pat_max_ttl);
-        let ttl = days.checked_mul(86_400).filter(|t| *t > 0).ok_or_else(|| PatError::Invalid("The expiry must be at least one day.".into()))?;
+        let max = tenant
+            .tenant
+            .pat_max_ttl
+            .unwrap_or(self.lifetimes.pat_max_ttl);
+        let ttl = days
+            .checked_mul(86_400)
+            .filter(|t| *t > 0)
+            .ok_or_else(|| PatError::Invalid("The expiry must be at least one day.".into()))?;
         if ttl > max {
-            return Err(PatError::Invalid(format!("The expiry can be at most {} days.", max / 86_400)));
+            return Err(PatError::Invalid(format!(
+                "The expiry can be at most {} days.",
+                max / 86_400
+            )));
         }
         let token = secret::generate(PREFIX, &self.rng);
         let pat = PersonalAccessToken {
@@ -94,14 +123,28 @@ pub async fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
     if !client.allows_grant(GRANT) {
-        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use token exchange"));
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use token exchange",
+        ));
     }
     if subject_token_type != PAT_TOKEN_TYPE {
-        return Err(OAuthError::invalid_request(format!("subject_token_type must be {PAT_TOKEN_TYPE}")));
+        return Err(OAuthError::invalid_request(format!(
+            "subject_token_type must be {PAT_TOKEN_TYPE}"
+        )));
     }
     let now = oauth.clock.now();
-    let invalid = || OAuthError::new(ErrorCode::InvalidGrant, "the personal access token is invalid, expired or revoked");
-    let pat = oauth.store.use_pat(&secret::hash(subject_token), now).await?.ok_or_else(invalid)?;
+    let invalid = || {
+        OAuthError::new(
+            ErrorCode::InvalidGrant,
+            "the personal access token is invalid, expired or revoked",
+        )
+    };
+    let pat = oauth
+        .store
+        .use_pat(&secret::hash(subject_token), now)
+        .await?
+        .ok_or_else(invalid)?;
     if pat.tenant != tenant.tenant.slug || pat.expires_at <= now {
         return Err(invalid());
     }
@@ -109,13 +152,30 @@ pub async fn exchange(
     let scope = match requested {
         None => granted,
         Some(s) if s.is_subset_of(&granted) => s,
-        Some(_) => return Err(OAuthError::new(ErrorCode::InvalidScope, "the requested scope exceeds the personal access token's")),
+        Some(_) => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "the requested scope exceeds the personal access token's",
+            ));
+        }
     };
     // Defence in depth: whatever was stored, no administrative scope leaves here.
-    let scope = Scope::from_valid(scope.iter().filter(|s| !is_administrative(s)).map(str::to_string));
+    let scope = Scope::from_valid(
+        scope
+            .iter()
+            .filter(|s| !is_administrative(s))
+            .map(str::to_string),
+    );
     let user = oauth.store.user(&pat.user_id).await?.ok_or_else(invalid)?;
     let mut response = oauth
-        .issue_access_token(Grant { tenant, client, grant_type: GRANT, subject: &user.id, scope, audience: vec![] })
+        .issue_access_token(Grant {
+            tenant,
+            client,
+            grant_type: GRANT,
+            subject: &user.id,
+            scope,
+            audience: vec![],
+        })
         .await?;
     response.issued_token_type = Some(ACCESS_TOKEN_TYPE);
     Ok(response)

@@ -32,10 +32,17 @@ fn mint(
 ) -> RefreshToken {
     let now = oauth.clock.now();
     let t = &tenant.tenant;
-    let idle = t.refresh_idle_ttl.unwrap_or(oauth.lifetimes.refresh_idle_ttl);
+    let idle = t
+        .refresh_idle_ttl
+        .unwrap_or(oauth.lifetimes.refresh_idle_ttl);
     let (family_id, family_expires_at) = family.unwrap_or_else(|| {
-        let absolute = t.refresh_absolute_ttl.unwrap_or(oauth.lifetimes.refresh_absolute_ttl);
-        (format!("fam_{}", b64url(&random_bytes::<16>(&oauth.rng))), now + absolute)
+        let absolute = t
+            .refresh_absolute_ttl
+            .unwrap_or(oauth.lifetimes.refresh_absolute_ttl);
+        (
+            format!("fam_{}", b64url(&random_bytes::<16>(&oauth.rng))),
+            now + absolute,
+        )
     });
     let token = secret::generate(PREFIX, &oauth.rng);
     let row = RefreshToken {
@@ -65,7 +72,9 @@ pub async fn issue(
     auth_time: i64,
     response: &mut TokenResponse,
 ) -> Result<String, OAuthError> {
-    let row = mint(oauth, tenant, client, user_id, scope, auth_time, None, response);
+    let row = mint(
+        oauth, tenant, client, user_id, scope, auth_time, None, response,
+    );
     oauth.store.create_refresh_token(&row).await?;
     Ok(row.family_id)
 }
@@ -79,22 +88,37 @@ pub async fn grant(
 ) -> Result<TokenResponse, OAuthError> {
     let invalid = |d: &'static str| OAuthError::new(ErrorCode::InvalidGrant, d);
     if !client.allows_grant("refresh_token") {
-        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use the refresh_token grant"));
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the refresh_token grant",
+        ));
     }
     let now = oauth.clock.now();
     let hash = secret::hash(presented);
-    let current = oauth.store.refresh_token(&hash).await?.ok_or_else(|| invalid("the refresh token is invalid"))?;
+    let current = oauth
+        .store
+        .refresh_token(&hash)
+        .await?
+        .ok_or_else(|| invalid("the refresh token is invalid"))?;
     if let Some(used) = current.used_at {
         if now - used <= REUSE_GRACE && current.expires_at > 0 {
             return Err(invalid("the refresh token was already used"));
         }
-        oauth.store.revoke_refresh_family(&current.family_id).await?;
+        oauth
+            .store
+            .revoke_refresh_family(&current.family_id)
+            .await?;
         tracing::warn!(client_id = %current.client_id, tenant = %current.tenant, family = %current.family_id, "refresh token reused; family revoked");
-        return Err(invalid("the refresh token was already used; its whole grant has been revoked"));
+        return Err(invalid(
+            "the refresh token was already used; its whole grant has been revoked",
+        ));
     }
     if current.tenant != tenant.tenant.slug || current.client_id != client.client_id {
         // A stolen token presented elsewhere: end its grant.
-        oauth.store.revoke_refresh_family(&current.family_id).await?;
+        oauth
+            .store
+            .revoke_refresh_family(&current.family_id)
+            .await?;
         return Err(invalid("the refresh token was issued to another client"));
     }
     if current.expires_at <= now || current.family_expires_at <= now {
@@ -104,24 +128,62 @@ pub async fn grant(
     let scope = match requested {
         None => original,
         Some(s) if s.is_subset_of(&original) => s,
-        Some(_) => return Err(OAuthError::new(ErrorCode::InvalidScope, "a refresh can only keep or narrow the original scope")),
+        Some(_) => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "a refresh can only keep or narrow the original scope",
+            ));
+        }
     };
     // Deleting a user revokes their refresh tokens, so the subject exists.
     let mut response = oauth
-        .issue_access_token(Grant { tenant, client, grant_type: "refresh_token", subject: &current.user_id, scope, audience: vec![] })
+        .issue_access_token(Grant {
+            tenant,
+            client,
+            grant_type: "refresh_token",
+            subject: &current.user_id,
+            scope,
+            audience: vec![],
+        })
         .await?;
     // The successor carries what was actually granted, so a policy that
     // narrowed this response narrows the rest of the family too.
     let granted = Scope::parse(&response.scope).unwrap_or_default();
     let family = Some((current.family_id.clone(), current.family_expires_at));
-    let successor = mint(oauth, tenant, client, &current.user_id, &granted, current.auth_time, family, &mut response);
+    let successor = mint(
+        oauth,
+        tenant,
+        client,
+        &current.user_id,
+        &granted,
+        current.auth_time,
+        family,
+        &mut response,
+    );
     // Spend and replace atomically; losing a race means another request won.
-    if !oauth.store.rotate_refresh_token(&hash, now, &successor).await? {
+    if !oauth
+        .store
+        .rotate_refresh_token(&hash, now, &successor)
+        .await?
+    {
         return Err(invalid("the refresh token was already used"));
     }
     if granted.iter().any(|s| s == "openid") {
-        let user = oauth.store.user(&current.user_id).await?.ok_or_else(|| invalid("the user no longer exists"))?;
-        id_token::add(oauth, tenant, client, &user, &granted, current.auth_time, None, &mut response);
+        let user = oauth
+            .store
+            .user(&current.user_id)
+            .await?
+            .ok_or_else(|| invalid("the user no longer exists"))?;
+        id_token::add(
+            oauth,
+            tenant,
+            client,
+            &user,
+            &granted,
+            current.auth_time,
+            None,
+            &mut response,
+        );
     }
     Ok(response)
 }

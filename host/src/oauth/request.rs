@@ -6,13 +6,27 @@ use crate::domain::{Scope, validate_resource};
 
 pub enum TokenRequest {
     /// RFC 6749 §4.4.
-    ClientCredentials { scope: Option<Scope>, resources: Vec<String> },
+    ClientCredentials {
+        scope: Option<Scope>,
+        resources: Vec<String>,
+    },
     /// RFC 6749 §4.1.3 with RFC 7636 PKCE.
-    AuthorizationCode { code: String, redirect_uri: Option<String>, code_verifier: Option<String> },
+    AuthorizationCode {
+        code: String,
+        redirect_uri: Option<String>,
+        code_verifier: Option<String>,
+    },
     /// RFC 6749 §6.
-    RefreshToken { refresh_token: String, scope: Option<Scope> },
+    RefreshToken {
+        refresh_token: String,
+        scope: Option<Scope>,
+    },
     /// RFC 8693, for personal access tokens.
-    TokenExchange { subject_token: String, subject_token_type: String, scope: Option<Scope> },
+    TokenExchange {
+        subject_token: String,
+        subject_token_type: String,
+        scope: Option<Scope>,
+    },
 }
 
 impl TokenRequest {
@@ -26,7 +40,10 @@ impl TokenRequest {
                 resources: parse_resources(params)?,
             }),
             "authorization_code" => Ok(TokenRequest::AuthorizationCode {
-                code: params.get("code").ok_or_else(|| OAuthError::invalid_request("code is required"))?.to_string(),
+                code: params
+                    .get("code")
+                    .ok_or_else(|| OAuthError::invalid_request("code is required"))?
+                    .to_string(),
                 redirect_uri: params.get("redirect_uri").map(str::to_string),
                 code_verifier: params.get("code_verifier").map(str::to_string),
             }),
@@ -39,10 +56,15 @@ impl TokenRequest {
             }),
             "urn:ietf:params:oauth:grant-type:token-exchange" => {
                 let required = |name: &'static str| {
-                    params.get(name).map(str::to_string).ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
+                    params
+                        .get(name)
+                        .map(str::to_string)
+                        .ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
                 };
                 if params.get("actor_token").is_some() {
-                    return Err(OAuthError::invalid_request("delegation (actor_token) is not supported"));
+                    return Err(OAuthError::invalid_request(
+                        "delegation (actor_token) is not supported",
+                    ));
                 }
                 Ok(TokenRequest::TokenExchange {
                     subject_token: required("subject_token")?,
@@ -67,7 +89,8 @@ fn parse_scope(params: &Params) -> Result<Option<Scope>, OAuthError> {
     match params.get("scope") {
         None => Ok(None),
         Some(s) => {
-            let scope = Scope::parse(s).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
+            let scope = Scope::parse(s)
+                .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
             Ok((!scope.is_empty()).then_some(scope))
         }
     }

@@ -8,7 +8,12 @@ use crate::domain::Client;
 use crate::tokens::jwt;
 use serde_json::Value;
 
-pub async fn revoke(oauth: &OAuth, tenant: &TenantEntry, client: &Client, params: &Params) -> Result<(), OAuthError> {
+pub async fn revoke(
+    oauth: &OAuth,
+    tenant: &TenantEntry,
+    client: &Client,
+    params: &Params,
+) -> Result<(), OAuthError> {
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
@@ -23,8 +28,14 @@ pub async fn revoke(oauth: &OAuth, tenant: &TenantEntry, client: &Client, params
             "this token was issued to another client",
         ));
     }
-    let jti = claims.get("jti").and_then(Value::as_str).unwrap_or_default();
+    let jti = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(now);
-    oauth.store.revoke_token(jti, &tenant.tenant.slug, exp).await?;
+    oauth
+        .store
+        .revoke_token(jti, &tenant.tenant.slug, exp)
+        .await?;
     Ok(())
 }

@@ -26,13 +26,32 @@ impl OAuth {
     pub async fn userinfo(&self, tenant: &str, bearer: Option<&str>) -> Result<Value, OAuthError> {
         let tenant = self.tenant(tenant).await?;
         let claims = self.verify_bearer(&tenant, bearer).await?;
-        let scope = Scope::parse(claims.get("scope").and_then(Value::as_str).unwrap_or_default()).unwrap_or_default();
-        let insufficient = || OAuthError::new(ErrorCode::InvalidToken, "the access token is not for a user's openid scope");
+        let scope = Scope::parse(
+            claims
+                .get("scope")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        let insufficient = || {
+            OAuthError::new(
+                ErrorCode::InvalidToken,
+                "the access token is not for a user's openid scope",
+            )
+        };
         if !scope.iter().any(|s| s == "openid") {
             return Err(insufficient());
         }
-        let sub = claims.get("sub").and_then(Value::as_str).ok_or_else(insufficient)?;
-        let user = self.store.user(sub).await?.filter(|u| u.tenant == tenant.tenant.slug).ok_or_else(insufficient)?;
+        let sub = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .ok_or_else(insufficient)?;
+        let user = self
+            .store
+            .user(sub)
+            .await?
+            .filter(|u| u.tenant == tenant.tenant.slug)
+            .ok_or_else(insufficient)?;
         let mut out = json!({ "sub": user.id });
         add_profile_claims(&mut out, &user, &scope);
         Ok(out)

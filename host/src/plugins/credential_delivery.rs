@@ -69,7 +69,10 @@ impl std::fmt::Debug for CredentialEvent {
             .field("kind", &self.kind)
             .field("tenant", &self.tenant)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("event_id", &self.event_id)
             .finish_non_exhaustive()
     }
@@ -86,7 +89,9 @@ pub struct DeliveryRequest {
 impl std::fmt::Debug for DeliveryRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Headers and body may carry the client secret.
-        f.debug_struct("DeliveryRequest").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("DeliveryRequest")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -109,12 +114,18 @@ impl PluginHost {
         config: &str,
     ) -> Result<Vec<DeliveryRequest>, PluginError> {
         let Pre::Delivery(pre) = &plugin.pre else {
-            return Err(PluginError::WrongHook { expected: "credential-delivery", actual: plugin.hook.as_str() });
+            return Err(PluginError::WrongHook {
+                expected: "credential-delivery",
+                actual: plugin.hook.as_str(),
+            });
         };
         let secret = event.client_secret.clone();
         let limits = self.clamp(limits);
         let mut store = self.store(context, limits);
-        let instance = pre.instantiate_async(&mut store).await.map_err(|e| failure(e, limits))?;
+        let instance = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| failure(e, limits))?;
         let wit_event = wit::CredentialEvent {
             kind: match event.kind {
                 EventKind::Created => wit::CredentialEventKind::Created,
@@ -139,7 +150,10 @@ impl PluginHost {
             Ok(deliveries) => check(deliveries, config),
             Err(reason) => {
                 let reason = redact(&reason, secret.as_deref());
-                Err(PluginError::Invalid(format!("plugin refused the event: {}", reason.chars().take(300).collect::<String>())))
+                Err(PluginError::Invalid(format!(
+                    "plugin refused the event: {}",
+                    reason.chars().take(300).collect::<String>()
+                )))
             }
         }
     }
@@ -160,7 +174,10 @@ pub fn origin(url: &url::Url) -> String {
 
 /// The host's rules for what a plugin may ask to send. Messages name the
 /// offending URL or header name, never a header value or the body.
-fn check(deliveries: Vec<wit::Delivery>, config: &str) -> Result<Vec<DeliveryRequest>, PluginError> {
+fn check(
+    deliveries: Vec<wit::Delivery>,
+    config: &str,
+) -> Result<Vec<DeliveryRequest>, PluginError> {
     let invalid = |m: String| Err(PluginError::Invalid(m));
     if deliveries.len() > MAX_DELIVERIES {
         return invalid(format!("more than {MAX_DELIVERIES} deliveries"));
@@ -180,8 +197,15 @@ fn check(deliveries: Vec<wit::Delivery>, config: &str) -> Result<Vec<DeliveryReq
         let Ok(url) = url::Url::parse(&d.url) else {
             return invalid(format!("delivery URL {:?} is not a valid URL", d.url));
         };
-        if !matches!(url.scheme(), "https" | "http") || url.username() != "" || url.password().is_some() || url.fragment().is_some() {
-            return invalid(format!("delivery URL {:?} must be http(s) without credentials or fragment", url.as_str()));
+        if !matches!(url.scheme(), "https" | "http")
+            || url.username() != ""
+            || url.password().is_some()
+            || url.fragment().is_some()
+        {
+            return invalid(format!(
+                "delivery URL {:?} must be http(s) without credentials or fragment",
+                url.as_str()
+            ));
         }
         if !allowed.contains(&origin(&url)) {
             return invalid(format!(
@@ -196,20 +220,38 @@ fn check(deliveries: Vec<wit::Delivery>, config: &str) -> Result<Vec<DeliveryReq
         for h in d.headers {
             let name = h.name.to_ascii_lowercase();
             if http_name(&name).is_none() {
-                return invalid(format!("header name {:?} is not a valid HTTP header name", h.name));
+                return invalid(format!(
+                    "header name {:?} is not a valid HTTP header name",
+                    h.name
+                ));
             }
             if RESERVED_HEADERS.contains(&name.as_str()) || name.starts_with(RESERVED_PREFIX) {
-                return invalid(format!("header {:?} is set by the host and cannot be set by a plugin", h.name));
+                return invalid(format!(
+                    "header {:?} is set by the host and cannot be set by a plugin",
+                    h.name
+                ));
             }
-            if !h.value.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) || h.value.len() > 4096 {
-                return invalid(format!("header {:?} has a value that is not printable ASCII (at most 4 KiB)", h.name));
+            if !h
+                .value
+                .bytes()
+                .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+                || h.value.len() > 4096
+            {
+                return invalid(format!(
+                    "header {:?} has a value that is not printable ASCII (at most 4 KiB)",
+                    h.name
+                ));
             }
             headers.push((name, h.value));
         }
         if d.body.len() > MAX_BODY {
             return invalid(format!("delivery body larger than {MAX_BODY} bytes"));
         }
-        out.push(DeliveryRequest { url: url.to_string(), headers, body: d.body });
+        out.push(DeliveryRequest {
+            url: url.to_string(),
+            headers,
+            body: d.body,
+        });
     }
     Ok(out)
 }
@@ -226,7 +268,13 @@ mod tests {
     fn delivery(url: &str, headers: &[(&str, &str)]) -> wit::Delivery {
         wit::Delivery {
             url: url.into(),
-            headers: headers.iter().map(|(n, v)| wit::Header { name: n.to_string(), value: v.to_string() }).collect(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| wit::Header {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
             body: "{}".into(),
         }
     }
@@ -235,8 +283,20 @@ mod tests {
 
     #[test]
     fn only_allowed_origins_pass() {
-        assert!(check(vec![delivery("https://hooks.example.com/warden?x=1", &[])], CONFIG).is_ok());
-        assert!(check(vec![delivery("https://hooks.example.com:443/a", &[])], CONFIG).is_ok());
+        assert!(
+            check(
+                vec![delivery("https://hooks.example.com/warden?x=1", &[])],
+                CONFIG
+            )
+            .is_ok()
+        );
+        assert!(
+            check(
+                vec![delivery("https://hooks.example.com:443/a", &[])],
+                CONFIG
+            )
+            .is_ok()
+        );
         assert!(check(vec![delivery("http://127.0.0.1:9000/hook", &[])], CONFIG).is_ok());
         for bad in [
             "https://hooks.example.com.evil.test/",
@@ -247,24 +307,53 @@ mod tests {
             "ftp://hooks.example.com/",
             "not a url",
         ] {
-            assert!(check(vec![delivery(bad, &[])], CONFIG).is_err(), "{bad} passed");
+            assert!(
+                check(vec![delivery(bad, &[])], CONFIG).is_err(),
+                "{bad} passed"
+            );
         }
-        assert!(check(vec![delivery("https://hooks.example.com/", &[])], "{}").is_err(), "no allowlist, no delivery");
+        assert!(
+            check(vec![delivery("https://hooks.example.com/", &[])], "{}").is_err(),
+            "no allowlist, no delivery"
+        );
     }
 
     #[test]
     fn host_headers_and_bad_values_are_refused() {
         let url = "https://hooks.example.com/";
-        assert!(check(vec![delivery(url, &[("Content-Type", "application/json"), ("X-App", "1")])], CONFIG).is_ok());
-        for (n, v) in [("Host", "x"), ("Warden-Signature", "x"), ("idempotency-key", "x"), ("bad name", "x"), ("X-A", "a\r\nb")] {
-            let e = check(vec![delivery(url, &[(n, v)])], CONFIG).unwrap_err().to_string();
-            assert!(!e.contains("a\r\nb"), "values never appear in messages: {e}");
+        assert!(
+            check(
+                vec![delivery(
+                    url,
+                    &[("Content-Type", "application/json"), ("X-App", "1")]
+                )],
+                CONFIG
+            )
+            .is_ok()
+        );
+        for (n, v) in [
+            ("Host", "x"),
+            ("Warden-Signature", "x"),
+            ("idempotency-key", "x"),
+            ("bad name", "x"),
+            ("X-A", "a\r\nb"),
+        ] {
+            let e = check(vec![delivery(url, &[(n, v)])], CONFIG)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                !e.contains("a\r\nb"),
+                "values never appear in messages: {e}"
+            );
         }
     }
 
     #[test]
     fn secrets_are_redacted_from_plugin_messages() {
-        assert_eq!(redact("failed for wsec_abc", Some("wsec_abc")), "failed for <redacted>");
+        assert_eq!(
+            redact("failed for wsec_abc", Some("wsec_abc")),
+            "failed for <redacted>"
+        );
         assert_eq!(redact("fine", None), "fine");
     }
 }

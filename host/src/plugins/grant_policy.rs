@@ -7,7 +7,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Claims a plugin may never set: they carry the token's meaning.
-pub const RESERVED_CLAIMS: &[&str] = &["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope"];
+pub const RESERVED_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "client_id",
+    "scope",
+];
 const MAX_CLAIMS: usize = 64;
 const MAX_CLAIMS_BYTES: usize = 8 * 1024;
 const MAX_DESCRIPTION: usize = 512;
@@ -72,11 +82,17 @@ impl PluginHost {
         config: &str,
     ) -> Result<GrantDecision, PluginError> {
         let Pre::Grant(pre) = &plugin.pre else {
-            return Err(PluginError::WrongHook { expected: "grant-policy", actual: plugin.hook.as_str() });
+            return Err(PluginError::WrongHook {
+                expected: "grant-policy",
+                actual: plugin.hook.as_str(),
+            });
         };
         let limits = self.clamp(limits);
         let mut store = self.store(context, limits);
-        let instance = pre.instantiate_async(&mut store).await.map_err(|e| failure(e, limits))?;
+        let instance = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| failure(e, limits))?;
         let wit_request = wit::GrantRequest {
             tenant: request.tenant.clone(),
             client: wit::Client {
@@ -101,7 +117,10 @@ impl PluginHost {
 }
 
 /// Applies the host's rules to what the plugin said.
-fn enforce(request: &GrantRequest, decision: wit::GrantDecision) -> Result<GrantDecision, PluginError> {
+fn enforce(
+    request: &GrantRequest,
+    decision: wit::GrantDecision,
+) -> Result<GrantDecision, PluginError> {
     match decision {
         wit::GrantDecision::Deny(d) => {
             let printable = d.description.bytes().all(|b| (0x20..0x7f).contains(&b));
@@ -116,27 +135,38 @@ fn enforce(request: &GrantRequest, decision: wit::GrantDecision) -> Result<Grant
                 wit::DenyCode::UnauthorizedClient => DenyCode::UnauthorizedClient,
                 wit::DenyCode::InvalidGrant => DenyCode::InvalidGrant,
             };
-            Ok(GrantDecision::Deny { error, error_description: d.description })
+            Ok(GrantDecision::Deny {
+                error,
+                error_description: d.description,
+            })
         }
         wit::GrantDecision::Allow(a) => {
             if a.claims.len() > MAX_CLAIMS {
-                return Err(PluginError::Invalid(format!("more than {MAX_CLAIMS} claims")));
+                return Err(PluginError::Invalid(format!(
+                    "more than {MAX_CLAIMS} claims"
+                )));
             }
             let mut claims = Map::new();
             let mut size = 0;
             for c in a.claims {
                 if RESERVED_CLAIMS.contains(&c.name.as_str()) {
-                    return Err(PluginError::Invalid(format!("claim {:?} is reserved and cannot be set by a plugin", c.name)));
+                    return Err(PluginError::Invalid(format!(
+                        "claim {:?} is reserved and cannot be set by a plugin",
+                        c.name
+                    )));
                 }
                 if c.name.is_empty() {
                     return Err(PluginError::Invalid("claim with an empty name".into()));
                 }
                 size += c.name.len() + c.value.len();
                 if size > MAX_CLAIMS_BYTES {
-                    return Err(PluginError::Invalid(format!("claims exceed {MAX_CLAIMS_BYTES} bytes")));
+                    return Err(PluginError::Invalid(format!(
+                        "claims exceed {MAX_CLAIMS_BYTES} bytes"
+                    )));
                 }
-                let value: Value = serde_json::from_str(&c.value)
-                    .map_err(|_| PluginError::Invalid(format!("claim {:?} is not valid JSON", c.name)))?;
+                let value: Value = serde_json::from_str(&c.value).map_err(|_| {
+                    PluginError::Invalid(format!("claim {:?} is not valid JSON", c.name))
+                })?;
                 claims.insert(c.name, value);
             }
             // Narrow only: keep what was requested, in the request's order.
@@ -146,10 +176,14 @@ fn enforce(request: &GrantRequest, decision: wit::GrantDecision) -> Result<Grant
                 .filter(|s| a.scopes.contains(s))
                 .cloned()
                 .collect();
-            let lifetime_seconds = a
-                .lifetime_seconds
-                .map_or(request.lifetime_seconds, |l| l.min(request.lifetime_seconds));
-            Ok(GrantDecision::Allow { scopes, claims, lifetime_seconds })
+            let lifetime_seconds = a.lifetime_seconds.map_or(request.lifetime_seconds, |l| {
+                l.min(request.lifetime_seconds)
+            });
+            Ok(GrantDecision::Allow {
+                scopes,
+                claims,
+                lifetime_seconds,
+            })
         }
     }
 }
@@ -161,7 +195,11 @@ mod tests {
     fn request() -> GrantRequest {
         GrantRequest {
             tenant: "t".into(),
-            client: ClientInfo { id: "c".into(), name: "n".into(), metadata: Value::Null },
+            client: ClientInfo {
+                id: "c".into(),
+                name: "n".into(),
+                metadata: Value::Null,
+            },
             grant_type: "client_credentials".into(),
             subject: "c".into(),
             requested_scopes: vec!["read".into(), "write".into()],
@@ -172,10 +210,20 @@ mod tests {
         }
     }
 
-    fn allow(scopes: &[&str], claims: &[(&str, &str)], lifetime: Option<u32>) -> wit::GrantDecision {
+    fn allow(
+        scopes: &[&str],
+        claims: &[(&str, &str)],
+        lifetime: Option<u32>,
+    ) -> wit::GrantDecision {
         wit::GrantDecision::Allow(wit::Allow {
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            claims: claims.iter().map(|(n, v)| wit::JsonField { name: n.to_string(), value: v.to_string() }).collect(),
+            claims: claims
+                .iter()
+                .map(|(n, v)| wit::JsonField {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
             lifetime_seconds: lifetime,
         })
     }
@@ -183,24 +231,48 @@ mod tests {
     #[test]
     fn plugins_narrow_scopes_and_lifetimes_but_never_widen() {
         let d = enforce(&request(), allow(&["read", "admin"], &[], Some(7200))).unwrap();
-        assert_eq!(d, GrantDecision::Allow { scopes: vec!["read".into()], claims: Map::new(), lifetime_seconds: 3600 });
-        let GrantDecision::Allow { lifetime_seconds, .. } = enforce(&request(), allow(&["read"], &[], Some(60))).unwrap() else { panic!() };
+        assert_eq!(
+            d,
+            GrantDecision::Allow {
+                scopes: vec!["read".into()],
+                claims: Map::new(),
+                lifetime_seconds: 3600
+            }
+        );
+        let GrantDecision::Allow {
+            lifetime_seconds, ..
+        } = enforce(&request(), allow(&["read"], &[], Some(60))).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(lifetime_seconds, 60);
     }
 
     #[test]
     fn reserved_and_malformed_claims_are_refused() {
         for name in RESERVED_CLAIMS {
-            assert!(matches!(enforce(&request(), allow(&[], &[(name, "1")], None)), Err(PluginError::Invalid(_))));
+            assert!(matches!(
+                enforce(&request(), allow(&[], &[(name, "1")], None)),
+                Err(PluginError::Invalid(_))
+            ));
         }
         assert!(enforce(&request(), allow(&[], &[("org", "not json")], None)).is_err());
-        let GrantDecision::Allow { claims, .. } = enforce(&request(), allow(&[], &[("org", "\"acme\"")], None)).unwrap() else { panic!() };
+        let GrantDecision::Allow { claims, .. } =
+            enforce(&request(), allow(&[], &[("org", "\"acme\"")], None)).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(claims["org"], "acme");
     }
 
     #[test]
     fn deny_descriptions_are_checked() {
-        let deny = |d: &str| wit::GrantDecision::Deny(wit::Deny { code: wit::DenyCode::AccessDenied, description: d.into() });
+        let deny = |d: &str| {
+            wit::GrantDecision::Deny(wit::Deny {
+                code: wit::DenyCode::AccessDenied,
+                description: d.into(),
+            })
+        };
         assert!(enforce(&request(), deny("")).is_err());
         assert!(enforce(&request(), deny("bad\nline")).is_err());
         assert!(enforce(&request(), deny(&"x".repeat(600))).is_err());

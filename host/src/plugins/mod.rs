@@ -11,7 +11,9 @@ mod sandbox;
 
 pub use sandbox::CallContext;
 
-use bindings::{delivery::CredentialDeliveryPre, grant::GrantPolicyPre, permission::PermissionCheckPre};
+use bindings::{
+    delivery::CredentialDeliveryPre, grant::GrantPolicyPre, permission::PermissionCheckPre,
+};
 use ring::digest::{SHA256, digest};
 use sandbox::CallState;
 use std::collections::HashMap;
@@ -30,7 +32,11 @@ pub enum Hook {
 }
 
 impl Hook {
-    pub const ALL: [Hook; 3] = [Hook::GrantPolicy, Hook::PermissionCheck, Hook::CredentialDelivery];
+    pub const ALL: [Hook; 3] = [
+        Hook::GrantPolicy,
+        Hook::PermissionCheck,
+        Hook::CredentialDelivery,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,7 +74,10 @@ impl Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { deadline: Duration::from_millis(20), memory_bytes: 16 << 20 }
+        Limits {
+            deadline: Duration::from_millis(20),
+            memory_bytes: 16 << 20,
+        }
     }
 }
 
@@ -82,23 +91,38 @@ pub struct HostOptions {
 
 impl Default for HostOptions {
     fn default() -> Self {
-        HostOptions { max: Limits { deadline: Duration::from_millis(1000), memory_bytes: 64 << 20 }, cache_dir: None }
+        HostOptions {
+            max: Limits {
+                deadline: Duration::from_millis(1000),
+                memory_bytes: 64 << 20,
+            },
+            cache_dir: None,
+        }
     }
 }
 
 /// Why a plugin did not produce a usable answer. Never shown to OAuth clients.
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
-    #[error("not a WebAssembly component (core modules and other files are refused; build with `cargo build --target wasm32-wasip2`)")]
+    #[error(
+        "not a WebAssembly component (core modules and other files are refused; build with `cargo build --target wasm32-wasip2`)"
+    )]
     NotAComponent,
     #[error("cannot compile component: {0}")]
     Compile(String),
-    #[error("component imports something Warden does not provide (only warden:plugin/host and an empty WASI): {0}")]
+    #[error(
+        "component imports something Warden does not provide (only warden:plugin/host and an empty WASI): {0}"
+    )]
     UnsatisfiedImport(String),
-    #[error("component exports none of the worlds grant-policy, permission-check, credential-delivery")]
+    #[error(
+        "component exports none of the worlds grant-policy, permission-check, credential-delivery"
+    )]
     NoKnownWorld,
     #[error("plugin exports {actual}, not {expected}")]
-    WrongHook { expected: &'static str, actual: &'static str },
+    WrongHook {
+        expected: &'static str,
+        actual: &'static str,
+    },
     #[error("plugin ran past its deadline of {0:?}")]
     Timeout(Duration),
     #[error("plugin exceeded its memory limit of {0} bytes")]
@@ -113,7 +137,11 @@ impl PluginError {
     /// A short label for metrics and audit records.
     pub fn kind(&self) -> &'static str {
         match self {
-            PluginError::NotAComponent | PluginError::Compile(_) | PluginError::UnsatisfiedImport(_) | PluginError::NoKnownWorld | PluginError::WrongHook { .. } => "load",
+            PluginError::NotAComponent
+            | PluginError::Compile(_)
+            | PluginError::UnsatisfiedImport(_)
+            | PluginError::NoKnownWorld
+            | PluginError::WrongHook { .. } => "load",
             PluginError::Timeout(_) => "timeout",
             PluginError::OutOfMemory(_) => "memory",
             PluginError::Trap(_) => "trap",
@@ -137,7 +165,10 @@ pub struct Plugin {
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin").field("sha256", &self.sha256).field("hook", &self.hook).finish()
+        f.debug_struct("Plugin")
+            .field("sha256", &self.sha256)
+            .field("hook", &self.hook)
+            .finish()
     }
 }
 
@@ -153,7 +184,12 @@ pub struct BoundPlugin {
 
 impl BoundPlugin {
     pub fn context(&self, tenant: &str) -> CallContext {
-        CallContext { plugin: format!("{}@{}", self.name, self.version), sha256: self.plugin.sha256.clone(), tenant: tenant.to_string(), redact: None }
+        CallContext {
+            plugin: format!("{}@{}", self.name, self.version),
+            sha256: self.plugin.sha256.clone(),
+            tenant: tenant.to_string(),
+            redact: None,
+        }
     }
 }
 
@@ -198,22 +234,32 @@ impl PluginHost {
         config.memory_reservation(options.max.memory_bytes as u64);
         config.memory_guard_size(64 << 10);
         config.memory_reservation_for_growth(0);
-        let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e}"))?;
+        let engine = Engine::new(&config)
+            .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e}"))?;
 
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
         bindings::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
 
         let ticker = engine.weak();
-        std::thread::Builder::new().name("plugin-epoch".into()).spawn(move || {
-            while let Some(engine) = ticker.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(TICK);
-            }
-        })?;
-        Ok(Arc::new(PluginHost { engine, linker, options, compiled: RwLock::new(HashMap::new()), failures: Default::default() }))
+        std::thread::Builder::new()
+            .name("plugin-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = ticker.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(TICK);
+                }
+            })?;
+        Ok(Arc::new(PluginHost {
+            engine,
+            linker,
+            options,
+            compiled: RwLock::new(HashMap::new()),
+            failures: Default::default(),
+        }))
     }
 
     /// Clamps requested limits to the operator's maximums.
@@ -226,17 +272,31 @@ impl PluginHost {
 
     /// A plugin compiled earlier in this process.
     pub fn cached(&self, sha256: &str) -> Option<Arc<Plugin>> {
-        self.compiled.read().expect("plugin cache").get(sha256).cloned()
+        self.compiled
+            .read()
+            .expect("plugin cache")
+            .get(sha256)
+            .cloned()
     }
 
     /// Counts a failed call by hook and kind; failures are also logged by the caller.
     pub fn record_failure(&self, hook: Hook, kind: &'static str) {
-        *self.failures.lock().expect("failure counters").entry((hook.as_str(), kind)).or_default() += 1;
+        *self
+            .failures
+            .lock()
+            .expect("failure counters")
+            .entry((hook.as_str(), kind))
+            .or_default() += 1;
     }
 
     /// Failed calls so far, by (hook, kind).
     pub fn failures(&self) -> Vec<((&'static str, &'static str), u64)> {
-        self.failures.lock().expect("failure counters").iter().map(|(k, v)| (*k, *v)).collect()
+        self.failures
+            .lock()
+            .expect("failure counters")
+            .iter()
+            .map(|(k, v)| (*k, *v))
+            .collect()
     }
 
     /// Validates and compiles `bytes` (or takes them from the cache).
@@ -247,7 +307,10 @@ impl PluginHost {
         }
         let component = self.compile(&sha256, bytes)?;
         let plugin = Arc::new(self.classify(sha256.clone(), &component)?);
-        self.compiled.write().expect("plugin cache").insert(sha256, plugin.clone());
+        self.compiled
+            .write()
+            .expect("plugin cache")
+            .insert(sha256, plugin.clone());
         Ok(plugin)
     }
 
@@ -273,18 +336,28 @@ impl PluginHost {
                         tracing::info!(sha256, "plugin loaded from the compiled-code cache");
                         return Ok(c);
                     }
-                    Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring unusable compiled-plugin cache entry"),
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "ignoring unusable compiled-plugin cache entry")
+                    }
                 }
             }
         }
         let started = std::time::Instant::now();
-        let component = Component::new(&self.engine, bytes).map_err(|e| PluginError::Compile(format!("{e:#}")))?;
-        tracing::info!(sha256, ms = started.elapsed().as_millis() as u64, "plugin compiled");
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| PluginError::Compile(format!("{e:#}")))?;
+        tracing::info!(
+            sha256,
+            ms = started.elapsed().as_millis() as u64,
+            "plugin compiled"
+        );
         if let Some(path) = &cached {
             match component.serialize() {
                 Ok(bytes) => {
                     let tmp = path.with_extension("tmp");
-                    if let Err(e) = std::fs::create_dir_all(path.parent().expect("cache dir")).and_then(|()| std::fs::write(&tmp, bytes)).and_then(|()| std::fs::rename(&tmp, path)) {
+                    if let Err(e) = std::fs::create_dir_all(path.parent().expect("cache dir"))
+                        .and_then(|()| std::fs::write(&tmp, bytes))
+                        .and_then(|()| std::fs::rename(&tmp, path))
+                    {
                         tracing::warn!(path = %path.display(), error = %e, "cannot write compiled-plugin cache");
                     }
                 }
@@ -345,7 +418,9 @@ fn failure(e: wasmtime::Error, limits: Limits) -> PluginError {
         }
     }
     let text = format!("{e:#}");
-    if text.contains("forcing trap when growing memory") || text.contains("memory allocation failed") {
+    if text.contains("forcing trap when growing memory")
+        || text.contains("memory allocation failed")
+    {
         return PluginError::OutOfMemory(limits.memory_bytes);
     }
     let reason = match e.downcast_ref::<wasmtime::Trap>() {
@@ -362,7 +437,12 @@ fn report_times(times: &mut [Duration]) {
     }
     times.sort();
     let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e6;
-    eprintln!("{} calls, fresh instance each: median {:.1} µs, p99 {:.1} µs", times.len(), at(0.5), at(0.99));
+    eprintln!(
+        "{} calls, fresh instance each: median {:.1} µs, p99 {:.1} µs",
+        times.len(),
+        at(0.5),
+        at(0.99)
+    );
 }
 
 /// `warden plugin test`: loads `file`, checks it implements `hook`, runs it
@@ -376,27 +456,52 @@ pub async fn run_once(
     repeat: u32,
 ) -> anyhow::Result<serde_json::Value> {
     let hook = Hook::parse(hook).map_err(anyhow::Error::msg)?;
-    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    let input_text = std::fs::read_to_string(input).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", input.display()))?;
+    let bytes =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let input_text = std::fs::read_to_string(input)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", input.display()))?;
     if serde_json::from_str::<serde_json::Value>(config).is_err() {
         anyhow::bail!("--config is not valid JSON");
     }
-    let host = PluginHost::new(HostOptions { max: limits, cache_dir: None })?;
-    let plugin = host.load(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let host = PluginHost::new(HostOptions {
+        max: limits,
+        cache_dir: None,
+    })?;
+    let plugin = host
+        .load(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     if plugin.hook != hook {
-        anyhow::bail!("{}: {}", file.display(), PluginError::WrongHook { expected: hook.as_str(), actual: plugin.hook.as_str() });
+        anyhow::bail!(
+            "{}: {}",
+            file.display(),
+            PluginError::WrongHook {
+                expected: hook.as_str(),
+                actual: plugin.hook.as_str()
+            }
+        );
     }
-    let context = CallContext { plugin: file.display().to_string(), sha256: plugin.sha256.clone(), tenant: "plugin-test".into(), redact: None };
+    let context = CallContext {
+        plugin: file.display().to_string(),
+        sha256: plugin.sha256.clone(),
+        tenant: "plugin-test".into(),
+        redact: None,
+    };
     let failed = |e: PluginError| anyhow::anyhow!("plugin failed closed ({}): {e}", e.kind());
     match hook {
         Hook::GrantPolicy => {
-            let request: grant_policy::GrantRequest = serde_json::from_str(&input_text)
-                .map_err(|e| anyhow::anyhow!("{} is not a grant-policy request: {e}", input.display()))?;
+            let request: grant_policy::GrantRequest =
+                serde_json::from_str(&input_text).map_err(|e| {
+                    anyhow::anyhow!("{} is not a grant-policy request: {e}", input.display())
+                })?;
             let mut times = Vec::with_capacity(repeat as usize);
             let mut decision = None;
             for _ in 0..repeat {
                 let started = std::time::Instant::now();
-                decision = Some(host.evaluate_grant(&plugin, context.clone(), limits, &request, config).await.map_err(failed)?);
+                decision = Some(
+                    host.evaluate_grant(&plugin, context.clone(), limits, &request, config)
+                        .await
+                        .map_err(failed)?,
+                );
                 times.push(started.elapsed());
             }
             report_times(&mut times);
@@ -404,12 +509,18 @@ pub async fn run_once(
         }
         Hook::PermissionCheck => {
             let evaluation: permission_check::Evaluation = serde_json::from_str(&input_text)
-                .map_err(|e| anyhow::anyhow!("{} is not an AuthZEN evaluation: {e}", input.display()))?;
+                .map_err(|e| {
+                    anyhow::anyhow!("{} is not an AuthZEN evaluation: {e}", input.display())
+                })?;
             let mut times = Vec::with_capacity(repeat as usize);
             let mut decision = None;
             for _ in 0..repeat {
                 let started = std::time::Instant::now();
-                decision = Some(host.check_permission(&plugin, context.clone(), limits, &evaluation, config).await.map_err(failed)?);
+                decision = Some(
+                    host.check_permission(&plugin, context.clone(), limits, &evaluation, config)
+                        .await
+                        .map_err(failed)?,
+                );
                 times.push(started.elapsed());
             }
             report_times(&mut times);
@@ -417,13 +528,22 @@ pub async fn run_once(
         }
         Hook::CredentialDelivery => {
             let event: credential_delivery::CredentialEvent = serde_json::from_str(&input_text)
-                .map_err(|e| anyhow::anyhow!("{} is not a credential event: {e}", input.display()))?;
-            let context = CallContext { redact: event.client_secret.clone(), ..context };
+                .map_err(|e| {
+                    anyhow::anyhow!("{} is not a credential event: {e}", input.display())
+                })?;
+            let context = CallContext {
+                redact: event.client_secret.clone(),
+                ..context
+            };
             let mut times = Vec::with_capacity(repeat as usize);
             let mut deliveries = None;
             for _ in 0..repeat {
                 let started = std::time::Instant::now();
-                deliveries = Some(host.compute_deliveries(&plugin, context.clone(), limits, &event, config).await.map_err(failed)?);
+                deliveries = Some(
+                    host.compute_deliveries(&plugin, context.clone(), limits, &event, config)
+                        .await
+                        .map_err(failed)?,
+                );
                 times.push(started.elapsed());
             }
             report_times(&mut times);
@@ -432,7 +552,8 @@ pub async fn run_once(
                 .unwrap_or_default()
                 .into_iter()
                 .map(|d| {
-                    let headers: serde_json::Map<_, _> = d.headers.into_iter().map(|(n, v)| (n, v.into())).collect();
+                    let headers: serde_json::Map<_, _> =
+                        d.headers.into_iter().map(|(n, v)| (n, v.into())).collect();
                     serde_json::json!({"url": d.url, "headers": headers, "body": d.body})
                 })
                 .collect();

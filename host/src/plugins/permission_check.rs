@@ -57,15 +57,24 @@ pub fn builtin_rule(e: &Evaluation) -> Decision {
     let in_permissions = props
         .get("permissions")
         .and_then(Value::as_array)
-        .is_some_and(|ps| ps.iter().any(|p| p.as_str() == Some(e.action.name.as_str())));
+        .is_some_and(|ps| {
+            ps.iter()
+                .any(|p| p.as_str() == Some(e.action.name.as_str()))
+        });
     let in_scope = props
         .get("scope")
         .and_then(Value::as_str)
         .is_some_and(|s| s.split(' ').any(|w| w == e.action.name));
     if in_permissions || in_scope {
-        Decision { decision: true, reason: Some(format!("subject holds {}", e.action.name)) }
+        Decision {
+            decision: true,
+            reason: Some(format!("subject holds {}", e.action.name)),
+        }
     } else {
-        Decision { decision: false, reason: Some(format!("subject does not hold {}", e.action.name)) }
+        Decision {
+            decision: false,
+            reason: Some(format!("subject does not hold {}", e.action.name)),
+        }
     }
 }
 
@@ -79,11 +88,17 @@ impl PluginHost {
         config: &str,
     ) -> Result<Decision, PluginError> {
         let Pre::Permission(pre) = &plugin.pre else {
-            return Err(PluginError::WrongHook { expected: "permission-check", actual: plugin.hook.as_str() });
+            return Err(PluginError::WrongHook {
+                expected: "permission-check",
+                actual: plugin.hook.as_str(),
+            });
         };
         let limits = self.clamp(limits);
         let mut store = self.store(context, limits);
-        let instance = pre.instantiate_async(&mut store).await.map_err(|e| failure(e, limits))?;
+        let instance = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| failure(e, limits))?;
         let request = wit::Evaluation {
             subject: wit::Subject {
                 type_: evaluation.subject.kind.clone(),
@@ -101,11 +116,19 @@ impl PluginHost {
             },
             context: Value::Object(evaluation.context.clone()).to_string(),
         };
-        let d = instance.call_check(&mut store, &request, config).await.map_err(|e| failure(e, limits))?;
+        let d = instance
+            .call_check(&mut store, &request, config)
+            .await
+            .map_err(|e| failure(e, limits))?;
         if d.reason.as_ref().is_some_and(|r| r.len() > MAX_REASON) {
-            return Err(PluginError::Invalid(format!("reason longer than {MAX_REASON} bytes")));
+            return Err(PluginError::Invalid(format!(
+                "reason longer than {MAX_REASON} bytes"
+            )));
         }
-        Ok(Decision { decision: d.decision, reason: d.reason })
+        Ok(Decision {
+            decision: d.decision,
+            reason: d.reason,
+        })
     }
 }
 

@@ -6,7 +6,9 @@ use super::bindings::host::{self, Level};
 use std::time::Duration;
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{
+    HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
+};
 
 /// Lines a single call may log, and their length.
 const MAX_LOG_LINES: u32 = 64;
@@ -89,7 +91,10 @@ impl CallState {
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -99,7 +104,8 @@ impl host::Host for CallState {
             return;
         }
         self.logged += 1;
-        let mut message = super::credential_delivery::redact(&message, self.context.redact.as_deref());
+        let mut message =
+            super::credential_delivery::redact(&message, self.context.redact.as_deref());
         if message.len() > MAX_LOG_LINE {
             let mut cut = MAX_LOG_LINE;
             while !message.is_char_boundary(cut) {
@@ -109,10 +115,18 @@ impl host::Host for CallState {
         }
         let c = &self.context;
         match level {
-            Level::Debug => tracing::debug!(plugin = %c.plugin, sha256 = %c.sha256, tenant = %c.tenant, "plugin: {message}"),
-            Level::Info => tracing::info!(plugin = %c.plugin, sha256 = %c.sha256, tenant = %c.tenant, "plugin: {message}"),
-            Level::Warn => tracing::warn!(plugin = %c.plugin, sha256 = %c.sha256, tenant = %c.tenant, "plugin: {message}"),
-            Level::Error => tracing::error!(plugin = %c.plugin, sha256 = %c.sha256, tenant = %c.tenant, "plugin: {message}"),
+            Level::Debug => {
+                tracing::debug!(plugin = %c.plugin, sha256 = %c.sha256, tenant = %c.tenant, "plugin: {message}")
+            }
+            Level::Info => {
+                tracing::info!(plugin = %c.plugin, sha256 = %c.sha256, tenant = %c.tenant, "plugin: {message}")
+            }
+            Level::Warn => {
+                tracing::warn!(plugin = %c.plugin, sha256 = %c.sha256, tenant = %c.tenant, "plugin: {message}")
+            }
+            Level::Error => {
+                tracing::error!(plugin = %c.plugin, sha256 = %c.sha256, tenant = %c.tenant, "plugin: {message}")
+            }
         }
     }
 }

@@ -36,7 +36,10 @@ pub struct AuthorizationCode {
 
 impl std::fmt::Debug for AuthorizationCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthorizationCode").field("client_id", &self.client_id).field("user_id", &self.user_id).finish_non_exhaustive()
+        f.debug_struct("AuthorizationCode")
+            .field("client_id", &self.client_id)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -70,7 +73,10 @@ pub struct RefreshToken {
 
 impl std::fmt::Debug for RefreshToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RefreshToken").field("family_id", &self.family_id).field("client_id", &self.client_id).finish_non_exhaustive()
+        f.debug_struct("RefreshToken")
+            .field("family_id", &self.family_id)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -99,7 +105,10 @@ pub struct PersonalAccessToken {
 
 impl std::fmt::Debug for PersonalAccessToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PersonalAccessToken").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("PersonalAccessToken")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -110,9 +119,19 @@ pub trait Accounts: Send + Sync {
     async fn user_by_name(&self, tenant: &str, username: &str) -> StoreResult<Option<User>>;
     async fn users(&self, tenant: &str) -> StoreResult<Vec<User>>;
     async fn delete_user(&self, tenant: &str, username: &str) -> StoreResult<()>;
-    async fn set_password(&self, tenant: &str, username: &str, password_hash: &str) -> StoreResult<()>;
+    async fn set_password(
+        &self,
+        tenant: &str,
+        username: &str,
+        password_hash: &str,
+    ) -> StoreResult<()>;
 
-    async fn set_scope_description(&self, tenant: &str, scope: &str, description: &str) -> StoreResult<()>;
+    async fn set_scope_description(
+        &self,
+        tenant: &str,
+        scope: &str,
+        description: &str,
+    ) -> StoreResult<()>;
     async fn scope_descriptions(&self, tenant: &str) -> StoreResult<Vec<(String, String)>>;
 
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
@@ -121,7 +140,12 @@ pub trait Accounts: Send + Sync {
 
     /// Counts a failed login for `key` within a window starting no earlier
     /// than `window_start`; returns the failures in the window.
-    async fn record_login_failure(&self, key: &str, now: i64, window_start: i64) -> StoreResult<i64>;
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        now: i64,
+        window_start: i64,
+    ) -> StoreResult<i64>;
     async fn lock_login(&self, key: &str, until: i64) -> StoreResult<()>;
     /// The latest `locked_until` among `keys`.
     async fn login_locked_until(&self, keys: &[String]) -> StoreResult<Option<i64>>;
@@ -129,13 +153,26 @@ pub trait Accounts: Send + Sync {
 
     /// The scopes a user has approved for a client, space-separated.
     async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<String>>;
-    async fn grant_consent(&self, tenant: &str, user_id: &str, client_id: &str, scopes: &str, now: i64) -> StoreResult<()>;
+    async fn grant_consent(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        client_id: &str,
+        scopes: &str,
+        now: i64,
+    ) -> StoreResult<()>;
 
     async fn create_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
     /// Marks the code used, atomically: exactly one redemption is `Fresh`.
     async fn redeem_code(&self, code_hash: &[u8], now: i64) -> StoreResult<Redemption>;
     /// Remembers the access token a code produced, to revoke it on reuse.
-    async fn record_code_tokens(&self, code_hash: &[u8], access_jti: &str, access_expires_at: i64, family_id: Option<&str>) -> StoreResult<()>;
+    async fn record_code_tokens(
+        &self,
+        code_hash: &[u8],
+        access_jti: &str,
+        access_expires_at: i64,
+        family_id: Option<&str>,
+    ) -> StoreResult<()>;
 
     /// Stores a refresh token; `false` if its family was revoked meanwhile.
     /// Starts a refresh-token family.
@@ -144,7 +181,12 @@ pub trait Accounts: Send + Sync {
     /// Spends `spent_hash` by storing its successor, atomically. `false` (and
     /// nothing stored) if it was spent or its family revoked meanwhile: of
     /// concurrent uses, exactly one succeeds.
-    async fn rotate_refresh_token(&self, spent_hash: &[u8], now: i64, successor: &RefreshToken) -> StoreResult<bool>;
+    async fn rotate_refresh_token(
+        &self,
+        spent_hash: &[u8],
+        now: i64,
+        successor: &RefreshToken,
+    ) -> StoreResult<bool>;
     async fn revoke_refresh_family(&self, family_id: &str) -> StoreResult<()>;
 
     /// The apps a user has approved.
@@ -155,6 +197,10 @@ pub trait Accounts: Send + Sync {
     async fn create_pat(&self, pat: &PersonalAccessToken) -> StoreResult<()>;
     async fn pats(&self, user_id: &str) -> StoreResult<Vec<PersonalAccessToken>>;
     /// The token with this hash, marking it used.
-    async fn use_pat(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<PersonalAccessToken>>;
+    async fn use_pat(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> StoreResult<Option<PersonalAccessToken>>;
     async fn revoke_pat(&self, user_id: &str, id: &str) -> StoreResult<()>;
 }

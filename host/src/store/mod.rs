@@ -10,7 +10,9 @@ mod postgres;
 mod rows;
 mod sqlite;
 
-pub use accounts::{Accounts, AuthorizationCode, Grant, PersonalAccessToken, Redemption, RefreshToken, Session};
+pub use accounts::{
+    Accounts, AuthorizationCode, Grant, PersonalAccessToken, Redemption, RefreshToken, Session,
+};
 
 use crate::domain::{Client, Tenant};
 use async_trait::async_trait;
@@ -124,11 +126,20 @@ impl std::fmt::Debug for Delivery {
 /// How a delivery attempt ended.
 #[derive(Debug)]
 pub enum DeliveryOutcome {
-    Delivered { at: i64 },
+    Delivered {
+        at: i64,
+    },
     /// Try again at `next_attempt_ms`.
-    Retry { next_attempt_ms: i64, error: String },
+    Retry {
+        next_attempt_ms: i64,
+        error: String,
+    },
     /// Out of attempts: kept for inspection and manual retry, with an audit record.
-    Dead { at: i64, error: String, audit: AuditEvent },
+    Dead {
+        at: i64,
+        error: String,
+        audit: AuditEvent,
+    },
 }
 
 /// Something an operator or tenant admin may need to look back on.
@@ -186,7 +197,12 @@ pub trait Store: Accounts + Send + Sync + 'static {
     async fn signing_keys(&self, tenant: &str, now: i64) -> StoreResult<Vec<StoredKey>>;
     /// Retires the active key (published until `publish_until`) and makes `key`
     /// active; the tenant's algorithm becomes the new key's.
-    async fn rotate_signing_key(&self, key: &StoredKey, now: i64, publish_until: i64) -> StoreResult<()>;
+    async fn rotate_signing_key(
+        &self,
+        key: &StoredKey,
+        now: i64,
+        publish_until: i64,
+    ) -> StoreResult<()>;
 
     /// Remembers a revoked JWT until it would have expired anyway.
     async fn revoke_token(&self, jti: &str, tenant: &str, expires_at: i64) -> StoreResult<()>;
@@ -196,7 +212,14 @@ pub trait Store: Accounts + Send + Sync + 'static {
     async fn maintain(&self) -> StoreResult<()>;
 
     /// Stores the wasm (once per sha256) and registers it as the next version of `name`.
-    async fn add_plugin(&self, name: &str, sha256: &str, hook: &str, wasm: &[u8], now: i64) -> StoreResult<PluginRecord>;
+    async fn add_plugin(
+        &self,
+        name: &str,
+        sha256: &str,
+        hook: &str,
+        wasm: &[u8],
+        now: i64,
+    ) -> StoreResult<PluginRecord>;
     async fn plugins(&self) -> StoreResult<Vec<PluginRecord>>;
     /// A version of a plugin, or its newest when `version` is `None`.
     async fn plugin(&self, name: &str, version: Option<i64>) -> StoreResult<Option<PluginRecord>>;
@@ -208,13 +231,23 @@ pub trait Store: Accounts + Send + Sync + 'static {
 
     /// Stores the tenant's delivery signing secret (sealed) unless it has
     /// one. Returns whether it was stored.
-    async fn create_delivery_secret(&self, tenant: &str, sealed: &[u8], now: i64) -> StoreResult<bool>;
+    async fn create_delivery_secret(
+        &self,
+        tenant: &str,
+        sealed: &[u8],
+        now: i64,
+    ) -> StoreResult<bool>;
     async fn delivery_secret(&self, tenant: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Leases up to `limit` due pending deliveries until `now_ms + lease_ms`
     /// and counts the attempt. Replicas never claim the same row at once; a
     /// process killed mid-send leaves its lease to expire, then another try
     /// goes out with the same idempotency key.
-    async fn claim_deliveries(&self, now_ms: i64, lease_ms: i64, limit: i64) -> StoreResult<Vec<Delivery>>;
+    async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Delivery>>;
     async fn finish_delivery(&self, id: &str, outcome: &DeliveryOutcome) -> StoreResult<()>;
     /// A tenant's deliveries, newest first.
     async fn deliveries(&self, tenant: &str, limit: i64) -> StoreResult<Vec<Delivery>>;
@@ -232,7 +265,10 @@ pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
     } else {
-        anyhow::bail!("database URL must start with sqlite:// or postgres:// (got {:?})", redact_url(url))
+        anyhow::bail!(
+            "database URL must start with sqlite:// or postgres:// (got {:?})",
+            redact_url(url)
+        )
     }
 }
 

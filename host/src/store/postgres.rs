@@ -15,7 +15,10 @@ impl PostgresStore {
             .connect(url)
             .await
             .map_err(|e| {
-                anyhow::anyhow!("cannot connect to PostgreSQL at {}: {e}", super::redact_url(url))
+                anyhow::anyhow!(
+                    "cannot connect to PostgreSQL at {}: {e}",
+                    super::redact_url(url)
+                )
             })?;
         Ok(PostgresStore { pool })
     }

@@ -57,7 +57,10 @@ fn hash32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
 }
 
 fn words(s: &str) -> Vec<String> {
-    s.split(' ').filter(|w| !w.is_empty()).map(str::to_string).collect()
+    s.split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl TryFrom<ClientRow> for Client {

@@ -558,13 +558,15 @@ macro_rules! insert_deliveries {
 
 macro_rules! insert_audit {
     ($conn:expr, $event:expr) => {
-        sqlx::query("INSERT INTO audit_events (tenant, action, detail, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&$event.tenant)
-            .bind(&$event.action)
-            .bind(&$event.detail)
-            .bind($event.created_at)
-            .execute($conn)
-            .await?
+        sqlx::query(
+            "INSERT INTO audit_events (tenant, action, detail, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&$event.tenant)
+        .bind(&$event.action)
+        .bind(&$event.detail)
+        .bind($event.created_at)
+        .execute($conn)
+        .await?
     };
 }
 
@@ -574,7 +576,9 @@ pub(crate) use {bump, insert_audit, insert_deliveries, insert_key};
 pub(crate) fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => super::StoreError::Conflict(what),
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => super::StoreError::NotFound("tenant"),
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+            super::StoreError::NotFound("tenant")
+        }
         _ => super::StoreError::Backend(e),
     }
 }

@@ -1,4 +1,6 @@
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -44,7 +46,10 @@ impl SqliteStore {
 
     /// Copies the WAL back into the database without blocking writers.
     async fn checkpoint_wal(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await.map(|_| ())
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {

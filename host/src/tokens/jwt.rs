@@ -43,7 +43,11 @@ pub fn mint_id_token(key: &ActiveKey, claims: &Value, rng: &SystemRandom) -> Str
 /// OIDC Core §3.1.3.6 `at_hash`: the left half of the hash of the access
 /// token, with the hash the signing algorithm uses (SHA-512 for Ed25519).
 pub fn at_hash(key: &ActiveKey, access_token: &str) -> String {
-    let alg = if key.alg == "EdDSA" { &ring::digest::SHA512 } else { &ring::digest::SHA256 };
+    let alg = if key.alg == "EdDSA" {
+        &ring::digest::SHA512
+    } else {
+        &ring::digest::SHA256
+    };
     let d = ring::digest::digest(alg, access_token.as_bytes());
     b64url(&d.as_ref()[..d.as_ref().len() / 2])
 }
@@ -106,7 +110,10 @@ pub fn verify(
         return Err(Rejected::WrongType);
     }
     let kid = header.kid.ok_or(Rejected::UnknownKey)?;
-    let v = verifiers.iter().find(|v| v.kid == kid).ok_or(Rejected::UnknownKey)?;
+    let v = verifiers
+        .iter()
+        .find(|v| v.kid == kid)
+        .ok_or(Rejected::UnknownKey)?;
     if header.alg != v.alg {
         return Err(Rejected::BadSignature);
     }
@@ -115,12 +122,17 @@ pub fn verify(
     validation.validate_aud = false;
     validation.set_issuer(&[issuer]);
     validation.set_required_spec_claims(&["exp", "iss", "jti"]);
-    let data = jsonwebtoken::decode::<Map<String, Value>>(token, &v.key, &validation)
-        .map_err(|e| match e.kind() {
+    let data = jsonwebtoken::decode::<Map<String, Value>>(token, &v.key, &validation).map_err(
+        |e| match e.kind() {
             jsonwebtoken::errors::ErrorKind::InvalidSignature => Rejected::BadSignature,
             _ => Rejected::Malformed,
-        })?;
-    let exp = data.claims.get("exp").and_then(Value::as_i64).ok_or(Rejected::Malformed)?;
+        },
+    )?;
+    let exp = data
+        .claims
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or(Rejected::Malformed)?;
     if exp <= now {
         return Err(Rejected::Expired);
     }
@@ -140,24 +152,44 @@ mod tests {
         let (master, _) = MasterKey::generate(&rng);
         for alg in [SigningAlg::ES256, SigningAlg::EdDSA, SigningAlg::RS256] {
             let stored = keys::generate("t", alg, 0, &master, &rng);
-            let active = ActiveKey::new(stored.kid.clone(), alg.as_str(), keys::load_signer(&stored, &master, &rng).unwrap());
+            let active = ActiveKey::new(
+                stored.kid.clone(),
+                alg.as_str(),
+                keys::load_signer(&stored, &master, &rng).unwrap(),
+            );
             let verifiers = vec![keys::load_verifier(&stored).unwrap()];
             let aud = vec!["https://api".to_string()];
             let extra = Map::new();
             let claims = AccessClaims {
-                iss: "https://as/t/t", sub: "c", aud: &aud, exp: 100, iat: 40, jti: "j",
-                client_id: "c", scope: "a b", extra: &extra,
+                iss: "https://as/t/t",
+                sub: "c",
+                aud: &aud,
+                exp: 100,
+                iat: 40,
+                jti: "j",
+                client_id: "c",
+                scope: "a b",
+                extra: &extra,
             };
             let token = mint(&active, &claims, &rng);
             let got = verify(&token, &verifiers, "https://as/t/t", 99).unwrap();
             assert_eq!(got["aud"], "https://api");
             assert_eq!(got["scope"], "a b");
-            assert_eq!(verify(&token, &verifiers, "https://as/t/t", 100), Err(Rejected::Expired));
-            assert_eq!(verify(&token, &verifiers, "https://as/t/other", 50), Err(Rejected::Malformed));
+            assert_eq!(
+                verify(&token, &verifiers, "https://as/t/t", 100),
+                Err(Rejected::Expired)
+            );
+            assert_eq!(
+                verify(&token, &verifiers, "https://as/t/other", 50),
+                Err(Rejected::Malformed)
+            );
             let mut tampered = token.clone();
             tampered.insert(token.find('.').unwrap() + 3, 'A');
             assert!(verify(&tampered, &verifiers, "https://as/t/t", 50).is_err());
-            assert_eq!(verify("a.b.c", &verifiers, "https://as/t/t", 50), Err(Rejected::Malformed));
+            assert_eq!(
+                verify("a.b.c", &verifiers, "https://as/t/t", 50),
+                Err(Rejected::Malformed)
+            );
         }
     }
 }

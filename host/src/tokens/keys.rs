@@ -56,10 +56,15 @@ pub fn generate(
 ) -> StoredKey {
     let (pkcs8, jwk) = match alg {
         SigningAlg::ES256 => {
-            let doc = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, rng)
-                .expect("P-256 key generation");
-            let pair = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref(), rng)
-                .expect("freshly generated P-256 key parses");
+            let doc =
+                EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, rng)
+                    .expect("P-256 key generation");
+            let pair = EcdsaKeyPair::from_pkcs8(
+                &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                doc.as_ref(),
+                rng,
+            )
+            .expect("freshly generated P-256 key parses");
             let point = pair.public_key().as_ref(); // 0x04 || x || y
             let jwk = json!({"kty": "EC", "crv": "P-256", "x": b64url(&point[1..33]), "y": b64url(&point[33..65])});
             (doc.as_ref().to_vec(), jwk)
@@ -67,13 +72,15 @@ pub fn generate(
         SigningAlg::EdDSA => {
             let doc = Ed25519KeyPair::generate_pkcs8(rng).expect("Ed25519 key generation");
             let pair = Ed25519KeyPair::from_pkcs8(doc.as_ref()).expect("fresh Ed25519 key parses");
-            let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": b64url(pair.public_key().as_ref())});
+            let jwk =
+                json!({"kty": "OKP", "crv": "Ed25519", "x": b64url(pair.public_key().as_ref())});
             (doc.as_ref().to_vec(), jwk)
         }
         SigningAlg::RS256 => {
             use rsa::pkcs8::EncodePrivateKey;
             use rsa::traits::PublicKeyParts;
-            let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).expect("RSA key generation");
+            let key =
+                rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).expect("RSA key generation");
             let der = key.to_pkcs8_der().expect("RSA key encodes as PKCS#8");
             let jwk = json!({"kty": "RSA", "n": b64url(&key.n().to_bytes_be()), "e": b64url(&key.e().to_bytes_be())});
             (der.as_bytes().to_vec(), jwk)
@@ -110,13 +117,22 @@ fn thumbprint(jwk: &Value) -> String {
 }
 
 /// Decrypts and parses a stored private key.
-pub fn load_signer(key: &StoredKey, master: &MasterKey, rng: &SystemRandom) -> Result<Signer, KeyError> {
+pub fn load_signer(
+    key: &StoredKey,
+    master: &MasterKey,
+    rng: &SystemRandom,
+) -> Result<Signer, KeyError> {
     let der = master.open(&key.kid, &key.private_key)?;
-    let unusable = |why: String| KeyError::Unusable { kid: key.kid.clone(), why };
+    let unusable = |why: String| KeyError::Unusable {
+        kid: key.kid.clone(),
+        why,
+    };
     match SigningAlg::parse(&key.alg).map_err(unusable)? {
-        SigningAlg::ES256 => EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &der, rng)
-            .map(Signer::Es256)
-            .map_err(|e| unusable(e.to_string())),
+        SigningAlg::ES256 => {
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &der, rng)
+                .map(Signer::Es256)
+                .map_err(|e| unusable(e.to_string()))
+        }
         SigningAlg::EdDSA => Ed25519KeyPair::from_pkcs8(&der)
             .map(Signer::EdDsa)
             .map_err(|e| unusable(e.to_string())),
@@ -134,8 +150,12 @@ pub struct Verifier {
 }
 
 pub fn load_verifier(key: &StoredKey) -> Result<Verifier, KeyError> {
-    let unusable = |why: String| KeyError::Unusable { kid: key.kid.clone(), why };
-    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&key.public_jwk).map_err(|e| unusable(e.to_string()))?;
+    let unusable = |why: String| KeyError::Unusable {
+        kid: key.kid.clone(),
+        why,
+    };
+    let jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_str(&key.public_jwk).map_err(|e| unusable(e.to_string()))?;
     let alg = match SigningAlg::parse(&key.alg).map_err(unusable)? {
         SigningAlg::ES256 => jsonwebtoken::Algorithm::ES256,
         SigningAlg::EdDSA => jsonwebtoken::Algorithm::EdDSA,
@@ -162,7 +182,10 @@ mod tests {
             let signer = load_signer(&k, &master, &rng).unwrap();
             assert!(!signer.sign(b"x", &rng).is_empty());
             load_verifier(&k).unwrap();
-            assert!(!k.public_jwk.contains("\"d\""), "public JWK must not hold private parts");
+            assert!(
+                !k.public_jwk.contains("\"d\""),
+                "public JWK must not hold private parts"
+            );
         }
     }
 
@@ -170,6 +193,9 @@ mod tests {
     fn rfc7638_example_thumbprint() {
         // RFC 7638 §3.1.
         let jwk = json!({"kty":"RSA","e":"AQAB","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"});
-        assert_eq!(thumbprint(&jwk), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(
+            thumbprint(&jwk),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
     }
 }

@@ -14,9 +14,7 @@ impl fmt::Debug for MasterKey {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "cannot decrypt signing key: the master key is not the one the keys were encrypted with"
-)]
+#[error("cannot decrypt signing key: the master key is not the one the keys were encrypted with")]
 pub struct WrongMasterKey;
 
 impl MasterKey {
@@ -107,6 +105,9 @@ mod tests {
         assert!(MasterKey::parse(&"ab".repeat(32)).is_ok());
         assert!(MasterKey::parse("c2hvcnQ=").is_err());
         assert!(MasterKey::parse("not base64 !!").is_err());
-        assert_eq!(format!("{:?}", MasterKey::parse(&"ab".repeat(32)).unwrap()), "MasterKey(<redacted>)");
+        assert_eq!(
+            format!("{:?}", MasterKey::parse(&"ab".repeat(32)).unwrap()),
+            "MasterKey(<redacted>)"
+        );
     }
 }

@@ -18,6 +18,7 @@ pub fn b64url(bytes: &[u8]) -> String {
 /// `n` random bytes from the system CSPRNG.
 pub fn random_bytes<const N: usize>(rng: &SystemRandom) -> [u8; N] {
     let mut out = [0u8; N];
-    rng.fill(&mut out).expect("system random number generator failed");
+    rng.fill(&mut out)
+        .expect("system random number generator failed");
     out
 }

@@ -5,24 +5,37 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 
 fn argon2() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19 * 1024, 2, 1, None).expect("argon2 params"))
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19 * 1024, 2, 1, None).expect("argon2 params"),
+    )
 }
 
 pub fn hash(password: &str) -> String {
-    let salt = SaltString::encode_b64(&super::random_bytes::<16>(&ring::rand::SystemRandom::new())).expect("salt");
-    argon2().hash_password(password.as_bytes(), &salt).expect("argon2 hash").to_string()
+    let salt = SaltString::encode_b64(&super::random_bytes::<16>(&ring::rand::SystemRandom::new()))
+        .expect("salt");
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hash")
+        .to_string()
 }
 
 /// Checks `password` against a stored hash; a malformed hash never matches.
 pub fn verify(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(stored)
+        .is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// A hash of a random password, verified against when the username does not
 /// exist so that a wrong username takes as long as a wrong password.
 pub fn decoy() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| hash(&super::b64url(&super::random_bytes::<16>(&ring::rand::SystemRandom::new()))))
+    DECOY.get_or_init(|| {
+        hash(&super::b64url(&super::random_bytes::<16>(
+            &ring::rand::SystemRandom::new(),
+        )))
+    })
 }
 
 #[cfg(test)]
