@@ -7,7 +7,8 @@ use common::*;
 
 on_both_backends!(
     pats_are_created_exchanged_and_revoked,
-    connected_apps_can_be_revoked
+    connected_apps_can_be_revoked,
+    admin_scopes_reach_only_admin_users,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -395,4 +396,86 @@ async fn connected_apps_can_be_revoked(db: Db) {
     let again = alice.browser.get(&url).send().await.unwrap();
     assert_eq!(again.status(), 200);
     assert!(again.text().await.unwrap().contains("Allow Reporting App"));
+}
+
+/// Authorizes `client_id` for scope in the signed-in browser (approving the
+/// consent page if shown) and redeems the code; returns the token response.
+async fn authorize_in(
+    a: &Account,
+    server: &Server,
+    client_id: &str,
+    secret: &str,
+    scope: &str,
+) -> Reply {
+    let (verifier, challenge) = pkce();
+    let url = format!(
+        "{}/authorize?client_id={client_id}&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A4000%2Fcb&scope={}&code_challenge={challenge}&code_challenge_method=S256",
+        server.issuer("acme"),
+        scope.replace(' ', "+")
+    );
+    let r = a.browser.get(&url).send().await.unwrap();
+    let location = match r.status().as_u16() {
+        200 => {
+            let consent = r.text().await.unwrap();
+            let form = [
+                ("csrf", hidden_field(&consent, "csrf")),
+                ("continue", hidden_field(&consent, "continue")),
+                ("decision", "approve".into()),
+            ];
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            a.post("/t/acme/consent", &form).await.2.unwrap()
+        }
+        _ => r.headers()["location"].to_str().unwrap().to_string(),
+    };
+    let code: String = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into();
+    post_form(
+        &format!("{}/token", server.issuer("acme")),
+        Some((client_id, secret)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:4000/cb"),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await
+}
+
+async fn admin_scopes_reach_only_admin_users(db: Db) {
+    setup(&db);
+    let console = db.cli_json(&[
+        "client",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "Console",
+        "--grant-types",
+        "authorization_code",
+        "--scopes",
+        "read admin",
+        "--redirect-uri",
+        "http://127.0.0.1/cb",
+    ]);
+    let (id, secret) = (
+        console["client_id"].as_str().unwrap(),
+        console["client_secret"].as_str().unwrap(),
+    );
+    let server = Server::start(&db).await;
+    let (alice, _) = Account::login(&server, "alice").await;
+    let r = authorize_in(&alice, &server, id, secret, "read admin").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["scope"], "read",
+        "a non-admin user never gets an administrative scope"
+    );
+    let (root, _) = Account::login(&server, "root").await;
+    let r = authorize_in(&root, &server, id, secret, "read admin").await;
+    assert_eq!(r.body["scope"], "admin read", "{}", r.text);
 }

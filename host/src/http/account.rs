@@ -53,7 +53,7 @@ async fn render(
     };
     let load = async {
         let user = s.store.user(&session.user_id).await?;
-        let grants = s.store.grants(&session.user_id).await?;
+        let grants = s.store.consents(&session.user_id).await?;
         let mut apps = Vec::new();
         for g in grants {
             let name = s

@@ -15,6 +15,19 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn read(headers: &HeaderMap, body: Body) -> Result<(PresentedAuth, Params), OAuthError> {
     let auth = basic_auth(headers)?;
+    let pairs = read_pairs(headers, body).await?;
+    let params = Params::from_pairs(pairs).map_err(|name| {
+        OAuthError::invalid_request(format!("parameter {name} must not be repeated"))
+    })?;
+    Ok((auth, params))
+}
+
+/// A form body's pairs, repeats kept (for checkboxes), with the size and
+/// time limits of every form.
+pub async fn read_pairs(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<(String, String)>, OAuthError> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -29,11 +42,7 @@ pub async fn read(headers: &HeaderMap, body: Body) -> Result<(PresentedAuth, Par
         ));
     }
     let bytes = read_body(body).await?;
-    let pairs = parse_urlencoded(&bytes)?;
-    let params = Params::from_pairs(pairs).map_err(|name| {
-        OAuthError::invalid_request(format!("parameter {name} must not be repeated"))
-    })?;
-    Ok((auth, params))
+    parse_urlencoded(&bytes)
 }
 
 /// A JSON request body (AuthZEN), with the same size and time limits.

@@ -194,16 +194,8 @@ pub async fn authorize(
             StatusCode::OK,
             None,
         ),
-        Ok(Next::Consent) => {
-            consent_page(
-                &s,
-                &tenant,
-                &headers,
-                &request,
-                session.as_ref().expect("consent needs a session"),
-                &continue_query,
-            )
-            .await
+        Ok(Next::Consent(session)) => {
+            consent_page(&s, &tenant, &headers, &request, &session, &continue_query).await
         }
         Err(e) => authorize_error(e),
     }
@@ -321,13 +313,13 @@ async fn consent_page(
 }
 
 pub(super) async fn read_form(headers: &HeaderMap, body: Body) -> Result<Params, Response> {
-    match form::read(headers, body).await {
-        Ok((_, params)) => Ok(params),
-        Err(e) => Err(error_page(
+    let pairs = read_pairs(headers, body).await?;
+    Params::from_pairs(pairs).map_err(|name| {
+        error_page(
             StatusCode::BAD_REQUEST,
-            &format!("The form could not be read: {}.", e.description),
-        )),
-    }
+            &format!("The form could not be read: the field {name} appears more than once."),
+        )
+    })
 }
 
 /// POST `{issuer}/login`.
@@ -632,27 +624,7 @@ pub(super) async fn read_pairs(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Vec<(String, String)>, Response> {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !is_form {
-        return Err(error_page(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "The form could not be read.",
-        ));
-    }
-    let bytes = http_body_util::BodyExt::collect(http_body_util::Limited::new(body, 64 * 1024))
-        .await
-        .map_err(|_| error_page(StatusCode::BAD_REQUEST, "The form could not be read."))?
-        .to_bytes();
-    form::parse_urlencoded(&bytes).map_err(|e| {
+    form::read_pairs(headers, body).await.map_err(|e| {
         error_page(
             StatusCode::BAD_REQUEST,
             &format!("The form could not be read: {}.", e.description),

@@ -7,7 +7,7 @@ use super::issue::{Grant, TokenResponse};
 use super::{ErrorCode, OAuth, OAuthError};
 use super::{id_token, refresh};
 use crate::directory::TenantEntry;
-use crate::domain::{Client, Scope};
+use crate::domain::{Client, Scope, is_administrative};
 use crate::store::Redemption;
 use crate::tokens::{b64url, secret};
 
@@ -92,6 +92,17 @@ pub async fn grant(
         .await?
         .ok_or_else(|| invalid("the user no longer exists"))?;
     let scope = Scope::parse(&issued.scopes).map_err(|_| OAuthError::server_error())?;
+    // Administrative scopes only ever reach administrators (refreshes inherit this).
+    let scope = if user.is_admin {
+        scope
+    } else {
+        Scope::from_valid(
+            scope
+                .iter()
+                .filter(|s| !is_administrative(s))
+                .map(str::to_string),
+        )
+    };
     let mut response = oauth
         .issue_access_token(Grant {
             tenant,

@@ -41,7 +41,8 @@ pub enum AuthorizeError {
 /// What the user must do next.
 pub enum Next {
     Login,
-    Consent,
+    /// Ask the signed-in user (this session's) to approve the app.
+    Consent(Session),
     /// Done: send the browser here (with the code).
     Redirect(String),
 }
@@ -257,7 +258,7 @@ impl OAuth {
                 "the user has not approved this app",
             ));
         }
-        Ok(Next::Consent)
+        Ok(Next::Consent(session.clone()))
     }
 
     /// The user approved: remember it and issue the code.

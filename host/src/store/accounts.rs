@@ -82,7 +82,7 @@ impl std::fmt::Debug for RefreshToken {
 
 /// An app a user has granted access to, for the "connected apps" page.
 #[derive(Clone, Debug, sqlx::FromRow)]
-pub struct Grant {
+pub struct ConsentRecord {
     pub client_id: String,
     pub scopes: String,
     pub granted_at: i64,
@@ -184,13 +184,12 @@ pub trait Accounts: Send + Sync {
     async fn rotate_refresh_token(
         &self,
         spent_hash: &[u8],
-        now: i64,
         successor: &RefreshToken,
     ) -> StoreResult<bool>;
     async fn revoke_refresh_family(&self, family_id: &str) -> StoreResult<()>;
 
     /// The apps a user has approved.
-    async fn grants(&self, user_id: &str) -> StoreResult<Vec<Grant>>;
+    async fn consents(&self, user_id: &str) -> StoreResult<Vec<ConsentRecord>>;
     /// Forgets a user's consent for an app and ends its refresh tokens.
     async fn revoke_grant(&self, user_id: &str, client_id: &str) -> StoreResult<()>;
 

@@ -11,7 +11,8 @@ mod rows;
 mod sqlite;
 
 pub use accounts::{
-    Accounts, AuthorizationCode, Grant, PersonalAccessToken, Redemption, RefreshToken, Session,
+    Accounts, AuthorizationCode, ConsentRecord, PersonalAccessToken, Redemption, RefreshToken,
+    Session,
 };
 
 use crate::domain::{Client, Tenant};

@@ -300,7 +300,6 @@ macro_rules! impl_sql_accounts {
             async fn rotate_refresh_token(
                 &self,
                 spent_hash: &[u8],
-                _now: i64,
                 t: &$crate::store::RefreshToken,
             ) -> $crate::store::StoreResult<bool> {
                 // One statement: the successor goes in only while its parent is
@@ -341,7 +340,7 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
-            async fn grants(&self, user_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::Grant>> {
+            async fn consents(&self, user_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::ConsentRecord>> {
                 Ok(sqlx::query_as("SELECT client_id, scopes, granted_at FROM consents WHERE user_id = $1 ORDER BY granted_at DESC")
                     .bind(user_id)
                     .fetch_all(&self.pool)
