@@ -4,10 +4,11 @@
 # Usage: bench/refresh.sh [seconds per run, default 15] [connections, default 32]
 # Needs wrk and curl; PostgreSQL at $WARDEN_BENCH_POSTGRES_URL (default
 # postgres://postgres@127.0.0.1:5432/test; the script creates and drops a database).
+# WARDEN_BENCH_BACKENDS="sqlite postgres" (the default) picks which to run.
 set -euo pipefail
 DURATION=${1:-15}
 CONNS=${2:-32}
-THREADS=2
+THREADS=$(( CONNS < 2 ? CONNS : 2 ))
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
@@ -64,6 +65,12 @@ run() { # $1: database URL, $2: label
   kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
 }
 
-run "sqlite://$WORK/bench.db" SQLite
-psql -q "$PG_ADMIN" -c "CREATE DATABASE $PG_DB" >/dev/null
-run "$(echo "$PG_ADMIN" | sed "s#/[^/]*\$#/$PG_DB#")" PostgreSQL
+for backend in ${WARDEN_BENCH_BACKENDS:-sqlite postgres}; do
+  case $backend in
+    sqlite) run "sqlite://$WORK/bench.db" SQLite ;;
+    postgres)
+      psql -q "$PG_ADMIN" -c "CREATE DATABASE $PG_DB" >/dev/null
+      run "$(echo "$PG_ADMIN" | sed "s#/[^/]*\$#/$PG_DB#")" PostgreSQL ;;
+    *) echo "unknown backend $backend (sqlite or postgres)" >&2; exit 1 ;;
+  esac
+done

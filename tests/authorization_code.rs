@@ -885,40 +885,59 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family(db: Db) {
 
     // Concurrent use of one token: exactly one request wins, and the
     // winner's successor keeps working (a race within the reuse grace is not
-    // treated as theft).
-    let (fresh, _) = tokens_via_code_flow(&server, &id, &secret, "openid read").await;
-    let rt = fresh["refresh_token"].as_str().unwrap().to_string();
+    // treated as theft). Several tokens race at once, so racers for one
+    // token share the server's rotation rounds with racers for the others.
+    let mut tokens = Vec::new();
+    for _ in 0..4 {
+        let (fresh, _) = tokens_via_code_flow(&server, &id, &secret, "openid read").await;
+        tokens.push(fresh["refresh_token"].as_str().unwrap().to_string());
+    }
     let mut racers = Vec::new();
-    for _ in 0..8 {
-        let (url, id, secret, rt) = (
-            format!("{}/token", server.issuer("acme")),
-            id.clone(),
-            secret.clone(),
-            rt.clone(),
-        );
-        racers.push(tokio::spawn(async move {
-            post_form(
-                &url,
-                Some((&id, &secret)),
-                &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
-            )
-            .await
-            .status
-        }));
+    for rt in &tokens {
+        for _ in 0..8 {
+            let (url, id, secret, rt) = (
+                format!("{}/token", server.issuer("acme")),
+                id.clone(),
+                secret.clone(),
+                rt.clone(),
+            );
+            racers.push(tokio::spawn(async move {
+                let r = post_form(
+                    &url,
+                    Some((&id, &secret)),
+                    &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+                )
+                .await;
+                let successor = r.body["refresh_token"].as_str().map(String::from);
+                (rt, r.status, successor)
+            }));
+        }
     }
-    let mut statuses = Vec::new();
+    let mut outcomes = Vec::new();
     for r in racers {
-        statuses.push(r.await.unwrap());
+        outcomes.push(r.await.unwrap());
     }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert!(
-        statuses.iter().all(|s| *s == 200 || *s == 400),
-        "{statuses:?}"
-    );
+    for rt in &tokens {
+        let statuses: Vec<u16> = outcomes
+            .iter()
+            .filter(|(raced, ..)| raced == rt)
+            .map(|(_, status, _)| *status)
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| *s == 200 || *s == 400),
+            "{statuses:?}"
+        );
+    }
+    for (_, _, successor) in outcomes.iter().filter(|(_, status, _)| *status == 200) {
+        let successor = successor.as_deref().expect("the winner gets a successor");
+        let r = refresh(&server, &id, &secret, successor, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
 }
 
 async fn refresh_lifetimes_and_logout(db: Db) {

@@ -137,7 +137,10 @@ impl From<StoreError> for Problem {
         match e {
             StoreError::NotFound(_) => Problem::new(StatusCode::NOT_FOUND, e.to_string()),
             StoreError::Conflict(_) => Problem::new(StatusCode::CONFLICT, e.to_string()),
-            StoreError::Corrupt(_) | StoreError::Backend(_) => {
+            StoreError::Corrupt(_)
+            | StoreError::Backend(_)
+            | StoreError::Shared(_)
+            | StoreError::Stopped => {
                 tracing::error!(error = %e, "admin API storage failure");
                 Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -7,6 +7,7 @@ mod sql;
 mod sql_accounts;
 mod accounts;
 mod postgres;
+mod rounds;
 mod rows;
 mod sqlite;
 
@@ -29,6 +30,11 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Backend(#[from] sqlx::Error),
+    /// One failed write answered for several requests (a rotation round).
+    #[error("database error: {0}")]
+    Shared(Arc<sqlx::Error>),
+    #[error("the store is shutting down")]
+    Stopped,
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {

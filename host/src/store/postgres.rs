@@ -1,18 +1,26 @@
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// The refresh-token grant's lookups and rotations, run in rounds.
+    refresh_rounds: super::rounds::RefreshRounds,
 }
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let invalid = |e| anyhow::anyhow!("invalid PostgreSQL URL {}: {e}", super::redact_url(url));
+        // Room for every round size's statements next to the rest.
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(invalid)?
+            .statement_cache_capacity(super::rounds::STATEMENT_CACHE);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
+            .connect_with(opts)
             .await
             .map_err(|e| {
                 anyhow::anyhow!(
@@ -20,7 +28,11 @@ impl PostgresStore {
                     super::redact_url(url)
                 )
             })?;
-        Ok(PostgresStore { pool })
+        let refresh_rounds = super::sql_accounts::refresh_rounds!(pool.clone(), pool.clone());
+        Ok(PostgresStore {
+            pool,
+            refresh_rounds,
+        })
     }
 
     fn writer(&self) -> &PgPool {

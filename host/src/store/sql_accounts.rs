@@ -23,6 +23,54 @@ macro_rules! insert_refresh {
 
 pub(crate) use insert_refresh;
 
+/// The `RefreshRounds` of `rounds.rs`: lookups on `$pool`, rotations on `$writer`.
+macro_rules! refresh_rounds {
+    ($pool:expr, $writer:expr) => {{
+        use $crate::store::rounds::{self, RefreshRounds, Rounds};
+        let (pool, writer) = ($pool, $writer);
+        RefreshRounds {
+            lookups: Rounds::start(Box::new(move |hashes: Vec<Vec<u8>>| {
+                let pool = pool.clone();
+                Box::pin(async move {
+                    let sql = rounds::lookup_sql(hashes.len());
+                    let mut query = sqlx::query_as::<_, $crate::store::RefreshToken>(&sql);
+                    for h in &hashes {
+                        query = query.bind(h);
+                    }
+                    let rows = query.fetch_all(&pool).await?;
+                    Ok(rounds::align_lookups(&hashes, rows))
+                })
+            })),
+            rotations: Rounds::start(Box::new(move |round: Vec<rounds::Rotation>| {
+                let writer = writer.clone();
+                Box::pin(async move {
+                    let sql = rounds::rotation_sql(round.len());
+                    let mut query = sqlx::query_scalar::<_, Vec<u8>>(&sql);
+                    for r in &round {
+                        let t = &r.successor;
+                        query = query
+                            .bind(&t.token_hash)
+                            .bind(&t.family_id)
+                            .bind(&t.tenant)
+                            .bind(&t.client_id)
+                            .bind(&t.user_id)
+                            .bind(&t.scopes)
+                            .bind(t.auth_time)
+                            .bind(t.created_at)
+                            .bind(t.expires_at)
+                            .bind(t.family_expires_at)
+                            .bind(&r.spent_hash);
+                    }
+                    let stored = query.fetch_all(&writer).await?;
+                    Ok(rounds::align_rotations(&round, stored))
+                })
+            })),
+        }
+    }};
+}
+
+pub(crate) use refresh_rounds;
+
 macro_rules! impl_sql_accounts {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -285,50 +333,19 @@ macro_rules! impl_sql_accounts {
             }
 
             async fn refresh_token(&self, token_hash: &[u8]) -> $crate::store::StoreResult<Option<$crate::store::RefreshToken>> {
-                // Spent = revoked (used_at set) or has a successor.
-                Ok(sqlx::query_as(
-                    "SELECT r.token_hash, r.family_id, r.tenant, r.client_id, r.user_id, r.scopes, r.auth_time, r.created_at, \
-                     r.expires_at, r.family_expires_at, \
-                     COALESCE(r.used_at, (SELECT c.created_at FROM refresh_tokens c WHERE c.parent_hash = r.token_hash)) AS used_at \
-                     FROM refresh_tokens r WHERE r.token_hash = $1",
-                )
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await?)
+                self.refresh_rounds.lookups.call(token_hash.to_vec()).await
             }
 
             async fn rotate_refresh_token(
                 &self,
                 spent_hash: &[u8],
-                t: &$crate::store::RefreshToken,
+                successor: &$crate::store::RefreshToken,
             ) -> $crate::store::StoreResult<bool> {
-                // One statement: the successor goes in only while its parent is
-                // live (not revoked: expires_at = 0 marks a revoked family), and
-                // the unique parent_hash lets exactly one of concurrent racers in.
-                let done = sqlx::query(
-                    "INSERT INTO refresh_tokens (token_hash, family_id, tenant, client_id, user_id, scopes, auth_time, \
-                     created_at, expires_at, family_expires_at, parent_hash) \
-                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 WHERE EXISTS \
-                     (SELECT 1 FROM refresh_tokens WHERE token_hash = $11 AND used_at IS NULL AND expires_at > 0)",
-                )
-                .bind(&t.token_hash)
-                .bind(&t.family_id)
-                .bind(&t.tenant)
-                .bind(&t.client_id)
-                .bind(&t.user_id)
-                .bind(&t.scopes)
-                .bind(t.auth_time)
-                .bind(t.created_at)
-                .bind(t.expires_at)
-                .bind(t.family_expires_at)
-                .bind(spent_hash)
-                .execute(self.writer())
-                .await;
-                match done {
-                    Ok(d) => Ok(d.rows_affected() == 1),
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
-                    Err(e) => Err(e.into()),
-                }
+                let rotation = $crate::store::rounds::Rotation {
+                    spent_hash: spent_hash.to_vec(),
+                    successor: successor.clone(),
+                };
+                self.refresh_rounds.rotations.call(rotation).await
             }
 
             async fn revoke_refresh_family(&self, family_id: &str) -> $crate::store::StoreResult<()> {

@@ -11,6 +11,8 @@ pub struct SqliteStore {
     /// One connection for the hot write paths: SQLite has one writer at a
     /// time, and queueing here is far cheaper than its busy-wait sleeps.
     writer: SqlitePool,
+    /// The refresh-token grant's lookups and rotations, run in rounds.
+    refresh_rounds: super::rounds::RefreshRounds,
 }
 
 impl SqliteStore {
@@ -22,7 +24,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Room for every round size's statements next to the rest.
+            .statement_cache_capacity(super::rounds::STATEMENT_CACHE);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
@@ -37,7 +41,12 @@ impl SqliteStore {
             .connect_with(opts.pragma("wal_autocheckpoint", "0"))
             .await
             .map_err(|e| anyhow::anyhow!("cannot open SQLite database {url:?}: {e}"))?;
-        Ok(SqliteStore { pool, writer })
+        let refresh_rounds = super::sql_accounts::refresh_rounds!(pool.clone(), writer.clone());
+        Ok(SqliteStore {
+            pool,
+            writer,
+            refresh_rounds,
+        })
     }
 
     fn writer(&self) -> &SqlitePool {
