@@ -6,7 +6,9 @@
 //! holds one request and costs what a direct statement would.
 
 use super::{RefreshToken, StoreError, StoreResult};
+use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -53,7 +55,9 @@ async fn run_rounds<I, O>(
     while pending.recv_many(&mut round, MAX_ROUND).await > 0 {
         let (requests, replies): (Vec<I>, Vec<_>) = round.drain(..).unzip();
         let n = requests.len();
-        match run(requests).await {
+        // A panic fails this round's requests, not every later one.
+        let outcome = AssertUnwindSafe(run(requests)).catch_unwind().await;
+        match outcome.unwrap_or(Err(sqlx::Error::WorkerCrashed)) {
             Ok(answers) if answers.len() == n => {
                 for (answer, reply) in answers.into_iter().zip(replies) {
                     // A requester that went away no longer needs its answer.
@@ -151,4 +155,53 @@ pub fn align_rotations(round: &[Rotation], stored: Vec<Vec<u8>>) -> Vec<bool> {
 pub struct RefreshRounds {
     pub lookups: Rounds<Vec<u8>, Option<RefreshToken>>,
     pub rotations: Rounds<Rotation, bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Doubles each request and records the size of every round.
+    fn doubling(sizes: Arc<Mutex<Vec<usize>>>) -> Rounds<i64, i64> {
+        Rounds::start(Box::new(move |round: Vec<i64>| {
+            sizes.lock().unwrap().push(round.len());
+            Box::pin(async move {
+                if round.contains(&-1) {
+                    return Err(sqlx::Error::PoolTimedOut);
+                }
+                if round.contains(&-2) {
+                    panic!("a round panicked");
+                }
+                Ok(round.iter().map(|n| n * 2).collect())
+            })
+        }))
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_share_rounds_and_get_their_own_answers() {
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let rounds = doubling(sizes.clone());
+        let answers = futures_util::future::join_all((0..200).map(|n| rounds.call(n))).await;
+        for (n, answer) in answers.into_iter().enumerate() {
+            assert_eq!(answer.unwrap(), 2 * n as i64);
+        }
+        let sizes = sizes.lock().unwrap();
+        assert_eq!(sizes.iter().sum::<usize>(), 200);
+        assert!(sizes.iter().all(|s| *s <= MAX_ROUND), "{sizes:?}");
+        assert!(sizes.len() < 200, "requests were not grouped: {sizes:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_or_panicking_round_fails_only_its_own_requests() {
+        let rounds = doubling(Arc::new(Mutex::new(Vec::new())));
+        let panicked = rounds.call(-2).await;
+        let failed = rounds.call(-1).await;
+        assert!(matches!(failed, Err(StoreError::Shared(_))), "{failed:?}");
+        assert!(
+            matches!(panicked, Err(StoreError::Shared(_))),
+            "{panicked:?}"
+        );
+        assert_eq!(rounds.call(21).await.unwrap(), 42);
+    }
 }
