@@ -59,6 +59,8 @@ run() { # $1: database URL, $2: label
       -w '\n' | tee -a "$WORK/responses" | sed -n 's/.*"refresh_token":"\([^"]*\)".*/\1/p' >> "$WORK/tokens"
   done
   [ "$(wc -l < "$WORK/tokens")" -ge "$CONNS" ] || { echo "could not obtain refresh tokens (got $(wc -l < "$WORK/tokens"))" >&2; head -c 600 "$WORK/responses" >&2; cat "$WORK/serve.log" >&2; exit 1; }
+  # Flush what earlier runs left dirty, so its writeback does not stall this run's fsyncs.
+  sync
   printf 'refresh_token (rotation) on %-10s %3d connections, %ss: ' "$2," "$CONNS" "$DURATION"
   TOKENS=$WORK/tokens THREADS=$THREADS wrk -t$THREADS -c"$CONNS" -d"${DURATION}s" -s "$ROOT/bench/refresh.lua" $BASE/t/bench/token \
     | grep '^RESULT' | sed 's/^RESULT //'

@@ -1,5 +1,4 @@
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use std::str::FromStr;
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -12,15 +11,10 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let invalid = |e| anyhow::anyhow!("invalid PostgreSQL URL {}: {e}", super::redact_url(url));
-        // Room for every round size's statements next to the rest.
-        let opts = PgConnectOptions::from_str(url)
-            .map_err(invalid)?
-            .statement_cache_capacity(super::rounds::STATEMENT_CACHE);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(opts)
+            .connect(url)
             .await
             .map_err(|e| {
                 anyhow::anyhow!(

@@ -16,11 +16,12 @@ use tokio::sync::{mpsc, oneshot};
 /// inside SQLite's and PostgreSQL's limits).
 pub const MAX_ROUND: usize = 64;
 
-/// Prepared statements a connection keeps: each round size is its own
-/// statement, so the default (100) would evict and re-prepare under load.
-pub const STATEMENT_CACHE: usize = 2 * MAX_ROUND + 200;
-
-/// Runs one round; answers are in the order of the requests.
+/// Runs one round; answers are in the order of the requests. Round
+/// statements are not kept prepared (`persistent(false)`): each is planned
+/// for the table as it is now. A plan cached while `refresh_tokens` was small
+/// scans the whole table for every round once it has grown (PostgreSQL picks
+/// a materialised sequential scan over index probes for a small table, and
+/// keeps that plan until the table is next analysed).
 pub type RunRound<I, O> =
     Box<dyn Fn(Vec<I>) -> BoxFuture<'static, Result<Vec<O>, sqlx::Error>> + Send + Sync>;
 

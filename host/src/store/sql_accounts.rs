@@ -33,7 +33,8 @@ macro_rules! refresh_rounds {
                 let pool = pool.clone();
                 Box::pin(async move {
                     let sql = rounds::lookup_sql(hashes.len());
-                    let mut query = sqlx::query_as::<_, $crate::store::RefreshToken>(&sql);
+                    let mut query =
+                        sqlx::query_as::<_, $crate::store::RefreshToken>(&sql).persistent(false);
                     for h in &hashes {
                         query = query.bind(h);
                     }
@@ -45,7 +46,7 @@ macro_rules! refresh_rounds {
                 let writer = writer.clone();
                 Box::pin(async move {
                     let sql = rounds::rotation_sql(round.len());
-                    let mut query = sqlx::query_scalar::<_, Vec<u8>>(&sql);
+                    let mut query = sqlx::query_scalar::<_, Vec<u8>>(&sql).persistent(false);
                     for r in &round {
                         let t = &r.successor;
                         query = query
