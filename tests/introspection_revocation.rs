@@ -25,7 +25,7 @@ async fn introspect(server: &Server, tenant: &str, auth: (&str, &str), token: &s
 async fn introspection_reports_active_and_inactive_tokens(db: Db) {
     db.create_tenant("acme", &[]);
     db.create_tenant("globex", &[]);
-    db.create_tenant("brief", &["--access-token-ttl", "1"]);
+    db.create_tenant("brief", &["--access-token-ttl", "2"]);
     let (id, secret) = db.create_client("acme", "read write", &[]);
     let (rs, rs_secret) = db.create_client("acme", "", &[]); // a resource server's own client
     let (g, g_secret) = db.create_client("globex", "read", &[]);
@@ -71,7 +71,8 @@ async fn introspection_reports_active_and_inactive_tokens(db: Db) {
     .await
     .assert_error(401, "invalid_client");
 
-    // Expiry: a one-second token goes inactive.
+    // Expiry: a two-second token goes inactive. (Whole seconds: a one-second
+    // token issued late in a second is already expired a moment later.)
     let short = token(&server, "brief", &b, &b_secret, &[]).await["access_token"]
         .as_str()
         .unwrap()
@@ -82,7 +83,7 @@ async fn introspection_reports_active_and_inactive_tokens(db: Db) {
             .body["active"],
         true
     );
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_eq!(
         introspect(&server, "brief", (&b, &b_secret), &short)
             .await
