@@ -140,7 +140,8 @@ impl From<StoreError> for Problem {
             StoreError::Corrupt(_)
             | StoreError::Backend(_)
             | StoreError::Shared(_)
-            | StoreError::Stopped => {
+            | StoreError::Stopped
+            | StoreError::TimedOut => {
                 tracing::error!(error = %e, "admin API storage failure");
                 Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -35,6 +35,8 @@ pub enum StoreError {
     Shared(Arc<sqlx::Error>),
     #[error("the store is shutting down")]
     Stopped,
+    #[error("the database did not answer in time")]
+    TimedOut,
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {

@@ -16,6 +16,10 @@ use tokio::sync::{mpsc, oneshot};
 /// inside SQLite's and PostgreSQL's limits).
 pub const MAX_ROUND: usize = 64;
 
+/// A round still running after this fails its requests (503) rather than
+/// hold them, and every request queued behind it, indefinitely.
+pub const ROUND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Runs one round; answers are in the order of the requests. Round
 /// statements are not kept prepared (`persistent(false)`): each is planned
 /// for the table as it is now. A plan cached while `refresh_tokens` was small
@@ -56,29 +60,32 @@ async fn run_rounds<I, O>(
     while pending.recv_many(&mut round, MAX_ROUND).await > 0 {
         let (requests, replies): (Vec<I>, Vec<_>) = round.drain(..).unzip();
         let n = requests.len();
-        // A panic fails this round's requests, not every later one.
-        let outcome = AssertUnwindSafe(run(requests)).catch_unwind().await;
-        match outcome.unwrap_or(Err(sqlx::Error::WorkerCrashed)) {
-            Ok(answers) if answers.len() == n => {
+        // A panic or a stalled database fails this round's requests, not
+        // every later one.
+        let running = AssertUnwindSafe(run(requests)).catch_unwind();
+        match tokio::time::timeout(ROUND_TIMEOUT, running).await {
+            Ok(Ok(Ok(answers))) if answers.len() == n => {
                 for (answer, reply) in answers.into_iter().zip(replies) {
                     // A requester that went away no longer needs its answer.
                     let _ = reply.send(Ok(answer));
                 }
             }
-            Ok(_) => {
-                for reply in replies {
-                    let _ = reply.send(Err(StoreError::Corrupt(
-                        "a round answered out of step".into(),
-                    )));
-                }
-            }
-            Err(e) => {
+            Ok(Ok(Ok(_))) => fail(replies, || {
+                StoreError::Corrupt("a round answered out of step".into())
+            }),
+            Ok(Ok(Err(e))) => {
                 let e = Arc::new(e);
-                for reply in replies {
-                    let _ = reply.send(Err(StoreError::Shared(e.clone())));
-                }
+                fail(replies, || StoreError::Shared(e.clone()))
             }
+            Ok(Err(_panic)) => fail(replies, || StoreError::Corrupt("a round panicked".into())),
+            Err(_elapsed) => fail(replies, || StoreError::TimedOut),
         }
+    }
+}
+
+fn fail<O>(replies: Vec<oneshot::Sender<StoreResult<O>>>, error: impl Fn() -> StoreError) {
+    for reply in replies {
+        let _ = reply.send(Err(error()));
     }
 }
 
@@ -174,6 +181,9 @@ mod tests {
                 if round.contains(&-2) {
                     panic!("a round panicked");
                 }
+                if round.contains(&-3) {
+                    std::future::pending::<()>().await;
+                }
                 Ok(round.iter().map(|n| n * 2).collect())
             })
         }))
@@ -200,9 +210,17 @@ mod tests {
         let failed = rounds.call(-1).await;
         assert!(matches!(failed, Err(StoreError::Shared(_))), "{failed:?}");
         assert!(
-            matches!(panicked, Err(StoreError::Shared(_))),
+            matches!(panicked, Err(StoreError::Corrupt(_))),
             "{panicked:?}"
         );
         assert_eq!(rounds.call(21).await.unwrap(), 42);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_round_times_out_and_the_next_one_runs() {
+        let rounds = doubling(Arc::new(Mutex::new(Vec::new())));
+        let stalled = rounds.call(-3).await;
+        assert!(matches!(stalled, Err(StoreError::TimedOut)), "{stalled:?}");
+        assert_eq!(rounds.call(4).await.unwrap(), 8);
     }
 }
