@@ -78,6 +78,11 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.header("cache-control"),
+        Some("no-store"),
+        "an answer holding a secret is never cached"
+    );
     let (id, secret) = (
         r.body["client_id"].as_str().unwrap().to_string(),
         r.body["client_secret"].as_str().unwrap().to_string(),
@@ -228,6 +233,28 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
         .await
     );
     assert_eq!(api.get("/tenants/acme/deliveries").await.body, json!([]));
+    // acme has no credential-delivery plugin, so no signing secret to rotate.
+    assert_problem(
+        &api.post("/tenants/acme/delivery-signing-secret/rotate", json!({}))
+            .await,
+        404,
+        "delivery signing secret not found",
+    );
+    assert_problem(
+        &api.post(
+            "/tenants/acme/delivery-signing-secret/rotate",
+            json!({"overlap": -5}),
+        )
+        .await,
+        400,
+        "overlap must be between 0 and 604800",
+    );
+    assert_problem(
+        &api.post("/tenants/nobody/delivery-signing-secret/rotate", json!({}))
+            .await,
+        404,
+        "tenant not found",
+    );
     assert_eq!(api.get("/tenants/acme/audit").await.status, 200);
     assert!(
         !server.logs().contains(TOKEN),

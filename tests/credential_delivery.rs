@@ -15,6 +15,7 @@ on_both_backends!(
     receiver_down_then_up_and_dead_letters,
     killed_mid_delivery_delivers_after_restart,
     hostile_delivery_plugins_fail_closed,
+    signing_secret_rotation_overlaps,
 );
 
 /// Quick retries so the tests run in seconds.
@@ -533,4 +534,106 @@ fn plugin_test_shows_the_deliveries() {
         stderr.contains("not in the binding's allowed_origins"),
         "{stderr}"
     );
+}
+
+async fn signing_secret_rotation_overlaps(db: Db) {
+    db.create_tenant("acme", &[]);
+    db.create_tenant("globex", &[]);
+    let receiver = Receiver::start(Answer::Ok).await;
+    let bound = add_and_bind(
+        &db,
+        "acme",
+        "credential-webhook",
+        json!({"allowed_origins": [receiver.origin]}),
+    );
+    let first = bound["signing_secret"].as_str().unwrap().to_string();
+    const ADMIN_TOKEN: &str = "operator-credential-0123456789abcdef";
+    let env = [FAST, &[("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN)]].concat();
+    let server = Server::start_with(&db, &env, &[]).await;
+    let hook = format!("{}/warden/hook", receiver.origin);
+
+    // Nothing to rotate for a tenant without a delivery plugin; bad overlaps refused.
+    let out = db.cli(&["delivery", "rotate-secret", "--tenant", "globex"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("delivery signing secret not found"), "{err}");
+    for overlap in ["-1", "604801"] {
+        let out = db.cli(&[
+            "delivery",
+            "rotate-secret",
+            "--tenant",
+            "acme",
+            "--overlap",
+            overlap,
+        ]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("overlap must be between 0 and 604800"),
+            "{err}"
+        );
+    }
+
+    // During the overlap, deliveries carry one signature per secret: receivers
+    // still on the old secret and those already on the new one both accept.
+    let rotated = db.cli_json(&[
+        "delivery",
+        "rotate-secret",
+        "--tenant",
+        "acme",
+        "--overlap",
+        "3600",
+    ]);
+    let second = rotated["signing_secret"].as_str().unwrap().to_string();
+    assert!(second.starts_with("whsec_") && second != first, "{rotated}");
+    create_app(&db, "acme", &hook);
+    let got = receiver.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got[0].signature_count(), 2, "{:?}", got[0].headers);
+    assert!(got[0].signature_valid(&second));
+    assert!(got[0].signature_valid(&first));
+
+    // With no overlap (here through the admin API), only the newest secret signs.
+    let r = Reply::from(
+        http()
+            .post(format!(
+                "{}/admin/v1/tenants/acme/delivery-signing-secret/rotate",
+                server.base
+            ))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "application/json")
+            .body(json!({"overlap": 0}).to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.header("cache-control"),
+        Some("no-store"),
+        "{:?}",
+        r.headers
+    );
+    let third = r.body["signing_secret"].as_str().unwrap().to_string();
+    assert!(third.starts_with("whsec_") && third != second);
+    create_app(&db, "acme", &hook);
+    let got = receiver.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got[1].signature_count(), 1, "{:?}", got[1].headers);
+    assert!(got[1].signature_valid(&third));
+    assert!(!got[1].signature_valid(&second));
+    assert!(!got[1].signature_valid(&first));
+
+    // Audited, and no secret is written anywhere but the one-time output.
+    let audit = db
+        .cli_json(&["audit", "list", "--tenant", "acme"])
+        .to_string();
+    assert_eq!(
+        audit.matches("delivery.signing_secret_rotated").count(),
+        2,
+        "{audit}"
+    );
+    for secret in [&first, &second, &third] {
+        assert!(!audit.contains(secret.as_str()));
+        assert!(!server.logs().contains(secret.as_str()));
+    }
 }

@@ -122,6 +122,11 @@ pub enum AdminError {
 
 type Result<T> = std::result::Result<T, AdminError>;
 
+/// How long a replaced delivery signing secret keeps signing unless told.
+pub const DEFAULT_SIGNING_SECRET_OVERLAP: i64 = 86_400;
+/// Longest a replaced delivery signing secret keeps signing.
+pub const MAX_SIGNING_SECRET_OVERLAP: i64 = 7 * 86_400;
+
 /// A client's secret in the one moment it is shown.
 pub struct IssuedSecret(pub String);
 
@@ -515,7 +520,11 @@ impl Admin {
         };
         let mut signing_secret = None;
         if hook == Hook::CredentialDelivery
-            && self.store.delivery_secret(&binding.tenant).await?.is_none()
+            && self
+                .store
+                .delivery_secrets(&binding.tenant)
+                .await?
+                .is_none()
         {
             let fresh = secret::generate(delivery::SIGNING_SECRET_PREFIX, &self.rng);
             let sealed = self.master.seal(
@@ -533,6 +542,46 @@ impl Admin {
         }
         self.store.bind_plugin(&binding).await?;
         Ok((binding, signing_secret))
+    }
+
+    /// A new delivery signing secret for the tenant. The one it replaces
+    /// keeps signing deliveries alongside it (a second `v1` in
+    /// `Warden-Signature`) for `overlap` seconds, so receivers can switch
+    /// without rejecting a delivery. Returns the secret and the overlap's end.
+    pub async fn rotate_delivery_secret(
+        &self,
+        tenant: &str,
+        overlap: i64,
+        now: i64,
+    ) -> Result<(IssuedSecret, i64)> {
+        if !(0..=MAX_SIGNING_SECRET_OVERLAP).contains(&overlap) {
+            return Err(AdminError::Invalid(format!(
+                "overlap must be between 0 and {MAX_SIGNING_SECRET_OVERLAP} seconds (7 days)"
+            )));
+        }
+        if self.store.tenant(tenant).await?.is_none() {
+            return Err(StoreError::NotFound("tenant").into());
+        }
+        let fresh = secret::generate(delivery::SIGNING_SECRET_PREFIX, &self.rng);
+        let sealed = self.master.seal(
+            &delivery::secret_context(tenant),
+            fresh.as_bytes(),
+            &self.rng,
+        );
+        let until = now + overlap;
+        self.store
+            .rotate_delivery_secret(tenant, &sealed, until, now)
+            .await?;
+        let audit = AuditEvent {
+            tenant: tenant.into(),
+            action: "delivery.signing_secret_rotated".into(),
+            detail: serde_json::json!({ "previous_valid_until": until }).to_string(),
+            created_at: now,
+        };
+        if let Err(e) = self.store.audit(&audit).await {
+            tracing::warn!(error = %e, "cannot write audit record");
+        }
+        Ok((IssuedSecret(fresh), until))
     }
 
     /// A new active key; the old one stays published until every token it

@@ -165,6 +165,17 @@ pub enum DeliveryCmd {
     },
     /// Queue a dead-lettered delivery again, with a fresh attempt count.
     Retry { id: String },
+    /// Replace the tenant's delivery signing secret (printed once). The old
+    /// one keeps signing alongside it for the overlap, so receivers can switch.
+    RotateSecret {
+        #[arg(long)]
+        tenant: String,
+        /// Seconds the previous secret keeps signing (0 to 604800).
+        #[arg(long, default_value_t = crate::admin::DEFAULT_SIGNING_SECRET_OVERLAP)]
+        overlap: i64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -837,6 +848,26 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .retry_delivery(&id, SystemClock.now_ms())
                 .await?;
             println!("delivery {id} is queued again");
+            Ok(())
+        }
+        Command::Delivery(DeliveryCmd::RotateSecret {
+            tenant,
+            overlap,
+            json,
+        }) => {
+            let (secret, until) = admin(&config)
+                .await?
+                .rotate_delivery_secret(&tenant, overlap, now)
+                .await?;
+            print(
+                json,
+                json!({"tenant": tenant, "signing_secret": secret.0, "previous_secret_signs_until": until}),
+                format!(
+                    "new delivery signing secret: {}
+(shown only now; the previous secret also signs deliveries for {overlap} more seconds)",
+                    secret.0
+                ),
+            );
             Ok(())
         }
         Command::Audit(AuditCmd::List {

@@ -499,24 +499,33 @@ impl Received {
             .unwrap_or_else(|e| panic!("delivery body is not JSON ({e}): {}", self.body))
     }
 
-    /// Checks `Warden-Signature: t=…,v1=…` as an integrator would: HMAC-SHA256
-    /// of "{t}.{body}" under the signing secret, compared in constant time.
+    /// Checks `Warden-Signature: t=…,v1=…[,v1=…]` as an integrator would:
+    /// HMAC-SHA256 of "{t}.{body}" under the signing secret, compared in
+    /// constant time against each `v1` (more than one while a rotated secret's
+    /// overlap lasts).
     pub fn signature_valid(&self, signing_secret: &str) -> bool {
         let sig = self.header("warden-signature");
         let mut t = None;
-        let mut v1 = None;
+        let mut v1s = Vec::new();
         for part in sig.split(',') {
             match part.split_once('=') {
                 Some(("t", x)) => t = Some(x),
-                Some(("v1", x)) => v1 = hex::decode(x).ok(),
+                Some(("v1", x)) => v1s.extend(hex::decode(x).ok()),
                 _ => {}
             }
         }
-        let (Some(t), Some(v1)) = (t, v1) else {
+        let Some(t) = t else {
             return false;
         };
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, signing_secret.as_bytes());
-        ring::hmac::verify(&key, format!("{t}.{}", self.body).as_bytes(), &v1).is_ok()
+        let signed = format!("{t}.{}", self.body);
+        v1s.iter()
+            .any(|v1| ring::hmac::verify(&key, signed.as_bytes(), v1).is_ok())
+    }
+
+    /// How many `v1` signatures the delivery carries.
+    pub fn signature_count(&self) -> usize {
+        self.header("warden-signature").matches("v1=").count()
     }
 }
 

@@ -171,13 +171,18 @@ impl Worker {
         let request = open(d, &self.master).map_err(str::to_string)?;
         let sealed = self
             .store
-            .delivery_secret(&d.tenant)
+            .delivery_secrets(&d.tenant)
             .await
-            .map_err(|_| "cannot read the signing secret".to_string())?;
-        let secret = sealed
-            .and_then(|s| self.master.open(&secret_context(&d.tenant), &s).ok())
-            .ok_or("the tenant has no usable delivery signing secret")?;
+            .map_err(|_| "cannot read the signing secret".to_string())?
+            .ok_or("the tenant has no delivery signing secret")?;
         let timestamp = self.clock.now();
+        let secrets = sealed
+            .signing(timestamp)
+            .into_iter()
+            .map(|s| self.master.open(&secret_context(&d.tenant), s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| "the tenant's delivery signing secret cannot be opened")?;
+        let secrets: Vec<&[u8]> = secrets.iter().map(|s| s.as_slice()).collect();
         let mut builder = self.http.post(&request.url);
         let mut has_content_type = false;
         for (name, value) in &request.headers {
@@ -188,7 +193,7 @@ impl Worker {
             builder = builder.header("content-type", "application/json");
         }
         let response = builder
-            .header(SIGNATURE_HEADER, sign(&secret, timestamp, &request.body))
+            .header(SIGNATURE_HEADER, sign(&secrets, timestamp, &request.body))
             .header("idempotency-key", &d.id)
             .header("warden-event", &d.event)
             .header("warden-event-id", &d.event_id)

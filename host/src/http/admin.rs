@@ -65,6 +65,10 @@ pub fn routes() -> Router<Arc<super::AppState>> {
             put(bind).delete(unbind),
         )
         .route("/tenants/{tenant}/deliveries", get(list_deliveries))
+        .route(
+            "/tenants/{tenant}/delivery-signing-secret/rotate",
+            post(rotate_delivery_secret),
+        )
         .route("/tenants/{tenant}/audit", get(list_audit))
         .route("/tenants/{tenant}/users", get(list_users).post(create_user))
         .route("/tenants/{tenant}/users/{username}", delete(delete_user))
@@ -73,6 +77,16 @@ pub fn routes() -> Router<Arc<super::AppState>> {
         .route("/deliveries/{id}/retry", post(retry_delivery))
         .route("/plugins", get(list_plugins).post(add_plugin))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such admin endpoint") })
+        // Answers may carry a client or signing secret: no cache keeps them.
+        .layer(axum::middleware::map_response(no_store))
+}
+
+async fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 /// An RFC 9457 problem document.
@@ -387,6 +401,35 @@ async fn rotate_secret(
         .rotate_client_secret(&client_id, overlap, now(&s))
         .await?;
     Ok(Json(json!({"client_id": client_id, "client_secret": secret.0, "previous_secret_valid_until": until})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateDeliverySecretBody {
+    overlap: Option<i64>,
+}
+
+async fn rotate_delivery_secret(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let b: RotateDeliverySecretBody = json_body(&headers, body).await?;
+    let (secret, until) = s
+        .admin
+        .rotate_delivery_secret(
+            &tenant,
+            b.overlap
+                .unwrap_or(crate::admin::DEFAULT_SIGNING_SECRET_OVERLAP),
+            now(&s),
+        )
+        .await?;
+    Ok(Json(
+        json!({"tenant": tenant, "signing_secret": secret.0, "previous_secret_signs_until": until}),
+    )
+    .into_response())
 }
 
 async fn delete_client(

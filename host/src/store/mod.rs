@@ -132,6 +132,38 @@ impl std::fmt::Debug for Delivery {
     }
 }
 
+/// A tenant's delivery signing secrets, sealed under the master key: the
+/// current one and, during a rotation's overlap, the one it replaced.
+#[derive(Clone, sqlx::FromRow)]
+pub struct DeliverySecrets {
+    #[sqlx(rename = "secret")]
+    pub current: Vec<u8>,
+    #[sqlx(rename = "previous_secret")]
+    pub previous: Option<Vec<u8>>,
+    pub previous_expires_at: Option<i64>,
+}
+
+impl DeliverySecrets {
+    /// The sealed secrets that sign a delivery sent at `now`, current first.
+    pub fn signing(&self, now: i64) -> Vec<&[u8]> {
+        let mut secrets = vec![self.current.as_slice()];
+        if let (Some(previous), Some(until)) = (&self.previous, self.previous_expires_at) {
+            if now < until {
+                secrets.push(previous);
+            }
+        }
+        secrets
+    }
+}
+
+impl std::fmt::Debug for DeliverySecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliverySecrets")
+            .field("previous_expires_at", &self.previous_expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// How a delivery attempt ended.
 #[derive(Debug)]
 pub enum DeliveryOutcome {
@@ -246,7 +278,17 @@ pub trait Store: Accounts + Send + Sync + 'static {
         sealed: &[u8],
         now: i64,
     ) -> StoreResult<bool>;
-    async fn delivery_secret(&self, tenant: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// The tenant's delivery signing secrets (sealed), if it has any.
+    async fn delivery_secrets(&self, tenant: &str) -> StoreResult<Option<DeliverySecrets>>;
+    /// Replaces the tenant's signing secret; the replaced one keeps signing
+    /// alongside until `previous_expires_at`. `NotFound` if it has none.
+    async fn rotate_delivery_secret(
+        &self,
+        tenant: &str,
+        sealed: &[u8],
+        previous_expires_at: i64,
+        now: i64,
+    ) -> StoreResult<()>;
     /// Leases up to `limit` due pending deliveries until `now_ms + lease_ms`
     /// and counts the attempt. Replicas never claim the same row at once; a
     /// process killed mid-send leaves its lease to expire, then another try

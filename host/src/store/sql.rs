@@ -374,12 +374,39 @@ macro_rules! impl_sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn delivery_secret(&self, tenant: &str) -> $crate::store::StoreResult<Option<Vec<u8>>> {
-                let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT secret FROM delivery_secrets WHERE tenant = $1")
-                    .bind(tenant)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(row.map(|(s,)| s))
+            async fn delivery_secrets(
+                &self,
+                tenant: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::DeliverySecrets>> {
+                Ok(sqlx::query_as(
+                    "SELECT secret, previous_secret, previous_expires_at FROM delivery_secrets WHERE tenant = $1",
+                )
+                .bind(tenant)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn rotate_delivery_secret(
+                &self,
+                tenant: &str,
+                sealed: &[u8],
+                previous_expires_at: i64,
+                now: i64,
+            ) -> $crate::store::StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE delivery_secrets SET previous_secret = secret, previous_expires_at = $3, \
+                     secret = $2, created_at = $4 WHERE tenant = $1",
+                )
+                .bind(tenant)
+                .bind(sealed)
+                .bind(previous_expires_at)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound("delivery signing secret"));
+                }
+                Ok(())
             }
 
             async fn claim_deliveries(
