@@ -171,7 +171,7 @@ pub enum DeliveryCmd {
         #[arg(long)]
         tenant: String,
         /// Seconds the previous secret keeps signing (0 to 604800).
-        #[arg(long, default_value_t = crate::admin::DEFAULT_SIGNING_SECRET_OVERLAP)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = crate::admin::DEFAULT_SIGNING_SECRET_OVERLAP)]
         overlap: i64,
         #[arg(long)]
         json: bool,
