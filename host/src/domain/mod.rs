@@ -184,18 +184,18 @@ impl NewClient {
                 ));
             }
         }
-        if let Some(d) = &self.default_scopes {
-            if !d.is_subset_of(&self.scopes) {
-                return Err("default scopes must be a subset of the client's scopes".into());
-            }
+        if let Some(d) = &self.default_scopes
+            && !d.is_subset_of(&self.scopes)
+        {
+            return Err("default scopes must be a subset of the client's scopes".into());
         }
         for r in &self.resources {
             validate_resource(r)?;
         }
-        if let Some(ttl) = self.access_token_ttl {
-            if ttl <= 0 {
-                return Err("access token lifetime must be positive".into());
-            }
+        if let Some(ttl) = self.access_token_ttl
+            && ttl <= 0
+        {
+            return Err("access token lifetime must be positive".into());
         }
         Ok(())
     }

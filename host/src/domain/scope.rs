@@ -60,6 +60,12 @@ impl fmt::Display for Scope {
     }
 }
 
+/// Administrative scopes (`admin`, `admin:…`): never carried by a personal
+/// access token, whoever owns it.
+pub fn is_administrative(scope: &str) -> bool {
+    scope == "admin" || scope.starts_with("admin:")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,10 +87,4 @@ mod tests {
         assert!(Scope::parse("caf\u{e9}").is_err());
         assert!(Scope::parse("tab\there").is_err());
     }
-}
-
-/// Administrative scopes (`admin`, `admin:…`): never carried by a personal
-/// access token, whoever owns it.
-pub fn is_administrative(scope: &str) -> bool {
-    scope == "admin" || scope.starts_with("admin:")
 }

@@ -123,15 +123,13 @@ async fn cors(
                 matches!(u.scheme(), "http" | "https") && u.origin().ascii_serialization() == origin
             })
         });
-    if allowed {
-        if let Ok(v) = HeaderValue::from_str(origin) {
-            response
-                .headers_mut()
-                .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-            response
-                .headers_mut()
-                .append(header::VARY, HeaderValue::from_static("origin"));
-        }
+    if allowed && let Ok(v) = HeaderValue::from_str(origin) {
+        response
+            .headers_mut()
+            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("origin"));
     }
     allowed
 }

@@ -14,11 +14,11 @@ pub fn add_profile_claims(claims: &mut Value, user: &User, scope: &Scope) {
             claims["name"] = json!(name);
         }
     }
-    if scope.iter().any(|s| s == "email") {
-        if let Some(email) = &user.email {
-            claims["email"] = json!(email);
-            claims["email_verified"] = json!(false);
-        }
+    if scope.iter().any(|s| s == "email")
+        && let Some(email) = &user.email
+    {
+        claims["email"] = json!(email);
+        claims["email_verified"] = json!(false);
     }
 }
 

@@ -326,19 +326,19 @@ impl PluginHost {
             let settings = format!("{:016x}", h.finish());
             dir.join(format!("{sha256}-{settings}.cwasm"))
         });
-        if let Some(path) = &cached {
-            if path.exists() {
-                // SAFETY: files in the cache directory are written only by this
-                // host from components it compiled, named by content hash and
-                // engine settings; wasmtime checks the header and settings.
-                match unsafe { Component::deserialize_file(&self.engine, path) } {
-                    Ok(c) => {
-                        tracing::info!(sha256, "plugin loaded from the compiled-code cache");
-                        return Ok(c);
-                    }
-                    Err(e) => {
-                        tracing::warn!(path = %path.display(), error = %e, "ignoring unusable compiled-plugin cache entry")
-                    }
+        if let Some(path) = &cached
+            && path.exists()
+        {
+            // SAFETY: files in the cache directory are written only by this
+            // host from components it compiled, named by content hash and
+            // engine settings; wasmtime checks the header and settings.
+            match unsafe { Component::deserialize_file(&self.engine, path) } {
+                Ok(c) => {
+                    tracing::info!(sha256, "plugin loaded from the compiled-code cache");
+                    return Ok(c);
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "ignoring unusable compiled-plugin cache entry")
                 }
             }
         }
@@ -412,10 +412,10 @@ impl PluginHost {
 
 /// Maps a wasmtime failure to why the plugin failed.
 fn failure(e: wasmtime::Error, limits: Limits) -> PluginError {
-    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-        if *trap == wasmtime::Trap::Interrupt {
-            return PluginError::Timeout(limits.deadline);
-        }
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>()
+        && *trap == wasmtime::Trap::Interrupt
+    {
+        return PluginError::Timeout(limits.deadline);
     }
     let text = format!("{e:#}");
     if text.contains("forcing trap when growing memory")

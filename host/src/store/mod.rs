@@ -147,10 +147,10 @@ impl DeliverySecrets {
     /// The sealed secrets that sign a delivery sent at `now`, current first.
     pub fn signing(&self, now: i64) -> Vec<&[u8]> {
         let mut secrets = vec![self.current.as_slice()];
-        if let (Some(previous), Some(until)) = (&self.previous, self.previous_expires_at) {
-            if now < until {
-                secrets.push(previous);
-            }
+        if let (Some(previous), Some(until)) = (&self.previous, self.previous_expires_at)
+            && now < until
+        {
+            secrets.push(previous);
         }
         secrets
     }
