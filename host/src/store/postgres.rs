@@ -22,7 +22,11 @@ impl PostgresStore {
                     super::redact_url(url)
                 )
             })?;
-        let refresh_rounds = super::sql_accounts::refresh_rounds!(pool.clone(), pool.clone());
+        // Two rotation rounds in flight: one gathers and runs while the other
+        // waits for its commit to be flushed.
+        // Two rotation rounds in flight: one gathers and runs while the other
+        // waits for its commit to be flushed.
+        let refresh_rounds = super::sql_accounts::refresh_rounds!(pool.clone(), pool.clone(), 2);
         Ok(PostgresStore {
             pool,
             refresh_rounds,

@@ -10,7 +10,7 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// Most requests one statement carries (a rotation binds 11 parameters, far
 /// inside SQLite's and PostgreSQL's limits).
@@ -36,10 +36,12 @@ pub struct Rounds<I, O> {
 }
 
 impl<I: Send + 'static, O: Send + 'static> Rounds<I, O> {
-    /// Starts the task that runs the rounds; it ends when `self` is dropped.
-    pub fn start(run: RunRound<I, O>) -> Self {
+    /// Starts the task that runs the rounds, at most `in_flight` at once (a
+    /// second round can gather and run while the first waits on a commit);
+    /// it ends when `self` is dropped.
+    pub fn start(in_flight: usize, run: RunRound<I, O>) -> Self {
         let (queue, pending) = mpsc::unbounded_channel();
-        tokio::spawn(run_rounds(pending, run));
+        tokio::spawn(run_rounds(pending, in_flight, Arc::new(run)));
         Rounds { queue }
     }
 
@@ -52,34 +54,50 @@ impl<I: Send + 'static, O: Send + 'static> Rounds<I, O> {
     }
 }
 
-async fn run_rounds<I, O>(
+async fn run_rounds<I: Send + 'static, O: Send + 'static>(
     mut pending: mpsc::UnboundedReceiver<Pending<I, O>>,
-    run: RunRound<I, O>,
+    in_flight: usize,
+    run: Arc<RunRound<I, O>>,
 ) {
-    let mut round = Vec::with_capacity(MAX_ROUND);
-    while pending.recv_many(&mut round, MAX_ROUND).await > 0 {
-        let (requests, replies): (Vec<I>, Vec<_>) = round.drain(..).unzip();
-        let n = requests.len();
-        // A panic or a stalled database fails this round's requests, not
-        // every later one.
-        let running = AssertUnwindSafe(run(requests)).catch_unwind();
-        match tokio::time::timeout(ROUND_TIMEOUT, running).await {
-            Ok(Ok(Ok(answers))) if answers.len() == n => {
-                for (answer, reply) in answers.into_iter().zip(replies) {
-                    // A requester that went away no longer needs its answer.
-                    let _ = reply.send(Ok(answer));
-                }
-            }
-            Ok(Ok(Ok(_))) => fail(replies, || {
-                StoreError::Corrupt("a round answered out of step".into())
-            }),
-            Ok(Ok(Err(e))) => {
-                let e = Arc::new(e);
-                fail(replies, || StoreError::Shared(e.clone()))
-            }
-            Ok(Err(_panic)) => fail(replies, || StoreError::Corrupt("a round panicked".into())),
-            Err(_elapsed) => fail(replies, || StoreError::TimedOut),
+    let slots = Arc::new(Semaphore::new(in_flight.max(1)));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let mut round = Vec::with_capacity(MAX_ROUND);
+        if pending.recv_many(&mut round, MAX_ROUND).await == 0 {
+            return;
         }
+        let run = run.clone();
+        tokio::spawn(async move {
+            run_round(round, &run).await;
+            drop(slot);
+        });
+    }
+}
+
+async fn run_round<I, O>(round: Vec<Pending<I, O>>, run: &RunRound<I, O>) {
+    let (requests, replies): (Vec<I>, Vec<_>) = round.into_iter().unzip();
+    let n = requests.len();
+    // A panic or a stalled database fails this round's requests, not
+    // every later one.
+    let running = AssertUnwindSafe(run(requests)).catch_unwind();
+    match tokio::time::timeout(ROUND_TIMEOUT, running).await {
+        Ok(Ok(Ok(answers))) if answers.len() == n => {
+            for (answer, reply) in answers.into_iter().zip(replies) {
+                // A requester that went away no longer needs its answer.
+                let _ = reply.send(Ok(answer));
+            }
+        }
+        Ok(Ok(Ok(_))) => fail(replies, || {
+            StoreError::Corrupt("a round answered out of step".into())
+        }),
+        Ok(Ok(Err(e))) => {
+            let e = Arc::new(e);
+            fail(replies, || StoreError::Shared(e.clone()))
+        }
+        Ok(Err(_panic)) => fail(replies, || StoreError::Corrupt("a round panicked".into())),
+        Err(_elapsed) => fail(replies, || StoreError::TimedOut),
     }
 }
 
@@ -172,21 +190,24 @@ mod tests {
 
     /// Doubles each request and records the size of every round.
     fn doubling(sizes: Arc<Mutex<Vec<usize>>>) -> Rounds<i64, i64> {
-        Rounds::start(Box::new(move |round: Vec<i64>| {
-            sizes.lock().unwrap().push(round.len());
-            Box::pin(async move {
-                if round.contains(&-1) {
-                    return Err(sqlx::Error::PoolTimedOut);
-                }
-                if round.contains(&-2) {
-                    panic!("a round panicked");
-                }
-                if round.contains(&-3) {
-                    std::future::pending::<()>().await;
-                }
-                Ok(round.iter().map(|n| n * 2).collect())
-            })
-        }))
+        Rounds::start(
+            2,
+            Box::new(move |round: Vec<i64>| {
+                sizes.lock().unwrap().push(round.len());
+                Box::pin(async move {
+                    if round.contains(&-1) {
+                        return Err(sqlx::Error::PoolTimedOut);
+                    }
+                    if round.contains(&-2) {
+                        panic!("a round panicked");
+                    }
+                    if round.contains(&-3) {
+                        std::future::pending::<()>().await;
+                    }
+                    Ok(round.iter().map(|n| n * 2).collect())
+                })
+            }),
+        )
     }
 
     #[tokio::test]

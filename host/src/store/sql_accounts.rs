@@ -23,49 +23,56 @@ macro_rules! insert_refresh {
 
 pub(crate) use insert_refresh;
 
-/// The `RefreshRounds` of `rounds.rs`: lookups on `$pool`, rotations on `$writer`.
+/// The `RefreshRounds` of `rounds.rs`: lookups on `$pool`, rotations on
+/// `$writer`, at most `$writes_in_flight` rotation rounds at once.
 macro_rules! refresh_rounds {
-    ($pool:expr, $writer:expr) => {{
+    ($pool:expr, $writer:expr, $writes_in_flight:expr) => {{
         use $crate::store::rounds::{self, RefreshRounds, Rounds};
         let (pool, writer) = ($pool, $writer);
         RefreshRounds {
-            lookups: Rounds::start(Box::new(move |hashes: Vec<Vec<u8>>| {
-                let pool = pool.clone();
-                Box::pin(async move {
-                    let sql = rounds::lookup_sql(hashes.len());
-                    let mut query =
-                        sqlx::query_as::<_, $crate::store::RefreshToken>(&sql).persistent(false);
-                    for h in &hashes {
-                        query = query.bind(h);
-                    }
-                    let rows = query.fetch_all(&pool).await?;
-                    Ok(rounds::align_lookups(&hashes, rows))
-                })
-            })),
-            rotations: Rounds::start(Box::new(move |round: Vec<rounds::Rotation>| {
-                let writer = writer.clone();
-                Box::pin(async move {
-                    let sql = rounds::rotation_sql(round.len());
-                    let mut query = sqlx::query_scalar::<_, Vec<u8>>(&sql).persistent(false);
-                    for r in &round {
-                        let t = &r.successor;
-                        query = query
-                            .bind(&t.token_hash)
-                            .bind(&t.family_id)
-                            .bind(&t.tenant)
-                            .bind(&t.client_id)
-                            .bind(&t.user_id)
-                            .bind(&t.scopes)
-                            .bind(t.auth_time)
-                            .bind(t.created_at)
-                            .bind(t.expires_at)
-                            .bind(t.family_expires_at)
-                            .bind(&r.spent_hash);
-                    }
-                    let stored = query.fetch_all(&writer).await?;
-                    Ok(rounds::align_rotations(&round, stored))
-                })
-            })),
+            lookups: Rounds::start(
+                2,
+                Box::new(move |hashes: Vec<Vec<u8>>| {
+                    let pool = pool.clone();
+                    Box::pin(async move {
+                        let sql = rounds::lookup_sql(hashes.len());
+                        let mut query = sqlx::query_as::<_, $crate::store::RefreshToken>(&sql)
+                            .persistent(false);
+                        for h in &hashes {
+                            query = query.bind(h);
+                        }
+                        let rows = query.fetch_all(&pool).await?;
+                        Ok(rounds::align_lookups(&hashes, rows))
+                    })
+                }),
+            ),
+            rotations: Rounds::start(
+                $writes_in_flight,
+                Box::new(move |round: Vec<rounds::Rotation>| {
+                    let writer = writer.clone();
+                    Box::pin(async move {
+                        let sql = rounds::rotation_sql(round.len());
+                        let mut query = sqlx::query_scalar::<_, Vec<u8>>(&sql).persistent(false);
+                        for r in &round {
+                            let t = &r.successor;
+                            query = query
+                                .bind(&t.token_hash)
+                                .bind(&t.family_id)
+                                .bind(&t.tenant)
+                                .bind(&t.client_id)
+                                .bind(&t.user_id)
+                                .bind(&t.scopes)
+                                .bind(t.auth_time)
+                                .bind(t.created_at)
+                                .bind(t.expires_at)
+                                .bind(t.family_expires_at)
+                                .bind(&r.spent_hash);
+                        }
+                        let stored = query.fetch_all(&writer).await?;
+                        Ok(rounds::align_rotations(&round, stored))
+                    })
+                }),
+            ),
         }
     }};
 }

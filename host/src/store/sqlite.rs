@@ -39,7 +39,9 @@ impl SqliteStore {
             .connect_with(opts.pragma("wal_autocheckpoint", "0"))
             .await
             .map_err(|e| anyhow::anyhow!("cannot open SQLite database {url:?}: {e}"))?;
-        let refresh_rounds = super::sql_accounts::refresh_rounds!(pool.clone(), writer.clone());
+        // One writer connection: a second rotation round would only queue for it.
+        // One writer connection: a second rotation round would only queue for it.
+        let refresh_rounds = super::sql_accounts::refresh_rounds!(pool.clone(), writer.clone(), 1);
         Ok(SqliteStore {
             pool,
             writer,
