@@ -1,4 +1,5 @@
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -11,22 +12,36 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let cannot = |e| {
+            anyhow::anyhow!(
+                "cannot connect to PostgreSQL at {}: {e}",
+                super::redact_url(url)
+            )
+        };
+        let options = PgConnectOptions::from_str(url).map_err(cannot)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
+            .connect_with(options.clone())
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot connect to PostgreSQL at {}: {e}",
-                    super::redact_url(url)
-                )
-            })?;
+            .map_err(cannot)?;
+        // The refresh rounds get their own connections, whose statements stay
+        // prepared (one round trip each) but are planned for every execution:
+        // a plan cached while `refresh_tokens` was small would scan the whole
+        // table once it has grown (see rounds.rs).
+        let rounds = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(
+                options
+                    .options([("plan_cache_mode", "force_custom_plan")])
+                    .statement_cache_capacity(super::rounds::STATEMENT_CACHE),
+            )
+            .await
+            .map_err(cannot)?;
         // Two rotation rounds in flight: one gathers and runs while the other
         // waits for its commit to be flushed.
-        // Two rotation rounds in flight: one gathers and runs while the other
-        // waits for its commit to be flushed.
-        let refresh_rounds = super::sql_accounts::refresh_rounds!(pool.clone(), pool.clone(), 2);
+        let refresh_rounds = super::sql_accounts::refresh_rounds!(rounds.clone(), rounds, 2);
         Ok(PostgresStore {
             pool,
             refresh_rounds,

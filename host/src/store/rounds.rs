@@ -20,12 +20,16 @@ pub const MAX_ROUND: usize = 64;
 /// hold them, and every request queued behind it, indefinitely.
 pub const ROUND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Runs one round; answers are in the order of the requests. Round
-/// statements are not kept prepared (`persistent(false)`): each is planned
-/// for the table as it is now. A plan cached while `refresh_tokens` was small
-/// scans the whole table for every round once it has grown (PostgreSQL picks
-/// a materialised sequential scan over index probes for a small table, and
-/// keeps that plan until the table is next analysed).
+/// Prepared statements a connection keeps: each round size is a statement of
+/// its own, next to everything else the connection runs.
+pub const STATEMENT_CACHE: usize = 2 * MAX_ROUND + 128;
+
+/// Runs one round; answers are in the order of the requests. On PostgreSQL
+/// rounds run on connections that plan every execution afresh
+/// (`plan_cache_mode = force_custom_plan`): a generic plan cached while
+/// `refresh_tokens` was small is a materialised sequential scan joined to
+/// the round's `VALUES`, which scans the whole table for every round once it
+/// has grown, until the table is next analysed.
 pub type RunRound<I, O> =
     Box<dyn Fn(Vec<I>) -> BoxFuture<'static, Result<Vec<O>, sqlx::Error>> + Send + Sync>;
 

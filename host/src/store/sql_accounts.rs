@@ -36,8 +36,7 @@ macro_rules! refresh_rounds {
                     let pool = pool.clone();
                     Box::pin(async move {
                         let sql = rounds::lookup_sql(hashes.len());
-                        let mut query = sqlx::query_as::<_, $crate::store::RefreshToken>(&sql)
-                            .persistent(false);
+                        let mut query = sqlx::query_as::<_, $crate::store::RefreshToken>(&sql);
                         for h in &hashes {
                             query = query.bind(h);
                         }
@@ -52,7 +51,7 @@ macro_rules! refresh_rounds {
                     let writer = writer.clone();
                     Box::pin(async move {
                         let sql = rounds::rotation_sql(round.len());
-                        let mut query = sqlx::query_scalar::<_, Vec<u8>>(&sql).persistent(false);
+                        let mut query = sqlx::query_scalar::<_, Vec<u8>>(&sql);
                         for r in &round {
                             let t = &r.successor;
                             query = query
