@@ -575,7 +575,7 @@ impl Admin {
         let audit = AuditEvent {
             tenant: tenant.into(),
             action: "delivery.signing_secret_rotated".into(),
-            detail: serde_json::json!({ "previous_valid_until": until }).to_string(),
+            detail: serde_json::json!({ "previous_secret_signs_until": until }).to_string(),
             created_at: now,
         };
         if let Err(e) = self.store.audit(&audit).await {

@@ -863,8 +863,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 json,
                 json!({"tenant": tenant, "signing_secret": secret.0, "previous_secret_signs_until": until}),
                 format!(
-                    "new delivery signing secret: {}
-(shown only now; the previous secret also signs deliveries for {overlap} more seconds)",
+                    "new delivery signing secret: {}\n(shown only now; the previous secret also signs deliveries for {overlap} more seconds)",
                     secret.0
                 ),
             );

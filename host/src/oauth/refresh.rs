@@ -161,7 +161,7 @@ pub async fn grant(
         &mut response,
     );
     // Spend and replace atomically; losing a race means another request won.
-    if !oauth.store.rotate_refresh_token(&hash, &successor).await? {
+    if !oauth.store.rotate_refresh_token(&hash, successor).await? {
         return Err(invalid("the refresh token was already used"));
     }
     if granted.iter().any(|s| s == "openid") {

@@ -174,7 +174,6 @@ pub trait Accounts: Send + Sync {
         family_id: Option<&str>,
     ) -> StoreResult<()>;
 
-    /// Stores a refresh token; `false` if its family was revoked meanwhile.
     /// Starts a refresh-token family.
     async fn create_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
     async fn refresh_token(&self, token_hash: &[u8]) -> StoreResult<Option<RefreshToken>>;
@@ -184,7 +183,7 @@ pub trait Accounts: Send + Sync {
     async fn rotate_refresh_token(
         &self,
         spent_hash: &[u8],
-        successor: &RefreshToken,
+        successor: RefreshToken,
     ) -> StoreResult<bool>;
     async fn revoke_refresh_family(&self, family_id: &str) -> StoreResult<()>;
 

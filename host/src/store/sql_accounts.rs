@@ -1,21 +1,33 @@
 //! The `Accounts` SQL, shared by both backends like `sql.rs`.
 
+/// Binds a refresh token's ten stored columns, in table order.
+macro_rules! bind_refresh {
+    ($query:expr, $t:expr) => {
+        $query
+            .bind(&$t.token_hash)
+            .bind(&$t.family_id)
+            .bind(&$t.tenant)
+            .bind(&$t.client_id)
+            .bind(&$t.user_id)
+            .bind(&$t.scopes)
+            .bind($t.auth_time)
+            .bind($t.created_at)
+            .bind($t.expires_at)
+            .bind($t.family_expires_at)
+    };
+}
+
+pub(crate) use bind_refresh;
+
 macro_rules! insert_refresh {
     ($conn:expr, $t:expr) => {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, family_id, tenant, client_id, user_id, scopes, auth_time, \
-             created_at, expires_at, family_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        $crate::store::sql_accounts::bind_refresh!(
+            sqlx::query(
+                "INSERT INTO refresh_tokens (token_hash, family_id, tenant, client_id, user_id, scopes, auth_time, \
+                 created_at, expires_at, family_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            ),
+            $t
         )
-        .bind(&$t.token_hash)
-        .bind(&$t.family_id)
-        .bind(&$t.tenant)
-        .bind(&$t.client_id)
-        .bind(&$t.user_id)
-        .bind(&$t.scopes)
-        .bind($t.auth_time)
-        .bind($t.created_at)
-        .bind($t.expires_at)
-        .bind($t.family_expires_at)
         .execute($conn)
         .await?
     };
@@ -53,18 +65,7 @@ macro_rules! refresh_rounds {
                         let sql = rounds::rotation_sql(round.len());
                         let mut query = sqlx::query_scalar::<_, Vec<u8>>(&sql);
                         for r in &round {
-                            let t = &r.successor;
-                            query = query
-                                .bind(&t.token_hash)
-                                .bind(&t.family_id)
-                                .bind(&t.tenant)
-                                .bind(&t.client_id)
-                                .bind(&t.user_id)
-                                .bind(&t.scopes)
-                                .bind(t.auth_time)
-                                .bind(t.created_at)
-                                .bind(t.expires_at)
-                                .bind(t.family_expires_at)
+                            query = $crate::store::sql_accounts::bind_refresh!(query, r.successor)
                                 .bind(&r.spent_hash);
                         }
                         let stored = query.fetch_all(&writer).await?;
@@ -346,11 +347,11 @@ macro_rules! impl_sql_accounts {
             async fn rotate_refresh_token(
                 &self,
                 spent_hash: &[u8],
-                successor: &$crate::store::RefreshToken,
+                successor: $crate::store::RefreshToken,
             ) -> $crate::store::StoreResult<bool> {
                 let rotation = $crate::store::rounds::Rotation {
                     spent_hash: spent_hash.to_vec(),
-                    successor: successor.clone(),
+                    successor,
                 };
                 self.refresh_rounds.rotations.call(rotation).await
             }

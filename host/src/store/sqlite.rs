@@ -42,7 +42,6 @@ impl SqliteStore {
             .await
             .map_err(|e| anyhow::anyhow!("cannot open SQLite database {url:?}: {e}"))?;
         // One writer connection: a second rotation round would only queue for it.
-        // One writer connection: a second rotation round would only queue for it.
         let refresh_rounds = super::sql_accounts::refresh_rounds!(pool.clone(), writer.clone(), 1);
         Ok(SqliteStore {
             pool,
