@@ -12,6 +12,7 @@ on_both_backends!(
     authorization_attacks_are_refused,
     failed_logins_are_throttled,
     refresh_tokens_rotate_and_reuse_revokes_the_family,
+    refresh_reuse_window_is_exact_and_ends_the_familys_access_tokens,
     refresh_lifetimes_and_logout,
     cors_only_for_public_client_origins,
 );
@@ -940,6 +941,128 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family(db: Db) {
     }
 }
 
+/// Whether `access` still introspects active, and what userinfo answers for it.
+async fn access_alive(server: &Server, id: &str, secret: &str, access: &str) -> (bool, u16) {
+    let intro = post_form(
+        &format!("{}/introspect", server.issuer("acme")),
+        Some((id, secret)),
+        &[("token", access)],
+    )
+    .await;
+    assert_eq!(intro.status, 200, "{}", intro.text);
+    let info = http()
+        .get(format!("{}/userinfo", server.issuer("acme")))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    (intro.body["active"] == true, info)
+}
+
+async fn refresh_reuse_window_is_exact_and_ends_the_familys_access_tokens(db: Db) {
+    setup(&db);
+    let (id, secret) = refresh_client(&db);
+    let server = Server::start(&db).await;
+    let (first, _) = tokens_via_code_flow(&server, &id, &secret, "openid read").await;
+    let at1 = first["access_token"].as_str().unwrap().to_string();
+    let rt1 = first["refresh_token"].as_str().unwrap().to_string();
+
+    // Within the grace second: refused, but the family lives on.
+    let r = refresh(&server, &id, &secret, &rt1, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let rt2 = r.body["refresh_token"].as_str().unwrap().to_string();
+    refresh(&server, &id, &secret, &rt1, None)
+        .await
+        .assert_error(400, "invalid_grant");
+    let r = refresh(&server, &id, &secret, &rt2, None).await;
+    assert_eq!(
+        r.status, 200,
+        "a race within the grace keeps the family: {}",
+        r.text
+    );
+    let rt3 = r.body["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(access_alive(&server, &id, &secret, &at1).await, (true, 200));
+
+    // Spend early in a second and reuse 1.5 s later: whole-second spend times
+    // would still see "one second ago" here; the window is 1 s exactly.
+    let mut at = None;
+    let mut rt = rt3;
+    let mut spent = rt.clone();
+    for _ in 0..5 {
+        let sub_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_millis();
+        tokio::time::sleep(Duration::from_millis(
+            u64::from((1000 - sub_ms) % 1000) + 50,
+        ))
+        .await;
+        let r = refresh(&server, &id, &secret, &rt, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        spent = rt;
+        rt = r.body["refresh_token"].as_str().unwrap().to_string();
+        at = Some(r.body["access_token"].as_str().unwrap().to_string());
+        let took = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_millis();
+        if took < 400 {
+            break;
+        }
+    }
+    let newest_access = at.unwrap();
+    assert_eq!(
+        access_alive(&server, &id, &secret, &newest_access).await,
+        (true, 200)
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let r = refresh(&server, &id, &secret, &spent, None).await;
+    r.assert_error(400, "invalid_grant");
+    assert!(
+        r.text.contains("whole grant has been revoked"),
+        "a reuse 1.5 s after the spend is theft: {}",
+        r.text
+    );
+    // The newest refresh token died with the family, and so did every live
+    // access token the family issued (the first one and the newest).
+    refresh(&server, &id, &secret, &rt, None)
+        .await
+        .assert_error(400, "invalid_grant");
+    assert_eq!(
+        access_alive(&server, &id, &secret, &newest_access).await,
+        (false, 401)
+    );
+    assert_eq!(
+        access_alive(&server, &id, &secret, &at1).await,
+        (false, 401)
+    );
+
+    // RFC 7009 revocation of a refresh token ends its grant the same way.
+    let (fresh, _) = tokens_via_code_flow(&server, &id, &secret, "openid read").await;
+    let (at, rt) = (
+        fresh["access_token"].as_str().unwrap(),
+        fresh["refresh_token"].as_str().unwrap(),
+    );
+    let (other_id, other_secret) = refresh_client(&db);
+    let revoke = |who: (String, String)| {
+        let url = format!("{}/revoke", server.issuer("acme"));
+        let rt = rt.to_string();
+        async move { post_form(&url, Some((&who.0, &who.1)), &[("token", &rt)]).await }
+    };
+    revoke((other_id, other_secret))
+        .await
+        .assert_error(400, "unauthorized_client");
+    assert_eq!(access_alive(&server, &id, &secret, at).await, (true, 200));
+    let r = revoke((id.clone(), secret.clone())).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    refresh(&server, &id, &secret, rt, None)
+        .await
+        .assert_error(400, "invalid_grant");
+    assert_eq!(access_alive(&server, &id, &secret, at).await, (false, 401));
+}
+
 async fn refresh_lifetimes_and_logout(db: Db) {
     setup(&db);
     let (id, secret) = refresh_client(&db);
@@ -995,6 +1118,20 @@ async fn refresh_lifetimes_and_logout(db: Db) {
     };
     let (status, page, _) = flow.get(&format!("{}/logout?client_id={id}&post_logout_redirect_uri=https%3A%2F%2Fsync.example%2Fbye&state=s9", flow.issuer)).await;
     assert_eq!(status, 200);
+    // It names the account and the app that sent the user, and offers to stay.
+    assert!(page.contains("Sign out of Alice Liddell?"), "{page}");
+    assert!(
+        page.contains("<strong>alice</strong> (alice@acme.test)"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<strong>Sync App</strong> asked to sign you out."),
+        "{page}"
+    );
+    assert!(
+        page.contains("href=\"/t/acme/account\">Stay signed in</a>"),
+        "{page}"
+    );
     let csrf = hidden_field(&page, "csrf");
     let (status, _, location) = flow
         .post(
@@ -1026,6 +1163,10 @@ async fn refresh_lifetimes_and_logout(db: Db) {
     assert_eq!(query_of(&location.unwrap())["error"], "login_required");
     // An unregistered post-logout URI is never followed.
     let (_, page, _) = flow.get(&format!("{}/logout", flow.issuer)).await;
+    assert!(
+        page.contains("You are not signed in here.") && !page.contains("Stay signed in"),
+        "{page}"
+    );
     let (status, body, location) = flow
         .post(
             "/t/acme/logout",

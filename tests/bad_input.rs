@@ -8,7 +8,8 @@ on_both_backends!(
     malformed_requests_get_invalid_request,
     wrong_credentials_get_invalid_client,
     unsupported_grants_and_tenants,
-    garbage_never_causes_a_server_error
+    garbage_never_causes_a_server_error,
+    every_response_carries_security_headers
 );
 
 async fn send_raw(
@@ -307,4 +308,78 @@ async fn garbage_never_causes_a_server_error(db: Db) {
     }
     // And the server is still fine.
     token(&server, "acme", &id, &secret, &[]).await;
+}
+
+/// Every route the router declares (read from its source, so a new route is
+/// covered the day it is added), with path parameters filled in.
+fn declared_routes() -> Vec<String> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    let mut routes = Vec::new();
+    for (file, prefix) in [("mod.rs", ""), ("admin.rs", "/admin/v1")] {
+        let text = std::fs::read_to_string(src.join(file)).unwrap();
+        for piece in text.split(".route(").skip(1) {
+            let path = piece.trim_start().trim_start_matches('"');
+            let path = &path[..path.find('"').unwrap()];
+            let filled: Vec<String> = path
+                .split('/')
+                .map(|seg| match seg {
+                    "{tenant}" => "acme".to_string(),
+                    s if s.starts_with('{') => "nope".to_string(),
+                    s => s.to_string(),
+                })
+                .collect();
+            routes.push(format!("{prefix}{}", filled.join("/")));
+        }
+    }
+    assert!(
+        routes.len() > 30,
+        "the route list was not found: {routes:?}"
+    );
+    routes
+}
+
+async fn every_response_carries_security_headers(db: Db) {
+    db.create_tenant("acme", &[]);
+    let server = Server::start(&db).await;
+    let mut paths = declared_routes();
+    // Fallbacks and error pages too: the scanner found the tenant 404 bare.
+    paths.extend([
+        "/t/acme/".into(),
+        "/nowhere".into(),
+        "/admin/v1/nowhere".into(),
+        "/t/nope/authorize".into(),
+    ]);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut checked = 0;
+    for path in &paths {
+        for method in ["GET", "POST", "PUT", "DELETE", "OPTIONS"] {
+            let r = client
+                .request(method.parse().unwrap(), format!("{}{path}", server.base))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("x=1")
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let h = r.headers();
+            let has = |name: &str, want: &str| {
+                h.get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains(want))
+            };
+            assert!(
+                has("content-security-policy", "frame-ancestors 'none'")
+                    && has("x-frame-options", "DENY")
+                    && has("x-content-type-options", "nosniff")
+                    && has("referrer-policy", "no-referrer"),
+                "{method} {path} ({status}) lacks a security header: {h:?}"
+            );
+            assert!(status < 500, "{method} {path} answered {status}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 150, "{checked}");
 }

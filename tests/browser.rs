@@ -42,7 +42,7 @@ async fn a_user_signs_in_to_an_app_in_a_real_browser(db: Db) {
         "--grant-types",
         "authorization_code,refresh_token",
         "--scopes",
-        "openid profile email read",
+        "openid profile email read admin",
         "--redirect-uri",
         REDIRECT,
     ]);
@@ -59,6 +59,8 @@ async fn a_user_signs_in_to_an_app_in_a_real_browser(db: Db) {
             ("USERNAME", "alice".into()),
             ("PASSWORD", "correct horse battery staple".into()),
             ("CHROMIUM", chromium),
+            // alice is no admin: the consent page must not promise `admin`.
+            ("SCOPE", "read admin openid profile email".into()),
         ],
     )
     .await;
@@ -72,13 +74,35 @@ async fn a_user_signs_in_to_an_app_in_a_real_browser(db: Db) {
         report["consent_heading"],
         "Allow Reporting App to access your account?"
     );
-    let items = report["consent_items"].as_array().unwrap();
-    assert!(
-        items
-            .iter()
-            .any(|i| i.as_str().unwrap().contains("Read your documents")),
-        "{items:?}"
+    // Exactly what the app gets, identity first, in the tenant's words.
+    assert_eq!(
+        report["consent_items"],
+        serde_json::json!([
+            "Confirm who you are (openid)",
+            "See your name and username (profile)",
+            "See your email address (email)",
+            "Read your documents (read)",
+        ])
     );
+    assert_eq!(
+        report["account_app_items"],
+        serde_json::json!([
+            "Confirm who you are",
+            "See your name and username",
+            "See your email address",
+            "Read your documents",
+        ])
+    );
+    assert_eq!(report["logout_heading"], "Sign out of Alice Liddell?");
+    let text = report["logout_text"].as_str().unwrap();
+    assert!(
+        text.contains("You are signed in as alice (alice@acme.test).")
+            && text.contains("Reporting App asked to sign you out."),
+        "{text}"
+    );
+    assert_eq!(report["stayed_on"], "/t/acme/account");
+    assert_eq!(report["still_signed_in"], true);
+    assert_eq!(report["signed_out_heading"], "You are signed out");
     assert_eq!(report["session_cookie"]["httpOnly"], true);
     assert_eq!(report["session_cookie"]["sameSite"], "Lax");
     assert_eq!(report["session_cookie"]["path"], "/t/acme/");

@@ -19,9 +19,10 @@ fn setup(db: &Db) -> String {
     db.create_tenant("acme", &[]);
     create_user(db, "acme", "alice", PASSWORD, &[]);
     create_user(db, "acme", "root", PASSWORD, &["--admin"]);
+    // Described write first: pages follow the tenant's order, not the names'.
     for (scope, text) in [
-        ("read", "Read your documents"),
         ("write", "Change your documents"),
+        ("read", "Read your documents"),
         ("admin", "Administer the organisation"),
     ] {
         assert!(
@@ -182,6 +183,11 @@ async fn pats_are_created_exchanged_and_revoked(db: Db) {
         listed.contains("nightly export") && !listed.contains(&pat),
         "listed, never shown again"
     );
+    let tokens = section(&listed, "<ul id=\"tokens\">");
+    assert!(
+        tokens.contains("Change your documents</span>, <span title=\"read\">Read your documents"),
+        "the token's scopes in the tenant's words and order: {tokens}"
+    );
 
     // Exchange it for a short-lived access token of alice.
     let r = exchange(&server, &script, &pat, Some("read")).await;
@@ -310,7 +316,7 @@ async fn connected_apps_can_be_revoked(db: Db) {
         "--grant-types",
         "authorization_code,refresh_token",
         "--scopes",
-        "read",
+        "openid read write",
         "--redirect-uri",
         "http://127.0.0.1/cb",
     ]);
@@ -323,7 +329,7 @@ async fn connected_apps_can_be_revoked(db: Db) {
     // Authorize the app in the same browser (already signed in): consent, code, tokens.
     let (verifier, challenge) = pkce();
     let url = format!(
-        "{}/authorize?client_id={id}&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A4000%2Fcb&scope=read&code_challenge={challenge}&code_challenge_method=S256",
+        "{}/authorize?client_id={id}&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A4000%2Fcb&scope=read+write+openid&code_challenge={challenge}&code_challenge_method=S256",
         server.issuer("acme")
     );
     let consent = alice
@@ -372,6 +378,21 @@ async fn connected_apps_can_be_revoked(db: Db) {
         page.contains("Reporting App") && page.contains("Revoke access"),
         "{page}"
     );
+    // In the tenant's words, identity first, then in the order it described them.
+    let apps = section(&page, "<ul id=\"apps\">");
+    let order: Vec<usize> = [
+        "Confirm who you are",
+        "Change your documents",
+        "Read your documents",
+    ]
+    .iter()
+    .map(|text| {
+        apps.find(text)
+            .unwrap_or_else(|| panic!("{text} missing: {apps}"))
+    })
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{apps}");
+    assert!(!apps.contains("can: "), "no bare scope names: {apps}");
     let (status, _, _) = alice
         .post(
             &format!("/t/acme/account/apps/{id}/revoke"),
@@ -469,6 +490,12 @@ async fn admin_scopes_reach_only_admin_users(db: Db) {
     );
     let server = Server::start(&db).await;
     let (alice, _) = Account::login(&server, "alice").await;
+    // The consent page lists exactly what the app will get: no admin for alice.
+    let consent = consent_page(&alice, &server, id, "read admin").await;
+    assert!(
+        consent.contains("Read your documents") && !consent.contains("Administer the organisation"),
+        "{consent}"
+    );
     let r = authorize_in(&alice, &server, id, secret, "read admin").await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
@@ -476,6 +503,37 @@ async fn admin_scopes_reach_only_admin_users(db: Db) {
         "a non-admin user never gets an administrative scope"
     );
     let (root, _) = Account::login(&server, "root").await;
+    let consent = consent_page(&root, &server, id, "read admin").await;
+    assert!(
+        consent.contains("Read your documents") && consent.contains("Administer the organisation"),
+        "{consent}"
+    );
     let r = authorize_in(&root, &server, id, secret, "read admin").await;
     assert_eq!(r.body["scope"], "admin read", "{}", r.text);
+}
+
+/// The consent page shown to `a` for `client_id` asking for `scope`.
+async fn consent_page(a: &Account, server: &Server, client_id: &str, scope: &str) -> String {
+    let (_, challenge) = pkce();
+    let url = format!(
+        "{}/authorize?client_id={client_id}&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A4000%2Fcb&scope={}&code_challenge={challenge}&code_challenge_method=S256",
+        server.issuer("acme"),
+        scope.replace(' ', "+")
+    );
+    let r = a.browser.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
+/// The part of `page` from `start` to the end of that element's list.
+fn section<'a>(page: &'a str, start: &str) -> &'a str {
+    let from = page
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} missing: {page}"));
+    let rest = &page[from..];
+    let end = rest
+        .find("</ul><h")
+        .or_else(|| rest.find("</main>"))
+        .unwrap_or(rest.len());
+    &rest[..end]
 }

@@ -789,7 +789,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::User(UserCmd::Delete { tenant, username }) => {
             open_store(&config)
                 .await?
-                .delete_user(&tenant, &username)
+                .delete_user(&tenant, &username, SystemClock.now())
                 .await?;
             println!("deleted user {username}");
             Ok(())

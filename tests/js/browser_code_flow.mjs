@@ -1,12 +1,13 @@
 // An end user in a real browser (Debian's Chromium, driven by playwright-core,
 // with JavaScript switched off) signs in to an app that uses openid-client:
 // discovery, authorization code + PKCE, login and consent pages, ID token
-// validation, userinfo, refresh. Prints one JSON line the Rust test asserts on.
+// validation, userinfo, refresh; then the account page and the sign-out page.
+// Prints one JSON line the Rust test asserts on.
 import * as client from 'openid-client';
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 
-const { ISSUER, CLIENT_ID, CLIENT_SECRET, USERNAME, PASSWORD, CHROMIUM } = process.env;
+const { ISSUER, CLIENT_ID, CLIENT_SECRET, USERNAME, PASSWORD, CHROMIUM, SCOPE } = process.env;
 
 // The app's callback, on a loopback port of its choosing (RFC 8252 §7.3:
 // the registered http://127.0.0.1/callback matches any port).
@@ -27,7 +28,7 @@ const state = client.randomState();
 const nonce = client.randomNonce();
 const authorizationUrl = client.buildAuthorizationUrl(config, {
   redirect_uri: REDIRECT_URI,
-  scope: 'openid profile email read',
+  scope: SCOPE,
   code_challenge: await client.calculatePKCECodeChallenge(verifier),
   code_challenge_method: 'S256',
   state,
@@ -84,6 +85,21 @@ try {
   });
   await page.goto(again.href);
   report.second_time_straight_back = page.url().startsWith(REDIRECT_URI) && new URL(page.url()).searchParams.has('code');
+
+  // The account page says what the app got, in the same words as the consent page.
+  await page.goto(`${ISSUER}/account`);
+  report.account_app_items = await page.locator('#apps ul.scopes li').allTextContents();
+
+  // The app sends the user to sign out: the page names them and the app.
+  await page.goto(`${ISSUER}/logout?client_id=${encodeURIComponent(CLIENT_ID)}`);
+  report.logout_heading = (await page.getByRole('heading').first().textContent()).trim();
+  report.logout_text = (await page.locator('main').textContent()).replace(/\s+/g, ' ').trim();
+  await page.getByRole('link', { name: 'Stay signed in' }).click();
+  report.stayed_on = new URL(page.url()).pathname;
+  report.still_signed_in = (await page.getByRole('heading').first().textContent()).trim() === 'Your account';
+  await page.goto(`${ISSUER}/logout`);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  report.signed_out_heading = (await page.getByRole('heading').first().textContent()).trim();
 } finally {
   await browser.close();
   app.close();

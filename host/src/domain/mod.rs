@@ -4,7 +4,7 @@ mod redirect;
 mod scope;
 pub mod user;
 pub use redirect::{RedirectUri, validate_redirect_uri};
-pub use scope::{Scope, is_administrative};
+pub use scope::{Scope, describe as describe_scopes, grantable_to, is_administrative};
 
 use serde::Serialize;
 use std::fmt;

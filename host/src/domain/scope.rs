@@ -66,6 +66,66 @@ pub fn is_administrative(scope: &str) -> bool {
     scope == "admin" || scope.starts_with("admin:")
 }
 
+/// Whether `scope` may reach this user at all: administrative scopes reach
+/// administrators only.
+pub fn grantable_to(scope: &Scope, is_admin: bool) -> Scope {
+    Scope::from_valid(
+        scope
+            .iter()
+            .filter(|s| is_admin || !is_administrative(s))
+            .map(str::to_string),
+    )
+}
+
+/// Identity scopes, always shown first and in this order.
+const IDENTITY: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
+
+/// `(scope, text)` for each scope of `scope`, in the order a person should
+/// read them: identity first, then the tenant's scopes in the order the tenant
+/// described them (`described`), then any it did not describe.
+pub fn describe(scope: &Scope, described: &[(String, String)]) -> Vec<(String, String)> {
+    let text = |s: &str| {
+        described
+            .iter()
+            .find(|(k, _)| k == s)
+            .map(|(_, d)| d.clone())
+            .unwrap_or_else(|| default_description(s))
+    };
+    let rank = |s: &str| match IDENTITY.iter().position(|i| *i == s) {
+        Some(i) => (0, i),
+        None => match described.iter().position(|(k, _)| k == s) {
+            Some(i) => (1, i),
+            None => (2, 0),
+        },
+    };
+    let mut ordered: Vec<&str> = scope.iter().collect();
+    // Stable: scopes of equal rank (undescribed ones) keep their order.
+    ordered.sort_by_key(|s| rank(s));
+    ordered
+        .into_iter()
+        .map(|s| (s.to_string(), text(s)))
+        .collect()
+}
+
+fn default_description(scope: &str) -> String {
+    match scope {
+        "openid" => "Confirm who you are".into(),
+        "profile" => "See your name and username".into(),
+        "email" => "See your email address".into(),
+        "address" => "See your postal address".into(),
+        "phone" => "See your phone number".into(),
+        "offline_access" => "Keep access while you are away".into(),
+        other => format!("Use the \u{201c}{other}\u{201d} permission"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +146,27 @@ mod tests {
         assert!(Scope::parse("a\\b").is_err());
         assert!(Scope::parse("caf\u{e9}").is_err());
         assert!(Scope::parse("tab\there").is_err());
+    }
+
+    #[test]
+    fn describes_identity_first_then_in_the_tenants_order() {
+        let described = vec![
+            ("write".to_string(), "Change your documents".to_string()),
+            ("read".to_string(), "Read your documents".to_string()),
+        ];
+        let scope = Scope::parse("read zeta openid write email").unwrap();
+        let order: Vec<String> = describe(&scope, &described)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        assert_eq!(order, ["openid", "email", "write", "read", "zeta"]);
+        assert_eq!(describe(&scope, &described)[2].1, "Change your documents");
+    }
+
+    #[test]
+    fn administrative_scopes_reach_administrators_only() {
+        let scope = Scope::parse("openid admin admin:users read").unwrap();
+        assert_eq!(grantable_to(&scope, false).to_string(), "openid read");
+        assert_eq!(grantable_to(&scope, true), scope);
     }
 }

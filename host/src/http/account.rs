@@ -4,6 +4,7 @@
 
 use super::State;
 use super::pages::{Page, csrf, csrf_ok, error_page, layout, read_form, redirect, session_of};
+use crate::domain::{Scope, describe_scopes};
 use crate::oauth::pat::PatError;
 use crate::store::Session;
 use axum::body::Body;
@@ -54,6 +55,10 @@ async fn render(
     let load = async {
         let user = s.store.user(&session.user_id).await?;
         let grants = s.store.consents(&session.user_id).await?;
+        let known = s.store.scope_descriptions(tenant).await?;
+        // What a person reads: the tenant's descriptions, identity first.
+        let described =
+            |scopes: &str| describe_scopes(&Scope::parse(scopes).unwrap_or_default(), &known);
         let mut apps = Vec::new();
         for g in grants {
             let name = s
@@ -62,9 +67,19 @@ async fn render(
                 .await?
                 .map(|c| c.name)
                 .unwrap_or_else(|| g.client_id.clone());
-            apps.push((g, name));
+            let scopes = described(&g.scopes);
+            apps.push((g, name, scopes));
         }
-        let pats = s.store.pats(&session.user_id).await?;
+        let pats: Vec<_> = s
+            .store
+            .pats(&session.user_id)
+            .await?
+            .into_iter()
+            .map(|p| {
+                let scopes = described(&p.scopes);
+                (p, scopes)
+            })
+            .collect();
         let offered = s.oauth.pat_scopes(tenant).await?;
         Ok::<_, crate::store::StoreError>((user, apps, pats, offered))
     };
@@ -97,9 +112,14 @@ async fn render(
                 p { "No app has access to your account." }
             }
             ul #apps {
-                @for (g, name) in &apps {
+                @for (g, name, scopes) in &apps {
                     li {
-                        strong { (name) } " can: " (g.scopes) " (since " (when(g.granted_at)) ") "
+                        strong { (name) } " (since " (when(g.granted_at)) ") can:"
+                        ul.scopes {
+                            @for (scope, text) in scopes {
+                                li title=(scope) { (text) }
+                            }
+                        }
                         form method="post" action={ "/t/" (tenant) "/account/apps/" (g.client_id) "/revoke" } style="display:inline" {
                             input type="hidden" name="csrf" value=(token);
                             button type="submit" aria-label={ "Revoke access for " (name) } { "Revoke access" }
@@ -112,9 +132,12 @@ async fn render(
                 p { "You have no personal access tokens." }
             }
             ul #tokens {
-                @for p in &pats {
+                @for (p, scopes) in &pats {
                     li {
-                        strong { (p.name) } " \u{2014} " (p.scopes)
+                        strong { (p.name) }
+                        " \u{2014} " @for (i, (scope, text)) in scopes.iter().enumerate() {
+                            @if i > 0 { ", " } span title=(scope) { (text) }
+                        }
                         " \u{2014} " @if p.expires_at <= now { "expired" } @else { "expires " (when(p.expires_at)) }
                         @if let Some(u) = p.last_used_at { " \u{2014} last used " (when(u)) }
                         " "
@@ -269,7 +292,11 @@ pub async fn revoke_app(
         Ok(session) => session,
         Err(r) => return r,
     };
-    match s.store.revoke_grant(&session.user_id, &client_id).await {
+    match s
+        .store
+        .revoke_grant(&session.user_id, &client_id, s.oauth.clock.now())
+        .await
+    {
         Ok(()) => back_to_account(&tenant),
         Err(_) => error_page(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -669,6 +669,6 @@ async fn delete_user(
     headers: HeaderMap,
 ) -> Result<Response> {
     authorize(&s, &headers)?;
-    s.store.delete_user(&tenant, &username).await?;
+    s.store.delete_user(&tenant, &username, now(&s)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

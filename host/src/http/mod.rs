@@ -3,6 +3,7 @@
 mod account;
 pub mod admin;
 mod form;
+mod headers;
 mod health;
 mod metrics;
 mod oauth;
@@ -29,6 +30,7 @@ pub struct AppState {
 pub type State = axum::extract::State<Arc<AppState>>;
 
 pub fn router(state: Arc<AppState>) -> Router {
+    let https = state.secure_cookies;
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -77,5 +79,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .nest("/admin/v1", admin::routes())
         .fallback(health::not_found)
         .layer(axum::middleware::from_fn(trace::trace))
+        .layer(axum::middleware::map_response_with_state(
+            https,
+            headers::security_headers,
+        ))
         .with_state(state)
 }

@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 const SESSION_COOKIE: &str = "warden_session";
 const CSRF_COOKIE: &str = "warden_csrf";
 
-/// A page with the headers every page gets.
+/// A page: never cached, with its cookies.
 pub(super) struct Page {
     pub(super) status: StatusCode,
     pub(super) body: Markup,
@@ -30,18 +30,8 @@ impl IntoResponse for Page {
     fn into_response(self) -> Response {
         let mut r = (self.status, axum::response::Html(self.body.into_string())).into_response();
         let h = r.headers_mut();
+        // Security headers come from the router's one layer (`headers.rs`).
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        h.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-            ),
-        );
         for c in self.cookies {
             if let Ok(v) = HeaderValue::from_str(&c) {
                 h.append(header::SET_COOKIE, v);
@@ -521,19 +511,43 @@ pub async fn logout_page(
     if s.oauth.tenant(&tenant).await.is_err() {
         return error_page(StatusCode::NOT_FOUND, "This organisation does not exist.");
     }
+    let session = session_of(&s, &tenant, &headers).await;
+    let (user, app) = s
+        .oauth
+        .logout_details(&tenant, session.as_ref(), params.get("client_id"))
+        .await;
     let mut cookies = vec![];
     let token = csrf(&s, &tenant, &headers, &mut cookies);
     let field = |name: &str| params.get(name).unwrap_or_default().to_string();
     let body = layout(
         "Sign out",
         html! {
-            h1 { "Sign out?" }
+            @match &user {
+                Some(u) => {
+                    h1 { "Sign out of " (u.display_name.as_deref().unwrap_or(&u.username)) "?" }
+                    p {
+                        "You are signed in as " strong { (u.username) }
+                        @if let Some(email) = &u.email { " (" (email) ")" }
+                        "."
+                    }
+                }
+                None => {
+                    h1 { "Sign out?" }
+                    p { "You are not signed in here." }
+                }
+            }
+            @if let Some(app) = &app {
+                p { strong { (app) } " asked to sign you out." }
+            }
             form method="post" action={ "/t/" (tenant) "/logout" } {
                 input type="hidden" name="csrf" value=(token);
                 input type="hidden" name="client_id" value=(field("client_id"));
                 input type="hidden" name="post_logout_redirect_uri" value=(field("post_logout_redirect_uri"));
                 input type="hidden" name="state" value=(field("state"));
                 button type="submit" { "Sign out" }
+            }
+            @if user.is_some() {
+                p { a href={ "/t/" (tenant) "/account" } { "Stay signed in" } }
             }
         },
     );

@@ -35,7 +35,7 @@ pub async fn grant(
                 oauth.store.revoke_token(jti, &c.tenant, exp).await?;
             }
             if let Some(family) = &c.family_id {
-                oauth.store.revoke_refresh_family(family).await?;
+                oauth.store.revoke_refresh_family(family, now).await?;
             }
             tracing::warn!(client_id = %c.client_id, tenant = %c.tenant, "authorization code reused; revoked what it issued");
             return Err(invalid("the authorization code was already used"));

@@ -7,7 +7,7 @@
 use super::{ErrorCode, OAuth, OAuthError, Params};
 use crate::directory::TenantEntry;
 use crate::domain::user::User;
-use crate::domain::{Client, RedirectUri, Scope};
+use crate::domain::{Client, RedirectUri, Scope, describe_scopes, grantable_to};
 use crate::store::{AuthorizationCode, Session};
 use crate::tokens::{b64url, random_bytes, secret};
 use std::sync::Arc;
@@ -247,10 +247,10 @@ impl OAuth {
             .consent(&session.user_id, &r.client.client_id)
             .await
             .map_err(|_| r.error(ErrorCode::TemporarilyUnavailable, "try again later"))?
-            .and_then(|s| Scope::parse(&s).ok())
-            .is_some_and(|granted| r.scope.is_subset_of(&granted));
-        if consented && !prompt("consent") {
-            return Ok(Next::Redirect(self.issue_code(r, session).await?));
+            .and_then(|s| Scope::parse(&s).ok());
+        let scope = self.grantable(r, session).await?;
+        if consented.is_some_and(|granted| scope.is_subset_of(&granted)) && !prompt("consent") {
+            return Ok(Next::Redirect(self.issue_code(r, session, &scope).await?));
         }
         if prompt("none") {
             return Err(r.error(
@@ -268,6 +268,8 @@ impl OAuth {
         session: &Session,
     ) -> Result<String, AuthorizeError> {
         let now = self.clock.now();
+        // What the consent page listed, and so what the user approved.
+        let scope = self.grantable(r, session).await?;
         // Remember everything approved so far, so a later narrower request skips the page.
         let earlier = self
             .store
@@ -281,7 +283,7 @@ impl OAuth {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect();
-        all.extend(r.scope.iter().map(str::to_string));
+        all.extend(scope.iter().map(str::to_string));
         let all = Scope::from_valid(all);
         self.store
             .grant_consent(
@@ -293,13 +295,14 @@ impl OAuth {
             )
             .await
             .map_err(|_| r.error(ErrorCode::TemporarilyUnavailable, "try again later"))?;
-        self.issue_code(r, session).await
+        self.issue_code(r, session, &scope).await
     }
 
     async fn issue_code(
         &self,
         r: &AuthorizeRequest,
         session: &Session,
+        scope: &Scope,
     ) -> Result<String, AuthorizeError> {
         let code = b64url(&random_bytes::<32>(&self.rng));
         let row = AuthorizationCode {
@@ -308,7 +311,7 @@ impl OAuth {
             client_id: r.client.client_id.clone(),
             user_id: session.user_id.clone(),
             redirect_uri: r.redirect_uri.0.clone(),
-            scopes: r.scope.to_string(),
+            scopes: scope.to_string(),
             nonce: r.nonce.clone(),
             code_challenge: r.code_challenge.clone(),
             auth_time: session.auth_time,
@@ -325,7 +328,7 @@ impl OAuth {
     }
 
     /// The user to show on the consent page, and plain-language descriptions
-    /// of each requested scope.
+    /// of exactly the scopes the app will get, in reading order.
     pub async fn consent_details(
         &self,
         r: &AuthorizeRequest,
@@ -337,29 +340,24 @@ impl OAuth {
             .await?
             .ok_or_else(OAuthError::server_error)?;
         let known = self.store.scope_descriptions(&r.tenant.tenant.slug).await?;
-        let described = r
-            .scope
-            .iter()
-            .map(|s| {
-                let text = known
-                    .iter()
-                    .find(|(k, _)| k == s)
-                    .map(|(_, d)| d.clone())
-                    .unwrap_or_else(|| default_description(s));
-                (s.to_string(), text)
-            })
-            .collect();
-        Ok((user, described))
+        let granted = grantable_to(&r.scope, user.is_admin);
+        Ok((user, describe_scopes(&granted, &known)))
     }
-}
 
-fn default_description(scope: &str) -> String {
-    match scope {
-        "openid" => "Confirm who you are".into(),
-        "profile" => "See your name and username".into(),
-        "email" => "See your email address".into(),
-        "offline_access" => "Keep access while you are away".into(),
-        other => format!("Use the \u{201c}{other}\u{201d} permission"),
+    /// What this request can give the session's user's app: the requested
+    /// scope without what the user may not grant.
+    async fn grantable(
+        &self,
+        r: &AuthorizeRequest,
+        session: &Session,
+    ) -> Result<Scope, AuthorizeError> {
+        let user = self
+            .store
+            .user(&session.user_id)
+            .await
+            .map_err(|_| r.error(ErrorCode::TemporarilyUnavailable, "try again later"))?
+            .ok_or_else(|| r.error(ErrorCode::AccessDenied, "the user no longer exists"))?;
+        Ok(grantable_to(&r.scope, user.is_admin))
     }
 }
 

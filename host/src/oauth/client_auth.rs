@@ -1,6 +1,7 @@
 //! Client authentication (RFC 6749 §2.3.1): `client_secret_basic` or
 //! `client_secret_post`, never both; public clients (§2.1) identify
-//! themselves with `client_id` alone (`none`) and prove nothing.
+//! themselves with `client_id` alone (`none`, or Basic with an empty
+//! password) and prove nothing.
 
 use super::{OAuth, OAuthError, Params};
 use crate::directory::TenantEntry;
@@ -41,6 +42,12 @@ impl OAuth {
                     return Err(OAuthError::invalid_request(
                         "client_id does not match the Authorization header",
                     ));
+                }
+                // `client_id:` with no password is how requests-oauthlib and
+                // authlib name a public client by default: it proves no more
+                // than `none`, and is accepted only for public clients.
+                if secret.is_empty() {
+                    return self.public_client(tenant, &client_id).await;
                 }
                 (client_id, secret)
             }

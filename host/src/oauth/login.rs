@@ -114,6 +114,32 @@ impl OAuth {
 
     /// Where RP-initiated logout may send the browser afterwards: the
     /// client's registered post-logout URI, exactly, with `state`.
+    /// Who the sign-out page names: the signed-in user (if any) and the app
+    /// that sent them (if it is one of this tenant's).
+    pub async fn logout_details(
+        &self,
+        tenant: &str,
+        session: Option<&Session>,
+        client_id: Option<&str>,
+    ) -> (Option<crate::domain::user::User>, Option<String>) {
+        let user = match session {
+            Some(s) => self.store.user(&s.user_id).await.ok().flatten(),
+            None => None,
+        };
+        let app = match client_id {
+            Some(id) => self
+                .directory
+                .client(id)
+                .await
+                .ok()
+                .flatten()
+                .filter(|c| c.tenant == tenant)
+                .map(|c| c.name.clone()),
+            None => None,
+        };
+        (user, app)
+    }
+
     pub async fn post_logout_redirect(
         &self,
         tenant: &str,

@@ -11,14 +11,15 @@ use crate::store::RefreshToken;
 use crate::tokens::{b64url, random_bytes, secret};
 
 /// Prefix of refresh tokens, for secret scanners.
-const PREFIX: &str = "wrt_";
+pub(super) const PREFIX: &str = "wrt_";
 /// A second use this soon after the first is a client racing itself (two
 /// tabs, a retry): it fails, but does not revoke the family the first use
 /// continued. Any later reuse is treated as theft.
-const REUSE_GRACE: i64 = 1;
+const REUSE_GRACE_MS: i64 = 1000;
 
 /// A refresh token for `response`: the first of a new family, or the
-/// successor in `family` (id, absolute expiry). Returns the row to store.
+/// successor in `family` (id, absolute expiry), issued beside the access
+/// token already in `response`. Returns the row to store.
 #[allow(clippy::too_many_arguments)]
 fn mint(
     oauth: &OAuth,
@@ -30,7 +31,8 @@ fn mint(
     family: Option<(String, i64)>,
     response: &mut TokenResponse,
 ) -> RefreshToken {
-    let now = oauth.clock.now();
+    let now_ms = oauth.clock.now_ms();
+    let now = now_ms.div_euclid(1000);
     let t = &tenant.tenant;
     let idle = t
         .refresh_idle_ttl
@@ -54,9 +56,12 @@ fn mint(
         scopes: scope.to_string(),
         auth_time,
         created_at: now,
+        created_ms: now_ms,
         expires_at: (now + idle).min(family_expires_at),
         family_expires_at,
-        used_at: None,
+        access_jti: Some(response.jti.clone()),
+        access_expires_at: Some(response.expires_at),
+        spent_at_ms: None,
     };
     response.refresh_token = Some(token);
     row
@@ -93,20 +98,21 @@ pub async fn grant(
             "this client may not use the refresh_token grant",
         ));
     }
-    let now = oauth.clock.now();
+    let now_ms = oauth.clock.now_ms();
+    let now = now_ms.div_euclid(1000);
     let hash = secret::hash(presented);
     let current = oauth
         .store
         .refresh_token(&hash)
         .await?
         .ok_or_else(|| invalid("the refresh token is invalid"))?;
-    if let Some(used) = current.used_at {
-        if now - used <= REUSE_GRACE && current.expires_at > 0 {
+    if let Some(spent) = current.spent_at_ms {
+        if now_ms - spent <= REUSE_GRACE_MS && current.expires_at > 0 {
             return Err(invalid("the refresh token was already used"));
         }
         oauth
             .store
-            .revoke_refresh_family(&current.family_id)
+            .revoke_refresh_family(&current.family_id, now)
             .await?;
         tracing::warn!(client_id = %current.client_id, tenant = %current.tenant, family = %current.family_id, "refresh token reused; family revoked");
         return Err(invalid(
@@ -117,7 +123,7 @@ pub async fn grant(
         // A stolen token presented elsewhere: end its grant.
         oauth
             .store
-            .revoke_refresh_family(&current.family_id)
+            .revoke_refresh_family(&current.family_id, now)
             .await?;
         return Err(invalid("the refresh token was issued to another client"));
     }

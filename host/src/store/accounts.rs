@@ -64,11 +64,16 @@ pub struct RefreshToken {
     pub scopes: String,
     pub auth_time: i64,
     pub created_at: i64,
+    /// The same instant in milliseconds: the spend time of its parent.
+    pub created_ms: i64,
     /// Idle expiry: moves forward with each rotation, never past the family's.
     pub expires_at: i64,
     pub family_expires_at: i64,
-    /// When it was spent (its successor's creation) or revoked (0).
-    pub used_at: Option<i64>,
+    /// The access token issued beside it, revoked with the family.
+    pub access_jti: Option<String>,
+    pub access_expires_at: Option<i64>,
+    /// When it was spent (its successor's creation, in ms) or revoked (0).
+    pub spent_at_ms: Option<i64>,
 }
 
 impl std::fmt::Debug for RefreshToken {
@@ -118,7 +123,9 @@ pub trait Accounts: Send + Sync {
     async fn user(&self, id: &str) -> StoreResult<Option<User>>;
     async fn user_by_name(&self, tenant: &str, username: &str) -> StoreResult<Option<User>>;
     async fn users(&self, tenant: &str) -> StoreResult<Vec<User>>;
-    async fn delete_user(&self, tenant: &str, username: &str) -> StoreResult<()>;
+    /// Deletes a user; their refresh tokens and the access tokens issued
+    /// with them (still live at `now`) are revoked.
+    async fn delete_user(&self, tenant: &str, username: &str, now: i64) -> StoreResult<()>;
     async fn set_password(
         &self,
         tenant: &str,
@@ -132,6 +139,7 @@ pub trait Accounts: Send + Sync {
         scope: &str,
         description: &str,
     ) -> StoreResult<()>;
+    /// The tenant's scope descriptions, in the order it first described them.
     async fn scope_descriptions(&self, tenant: &str) -> StoreResult<Vec<(String, String)>>;
 
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
@@ -185,12 +193,15 @@ pub trait Accounts: Send + Sync {
         spent_hash: &[u8],
         successor: RefreshToken,
     ) -> StoreResult<bool>;
-    async fn revoke_refresh_family(&self, family_id: &str) -> StoreResult<()>;
+    /// Revokes a family's refresh tokens and the access tokens issued with
+    /// them that are still live at `now`.
+    async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> StoreResult<()>;
 
     /// The apps a user has approved.
     async fn consents(&self, user_id: &str) -> StoreResult<Vec<ConsentRecord>>;
-    /// Forgets a user's consent for an app and ends its refresh tokens.
-    async fn revoke_grant(&self, user_id: &str, client_id: &str) -> StoreResult<()>;
+    /// Forgets a user's consent for an app and ends its refresh tokens and
+    /// the access tokens issued with them.
+    async fn revoke_grant(&self, user_id: &str, client_id: &str, now: i64) -> StoreResult<()>;
 
     async fn create_pat(&self, pat: &PersonalAccessToken) -> StoreResult<()>;
     async fn pats(&self, user_id: &str) -> StoreResult<Vec<PersonalAccessToken>>;

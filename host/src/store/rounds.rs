@@ -128,12 +128,15 @@ fn placeholders(sql: &mut String, from: usize, n: usize) {
 }
 
 /// Looks up `n` refresh tokens by hash. Spent = revoked (`used_at` set) or
-/// has a successor (whose creation is when it was spent).
+/// has a successor (whose creation, in ms, is when it was spent). Rows from
+/// before `created_ms` existed fall back to whole seconds.
 pub fn lookup_sql(n: usize) -> String {
     let mut sql = String::from(
         "SELECT r.token_hash, r.family_id, r.tenant, r.client_id, r.user_id, r.scopes, r.auth_time, r.created_at, \
-         r.expires_at, r.family_expires_at, \
-         COALESCE(r.used_at, (SELECT c.created_at FROM refresh_tokens c WHERE c.parent_hash = r.token_hash)) AS used_at \
+         COALESCE(r.created_ms, r.created_at * 1000) AS created_ms, \
+         r.expires_at, r.family_expires_at, r.access_jti, r.access_expires_at, \
+         COALESCE(r.used_at * 1000, (SELECT COALESCE(c.created_ms, c.created_at * 1000) FROM refresh_tokens c \
+         WHERE c.parent_hash = r.token_hash)) AS spent_at_ms \
          FROM refresh_tokens r WHERE r.token_hash IN (",
     );
     placeholders(&mut sql, 1, n);
@@ -156,18 +159,19 @@ pub fn align_lookups(hashes: &[Vec<u8>], rows: Vec<RefreshToken>) -> Vec<Option<
 pub fn rotation_sql(n: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO refresh_tokens (token_hash, family_id, tenant, client_id, user_id, scopes, auth_time, \
-         created_at, expires_at, family_expires_at, parent_hash) \
-         SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, column10, column11 \
+         created_at, expires_at, family_expires_at, created_ms, access_jti, access_expires_at, parent_hash) \
+         SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, column10, \
+         column11, column12, column13, column14 \
          FROM (VALUES ",
     );
     for i in 0..n {
         sql.push_str(if i == 0 { "(" } else { ", (" });
-        placeholders(&mut sql, i * 11 + 1, 11);
+        placeholders(&mut sql, i * 14 + 1, 14);
         sql.push(')');
     }
     sql.push_str(
         ") AS successor WHERE EXISTS (SELECT 1 FROM refresh_tokens parent \
-         WHERE parent.token_hash = successor.column11 AND parent.used_at IS NULL AND parent.expires_at > 0) \
+         WHERE parent.token_hash = successor.column14 AND parent.used_at IS NULL AND parent.expires_at > 0) \
          ON CONFLICT DO NOTHING RETURNING token_hash",
     );
     sql

@@ -1,6 +1,7 @@
 //! The `Accounts` SQL, shared by both backends like `sql.rs`.
 
-/// Binds a refresh token's ten stored columns, in table order.
+/// Binds a refresh token's thirteen stored columns, in the order the insert
+/// and the rotation round name them.
 macro_rules! bind_refresh {
     ($query:expr, $t:expr) => {
         $query
@@ -14,6 +15,9 @@ macro_rules! bind_refresh {
             .bind($t.created_at)
             .bind($t.expires_at)
             .bind($t.family_expires_at)
+            .bind($t.created_ms)
+            .bind(&$t.access_jti)
+            .bind($t.access_expires_at)
     };
 }
 
@@ -24,7 +28,8 @@ macro_rules! insert_refresh {
         $crate::store::sql_accounts::bind_refresh!(
             sqlx::query(
                 "INSERT INTO refresh_tokens (token_hash, family_id, tenant, client_id, user_id, scopes, auth_time, \
-                 created_at, expires_at, family_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 created_at, expires_at, family_expires_at, created_ms, access_jti, access_expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             ),
             $t
         )
@@ -34,6 +39,18 @@ macro_rules! insert_refresh {
 }
 
 pub(crate) use insert_refresh;
+
+/// Remembers as revoked the live (at `$1`) access tokens issued beside the
+/// refresh tokens `condition` selects, so introspection and userinfo stop
+/// accepting them with the family.
+pub fn revoke_access_sql(condition: &str) -> String {
+    format!(
+        "INSERT INTO revoked_tokens (jti, tenant, expires_at) \
+         SELECT access_jti, tenant, access_expires_at FROM refresh_tokens \
+         WHERE access_jti IS NOT NULL AND access_expires_at > $1 AND {condition} \
+         ON CONFLICT (jti) DO NOTHING"
+    )
+}
 
 /// The `RefreshRounds` of `rounds.rs`: lookups on `$pool`, rotations on
 /// `$writer`, at most `$writes_in_flight` rotation rounds at once.
@@ -127,8 +144,16 @@ macro_rules! impl_sql_accounts {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
-            async fn delete_user(&self, tenant: &str, username: &str) -> $crate::store::StoreResult<()> {
+            async fn delete_user(&self, tenant: &str, username: &str, now: i64) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
+                sqlx::query(&$crate::store::sql_accounts::revoke_access_sql(
+                    "user_id IN (SELECT id FROM users WHERE tenant = $2 AND username = $3)",
+                ))
+                .bind(now)
+                .bind(tenant)
+                .bind(username)
+                .execute(&mut *tx)
+                .await?;
                 // Their refresh tokens die with them (sessions, consents and
                 // PATs go by foreign key).
                 sqlx::query(
@@ -173,8 +198,10 @@ macro_rules! impl_sql_accounts {
             }
 
             async fn set_scope_description(&self, tenant: &str, scope: &str, description: &str) -> $crate::store::StoreResult<()> {
+                // A new scope goes last; describing one again keeps its place.
                 sqlx::query(
-                    "INSERT INTO scope_descriptions (tenant, scope, description) VALUES ($1, $2, $3) \
+                    "INSERT INTO scope_descriptions (tenant, scope, description, position) VALUES ($1, $2, $3, \
+                     (SELECT COALESCE(MAX(position), 0) + 1 FROM scope_descriptions WHERE tenant = $1)) \
                      ON CONFLICT (tenant, scope) DO UPDATE SET description = excluded.description",
                 )
                 .bind(tenant)
@@ -187,7 +214,7 @@ macro_rules! impl_sql_accounts {
             }
 
             async fn scope_descriptions(&self, tenant: &str) -> $crate::store::StoreResult<Vec<(String, String)>> {
-                Ok(sqlx::query_as("SELECT scope, description FROM scope_descriptions WHERE tenant = $1 ORDER BY scope")
+                Ok(sqlx::query_as("SELECT scope, description FROM scope_descriptions WHERE tenant = $1 ORDER BY COALESCE(position, 0), scope")
                     .bind(tenant)
                     .fetch_all(&self.pool)
                     .await?)
@@ -356,12 +383,19 @@ macro_rules! impl_sql_accounts {
                 self.refresh_rounds.rotations.call(rotation).await
             }
 
-            async fn revoke_refresh_family(&self, family_id: &str) -> $crate::store::StoreResult<()> {
+            async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(&$crate::store::sql_accounts::revoke_access_sql("family_id = $2"))
+                    .bind(now)
+                    .bind(family_id)
+                    .execute(&mut *tx)
+                    .await?;
                 // Spent rows stay (as spent) so a replay is still recognised.
                 sqlx::query("UPDATE refresh_tokens SET used_at = COALESCE(used_at, 0), expires_at = 0 WHERE family_id = $1")
                     .bind(family_id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -372,8 +406,14 @@ macro_rules! impl_sql_accounts {
                     .await?)
             }
 
-            async fn revoke_grant(&self, user_id: &str, client_id: &str) -> $crate::store::StoreResult<()> {
+            async fn revoke_grant(&self, user_id: &str, client_id: &str, now: i64) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
+                sqlx::query(&$crate::store::sql_accounts::revoke_access_sql("user_id = $2 AND client_id = $3"))
+                    .bind(now)
+                    .bind(user_id)
+                    .bind(client_id)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
                     .bind(user_id)
                     .bind(client_id)
