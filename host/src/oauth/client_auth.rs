@@ -1,9 +1,10 @@
 //! Client authentication (RFC 6749 §2.3.1): `client_secret_basic` or
 //! `client_secret_post`, never both; public clients (§2.1) identify
 //! themselves with `client_id` alone (`none`, or Basic with an empty
-//! password) and prove nothing.
+//! password, as requests-oauthlib sends) and prove nothing; a public client's
+//! refresh may name no client at all (§6).
 
-use super::{OAuth, OAuthError, Params};
+use super::{ErrorCode, OAuth, OAuthError, Params};
 use crate::directory::TenantEntry;
 use crate::domain::Client;
 use crate::tokens::secret;
@@ -43,9 +44,9 @@ impl OAuth {
                         "client_id does not match the Authorization header",
                     ));
                 }
-                // `client_id:` with no password is how requests-oauthlib and
-                // authlib name a public client by default: it proves no more
-                // than `none`, and is accepted only for public clients.
+                // `client_id:` with no password is how requests-oauthlib names
+                // a public client by default: it proves no more than `none`,
+                // and is accepted only for public clients.
                 if secret.is_empty() {
                     return self.public_client(tenant, &client_id).await;
                 }
@@ -77,6 +78,24 @@ impl OAuth {
         }
         tracing::Span::current().record("client_id", client.client_id.as_str());
         Ok(client)
+    }
+
+    /// The public client a refresh token sent with no client identification
+    /// was issued to; a confidential client's token must come authenticated.
+    pub(super) async fn public_client_of_refresh_token(
+        &self,
+        tenant: &TenantEntry,
+        refresh_token: &str,
+    ) -> Result<Arc<Client>, OAuthError> {
+        let issued_to = self
+            .store
+            .refresh_token(&secret::hash(refresh_token))
+            .await?
+            .map(|t| t.client_id)
+            .ok_or_else(|| {
+                OAuthError::new(ErrorCode::InvalidGrant, "the refresh token is invalid")
+            })?;
+        self.public_client(tenant, &issued_to).await
     }
 
     /// A public client names itself; only public clients may.

@@ -86,7 +86,19 @@ impl OAuth {
     ) -> Result<TokenResponse, OAuthError> {
         let request = TokenRequest::parse(params)?;
         let tenant = self.tenant(tenant).await?;
-        let client = self.authenticate(&tenant, auth, params).await?;
+        let client = match &request {
+            // RFC 6749 §6 asks only confidential clients to authenticate a
+            // refresh: a public client may send the token alone.
+            TokenRequest::RefreshToken { refresh_token, .. }
+                if matches!(auth, PresentedAuth::None)
+                    && params.get("client_id").is_none()
+                    && params.get("client_secret").is_none() =>
+            {
+                self.public_client_of_refresh_token(&tenant, refresh_token)
+                    .await?
+            }
+            _ => self.authenticate(&tenant, auth, params).await?,
+        };
         match request {
             TokenRequest::ClientCredentials { scope, resources } => {
                 client_credentials::grant(self, &tenant, &client, scope, resources).await
