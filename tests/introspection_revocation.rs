@@ -62,6 +62,34 @@ async fn introspection_reports_active_and_inactive_tokens(db: Db) {
     introspect(&server, "acme", (&g, &g_secret), &at)
         .await
         .assert_error(401, "invalid_client");
+    // A public client proves nothing (its id alone, or Basic `id:`), so it
+    // may not introspect.
+    let public = db.cli_json(&[
+        "client",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "SPA",
+        "--public",
+        "--grant-types",
+        "authorization_code",
+        "--scopes",
+        "read",
+        "--redirect-uri",
+        "http://127.0.0.1/cb",
+    ]);
+    let public = public["client_id"].as_str().unwrap();
+    post_form(
+        &format!("{}/introspect", server.issuer("acme")),
+        None,
+        &[("token", &at), ("client_id", public)],
+    )
+    .await
+    .assert_error(401, "invalid_client");
+    introspect(&server, "acme", (public, ""), &at)
+        .await
+        .assert_error(401, "invalid_client");
     // Unauthenticated introspection is refused.
     post_form(
         &format!("{}/introspect", server.issuer("acme")),

@@ -105,7 +105,7 @@ pub struct Admin {
     plugins: Arc<PluginHost>,
     /// For the token endpoint named in credential events.
     public_url: String,
-    rng: SystemRandom,
+    pub(crate) rng: SystemRandom,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -222,6 +222,7 @@ impl Admin {
             redirect_uris: new.redirect_uris,
             public: new.public,
             post_logout_redirect_uris: new.post_logout_redirect_uris,
+            installation: None,
         };
         // A public client's stored hash is of a secret nobody ever sees.
         let secret = (!client.public).then_some(IssuedSecret(secret));
@@ -423,6 +424,7 @@ impl Admin {
             display_name: new.display_name,
             is_admin: new.is_admin,
             created_at: now,
+            installation: None,
         };
         self.store.create_user(&user).await?;
         Ok(user)

@@ -752,16 +752,22 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let users = open_store(&config).await?.users(&tenant).await?;
             let rows: Vec<_> = users
                 .iter()
-                .map(|u| json!({"id": u.id, "username": u.username, "email": u.email, "name": u.display_name, "admin": u.is_admin}))
+                .map(|u| json!({"id": u.id, "username": u.username, "email": u.email, "name": u.display_name, "admin": u.is_admin,
+                                "service_account": u.is_service_account(), "installation": u.installation}))
                 .collect();
             let text = users
                 .iter()
                 .map(|u| {
                     format!(
-                        "{}\t{}\t{}",
+                        "{}\t{}\t{}{}",
                         u.id,
                         u.username,
-                        u.email.as_deref().unwrap_or("")
+                        u.email.as_deref().unwrap_or(""),
+                        if u.is_service_account() {
+                            "\tservice account"
+                        } else {
+                            ""
+                        }
                     )
                 })
                 .collect::<Vec<_>>()

@@ -3,6 +3,7 @@
 //! each replica polls it (`cache_refresh_ms`) and drops its view when it moves,
 //! so changes made through another replica or the CLI apply within one interval.
 
+use crate::domain::app::{Installation, Manifest};
 use crate::domain::{Client, Tenant};
 use crate::plugins::{BoundPlugin, Hook, Limits, PluginHost};
 use crate::store::{BoundPluginRow, Store, StoreError};
@@ -49,11 +50,21 @@ pub struct TenantEntry {
     valid_until: i64,
 }
 
+/// An installation with the manifest version its admin approved.
+pub struct InstallationEntry {
+    pub installation: Installation,
+    pub manifest: Manifest,
+}
+
 #[derive(Default)]
 struct View {
     generation: i64,
     tenants: HashMap<String, Option<Arc<TenantEntry>>>,
     clients: HashMap<String, Option<Arc<Client>>>,
+    /// By installation id.
+    installations: HashMap<String, Option<Arc<InstallationEntry>>>,
+    /// By service account (token `sub`), for AuthZEN.
+    service_accounts: HashMap<String, Option<Arc<InstallationEntry>>>,
 }
 
 pub struct Directory {
@@ -119,6 +130,69 @@ impl Directory {
         let client = self.store.client(client_id).await?.map(Arc::new);
         self.remember(generation, |v| &mut v.clients, client_id, client.clone());
         Ok(client)
+    }
+
+    /// An installation (live or uninstalled) and its approved manifest.
+    pub async fn installation(
+        &self,
+        id: &str,
+    ) -> Result<Option<Arc<InstallationEntry>>, DirectoryError> {
+        let generation = {
+            let view = self.view.read().expect("directory lock");
+            if let Some(e) = view.installations.get(id) {
+                return Ok(e.clone());
+            }
+            view.generation
+        };
+        let entry = self.load_installation(id).await?;
+        self.remember(generation, |v| &mut v.installations, id, entry.clone());
+        Ok(entry)
+    }
+
+    /// The installation whose service account is `subject`, if any.
+    pub async fn installation_of_subject(
+        &self,
+        subject: &str,
+    ) -> Result<Option<Arc<InstallationEntry>>, DirectoryError> {
+        let generation = {
+            let view = self.view.read().expect("directory lock");
+            if let Some(e) = view.service_accounts.get(subject) {
+                return Ok(e.clone());
+            }
+            view.generation
+        };
+        let entry = match self.store.user(subject).await?.and_then(|u| u.installation) {
+            Some(id) => self.load_installation(&id).await?,
+            None => None,
+        };
+        self.remember(
+            generation,
+            |v| &mut v.service_accounts,
+            subject,
+            entry.clone(),
+        );
+        Ok(entry)
+    }
+
+    async fn load_installation(
+        &self,
+        id: &str,
+    ) -> Result<Option<Arc<InstallationEntry>>, DirectoryError> {
+        let Some(installation) = self.store.installation(id).await? else {
+            return Ok(None);
+        };
+        let manifest = self
+            .store
+            .app_version(&installation.app, Some(installation.version))
+            .await?
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("installation {id} names a missing app version"))
+            })?
+            .manifest;
+        Ok(Some(Arc::new(InstallationEntry {
+            installation,
+            manifest,
+        })))
     }
 
     /// Stores a lookup unless the view was dropped while it was loading

@@ -1,5 +1,6 @@
 //! Tenants, clients and the rules about them: plain types, no I/O.
 
+pub mod app;
 mod redirect;
 mod scope;
 pub mod user;
@@ -112,6 +113,8 @@ pub struct Client {
     /// A native app or SPA: no secret, PKCE mandatory.
     pub public: bool,
     pub post_logout_redirect_uris: Vec<String>,
+    /// The installation whose push credentials this client is, if any.
+    pub installation: Option<String>,
 }
 
 impl fmt::Debug for Client {
@@ -267,6 +270,7 @@ mod tests {
             redirect_uris: vec![],
             public: false,
             post_logout_redirect_uris: vec![],
+            installation: None,
         }
     }
 

@@ -15,6 +15,15 @@ pub struct User {
     /// May use administrative scopes; never through a personal access token.
     pub is_admin: bool,
     pub created_at: i64,
+    /// Set for an installation's service account: a directory entry the app
+    /// acts as, which never signs in and is not edited or deleted by hand.
+    pub installation: Option<String>,
+}
+
+impl User {
+    pub fn is_service_account(&self) -> bool {
+        self.installation.is_some()
+    }
 }
 
 impl fmt::Debug for User {

@@ -76,6 +76,7 @@ pub fn routes() -> Router<Arc<super::AppState>> {
         .route("/clients/{client_id}/rotate-secret", post(rotate_secret))
         .route("/deliveries/{id}/retry", post(retry_delivery))
         .route("/plugins", get(list_plugins).post(add_plugin))
+        .merge(super::admin_apps::routes())
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such admin endpoint") })
         // Answers may carry a client or signing secret: no cache keeps them.
         .layer(axum::middleware::map_response(no_store))
@@ -89,32 +90,45 @@ async fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// An RFC 9457 problem document.
+/// An RFC 9457 problem document; `field` names the bad input, if one is.
 pub struct Problem {
     status: StatusCode,
     detail: String,
+    field: Option<String>,
 }
 
 impl Problem {
-    fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Problem {
             status,
             detail: detail.into(),
+            field: None,
         }
     }
-    fn bad_request(detail: impl Into<String>) -> Self {
+
+    /// 422: the body parsed but a field's value cannot be accepted.
+    pub(super) fn unprocessable(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Problem {
+            field: Some(field.into()),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
+        }
+    }
+    pub(super) fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, detail)
     }
 }
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let body = json!({
+        let mut body = json!({
             "type": "about:blank",
             "title": self.status.canonical_reason().unwrap_or("Error"),
             "status": self.status.as_u16(),
             "detail": self.detail,
         });
+        if let Some(field) = self.field {
+            body["field"] = field.into();
+        }
         let mut r = (self.status, body.to_string()).into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -146,7 +160,9 @@ impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(_) => Problem::new(StatusCode::NOT_FOUND, e.to_string()),
-            StoreError::Conflict(_) => Problem::new(StatusCode::CONFLICT, e.to_string()),
+            StoreError::Conflict(_) | StoreError::Concurrent(_) | StoreError::Managed(_) => {
+                Problem::new(StatusCode::CONFLICT, e.to_string())
+            }
             StoreError::Corrupt(_)
             | StoreError::Backend(_)
             | StoreError::Shared(_)
@@ -162,10 +178,10 @@ impl From<StoreError> for Problem {
     }
 }
 
-type Result<T> = std::result::Result<T, Problem>;
+pub(super) type Result<T> = std::result::Result<T, Problem>;
 
 /// Checks the operator credential; the API is off without one.
-fn authorize(s: &super::AppState, headers: &HeaderMap) -> Result<()> {
+pub(super) fn authorize(s: &super::AppState, headers: &HeaderMap) -> Result<()> {
     let Some(token) = &s.admin_token else {
         return Err(Problem::new(
             StatusCode::NOT_FOUND,
@@ -207,12 +223,19 @@ async fn body_bytes(body: Body, limit: usize) -> Result<axum::body::Bytes> {
 }
 
 /// A JSON body of type `T`; an empty body reads as `{}`.
-async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T> {
+pub(super) async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T> {
+    let bytes = json_bytes(headers, body).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
+}
+
+/// The bytes of a JSON body (at most 64 KiB; an empty body reads as `{}`).
+pub(super) async fn json_bytes(headers: &HeaderMap, body: Body) -> Result<Vec<u8>> {
     let bytes = body_bytes(body, MAX_JSON).await?;
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
+    let bytes: Vec<u8> = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}".to_vec()
     } else {
-        &bytes
+        bytes.to_vec()
     };
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -230,15 +253,14 @@ async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Resu
             "send the body as application/json",
         ));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
+    Ok(bytes)
 }
 
-fn now(s: &super::AppState) -> i64 {
+pub(super) fn now(s: &super::AppState) -> i64 {
     s.oauth.clock.now()
 }
 
-fn created(value: Value) -> Response {
+pub(super) fn created(value: Value) -> Response {
     (StatusCode::CREATED, Json(value)).into_response()
 }
 
@@ -621,7 +643,8 @@ struct NewUserBody {
 }
 
 fn user_json(u: &crate::domain::user::User) -> Value {
-    json!({"id": u.id, "tenant": u.tenant, "username": u.username, "email": u.email, "name": u.display_name, "admin": u.is_admin})
+    json!({"id": u.id, "tenant": u.tenant, "username": u.username, "email": u.email, "name": u.display_name,
+           "admin": u.is_admin, "service_account": u.is_service_account(), "installation": u.installation})
 }
 
 async fn create_user(

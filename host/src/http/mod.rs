@@ -2,6 +2,7 @@
 
 mod account;
 pub mod admin;
+mod admin_apps;
 mod form;
 mod headers;
 mod health;

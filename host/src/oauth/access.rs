@@ -72,7 +72,7 @@ impl OAuth {
         evaluation: &Evaluation,
     ) -> Result<Decision, OAuthError> {
         let Some(bound) = &tenant.permission_check else {
-            return Ok(permission_check::builtin_rule(evaluation));
+            return self.builtin_decision(tenant, evaluation).await;
         };
         let context = bound.context(&tenant.tenant.slug);
         self.plugins
@@ -102,6 +102,40 @@ impl OAuth {
             })
     }
 
+    /// The built-in rule. An installation's service account holds exactly
+    /// what its admin approved, on the resources they selected.
+    async fn builtin_decision(
+        &self,
+        tenant: &TenantEntry,
+        evaluation: &Evaluation,
+    ) -> Result<Decision, OAuthError> {
+        if evaluation.subject.kind != "service_account" {
+            return Ok(permission_check::builtin_rule(evaluation));
+        }
+        let entry = self
+            .directory
+            .installation_of_subject(&evaluation.subject.id)
+            .await?
+            .filter(|e| e.installation.tenant == tenant.tenant.slug);
+        let Some(entry) = entry else {
+            return Ok(Decision {
+                decision: false,
+                reason: Some("no installation of this tenant has that service account".into()),
+            });
+        };
+        let r = &evaluation.resource;
+        let (decision, reason) = crate::domain::app::permits(
+            &entry.manifest,
+            &entry.installation,
+            &evaluation.action.name,
+            Some((r.kind.as_str(), r.id.as_str())),
+        );
+        Ok(Decision {
+            decision,
+            reason: Some(reason),
+        })
+    }
+
     /// An unexpired, unrevoked access token of this tenant.
     pub(super) async fn verify_bearer(
         &self,
@@ -117,11 +151,7 @@ impl OAuth {
         let token = bearer.ok_or_else(invalid)?;
         let claims = jwt::verify(token, &tenant.verifiers, &tenant.issuer, self.clock.now())
             .map_err(|_| invalid())?;
-        let jti = claims
-            .get("jti")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if self.store.is_token_revoked(jti).await? {
+        if !super::introspect::is_live(self, &claims).await? {
             return Err(invalid());
         }
         Ok(claims)

@@ -111,6 +111,7 @@ pub async fn grant(
             subject: &user.id,
             scope,
             audience: vec![],
+            claims: Default::default(),
         })
         .await?;
     let granted = Scope::parse(&response.scope).unwrap_or_default();

@@ -1,9 +1,13 @@
-//! RFC 6749 §4.4: a client acting for itself.
+//! RFC 6749 §4.4: a client acting for itself — or, for an installation's
+//! client, the app acting as the installation's service account with what
+//! the tenant's admin approved.
 
 use super::issue::{Grant, TokenResponse};
 use super::{ErrorCode, OAuth, OAuthError};
 use crate::directory::TenantEntry;
+use crate::domain::app::authorization_details;
 use crate::domain::{Client, Scope};
+use serde_json::json;
 
 pub async fn grant(
     oauth: &OAuth,
@@ -18,6 +22,9 @@ pub async fn grant(
             "this client is not allowed to use the client_credentials grant",
         ));
     }
+    if let Some(id) = &client.installation {
+        return installation_grant(oauth, tenant, client, id, requested, resources).await;
+    }
     let scope = match requested {
         None => client.default_scopes.clone(),
         Some(s) if s.is_subset_of(&client.scopes) => s,
@@ -28,15 +35,7 @@ pub async fn grant(
             ));
         }
     };
-    if let Some(r) = resources
-        .iter()
-        .find(|r| !client.resources.is_empty() && !client.resources.contains(r))
-    {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidTarget,
-            format!("this client may not request tokens for resource {r}"),
-        ));
-    }
+    check_resources(client, &resources)?;
     oauth
         .issue_access_token(Grant {
             tenant,
@@ -45,6 +44,99 @@ pub async fn grant(
             subject: &client.client_id,
             scope,
             audience: resources,
+            claims: Default::default(),
+        })
+        .await
+}
+
+fn check_resources(client: &Client, resources: &[String]) -> Result<(), OAuthError> {
+    match resources
+        .iter()
+        .find(|r| !client.resources.is_empty() && !client.resources.contains(r))
+    {
+        Some(r) => Err(OAuthError::new(
+            ErrorCode::InvalidTarget,
+            format!("this client may not request tokens for resource {r}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// An installation's token: `sub` is its service account, `scope` its
+/// approved permissions (or fewer), and its resources go in RFC 9396
+/// `authorization_details`. Read from the directory's cache: no database
+/// round trip, and no write, per token.
+async fn installation_grant(
+    oauth: &OAuth,
+    tenant: &TenantEntry,
+    client: &Client,
+    installation_id: &str,
+    requested: Option<Scope>,
+    resources: Vec<String>,
+) -> Result<TokenResponse, OAuthError> {
+    let refused = |why: &str| OAuthError::new(ErrorCode::InvalidClient, why.to_string());
+    let entry = oauth
+        .directory
+        .installation(installation_id)
+        .await?
+        .ok_or_else(|| refused("the app is not installed in this tenant"))?;
+    let i = &entry.installation;
+    if i.uninstalled_at.is_some() {
+        return Err(refused(
+            "the app was uninstalled from this tenant; its credentials no longer work",
+        ));
+    }
+    if i.suspended_by.is_some() {
+        return Err(refused(
+            "the installation is suspended; no tokens are issued until it is resumed",
+        ));
+    }
+    let approved = Scope::from_valid(i.permissions.iter().cloned());
+    let scope = match requested {
+        None => approved,
+        Some(s) if s.is_subset_of(&approved) => s,
+        Some(_) => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "the requested scope exceeds the permissions the tenant approved for this app",
+            ));
+        }
+    };
+    check_resources(client, &resources)?;
+    let mut claims = serde_json::Map::new();
+    claims.insert(
+        "installation".into(),
+        json!({"id": i.id, "app": i.app, "version": i.version}),
+    );
+    let details: Vec<_> = authorization_details(&entry.manifest, i)
+        .into_iter()
+        .filter_map(|mut d| {
+            // Only the actions this token's scope carries.
+            let actions: Vec<serde_json::Value> = d["actions"]
+                .as_array()?
+                .iter()
+                .filter(|a| a.as_str().is_some_and(|a| scope.iter().any(|s| s == a)))
+                .cloned()
+                .collect();
+            if actions.is_empty() {
+                return None;
+            }
+            d["actions"] = actions.into();
+            Some(d)
+        })
+        .collect();
+    if !details.is_empty() {
+        claims.insert("authorization_details".into(), details.into());
+    }
+    oauth
+        .issue_access_token(Grant {
+            tenant,
+            client,
+            grant_type: "client_credentials",
+            subject: &i.service_account,
+            scope,
+            audience: resources,
+            claims,
         })
         .await
 }

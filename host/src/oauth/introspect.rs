@@ -21,14 +21,38 @@ pub async fn introspect(
             return Ok(json!({"active": false}));
         }
     };
-    let jti = claims
-        .get("jti")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if oauth.store.is_token_revoked(jti).await? {
+    if !is_live(oauth, &claims).await? {
         return Ok(json!({"active": false}));
     }
     claims.insert("active".into(), Value::Bool(true));
     claims.insert("token_type".into(), Value::String("Bearer".into()));
     Ok(Value::Object(claims))
+}
+
+/// A verified token is still live unless it was revoked, or its installation
+/// was suspended or uninstalled since it was issued.
+pub(super) async fn is_live(
+    oauth: &OAuth,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<bool, OAuthError> {
+    let jti = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if oauth.store.is_token_revoked(jti).await? {
+        return Ok(false);
+    }
+    if let Some(id) = claims
+        .get("installation")
+        .and_then(|i| i.get("id"))
+        .and_then(Value::as_str)
+    {
+        let usable = oauth
+            .directory
+            .installation(id)
+            .await?
+            .is_some_and(|e| e.installation.is_usable());
+        return Ok(usable);
+    }
+    Ok(true)
 }

@@ -17,6 +17,8 @@ pub struct Grant<'a> {
     pub scope: Scope,
     /// RFC 8707 resources; empty means the tenant's issuer is the audience.
     pub audience: Vec<String>,
+    /// Claims the host sets (an installation's grant); a policy cannot touch them.
+    pub claims: serde_json::Map<String, serde_json::Value>,
 }
 
 /// RFC 6749 §5.1 successful response.
@@ -127,6 +129,7 @@ impl OAuth {
                 }
             }
         }
+        extra.extend(grant.claims.clone());
         let jti = b64url(&rand::random::<[u8; 16]>());
         let scope = scope.to_string();
         let claims = jwt::AccessClaims {

@@ -55,7 +55,12 @@ impl OAuth {
         {
             return Err(LoginError::Throttled(until - now));
         }
-        let user = self.store.user_by_name(tenant, username).await?;
+        // A service account never signs in: it reads as an unknown user.
+        let user = self
+            .store
+            .user_by_name(tenant, username)
+            .await?
+            .filter(|u| !u.is_service_account());
         let stored = user.as_ref().map(|u| u.password_hash.clone());
         let pass = pass.to_string();
         let ok = tokio::task::spawn_blocking(move || match stored {

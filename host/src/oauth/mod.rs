@@ -148,7 +148,11 @@ impl OAuth {
         params: &Params,
     ) -> Result<serde_json::Value, OAuthError> {
         let tenant = self.tenant(tenant).await?;
-        self.authenticate(&tenant, auth, params).await?;
+        let client = self.authenticate(&tenant, auth, params).await?;
+        // A public client proves nothing, so it may not read other tokens.
+        if client.public {
+            return Err(OAuthError::invalid_client());
+        }
         introspect::introspect(self, &tenant, params).await
     }
 

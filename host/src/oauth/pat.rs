@@ -175,6 +175,7 @@ pub async fn exchange(
             subject: &user.id,
             scope,
             audience: vec![],
+            claims: Default::default(),
         })
         .await?;
     response.issued_token_type = Some(ACCESS_TOKEN_TYPE);

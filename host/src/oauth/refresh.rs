@@ -150,6 +150,7 @@ pub async fn grant(
             subject: &current.user_id,
             scope,
             audience: vec![],
+            claims: Default::default(),
         })
         .await?;
     // The successor carries what was actually granted, so a policy that

@@ -17,6 +17,9 @@ pub const RESERVED_CLAIMS: &[&str] = &[
     "jti",
     "client_id",
     "scope",
+    // An installation's grant, set by the host from what its admin approved.
+    "installation",
+    "authorization_details",
 ];
 const MAX_CLAIMS: usize = 64;
 const MAX_CLAIMS_BYTES: usize = 8 * 1024;

@@ -5,7 +5,10 @@
 mod sql;
 #[macro_use]
 mod sql_accounts;
+#[macro_use]
+mod sql_apps;
 mod accounts;
+mod apps;
 mod postgres;
 mod rounds;
 mod rows;
@@ -15,6 +18,7 @@ pub use accounts::{
     Accounts, AuthorizationCode, ConsentRecord, PersonalAccessToken, Redemption, RefreshToken,
     Session,
 };
+pub use apps::{AppVersion, Apps, NewInstallation, Resource};
 
 use crate::domain::{Client, Tenant};
 use async_trait::async_trait;
@@ -26,6 +30,12 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// Another change to the same thing was saved first; read it again.
+    #[error("the {0} was changed by another request at the same time; read it again and retry")]
+    Concurrent(&'static str),
+    /// A service account belongs to its installation.
+    #[error("{0} is a service account managed by its installation; uninstall the app instead")]
+    Managed(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -203,7 +213,7 @@ pub struct BoundPluginRow {
 }
 
 #[async_trait]
-pub trait Store: Accounts + Send + Sync + 'static {
+pub trait Store: Accounts + Apps + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Cheap round trip for readiness checks.

@@ -49,6 +49,7 @@ pub struct ClientRow {
     pub redirect_uris: String,
     pub public_client: bool,
     pub post_logout_redirect_uris: String,
+    pub installation_id: Option<String>,
 }
 
 fn hash32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
@@ -85,6 +86,7 @@ impl TryFrom<ClientRow> for Client {
             redirect_uris: words(&r.redirect_uris),
             public: r.public_client,
             post_logout_redirect_uris: words(&r.post_logout_redirect_uris),
+            installation: r.installation_id,
         })
     }
 }
@@ -99,6 +101,7 @@ pub struct UserRow {
     pub display_name: Option<String>,
     pub is_admin: bool,
     pub created_at: i64,
+    pub installation_id: Option<String>,
 }
 
 impl From<UserRow> for crate::domain::user::User {
@@ -112,6 +115,7 @@ impl From<UserRow> for crate::domain::user::User {
             display_name: r.display_name,
             is_admin: r.is_admin,
             created_at: r.created_at,
+            installation: r.installation_id,
         }
     }
 }

@@ -87,29 +87,7 @@ macro_rules! impl_sql_store {
                 deliveries: &[$crate::store::Delivery],
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    "INSERT INTO clients (client_id, tenant, name, grant_types, scopes, default_scopes, \
-                     resources, access_token_ttl, secret_hash, metadata, created_at, redirect_uris, public_client, \
-                     post_logout_redirect_uris) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                )
-                .bind(&c.client_id)
-                .bind(&c.tenant)
-                .bind(&c.name)
-                .bind(c.grant_types.join(" "))
-                .bind(c.scopes.to_string())
-                .bind(c.default_scopes.to_string())
-                .bind(c.resources.join(" "))
-                .bind(c.access_token_ttl)
-                .bind(&c.secret_hash[..])
-                .bind(c.metadata.to_string())
-                .bind(c.created_at)
-                .bind(c.redirect_uris.join(" "))
-                .bind(c.public)
-                .bind(c.post_logout_redirect_uris.join(" "))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| $crate::store::sql::conflict(e, "client"))?;
+                $crate::store::sql::insert_client!(&mut *tx, c);
                 $crate::store::sql::insert_deliveries!(&mut *tx, deliveries);
                 $crate::store::sql::bump!(&mut *tx);
                 tx.commit().await?;
@@ -550,6 +528,35 @@ macro_rules! insert_key {
     };
 }
 
+macro_rules! insert_client {
+    ($conn:expr, $c:expr) => {
+        sqlx::query(
+            "INSERT INTO clients (client_id, tenant, name, grant_types, scopes, default_scopes, \
+             resources, access_token_ttl, secret_hash, metadata, created_at, redirect_uris, public_client, \
+             post_logout_redirect_uris, installation_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(&$c.client_id)
+        .bind(&$c.tenant)
+        .bind(&$c.name)
+        .bind($c.grant_types.join(" "))
+        .bind($c.scopes.to_string())
+        .bind($c.default_scopes.to_string())
+        .bind($c.resources.join(" "))
+        .bind($c.access_token_ttl)
+        .bind(&$c.secret_hash[..])
+        .bind($c.metadata.to_string())
+        .bind($c.created_at)
+        .bind($c.redirect_uris.join(" "))
+        .bind($c.public)
+        .bind($c.post_logout_redirect_uris.join(" "))
+        .bind(&$c.installation)
+        .execute($conn)
+        .await
+        .map_err(|e| $crate::store::sql::conflict(e, "client"))?
+    };
+}
+
 macro_rules! bump {
     ($conn:expr) => {
         sqlx::query("UPDATE cache_generation SET value = value + 1 WHERE id = 1")
@@ -597,7 +604,7 @@ macro_rules! insert_audit {
     };
 }
 
-pub(crate) use {bump, insert_audit, insert_deliveries, insert_key};
+pub(crate) use {bump, insert_audit, insert_client, insert_deliveries, insert_key};
 
 /// Maps unique and foreign-key violations to what they mean to a caller.
 pub(crate) fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError {

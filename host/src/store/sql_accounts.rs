@@ -40,6 +40,49 @@ macro_rules! insert_refresh {
 
 pub(crate) use insert_refresh;
 
+macro_rules! insert_user {
+    ($conn:expr, $u:expr) => {
+        sqlx::query(
+            "INSERT INTO users (id, tenant, username, password_hash, email, display_name, is_admin, created_at, \
+             installation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&$u.id)
+        .bind(&$u.tenant)
+        .bind(&$u.username)
+        .bind(&$u.password_hash)
+        .bind(&$u.email)
+        .bind(&$u.display_name)
+        .bind($u.is_admin)
+        .bind($u.created_at)
+        .bind(&$u.installation)
+        .execute($conn)
+        .await
+        .map_err(|e| $crate::store::sql::conflict(e, "user"))?
+    };
+}
+
+pub(crate) use insert_user;
+
+/// Why a change to a user matched no row: there is none, or it is a service
+/// account (which only its installation changes).
+macro_rules! missing_or_managed {
+    ($conn:expr, $tenant:expr, $username:expr) => {{
+        let managed: Option<(String,)> = sqlx::query_as(
+            "SELECT username FROM users WHERE tenant = $1 AND username = $2 AND installation_id IS NOT NULL",
+        )
+        .bind($tenant)
+        .bind($username)
+        .fetch_optional($conn)
+        .await?;
+        match managed {
+            Some(_) => $crate::store::StoreError::Managed(format!("user {}", $username)),
+            None => $crate::store::StoreError::NotFound("user"),
+        }
+    }};
+}
+
+pub(crate) use missing_or_managed;
+
 /// Remembers as revoked the live (at `$1`) access tokens issued beside the
 /// refresh tokens `condition` selects, so introspection and userinfo stop
 /// accepting them with the family.
@@ -101,21 +144,7 @@ macro_rules! impl_sql_accounts {
         #[async_trait::async_trait]
         impl $crate::store::Accounts for $store {
             async fn create_user(&self, u: &$crate::domain::user::User) -> $crate::store::StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO users (id, tenant, username, password_hash, email, display_name, is_admin, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(&u.id)
-                .bind(&u.tenant)
-                .bind(&u.username)
-                .bind(&u.password_hash)
-                .bind(&u.email)
-                .bind(&u.display_name)
-                .bind(u.is_admin)
-                .bind(u.created_at)
-                .execute(&self.pool)
-                .await
-                .map_err(|e| $crate::store::sql::conflict(e, "user"))?;
+                $crate::store::sql_accounts::insert_user!(&self.pool, u);
                 Ok(())
             }
 
@@ -164,13 +193,13 @@ macro_rules! impl_sql_accounts {
                 .bind(username)
                 .execute(&mut *tx)
                 .await?;
-                let done = sqlx::query("DELETE FROM users WHERE tenant = $1 AND username = $2")
+                let done = sqlx::query("DELETE FROM users WHERE tenant = $1 AND username = $2 AND installation_id IS NULL")
                     .bind(tenant)
                     .bind(username)
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() == 0 {
-                    return Err($crate::store::StoreError::NotFound("user"));
+                    return Err($crate::store::sql_accounts::missing_or_managed!(&mut *tx, tenant, username));
                 }
                 tx.commit().await?;
                 Ok(())
@@ -178,14 +207,14 @@ macro_rules! impl_sql_accounts {
 
             async fn set_password(&self, tenant: &str, username: &str, hash: &str) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant = $2 AND username = $3")
+                let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant = $2 AND username = $3 AND installation_id IS NULL")
                     .bind(hash)
                     .bind(tenant)
                     .bind(username)
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() == 0 {
-                    return Err($crate::store::StoreError::NotFound("user"));
+                    return Err($crate::store::sql_accounts::missing_or_managed!(&mut *tx, tenant, username));
                 }
                 // A new password ends every session.
                 sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE tenant = $1 AND username = $2)")

@@ -69,3 +69,4 @@ impl SqliteStore {
 
 impl_sql_store!(SqliteStore, claim_lock = "");
 impl_sql_accounts!(SqliteStore);
+impl_sql_apps!(SqliteStore);

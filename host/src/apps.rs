@@ -1,0 +1,536 @@
+//! The app registry and installations: what the admin API and the CLI do to
+//! apps, tenants' resources and installations. Each operation validates,
+//! then makes one atomic store call (which also writes the audit record).
+
+use crate::admin::{Admin, AdminError, CLIENT_SECRET_PREFIX, IssuedSecret};
+use crate::domain::app::{
+    CredentialMode, Installation, Manifest, ManifestError, Selection, Suspender,
+    service_account_name,
+};
+use crate::domain::user::User;
+use crate::domain::{Client, Scope};
+use crate::store::{AppVersion, AuditEvent, NewInstallation, Resource, StoreError};
+use crate::tokens::{b64url, random_bytes, secret};
+use base64::Engine;
+use serde_json::{Value, json};
+
+/// Most resources one request may upsert.
+pub const MAX_RESOURCES_PER_REQUEST: usize = 1_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        AppError::Admin(AdminError::Store(e))
+    }
+}
+
+type Result<T> = std::result::Result<T, AppError>;
+
+fn invalid<T>(m: impl Into<String>) -> Result<T> {
+    Err(AppError::Admin(AdminError::Invalid(m.into())))
+}
+
+/// What a tenant admin asks for when installing an app.
+pub struct InstallRequest {
+    pub tenant: String,
+    pub app: String,
+    pub resources: Value,
+    /// Optional permissions granted on top of the required ones.
+    pub optional_permissions: Vec<String>,
+    /// Who installs it (shown to other admins and in the audit trail).
+    pub actor: String,
+}
+
+/// A Standard Webhooks signing secret: `whsec_` and base64 of 32 random bytes.
+fn webhook_secret(admin: &Admin) -> String {
+    let bytes = random_bytes::<32>(&admin.rng);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+fn webhook_secret_context(app: &str) -> String {
+    format!("app-webhook-secret:{app}")
+}
+
+fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
+    AuditEvent {
+        tenant: tenant.into(),
+        action: action.into(),
+        detail: detail.to_string(),
+        created_at: now,
+    }
+}
+
+impl Admin {
+    /// Registers an app from its manifest (version 1); returns its webhook
+    /// signing secret, the only time it is shown.
+    pub async fn register_app(
+        &self,
+        manifest: &[u8],
+        now: i64,
+    ) -> Result<(AppVersion, IssuedSecret)> {
+        let manifest = Manifest::parse(manifest)?;
+        let secret = webhook_secret(self);
+        let sealed = self.master.seal(
+            &webhook_secret_context(&manifest.slug),
+            secret.as_bytes(),
+            &self.rng,
+        );
+        self.store.create_app(&manifest, &sealed, now).await?;
+        let version = AppVersion {
+            app: manifest.slug.clone(),
+            version: 1,
+            manifest,
+            created_at: now,
+        };
+        Ok((version, IssuedSecret(secret)))
+    }
+
+    /// Publishes a changed manifest as the next version; an unchanged one
+    /// publishes nothing. Returns the newest version and whether it is new.
+    pub async fn publish_app_version(
+        &self,
+        slug: &str,
+        manifest: &[u8],
+        now: i64,
+    ) -> Result<(AppVersion, bool)> {
+        let manifest = Manifest::parse(manifest)?;
+        if manifest.slug != slug {
+            return Err(ManifestError {
+                field: "slug".into(),
+                message: format!("must stay {slug:?}: an app's slug never changes"),
+            }
+            .into());
+        }
+        let latest = self
+            .store
+            .app_version(slug, None)
+            .await?
+            .ok_or(StoreError::NotFound("app"))?;
+        if latest.manifest == manifest {
+            return Ok((latest, false));
+        }
+        let version = self.store.publish_app_version(&manifest, now).await?;
+        Ok((
+            AppVersion {
+                app: slug.into(),
+                version,
+                manifest,
+                created_at: now,
+            },
+            true,
+        ))
+    }
+
+    /// A new webhook signing secret; the old one keeps co-signing for `overlap` s.
+    pub async fn rotate_app_webhook_secret(
+        &self,
+        slug: &str,
+        overlap: i64,
+        now: i64,
+    ) -> Result<(IssuedSecret, i64)> {
+        if !(0..=crate::admin::MAX_SIGNING_SECRET_OVERLAP).contains(&overlap) {
+            return invalid(format!(
+                "overlap must be 0-{} seconds",
+                crate::admin::MAX_SIGNING_SECRET_OVERLAP
+            ));
+        }
+        let secret = webhook_secret(self);
+        let sealed = self
+            .master
+            .seal(&webhook_secret_context(slug), secret.as_bytes(), &self.rng);
+        let until = now + overlap;
+        self.store
+            .rotate_app_webhook_secret(slug, &sealed, until)
+            .await?;
+        Ok((IssuedSecret(secret), until))
+    }
+
+    /// Upserts a tenant's resources.
+    pub async fn put_resources(&self, tenant: &str, resources: Vec<Resource>) -> Result<()> {
+        if resources.len() > MAX_RESOURCES_PER_REQUEST {
+            return invalid(format!(
+                "at most {MAX_RESOURCES_PER_REQUEST} resources per request"
+            ));
+        }
+        for (i, r) in resources.iter().enumerate() {
+            let ok_kind = (1..=64).contains(&r.kind.len())
+                && r.kind.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                });
+            if !ok_kind {
+                return invalid(format!(
+                    "[{i}].type: use 1-64 lowercase letters, digits, - and _"
+                ));
+            }
+            if r.id.is_empty() || r.id.len() > 200 || r.id.chars().any(char::is_control) {
+                return invalid(format!("[{i}].id: use 1-200 printable characters"));
+            }
+            if r.name.trim().is_empty() || r.name.chars().count() > 200 {
+                return invalid(format!("[{i}].name: use 1-200 characters"));
+            }
+        }
+        self.tenant_must_exist(tenant).await?;
+        self.store.put_resources(tenant, &resources).await?;
+        Ok(())
+    }
+
+    /// Removes a resource; it leaves every installation's selection too.
+    pub async fn delete_resource(
+        &self,
+        tenant: &str,
+        kind: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<()> {
+        let mut updated = Vec::new();
+        for i in self.store.installations(tenant).await? {
+            if let Some(selection) = i.resources.without(kind, id) {
+                let before = i.resources.to_json();
+                let mut changed = i.clone();
+                changed.resources = selection;
+                changed.revision += 1;
+                changed.sequence += 1;
+                changed.updated_at = now;
+                let record = audit(
+                    tenant,
+                    "installation.resources_changed",
+                    json!({"installation": i.id, "actor": "platform", "reason": "resource removed",
+                           "before": before, "after": changed.resources.to_json()}),
+                    now,
+                );
+                updated.push((changed, record));
+            }
+        }
+        self.store
+            .delete_resource(tenant, kind, id, &updated)
+            .await?;
+        Ok(())
+    }
+
+    async fn tenant_must_exist(&self, tenant: &str) -> Result<()> {
+        match self.store.tenant(tenant).await? {
+            Some(_) => Ok(()),
+            None => Err(StoreError::NotFound("tenant").into()),
+        }
+    }
+
+    /// Checks a selection against the app's resource types and the tenant's
+    /// registered resources.
+    async fn selection(&self, tenant: &str, manifest: &Manifest, v: &Value) -> Result<Selection> {
+        let selection = Selection::from_json(v).or_else(invalid)?;
+        if let Selection::Some(map) = &selection {
+            let known = self.store.resources(tenant).await?;
+            for (kind, ids) in map {
+                if !manifest.resource_types.iter().any(|t| &t.kind == kind) {
+                    return invalid(format!(
+                        "resources.{kind}: the app declares no resource type {kind:?}"
+                    ));
+                }
+                for id in ids {
+                    if !known.iter().any(|r| &r.kind == kind && &r.id == id) {
+                        return invalid(format!(
+                            "resources.{kind}: the tenant has no {kind} {id:?}"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(selection)
+    }
+
+    /// Installs the newest version of an app in a tenant: the admin approves
+    /// its required permissions (and any optional ones named), selects
+    /// resources, and the installation gets a service account and, for a
+    /// push app, its own client credentials (returned once).
+    pub async fn install(
+        &self,
+        req: InstallRequest,
+        now: i64,
+    ) -> Result<(Installation, Option<(Client, IssuedSecret)>)> {
+        self.tenant_must_exist(&req.tenant).await?;
+        let latest = self
+            .store
+            .app_version(&req.app, None)
+            .await?
+            .ok_or(StoreError::NotFound("app"))?;
+        let manifest = &latest.manifest;
+        let permissions = manifest
+            .approvable(&req.optional_permissions)
+            .or_else(invalid)?;
+        let resources = self
+            .selection(&req.tenant, manifest, &req.resources)
+            .await?;
+        let id = format!("in_{}", b64url(&random_bytes::<12>(&self.rng)));
+        let account_name = service_account_name(&manifest.slug, random_bytes::<4>(&self.rng));
+        let service_account = User {
+            id: format!("usr_{}", b64url(&random_bytes::<16>(&self.rng))),
+            tenant: req.tenant.clone(),
+            username: account_name.clone(),
+            // No password ever verifies against this: it cannot sign in.
+            password_hash: "!service-account".into(),
+            email: None,
+            display_name: Some(format!("{} (app)", manifest.name)),
+            is_admin: false,
+            created_at: now,
+            installation: Some(id.clone()),
+        };
+        let credentials = match manifest.credentials {
+            CredentialMode::Push => {
+                let secret = secret::generate(CLIENT_SECRET_PREFIX, &self.rng);
+                let client = Client {
+                    client_id: format!("cl_{}", b64url(&random_bytes::<16>(&self.rng))),
+                    tenant: req.tenant.clone(),
+                    name: manifest.name.clone(),
+                    grant_types: vec!["client_credentials".into()],
+                    scopes: Scope::from_valid(permissions.iter().cloned()),
+                    default_scopes: Scope::from_valid(permissions.iter().cloned()),
+                    resources: vec![],
+                    access_token_ttl: manifest.access_token_ttl,
+                    secret_hash: secret::hash(&secret),
+                    previous_secret_hash: None,
+                    previous_secret_expires_at: None,
+                    metadata: json!({"app": manifest.slug, "installation": id}),
+                    created_at: now,
+                    redirect_uris: vec![],
+                    public: false,
+                    post_logout_redirect_uris: vec![],
+                    installation: Some(id.clone()),
+                };
+                Some((client, IssuedSecret(secret)))
+            }
+            CredentialMode::Pull => None,
+        };
+        let installation = Installation {
+            id: id.clone(),
+            tenant: req.tenant.clone(),
+            app: manifest.slug.clone(),
+            version: latest.version,
+            permissions,
+            resources,
+            suspended_by: None,
+            pending_version: None,
+            service_account: service_account.id.clone(),
+            service_account_name: account_name,
+            client_id: credentials.as_ref().map(|(c, _)| c.client_id.clone()),
+            installed_by: req.actor.clone(),
+            created_at: now,
+            updated_at: now,
+            revision: 1,
+            sequence: 1,
+            uninstalled_at: None,
+        };
+        let record = audit(
+            &req.tenant,
+            "installation.created",
+            json!({"installation": id, "app": installation.app, "version": installation.version,
+                   "actor": req.actor, "after": installation_json(&installation)}),
+            now,
+        );
+        self.store
+            .create_installation(NewInstallation {
+                installation: &installation,
+                service_account: &service_account,
+                client: credentials.as_ref().map(|(c, _)| c),
+                audit: &record,
+            })
+            .await?;
+        Ok((installation, credentials))
+    }
+
+    /// A live installation of this tenant.
+    pub async fn installation(&self, tenant: &str, id: &str) -> Result<Installation> {
+        match self.store.installation(id).await? {
+            Some(i) if i.tenant == tenant && i.uninstalled_at.is_none() => Ok(i),
+            _ => Err(StoreError::NotFound("installation").into()),
+        }
+    }
+
+    /// Applies `change` to the installation and saves it over the sequence
+    /// it was read at, with an audit record of before and after.
+    async fn change(
+        &self,
+        tenant: &str,
+        id: &str,
+        action: &str,
+        actor: &str,
+        now: i64,
+        change: impl FnOnce(&mut Installation) -> Result<()>,
+    ) -> Result<Installation> {
+        let before = self.installation(tenant, id).await?;
+        let mut after = before.clone();
+        change(&mut after)?;
+        after.sequence += 1;
+        after.updated_at = now;
+        let record = audit(
+            tenant,
+            action,
+            json!({"installation": id, "actor": actor,
+                   "before": installation_json(&before), "after": installation_json(&after)}),
+            now,
+        );
+        if action == "installation.deleted" {
+            self.store.uninstall(&after, &record).await?;
+        } else {
+            self.store.save_installation(&after, &record).await?;
+        }
+        Ok(after)
+    }
+
+    /// Uninstalls: the credentials and every live token stop working at once.
+    pub async fn uninstall(
+        &self,
+        tenant: &str,
+        id: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<Installation> {
+        self.change(tenant, id, "installation.deleted", actor, now, |i| {
+            i.uninstalled_at = Some(now);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Suspends; only the same side (`by`) may resume it.
+    pub async fn suspend(
+        &self,
+        tenant: &str,
+        id: &str,
+        by: Suspender,
+        actor: &str,
+        now: i64,
+    ) -> Result<Installation> {
+        self.change(tenant, id, "installation.suspended", actor, now, |i| {
+            if i.suspended_by.is_some() {
+                return invalid("the installation is already suspended");
+            }
+            i.suspended_by = Some(by);
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn resume(
+        &self,
+        tenant: &str,
+        id: &str,
+        by: Suspender,
+        actor: &str,
+        now: i64,
+    ) -> Result<Installation> {
+        self.change(
+            tenant,
+            id,
+            "installation.resumed",
+            actor,
+            now,
+            |i| match i.suspended_by {
+                None => invalid("the installation is not suspended"),
+                Some(s) if s != by => invalid(format!(
+                    "the installation was suspended by the {}; only the {} can resume it",
+                    s.as_str(),
+                    s.as_str()
+                )),
+                Some(_) => {
+                    i.suspended_by = None;
+                    Ok(())
+                }
+            },
+        )
+        .await
+    }
+
+    /// Replaces the installation's resource selection.
+    pub async fn set_installation_resources(
+        &self,
+        tenant: &str,
+        id: &str,
+        resources: &Value,
+        actor: &str,
+        now: i64,
+    ) -> Result<Installation> {
+        let current = self.installation(tenant, id).await?;
+        let manifest = self
+            .store
+            .app_version(&current.app, Some(current.version))
+            .await?
+            .ok_or(StoreError::Corrupt(
+                "installation names a missing app version".into(),
+            ))?
+            .manifest;
+        let selection = self.selection(tenant, &manifest, resources).await?;
+        self.change(
+            tenant,
+            id,
+            "installation.resources_changed",
+            actor,
+            now,
+            |i| {
+                if i.resources != selection {
+                    i.resources = selection;
+                    i.revision += 1;
+                }
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    /// New push credentials; the old secret keeps working for `overlap` s.
+    pub async fn rotate_installation_secret(
+        &self,
+        tenant: &str,
+        id: &str,
+        overlap: i64,
+        now: i64,
+    ) -> Result<(String, IssuedSecret, i64)> {
+        let i = self.installation(tenant, id).await?;
+        let Some(client_id) = i.client_id else {
+            return invalid("this app pulls its credentials; it has no secret to rotate");
+        };
+        let (secret, until) = self.rotate_client_secret(&client_id, overlap, now).await?;
+        Ok((client_id, secret, until))
+    }
+}
+
+/// An installation as the admin API shows it (never a secret).
+pub fn installation_json(i: &Installation) -> Value {
+    json!({
+        "id": i.id,
+        "tenant": i.tenant,
+        "app": i.app,
+        "version": i.version,
+        "status": i.status(),
+        "suspended_by": i.suspended_by,
+        "pending_version": i.pending_version,
+        "permissions": i.permissions,
+        "resources": i.resources.to_json(),
+        "revision": i.revision,
+        "sequence": i.sequence,
+        "service_account": {"id": i.service_account, "name": i.service_account_name},
+        "client_id": i.client_id,
+        "installed_by": i.installed_by,
+        "created_at": i.created_at,
+        "updated_at": i.updated_at,
+    })
+}
+
+/// An app version as the admin API shows it.
+pub fn app_json(v: &AppVersion) -> Value {
+    json!({
+        "slug": v.app,
+        "version": v.version,
+        "created_at": v.created_at,
+        "manifest": v.manifest,
+    })
+}

@@ -1,0 +1,792 @@
+//! Apps that tenants install: the manifest an integrator publishes (what the
+//! app needs), and the rules about it. Plain types, no I/O. The manifest's
+//! JSON Schema is `schemas/app-manifest.schema.json`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Longest text a person reads (description, permission description).
+const MAX_TEXT: usize = 2_000;
+/// Longest name, slug or URL.
+const MAX_SHORT: usize = 200;
+const MAX_URL: usize = 2_000;
+const MAX_PERMISSIONS: usize = 200;
+const MAX_RESOURCE_TYPES: usize = 20;
+
+/// An app's manifest: one immutable version of what it declares.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub slug: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub publisher: Publisher,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub homepage_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_url: Option<String>,
+    /// In the catalog for every tenant, or private (installed by name).
+    #[serde(default)]
+    pub listed: bool,
+    /// Where lifecycle events are delivered: https, or http on loopback.
+    pub hook_url: String,
+    /// The install completes only once the hook answered 2xx.
+    #[serde(default)]
+    pub install_hook_required: bool,
+    /// If the app also signs users in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
+    /// Seconds; capped by the tenant's and the platform's maximum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_ttl: Option<i64>,
+    #[serde(default)]
+    pub credentials: CredentialMode,
+    /// The app's public keys (a JWK Set): `use: enc` encrypts pushed secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    #[serde(default)]
+    pub resource_types: Vec<ResourceType>,
+    pub permissions: Vec<Permission>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Publisher {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// How an installation's credentials reach the app.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialMode {
+    /// A per-installation client secret, sent to the hook.
+    #[default]
+    Push,
+    /// The app authenticates with its own key (see the next issue).
+    Pull,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceType {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Across the tenant (e.g. read the company directory).
+    Tenant,
+    /// On the selected resources of one type (e.g. the chosen projects).
+    Resource,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Permission {
+    pub name: String,
+    pub level: Level,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    pub description: String,
+    /// An optional permission is offered at install and may be left out.
+    #[serde(default = "yes")]
+    pub required: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A manifest that cannot be accepted, naming the field (`permissions[1].level`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ManifestError {
+    pub field: String,
+    pub message: String,
+}
+
+fn err<T>(field: impl Into<String>, message: impl Into<String>) -> Result<T, ManifestError> {
+    Err(ManifestError {
+        field: field.into(),
+        message: message.into(),
+    })
+}
+
+impl Manifest {
+    /// Parses and checks a manifest; the error names the first bad field.
+    pub fn parse(json: &[u8]) -> Result<Manifest, ManifestError> {
+        let de = &mut serde_json::Deserializer::from_slice(json);
+        let manifest: Manifest = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            let message = inner.to_string();
+            // serde's text ends with " at line L column C": the field says where.
+            let message = match message.rfind(" at line ") {
+                Some(i) if inner.line() > 0 => message[..i].to_string(),
+                _ => message,
+            };
+            ManifestError {
+                field: if field == "." {
+                    "manifest".into()
+                } else {
+                    field
+                },
+                message,
+            }
+        })?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        validate_app_slug(&self.slug).or_else(|m| err("slug", m))?;
+        text("name", &self.name, 1, MAX_SHORT)?;
+        text("description", &self.description, 0, MAX_TEXT)?;
+        text("publisher.name", &self.publisher.name, 1, MAX_SHORT)?;
+        if let Some(email) = &self.publisher.email {
+            text("publisher.email", email, 3, MAX_SHORT)?;
+            if !email.contains('@') {
+                return err("publisher.email", "is not an e-mail address");
+            }
+        }
+        let links = [
+            ("publisher.url", &self.publisher.url),
+            ("homepage_url", &self.homepage_url),
+            ("logo_url", &self.logo_url),
+            ("privacy_url", &self.privacy_url),
+            ("terms_url", &self.terms_url),
+        ];
+        for (field, url) in links {
+            if let Some(u) = url {
+                web_url(field, u, false)?;
+            }
+        }
+        web_url("hook_url", &self.hook_url, true)?;
+        for (i, uri) in self.redirect_uris.iter().enumerate() {
+            super::validate_redirect_uri(uri).or_else(|m| err(format!("redirect_uris[{i}]"), m))?;
+        }
+        if let Some(ttl) = self.access_token_ttl
+            && ttl <= 0
+        {
+            return err("access_token_ttl", "must be a positive number of seconds");
+        }
+        if let Some(jwks) = &self.jwks {
+            validate_jwks(jwks)?;
+        }
+        if self.resource_types.len() > MAX_RESOURCE_TYPES {
+            return err("resource_types", format!("at most {MAX_RESOURCE_TYPES}"));
+        }
+        for (i, t) in self.resource_types.iter().enumerate() {
+            let field = format!("resource_types[{i}]");
+            identifier(&format!("{field}.type"), &t.kind)?;
+            text(&format!("{field}.name"), &t.name, 1, MAX_SHORT)?;
+            if self.resource_types[..i].iter().any(|o| o.kind == t.kind) {
+                return err(
+                    format!("{field}.type"),
+                    format!("{:?} is declared twice", t.kind),
+                );
+            }
+        }
+        if self.permissions.is_empty() {
+            return err("permissions", "an app must ask for at least one permission");
+        }
+        if self.permissions.len() > MAX_PERMISSIONS {
+            return err("permissions", format!("at most {MAX_PERMISSIONS}"));
+        }
+        for (i, p) in self.permissions.iter().enumerate() {
+            let field = format!("permissions[{i}]");
+            permission_name(&format!("{field}.name"), &p.name)?;
+            if self.permissions[..i].iter().any(|o| o.name == p.name) {
+                return err(
+                    format!("{field}.name"),
+                    format!("{:?} is declared twice", p.name),
+                );
+            }
+            text(&format!("{field}.description"), &p.description, 1, MAX_TEXT)?;
+            match (p.level, &p.resource_type) {
+                (Level::Tenant, Some(_)) => {
+                    return err(
+                        format!("{field}.resource_type"),
+                        "only a resource-level permission names a resource type",
+                    );
+                }
+                (Level::Resource, None) => {
+                    return err(
+                        format!("{field}.resource_type"),
+                        "a resource-level permission must name one of resource_types",
+                    );
+                }
+                (Level::Resource, Some(t)) if !self.resource_types.iter().any(|r| &r.kind == t) => {
+                    return err(
+                        format!("{field}.resource_type"),
+                        format!("{t:?} is not one of the declared resource_types"),
+                    );
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub fn permission(&self, name: &str) -> Option<&Permission> {
+        self.permissions.iter().find(|p| p.name == name)
+    }
+
+    /// The permissions an installation is granted when its admin approves
+    /// this manifest with `optional` of the optional ones.
+    pub fn approvable(&self, optional: &[String]) -> Result<Vec<String>, String> {
+        for name in optional {
+            match self.permission(name) {
+                None => return Err(format!("the app does not ask for permission {name:?}")),
+                Some(p) if p.required => {}
+                Some(_) => {}
+            }
+        }
+        Ok(self
+            .permissions
+            .iter()
+            .filter(|p| p.required || optional.contains(&p.name))
+            .map(|p| p.name.clone())
+            .collect())
+    }
+}
+
+fn text(field: &str, value: &str, min: usize, max: usize) -> Result<(), ManifestError> {
+    let n = value.chars().count();
+    if n < min {
+        return err(field, "must not be empty");
+    }
+    if n > max {
+        return err(field, format!("is longer than {max} characters"));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n') {
+        return err(field, "contains control characters");
+    }
+    Ok(())
+}
+
+/// `project`, `cost-code`: lowercase, digits, `-` and `_`.
+fn identifier(field: &str, value: &str) -> Result<(), ManifestError> {
+    let ok = (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        err(field, "use 1-64 lowercase letters, digits, - and _")
+    }
+}
+
+/// Permissions become scope tokens: `documents:write`.
+fn permission_name(field: &str, value: &str) -> Result<(), ManifestError> {
+    let ok = (1..=100).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_:.".contains(&b))
+        && !super::is_administrative(value);
+    if ok {
+        Ok(())
+    } else {
+        err(
+            field,
+            "use 1-100 lowercase letters, digits, - _ : and . (and not an admin scope)",
+        )
+    }
+}
+
+/// An https URL; http only to a loopback host when `loopback_http`.
+fn web_url(field: &str, value: &str, loopback_http: bool) -> Result<(), ManifestError> {
+    if value.len() > MAX_URL {
+        return err(field, format!("is longer than {MAX_URL} characters"));
+    }
+    let Ok(u) = url::Url::parse(value) else {
+        return err(field, "is not a URL");
+    };
+    if !u.username().is_empty() || u.password().is_some() || u.fragment().is_some() {
+        return err(field, "must not carry credentials or a fragment");
+    }
+    let loopback = match u.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return err(field, "has no host"),
+    };
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if loopback_http && loopback => Ok(()),
+        "http" if loopback_http => err(field, "must be https (http only to a loopback address)"),
+        _ => err(field, "must be https"),
+    }
+}
+
+/// A JWK Set of public keys: every key has `kty`, and none is private.
+fn validate_jwks(jwks: &serde_json::Value) -> Result<(), ManifestError> {
+    let Some(keys) = jwks.get("keys").and_then(|k| k.as_array()) else {
+        return err("jwks", "must be a JWK Set: {\"keys\": [...]}");
+    };
+    for (i, k) in keys.iter().enumerate() {
+        let field = format!("jwks.keys[{i}]");
+        if k.get("kty").and_then(|v| v.as_str()).is_none() {
+            return err(format!("{field}.kty"), "is required");
+        }
+        if ["d", "p", "q", "dp", "dq", "qi", "k"]
+            .iter()
+            .any(|m| k.get(m).is_some())
+        {
+            return err(
+                field,
+                "is a private or symmetric key; publish only public keys",
+            );
+        }
+        if let Some(u) = k.get("use")
+            && !matches!(u.as_str(), Some("enc" | "sig"))
+        {
+            return err(format!("{field}.use"), "must be \"enc\" or \"sig\"");
+        }
+    }
+    Ok(())
+}
+
+/// App slugs appear in service-account names and URLs.
+pub fn validate_app_slug(slug: &str) -> Result<(), String> {
+    let ok = (1..=50).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err("use 1-50 lowercase letters, digits and inner hyphens".into())
+    }
+}
+
+/// Which of a tenant's resources an installation may touch: all of them
+/// (now and later), or a selection per resource type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selection {
+    All,
+    Some(BTreeMap<String, Vec<String>>),
+}
+
+impl Selection {
+    /// `"all"` or `{"project": ["p1", "p2"]}`.
+    pub fn from_json(v: &serde_json::Value) -> Result<Selection, String> {
+        match v {
+            serde_json::Value::String(s) if s == "all" => Ok(Selection::All),
+            serde_json::Value::Object(map) => {
+                let mut out = BTreeMap::new();
+                for (kind, ids) in map {
+                    let Some(ids) = ids.as_array() else {
+                        return Err(format!("resources.{kind} must be a list of resource ids"));
+                    };
+                    let mut list = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        let Some(id) = id.as_str() else {
+                            return Err(format!("resources.{kind} must hold strings"));
+                        };
+                        if !list.iter().any(|x| x == id) {
+                            list.push(id.to_string());
+                        }
+                    }
+                    list.sort();
+                    out.insert(kind.clone(), list);
+                }
+                Ok(Selection::Some(out))
+            }
+            _ => Err("resources must be \"all\" or an object of resource type to ids".into()),
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Selection::All => serde_json::Value::String("all".into()),
+            Selection::Some(map) => serde_json::json!(map),
+        }
+    }
+
+    /// Whether a resource of `kind` with `id` is selected.
+    pub fn contains(&self, kind: &str, id: &str) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Some(map) => map.get(kind).is_some_and(|ids| ids.iter().any(|i| i == id)),
+        }
+    }
+
+    /// The same selection without `kind`/`id`; `None` if it was not selected.
+    pub fn without(&self, kind: &str, id: &str) -> Option<Selection> {
+        match self {
+            Selection::All => None,
+            Selection::Some(map) => {
+                let ids = map.get(kind)?;
+                if !ids.iter().any(|i| i == id) {
+                    return None;
+                }
+                let mut map = map.clone();
+                map.get_mut(kind)?.retain(|i| i != id);
+                Some(Selection::Some(map))
+            }
+        }
+    }
+}
+
+/// Where an installation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    Suspended,
+    UpgradePending,
+}
+
+/// Who suspended an installation; only they lift it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Suspender {
+    /// The tenant's admin.
+    Tenant,
+    /// The platform's operator.
+    Platform,
+}
+
+impl Suspender {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suspender::Tenant => "tenant",
+            Suspender::Platform => "platform",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Suspender> {
+        match s {
+            "tenant" => Some(Suspender::Tenant),
+            "platform" => Some(Suspender::Platform),
+            _ => None,
+        }
+    }
+}
+
+/// An app installed in a tenant. What it may do comes from what its admin
+/// approved (`version`, `permissions`), never from the newest manifest.
+#[derive(Clone, Debug)]
+pub struct Installation {
+    pub id: String,
+    pub tenant: String,
+    pub app: String,
+    /// The approved manifest version.
+    pub version: i64,
+    /// The approved permission names, in manifest order.
+    pub permissions: Vec<String>,
+    pub resources: Selection,
+    pub suspended_by: Option<Suspender>,
+    /// A newer version waiting for the admin's approval.
+    pub pending_version: Option<i64>,
+    /// The directory entry the app acts as (`{app}-{8 hex}`): a user id.
+    pub service_account: String,
+    pub service_account_name: String,
+    /// The push credentials' client, if any.
+    pub client_id: Option<String>,
+    pub installed_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Bumped by every change to the selection, for `authorization_details`.
+    pub revision: i64,
+    /// The number of the last lifecycle change: events carry it, in order,
+    /// and a change saves only over the sequence it was made from.
+    pub sequence: i64,
+    pub uninstalled_at: Option<i64>,
+}
+
+impl Installation {
+    pub fn status(&self) -> Status {
+        match (self.suspended_by, self.pending_version) {
+            (Some(_), _) => Status::Suspended,
+            (None, Some(_)) => Status::UpgradePending,
+            (None, None) => Status::Active,
+        }
+    }
+
+    /// May it get tokens? An upgrade waiting for approval does not stop it.
+    pub fn is_usable(&self) -> bool {
+        self.suspended_by.is_none() && self.uninstalled_at.is_none()
+    }
+}
+
+/// `{app-slug}-{8 hex}`, as Procore names a DMSA's directory user.
+pub fn service_account_name(app: &str, random: [u8; 4]) -> String {
+    format!("{app}-{}", hex::encode(random))
+}
+
+/// Past this many identifiers an `authorization_details` entry leaves them out
+/// (`identifiers_omitted`) and resource servers ask the AuthZEN endpoint, so a
+/// token never grows to hundreds of kilobytes.
+pub const MAX_TOKEN_IDENTIFIERS: usize = 50;
+
+/// RFC 9396 `authorization_details` for an installation's token: one entry per
+/// resource type with the approved resource-level permissions as `actions`
+/// and the selected resources as `identifiers` (`["*"]` for all).
+pub fn authorization_details(
+    manifest: &Manifest,
+    installation: &Installation,
+) -> Vec<serde_json::Value> {
+    let mut details = Vec::new();
+    for t in &manifest.resource_types {
+        let actions: Vec<&str> = manifest
+            .permissions
+            .iter()
+            .filter(|p| p.level == Level::Resource && p.resource_type.as_deref() == Some(&t.kind))
+            .filter(|p| installation.permissions.contains(&p.name))
+            .map(|p| p.name.as_str())
+            .collect();
+        if actions.is_empty() {
+            continue;
+        }
+        let ids: Vec<String> = match &installation.resources {
+            Selection::All => vec!["*".into()],
+            Selection::Some(map) => map.get(&t.kind).cloned().unwrap_or_default(),
+        };
+        let mut entry = serde_json::json!({"type": t.kind, "actions": actions});
+        if ids.len() > MAX_TOKEN_IDENTIFIERS {
+            entry["identifiers_omitted"] = true.into();
+            entry["revision"] = installation.revision.into();
+        } else {
+            entry["identifiers"] = ids.into();
+        }
+        details.push(entry);
+    }
+    details
+}
+
+/// The built-in AuthZEN rule for an installation's service account: permit
+/// exactly when the action is an approved permission and, for a
+/// resource-level one, the resource is of its type and selected.
+pub fn permits(
+    manifest: &Manifest,
+    installation: &Installation,
+    action: &str,
+    resource: Option<(&str, &str)>,
+) -> (bool, String) {
+    if !installation.is_usable() {
+        return (false, "the installation is suspended".into());
+    }
+    if !installation.permissions.iter().any(|p| p == action) {
+        return (false, format!("the installation was not granted {action}"));
+    }
+    let Some(p) = manifest.permission(action) else {
+        return (false, format!("the app does not declare {action}"));
+    };
+    match (p.level, resource) {
+        (Level::Tenant, _) => (true, format!("the installation holds {action}")),
+        (Level::Resource, None) => (false, format!("{action} needs a resource")),
+        (Level::Resource, Some((kind, id))) => {
+            if p.resource_type.as_deref() != Some(kind) {
+                (
+                    false,
+                    format!(
+                        "{action} applies to {}, not {kind}",
+                        p.resource_type.as_deref().unwrap_or("?")
+                    ),
+                )
+            } else if installation.resources.contains(kind, id) {
+                (
+                    true,
+                    format!("the installation holds {action} on {kind} {id}"),
+                )
+            } else {
+                (
+                    false,
+                    format!("{kind} {id} is not selected for the installation"),
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn procore() -> serde_json::Value {
+        json!({
+            "slug": "docs-sync",
+            "name": "Docs Sync",
+            "publisher": {"name": "Acme Integrations", "email": "dev@acme.example"},
+            "hook_url": "https://hooks.acme.example/warden",
+            "resource_types": [{"type": "project", "name": "Projects"}],
+            "permissions": [
+                {"name": "directory:read", "level": "tenant", "description": "Read the company directory"},
+                {"name": "documents:write", "level": "resource", "resource_type": "project", "description": "Upload documents"},
+                {"name": "budget:read", "level": "resource", "resource_type": "project", "description": "Read budgets", "required": false}
+            ]
+        })
+    }
+
+    fn parse(v: serde_json::Value) -> Result<Manifest, ManifestError> {
+        Manifest::parse(v.to_string().as_bytes())
+    }
+
+    #[test]
+    fn a_good_manifest_parses() {
+        let m = parse(procore()).unwrap();
+        assert_eq!(m.credentials, CredentialMode::Push);
+        assert!(m.permissions[0].required && !m.permissions[2].required);
+        assert_eq!(
+            m.approvable(&[]).unwrap(),
+            ["directory:read", "documents:write"]
+        );
+        assert_eq!(m.approvable(&["budget:read".into()]).unwrap().len(), 3);
+        assert!(m.approvable(&["nope".into()]).is_err());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (
+                "/permissions/0/level",
+                json!("galaxy"),
+                "permissions[0].level",
+            ),
+            (
+                "/permissions/1/resource_type",
+                json!("site"),
+                "permissions[1].resource_type",
+            ),
+            (
+                "/permissions/1/name",
+                json!("directory:read"),
+                "permissions[1].name",
+            ),
+            ("/hook_url", json!("http://hooks.acme.example/"), "hook_url"),
+            ("/description", json!("x".repeat(3000)), "description"),
+            ("/colour", json!("blue"), "colour"),
+            ("/publisher/fax", json!("123"), "publisher.fax"),
+            ("/slug", json!("Docs Sync"), "slug"),
+        ];
+        for (pointer, value, field) in cases {
+            let mut m = procore();
+            let (parent, key) = pointer.rsplit_once('/').unwrap();
+            let target = if parent.is_empty() {
+                &mut m
+            } else {
+                m.pointer_mut(parent).unwrap()
+            };
+            target[key] = value;
+            let e = parse(m).unwrap_err();
+            assert_eq!(e.field, field, "{pointer}: {e}");
+        }
+        let mut m = procore();
+        m["hook_url"] = json!("http://127.0.0.1:9000/hook");
+        assert!(parse(m).is_ok(), "http is fine on loopback");
+    }
+
+    #[test]
+    fn selections_and_authorization_details() {
+        let m = parse(procore()).unwrap();
+        let sel = Selection::from_json(&json!({"project": ["p2", "p1", "p1"]})).unwrap();
+        let mut inst = Installation {
+            id: "in_1".into(),
+            tenant: "t".into(),
+            app: "docs-sync".into(),
+            version: 1,
+            permissions: m.approvable(&[]).unwrap(),
+            resources: sel,
+            suspended_by: None,
+            pending_version: None,
+            service_account: "usr_1".into(),
+            service_account_name: "docs-sync-0a0b0c0d".into(),
+            client_id: None,
+            installed_by: "admin".into(),
+            created_at: 0,
+            updated_at: 0,
+            revision: 3,
+            sequence: 1,
+            uninstalled_at: None,
+        };
+        assert_eq!(
+            authorization_details(&m, &inst),
+            [
+                json!({"type": "project", "actions": ["documents:write"], "identifiers": ["p1", "p2"]})
+            ]
+        );
+        assert!(permits(&m, &inst, "documents:write", Some(("project", "p1"))).0);
+        assert!(!permits(&m, &inst, "documents:write", Some(("project", "p3"))).0);
+        assert!(!permits(&m, &inst, "budget:read", Some(("project", "p1"))).0);
+        assert!(permits(&m, &inst, "directory:read", None).0);
+        let many: Vec<String> = (0..=MAX_TOKEN_IDENTIFIERS)
+            .map(|i| format!("p{i}"))
+            .collect();
+        inst.resources = Selection::from_json(&json!({ "project": many })).unwrap();
+        let d = authorization_details(&m, &inst);
+        assert_eq!(d[0]["identifiers_omitted"], true);
+        assert_eq!(d[0]["revision"], 3);
+        assert!(d[0].get("identifiers").is_none());
+        inst.resources = Selection::All;
+        assert_eq!(
+            authorization_details(&m, &inst)[0]["identifiers"],
+            json!(["*"])
+        );
+        assert_eq!(
+            inst.resources.without("project", "p1"),
+            None,
+            "all stays all when a resource goes"
+        );
+    }
+
+    #[test]
+    fn the_published_schema_names_every_field() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../schemas/app-manifest.schema.json"))
+                .unwrap();
+        let mut full = procore();
+        for (k, v) in [
+            ("description", json!("d")),
+            ("homepage_url", json!("https://a.example")),
+            ("logo_url", json!("https://a.example/l.png")),
+            ("privacy_url", json!("https://a.example/p")),
+            ("terms_url", json!("https://a.example/t")),
+            ("listed", json!(true)),
+            ("install_hook_required", json!(true)),
+            ("redirect_uris", json!(["https://a.example/cb"])),
+            ("access_token_ttl", json!(36000)),
+            ("credentials", json!("pull")),
+            (
+                "jwks",
+                json!({"keys": [{"kty": "OKP", "crv": "X25519", "x": "abc", "use": "enc"}]}),
+            ),
+        ] {
+            full[k] = v;
+        }
+        let m = parse(full).unwrap();
+        let fields: Vec<String> = serde_json::to_value(&m)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut declared: Vec<String> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut fields = fields;
+        fields.sort();
+        declared.sort();
+        assert_eq!(fields, declared);
+    }
+}

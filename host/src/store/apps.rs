@@ -1,0 +1,183 @@
+//! Storage of apps, their manifest versions, tenants' resources and
+//! installations. Every change to an installation is one atomic store call
+//! that also writes its audit record (and, later, its outbox rows), checked
+//! against the sequence the caller read so concurrent changes cannot both win.
+
+use super::{AuditEvent, DeliverySecrets, StoreError, StoreResult};
+use crate::domain::Client;
+use crate::domain::app::{Installation, Manifest, Selection, Suspender};
+use crate::domain::user::User;
+use async_trait::async_trait;
+
+/// One published version of an app.
+#[derive(Clone, Debug)]
+pub struct AppVersion {
+    pub app: String,
+    pub version: i64,
+    pub manifest: Manifest,
+    pub created_at: i64,
+}
+
+/// A tenant's resource installations can be scoped to.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize, sqlx::FromRow)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    #[serde(rename = "type")]
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    pub name: String,
+}
+
+/// A new installation with what comes into being with it.
+pub struct NewInstallation<'a> {
+    pub installation: &'a Installation,
+    pub service_account: &'a User,
+    /// Push credentials: the installation's own client.
+    pub client: Option<&'a Client>,
+    pub audit: &'a AuditEvent,
+}
+
+#[async_trait]
+pub trait Apps {
+    /// Registers an app with its first version; `Conflict` if the slug is taken.
+    async fn create_app(
+        &self,
+        manifest: &Manifest,
+        sealed_webhook_secret: &[u8],
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Publishes `manifest` as the next version; returns its number.
+    async fn publish_app_version(&self, manifest: &Manifest, now: i64) -> StoreResult<i64>;
+    /// The newest version of every app.
+    async fn apps(&self) -> StoreResult<Vec<AppVersion>>;
+    /// A version of an app, or its newest when `version` is `None`.
+    async fn app_version(
+        &self,
+        slug: &str,
+        version: Option<i64>,
+    ) -> StoreResult<Option<AppVersion>>;
+    async fn app_versions(&self, slug: &str) -> StoreResult<Vec<AppVersion>>;
+    /// The app's webhook signing secrets (sealed), for signing its deliveries.
+    #[allow(dead_code)] // read by the app delivery signer, which comes next
+    async fn app_webhook_secrets(&self, slug: &str) -> StoreResult<Option<DeliverySecrets>>;
+    /// Replaces the app's webhook secret; the old one co-signs until `previous_expires_at`.
+    async fn rotate_app_webhook_secret(
+        &self,
+        slug: &str,
+        sealed: &[u8],
+        previous_expires_at: i64,
+    ) -> StoreResult<()>;
+
+    /// Upserts a tenant's resources (by type and id).
+    async fn put_resources(&self, tenant: &str, resources: &[Resource]) -> StoreResult<()>;
+    async fn resources(&self, tenant: &str) -> StoreResult<Vec<Resource>>;
+    /// Removes a resource and, atomically, saves the installations whose
+    /// selection named it (each checked against the sequence it was read at).
+    async fn delete_resource(
+        &self,
+        tenant: &str,
+        kind: &str,
+        id: &str,
+        updated: &[(Installation, AuditEvent)],
+    ) -> StoreResult<()>;
+
+    /// Creates an installation with its service account and client;
+    /// `Conflict("installation")` if the app is installed in the tenant already.
+    async fn create_installation(&self, new: NewInstallation<'_>) -> StoreResult<()>;
+    /// A live or uninstalled installation.
+    async fn installation(&self, id: &str) -> StoreResult<Option<Installation>>;
+    /// The tenant's live installations, oldest first.
+    async fn installations(&self, tenant: &str) -> StoreResult<Vec<Installation>>;
+    /// Saves a changed installation whose `sequence` is one past the stored
+    /// one; `Conflict("installation change")` if another change came first.
+    async fn save_installation(
+        &self,
+        installation: &Installation,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// Uninstalls: the tombstone stays, the service account goes, the client
+    /// stops authenticating. Checked against the sequence like a save.
+    async fn uninstall(&self, installation: &Installation, audit: &AuditEvent) -> StoreResult<()>;
+}
+
+#[derive(sqlx::FromRow)]
+pub struct InstallationRow {
+    pub id: String,
+    pub tenant: String,
+    pub app: String,
+    pub version: i64,
+    pub permissions: String,
+    pub resources: String,
+    pub revision: i64,
+    pub suspended_by: Option<String>,
+    pub pending_version: Option<i64>,
+    pub service_account: String,
+    pub service_account_name: String,
+    pub client_id: Option<String>,
+    pub installed_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub sequence: i64,
+    pub uninstalled_at: Option<i64>,
+}
+
+impl TryFrom<InstallationRow> for Installation {
+    type Error = StoreError;
+    fn try_from(r: InstallationRow) -> Result<Self, StoreError> {
+        let resources: serde_json::Value = serde_json::from_str(&r.resources)
+            .map_err(|e| StoreError::Corrupt(format!("installation resources: {e}")))?;
+        Ok(Installation {
+            resources: Selection::from_json(&resources).map_err(StoreError::Corrupt)?,
+            permissions: r
+                .permissions
+                .split(' ')
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect(),
+            suspended_by: match r.suspended_by.as_deref() {
+                None => None,
+                Some(s) => Some(
+                    Suspender::parse(s)
+                        .ok_or_else(|| StoreError::Corrupt(format!("suspended_by {s:?}")))?,
+                ),
+            },
+            id: r.id,
+            tenant: r.tenant,
+            app: r.app,
+            version: r.version,
+            revision: r.revision,
+            pending_version: r.pending_version,
+            service_account: r.service_account,
+            service_account_name: r.service_account_name,
+            client_id: r.client_id,
+            installed_by: r.installed_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            sequence: r.sequence,
+            uninstalled_at: r.uninstalled_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AppVersionRow {
+    pub app: String,
+    pub version: i64,
+    pub manifest: String,
+    pub created_at: i64,
+}
+
+impl TryFrom<AppVersionRow> for AppVersion {
+    type Error = StoreError;
+    fn try_from(r: AppVersionRow) -> Result<Self, StoreError> {
+        Ok(AppVersion {
+            manifest: serde_json::from_str(&r.manifest).map_err(|e| {
+                StoreError::Corrupt(format!("manifest of {}@{}: {e}", r.app, r.version))
+            })?,
+            app: r.app,
+            version: r.version,
+            created_at: r.created_at,
+        })
+    }
+}

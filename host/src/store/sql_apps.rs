@@ -1,0 +1,316 @@
+//! The `Apps` SQL, shared by both backends like `sql.rs`.
+
+macro_rules! save_installation {
+    ($conn:expr, $i:expr) => {{
+        let done = sqlx::query(
+            "UPDATE installations SET version = $1, permissions = $2, resources = $3, revision = $4, \
+             suspended_by = $5, pending_version = $6, updated_at = $7, sequence = $8, uninstalled_at = $9 \
+             WHERE id = $10 AND sequence = $11 AND uninstalled_at IS NULL",
+        )
+        .bind($i.version)
+        .bind($i.permissions.join(" "))
+        .bind($i.resources.to_json().to_string())
+        .bind($i.revision)
+        .bind($i.suspended_by.map(|s| s.as_str()))
+        .bind($i.pending_version)
+        .bind($i.updated_at)
+        .bind($i.sequence)
+        .bind($i.uninstalled_at)
+        .bind(&$i.id)
+        .bind($i.sequence - 1)
+        .execute($conn)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err($crate::store::StoreError::Concurrent("installation"));
+        }
+    }};
+}
+
+pub(crate) use save_installation;
+
+macro_rules! impl_sql_apps {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Apps for $store {
+            async fn create_app(
+                &self,
+                manifest: &$crate::domain::app::Manifest,
+                sealed_webhook_secret: &[u8],
+                now: i64,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO apps (slug, latest_version, webhook_secret, created_at) VALUES ($1, 1, $2, $3)")
+                    .bind(&manifest.slug)
+                    .bind(sealed_webhook_secret)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| $crate::store::sql::conflict(e, "app"))?;
+                sqlx::query("INSERT INTO app_versions (app, version, manifest, created_at) VALUES ($1, 1, $2, $3)")
+                    .bind(&manifest.slug)
+                    .bind(serde_json::to_string(manifest).unwrap_or_default())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn publish_app_version(
+                &self,
+                manifest: &$crate::domain::app::Manifest,
+                now: i64,
+            ) -> $crate::store::StoreResult<i64> {
+                let mut tx = self.pool.begin().await?;
+                let version: Option<(i64,)> = sqlx::query_as(
+                    "UPDATE apps SET latest_version = latest_version + 1 WHERE slug = $1 RETURNING latest_version",
+                )
+                .bind(&manifest.slug)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((version,)) = version else {
+                    return Err($crate::store::StoreError::NotFound("app"));
+                };
+                sqlx::query("INSERT INTO app_versions (app, version, manifest, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&manifest.slug)
+                    .bind(version)
+                    .bind(serde_json::to_string(manifest).unwrap_or_default())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                $crate::store::sql::bump!(&mut *tx);
+                tx.commit().await?;
+                Ok(version)
+            }
+
+            async fn apps(&self) -> $crate::store::StoreResult<Vec<$crate::store::AppVersion>> {
+                let rows: Vec<$crate::store::apps::AppVersionRow> = sqlx::query_as(
+                    "SELECT v.app, v.version, v.manifest, v.created_at FROM app_versions v \
+                     JOIN apps a ON a.slug = v.app AND a.latest_version = v.version ORDER BY v.app",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn app_version(
+                &self,
+                slug: &str,
+                version: Option<i64>,
+            ) -> $crate::store::StoreResult<Option<$crate::store::AppVersion>> {
+                let row: Option<$crate::store::apps::AppVersionRow> = match version {
+                    Some(v) => sqlx::query_as("SELECT * FROM app_versions WHERE app = $1 AND version = $2")
+                        .bind(slug)
+                        .bind(v)
+                        .fetch_optional(&self.pool)
+                        .await?,
+                    None => sqlx::query_as(
+                        "SELECT v.* FROM app_versions v JOIN apps a ON a.slug = v.app AND a.latest_version = v.version \
+                         WHERE v.app = $1",
+                    )
+                    .bind(slug)
+                    .fetch_optional(&self.pool)
+                    .await?,
+                };
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn app_versions(&self, slug: &str) -> $crate::store::StoreResult<Vec<$crate::store::AppVersion>> {
+                let rows: Vec<$crate::store::apps::AppVersionRow> =
+                    sqlx::query_as("SELECT * FROM app_versions WHERE app = $1 ORDER BY version")
+                        .bind(slug)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn app_webhook_secrets(
+                &self,
+                slug: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::DeliverySecrets>> {
+                Ok(sqlx::query_as(
+                    "SELECT webhook_secret AS secret, previous_webhook_secret AS previous_secret, \
+                     previous_secret_expires_at AS previous_expires_at FROM apps WHERE slug = $1",
+                )
+                .bind(slug)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn rotate_app_webhook_secret(
+                &self,
+                slug: &str,
+                sealed: &[u8],
+                previous_expires_at: i64,
+            ) -> $crate::store::StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE apps SET previous_webhook_secret = webhook_secret, webhook_secret = $1, \
+                     previous_secret_expires_at = $2 WHERE slug = $3",
+                )
+                .bind(sealed)
+                .bind(previous_expires_at)
+                .bind(slug)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound("app"));
+                }
+                Ok(())
+            }
+
+            async fn put_resources(
+                &self,
+                tenant: &str,
+                resources: &[$crate::store::Resource],
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for r in resources {
+                    sqlx::query(
+                        "INSERT INTO tenant_resources (tenant, type, id, name) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (tenant, type, id) DO UPDATE SET name = excluded.name",
+                    )
+                    .bind(tenant)
+                    .bind(&r.kind)
+                    .bind(&r.id)
+                    .bind(&r.name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| $crate::store::sql::conflict(e, "resource"))?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn resources(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::store::Resource>> {
+                Ok(sqlx::query_as("SELECT type, id, name FROM tenant_resources WHERE tenant = $1 ORDER BY type, id")
+                    .bind(tenant)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn delete_resource(
+                &self,
+                tenant: &str,
+                kind: &str,
+                id: &str,
+                updated: &[($crate::domain::app::Installation, $crate::store::AuditEvent)],
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("DELETE FROM tenant_resources WHERE tenant = $1 AND type = $2 AND id = $3")
+                    .bind(tenant)
+                    .bind(kind)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound("resource"));
+                }
+                for (installation, audit) in updated {
+                    $crate::store::sql_apps::save_installation!(&mut *tx, installation);
+                    $crate::store::sql::insert_audit!(&mut *tx, audit);
+                }
+                if !updated.is_empty() {
+                    $crate::store::sql::bump!(&mut *tx);
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_installation(
+                &self,
+                new: $crate::store::NewInstallation<'_>,
+            ) -> $crate::store::StoreResult<()> {
+                let i = new.installation;
+                let mut tx = self.pool.begin().await?;
+                $crate::store::sql_accounts::insert_user!(&mut *tx, new.service_account);
+                if let Some(client) = new.client {
+                    $crate::store::sql::insert_client!(&mut *tx, client);
+                }
+                sqlx::query(
+                    "INSERT INTO installations (id, tenant, app, version, permissions, resources, revision, \
+                     suspended_by, pending_version, service_account, service_account_name, client_id, installed_by, \
+                     created_at, updated_at, sequence) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                )
+                .bind(&i.id)
+                .bind(&i.tenant)
+                .bind(&i.app)
+                .bind(i.version)
+                .bind(i.permissions.join(" "))
+                .bind(i.resources.to_json().to_string())
+                .bind(i.revision)
+                .bind(i.suspended_by.map(|s| s.as_str()))
+                .bind(i.pending_version)
+                .bind(&i.service_account)
+                .bind(&i.service_account_name)
+                .bind(&i.client_id)
+                .bind(&i.installed_by)
+                .bind(i.created_at)
+                .bind(i.updated_at)
+                .bind(i.sequence)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| $crate::store::sql::conflict(e, "installation of this app in the tenant"))?;
+                $crate::store::sql::insert_audit!(&mut *tx, new.audit);
+                $crate::store::sql::bump!(&mut *tx);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn installation(
+                &self,
+                id: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::app::Installation>> {
+                let row: Option<$crate::store::apps::InstallationRow> =
+                    sqlx::query_as("SELECT * FROM installations WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn installations(
+                &self,
+                tenant: &str,
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::app::Installation>> {
+                let rows: Vec<$crate::store::apps::InstallationRow> = sqlx::query_as(
+                    "SELECT * FROM installations WHERE tenant = $1 AND uninstalled_at IS NULL ORDER BY created_at, id",
+                )
+                .bind(tenant)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn save_installation(
+                &self,
+                installation: &$crate::domain::app::Installation,
+                audit: &$crate::store::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                $crate::store::sql_apps::save_installation!(&mut *tx, installation);
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                $crate::store::sql::bump!(&mut *tx);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn uninstall(
+                &self,
+                installation: &$crate::domain::app::Installation,
+                audit: &$crate::store::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                $crate::store::sql_apps::save_installation!(&mut *tx, installation);
+                sqlx::query("DELETE FROM users WHERE id = $1")
+                    .bind(&installation.service_account)
+                    .execute(&mut *tx)
+                    .await?;
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                $crate::store::sql::bump!(&mut *tx);
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}

@@ -1,0 +1,61 @@
+-- Apps that tenants install (issue 11): the platform's registry of apps and
+-- their immutable manifest versions, each tenant's resources installations
+-- can be scoped to, and the installations themselves.
+CREATE TABLE apps (
+    slug                        TEXT PRIMARY KEY,
+    latest_version              BIGINT NOT NULL,
+    -- Standard Webhooks signing secret, sealed under the master key; the
+    -- replaced one co-signs until previous_secret_expires_at.
+    webhook_secret              BYTEA NOT NULL,
+    previous_webhook_secret     BYTEA,
+    previous_secret_expires_at  BIGINT,
+    created_at                  BIGINT NOT NULL
+);
+
+CREATE TABLE app_versions (
+    app         TEXT NOT NULL REFERENCES apps(slug) ON DELETE CASCADE,
+    version     BIGINT NOT NULL,
+    manifest    TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (app, version)
+);
+
+CREATE TABLE tenant_resources (
+    tenant  TEXT NOT NULL REFERENCES tenants(slug) ON DELETE CASCADE,
+    type    TEXT NOT NULL,
+    id      TEXT NOT NULL,
+    name    TEXT NOT NULL,
+    PRIMARY KEY (tenant, type, id)
+);
+
+CREATE TABLE installations (
+    id               TEXT PRIMARY KEY,
+    tenant           TEXT NOT NULL REFERENCES tenants(slug) ON DELETE CASCADE,
+    app              TEXT NOT NULL REFERENCES apps(slug),
+    version          BIGINT NOT NULL,
+    -- Approved permission names, space-separated, in manifest order.
+    permissions      TEXT NOT NULL,
+    -- "all" or {"type": ["id", ...]} (JSON).
+    resources        TEXT NOT NULL,
+    revision         BIGINT NOT NULL DEFAULT 1,
+    suspended_by     TEXT,
+    pending_version  BIGINT,
+    service_account  TEXT NOT NULL,
+    service_account_name TEXT NOT NULL,
+    client_id        TEXT,
+    installed_by     TEXT NOT NULL,
+    created_at       BIGINT NOT NULL,
+    updated_at       BIGINT NOT NULL,
+    -- The last lifecycle event's sequence number.
+    sequence         BIGINT NOT NULL DEFAULT 0,
+    -- Kept after uninstall so its credentials get a clear answer.
+    uninstalled_at   BIGINT
+);
+-- One live installation of an app per tenant.
+CREATE UNIQUE INDEX installations_live ON installations(tenant, app) WHERE uninstalled_at IS NULL;
+
+-- A service account is a directory entry managed by its installation: it
+-- cannot sign in and is not edited or deleted by hand.
+ALTER TABLE users ADD COLUMN installation_id TEXT;
+-- An installation's push credentials are an OAuth client of the tenant.
+ALTER TABLE clients ADD COLUMN installation_id TEXT;

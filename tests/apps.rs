@@ -1,0 +1,621 @@
+//! Apps that tenants install, through the real binary's admin API: the
+//! registry (manifests, versions, errors that name the field), tenants'
+//! resources, installations with service accounts and push credentials,
+//! installation tokens (scope, `installation`, RFC 9396
+//! `authorization_details`) and the built-in AuthZEN rule.
+
+mod common;
+use common::*;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    procore_install_tokens_and_authzen,
+    bad_manifests_name_the_field,
+    installation_lifecycle_and_service_account,
+);
+
+const TOKEN: &str = "operator-credential-0123456789abcdef";
+
+struct Api {
+    base: String,
+}
+
+impl Api {
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+        let mut req = http()
+            .request(method, format!("{}/admin/v1{path}", self.base))
+            .bearer_auth(TOKEN);
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        Reply::from(req.send().await.unwrap()).await
+    }
+    async fn get(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+    async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+    async fn put(&self, path: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+    async fn delete(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
+/// A Procore-style data-connection app: a tenant permission, a project
+/// permission, an optional one; Provet's 10-hour tokens.
+fn manifest() -> Value {
+    json!({
+        "slug": "docs-sync",
+        "name": "Docs Sync",
+        "description": "Keeps project documents in sync with your document system.",
+        "publisher": {"name": "Acme Integrations", "url": "https://acme.example", "email": "dev@acme.example"},
+        "listed": true,
+        "hook_url": "http://127.0.0.1:9/hook",
+        "access_token_ttl": 36000,
+        "credentials": "push",
+        "resource_types": [{"type": "project", "name": "Projects"}],
+        "permissions": [
+            {"name": "directory:read", "level": "tenant", "description": "Read the company directory"},
+            {"name": "documents:write", "level": "resource", "resource_type": "project",
+             "description": "Upload and change documents"},
+            {"name": "budget:read", "level": "resource", "resource_type": "project",
+             "description": "Read budgets", "required": false}
+        ]
+    })
+}
+
+async fn setup(db: &Db) -> (Server, Api) {
+    db.create_tenant("acme", &[]);
+    let server = Server::start_with(db, &[("WARDEN_ADMIN_TOKEN", TOKEN)], &[]).await;
+    let api = Api {
+        base: server.base.clone(),
+    };
+    let r = api.post("/apps", manifest()).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let secret = r.body["webhook_secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let r = api
+        .put(
+            "/tenants/acme/resources",
+            json!([
+                {"type": "project", "id": "p1", "name": "Harbour Tower"},
+                {"type": "project", "id": "p2", "name": "North Bridge"},
+                {"type": "project", "id": "p3", "name": "Old Mill"}
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body.as_array().unwrap().len(), 3);
+    (server, api)
+}
+
+async fn install(api: &Api, resources: Value) -> Value {
+    let r = api
+        .post(
+            "/tenants/acme/installations",
+            json!({"app": "docs-sync", "resources": resources, "installed_by": "ada@acme.example"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body
+}
+
+async fn installation_token(server: &Server, inst: &Value, scope: Option<&str>) -> Reply {
+    let mut form = vec![("grant_type", "client_credentials")];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    post_form(
+        &format!("{}/token", server.issuer("acme")),
+        Some((
+            inst["client_id"].as_str().unwrap(),
+            inst["client_secret"].as_str().unwrap(),
+        )),
+        &form,
+    )
+    .await
+}
+
+async fn evaluate(
+    server: &Server,
+    bearer: &str,
+    subject: &str,
+    action: &str,
+    project: &str,
+) -> bool {
+    let r = http()
+        .post(format!("{}/access/v1/evaluation", server.issuer("acme")))
+        .bearer_auth(bearer)
+        .json(&json!({
+            "subject": {"type": "service_account", "id": subject},
+            "action": {"name": action},
+            "resource": {"type": "project", "id": project}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    body["decision"].as_bool().unwrap()
+}
+
+async fn introspect_active(server: &Server, inst: &Value, token: &str) -> bool {
+    let r = post_form(
+        &format!("{}/introspect", server.issuer("acme")),
+        Some((
+            inst["client_id"].as_str().unwrap(),
+            inst["client_secret"].as_str().unwrap(),
+        )),
+        &[("token", token)],
+    )
+    .await;
+    r.body["active"] == true
+}
+
+async fn introspected_by(server: &Server, rs: &(String, String), token: &str) -> bool {
+    let r = post_form(
+        &format!("{}/introspect", server.issuer("acme")),
+        Some((&rs.0, &rs.1)),
+        &[("token", token)],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["active"] == true
+}
+
+async fn procore_install_tokens_and_authzen(db: Db) {
+    let (server, api) = setup(&db).await;
+    // An admin installs it with two of the three projects.
+    let inst = install(&api, json!({"project": ["p2", "p1"]})).await;
+    assert_eq!(inst["status"], "active");
+    assert_eq!(inst["version"], 1);
+    assert_eq!(inst["installed_by"], "ada@acme.example");
+    assert_eq!(
+        inst["permissions"],
+        json!(["directory:read", "documents:write"])
+    );
+    assert_eq!(inst["resources"], json!({"project": ["p1", "p2"]}));
+    let account = inst["service_account"]["name"].as_str().unwrap();
+    let (prefix, hex) = account.rsplit_once('-').unwrap();
+    assert_eq!(prefix, "docs-sync");
+    assert!(
+        hex.len() == 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{account}"
+    );
+    assert!(inst["client_secret"].as_str().unwrap().starts_with("wsec_"));
+
+    // Its token: sub = the service account, scope = what was approved, the
+    // installation and the selected projects.
+    let r = installation_token(&server, &inst, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["expires_in"], 36000, "the manifest's 10 hours");
+    let access = r.body["access_token"].as_str().unwrap().to_string();
+    let claims = verify_with_jwks(&server, "acme", &access).await;
+    assert_eq!(claims["sub"], inst["service_account"]["id"]);
+    assert_eq!(claims["scope"], "directory:read documents:write");
+    assert_eq!(
+        claims["installation"],
+        json!({"id": inst["id"], "app": "docs-sync", "version": 1})
+    );
+    assert_eq!(
+        claims["authorization_details"],
+        json!([{"type": "project", "actions": ["documents:write"], "identifiers": ["p1", "p2"]}])
+    );
+    // Less is fine; more than approved is not.
+    let r = installation_token(&server, &inst, Some("directory:read")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let claims = verify_with_jwks(&server, "acme", r.body["access_token"].as_str().unwrap()).await;
+    assert!(claims.get("authorization_details").is_none(), "{claims}");
+    installation_token(&server, &inst, Some("budget:read"))
+        .await
+        .assert_error(400, "invalid_scope");
+
+    // AuthZEN answers from the same grant: project 1 yes, project 3 no.
+    let sa = inst["service_account"]["id"].as_str().unwrap();
+    assert!(evaluate(&server, &access, sa, "documents:write", "p1").await);
+    assert!(!evaluate(&server, &access, sa, "documents:write", "p3").await);
+    assert!(!evaluate(&server, &access, sa, "budget:read", "p1").await);
+    assert!(evaluate(&server, &access, sa, "directory:read", "p9").await);
+    assert!(!evaluate(&server, &access, "usr_nobody", "directory:read", "p1").await);
+
+    // A second install of the same app in the tenant is a conflict.
+    let r = api
+        .post("/tenants/acme/installations", json!({"app": "docs-sync"}))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+
+    // The admin changes the selection: the next token says so.
+    let id = inst["id"].as_str().unwrap();
+    let r = api
+        .put(
+            &format!("/tenants/acme/installations/{id}/resources"),
+            json!({"project": ["p3"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["revision"], 2);
+    let r = installation_token(&server, &inst, None).await;
+    let claims = verify_with_jwks(&server, "acme", r.body["access_token"].as_str().unwrap()).await;
+    assert_eq!(
+        claims["authorization_details"][0]["identifiers"],
+        json!(["p3"])
+    );
+    // Removing a resource removes it from every selection.
+    let r = api.delete("/tenants/acme/resources/project/p3").await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = api.get(&format!("/tenants/acme/installations/{id}")).await;
+    assert_eq!(r.body["resources"], json!({"project": []}));
+    assert_eq!(r.body["revision"], 3);
+    let r = api.delete("/tenants/acme/resources/project/p3").await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    // Selecting what the tenant does not have, or a type the app never declared.
+    for bad in [
+        json!({"project": ["p404"]}),
+        json!({"site": ["p1"]}),
+        json!(7),
+    ] {
+        let r = api
+            .put(
+                &format!("/tenants/acme/installations/{id}/resources"),
+                bad.clone(),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+    }
+
+    // "all" selects every project, now and later, as "*".
+    let r = api
+        .put(
+            &format!("/tenants/acme/installations/{id}/resources"),
+            json!("all"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = installation_token(&server, &inst, None).await;
+    let claims = verify_with_jwks(&server, "acme", r.body["access_token"].as_str().unwrap()).await;
+    assert_eq!(
+        claims["authorization_details"][0]["identifiers"],
+        json!(["*"])
+    );
+}
+
+async fn bad_manifests_name_the_field(db: Db) {
+    let (_server, api) = setup(&db).await;
+    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        (
+            "permissions[0].level",
+            Box::new(|m| m["permissions"][0]["level"] = json!("galaxy")),
+        ),
+        (
+            "permissions[2].name",
+            Box::new(|m| m["permissions"][2]["name"] = json!("directory:read")),
+        ),
+        (
+            "permissions[1].resource_type",
+            Box::new(|m| m["permissions"][1]["resource_type"] = json!("site")),
+        ),
+        (
+            "hook_url",
+            Box::new(|m| m["hook_url"] = json!("http://hooks.acme.example/warden")),
+        ),
+        (
+            "description",
+            Box::new(|m| m["description"] = json!("x".repeat(5000))),
+        ),
+        ("colour", Box::new(|m| m["colour"] = json!("blue"))),
+        ("slug", Box::new(|m| m["slug"] = json!("Docs Sync!"))),
+        ("permissions", Box::new(|m| m["permissions"] = json!([]))),
+        (
+            "jwks.keys[0]",
+            Box::new(|m| m["jwks"] = json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]})),
+        ),
+    ];
+    for (field, edit) in cases {
+        let mut m = manifest();
+        m["slug"] = json!("other-app");
+        edit(&mut m);
+        let r = api.post("/apps", m).await;
+        assert_eq!(r.status, 422, "{field}: {}", r.text);
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        assert_eq!(r.body["field"], field, "{}", r.text);
+    }
+    // Nothing half-written: the registry holds only the one good app.
+    let r = api.get("/apps").await;
+    assert_eq!(r.body.as_array().unwrap().len(), 1, "{}", r.text);
+
+    // Registering a slug twice is a conflict; a changed manifest is a new
+    // version; the same manifest again publishes nothing.
+    assert_eq!(api.post("/apps", manifest()).await.status, 409);
+    let mut v2 = manifest();
+    v2["description"] = json!("Now with budgets.");
+    let r = api.post("/apps/docs-sync/versions", v2.clone()).await;
+    assert_eq!(
+        (r.status, r.body["version"].clone()),
+        (201, json!(2)),
+        "{}",
+        r.text
+    );
+    let r = api.post("/apps/docs-sync/versions", v2).await;
+    assert_eq!(
+        (r.status, r.body["version"].clone()),
+        (200, json!(2)),
+        "{}",
+        r.text
+    );
+    let mut renamed = manifest();
+    renamed["slug"] = json!("docs-sync-2");
+    let r = api.post("/apps/docs-sync/versions", renamed).await;
+    assert_eq!(
+        (r.status, r.body["field"].clone()),
+        (422, json!("slug")),
+        "{}",
+        r.text
+    );
+    let r = api.get("/apps/docs-sync").await;
+    assert_eq!(
+        r.body["versions"].as_array().unwrap().len(),
+        2,
+        "{}",
+        r.text
+    );
+    assert_eq!(api.get("/apps/nope").await.status, 404);
+    assert_eq!(
+        api.post("/apps/nope/versions", manifest()).await.status,
+        422
+    );
+
+    // Rotating the webhook secret shows the new one once.
+    let r = api
+        .post(
+            "/apps/docs-sync/webhook-secret/rotate",
+            json!({"overlap": 60}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.body["webhook_secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_")
+    );
+
+    // Installs that cannot be: unknown app, tenant, optional permission, body field.
+    let r = api
+        .post("/tenants/acme/installations", json!({"app": "nope"}))
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = api
+        .post("/tenants/nope/installations", json!({"app": "docs-sync"}))
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = api
+        .post(
+            "/tenants/acme/installations",
+            json!({"app": "docs-sync", "optional_permissions": ["nuke:all"]}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = api
+        .post(
+            "/tenants/acme/installations",
+            json!({"app": "docs-sync", "colour": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = api
+        .put(
+            "/tenants/acme/resources",
+            json!([{"type": "Project!", "id": "x", "name": "x"}]),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(api.get("/tenants/acme/installations").await.body, json!([]));
+}
+
+async fn installation_lifecycle_and_service_account(db: Db) {
+    let (server, api) = setup(&db).await;
+    let r = api
+        .post(
+            "/tenants/acme/installations",
+            json!({"app": "docs-sync", "resources": {"project": ["p1"]}, "optional_permissions": ["budget:read"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let inst = r.body;
+    assert_eq!(inst["installed_by"], "operator");
+    assert_eq!(
+        inst["permissions"],
+        json!(["directory:read", "documents:write", "budget:read"])
+    );
+    let id = inst["id"].as_str().unwrap().to_string();
+    let path = format!("/tenants/acme/installations/{id}");
+
+    // The service account is in the directory, marked, and managed.
+    let users = api.get("/tenants/acme/users").await.body;
+    let sa = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == inst["service_account"]["id"])
+        .expect("listed with the users")
+        .clone();
+    assert_eq!(sa["service_account"], true);
+    assert_eq!(sa["installation"], id.as_str());
+    let name = sa["username"].as_str().unwrap();
+    let r = api.delete(&format!("/tenants/acme/users/{name}")).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("service account")
+    );
+    let out = db.cli(&["user", "delete", "--tenant", "acme", "--username", name]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("service account"));
+    let out = cli_stdin(
+        &db,
+        &[
+            "user",
+            "set-password",
+            "--tenant",
+            "acme",
+            "--username",
+            name,
+        ],
+        "a long new password\n",
+    );
+    assert!(!out.status.success());
+    // It cannot sign in, whatever password is tried.
+    let b = browser();
+    let page = b
+        .get(format!("{}/account", server.issuer("acme")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = b
+        .post(format!("{}/login", server.issuer("acme")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(encode_form(&[
+            ("csrf", &hidden_field(&page, "csrf")),
+            ("continue", ""),
+            ("return", "account"),
+            ("username", name),
+            ("password", "!service-account"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Incorrect username or password.")
+    );
+
+    // A resource server of the tenant, with its own client and token.
+    let rs = db.create_client("acme", "", &[]);
+    let rs_token = token(&server, "acme", &rs.0, &rs.1, &[]).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sa_id = inst["service_account"]["id"].as_str().unwrap();
+    assert!(evaluate(&server, &rs_token, sa_id, "directory:read", "p1").await);
+    let first = installation_token(&server, &inst, None).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let first = first.body["access_token"].as_str().unwrap().to_string();
+    assert!(introspect_active(&server, &inst, &first).await);
+
+    // Two suspensions at once: exactly one wins.
+    let suspend = format!("{path}/suspend");
+    let (a, b2) = tokio::join!(api.post(&suspend, json!({})), api.post(&suspend, json!({})));
+    let mut statuses = [a.status, b2.status];
+    statuses.sort();
+    assert!(
+        statuses == [200, 400] || statuses == [200, 409],
+        "{statuses:?}: {} / {}",
+        a.text,
+        b2.text
+    );
+    let r = api.get(&path).await;
+    assert_eq!(
+        (r.body["status"].clone(), r.body["suspended_by"].clone()),
+        (json!("suspended"), json!("tenant"))
+    );
+    let r = installation_token(&server, &inst, None).await;
+    r.assert_error(401, "invalid_client");
+    assert!(r.text.contains("suspended"), "{}", r.text);
+    // Tokens issued before stop being active at once.
+    assert!(!introspected_by(&server, &rs, &first).await);
+    assert!(!evaluate(&server, &rs_token, sa_id, "directory:read", "p1").await);
+    // Only the side that suspended lifts it.
+    let r = api
+        .post(&format!("{path}/resume"), json!({"by": "platform"}))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.body["detail"].as_str().unwrap().contains("tenant"));
+    let r = api
+        .post(&format!("{path}/resume"), json!({"by": "tenant"}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["status"].clone()),
+        (200, json!("active")),
+        "{}",
+        r.text
+    );
+    assert!(introspect_active(&server, &inst, &first).await);
+
+    // Rotating the secret: the new one works, the old one for the overlap.
+    let r = api
+        .post(&format!("{path}/rotate-secret"), json!({"overlap": 0}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut rotated = inst.clone();
+    rotated["client_secret"] = r.body["client_secret"].clone();
+    assert_eq!(
+        installation_token(&server, &rotated, None).await.status,
+        200
+    );
+    installation_token(&server, &inst, None)
+        .await
+        .assert_error(401, "invalid_client");
+
+    // Uninstall: its credentials and live tokens stop at once, and the
+    // service account leaves the directory; a fresh install works again.
+    let live = installation_token(&server, &rotated, None).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(api.delete(&path).await.status, 204);
+    let r = installation_token(&server, &rotated, None).await;
+    r.assert_error(401, "invalid_client");
+    assert!(r.text.contains("uninstalled"), "{}", r.text);
+    assert!(!introspected_by(&server, &rs, &live).await);
+    assert_eq!(api.get(&path).await.status, 404);
+    assert_eq!(api.delete(&path).await.status, 404);
+    let users = api.get("/tenants/acme/users").await.body;
+    assert!(
+        !users
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["id"] == inst["service_account"]["id"])
+    );
+    let again = install(&api, json!("all")).await;
+    assert_ne!(again["id"], inst["id"]);
+    assert_eq!(
+        api.get("/tenants/acme/installations")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // The audit trail has each change, with its actor.
+    let audit = db.cli_json(&["audit", "list", "--tenant", "acme"]);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    for want in [
+        "installation.created",
+        "installation.suspended",
+        "installation.resumed",
+        "installation.deleted",
+    ] {
+        assert!(actions.contains(&want), "{want} missing: {actions:?}");
+    }
+}
