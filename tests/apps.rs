@@ -12,6 +12,7 @@ on_both_backends!(
     procore_install_tokens_and_authzen,
     bad_manifests_name_the_field,
     installation_lifecycle_and_service_account,
+    provet_credentials_are_pushed_signed_and_encrypted,
 );
 
 const TOKEN: &str = "operator-credential-0123456789abcdef";
@@ -618,4 +619,179 @@ async fn installation_lifecycle_and_service_account(db: Db) {
     ] {
         assert!(actions.contains(&want), "{want} missing: {actions:?}");
     }
+}
+
+/// The integrator's hook (tests/py/app_receiver.py), running until dropped.
+struct Receiver {
+    dir: tempfile::TempDir,
+    _process: tokio::process::Child,
+    port: u16,
+    public_jwk: Value,
+}
+
+impl Receiver {
+    async fn start() -> Receiver {
+        let dir = tempfile::tempdir().unwrap();
+        let process = tokio::process::Command::new(python())
+            .arg(py_dir().join("app_receiver.py"))
+            .env("RECEIVER_DIR", dir.path())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the receiver");
+        let port_file = dir.path().join("port");
+        assert!(
+            eventually(std::time::Duration::from_secs(20), || async {
+                port_file.exists()
+            })
+            .await,
+            "the receiver did not start"
+        );
+        let port = std::fs::read_to_string(&port_file)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let public_jwk =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("public.jwk")).unwrap())
+                .unwrap();
+        Receiver {
+            dir,
+            _process: process,
+            port,
+            public_jwk,
+        }
+    }
+
+    fn events(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.path().join("events.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    async fn wait_for(&self, n: usize) -> Vec<Value> {
+        let arrived = eventually(std::time::Duration::from_secs(20), || async {
+            self.events().len() >= n
+        })
+        .await;
+        assert!(arrived, "expected {n} events, got {:?}", self.events());
+        self.events()
+    }
+}
+
+/// Provet Cloud's flow: a clinic enables the integration; the integrator's
+/// hook receives the clinic's own credentials, verifies the Standard Webhooks
+/// signature with the stock package, decrypts the secret and gets a 10-hour
+/// token. Every later change arrives in order, numbered.
+async fn provet_credentials_are_pushed_signed_and_encrypted(db: Db) {
+    let receiver = Receiver::start().await;
+    db.create_tenant("clinic-1", &[]);
+    let server = Server::start_with(
+        &db,
+        &[
+            ("WARDEN_ADMIN_TOKEN", TOKEN),
+            ("WARDEN_DELIVERY_BACKOFF_MS", "200"),
+            ("WARDEN_DELIVERY_POLL_MS", "100"),
+        ],
+        &[],
+    )
+    .await;
+    let api = Api {
+        base: server.base.clone(),
+    };
+    let manifest = json!({
+        "slug": "vet-sync",
+        "name": "Vet Sync",
+        "publisher": {"name": "Integrator Oy"},
+        "hook_url": format!("http://127.0.0.1:{}/hook", receiver.port),
+        "access_token_ttl": 36000,
+        "jwks": {"keys": [receiver.public_jwk]},
+        "permissions": [{"name": "patients:read", "level": "tenant", "description": "Read patient records"}]
+    });
+    let r = api.post("/apps", manifest).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    std::fs::write(
+        receiver.dir.path().join("secret"),
+        r.body["webhook_secret"].as_str().unwrap(),
+    )
+    .unwrap();
+
+    let r = api
+        .post(
+            "/tenants/clinic-1/installations",
+            json!({"app": "vet-sync"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let inst = r.body;
+    let id = inst["id"].as_str().unwrap();
+    let events = receiver.wait_for(1).await;
+    let created = &events[0];
+    assert_eq!(created["verified"], true, "{created}");
+    assert_eq!(created["type"], "installation.created");
+    assert_eq!(created["sequence"], 1);
+    assert_eq!(created["tenant"], "clinic-1");
+    assert_eq!(created["installation"], id);
+    assert_eq!(created["service_account"], inst["service_account"]["name"]);
+    assert_eq!(created["permissions"], json!(["patients:read"]));
+    assert_eq!(
+        created["clear_secret_sent"], false,
+        "an enc key was published: JWE only"
+    );
+    assert_eq!(created["token_status"], 200, "{created}");
+    assert_eq!(created["expires_in"], 36000);
+    let claims = verify_with_jwks(
+        &server,
+        "clinic-1",
+        created["access_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(claims["sub"], inst["service_account"]["id"]);
+    assert!(created["webhook_id"].as_str().unwrap().starts_with("evt_"));
+    // The secret is in no delivery row and no log.
+    assert!(
+        !server
+            .logs()
+            .contains(inst["client_secret"].as_str().unwrap())
+    );
+
+    // Suspend, resume, rotate, uninstall: in order, numbered, each verified.
+    let path = format!("/tenants/clinic-1/installations/{id}");
+    assert_eq!(
+        api.post(&format!("{path}/suspend"), json!({})).await.status,
+        200
+    );
+    assert_eq!(
+        api.post(&format!("{path}/resume"), json!({})).await.status,
+        200
+    );
+    assert_eq!(
+        api.post(&format!("{path}/rotate-secret"), json!({"overlap": 0}))
+            .await
+            .status,
+        200
+    );
+    // (The integrator uses the rotated secret before the clinic uninstalls.)
+    receiver.wait_for(4).await;
+    assert_eq!(api.delete(&path).await.status, 204);
+    let events = receiver.wait_for(5).await;
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "installation.created",
+            "installation.suspended",
+            "installation.resumed",
+            "installation.credentials_rotated",
+            "installation.deleted"
+        ]
+    );
+    let sequences: Vec<i64> = events
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(sequences, [1, 2, 3, 4, 5]);
+    assert!(events.iter().all(|e| e["verified"] == true), "{events:?}");
+    // The rotated secret worked for the integrator while installed.
+    assert_eq!(events[3]["token_status"], 200, "{}", events[3]);
 }

@@ -19,9 +19,7 @@
 
 mod common;
 use common::*;
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 on_both_backends!(
     requests_oauthlib_with_its_defaults,
@@ -199,82 +197,6 @@ fn auth_method(headers: &oauth2::http::HeaderMap, body: &[u8]) -> &'static str {
         _ if names.iter().any(|n| n == "client_id") => "none",
         _ => "nothing",
     }
-}
-
-// ---------------------------------------------------------------- Python
-
-fn py_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/py")
-}
-
-/// The interpreter of tests/py/.venv, built from requirements.txt the first
-/// time (and whenever requirements.txt changes). Test processes that start at
-/// once (nextest runs each test in its own) take turns on a lock file; the one
-/// that builds does so in a directory of its own and renames it into place, so
-/// no process ever uses half a virtualenv, even after a build was killed.
-fn python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let dir = py_dir();
-        let venv = dir.join(".venv");
-        let wanted = std::fs::read_to_string(dir.join("requirements.txt")).unwrap();
-        let built = |v: &Path| {
-            std::fs::read_to_string(v.join("requirements.txt")).is_ok_and(|r| r == wanted)
-        };
-        let lock = std::fs::File::create(dir.join(".venv.lock")).unwrap();
-        lock.lock().unwrap();
-        if !built(&venv) {
-            let fresh = dir.join(format!(".venv-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&fresh);
-            let run = |cmd: &mut std::process::Command, what: &str| {
-                let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-                assert!(
-                    out.status.success(),
-                    "{what} failed:\n{}{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            };
-            run(
-                std::process::Command::new("python3")
-                    .args(["-m", "venv"])
-                    .arg(&fresh),
-                "python3 -m venv (the client-library tests need Python 3 with venv: \
-                 apt-get install python3 python3-venv)",
-            );
-            run(
-                std::process::Command::new(fresh.join("bin/python"))
-                    .args(["-m", "pip", "install", "--quiet", "--no-input"])
-                    .args(["--disable-pip-version-check", "-r"])
-                    .arg(dir.join("requirements.txt")),
-                "pip install -r tests/py/requirements.txt",
-            );
-            std::fs::write(fresh.join("requirements.txt"), &wanted).unwrap();
-            let _ = std::fs::remove_dir_all(&venv);
-            std::fs::rename(&fresh, &venv).unwrap();
-        }
-        drop(lock);
-        venv.join("bin/python")
-    })
-}
-
-/// Runs a script in tests/py with `env`; returns the JSON of its last line.
-async fn run_py(script: &str, env: &[(&str, String)]) -> Value {
-    let python = python();
-    let out = tokio::process::Command::new(python)
-        .arg(py_dir().join(script))
-        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
-        .output()
-        .await
-        .expect("run python");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{script} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}):\n{stdout}"))
 }
 
 /// The issue's case: requests-oauthlib names a public client with Basic

@@ -104,7 +104,7 @@ pub struct Admin {
     pub max_access_token_ttl: i64,
     plugins: Arc<PluginHost>,
     /// For the token endpoint named in credential events.
-    public_url: String,
+    pub(crate) public_url: String,
     pub(crate) rng: SystemRandom,
 }
 

@@ -9,7 +9,10 @@ use crate::domain::app::{
 };
 use crate::domain::user::User;
 use crate::domain::{Client, Scope};
-use crate::store::{AppVersion, AuditEvent, NewInstallation, Resource, StoreError};
+use crate::plugins::credential_delivery::DeliveryRequest;
+use crate::store::{
+    AppVersion, AuditEvent, Delivery, InstallationChange, NewInstallation, Resource, StoreError,
+};
 use crate::tokens::{b64url, random_bytes, secret};
 use base64::Engine;
 use serde_json::{Value, json};
@@ -57,10 +60,6 @@ fn webhook_secret(admin: &Admin) -> String {
     )
 }
 
-fn webhook_secret_context(app: &str) -> String {
-    format!("app-webhook-secret:{app}")
-}
-
 fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
     AuditEvent {
         tenant: tenant.into(),
@@ -70,7 +69,92 @@ fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
     }
 }
 
+/// New credentials for the app, in the one event that carries them.
+struct Credentials<'a> {
+    client_id: &'a str,
+    secret: &'a str,
+}
+
 impl Admin {
+    /// The outbox row for one lifecycle event to the app's hook, in the
+    /// Standard Webhooks shape (`type`, `timestamp`, `data`). New push
+    /// credentials travel as a JWE to the app's `enc` key when it published
+    /// one, else in clear JSON (over TLS).
+    fn app_event(
+        &self,
+        kind: &str,
+        i: &Installation,
+        app: &Manifest,
+        credentials: Option<Credentials<'_>>,
+        extra: Value,
+        now: i64,
+    ) -> Result<Delivery> {
+        let issuer = format!("{}/t/{}", self.public_url, i.tenant);
+        let mut data = json!({
+            "tenant": {"slug": i.tenant, "issuer": issuer},
+            "installation": {"id": i.id, "status": i.status(), "sequence": i.sequence,
+                             "installed_by": i.installed_by},
+            "app": {"slug": i.app, "version": i.version},
+            "service_account": {"id": i.service_account, "name": i.service_account_name},
+            "permissions": i.permissions,
+            "resources": i.resources.to_json(),
+        });
+        if let Value::Object(more) = extra {
+            data.as_object_mut().expect("object").extend(more);
+        }
+        if let Some(c) = credentials {
+            let mut creds =
+                json!({"client_id": c.client_id, "token_endpoint": format!("{issuer}/token")});
+            match &app.jwks {
+                Some(jwks) if crate::tokens::jwe::has_encryption_key(jwks) => {
+                    let plain = json!({"client_secret": c.secret}).to_string();
+                    let jwe = crate::tokens::jwe::encrypt(jwks, plain.as_bytes(), &self.rng)
+                        .or_else(|e| invalid(e.to_string()))?;
+                    creds["client_secret_jwe"] = jwe.into();
+                }
+                _ => creds["client_secret"] = c.secret.into(),
+            }
+            data["credentials"] = creds;
+        }
+        let body = json!({"type": kind, "timestamp": crate::clock::rfc3339(now), "data": data});
+        let event_id = crate::delivery::new_event_id(&self.rng);
+        let id = format!("{event_id}.0");
+        let request = DeliveryRequest {
+            url: app.hook_url.clone(),
+            headers: vec![],
+            body: body.to_string(),
+        };
+        let plain = serde_json::to_vec(&request).expect("delivery request serialises");
+        Ok(Delivery {
+            request: Some(self.master.seal(&id, &plain, &self.rng)),
+            event_id,
+            event: kind.into(),
+            tenant: i.tenant.clone(),
+            client_id: i.client_id.clone().unwrap_or_default(),
+            url: request.url,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_ms: now * 1000,
+            last_error: None,
+            created_at: now,
+            finished_at: None,
+            app: Some(i.app.clone()),
+            installation_id: Some(i.id.clone()),
+            sequence: Some(i.sequence),
+            id,
+        })
+    }
+
+    /// The app's newest manifest: where its hook is now, and its keys.
+    async fn latest_manifest(&self, app: &str) -> Result<Manifest> {
+        Ok(self
+            .store
+            .app_version(app, None)
+            .await?
+            .ok_or(StoreError::NotFound("app"))?
+            .manifest)
+    }
+
     /// Registers an app from its manifest (version 1); returns its webhook
     /// signing secret, the only time it is shown.
     pub async fn register_app(
@@ -81,7 +165,7 @@ impl Admin {
         let manifest = Manifest::parse(manifest)?;
         let secret = webhook_secret(self);
         let sealed = self.master.seal(
-            &webhook_secret_context(&manifest.slug),
+            &crate::delivery::app_secret_context(&manifest.slug),
             secret.as_bytes(),
             &self.rng,
         );
@@ -145,9 +229,11 @@ impl Admin {
             ));
         }
         let secret = webhook_secret(self);
-        let sealed = self
-            .master
-            .seal(&webhook_secret_context(slug), secret.as_bytes(), &self.rng);
+        let sealed = self.master.seal(
+            &crate::delivery::app_secret_context(slug),
+            secret.as_bytes(),
+            &self.rng,
+        );
         let until = now + overlap;
         self.store
             .rotate_app_webhook_secret(slug, &sealed, until)
@@ -192,27 +278,40 @@ impl Admin {
         id: &str,
         now: i64,
     ) -> Result<()> {
-        let mut updated = Vec::new();
+        let mut changes = Vec::new();
         for i in self.store.installations(tenant).await? {
             if let Some(selection) = i.resources.without(kind, id) {
-                let before = i.resources.to_json();
-                let mut changed = i.clone();
-                changed.resources = selection;
-                changed.revision += 1;
-                changed.sequence += 1;
-                changed.updated_at = now;
+                let mut after = i.clone();
+                after.resources = selection;
+                after.revision += 1;
+                after.sequence += 1;
+                after.updated_at = now;
+                let app = self.latest_manifest(&i.app).await?;
+                let event = self.app_event(
+                    "installation.resources_changed",
+                    &after,
+                    &app,
+                    None,
+                    json!({"removed_resource": {"type": kind, "id": id}}),
+                    now,
+                )?;
                 let record = audit(
                     tenant,
                     "installation.resources_changed",
                     json!({"installation": i.id, "actor": "platform", "reason": "resource removed",
-                           "before": before, "after": changed.resources.to_json()}),
+                           "before": installation_json(&i), "after": installation_json(&after)}),
                     now,
                 );
-                updated.push((changed, record));
+                changes.push(InstallationChange {
+                    installation: after,
+                    audit: record,
+                    deliveries: vec![event],
+                    new_secret: None,
+                });
             }
         }
         self.store
-            .delete_resource(tenant, kind, id, &updated)
+            .delete_resource(tenant, kind, id, &changes)
             .await?;
         Ok(())
     }
@@ -336,12 +435,24 @@ impl Admin {
                    "actor": req.actor, "after": installation_json(&installation)}),
             now,
         );
+        let event = self.app_event(
+            "installation.created",
+            &installation,
+            manifest,
+            credentials.as_ref().map(|(c, s)| Credentials {
+                client_id: &c.client_id,
+                secret: &s.0,
+            }),
+            json!({}),
+            now,
+        )?;
         self.store
             .create_installation(NewInstallation {
                 installation: &installation,
                 service_account: &service_account,
                 client: credentials.as_ref().map(|(c, _)| c),
                 audit: &record,
+                deliveries: std::slice::from_ref(&event),
             })
             .await?;
         Ok((installation, credentials))
@@ -356,7 +467,8 @@ impl Admin {
     }
 
     /// Applies `change` to the installation and saves it over the sequence
-    /// it was read at, with an audit record of before and after.
+    /// it was read at, with an audit record of before and after and the
+    /// lifecycle event (named as the audit action) for the app's hook.
     async fn change(
         &self,
         tenant: &str,
@@ -371,6 +483,8 @@ impl Admin {
         change(&mut after)?;
         after.sequence += 1;
         after.updated_at = now;
+        let app = self.latest_manifest(&after.app).await?;
+        let event = self.app_event(action, &after, &app, None, json!({}), now)?;
         let record = audit(
             tenant,
             action,
@@ -378,12 +492,18 @@ impl Admin {
                    "before": installation_json(&before), "after": installation_json(&after)}),
             now,
         );
+        let change = InstallationChange {
+            installation: after,
+            audit: record,
+            deliveries: vec![event],
+            new_secret: None,
+        };
         if action == "installation.deleted" {
-            self.store.uninstall(&after, &record).await?;
+            self.store.uninstall(&change).await?;
         } else {
-            self.store.save_installation(&after, &record).await?;
+            self.store.save_installation(&change).await?;
         }
-        Ok(after)
+        Ok(change.installation)
     }
 
     /// Uninstalls: the credentials and every live token stop working at once.
@@ -486,7 +606,8 @@ impl Admin {
         .await
     }
 
-    /// New push credentials; the old secret keeps working for `overlap` s.
+    /// New push credentials, delivered to the app's hook; the old secret
+    /// keeps working for `overlap` s.
     pub async fn rotate_installation_secret(
         &self,
         tenant: &str,
@@ -494,11 +615,46 @@ impl Admin {
         overlap: i64,
         now: i64,
     ) -> Result<(String, IssuedSecret, i64)> {
-        let i = self.installation(tenant, id).await?;
-        let Some(client_id) = i.client_id else {
+        if overlap < 0 {
+            return invalid("overlap must not be negative");
+        }
+        let before = self.installation(tenant, id).await?;
+        let Some(client_id) = before.client_id.clone() else {
             return invalid("this app pulls its credentials; it has no secret to rotate");
         };
-        let (secret, until) = self.rotate_client_secret(&client_id, overlap, now).await?;
+        let secret = IssuedSecret(secret::generate(CLIENT_SECRET_PREFIX, &self.rng));
+        let until = now + overlap;
+        let mut after = before.clone();
+        after.sequence += 1;
+        after.updated_at = now;
+        let app = self.latest_manifest(&after.app).await?;
+        let credentials = Credentials {
+            client_id: &client_id,
+            secret: &secret.0,
+        };
+        let event = self.app_event(
+            "installation.credentials_rotated",
+            &after,
+            &app,
+            Some(credentials),
+            json!({"previous_secret_expires_at": until}),
+            now,
+        )?;
+        let record = audit(
+            tenant,
+            "installation.credentials_rotated",
+            json!({"installation": id, "actor": "operator", "client_id": client_id,
+                   "previous_secret_expires_at": until}),
+            now,
+        );
+        self.store
+            .save_installation(&InstallationChange {
+                installation: after,
+                audit: record,
+                deliveries: vec![event],
+                new_secret: Some((secret::hash(&secret.0), until)),
+            })
+            .await?;
         Ok((client_id, secret, until))
     }
 }

@@ -59,3 +59,10 @@ CREATE UNIQUE INDEX installations_live ON installations(tenant, app) WHERE unins
 ALTER TABLE users ADD COLUMN installation_id TEXT;
 -- An installation's push credentials are an OAuth client of the tenant.
 ALTER TABLE clients ADD COLUMN installation_id TEXT;
+
+-- Lifecycle events to an app's hook go through the same outbox: signed with
+-- the app's Standard Webhooks secret, and sent in order per installation.
+ALTER TABLE deliveries ADD COLUMN app TEXT;
+ALTER TABLE deliveries ADD COLUMN installation_id TEXT;
+ALTER TABLE deliveries ADD COLUMN sequence INTEGER;
+CREATE INDEX deliveries_installation ON deliveries(installation_id, sequence);

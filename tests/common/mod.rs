@@ -788,3 +788,77 @@ pub async fn run_js(script: &str, env: &[(&str, String)]) -> Value {
     serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}):\n{stdout}"))
 }
+
+pub fn py_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/py")
+}
+
+/// The interpreter of tests/py/.venv, built from requirements.txt the first
+/// time (and whenever requirements.txt changes). Test processes that start at
+/// once (nextest runs each test in its own) take turns on a lock file; the one
+/// that builds does so in a directory of its own and renames it into place, so
+/// no process ever uses half a virtualenv, even after a build was killed.
+pub fn python() -> &'static std::path::Path {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let dir = py_dir();
+        let venv = dir.join(".venv");
+        let wanted = std::fs::read_to_string(dir.join("requirements.txt")).unwrap();
+        let built = |v: &std::path::Path| {
+            std::fs::read_to_string(v.join("requirements.txt")).is_ok_and(|r| r == wanted)
+        };
+        let lock = std::fs::File::create(dir.join(".venv.lock")).unwrap();
+        lock.lock().unwrap();
+        if !built(&venv) {
+            let fresh = dir.join(format!(".venv-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&fresh);
+            let run = |cmd: &mut std::process::Command, what: &str| {
+                let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert!(
+                    out.status.success(),
+                    "{what} failed:\n{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            };
+            run(
+                std::process::Command::new("python3")
+                    .args(["-m", "venv"])
+                    .arg(&fresh),
+                "python3 -m venv (the client-library tests need Python 3 with venv: \
+                 apt-get install python3 python3-venv)",
+            );
+            run(
+                std::process::Command::new(fresh.join("bin/python"))
+                    .args(["-m", "pip", "install", "--quiet", "--no-input"])
+                    .args(["--disable-pip-version-check", "-r"])
+                    .arg(dir.join("requirements.txt")),
+                "pip install -r tests/py/requirements.txt",
+            );
+            std::fs::write(fresh.join("requirements.txt"), &wanted).unwrap();
+            let _ = std::fs::remove_dir_all(&venv);
+            std::fs::rename(&fresh, &venv).unwrap();
+        }
+        drop(lock);
+        venv.join("bin/python")
+    })
+}
+
+/// Runs a script in tests/py with `env`; returns the JSON of its last line.
+pub async fn run_py(script: &str, env: &[(&str, String)]) -> Value {
+    let python = python();
+    let out = tokio::process::Command::new(python)
+        .arg(py_dir().join(script))
+        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
+        .output()
+        .await
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}):\n{stdout}"))
+}

@@ -2,6 +2,7 @@
 //! worker that sends them signed, retried with backoff and dead-lettered.
 
 mod signature;
+pub mod standard_webhooks;
 mod worker;
 
 pub use signature::{SIGNATURE_HEADER, sign};
@@ -15,6 +16,11 @@ use ring::rand::SystemRandom;
 
 /// Prefix of delivery signing secrets.
 pub const SIGNING_SECRET_PREFIX: &str = "whsec_";
+
+/// The AAD an app's webhook signing secret is sealed under.
+pub fn app_secret_context(app: &str) -> String {
+    format!("app-webhook-secret:{app}")
+}
 
 /// The AAD a tenant's signing secret is sealed under.
 pub fn secret_context(tenant: &str) -> String {
@@ -50,6 +56,9 @@ pub fn queue(
                 last_error: None,
                 created_at: now,
                 finished_at: None,
+                app: None,
+                installation_id: None,
+                sequence: None,
                 id,
             }
         })

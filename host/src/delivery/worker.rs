@@ -3,7 +3,7 @@
 //! outcome — delivered, retry later with exponential backoff, or dead-lettered
 //! with an audit record once out of attempts.
 
-use super::{SIGNATURE_HEADER, open, secret_context, sign};
+use super::{SIGNATURE_HEADER, open, secret_context, sign, standard_webhooks};
 use crate::clock::Clock;
 use crate::store::{AuditEvent, Delivery, DeliveryOutcome, Store};
 use crate::tokens::master_key::MasterKey;
@@ -169,21 +169,40 @@ impl Worker {
     /// request's headers or body.
     async fn send(&self, d: &Delivery) -> Result<u16, String> {
         let request = open(d, &self.master).map_err(str::to_string)?;
-        let sealed = self
-            .store
-            .delivery_secrets(&d.tenant)
-            .await
+        let (sealed, context) = match &d.app {
+            Some(app) => (
+                self.store.app_webhook_secrets(app).await,
+                super::app_secret_context(app),
+            ),
+            None => (
+                self.store.delivery_secrets(&d.tenant).await,
+                secret_context(&d.tenant),
+            ),
+        };
+        let sealed = sealed
             .map_err(|_| "cannot read the signing secret".to_string())?
-            .ok_or("the tenant has no delivery signing secret")?;
+            .ok_or("no delivery signing secret")?;
         let timestamp = self.clock.now();
         let secrets = sealed
             .signing(timestamp)
             .into_iter()
-            .map(|s| self.master.open(&secret_context(&d.tenant), s))
+            .map(|s| self.master.open(&context, s))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| "the tenant's delivery signing secret cannot be opened")?;
+            .map_err(|_| "the delivery signing secret cannot be opened")?;
         let secrets: Vec<&[u8]> = secrets.iter().map(|s| s.as_slice()).collect();
         let mut builder = self.http.post(&request.url);
+        builder = match &d.app {
+            // An app's hook: Standard Webhooks, the same webhook-id on every retry.
+            Some(_) => {
+                let signature = standard_webhooks::sign(&secrets, &d.id, timestamp, &request.body)
+                    .ok_or("the app's webhook secret is malformed")?;
+                builder
+                    .header(standard_webhooks::ID_HEADER, &d.id)
+                    .header(standard_webhooks::TIMESTAMP_HEADER, timestamp.to_string())
+                    .header(standard_webhooks::SIGNATURE_HEADER, signature)
+            }
+            None => builder.header(SIGNATURE_HEADER, sign(&secrets, timestamp, &request.body)),
+        };
         let mut has_content_type = false;
         for (name, value) in &request.headers {
             has_content_type |= name == "content-type";
@@ -193,7 +212,6 @@ impl Worker {
             builder = builder.header("content-type", "application/json");
         }
         let response = builder
-            .header(SIGNATURE_HEADER, sign(&secrets, timestamp, &request.body))
             .header("idempotency-key", &d.id)
             .header("warden-event", &d.event)
             .header("warden-event-id", &d.event_id)

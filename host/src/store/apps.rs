@@ -3,7 +3,7 @@
 //! that also writes its audit record (and, later, its outbox rows), checked
 //! against the sequence the caller read so concurrent changes cannot both win.
 
-use super::{AuditEvent, DeliverySecrets, StoreError, StoreResult};
+use super::{AuditEvent, Delivery, DeliverySecrets, StoreError, StoreResult};
 use crate::domain::Client;
 use crate::domain::app::{Installation, Manifest, Selection, Suspender};
 use crate::domain::user::User;
@@ -36,6 +36,18 @@ pub struct NewInstallation<'a> {
     /// Push credentials: the installation's own client.
     pub client: Option<&'a Client>,
     pub audit: &'a AuditEvent,
+    /// Its `installation.created` event for the app's hook.
+    pub deliveries: &'a [Delivery],
+}
+
+/// One change to an installation, saved with its audit record and events.
+pub struct InstallationChange {
+    /// The installation as changed: `sequence` one past the stored one.
+    pub installation: Installation,
+    pub audit: AuditEvent,
+    pub deliveries: Vec<Delivery>,
+    /// A new client secret's hash, and until when the old one still works.
+    pub new_secret: Option<([u8; 32], i64)>,
 }
 
 #[async_trait]
@@ -59,7 +71,6 @@ pub trait Apps {
     ) -> StoreResult<Option<AppVersion>>;
     async fn app_versions(&self, slug: &str) -> StoreResult<Vec<AppVersion>>;
     /// The app's webhook signing secrets (sealed), for signing its deliveries.
-    #[allow(dead_code)] // read by the app delivery signer, which comes next
     async fn app_webhook_secrets(&self, slug: &str) -> StoreResult<Option<DeliverySecrets>>;
     /// Replaces the app's webhook secret; the old one co-signs until `previous_expires_at`.
     async fn rotate_app_webhook_secret(
@@ -79,7 +90,7 @@ pub trait Apps {
         tenant: &str,
         kind: &str,
         id: &str,
-        updated: &[(Installation, AuditEvent)],
+        changes: &[InstallationChange],
     ) -> StoreResult<()>;
 
     /// Creates an installation with its service account and client;
@@ -89,16 +100,12 @@ pub trait Apps {
     async fn installation(&self, id: &str) -> StoreResult<Option<Installation>>;
     /// The tenant's live installations, oldest first.
     async fn installations(&self, tenant: &str) -> StoreResult<Vec<Installation>>;
-    /// Saves a changed installation whose `sequence` is one past the stored
-    /// one; `Conflict("installation change")` if another change came first.
-    async fn save_installation(
-        &self,
-        installation: &Installation,
-        audit: &AuditEvent,
-    ) -> StoreResult<()>;
+    /// Saves a change whose `sequence` is one past the stored one;
+    /// `Concurrent("installation")` if another change came first.
+    async fn save_installation(&self, change: &InstallationChange) -> StoreResult<()>;
     /// Uninstalls: the tombstone stays, the service account goes, the client
     /// stops authenticating. Checked against the sequence like a save.
-    async fn uninstall(&self, installation: &Installation, audit: &AuditEvent) -> StoreResult<()>;
+    async fn uninstall(&self, change: &InstallationChange) -> StoreResult<()>;
 }
 
 #[derive(sqlx::FromRow)]

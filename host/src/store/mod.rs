@@ -18,7 +18,7 @@ pub use accounts::{
     Accounts, AuthorizationCode, ConsentRecord, PersonalAccessToken, Redemption, RefreshToken,
     Session,
 };
-pub use apps::{AppVersion, Apps, NewInstallation, Resource};
+pub use apps::{AppVersion, Apps, InstallationChange, NewInstallation, Resource};
 
 use crate::domain::{Client, Tenant};
 use async_trait::async_trait;
@@ -127,6 +127,12 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// Set for an app's lifecycle event: signed with the app's Standard
+    /// Webhooks secret instead of the tenant's `Warden-Signature` secret.
+    pub app: Option<String>,
+    /// An installation's events go out in `sequence` order.
+    pub installation_id: Option<String>,
+    pub sequence: Option<i64>,
 }
 
 impl std::fmt::Debug for Delivery {

@@ -398,8 +398,12 @@ macro_rules! impl_sql_store {
                 Ok(sqlx::query_as(concat!(
                     "UPDATE deliveries SET locked_until_ms = $1 + $2, attempts = attempts + 1 \
                      WHERE status = 'pending' AND (locked_until_ms IS NULL OR locked_until_ms <= $1) \
-                     AND id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= $1 \
-                     AND (locked_until_ms IS NULL OR locked_until_ms <= $1) ORDER BY next_attempt_ms LIMIT $3 ",
+                     AND id IN (SELECT id FROM deliveries d WHERE status = 'pending' AND next_attempt_ms <= $1 \
+                     AND (locked_until_ms IS NULL OR locked_until_ms <= $1) \
+                     AND (d.installation_id IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries e \
+                          WHERE e.installation_id = d.installation_id AND e.sequence < d.sequence \
+                          AND e.status = 'pending')) \
+                     ORDER BY next_attempt_ms LIMIT $3 ",
                     $claim_lock,
                     ") RETURNING *"
                 ))
@@ -570,7 +574,8 @@ macro_rules! insert_deliveries {
         for d in $deliveries {
             sqlx::query(
                 "INSERT INTO deliveries (id, event_id, event, tenant, client_id, url, request, status, \
-                 attempts, next_attempt_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 attempts, next_attempt_ms, created_at, app, installation_id, sequence) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(&d.id)
             .bind(&d.event_id)
@@ -583,6 +588,9 @@ macro_rules! insert_deliveries {
             .bind(d.attempts)
             .bind(d.next_attempt_ms)
             .bind(d.created_at)
+            .bind(&d.app)
+            .bind(&d.installation_id)
+            .bind(d.sequence)
             .execute(&mut *$conn)
             .await
             .map_err(|e| $crate::store::sql::conflict(e, "delivery"))?;

@@ -28,6 +28,28 @@ macro_rules! save_installation {
 
 pub(crate) use save_installation;
 
+/// Saves one `InstallationChange` in the open transaction.
+macro_rules! apply_change {
+    ($conn:expr, $c:expr) => {{
+        $crate::store::sql_apps::save_installation!(&mut *$conn, $c.installation);
+        if let (Some((hash, until)), Some(client_id)) = (&$c.new_secret, &$c.installation.client_id) {
+            sqlx::query(
+                "UPDATE clients SET previous_secret_hash = secret_hash, previous_secret_expires_at = $1, \
+                 secret_hash = $2 WHERE client_id = $3",
+            )
+            .bind(until)
+            .bind(&hash[..])
+            .bind(client_id)
+            .execute(&mut *$conn)
+            .await?;
+        }
+        $crate::store::sql::insert_audit!(&mut *$conn, $c.audit);
+        $crate::store::sql::insert_deliveries!(&mut *$conn, &$c.deliveries);
+    }};
+}
+
+pub(crate) use apply_change;
+
 macro_rules! impl_sql_apps {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -193,7 +215,7 @@ macro_rules! impl_sql_apps {
                 tenant: &str,
                 kind: &str,
                 id: &str,
-                updated: &[($crate::domain::app::Installation, $crate::store::AuditEvent)],
+                changes: &[$crate::store::InstallationChange],
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query("DELETE FROM tenant_resources WHERE tenant = $1 AND type = $2 AND id = $3")
@@ -205,11 +227,10 @@ macro_rules! impl_sql_apps {
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound("resource"));
                 }
-                for (installation, audit) in updated {
-                    $crate::store::sql_apps::save_installation!(&mut *tx, installation);
-                    $crate::store::sql::insert_audit!(&mut *tx, audit);
+                for change in changes {
+                    $crate::store::sql_apps::apply_change!(tx, change);
                 }
-                if !updated.is_empty() {
+                if !changes.is_empty() {
                     $crate::store::sql::bump!(&mut *tx);
                 }
                 tx.commit().await?;
@@ -252,6 +273,7 @@ macro_rules! impl_sql_apps {
                 .await
                 .map_err(|e| $crate::store::sql::conflict(e, "installation of this app in the tenant"))?;
                 $crate::store::sql::insert_audit!(&mut *tx, new.audit);
+                $crate::store::sql::insert_deliveries!(&mut *tx, new.deliveries);
                 $crate::store::sql::bump!(&mut *tx);
                 tx.commit().await?;
                 Ok(())
@@ -284,12 +306,10 @@ macro_rules! impl_sql_apps {
 
             async fn save_installation(
                 &self,
-                installation: &$crate::domain::app::Installation,
-                audit: &$crate::store::AuditEvent,
+                change: &$crate::store::InstallationChange,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                $crate::store::sql_apps::save_installation!(&mut *tx, installation);
-                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                $crate::store::sql_apps::apply_change!(tx, change);
                 $crate::store::sql::bump!(&mut *tx);
                 tx.commit().await?;
                 Ok(())
@@ -297,16 +317,14 @@ macro_rules! impl_sql_apps {
 
             async fn uninstall(
                 &self,
-                installation: &$crate::domain::app::Installation,
-                audit: &$crate::store::AuditEvent,
+                change: &$crate::store::InstallationChange,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                $crate::store::sql_apps::save_installation!(&mut *tx, installation);
+                $crate::store::sql_apps::apply_change!(tx, change);
                 sqlx::query("DELETE FROM users WHERE id = $1")
-                    .bind(&installation.service_account)
+                    .bind(&change.installation.service_account)
                     .execute(&mut *tx)
                     .await?;
-                $crate::store::sql::insert_audit!(&mut *tx, audit);
                 $crate::store::sql::bump!(&mut *tx);
                 tx.commit().await?;
                 Ok(())

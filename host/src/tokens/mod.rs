@@ -1,6 +1,7 @@
 //! Token material: secrets and their hashes, the master key, signing keys,
 //! JWT minting and verification.
 
+pub mod jwe;
 pub mod jwt;
 pub mod keys;
 pub mod master_key;
