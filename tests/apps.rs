@@ -13,6 +13,7 @@ on_both_backends!(
     bad_manifests_name_the_field,
     installation_lifecycle_and_service_account,
     provet_credentials_are_pushed_signed_and_encrypted,
+    upgrades_wait_for_approval_and_drops_apply_at_once,
 );
 
 const TOKEN: &str = "operator-credential-0123456789abcdef";
@@ -794,4 +795,132 @@ async fn provet_credentials_are_pushed_signed_and_encrypted(db: Db) {
     assert!(events.iter().all(|e| e["verified"] == true), "{events:?}");
     // The rotated secret worked for the integrator while installed.
     assert_eq!(events[3]["token_status"], 200, "{}", events[3]);
+}
+
+async fn upgrades_wait_for_approval_and_drops_apply_at_once(db: Db) {
+    let (server, api) = setup(&db).await;
+    let inst = install(&api, json!({"project": ["p1", "p2"]})).await;
+    let id = inst["id"].as_str().unwrap();
+    let path = format!("/tenants/acme/installations/{id}");
+    let scope_now = || async {
+        let r = installation_token(&server, &inst, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        verify_with_jwks(&server, "acme", r.body["access_token"].as_str().unwrap()).await
+    };
+    // Nothing pending: nothing to approve or decline.
+    assert_eq!(
+        api.post(&format!("{path}/upgrade/approve"), json!({}))
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        api.post(&format!("{path}/upgrade/decline"), json!({}))
+            .await
+            .status,
+        400
+    );
+
+    // Version 2 asks for more: the installation keeps working as approved.
+    let mut v2 = manifest();
+    v2["permissions"].as_array_mut().unwrap().push(json!(
+        {"name": "rfis:write", "level": "resource", "resource_type": "project", "description": "Answer RFIs"}));
+    let r = api.post("/apps/docs-sync/versions", v2.clone()).await;
+    assert_eq!(
+        (r.status, r.body["version"].clone()),
+        (201, json!(2)),
+        "{}",
+        r.text
+    );
+    let r = api.get(&path).await;
+    assert_eq!(r.body["status"], "upgrade_pending", "{}", r.text);
+    assert_eq!(
+        (r.body["version"].clone(), r.body["pending_version"].clone()),
+        (json!(1), json!(2))
+    );
+    let claims = scope_now().await;
+    assert_eq!(claims["scope"], "directory:read documents:write");
+    assert_eq!(claims["installation"]["version"], 1);
+
+    // Approved: the next token carries it; the selection survived.
+    let r = api
+        .post(&format!("{path}/upgrade/approve"), json!({}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["status"].clone()),
+        (200, json!("active")),
+        "{}",
+        r.text
+    );
+    let claims = scope_now().await;
+    assert_eq!(claims["scope"], "directory:read documents:write rfis:write");
+    assert_eq!(claims["installation"]["version"], 2);
+    assert_eq!(
+        claims["authorization_details"],
+        json!([{"type": "project", "actions": ["documents:write", "rfis:write"], "identifiers": ["p1", "p2"]}])
+    );
+
+    // Version 3 drops directory:read and asks nothing new: moved at once.
+    let mut v3 = v2.clone();
+    v3["permissions"].as_array_mut().unwrap().remove(0);
+    assert_eq!(
+        api.post("/apps/docs-sync/versions", v3.clone())
+            .await
+            .status,
+        201
+    );
+    let r = api.get(&path).await;
+    assert_eq!(
+        (r.body["status"].clone(), r.body["version"].clone()),
+        (json!("active"), json!(3)),
+        "{}",
+        r.text
+    );
+    assert_eq!(scope_now().await["scope"], "documents:write rfis:write");
+
+    // Version 4 asks for more again; the admin declines: nothing changes.
+    let mut v4 = v3.clone();
+    v4["permissions"].as_array_mut().unwrap().push(json!(
+        {"name": "budget:write", "level": "resource", "resource_type": "project", "description": "Change budgets"}));
+    assert_eq!(
+        api.post("/apps/docs-sync/versions", v4.clone())
+            .await
+            .status,
+        201
+    );
+    // Version 5 changes only its description: the pending upgrade follows it.
+    let mut v5 = v4.clone();
+    v5["description"] = json!("Now with budgets.");
+    assert_eq!(api.post("/apps/docs-sync/versions", v5).await.status, 201);
+    assert_eq!(api.get(&path).await.body["pending_version"], 5);
+    let r = api
+        .post(&format!("{path}/upgrade/decline"), json!({}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["status"].clone()),
+        (200, json!("active")),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        (r.body["version"].clone(), r.body["pending_version"].clone()),
+        (json!(3), Value::Null)
+    );
+    assert_eq!(scope_now().await["scope"], "documents:write rfis:write");
+
+    // Each step is in the audit trail.
+    let audit = db.cli_json(&["audit", "list", "--tenant", "acme", "--limit", "100"]);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    for want in [
+        "installation.upgrade_requested",
+        "installation.upgrade_approved",
+        "installation.upgrade_declined",
+    ] {
+        assert!(actions.contains(&want), "{want} missing: {actions:?}");
+    }
 }

@@ -180,7 +180,11 @@ impl Admin {
     }
 
     /// Publishes a changed manifest as the next version; an unchanged one
-    /// publishes nothing. Returns the newest version and whether it is new.
+    /// publishes nothing. Installations follow at once when the version asks
+    /// for nothing they have not approved (across skipped versions too); else
+    /// they keep what was approved and wait for their admin (`upgrade_pending`).
+    /// Permissions the version drops leave every installation at once.
+    /// Returns the newest version and whether it is new.
     pub async fn publish_app_version(
         &self,
         slug: &str,
@@ -203,7 +207,63 @@ impl Admin {
         if latest.manifest == manifest {
             return Ok((latest, false));
         }
-        let version = self.store.publish_app_version(&manifest, now).await?;
+        let version = latest.version + 1;
+        let mut changes = Vec::new();
+        for before in self.store.app_installations(slug).await? {
+            let mut after = before.clone();
+            // Dropped permissions go now, in the new version's order.
+            after.permissions = manifest
+                .permissions
+                .iter()
+                .filter(|p| before.permissions.contains(&p.name))
+                .map(|p| p.name.clone())
+                .collect();
+            let asks: Vec<&str> = manifest
+                .permissions
+                .iter()
+                .filter(|p| p.required && !before.permissions.contains(&p.name))
+                .map(|p| p.name.as_str())
+                .collect();
+            let (kind, extra) = if asks.is_empty() {
+                after.version = version;
+                after.pending_version = None;
+                (
+                    "installation.upgrade_approved",
+                    json!({"upgrade": {"version": version, "approved_by": "automatic"}}),
+                )
+            } else {
+                after.pending_version = Some(version);
+                let offered: Vec<&str> = manifest
+                    .permissions
+                    .iter()
+                    .filter(|p| !p.required && !before.permissions.contains(&p.name))
+                    .map(|p| p.name.as_str())
+                    .collect();
+                (
+                    "installation.upgrade_requested",
+                    json!({"upgrade": {"version": version, "added_permissions": asks, "optional_permissions": offered}}),
+                )
+            };
+            after.sequence += 1;
+            after.updated_at = now;
+            let event = self.app_event(kind, &after, &manifest, None, extra.clone(), now)?;
+            let record = audit(
+                &before.tenant,
+                kind,
+                json!({"installation": before.id, "actor": "platform", "upgrade": extra["upgrade"],
+                       "before": installation_json(&before), "after": installation_json(&after)}),
+                now,
+            );
+            changes.push(InstallationChange {
+                installation: after,
+                audit: record,
+                deliveries: vec![event],
+                new_secret: None,
+            });
+        }
+        self.store
+            .publish_app_version(&manifest, version, now, &changes)
+            .await?;
         Ok((
             AppVersion {
                 app: slug.into(),
@@ -213,6 +273,79 @@ impl Admin {
             },
             true,
         ))
+    }
+
+    /// The tenant admin approves the pending version: its required
+    /// permissions, the optional ones approved before that it still offers,
+    /// and `optional` ones newly granted.
+    pub async fn approve_upgrade(
+        &self,
+        tenant: &str,
+        id: &str,
+        optional: &[String],
+        actor: &str,
+        now: i64,
+    ) -> Result<Installation> {
+        let current = self.installation(tenant, id).await?;
+        let Some(pending) = current.pending_version else {
+            return invalid("no upgrade is waiting for approval");
+        };
+        let manifest = self
+            .store
+            .app_version(&current.app, Some(pending))
+            .await?
+            .ok_or(StoreError::NotFound("app version"))?
+            .manifest;
+        let mut granted: Vec<String> = optional.to_vec();
+        granted.extend(
+            current
+                .permissions
+                .iter()
+                .filter(|p| manifest.permission(p).is_some_and(|p| !p.required))
+                .cloned(),
+        );
+        let permissions = manifest.approvable(&granted).or_else(invalid)?;
+        self.change(
+            tenant,
+            id,
+            "installation.upgrade_approved",
+            actor,
+            now,
+            |i| {
+                if i.pending_version != Some(pending) {
+                    return invalid("the pending upgrade changed; read the installation again");
+                }
+                i.version = pending;
+                i.pending_version = None;
+                i.permissions = permissions;
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    /// The tenant admin declines: the installation keeps what it has.
+    pub async fn decline_upgrade(
+        &self,
+        tenant: &str,
+        id: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<Installation> {
+        self.change(
+            tenant,
+            id,
+            "installation.upgrade_declined",
+            actor,
+            now,
+            |i| {
+                if i.pending_version.take().is_none() {
+                    return invalid("no upgrade is waiting for approval");
+                }
+                Ok(())
+            },
+        )
+        .await
     }
 
     /// A new webhook signing secret; the old one keeps co-signing for `overlap` s.

@@ -53,6 +53,7 @@ CREATE TABLE installations (
 );
 -- One live installation of an app per tenant.
 CREATE UNIQUE INDEX installations_live ON installations(tenant, app) WHERE uninstalled_at IS NULL;
+CREATE INDEX installations_app ON installations(app);
 
 -- A service account is a directory entry managed by its installation: it
 -- cannot sign in and is not edited or deleted by hand.

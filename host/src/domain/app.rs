@@ -247,12 +247,8 @@ impl Manifest {
     /// The permissions an installation is granted when its admin approves
     /// this manifest with `optional` of the optional ones.
     pub fn approvable(&self, optional: &[String]) -> Result<Vec<String>, String> {
-        for name in optional {
-            match self.permission(name) {
-                None => return Err(format!("the app does not ask for permission {name:?}")),
-                Some(p) if p.required => {}
-                Some(_) => {}
-            }
+        if let Some(name) = optional.iter().find(|n| self.permission(n).is_none()) {
+            return Err(format!("the app does not ask for permission {name:?}"));
         }
         Ok(self
             .permissions

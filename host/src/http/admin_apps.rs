@@ -51,6 +51,14 @@ pub fn routes() -> Router<Arc<super::AppState>> {
         )
         .route("/tenants/{tenant}/installations/{id}/resume", post(resume))
         .route(
+            "/tenants/{tenant}/installations/{id}/upgrade/approve",
+            post(approve_upgrade),
+        )
+        .route(
+            "/tenants/{tenant}/installations/{id}/upgrade/decline",
+            post(decline_upgrade),
+        )
+        .route(
             "/tenants/{tenant}/installations/{id}/rotate-secret",
             post(rotate_secret),
         )
@@ -127,6 +135,7 @@ async fn publish_version(
         .admin
         .publish_app_version(&slug, &manifest, now(&s))
         .await?;
+    changed(&s).await;
     let out = app_json(&version);
     Ok(if new {
         created(out)
@@ -343,6 +352,45 @@ async fn resume(
     authorize(&s, &headers)?;
     let by = side(json_body(&headers, body).await?)?;
     let i = s.admin.resume(&tenant, &id, by, OPERATOR, now(&s)).await?;
+    changed(&s).await;
+    Ok(Json(installation_json(&i)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Approval {
+    #[serde(default)]
+    optional_permissions: Vec<String>,
+}
+
+async fn approve_upgrade(
+    axum::extract::State(s): State,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let req: Approval = json_body(&headers, body).await?;
+    let i = s
+        .admin
+        .approve_upgrade(&tenant, &id, &req.optional_permissions, OPERATOR, now(&s))
+        .await?;
+    changed(&s).await;
+    Ok(Json(installation_json(&i)).into_response())
+}
+
+async fn decline_upgrade(
+    axum::extract::State(s): State,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let _: Approval = json_body(&headers, body).await?;
+    let i = s
+        .admin
+        .decline_upgrade(&tenant, &id, OPERATOR, now(&s))
+        .await?;
     changed(&s).await;
     Ok(Json(installation_json(&i)).into_response())
 }

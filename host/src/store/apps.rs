@@ -59,8 +59,16 @@ pub trait Apps {
         sealed_webhook_secret: &[u8],
         now: i64,
     ) -> StoreResult<()>;
-    /// Publishes `manifest` as the next version; returns its number.
-    async fn publish_app_version(&self, manifest: &Manifest, now: i64) -> StoreResult<i64>;
+    /// Publishes `manifest` as `version` (one past the newest) together with
+    /// the installations it moves or asks for approval; `Concurrent("app")`
+    /// if another version was published first.
+    async fn publish_app_version(
+        &self,
+        manifest: &Manifest,
+        version: i64,
+        now: i64,
+        changes: &[InstallationChange],
+    ) -> StoreResult<()>;
     /// The newest version of every app.
     async fn apps(&self) -> StoreResult<Vec<AppVersion>>;
     /// A version of an app, or its newest when `version` is `None`.
@@ -98,6 +106,8 @@ pub trait Apps {
     async fn create_installation(&self, new: NewInstallation<'_>) -> StoreResult<()>;
     /// A live or uninstalled installation.
     async fn installation(&self, id: &str) -> StoreResult<Option<Installation>>;
+    /// Every live installation of an app, in any tenant.
+    async fn app_installations(&self, app: &str) -> StoreResult<Vec<Installation>>;
     /// The tenant's live installations, oldest first.
     async fn installations(&self, tenant: &str) -> StoreResult<Vec<Installation>>;
     /// Saves a change whose `sequence` is one past the stored one;

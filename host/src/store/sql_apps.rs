@@ -81,18 +81,22 @@ macro_rules! impl_sql_apps {
             async fn publish_app_version(
                 &self,
                 manifest: &$crate::domain::app::Manifest,
+                version: i64,
                 now: i64,
-            ) -> $crate::store::StoreResult<i64> {
+                changes: &[$crate::store::InstallationChange],
+            ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                let version: Option<(i64,)> = sqlx::query_as(
-                    "UPDATE apps SET latest_version = latest_version + 1 WHERE slug = $1 RETURNING latest_version",
+                let done = sqlx::query(
+                    "UPDATE apps SET latest_version = $1 WHERE slug = $2 AND latest_version = $3",
                 )
+                .bind(version)
                 .bind(&manifest.slug)
-                .fetch_optional(&mut *tx)
+                .bind(version - 1)
+                .execute(&mut *tx)
                 .await?;
-                let Some((version,)) = version else {
-                    return Err($crate::store::StoreError::NotFound("app"));
-                };
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::Concurrent("app"));
+                }
                 sqlx::query("INSERT INTO app_versions (app, version, manifest, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(&manifest.slug)
                     .bind(version)
@@ -100,9 +104,25 @@ macro_rules! impl_sql_apps {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
+                for change in changes {
+                    $crate::store::sql_apps::apply_change!(tx, change);
+                }
                 $crate::store::sql::bump!(&mut *tx);
                 tx.commit().await?;
-                Ok(version)
+                Ok(())
+            }
+
+            async fn app_installations(
+                &self,
+                app: &str,
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::app::Installation>> {
+                let rows: Vec<$crate::store::apps::InstallationRow> = sqlx::query_as(
+                    "SELECT * FROM installations WHERE app = $1 AND uninstalled_at IS NULL ORDER BY created_at, id",
+                )
+                .bind(app)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn apps(&self) -> $crate::store::StoreResult<Vec<$crate::store::AppVersion>> {
