@@ -14,6 +14,7 @@ on_both_backends!(
     installation_lifecycle_and_service_account,
     provet_credentials_are_pushed_signed_and_encrypted,
     upgrades_wait_for_approval_and_drops_apply_at_once,
+    killed_mid_delivery_the_install_event_arrives_once,
 );
 
 const TOKEN: &str = "operator-credential-0123456789abcdef";
@@ -623,15 +624,15 @@ async fn installation_lifecycle_and_service_account(db: Db) {
 }
 
 /// The integrator's hook (tests/py/app_receiver.py), running until dropped.
-struct Receiver {
+struct PyReceiver {
     dir: tempfile::TempDir,
     _process: tokio::process::Child,
     port: u16,
     public_jwk: Value,
 }
 
-impl Receiver {
-    async fn start() -> Receiver {
+impl PyReceiver {
+    async fn start() -> PyReceiver {
         let dir = tempfile::tempdir().unwrap();
         let process = tokio::process::Command::new(python())
             .arg(py_dir().join("app_receiver.py"))
@@ -654,7 +655,7 @@ impl Receiver {
         let public_jwk =
             serde_json::from_str(&std::fs::read_to_string(dir.path().join("public.jwk")).unwrap())
                 .unwrap();
-        Receiver {
+        PyReceiver {
             dir,
             _process: process,
             port,
@@ -685,7 +686,7 @@ impl Receiver {
 /// signature with the stock package, decrypts the secret and gets a 10-hour
 /// token. Every later change arrives in order, numbered.
 async fn provet_credentials_are_pushed_signed_and_encrypted(db: Db) {
-    let receiver = Receiver::start().await;
+    let receiver = PyReceiver::start().await;
     db.create_tenant("clinic-1", &[]);
     let server = Server::start_with(
         &db,
@@ -923,4 +924,61 @@ async fn upgrades_wait_for_approval_and_drops_apply_at_once(db: Db) {
     ] {
         assert!(actions.contains(&want), "{want} missing: {actions:?}");
     }
+}
+
+/// Standard Webhooks verification by hand: HMAC-SHA256 under the base64 key
+/// of the `whsec_` secret over "{webhook-id}.{webhook-timestamp}.{body}".
+fn standard_signature_valid(r: &common::Received, secret: &str) -> bool {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key = b64.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
+    let signed = format!("{}.{}.{}", r.header("webhook-id"), r.header("webhook-timestamp"), r.body);
+    r.header("webhook-signature").split(' ').any(|sig| {
+        sig.strip_prefix("v1,")
+            .and_then(|s| b64.decode(s).ok())
+            .is_some_and(|tag| ring::hmac::verify(&key, signed.as_bytes(), &tag).is_ok())
+    })
+}
+
+async fn killed_mid_delivery_the_install_event_arrives_once(db: Db) {
+    let receiver = common::Receiver::start(Answer::Hang).await;
+    db.create_tenant("acme", &[]);
+    // A 1 s request timeout makes the lease 6 s.
+    let env = [
+        ("WARDEN_ADMIN_TOKEN", TOKEN),
+        ("WARDEN_DELIVERY_BACKOFF_MS", "200"),
+        ("WARDEN_DELIVERY_POLL_MS", "100"),
+        ("WARDEN_DELIVERY_TIMEOUT_MS", "1000"),
+    ];
+    let server = Server::start_with(&db, &env, &[]).await;
+    let api = Api {
+        base: server.base.clone(),
+    };
+    let mut m = manifest();
+    m["hook_url"] = json!(format!("{}/hook", receiver.origin));
+    let r = api.post("/apps", m).await;
+    let secret = r.body["webhook_secret"].as_str().unwrap().to_string();
+    let inst = install(&api, json!("all")).await;
+
+    // kill -9 while the receiver holds the install event.
+    let first = receiver.wait_for(1, std::time::Duration::from_secs(10)).await;
+    server.kill().await;
+    receiver.answer(Answer::Ok);
+    let server = Server::start_with(&db, &env, &[]).await;
+    let got = receiver.wait_for(2, std::time::Duration::from_secs(20)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let all = receiver.all();
+    assert_eq!(all.len(), got.len(), "nothing more once it was delivered");
+    // From the receiver's side: one message id, one event, verifiable.
+    let ids: std::collections::HashSet<&str> = all.iter().map(|r| r.header("webhook-id")).collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert!(all.iter().all(|r| r.body == first[0].body));
+    assert!(all.iter().all(|r| standard_signature_valid(r, &secret)));
+    let event = all[0].json();
+    assert_eq!(event["type"], "installation.created");
+    assert_eq!(event["data"]["installation"]["id"], inst["id"]);
+    // No enc key published: the secret travels in clear JSON (over TLS in production).
+    assert_eq!(event["data"]["credentials"]["client_secret"], inst["client_secret"]);
+    server.kill().await;
 }
