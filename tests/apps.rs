@@ -975,6 +975,27 @@ async fn killed_mid_delivery_the_install_event_arrives_once(db: Db) {
     assert_eq!(ids.len(), 1, "{ids:?}");
     assert!(all.iter().all(|r| r.body == first[0].body));
     assert!(all.iter().all(|r| standard_signature_valid(r, &secret)));
+    // And Warden's Ed25519 signature (v1a) with a key it publishes: valid for
+    // this message only.
+    let keys = get_json(&format!("{}/.well-known/webhook-keys", server.base)).await;
+    let public = keys.body["keys"][0]["public_key"].as_str().unwrap();
+    assert!(public.starts_with("whpk_"), "{}", keys.text);
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let public = ring::signature::UnparsedPublicKey::new(
+        &ring::signature::ED25519,
+        b64.decode(public.strip_prefix("whpk_").unwrap()).unwrap(),
+    );
+    let r = &all[0];
+    let v1a = r
+        .header("webhook-signature")
+        .split(' ')
+        .find_map(|s| s.strip_prefix("v1a,"))
+        .expect("a v1a signature");
+    let sig = b64.decode(v1a).unwrap();
+    let signed = format!("{}.{}.{}", r.header("webhook-id"), r.header("webhook-timestamp"), r.body);
+    assert!(public.verify(signed.as_bytes(), &sig).is_ok());
+    assert!(public.verify(format!("{signed} ").as_bytes(), &sig).is_err());
     let event = all[0].json();
     assert_eq!(event["type"], "installation.created");
     assert_eq!(event["data"]["installation"]["id"], inst["id"]);

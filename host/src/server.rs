@@ -46,6 +46,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     directory.spawn_refresher(config.cache_refresh);
     spawn_revocation_purger(store.clone(), clock.clone());
     spawn_store_upkeep(store.clone());
+    crate::delivery::webhook_keys::ensure(&*store, &master, &admin.rng, clock.now()).await?;
     let deliveries = crate::delivery::Worker::new(
         store.clone(),
         master,

@@ -67,3 +67,13 @@ ALTER TABLE deliveries ADD COLUMN app TEXT;
 ALTER TABLE deliveries ADD COLUMN installation_id TEXT;
 ALTER TABLE deliveries ADD COLUMN sequence INTEGER;
 CREATE INDEX deliveries_installation ON deliveries(installation_id, sequence);
+
+-- Warden's own Ed25519 keys for Standard Webhooks' asymmetric signatures
+-- (v1a): nobody holding an app's shared secret can forge an event. The
+-- private half is sealed under the master key; public halves are published.
+CREATE TABLE webhook_signing_keys (
+    kid          TEXT PRIMARY KEY,
+    private_key  BLOB NOT NULL,
+    public_key   BLOB NOT NULL,
+    created_at   INTEGER NOT NULL
+);

@@ -3,6 +3,7 @@
 
 mod signature;
 pub mod standard_webhooks;
+pub mod webhook_keys;
 mod worker;
 
 pub use signature::{SIGNATURE_HEADER, sign};

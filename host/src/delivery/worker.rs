@@ -58,6 +58,8 @@ pub struct Worker {
     options: WorkerOptions,
     http: reqwest::Client,
     pub counters: DeliveryCounters,
+    /// Warden's Ed25519 webhook key, loaded on first use.
+    webhook_key: tokio::sync::OnceCell<Option<ring::signature::Ed25519KeyPair>>,
 }
 
 impl Worker {
@@ -81,6 +83,7 @@ impl Worker {
             options,
             http,
             counters: DeliveryCounters::default(),
+            webhook_key: tokio::sync::OnceCell::new(),
         }))
     }
 
@@ -194,8 +197,18 @@ impl Worker {
         builder = match &d.app {
             // An app's hook: Standard Webhooks, the same webhook-id on every retry.
             Some(_) => {
-                let signature = standard_webhooks::sign(&secrets, &d.id, timestamp, &request.body)
-                    .ok_or("the app's webhook secret is malformed")?;
+                let mut signature =
+                    standard_webhooks::sign(&secrets, &d.id, timestamp, &request.body)
+                        .ok_or("the app's webhook secret is malformed")?;
+                // And Warden's own Ed25519 signature, which no secret holder can forge.
+                let key = self
+                    .webhook_key
+                    .get_or_try_init(|| super::webhook_keys::signer(&*self.store, &self.master))
+                    .await?;
+                if let Some(key) = key {
+                    signature.push(' ');
+                    signature.push_str(&super::webhook_keys::sign(key, &d.id, timestamp, &request.body));
+                }
                 builder
                     .header(standard_webhooks::ID_HEADER, &d.id)
                     .header(standard_webhooks::TIMESTAMP_HEADER, timestamp.to_string())

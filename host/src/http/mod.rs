@@ -45,6 +45,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(oauth::metadata),
         )
         .route("/t/{tenant}/jwks.json", get(oauth::jwks))
+        .route("/.well-known/webhook-keys", get(oauth::webhook_keys))
         .route(
             "/t/{tenant}/token",
             post(oauth::token).options(oauth::token_preflight),

@@ -187,6 +187,19 @@ pub async fn jwks(axum::extract::State(s): State, path: TenantPath) -> Response 
     }
 }
 
+/// GET `/.well-known/webhook-keys`: the public keys that verify the `v1a`
+/// (Ed25519) signature of every delivery to an app's hook.
+pub async fn webhook_keys(axum::extract::State(s): State) -> Response {
+    match s.store.webhook_signing_keys().await {
+        Ok(keys) => (
+            [(header::CACHE_CONTROL, "public, max-age=300")],
+            axum::Json(crate::delivery::webhook_keys::published(&keys)),
+        )
+            .into_response(),
+        Err(e) => crate::oauth::OAuthError::from(e).into_response(),
+    }
+}
+
 /// The bearer token and JSON body of an access-evaluation request.
 async fn read_access_request(
     path: TenantPath,

@@ -50,8 +50,29 @@ pub struct InstallationChange {
     pub new_secret: Option<([u8; 32], i64)>,
 }
 
+/// One of Warden's Ed25519 webhook signing keys.
+#[derive(Clone, sqlx::FromRow)]
+pub struct WebhookKey {
+    pub kid: String,
+    /// PKCS#8, sealed under the master key.
+    pub private_key: Vec<u8>,
+    /// The raw 32-byte public key.
+    pub public_key: Vec<u8>,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for WebhookKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookKey").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
 #[async_trait]
 pub trait Apps {
+    /// Warden's webhook signing keys, newest first.
+    async fn webhook_signing_keys(&self) -> StoreResult<Vec<WebhookKey>>;
+    async fn create_webhook_signing_key(&self, key: &WebhookKey) -> StoreResult<()>;
+
     /// Registers an app with its first version; `Conflict` if the slug is taken.
     async fn create_app(
         &self,

@@ -18,7 +18,7 @@ pub use accounts::{
     Accounts, AuthorizationCode, ConsentRecord, PersonalAccessToken, Redemption, RefreshToken,
     Session,
 };
-pub use apps::{AppVersion, Apps, InstallationChange, NewInstallation, Resource};
+pub use apps::{AppVersion, Apps, InstallationChange, NewInstallation, Resource, WebhookKey};
 
 use crate::domain::{Client, Tenant};
 use async_trait::async_trait;

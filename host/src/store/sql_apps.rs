@@ -54,6 +54,24 @@ macro_rules! impl_sql_apps {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::Apps for $store {
+            async fn webhook_signing_keys(&self) -> $crate::store::StoreResult<Vec<$crate::store::WebhookKey>> {
+                Ok(sqlx::query_as("SELECT * FROM webhook_signing_keys ORDER BY created_at DESC, kid")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn create_webhook_signing_key(&self, k: &$crate::store::WebhookKey) -> $crate::store::StoreResult<()> {
+                sqlx::query("INSERT INTO webhook_signing_keys (kid, private_key, public_key, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&k.kid)
+                    .bind(&k.private_key)
+                    .bind(&k.public_key)
+                    .bind(k.created_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| $crate::store::sql::conflict(e, "webhook signing key"))?;
+                Ok(())
+            }
+
             async fn create_app(
                 &self,
                 manifest: &$crate::domain::app::Manifest,
