@@ -15,6 +15,7 @@ on_both_backends!(
     provet_credentials_are_pushed_signed_and_encrypted,
     upgrades_wait_for_approval_and_drops_apply_at_once,
     killed_mid_delivery_the_install_event_arrives_once,
+    concurrent_approve_and_uninstall_end_consistently,
 );
 
 const TOKEN: &str = "operator-credential-0123456789abcdef";
@@ -1002,4 +1003,49 @@ async fn killed_mid_delivery_the_install_event_arrives_once(db: Db) {
     // No enc key published: the secret travels in clear JSON (over TLS in production).
     assert_eq!(event["data"]["credentials"]["client_secret"], inst["client_secret"]);
     server.kill().await;
+}
+
+/// Two admins at once: one approves the pending upgrade, the other
+/// uninstalls. One outcome wins, nothing is half-written, and the audit trail
+/// (which the events mirror) ends in the final state.
+async fn concurrent_approve_and_uninstall_end_consistently(db: Db) {
+    let (_server, api) = setup(&db).await;
+    for round in 0..6 {
+        let inst = install(&api, json!("all")).await;
+        let id = inst["id"].as_str().unwrap().to_string();
+        let mut v = manifest();
+        v["permissions"].as_array_mut().unwrap().push(json!(
+            {"name": format!("extra{round}:read"), "level": "tenant", "description": "More"}));
+        assert_eq!(api.post("/apps/docs-sync/versions", v).await.status, 201);
+        let path = format!("/tenants/acme/installations/{id}");
+        let approve = format!("{path}/upgrade/approve");
+        let (approved, deleted) = tokio::join!(api.post(&approve, json!({})), api.delete(&path));
+        let after = api.get(&path).await;
+        match (approved.status, deleted.status) {
+            // Approved first, then uninstalled; or uninstalled first.
+            (200, 204) | (404 | 409, 204) => assert_eq!(after.status, 404, "{}", after.text),
+            // Uninstall lost the race to the approval.
+            (200, 409) => assert_eq!(after.body["status"], "active", "{}", after.text),
+            other => panic!("unexpected outcome {other:?}: {} / {}", approved.text, deleted.text),
+        }
+        let audit = db.cli_json(&["audit", "list", "--tenant", "acme", "--limit", "500"]);
+        let mine: Vec<&str> = audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| {
+                serde_json::from_str::<Value>(a["detail"].as_str().unwrap()).unwrap()["installation"] == id.as_str()
+            })
+            .filter_map(|a| a["action"].as_str())
+            .collect();
+        // Newest first: the last word matches the final state.
+        let last = mine[0];
+        if after.status == 404 {
+            assert_eq!(last, "installation.deleted", "{mine:?}");
+            // Uninstalled installations free the slot for the next round.
+        } else {
+            assert_eq!(last, "installation.upgrade_approved", "{mine:?}");
+            assert_eq!(api.delete(&path).await.status, 204);
+        }
+    }
 }
