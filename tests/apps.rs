@@ -16,6 +16,7 @@ on_both_backends!(
     upgrades_wait_for_approval_and_drops_apply_at_once,
     killed_mid_delivery_the_install_event_arrives_once,
     concurrent_approve_and_uninstall_end_consistently,
+    a_required_install_hook_gates_the_installation,
 );
 
 const TOKEN: &str = "operator-credential-0123456789abcdef";
@@ -1048,4 +1049,45 @@ async fn concurrent_approve_and_uninstall_end_consistently(db: Db) {
             assert_eq!(api.delete(&path).await.status, 204);
         }
     }
+}
+
+async fn a_required_install_hook_gates_the_installation(db: Db) {
+    let receiver = common::Receiver::start(Answer::Fail).await;
+    db.create_tenant("acme", &[]);
+    let env = [
+        ("WARDEN_ADMIN_TOKEN", TOKEN),
+        ("WARDEN_DELIVERY_BACKOFF_MS", "200"),
+        ("WARDEN_DELIVERY_POLL_MS", "100"),
+        ("WARDEN_CACHE_REFRESH_MS", "100"),
+    ];
+    let server = Server::start_with(&db, &env, &[]).await;
+    let api = Api {
+        base: server.base.clone(),
+    };
+    let mut m = manifest();
+    m["hook_url"] = json!(format!("{}/hook", receiver.origin));
+    m["install_hook_required"] = json!(true);
+    assert_eq!(api.post("/apps", m).await.status, 201);
+    let inst = install(&api, json!("all")).await;
+    assert_eq!(inst["status"], "installing");
+    // While the hook fails, the installation gets no token.
+    receiver.wait_for(1, std::time::Duration::from_secs(10)).await;
+    let r = installation_token(&server, &inst, None).await;
+    r.assert_error(401, "invalid_client");
+    assert!(r.text.contains("install hook"), "{}", r.text);
+    // Once the hook answers 2xx, it is active everywhere within the cache interval.
+    receiver.answer(Answer::Ok);
+    let path = format!("/tenants/acme/installations/{}", inst["id"].as_str().unwrap());
+    assert!(
+        eventually(std::time::Duration::from_secs(15), || async {
+            api.get(&path).await.body["status"] == "active"
+        })
+        .await
+    );
+    assert!(
+        eventually(std::time::Duration::from_secs(5), || async {
+            installation_token(&server, &inst, None).await.status == 200
+        })
+        .await
+    );
 }

@@ -560,6 +560,7 @@ impl Admin {
             revision: 1,
             sequence: 1,
             uninstalled_at: None,
+            awaiting_hook: manifest.install_hook_required,
         };
         let record = audit(
             &req.tenant,

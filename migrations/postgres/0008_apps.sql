@@ -49,7 +49,9 @@ CREATE TABLE installations (
     -- The last lifecycle event's sequence number.
     sequence         BIGINT NOT NULL DEFAULT 0,
     -- Kept after uninstall so its credentials get a clear answer.
-    uninstalled_at   BIGINT
+    uninstalled_at   BIGINT,
+    -- The app marked its install hook required: usable once it answered 2xx.
+    awaiting_hook    BOOLEAN NOT NULL DEFAULT FALSE
 );
 -- One live installation of an app per tenant.
 CREATE UNIQUE INDEX installations_live ON installations(tenant, app) WHERE uninstalled_at IS NULL;

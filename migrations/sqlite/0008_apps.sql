@@ -49,7 +49,9 @@ CREATE TABLE installations (
     -- The last lifecycle event's sequence number.
     sequence         INTEGER NOT NULL DEFAULT 0,
     -- Kept after uninstall so its credentials get a clear answer.
-    uninstalled_at   INTEGER
+    uninstalled_at   INTEGER,
+    -- The app marked its install hook required: usable once it answered 2xx.
+    awaiting_hook    BOOLEAN NOT NULL DEFAULT FALSE
 );
 -- One live installation of an app per tenant.
 CREATE UNIQUE INDEX installations_live ON installations(tenant, app) WHERE uninstalled_at IS NULL;

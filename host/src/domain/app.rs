@@ -444,6 +444,8 @@ impl Selection {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// Waiting for the app's required install hook to answer 2xx.
+    Installing,
     Active,
     Suspended,
     UpgradePending,
@@ -504,12 +506,15 @@ pub struct Installation {
     /// and a change saves only over the sequence it was made from.
     pub sequence: i64,
     pub uninstalled_at: Option<i64>,
+    /// The app's install hook is required and has not answered 2xx yet.
+    pub awaiting_hook: bool,
 }
 
 impl Installation {
     pub fn status(&self) -> Status {
         match (self.suspended_by, self.pending_version) {
             (Some(_), _) => Status::Suspended,
+            _ if self.awaiting_hook => Status::Installing,
             (None, Some(_)) => Status::UpgradePending,
             (None, None) => Status::Active,
         }
@@ -517,7 +522,7 @@ impl Installation {
 
     /// May it get tokens? An upgrade waiting for approval does not stop it.
     pub fn is_usable(&self) -> bool {
-        self.suspended_by.is_none() && self.uninstalled_at.is_none()
+        self.suspended_by.is_none() && self.uninstalled_at.is_none() && !self.awaiting_hook
     }
 }
 
@@ -576,7 +581,7 @@ pub fn permits(
     resource: Option<(&str, &str)>,
 ) -> (bool, String) {
     if !installation.is_usable() {
-        return (false, "the installation is suspended".into());
+        return (false, "the installation is not active".into());
     }
     if !installation.permissions.iter().any(|p| p == action) {
         return (false, format!("the installation was not granted {action}"));
@@ -711,6 +716,7 @@ mod tests {
             revision: 3,
             sequence: 1,
             uninstalled_at: None,
+            awaiting_hook: false,
         };
         assert_eq!(
             authorization_details(&m, &inst),

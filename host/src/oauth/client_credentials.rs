@@ -91,6 +91,11 @@ async fn installation_grant(
             "the installation is suspended; no tokens are issued until it is resumed",
         ));
     }
+    if i.awaiting_hook {
+        return Err(refused(
+            "the installation waits for the app's install hook to answer; no tokens until it does",
+        ));
+    }
     let approved = Scope::from_valid(i.permissions.iter().cloned());
     let scope = match requested {
         None => approved,

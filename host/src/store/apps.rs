@@ -158,6 +158,7 @@ pub struct InstallationRow {
     pub updated_at: i64,
     pub sequence: i64,
     pub uninstalled_at: Option<i64>,
+    pub awaiting_hook: bool,
 }
 
 impl TryFrom<InstallationRow> for Installation {
@@ -194,6 +195,7 @@ impl TryFrom<InstallationRow> for Installation {
             updated_at: r.updated_at,
             sequence: r.sequence,
             uninstalled_at: r.uninstalled_at,
+            awaiting_hook: r.awaiting_hook,
         })
     }
 }

@@ -431,6 +431,17 @@ macro_rules! impl_sql_store {
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
+                        // An app's required install hook answered: the installation is usable.
+                        let confirmed = sqlx::query(
+                            "UPDATE installations SET awaiting_hook = FALSE WHERE awaiting_hook AND id = \
+                             (SELECT installation_id FROM deliveries WHERE id = $1 AND event = 'installation.created')",
+                        )
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                        if confirmed.rows_affected() > 0 {
+                            $crate::store::sql::bump!(&mut *tx);
+                        }
                     }
                     DeliveryOutcome::Retry { next_attempt_ms, error } => {
                         sqlx::query(

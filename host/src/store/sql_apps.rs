@@ -288,8 +288,8 @@ macro_rules! impl_sql_apps {
                 sqlx::query(
                     "INSERT INTO installations (id, tenant, app, version, permissions, resources, revision, \
                      suspended_by, pending_version, service_account, service_account_name, client_id, installed_by, \
-                     created_at, updated_at, sequence) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                     created_at, updated_at, sequence, awaiting_hook) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
                 )
                 .bind(&i.id)
                 .bind(&i.tenant)
@@ -307,6 +307,7 @@ macro_rules! impl_sql_apps {
                 .bind(i.created_at)
                 .bind(i.updated_at)
                 .bind(i.sequence)
+                .bind(i.awaiting_hook)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::store::sql::conflict(e, "installation of this app in the tenant"))?;
