@@ -935,7 +935,12 @@ fn standard_signature_valid(r: &common::Received, secret: &str) -> bool {
     let b64 = base64::engine::general_purpose::STANDARD;
     let key = b64.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
-    let signed = format!("{}.{}.{}", r.header("webhook-id"), r.header("webhook-timestamp"), r.body);
+    let signed = format!(
+        "{}.{}.{}",
+        r.header("webhook-id"),
+        r.header("webhook-timestamp"),
+        r.body
+    );
     r.header("webhook-signature").split(' ').any(|sig| {
         sig.strip_prefix("v1,")
             .and_then(|s| b64.decode(s).ok())
@@ -964,11 +969,15 @@ async fn killed_mid_delivery_the_install_event_arrives_once(db: Db) {
     let inst = install(&api, json!("all")).await;
 
     // kill -9 while the receiver holds the install event.
-    let first = receiver.wait_for(1, std::time::Duration::from_secs(10)).await;
+    let first = receiver
+        .wait_for(1, std::time::Duration::from_secs(10))
+        .await;
     server.kill().await;
     receiver.answer(Answer::Ok);
     let server = Server::start_with(&db, &env, &[]).await;
-    let got = receiver.wait_for(2, std::time::Duration::from_secs(20)).await;
+    let got = receiver
+        .wait_for(2, std::time::Duration::from_secs(20))
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     let all = receiver.all();
     assert_eq!(all.len(), got.len(), "nothing more once it was delivered");
@@ -995,14 +1004,26 @@ async fn killed_mid_delivery_the_install_event_arrives_once(db: Db) {
         .find_map(|s| s.strip_prefix("v1a,"))
         .expect("a v1a signature");
     let sig = b64.decode(v1a).unwrap();
-    let signed = format!("{}.{}.{}", r.header("webhook-id"), r.header("webhook-timestamp"), r.body);
+    let signed = format!(
+        "{}.{}.{}",
+        r.header("webhook-id"),
+        r.header("webhook-timestamp"),
+        r.body
+    );
     assert!(public.verify(signed.as_bytes(), &sig).is_ok());
-    assert!(public.verify(format!("{signed} ").as_bytes(), &sig).is_err());
+    assert!(
+        public
+            .verify(format!("{signed} ").as_bytes(), &sig)
+            .is_err()
+    );
     let event = all[0].json();
     assert_eq!(event["type"], "installation.created");
     assert_eq!(event["data"]["installation"]["id"], inst["id"]);
     // No enc key published: the secret travels in clear JSON (over TLS in production).
-    assert_eq!(event["data"]["credentials"]["client_secret"], inst["client_secret"]);
+    assert_eq!(
+        event["data"]["credentials"]["client_secret"],
+        inst["client_secret"]
+    );
     server.kill().await;
 }
 
@@ -1027,7 +1048,10 @@ async fn concurrent_approve_and_uninstall_end_consistently(db: Db) {
             (200, 204) | (404 | 409, 204) => assert_eq!(after.status, 404, "{}", after.text),
             // Uninstall lost the race to the approval.
             (200, 409) => assert_eq!(after.body["status"], "active", "{}", after.text),
-            other => panic!("unexpected outcome {other:?}: {} / {}", approved.text, deleted.text),
+            other => panic!(
+                "unexpected outcome {other:?}: {} / {}",
+                approved.text, deleted.text
+            ),
         }
         let audit = db.cli_json(&["audit", "list", "--tenant", "acme", "--limit", "500"]);
         let mine: Vec<&str> = audit
@@ -1071,13 +1095,18 @@ async fn a_required_install_hook_gates_the_installation(db: Db) {
     let inst = install(&api, json!("all")).await;
     assert_eq!(inst["status"], "installing");
     // While the hook fails, the installation gets no token.
-    receiver.wait_for(1, std::time::Duration::from_secs(10)).await;
+    receiver
+        .wait_for(1, std::time::Duration::from_secs(10))
+        .await;
     let r = installation_token(&server, &inst, None).await;
     r.assert_error(401, "invalid_client");
     assert!(r.text.contains("install hook"), "{}", r.text);
     // Once the hook answers 2xx, it is active everywhere within the cache interval.
     receiver.answer(Answer::Ok);
-    let path = format!("/tenants/acme/installations/{}", inst["id"].as_str().unwrap());
+    let path = format!(
+        "/tenants/acme/installations/{}",
+        inst["id"].as_str().unwrap()
+    );
     assert!(
         eventually(std::time::Duration::from_secs(15), || async {
             api.get(&path).await.body["status"] == "active"

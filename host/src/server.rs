@@ -13,8 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
-    let store = crate::cli::open_store(&config).await?;
+    // A missing master key is reported before any migration runs.
+    let store = crate::store::open(&config.database_url).await?;
     let master = Arc::new(config.master_key()?);
+    crate::cli::migrate(&*store).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -19,12 +19,19 @@ fn context(kid: &str) -> String {
 
 /// Creates the first key unless one exists (at start; replicas starting at
 /// once may each add one: every key is published, the newest signs).
-pub async fn ensure(store: &dyn Store, master: &MasterKey, rng: &SystemRandom, now: i64) -> Result<(), StoreError> {
+pub async fn ensure(
+    store: &dyn Store,
+    master: &MasterKey,
+    rng: &SystemRandom,
+    now: i64,
+) -> Result<(), StoreError> {
     if !store.webhook_signing_keys().await?.is_empty() {
         return Ok(());
     }
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(rng).map_err(|_| StoreError::Corrupt("cannot generate an Ed25519 key".into()))?;
-    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| StoreError::Corrupt("bad Ed25519 key".into()))?;
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(rng)
+        .map_err(|_| StoreError::Corrupt("cannot generate an Ed25519 key".into()))?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+        .map_err(|_| StoreError::Corrupt("bad Ed25519 key".into()))?;
     let kid = format!("whk_{}", b64url(&random_bytes::<9>(rng)));
     let key = WebhookKey {
         private_key: master.seal(&context(&kid), pkcs8.as_ref(), rng),
@@ -36,8 +43,14 @@ pub async fn ensure(store: &dyn Store, master: &MasterKey, rng: &SystemRandom, n
 }
 
 /// The newest key, ready to sign.
-pub async fn signer(store: &dyn Store, master: &MasterKey) -> Result<Option<Ed25519KeyPair>, String> {
-    let keys = store.webhook_signing_keys().await.map_err(|e| e.to_string())?;
+pub async fn signer(
+    store: &dyn Store,
+    master: &MasterKey,
+) -> Result<Option<Ed25519KeyPair>, String> {
+    let keys = store
+        .webhook_signing_keys()
+        .await
+        .map_err(|e| e.to_string())?;
     let Some(k) = keys.first() else {
         return Ok(None);
     };

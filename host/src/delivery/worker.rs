@@ -207,7 +207,12 @@ impl Worker {
                     .await?;
                 if let Some(key) = key {
                     signature.push(' ');
-                    signature.push_str(&super::webhook_keys::sign(key, &d.id, timestamp, &request.body));
+                    signature.push_str(&super::webhook_keys::sign(
+                        key,
+                        &d.id,
+                        timestamp,
+                        &request.body,
+                    ));
                 }
                 builder
                     .header(standard_webhooks::ID_HEADER, &d.id)

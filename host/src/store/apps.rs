@@ -63,7 +63,9 @@ pub struct WebhookKey {
 
 impl std::fmt::Debug for WebhookKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("WebhookKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 

@@ -325,8 +325,22 @@ pub trait Store: Accounts + Apps + Send + Sync + 'static {
     async fn audit_events(&self, tenant: &str, limit: i64) -> StoreResult<Vec<AuditEvent>>;
 }
 
+/// Refuses a database URL neither backend takes, before anything else runs.
+pub fn check_url(url: &str) -> anyhow::Result<()> {
+    let known = ["sqlite:", "postgres:", "postgresql:"];
+    if known.iter().any(|k| url.starts_with(k)) {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "database URL must start with sqlite:// or postgres:// (got {:?})",
+            redact_url(url)
+        )
+    }
+}
+
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`).
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    check_url(url)?;
     if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {

@@ -1,0 +1,184 @@
+//! `warden client …`: OAuth clients.
+
+use super::{admin, open_store, print, scope, words};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::domain::NewClient;
+use clap::Subcommand;
+use serde_json::json;
+
+#[derive(Subcommand)]
+pub enum ClientCmd {
+    /// Register a confidential client; prints its secret once.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// Space- or comma-separated.
+        #[arg(long, default_value = "client_credentials")]
+        grant_types: String,
+        /// Every scope the client may be granted, space-separated.
+        #[arg(long, default_value = "")]
+        scopes: String,
+        /// Scopes granted when a request names none (default: all of --scopes).
+        #[arg(long)]
+        default_scopes: Option<String>,
+        /// An RFC 8707 resource the client may request (repeatable; none = any).
+        #[arg(long = "resource")]
+        resources: Vec<String>,
+        /// Access-token lifetime in seconds for this client.
+        #[arg(long)]
+        access_token_ttl: Option<i64>,
+        /// JSON object of free-form metadata.
+        #[arg(long, default_value = "{}")]
+        metadata: String,
+        /// Where the authorization endpoint may send users back (repeatable).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// Where OIDC RP-initiated logout may send users afterwards (repeatable).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A native app or SPA: no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's clients (never their secrets).
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a new secret; the previous one stays valid for the overlap.
+    RotateSecret {
+        client_id: String,
+        /// Seconds the previous secret keeps working (default: secret_rotation_overlap).
+        #[arg(long)]
+        overlap: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client; its secret stops working at once.
+    Delete { client_id: String },
+}
+
+pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let public = config.public_url_or(config.listen);
+    match cmd {
+        ClientCmd::Create {
+            tenant,
+            name,
+            grant_types,
+            scopes,
+            default_scopes,
+            resources,
+            access_token_ttl,
+            metadata,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public: public_client,
+            json,
+        } => {
+            let metadata: serde_json::Value = serde_json::from_str(&metadata)
+                .map_err(|e| anyhow::anyhow!("--metadata is not valid JSON: {e}"))?;
+            if !metadata.is_object() {
+                anyhow::bail!("--metadata must be a JSON object");
+            }
+            let new = NewClient {
+                tenant,
+                name,
+                grant_types: words(&grant_types),
+                scopes: scope(&scopes, "--scopes")?,
+                default_scopes: default_scopes
+                    .as_deref()
+                    .map(|s| scope(s, "--default-scopes"))
+                    .transpose()?,
+                resources,
+                access_token_ttl,
+                metadata,
+                redirect_uris,
+                post_logout_redirect_uris,
+                public: public_client,
+            };
+            let (client, secret) = admin(&config).await?.create_client(new, now).await?;
+            let token_endpoint = format!("{public}/t/{}/token", client.tenant);
+            let secret = secret.map(|s| s.0);
+            let text = match &secret {
+                Some(s) => format!(
+                    "created client {} in tenant {}\nclient_id:     {}\nclient_secret: {s}\n(the secret is shown only now; store it safely)",
+                    client.name, client.tenant, client.client_id
+                ),
+                None => format!(
+                    "created public client {} in tenant {}\nclient_id: {} (no secret: use PKCE)",
+                    client.name, client.tenant, client.client_id
+                ),
+            };
+            print(
+                json,
+                json!({
+                    "client_id": client.client_id, "client_secret": secret, "tenant": client.tenant,
+                    "name": client.name, "grant_types": client.grant_types, "scopes": client.scopes.to_string(),
+                    "redirect_uris": client.redirect_uris, "public": client.public,
+                    "token_endpoint": token_endpoint,
+                }),
+                text,
+            );
+            Ok(())
+        }
+        ClientCmd::List { tenant, json } => {
+            let store = open_store(&config).await?;
+            if store.tenant(&tenant).await?.is_none() {
+                anyhow::bail!("tenant {tenant:?} not found");
+            }
+            let clients = store.clients(&tenant).await?;
+            let rows: Vec<_> = clients
+                .iter()
+                .map(|c| json!({"client_id": c.client_id, "name": c.name, "grant_types": c.grant_types, "scopes": c.scopes.to_string()}))
+                .collect();
+            let text = clients
+                .iter()
+                .map(|c| format!("{}\t{}\t{}", c.client_id, c.name, c.scopes))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(
+                json,
+                json!(rows),
+                if text.is_empty() {
+                    "no clients".into()
+                } else {
+                    text
+                },
+            );
+            Ok(())
+        }
+        ClientCmd::RotateSecret {
+            client_id,
+            overlap,
+            json,
+        } => {
+            let overlap = overlap.unwrap_or(config.secret_rotation_overlap);
+            let (secret, until) = admin(&config)
+                .await?
+                .rotate_client_secret(&client_id, overlap, now)
+                .await?;
+            print(
+                json,
+                json!({"client_id": client_id, "client_secret": secret.0, "previous_secret_valid_until": until}),
+                format!(
+                    "new client_secret: {}\nthe previous secret works for {overlap} more seconds",
+                    secret.0
+                ),
+            );
+            Ok(())
+        }
+        ClientCmd::Delete { client_id } => {
+            admin(&config).await?.delete_client(&client_id, now).await?;
+            println!("deleted client {client_id}");
+            Ok(())
+        }
+    }
+}

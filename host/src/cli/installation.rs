@@ -1,0 +1,387 @@
+//! `warden installation …`: apps installed in a tenant, their resources,
+//! suspensions, upgrades and push credentials.
+
+use super::{admin, open_store, print, rows};
+use crate::apps::{InstallRequest, installation_json};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::domain::app::{Installation, Suspender};
+use crate::store::StoreError;
+use clap::Subcommand;
+use serde_json::{Value, json};
+
+/// Who the audit trail and the app's events name for what the CLI does.
+const CLI_ACTOR: &str = "cli";
+
+#[derive(Subcommand)]
+pub enum InstallationCmd {
+    /// Install the newest version of an app in a tenant: its required
+    /// permissions, the optional ones named, a service account and, for a
+    /// push app, client credentials (the secret is printed once).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        /// The app's slug.
+        #[arg(long)]
+        app: String,
+        /// "all", or a JSON object of resource type to ids: {"project": ["p1"]}.
+        #[arg(long, default_value = "all")]
+        resources: String,
+        /// An optional permission of the app to grant too (repeatable).
+        #[arg(long = "optional-permission", value_name = "NAME")]
+        optional_permissions: Vec<String>,
+        /// Who installs it, for other admins and the audit trail (default: cli).
+        #[arg(long)]
+        installed_by: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A tenant's installations.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One installation.
+    Show {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Uninstall: its credentials and every live token stop working at once,
+    /// and its service account leaves the directory.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+    },
+    /// Replace the installation's resource selection.
+    SetResources {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+        /// "all", or a JSON object of resource type to ids: {"project": ["p1"]}.
+        #[arg(value_name = "JSON")]
+        resources: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend: no tokens, and live ones stop being active, until resumed.
+    Suspend {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+        /// Which side suspends; only the same side can resume.
+        #[arg(long, default_value = "tenant", value_parser = ["tenant", "platform"])]
+        by: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lift a suspension made by the same side.
+    Resume {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+        /// The side that suspended it.
+        #[arg(long, default_value = "tenant", value_parser = ["tenant", "platform"])]
+        by: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve the pending version: its required permissions, the optional
+    /// ones approved before that it still offers, and any named here.
+    ApproveUpgrade {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+        /// An optional permission of the new version to grant too (repeatable).
+        #[arg(long = "optional-permission", value_name = "NAME")]
+        optional_permissions: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decline the pending version: the installation keeps what it has.
+    DeclineUpgrade {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// New push credentials (printed once, also sent to the app's hook); the
+    /// previous secret keeps working for the overlap.
+    RotateSecret {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+        /// Seconds the previous secret keeps working (default: secret_rotation_overlap).
+        #[arg(long, allow_negative_numbers = true)]
+        overlap: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `all` (bare or as JSON) or a JSON object of resource type to ids.
+fn selection(text: &str, what: &str) -> anyhow::Result<Value> {
+    if text.trim() == "all" {
+        return Ok(Value::String("all".into()));
+    }
+    serde_json::from_str(text).map_err(|e| {
+        anyhow::anyhow!(
+            "{what} is not valid JSON ({e}); give \"all\" or an object like '{{\"project\": [\"p1\"]}}'"
+        )
+    })
+}
+
+fn by(side: &str) -> Suspender {
+    Suspender::parse(side).unwrap_or(Suspender::Tenant)
+}
+
+fn status(i: &Installation) -> String {
+    json!(i.status()).as_str().unwrap_or_default().to_string()
+}
+
+fn version(i: &Installation) -> String {
+    match i.pending_version {
+        Some(p) => format!("version {} (version {p} waits for approval)", i.version),
+        None => format!("version {}", i.version),
+    }
+}
+
+fn resources(i: &Installation) -> String {
+    i.resources.to_json().to_string()
+}
+
+/// One line per installation for `list`.
+fn row(i: &Installation) -> String {
+    format!(
+        "{}\t{}\t{}\t{}\t{}\t{}",
+        i.id,
+        i.app,
+        version(i),
+        status(i),
+        i.service_account_name,
+        resources(i)
+    )
+}
+
+/// What `show` prints, and the other commands after a change.
+fn describe(i: &Installation) -> String {
+    let mut text = format!(
+        "installation {} of {} in tenant {}: {}, {}",
+        i.id,
+        i.app,
+        i.tenant,
+        status(i),
+        version(i)
+    );
+    if let Some(s) = i.suspended_by {
+        text.push_str(&format!("\nsuspended by the {}", s.as_str()));
+    }
+    if i.awaiting_hook {
+        text.push_str("\nwaiting for the app's install hook to answer installation.created: no tokens until it does");
+    }
+    text.push_str(&format!(
+        "\npermissions: {}\nresources: {} (revision {})\nservice account: {} ({})",
+        if i.permissions.is_empty() {
+            "none".into()
+        } else {
+            i.permissions.join(" ")
+        },
+        resources(i),
+        i.revision,
+        i.service_account_name,
+        i.service_account
+    ));
+    if let Some(c) = &i.client_id {
+        text.push_str(&format!("\nclient_id: {c}"));
+    }
+    text.push_str(&format!("\ninstalled by: {}", i.installed_by));
+    text
+}
+
+pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    match cmd {
+        InstallationCmd::Create {
+            tenant,
+            app,
+            resources,
+            optional_permissions,
+            installed_by,
+            json,
+        } => {
+            let resources = selection(&resources, "--resources")?;
+            let actor = installed_by.unwrap_or_else(|| CLI_ACTOR.into());
+            if actor.is_empty() || actor.chars().count() > 200 {
+                anyhow::bail!("--installed-by: use 1-200 characters");
+            }
+            let (installation, credentials) = admin(&config)
+                .await?
+                .install(
+                    InstallRequest {
+                        tenant,
+                        app,
+                        resources,
+                        optional_permissions,
+                        actor,
+                    },
+                    now,
+                )
+                .await?;
+            let mut value = installation_json(&installation);
+            let mut text = format!(
+                "installed {}\n{}",
+                installation.app,
+                describe(&installation)
+            );
+            if let Some((_, secret)) = credentials {
+                text.push_str(&format!(
+                    "\nclient_secret: {}\n(the secret is shown only now, and sent to the app's hook; store it safely)",
+                    secret.0
+                ));
+                value["client_secret"] = secret.0.into();
+            }
+            print(json, value, text);
+            Ok(())
+        }
+        InstallationCmd::List { tenant, json } => {
+            let store = open_store(&config).await?;
+            if store.tenant(&tenant).await?.is_none() {
+                return Err(StoreError::NotFound("tenant").into());
+            }
+            let list = store.installations(&tenant).await?;
+            print(
+                json,
+                json!(list.iter().map(installation_json).collect::<Vec<_>>()),
+                rows(list.iter().map(row).collect(), "no installations"),
+            );
+            Ok(())
+        }
+        InstallationCmd::Show { tenant, id, json } => {
+            let i = admin(&config).await?.installation(&tenant, &id).await?;
+            print(json, installation_json(&i), describe(&i));
+            Ok(())
+        }
+        InstallationCmd::Delete { tenant, id } => {
+            let i = admin(&config)
+                .await?
+                .uninstall(&tenant, &id, CLI_ACTOR, now)
+                .await?;
+            println!(
+                "uninstalled {} from tenant {tenant} (installation {id}): its credentials and tokens no longer work, and service account {} is gone",
+                i.app, i.service_account_name
+            );
+            Ok(())
+        }
+        InstallationCmd::SetResources {
+            tenant,
+            id,
+            resources,
+            json,
+        } => {
+            let resources = selection(&resources, "the selection")?;
+            let i = admin(&config)
+                .await?
+                .set_installation_resources(&tenant, &id, &resources, CLI_ACTOR, now)
+                .await?;
+            let text = format!(
+                "installation {id} now selects {} (revision {})",
+                self::resources(&i),
+                i.revision
+            );
+            print(json, installation_json(&i), text);
+            Ok(())
+        }
+        InstallationCmd::Suspend {
+            tenant,
+            id,
+            by: side,
+            json,
+        } => {
+            let i = admin(&config)
+                .await?
+                .suspend(&tenant, &id, by(&side), CLI_ACTOR, now)
+                .await?;
+            let text = format!(
+                "suspended installation {id} of {} (by the {side}): it gets no tokens and its live tokens stop being active; only the {side} can resume it",
+                i.app
+            );
+            print(json, installation_json(&i), text);
+            Ok(())
+        }
+        InstallationCmd::Resume {
+            tenant,
+            id,
+            by: side,
+            json,
+        } => {
+            let i = admin(&config)
+                .await?
+                .resume(&tenant, &id, by(&side), CLI_ACTOR, now)
+                .await?;
+            let text = format!("resumed installation {id} of {}: {}", i.app, status(&i));
+            print(json, installation_json(&i), text);
+            Ok(())
+        }
+        InstallationCmd::ApproveUpgrade {
+            tenant,
+            id,
+            optional_permissions,
+            json,
+        } => {
+            let i = admin(&config)
+                .await?
+                .approve_upgrade(&tenant, &id, &optional_permissions, CLI_ACTOR, now)
+                .await?;
+            let text = format!(
+                "installation {id} of {} approved version {}: {}, permissions {}",
+                i.app,
+                i.version,
+                status(&i),
+                i.permissions.join(" ")
+            );
+            print(json, installation_json(&i), text);
+            Ok(())
+        }
+        InstallationCmd::DeclineUpgrade { tenant, id, json } => {
+            let i = admin(&config)
+                .await?
+                .decline_upgrade(&tenant, &id, CLI_ACTOR, now)
+                .await?;
+            let text = format!(
+                "declined the upgrade of installation {id} of {}: it stays at version {} ({})",
+                i.app,
+                i.version,
+                status(&i)
+            );
+            print(json, installation_json(&i), text);
+            Ok(())
+        }
+        InstallationCmd::RotateSecret {
+            tenant,
+            id,
+            overlap,
+            json,
+        } => {
+            let overlap = overlap.unwrap_or(config.secret_rotation_overlap);
+            let (client_id, secret, until) = admin(&config)
+                .await?
+                .rotate_installation_secret(&tenant, &id, overlap, now)
+                .await?;
+            print(
+                json,
+                json!({"client_id": client_id, "client_secret": secret.0, "previous_secret_expires_at": until}),
+                format!(
+                    "new client_secret for {client_id}: {}\n(shown only now, and sent to the app's hook; the previous secret works for {overlap} more seconds)",
+                    secret.0
+                ),
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! `warden plugin …`: WebAssembly plugins and tenants' bindings.
+
+use super::{admin, open_store, print};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use clap::Subcommand;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum PluginCmd {
+    /// Validate a component and store it as the next version of NAME.
+    Add {
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registered plugins and their versions.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bind a plugin to one of a tenant's hooks (replacing any binding there).
+    Bind {
+        #[arg(long)]
+        tenant: String,
+        /// grant-policy, permission-check or credential-delivery.
+        #[arg(long)]
+        hook: String,
+        /// NAME (newest version) or NAME@VERSION.
+        #[arg(long)]
+        plugin: String,
+        /// JSON handed to the plugin on every call.
+        #[arg(long, default_value = "{}")]
+        config: String,
+        /// Per-call deadline in ms (default 20, at most plugin_max_deadline_ms).
+        #[arg(long)]
+        deadline_ms: Option<i64>,
+        /// Memory limit in MiB (default 16, at most plugin_max_memory_mib).
+        #[arg(long)]
+        memory_mib: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a tenant's binding for a hook.
+    Unbind {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        hook: String,
+    },
+    /// Run a plugin once on a JSON input, without a server, with production limits.
+    Test {
+        /// The component (.wasm).
+        file: PathBuf,
+        /// grant-policy, permission-check or credential-delivery.
+        #[arg(long)]
+        hook: String,
+        /// JSON file with the request the hook receives.
+        #[arg(long)]
+        input: PathBuf,
+        /// The binding configuration (JSON) passed to the plugin.
+        #[arg(long, default_value = "{}")]
+        config: String,
+        /// Per-call deadline in milliseconds.
+        #[arg(long, default_value_t = 20)]
+        deadline_ms: u64,
+        /// Memory limit in MiB.
+        #[arg(long, default_value_t = 16)]
+        memory_mib: usize,
+        /// Call the plugin this many times (fresh instance each) and report
+        /// the per-call time on stderr.
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+    },
+}
+
+pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    match cmd {
+        PluginCmd::Add { file, name, json } => {
+            let wasm = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let host = crate::plugins::PluginHost::new(config.plugin_host_options())?;
+            let record = admin(&config)
+                .await?
+                .add_plugin(&host, &name, &wasm, now)
+                .await?;
+            print(
+                json,
+                json!(record),
+                format!(
+                    "added plugin {}@{} ({}), sha256 {}",
+                    record.name, record.version, record.hook, record.sha256
+                ),
+            );
+            Ok(())
+        }
+        PluginCmd::List { json } => {
+            let plugins = open_store(&config).await?.plugins().await?;
+            let text = plugins
+                .iter()
+                .map(|p| format!("{}@{}\t{}\t{}", p.name, p.version, p.hook, p.sha256))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(
+                json,
+                json!(plugins),
+                if text.is_empty() {
+                    "no plugins".into()
+                } else {
+                    text
+                },
+            );
+            Ok(())
+        }
+        PluginCmd::Bind {
+            tenant,
+            hook,
+            plugin,
+            config: binding_config,
+            deadline_ms,
+            memory_mib,
+            json,
+        } => {
+            let request = crate::admin::BindRequest {
+                tenant: &tenant,
+                hook: &hook,
+                plugin: &plugin,
+                config: &binding_config,
+                deadline_ms,
+                memory_mib,
+            };
+            let (b, signing_secret) = admin(&config).await?.bind_plugin(request, now).await?;
+            let mut value = json!(b);
+            let mut text = format!(
+                "tenant {} now runs {}@{} for {} (on every replica within {:?})",
+                b.tenant, b.plugin_name, b.plugin_version, b.hook, config.cache_refresh
+            );
+            if let Some(secret) = signing_secret {
+                value["signing_secret"] = json!(secret.0);
+                text.push_str(&format!(
+                    "\ndelivery signing secret: {}\n(shown only now; receivers verify the Warden-Signature header with it)",
+                    secret.0
+                ));
+            }
+            print(json, value, text);
+            Ok(())
+        }
+        PluginCmd::Unbind { tenant, hook } => {
+            open_store(&config)
+                .await?
+                .unbind_plugin(&tenant, &hook)
+                .await?;
+            println!("removed tenant {tenant}'s {hook} binding");
+            Ok(())
+        }
+        PluginCmd::Test {
+            file,
+            hook,
+            input,
+            config,
+            deadline_ms,
+            memory_mib,
+            repeat,
+        } => {
+            let limits = crate::plugins::Limits {
+                deadline: std::time::Duration::from_millis(deadline_ms),
+                memory_bytes: memory_mib << 20,
+            };
+            let decision =
+                crate::plugins::run_once(&file, &hook, &input, &config, limits, repeat.max(1))
+                    .await?;
+            println!("{decision:#}");
+            Ok(())
+        }
+    }
+}

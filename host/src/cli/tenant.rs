@@ -1,0 +1,121 @@
+//! `warden tenant …`: tenants, each its own issuer.
+
+use super::{admin, open_store, print};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::domain::SigningAlg;
+use clap::Subcommand;
+use serde_json::json;
+
+#[derive(Subcommand)]
+pub enum TenantCmd {
+    /// Create a tenant (its own issuer) with a fresh signing key.
+    Create {
+        slug: String,
+        /// ES256, EdDSA or RS256.
+        #[arg(long, default_value = "ES256")]
+        alg: String,
+        /// Default access-token lifetime in seconds for this tenant.
+        #[arg(long)]
+        access_token_ttl: Option<i64>,
+        /// Maximum access-token lifetime in seconds for this tenant.
+        #[arg(long)]
+        max_access_token_ttl: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a tenant's refresh-token and personal-access-token lifetimes
+    /// (seconds; 0 returns to the configured default).
+    Set {
+        slug: String,
+        #[arg(long)]
+        refresh_idle_ttl: Option<i64>,
+        #[arg(long)]
+        refresh_absolute_ttl: Option<i64>,
+        #[arg(long)]
+        pat_max_ttl: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let public = config.public_url_or(config.listen);
+    match cmd {
+        TenantCmd::Create {
+            slug,
+            alg,
+            access_token_ttl,
+            max_access_token_ttl,
+            json,
+        } => {
+            let alg = SigningAlg::parse(&alg).map_err(anyhow::Error::msg)?;
+            let (tenant, kid) = admin(&config)
+                .await?
+                .create_tenant(&slug, alg, access_token_ttl, max_access_token_ttl, now)
+                .await?;
+            let issuer = format!("{public}/t/{}", tenant.slug);
+            print(
+                json,
+                json!({"slug": tenant.slug, "issuer": issuer, "signing_alg": alg, "kid": kid}),
+                format!(
+                    "created tenant {}\nissuer: {issuer}\nsigning key: {kid} ({alg})",
+                    tenant.slug
+                ),
+            );
+            Ok(())
+        }
+        TenantCmd::Set {
+            slug,
+            refresh_idle_ttl,
+            refresh_absolute_ttl,
+            pat_max_ttl,
+            json,
+        } => {
+            let reset = |v: Option<i64>| v.map(|v| (v != 0).then_some(v));
+            let lifetimes = crate::admin::TenantLifetimes {
+                refresh_idle_ttl: reset(refresh_idle_ttl),
+                refresh_absolute_ttl: reset(refresh_absolute_ttl),
+                pat_max_ttl: reset(pat_max_ttl),
+            };
+            let t = admin(&config)
+                .await?
+                .set_tenant_lifetimes(&slug, lifetimes)
+                .await?;
+            print(
+                json,
+                json!({"slug": t.slug, "refresh_idle_ttl": t.refresh_idle_ttl, "refresh_absolute_ttl": t.refresh_absolute_ttl, "pat_max_ttl": t.pat_max_ttl}),
+                format!("tenant {} updated", t.slug),
+            );
+            Ok(())
+        }
+        TenantCmd::List { json } => {
+            let tenants = open_store(&config).await?.tenants().await?;
+            let rows: Vec<_> = tenants
+                .iter()
+                .map(|t| json!({"slug": t.slug, "issuer": format!("{public}/t/{}", t.slug), "signing_alg": t.signing_alg}))
+                .collect();
+            let text = tenants
+                .iter()
+                .map(|t| format!("{}\t{}\t{public}/t/{}", t.slug, t.signing_alg, t.slug))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(
+                json,
+                json!(rows),
+                if text.is_empty() {
+                    "no tenants".into()
+                } else {
+                    text
+                },
+            );
+            Ok(())
+        }
+    }
+}
