@@ -17,6 +17,7 @@ on_both_backends!(
     killed_mid_delivery_the_install_event_arrives_once,
     concurrent_approve_and_uninstall_end_consistently,
     a_required_install_hook_gates_the_installation,
+    a_rotated_webhook_secret_co_signs_during_its_overlap,
 );
 
 const TOKEN: &str = "operator-credential-0123456789abcdef";
@@ -1119,4 +1120,43 @@ async fn a_required_install_hook_gates_the_installation(db: Db) {
         })
         .await
     );
+}
+
+async fn a_rotated_webhook_secret_co_signs_during_its_overlap(db: Db) {
+    let receiver = common::Receiver::start(Answer::Ok).await;
+    db.create_tenant("acme", &[]);
+    let env = [
+        ("WARDEN_ADMIN_TOKEN", TOKEN),
+        ("WARDEN_DELIVERY_POLL_MS", "100"),
+    ];
+    let server = Server::start_with(&db, &env, &[]).await;
+    let api = Api {
+        base: server.base.clone(),
+    };
+    let mut m = manifest();
+    m["hook_url"] = json!(format!("{}/hook", receiver.origin));
+    let old = api.post("/apps", m).await.body["webhook_secret"].as_str().unwrap().to_string();
+    let r = api.post("/apps/docs-sync/webhook-secret/rotate", json!({"overlap": 3600})).await;
+    let new = r.body["webhook_secret"].as_str().unwrap().to_string();
+    assert_ne!(old, new);
+    install(&api, json!("all")).await;
+    let got = receiver.wait_for(1, std::time::Duration::from_secs(10)).await;
+    // One v1 per secret (the new one first) and Warden's v1a: both secrets verify.
+    let versions: Vec<&str> = got[0]
+        .header("webhook-signature")
+        .split(' ')
+        .map(|s| s.split(',').next().unwrap())
+        .collect();
+    assert_eq!(versions, ["v1", "v1", "v1a"]);
+    assert!(standard_signature_valid(&got[0], &new) && standard_signature_valid(&got[0], &old));
+    // Without an overlap only the newest signs.
+    let r = api.post("/apps/docs-sync/webhook-secret/rotate", json!({"overlap": 0})).await;
+    let newest = r.body["webhook_secret"].as_str().unwrap().to_string();
+    let id = api.get("/tenants/acme/installations").await.body[0]["id"].as_str().unwrap().to_string();
+    api.post(&format!("/tenants/acme/installations/{id}/suspend"), json!({})).await;
+    let got = receiver.wait_for(2, std::time::Duration::from_secs(10)).await;
+    assert!(standard_signature_valid(&got[1], &newest));
+    assert!(!standard_signature_valid(&got[1], &new));
+    assert_eq!(api.post("/apps/docs-sync/webhook-secret/rotate", json!({"overlap": -1})).await.status, 400);
+    assert_eq!(api.post("/apps/nope/webhook-secret/rotate", json!({})).await.status, 404);
 }
