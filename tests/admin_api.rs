@@ -214,6 +214,45 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
     assert_eq!(api.get("/plugins").await.body[0]["name"], "scopes");
+    // The same as the platform-wide default for tenants without their own.
+    let r = api
+        .send(
+            reqwest::Method::PUT,
+            "/bindings/grant-policy",
+            Some(json!({"plugin": "scopes", "config": {"allowed_scopes": ["write"]}})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["tenant"].clone()),
+        (200, json!("*")),
+        "{}",
+        r.text
+    );
+    assert!(
+        eventually(Duration::from_secs(3), || async {
+            token(
+                &server,
+                "acme",
+                &id,
+                &new_secret,
+                &[("scope", "read write")],
+            )
+            .await["scope"]
+                == "write"
+        })
+        .await,
+        "the platform default takes effect"
+    );
+    assert_eq!(api.get("/bindings").await.body[0]["plugin_name"], "scopes");
+    assert_eq!(api.get("/tenants/acme/bindings").await.body, json!([]));
+    let r = api
+        .send(reqwest::Method::DELETE, "/bindings/grant-policy", None)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = api
+        .send(reqwest::Method::DELETE, "/bindings/grant-policy", None)
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
 
     let r = api
         .send(reqwest::Method::DELETE, &format!("/clients/{id}"), None)

@@ -1135,12 +1135,22 @@ async fn a_rotated_webhook_secret_co_signs_during_its_overlap(db: Db) {
     };
     let mut m = manifest();
     m["hook_url"] = json!(format!("{}/hook", receiver.origin));
-    let old = api.post("/apps", m).await.body["webhook_secret"].as_str().unwrap().to_string();
-    let r = api.post("/apps/docs-sync/webhook-secret/rotate", json!({"overlap": 3600})).await;
+    let old = api.post("/apps", m).await.body["webhook_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = api
+        .post(
+            "/apps/docs-sync/webhook-secret/rotate",
+            json!({"overlap": 3600}),
+        )
+        .await;
     let new = r.body["webhook_secret"].as_str().unwrap().to_string();
     assert_ne!(old, new);
     install(&api, json!("all")).await;
-    let got = receiver.wait_for(1, std::time::Duration::from_secs(10)).await;
+    let got = receiver
+        .wait_for(1, std::time::Duration::from_secs(10))
+        .await;
     // One v1 per secret (the new one first) and Warden's v1a: both secrets verify.
     let versions: Vec<&str> = got[0]
         .header("webhook-signature")
@@ -1150,13 +1160,40 @@ async fn a_rotated_webhook_secret_co_signs_during_its_overlap(db: Db) {
     assert_eq!(versions, ["v1", "v1", "v1a"]);
     assert!(standard_signature_valid(&got[0], &new) && standard_signature_valid(&got[0], &old));
     // Without an overlap only the newest signs.
-    let r = api.post("/apps/docs-sync/webhook-secret/rotate", json!({"overlap": 0})).await;
+    let r = api
+        .post(
+            "/apps/docs-sync/webhook-secret/rotate",
+            json!({"overlap": 0}),
+        )
+        .await;
     let newest = r.body["webhook_secret"].as_str().unwrap().to_string();
-    let id = api.get("/tenants/acme/installations").await.body[0]["id"].as_str().unwrap().to_string();
-    api.post(&format!("/tenants/acme/installations/{id}/suspend"), json!({})).await;
-    let got = receiver.wait_for(2, std::time::Duration::from_secs(10)).await;
+    let id = api.get("/tenants/acme/installations").await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    api.post(
+        &format!("/tenants/acme/installations/{id}/suspend"),
+        json!({}),
+    )
+    .await;
+    let got = receiver
+        .wait_for(2, std::time::Duration::from_secs(10))
+        .await;
     assert!(standard_signature_valid(&got[1], &newest));
     assert!(!standard_signature_valid(&got[1], &new));
-    assert_eq!(api.post("/apps/docs-sync/webhook-secret/rotate", json!({"overlap": -1})).await.status, 400);
-    assert_eq!(api.post("/apps/nope/webhook-secret/rotate", json!({})).await.status, 404);
+    assert_eq!(
+        api.post(
+            "/apps/docs-sync/webhook-secret/rotate",
+            json!({"overlap": -1})
+        )
+        .await
+        .status,
+        400
+    );
+    assert_eq!(
+        api.post("/apps/nope/webhook-secret/rotate", json!({}))
+            .await
+            .status,
+        404
+    );
 }

@@ -11,6 +11,7 @@ on_both_backends!(
     scope_policy_shapes_tokens_of_its_tenant_only,
     hostile_policies_fail_closed_and_others_carry_on,
     compiled_plugins_survive_a_restart,
+    a_platform_default_governs_every_tenant_without_its_own,
 );
 
 fn add_plugin(db: &Db, plugin: &str, name: &str) -> Value {
@@ -334,5 +335,106 @@ async fn compiled_plugins_survive_a_restart(db: Db) {
     assert!(
         !logs.contains("plugin compiled"),
         "a restart does not recompile: {logs}"
+    );
+}
+
+/// One platform-wide binding instead of one per tenant; a tenant's own
+/// binding overrides it, and removing the default frees the others.
+async fn a_platform_default_governs_every_tenant_without_its_own(db: Db) {
+    let tenants = ["t1", "t2", "t3"];
+    let mut clients = Vec::new();
+    for t in tenants {
+        db.create_tenant(t, &[]);
+        clients.push(db.create_client(t, "read write admin", &[]));
+    }
+    let server = Server::start_with(&db, &[("WARDEN_CACHE_REFRESH_MS", "100")], &[]).await;
+    add_plugin(&db, "scope-policy", "scopes");
+    let out = db.cli_json(&[
+        "plugin",
+        "bind",
+        "--platform",
+        "--hook",
+        "grant-policy",
+        "--plugin",
+        "scopes",
+        "--config",
+        r#"{"allowed_scopes": ["read"], "claims": {"policy": "platform"}}"#,
+    ]);
+    assert_eq!(out["tenant"], "*");
+    bind(
+        &db,
+        "t3",
+        "scopes",
+        r#"{"allowed_scopes": ["read", "write"], "claims": {"policy": "t3"}}"#,
+    );
+    let scope_of = |i: usize| {
+        let (server, (id, secret)) = (&server, clients[i].clone());
+        async move {
+            let url = format!("{}/token", server.issuer(tenants[i]));
+            let r = post_form(
+                &url,
+                Some((&id, &secret)),
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "read write"),
+                ],
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let claims = claims_of(server, tenants[i], &r).await;
+            (
+                r.body["scope"].as_str().unwrap().to_string(),
+                claims["policy"].clone(),
+            )
+        }
+    };
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            scope_of(0).await.0 == "read"
+        })
+        .await,
+        "the platform default did not take effect"
+    );
+    assert_eq!(
+        scope_of(1).await,
+        ("read".to_string(), Value::from("platform"))
+    );
+    assert_eq!(
+        scope_of(2).await,
+        ("read write".to_string(), Value::from("t3"))
+    );
+    // Listed on its own; a tenant's list shows only its own.
+    let listed = db.cli(&["plugin", "unbind", "--platform", "--hook", "grant-policy"]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            scope_of(0).await.0 == "read write"
+        })
+        .await,
+        "removing the default frees tenants without their own"
+    );
+    assert_eq!(scope_of(2).await.1, Value::from("t3"));
+    // --tenant and --platform are exclusive; one is required.
+    assert!(
+        !db.cli(&["plugin", "unbind", "--hook", "grant-policy"])
+            .status
+            .success()
+    );
+    assert!(
+        !db.cli(&[
+            "plugin",
+            "unbind",
+            "--platform",
+            "--tenant",
+            "t1",
+            "--hook",
+            "grant-policy"
+        ])
+        .status
+        .success()
     );
 }

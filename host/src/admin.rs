@@ -294,15 +294,26 @@ impl Admin {
         secret: Option<&IssuedSecret>,
         now: i64,
     ) -> Result<Vec<Delivery>> {
-        let Some(row) = self
-            .store
-            .bindings(&client.tenant)
+        let Some(row) = crate::store::effective_bindings(&*self.store, &client.tenant)
             .await?
             .into_iter()
             .find(|r| r.binding.hook == Hook::CredentialDelivery.as_str())
         else {
             return Ok(vec![]);
         };
+        if row.binding.tenant == crate::store::PLATFORM
+            && self.store.delivery_secrets(&client.tenant).await?.is_none()
+        {
+            let fresh = secret::generate(delivery::SIGNING_SECRET_PREFIX, &self.rng);
+            let sealed = self.master.seal(
+                &delivery::secret_context(&client.tenant),
+                fresh.as_bytes(),
+                &self.rng,
+            );
+            self.store
+                .create_delivery_secret(&client.tenant, &sealed, now)
+                .await?;
+        }
         let b = &row.binding;
         let context = CallContext {
             plugin: format!("{}@{}", b.plugin_name, b.plugin_version),
@@ -472,7 +483,8 @@ impl Admin {
         now: i64,
     ) -> Result<(Binding, Option<IssuedSecret>)> {
         let hook = Hook::parse(request.hook).map_err(AdminError::Invalid)?;
-        if self.store.tenant(request.tenant).await?.is_none() {
+        let platform = request.tenant == crate::store::PLATFORM;
+        if !platform && self.store.tenant(request.tenant).await?.is_none() {
             return Err(StoreError::NotFound("tenant").into());
         }
         let (name, version) = match request.plugin.split_once('@') {
@@ -521,7 +533,11 @@ impl Admin {
             created_at: now,
         };
         let mut signing_secret = None;
+        // A platform default has no tenant secret to show; each tenant gets
+        // one when its first delivery is queued (`delivery rotate-secret`
+        // shows a fresh one).
         if hook == Hook::CredentialDelivery
+            && !platform
             && self
                 .store
                 .delivery_secrets(&binding.tenant)

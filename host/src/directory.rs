@@ -243,7 +243,7 @@ impl Directory {
             .min()
             .unwrap_or(i64::MAX);
         let (mut grant_policy, mut permission_check) = (None, None);
-        for row in self.store.bindings(slug).await? {
+        for row in crate::store::effective_bindings(&*self.store, slug).await? {
             let bound = self.load_binding(row).await?;
             match bound.plugin.hook {
                 Hook::GrantPolicy => grant_policy = Some(bound),

@@ -22,10 +22,14 @@ pub enum PluginCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Bind a plugin to one of a tenant's hooks (replacing any binding there).
+    /// Bind a plugin to one of a tenant's hooks (replacing any binding there),
+    /// or with --platform as the default for every tenant without its own.
     Bind {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, required_unless_present = "platform")]
+        tenant: Option<String>,
+        /// The platform-wide default instead of one tenant's binding.
+        #[arg(long, conflicts_with = "tenant")]
+        platform: bool,
         /// grant-policy, permission-check or credential-delivery.
         #[arg(long)]
         hook: String,
@@ -44,10 +48,12 @@ pub enum PluginCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Remove a tenant's binding for a hook.
+    /// Remove a tenant's (or with --platform the default) binding for a hook.
     Unbind {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, required_unless_present = "platform")]
+        tenant: Option<String>,
+        #[arg(long, conflicts_with = "tenant")]
+        platform: bool,
         #[arg(long)]
         hook: String,
     },
@@ -118,6 +124,7 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
         }
         PluginCmd::Bind {
             tenant,
+            platform,
             hook,
             plugin,
             config: binding_config,
@@ -125,6 +132,7 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
             memory_mib,
             json,
         } => {
+            let tenant = target(tenant, platform);
             let request = crate::admin::BindRequest {
                 tenant: &tenant,
                 hook: &hook,
@@ -136,8 +144,12 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
             let (b, signing_secret) = admin(&config).await?.bind_plugin(request, now).await?;
             let mut value = json!(b);
             let mut text = format!(
-                "tenant {} now runs {}@{} for {} (on every replica within {:?})",
-                b.tenant, b.plugin_name, b.plugin_version, b.hook, config.cache_refresh
+                "{} now runs {}@{} for {} (on every replica within {:?})",
+                who(&b.tenant),
+                b.plugin_name,
+                b.plugin_version,
+                b.hook,
+                config.cache_refresh
             );
             if let Some(secret) = signing_secret {
                 value["signing_secret"] = json!(secret.0);
@@ -149,12 +161,17 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
             print(json, value, text);
             Ok(())
         }
-        PluginCmd::Unbind { tenant, hook } => {
+        PluginCmd::Unbind {
+            tenant,
+            platform,
+            hook,
+        } => {
+            let tenant = target(tenant, platform);
             open_store(&config)
                 .await?
                 .unbind_plugin(&tenant, &hook)
                 .await?;
-            println!("removed tenant {tenant}'s {hook} binding");
+            println!("removed the {hook} binding of {}", who(&tenant));
             Ok(())
         }
         PluginCmd::Test {
@@ -176,5 +193,21 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
             println!("{decision:#}");
             Ok(())
         }
+    }
+}
+
+/// The binding's owner: a tenant, or the platform's default (`--platform`).
+fn target(tenant: Option<String>, platform: bool) -> String {
+    match (tenant, platform) {
+        (Some(t), false) => t,
+        _ => crate::store::PLATFORM.into(),
+    }
+}
+
+fn who(tenant: &str) -> String {
+    if tenant == crate::store::PLATFORM {
+        "every tenant without its own binding".into()
+    } else {
+        format!("tenant {tenant}")
     }
 }

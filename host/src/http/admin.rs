@@ -64,6 +64,12 @@ pub fn routes() -> Router<Arc<super::AppState>> {
             "/tenants/{tenant}/bindings/{hook}",
             put(bind).delete(unbind),
         )
+        // Platform-wide defaults, for every tenant without its own binding.
+        .route("/bindings", get(list_platform_bindings))
+        .route(
+            "/bindings/{hook}",
+            put(bind_platform).delete(unbind_platform),
+        )
         .route("/tenants/{tenant}/deliveries", get(list_deliveries))
         .route(
             "/tenants/{tenant}/delivery-signing-secret/rotate",
@@ -525,6 +531,33 @@ struct BindBody {
     config: Value,
     deadline_ms: Option<i64>,
     memory_mib: Option<i64>,
+}
+
+async fn bind_platform(
+    state: State,
+    Path(hook): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    bind(
+        state,
+        Path((crate::store::PLATFORM.into(), hook)),
+        headers,
+        body,
+    )
+    .await
+}
+
+async fn unbind_platform(
+    state: State,
+    Path(hook): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    unbind(state, Path((crate::store::PLATFORM.into(), hook)), headers).await
+}
+
+async fn list_platform_bindings(state: State, headers: HeaderMap) -> Result<Response> {
+    list_bindings(state, Path(crate::store::PLATFORM.into()), headers).await
 }
 
 async fn bind(

@@ -91,7 +91,11 @@ pub struct PluginRecord {
     pub created_at: i64,
 }
 
-/// A plugin bound to one of a tenant's hooks.
+/// The tenant name of platform-wide default bindings: they apply to every
+/// tenant without a binding of its own for the hook.
+pub const PLATFORM: &str = "*";
+
+/// A plugin bound to one of a tenant's hooks (or, for `PLATFORM`, the default).
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct Binding {
     pub tenant: String,
@@ -281,7 +285,7 @@ pub trait Store: Accounts + Apps + Send + Sync + 'static {
     /// A version of a plugin, or its newest when `version` is `None`.
     async fn plugin(&self, name: &str, version: Option<i64>) -> StoreResult<Option<PluginRecord>>;
     async fn plugin_wasm(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
-    /// Creates or replaces the tenant's binding for the hook.
+    /// Creates or replaces the tenant's (or `PLATFORM`'s) binding for the hook.
     async fn bind_plugin(&self, binding: &Binding) -> StoreResult<()>;
     async fn unbind_plugin(&self, tenant: &str, hook: &str) -> StoreResult<()>;
     async fn bindings(&self, tenant: &str) -> StoreResult<Vec<BoundPluginRow>>;
@@ -336,6 +340,21 @@ pub fn check_url(url: &str) -> anyhow::Result<()> {
             redact_url(url)
         )
     }
+}
+
+/// The bindings in force for a tenant: its own, and the platform's default
+/// for every hook it binds nothing to.
+pub async fn effective_bindings(
+    store: &dyn Store,
+    tenant: &str,
+) -> StoreResult<Vec<BoundPluginRow>> {
+    let mut rows = store.bindings(tenant).await?;
+    for default in store.bindings(PLATFORM).await? {
+        if !rows.iter().any(|r| r.binding.hook == default.binding.hook) {
+            rows.push(default);
+        }
+    }
+    Ok(rows)
 }
 
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`).

@@ -284,24 +284,26 @@ macro_rules! impl_sql_store {
 
             async fn bind_plugin(&self, b: &$crate::store::Binding) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    "INSERT INTO plugin_bindings (tenant, hook, plugin_name, plugin_version, config, deadline_ms, memory_mib, created_at) \
+                let sql = format!(
+                    "INSERT INTO {} (tenant, hook, plugin_name, plugin_version, config, deadline_ms, memory_mib, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                      ON CONFLICT (tenant, hook) DO UPDATE SET plugin_name = excluded.plugin_name, \
                      plugin_version = excluded.plugin_version, config = excluded.config, \
                      deadline_ms = excluded.deadline_ms, memory_mib = excluded.memory_mib, created_at = excluded.created_at",
-                )
-                .bind(&b.tenant)
-                .bind(&b.hook)
-                .bind(&b.plugin_name)
-                .bind(b.plugin_version)
-                .bind(&b.config)
-                .bind(b.deadline_ms)
-                .bind(b.memory_mib)
-                .bind(b.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| $crate::store::sql::conflict(e, "binding"))?;
+                    $crate::store::sql::binding_table(&b.tenant)
+                );
+                sqlx::query(&sql)
+                    .bind(&b.tenant)
+                    .bind(&b.hook)
+                    .bind(&b.plugin_name)
+                    .bind(b.plugin_version)
+                    .bind(&b.config)
+                    .bind(b.deadline_ms)
+                    .bind(b.memory_mib)
+                    .bind(b.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| $crate::store::sql::conflict(e, "binding"))?;
                 $crate::store::sql::bump!(&mut *tx);
                 tx.commit().await?;
                 Ok(())
@@ -309,7 +311,11 @@ macro_rules! impl_sql_store {
 
             async fn unbind_plugin(&self, tenant: &str, hook: &str) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query("DELETE FROM plugin_bindings WHERE tenant = $1 AND hook = $2")
+                let sql = format!(
+                    "DELETE FROM {} WHERE tenant = $1 AND hook = $2",
+                    $crate::store::sql::binding_table(tenant)
+                );
+                let done = sqlx::query(&sql)
                     .bind(tenant)
                     .bind(hook)
                     .execute(&mut *tx)
@@ -323,14 +329,13 @@ macro_rules! impl_sql_store {
             }
 
             async fn bindings(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::store::BoundPluginRow>> {
-                Ok(sqlx::query_as(
-                    "SELECT b.*, p.sha256 FROM plugin_bindings b \
+                let sql = format!(
+                    "SELECT b.*, p.sha256 FROM {} b \
                      JOIN plugins p ON p.name = b.plugin_name AND p.version = b.plugin_version \
                      WHERE b.tenant = $1 ORDER BY b.hook",
-                )
-                .bind(tenant)
-                .fetch_all(&self.pool)
-                .await?)
+                    $crate::store::sql::binding_table(tenant)
+                );
+                Ok(sqlx::query_as(&sql).bind(tenant).fetch_all(&self.pool).await?)
             }
 
             async fn create_delivery_secret(
@@ -624,6 +629,16 @@ macro_rules! insert_audit {
 }
 
 pub(crate) use {bump, insert_audit, insert_client, insert_deliveries, insert_key};
+
+/// Where a tenant's bindings live: the platform's defaults (`PLATFORM`) have
+/// their own table, since they belong to no tenant.
+pub(crate) fn binding_table(tenant: &str) -> &'static str {
+    if tenant == super::PLATFORM {
+        "platform_bindings"
+    } else {
+        "plugin_bindings"
+    }
+}
 
 /// Maps unique and foreign-key violations to what they mean to a caller.
 pub(crate) fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError {
