@@ -145,6 +145,37 @@ impl Admin {
         })
     }
 
+    /// One lifecycle change, ready to save: `after` gets the next sequence,
+    /// the audit record says who did it with before and after (plus `detail`),
+    /// and the event (the same name, `detail` in its data) goes to `app`'s hook.
+    #[allow(clippy::too_many_arguments)]
+    fn lifecycle(
+        &self,
+        kind: &str,
+        actor: &str,
+        before: &Installation,
+        mut after: Installation,
+        app: &Manifest,
+        credentials: Option<Credentials<'_>>,
+        detail: Value,
+        now: i64,
+    ) -> Result<InstallationChange> {
+        after.sequence = before.sequence + 1;
+        after.updated_at = now;
+        let event = self.app_event(kind, &after, app, credentials, detail.clone(), now)?;
+        let mut record = json!({"installation": before.id, "actor": actor,
+                                "before": installation_json(before), "after": installation_json(&after)});
+        if let Value::Object(more) = detail {
+            record.as_object_mut().expect("object").extend(more);
+        }
+        Ok(InstallationChange {
+            audit: audit(&before.tenant, kind, record, now),
+            installation: after,
+            deliveries: vec![event],
+            new_secret: None,
+        })
+    }
+
     /// The app's newest manifest: where its hook is now, and its keys.
     async fn latest_manifest(&self, app: &str) -> Result<Manifest> {
         Ok(self
@@ -244,22 +275,9 @@ impl Admin {
                     json!({"upgrade": {"version": version, "added_permissions": asks, "optional_permissions": offered}}),
                 )
             };
-            after.sequence += 1;
-            after.updated_at = now;
-            let event = self.app_event(kind, &after, &manifest, None, extra.clone(), now)?;
-            let record = audit(
-                &before.tenant,
-                kind,
-                json!({"installation": before.id, "actor": "platform", "upgrade": extra["upgrade"],
-                       "before": installation_json(&before), "after": installation_json(&after)}),
-                now,
-            );
-            changes.push(InstallationChange {
-                installation: after,
-                audit: record,
-                deliveries: vec![event],
-                new_secret: None,
-            });
+            changes.push(self.lifecycle(
+                kind, "platform", &before, after, &manifest, None, extra, now,
+            )?);
         }
         self.store
             .publish_app_version(&manifest, version, now, &changes)
@@ -417,30 +435,17 @@ impl Admin {
                 let mut after = i.clone();
                 after.resources = selection;
                 after.revision += 1;
-                after.sequence += 1;
-                after.updated_at = now;
                 let app = self.latest_manifest(&i.app).await?;
-                let event = self.app_event(
+                changes.push(self.lifecycle(
                     "installation.resources_changed",
-                    &after,
+                    "platform",
+                    &i,
+                    after,
                     &app,
                     None,
                     json!({"removed_resource": {"type": kind, "id": id}}),
                     now,
-                )?;
-                let record = audit(
-                    tenant,
-                    "installation.resources_changed",
-                    json!({"installation": i.id, "actor": "platform", "reason": "resource removed",
-                           "before": installation_json(&i), "after": installation_json(&after)}),
-                    now,
-                );
-                changes.push(InstallationChange {
-                    installation: after,
-                    audit: record,
-                    deliveries: vec![event],
-                    new_secret: None,
-                });
+                )?);
             }
         }
         self.store
@@ -615,23 +620,8 @@ impl Admin {
         let before = self.installation(tenant, id).await?;
         let mut after = before.clone();
         change(&mut after)?;
-        after.sequence += 1;
-        after.updated_at = now;
         let app = self.latest_manifest(&after.app).await?;
-        let event = self.app_event(action, &after, &app, None, json!({}), now)?;
-        let record = audit(
-            tenant,
-            action,
-            json!({"installation": id, "actor": actor,
-                   "before": installation_json(&before), "after": installation_json(&after)}),
-            now,
-        );
-        let change = InstallationChange {
-            installation: after,
-            audit: record,
-            deliveries: vec![event],
-            new_secret: None,
-        };
+        let change = self.lifecycle(action, actor, &before, after, &app, None, json!({}), now)?;
         if action == "installation.deleted" {
             self.store.uninstall(&change).await?;
         } else {
@@ -747,6 +737,7 @@ impl Admin {
         tenant: &str,
         id: &str,
         overlap: i64,
+        actor: &str,
         now: i64,
     ) -> Result<(String, IssuedSecret, i64)> {
         if overlap < 0 {
@@ -758,37 +749,23 @@ impl Admin {
         };
         let secret = IssuedSecret(secret::generate(CLIENT_SECRET_PREFIX, &self.rng));
         let until = now + overlap;
-        let mut after = before.clone();
-        after.sequence += 1;
-        after.updated_at = now;
-        let app = self.latest_manifest(&after.app).await?;
+        let app = self.latest_manifest(&before.app).await?;
         let credentials = Credentials {
             client_id: &client_id,
             secret: &secret.0,
         };
-        let event = self.app_event(
+        let mut change = self.lifecycle(
             "installation.credentials_rotated",
-            &after,
+            actor,
+            &before,
+            before.clone(),
             &app,
             Some(credentials),
             json!({"previous_secret_expires_at": until}),
             now,
         )?;
-        let record = audit(
-            tenant,
-            "installation.credentials_rotated",
-            json!({"installation": id, "actor": "operator", "client_id": client_id,
-                   "previous_secret_expires_at": until}),
-            now,
-        );
-        self.store
-            .save_installation(&InstallationChange {
-                installation: after,
-                audit: record,
-                deliveries: vec![event],
-                new_secret: Some((secret::hash(&secret.0), until)),
-            })
-            .await?;
+        change.new_secret = Some((secret::hash(&secret.0), until));
+        self.store.save_installation(&change).await?;
         Ok((client_id, secret, until))
     }
 }

@@ -371,7 +371,7 @@ pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
             let overlap = overlap.unwrap_or(config.secret_rotation_overlap);
             let (client_id, secret, until) = admin(&config)
                 .await?
-                .rotate_installation_secret(&tenant, &id, overlap, now)
+                .rotate_installation_secret(&tenant, &id, overlap, CLI_ACTOR, now)
                 .await?;
             print(
                 json,

@@ -406,7 +406,7 @@ async fn rotate_secret(
     let overlap = req.overlap.unwrap_or(s.secret_rotation_overlap);
     let (client_id, secret, until) = s
         .admin
-        .rotate_installation_secret(&tenant, &id, overlap, now(&s))
+        .rotate_installation_secret(&tenant, &id, overlap, OPERATOR, now(&s))
         .await?;
     changed(&s).await;
     Ok(Json(json!({
