@@ -293,7 +293,8 @@ async fn procore_install_tokens_and_authzen(db: Db) {
 
 async fn bad_manifests_name_the_field(db: Db) {
     let (_server, api) = setup(&db).await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "permissions[0].level",
             Box::new(|m| m["permissions"][0]["level"] = json!("galaxy")),
