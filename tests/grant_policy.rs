@@ -12,6 +12,7 @@ on_both_backends!(
     hostile_policies_fail_closed_and_others_carry_on,
     compiled_plugins_survive_a_restart,
     a_platform_default_governs_every_tenant_without_its_own,
+    a_checked_in_0_1_0_component_keeps_working,
 );
 
 fn add_plugin(db: &Db, plugin: &str, name: &str) -> Value {
@@ -436,5 +437,60 @@ async fn a_platform_default_governs_every_tenant_without_its_own(db: Db) {
         ])
         .status
         .success()
+    );
+}
+
+/// A component compiled against `warden:plugin@0.1.0` and checked in (see
+/// tests/fixtures/warden-plugin-0.1.0) loads and decides, whatever the WIT
+/// package in wit/ has become since.
+async fn a_checked_in_0_1_0_component_keeps_working(db: Db) {
+    db.create_tenant("acme", &[]);
+    let (id, secret) = db.create_client("acme", "read write admin", &[]);
+    let server = Server::start_with(&db, &[("WARDEN_CACHE_REFRESH_MS", "100")], &[]).await;
+    let wasm = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/warden-plugin-0.1.0/scope_policy.wasm");
+    let added = db.cli_json(&[
+        "plugin",
+        "add",
+        wasm.to_str().unwrap(),
+        "--name",
+        "old-scopes",
+    ]);
+    assert_eq!(added["hook"], "grant-policy");
+    bind(
+        &db,
+        "acme",
+        "old-scopes",
+        r#"{"allowed_scopes": ["read"], "claims": {"built_against": "0.1.0"}}"#,
+    );
+    let url = format!("{}/token", server.issuer("acme"));
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            post_form(
+                &url,
+                Some((&id, &secret)),
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "read write"),
+                ],
+            )
+            .await
+            .body["scope"]
+                == "read"
+        })
+        .await
+    );
+    let r = post_form(
+        &url,
+        Some((&id, &secret)),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "read write"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        claims_of(&server, "acme", &r).await["built_against"],
+        "0.1.0"
     );
 }
