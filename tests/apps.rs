@@ -479,6 +479,20 @@ async fn installation_lifecycle_and_service_account(db: Db) {
         "a long new password\n",
     );
     assert!(!out.status.success());
+    // Its client, too, changes only through the installation.
+    let client = inst["client_id"].as_str().unwrap();
+    for r in [
+        api.delete(&format!("/clients/{client}")).await,
+        api.post(&format!("/clients/{client}/rotate-secret"), json!({}))
+            .await,
+    ] {
+        assert_eq!(r.status, 409, "{}", r.text);
+        assert!(
+            r.body["detail"].as_str().unwrap().contains("installation"),
+            "{}",
+            r.text
+        );
+    }
     // It cannot sign in, whatever password is tried.
     let b = browser();
     let page = b

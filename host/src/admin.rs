@@ -57,6 +57,19 @@ fn check_allowed_origins(config: &serde_json::Value) -> Result<()> {
     Ok(())
 }
 
+/// An installation's client changes only through its installation (which
+/// tells the app): rotate or uninstall there.
+fn managed_by_installation(client: &Client) -> Result<()> {
+    match &client.installation {
+        Some(id) => Err(StoreError::Managed(format!(
+            "client {} (installation {id}); rotate its secret or uninstall through the installation",
+            client.client_id
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
 /// Changes to a tenant's lifetimes; `None` leaves one as it is.
 #[derive(Default)]
 pub struct TenantLifetimes {
@@ -248,6 +261,7 @@ impl Admin {
             .client(client_id)
             .await?
             .ok_or(StoreError::NotFound("client"))?;
+        managed_by_installation(&client)?;
         if client.public {
             return Err(AdminError::Invalid(
                 "a public client has no secret to rotate".into(),
@@ -273,6 +287,7 @@ impl Admin {
             .client(client_id)
             .await?
             .ok_or(StoreError::NotFound("client"))?;
+        managed_by_installation(&client)?;
         let deliveries = match self
             .credential_deliveries(EventKind::Revoked, &client, None, now)
             .await

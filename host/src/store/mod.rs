@@ -33,8 +33,8 @@ pub enum StoreError {
     /// Another change to the same thing was saved first; read it again.
     #[error("the {0} was changed by another request at the same time; read it again and retry")]
     Concurrent(&'static str),
-    /// A service account belongs to its installation.
-    #[error("{0} is a service account managed by its installation; uninstall the app instead")]
+    /// A service account or client belongs to its installation.
+    #[error("{0} is managed by an app installation and cannot be changed by hand")]
     Managed(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

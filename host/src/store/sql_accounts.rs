@@ -75,7 +75,7 @@ macro_rules! missing_or_managed {
         .fetch_optional($conn)
         .await?;
         match managed {
-            Some(_) => $crate::store::StoreError::Managed(format!("user {}", $username)),
+            Some(_) => $crate::store::StoreError::Managed(format!("user {} (a service account)", $username)),
             None => $crate::store::StoreError::NotFound("user"),
         }
     }};
