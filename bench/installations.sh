@@ -3,8 +3,10 @@
 # and on PostgreSQL. Through the admin API it registers 10 apps, creates 1,000
 # tenants and installs every app in every tenant (10,000 installations, 16
 # requests at a time), timing each phase; then drives client_credentials with
-# wrk for a plain client and for one installation's client of the same tenant,
-# and counts the database writes the token requests caused.
+# wrk for a plain client and for one installation's client of the same tenant
+# (plain, installation, installation, plain at 32 and at 128 connections),
+# printing requests/s, p50, p99 and the server's CPU time per token, and
+# counts the database writes the token requests caused.
 # Usage: bench/installations.sh [seconds per wrk run, default 10]
 # Needs wrk, curl, python3, sqlite3 and psql; PostgreSQL at
 # $WARDEN_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test;
@@ -98,7 +100,7 @@ def phase(label, requests):
         wall = time.perf_counter() - start
     latencies = sorted(t for _, t in results)
     pct = lambda p: latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000
-    print(f"  {label:<34} {len(results):>6,} in {wall:5.1f} s ({len(results) / wall:,.0f}/s), "
+    print(f"  {label:<38} {len(results):>6,} in {wall:5.1f} s ({len(results) / wall:,.0f}/s), "
           f"p50 {pct(0.50):.1f} ms, p99 {pct(0.99):.1f} ms", flush=True)
     return [body for body, _ in results]
 
@@ -161,6 +163,9 @@ pg_rows() { # the bench database's row writes so far (statistics), per table
 }
 pg_value() { psql -Atq "$DB_URL" -c "$1"; }
 rps() { echo "$1" | sed -n 's/requests\/s=\([0-9]*\).*/\1/p'; }
+cpu_per_token() { echo "$1" | sed -n 's/.*server_cpu_us\/token=\([0-9.]*\).*/\1/p'; }
+server_cpu() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; } # user + system, in clock ticks
+HZ=$(getconf CLK_TCK)
 
 run() { # $1: backend (sqlite or postgres), $2: label
   local backend=$1 label=$2
@@ -197,10 +202,10 @@ run() { # $1: backend (sqlite or postgres), $2: label
   echo "  installation client token: $(claims "$INST" "$INST_BODY")"
 
   # Database writes before the token requests.
-  local before_dv before_rows before_wal before_xact written
+  local before_dv before_hash before_wal before_xact written
   case $backend in
     sqlite)
-      before_rows=$(sqlite3 -cmd '.timeout 10000' "$DB_FILE" .sha3sum)
+      before_hash=$(sqlite3 -cmd '.timeout 10000' "$DB_FILE" .sha3sum)
       coproc DV { python3 "$WORK/data_version.py" "$DB_FILE"; }
       echo >&"${DV[1]}"; read -r before_dv <&"${DV[0]}" ;;
     postgres)
@@ -212,20 +217,35 @@ run() { # $1: backend (sqlite or postgres), $2: label
   local window=$SECONDS
 
   local tokens=0 out
-  load() { # $1 credentials, $2 body, $3 connections, $4 seconds; prints wrk's RESULT
+  load() { # $1 credentials, $2 body, $3 connections, $4 seconds; sets out to wrk's RESULT and the server's CPU per token
+    local cpu ok
+    cpu=$(server_cpu)
     out=$(BASIC=$(printf '%s' "$1" | base64 -w0) BODY=$2 wrk -t2 -c"$3" -d"$4s" -s "$WORK/token.lua" "$URL" \
       | grep '^RESULT' | sed 's/^RESULT //')
-    tokens=$((tokens + $(echo "$out" | sed -n 's/.* ok=\([0-9]*\).*/\1/p')))
+    cpu=$(( $(server_cpu) - cpu ))
+    ok=$(echo "$out" | sed -n 's/.* ok=\([0-9]*\).*/\1/p')
+    tokens=$((tokens + ok))
+    out="$out server_cpu_us/token=$(awk -v t="$cpu" -v n="$ok" -v hz="$HZ" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
   }
   load "$PLAIN" "$PLAIN_BODY" 32 3 # warm-up
   load "$INST" "$INST_BODY" 32 3   # warm-up
+  # plain, installation, installation, plain: a drift in the machine's speed
+  # during the four runs weighs on both alike.
+  local C kind plain_rps inst_rps plain_cpu inst_cpu
   for C in 32 128; do
-    load "$PLAIN" "$PLAIN_BODY" "$C" "$DURATION"; local plain=$out
-    printf '  client_credentials, plain client,        %3d connections, %ss: %s\n' "$C" "$DURATION" "$plain"
-    load "$INST" "$INST_BODY" "$C" "$DURATION"; local inst=$out
-    printf '  client_credentials, installation client, %3d connections, %ss: %s\n' "$C" "$DURATION" "$inst"
-    printf '  installation/plain at %d connections: %s\n' "$C" \
-      "$(awk -v a="$(rps "$inst")" -v b="$(rps "$plain")" 'BEGIN { printf "%.3f", a / b }')"
+    plain_rps=0 inst_rps=0 plain_cpu=0 inst_cpu=0
+    for kind in plain installation installation plain; do
+      if [ $kind = plain ]; then load "$PLAIN" "$PLAIN_BODY" "$C" "$DURATION"; else load "$INST" "$INST_BODY" "$C" "$DURATION"; fi
+      printf '  client_credentials, %-19s %3d connections, %ss: %s\n' "$kind client," "$C" "$DURATION" "$out"
+      if [ $kind = plain ]; then
+        plain_rps=$((plain_rps + $(rps "$out"))); plain_cpu=$(awk -v a="$plain_cpu" -v b="$(cpu_per_token "$out")" 'BEGIN { print a + b }')
+      else
+        inst_rps=$((inst_rps + $(rps "$out"))); inst_cpu=$(awk -v a="$inst_cpu" -v b="$(cpu_per_token "$out")" 'BEGIN { print a + b }')
+      fi
+    done
+    printf '  installation/plain at %d connections: %s of the requests/s; server CPU per token %s\n' "$C" \
+      "$(awk -v a="$inst_rps" -v b="$plain_rps" 'BEGIN { printf "%.3f", a / b }')" \
+      "$(awk -v a="$inst_cpu" -v b="$plain_cpu" 'BEGIN { printf "%.1f / %.1f µs = %.3f", a / 2, b / 2, a / b }')"
   done
   window=$((SECONDS - window))
 
@@ -234,7 +254,7 @@ run() { # $1: backend (sqlite or postgres), $2: label
     sqlite)
       local after_dv control_dv same=changed
       echo >&"${DV[1]}"; read -r after_dv <&"${DV[0]}"
-      [ "$(sqlite3 -cmd '.timeout 10000' "$DB_FILE" .sha3sum)" = "$before_rows" ] && same=identical
+      [ "$(sqlite3 -cmd '.timeout 10000' "$DB_FILE" .sha3sum)" = "$before_hash" ] && same=identical
       if [ "$after_dv" = "$before_dv" ]; then written=0; else written="at least 1"; fi
       echo "  database writes during $tokens token requests: $written (SQLite: PRAGMA data_version on one connection held open was $before_dv before and $after_dv after; it moves whenever another connection commits; the content hash, .sha3sum, is $same)"
       # The detector detects: one admin write moves it.

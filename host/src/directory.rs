@@ -54,6 +54,9 @@ pub struct TenantEntry {
 pub struct InstallationEntry {
     pub installation: Installation,
     pub manifest: Manifest,
+    /// The token claims of its full approved scope, built once per load:
+    /// `installation` and RFC 9396 `authorization_details` (if any).
+    pub claims: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Default)]
@@ -189,9 +192,11 @@ impl Directory {
                 StoreError::Corrupt(format!("installation {id} names a missing app version"))
             })?
             .manifest;
+        let claims = crate::domain::app::token_claims(&manifest, &installation, None);
         Ok(Some(Arc::new(InstallationEntry {
             installation,
             manifest,
+            claims,
         })))
     }
 

@@ -571,6 +571,43 @@ pub fn authorization_details(
     details
 }
 
+/// The claims an installation's token carries: `installation` and, when any
+/// resource-level permission is in `scope` (all approved ones when `None`),
+/// `authorization_details` with only the actions `scope` holds.
+pub fn token_claims(
+    manifest: &Manifest,
+    installation: &Installation,
+    scope: Option<&super::Scope>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut claims = serde_json::Map::new();
+    claims.insert(
+        "installation".into(),
+        serde_json::json!({"id": installation.id, "app": installation.app, "version": installation.version}),
+    );
+    let details: Vec<serde_json::Value> = authorization_details(manifest, installation)
+        .into_iter()
+        .filter_map(|mut d| {
+            if let Some(scope) = scope {
+                let actions: Vec<serde_json::Value> = d["actions"]
+                    .as_array()?
+                    .iter()
+                    .filter(|a| a.as_str().is_some_and(|a| scope.iter().any(|s| s == a)))
+                    .cloned()
+                    .collect();
+                if actions.is_empty() {
+                    return None;
+                }
+                d["actions"] = actions.into();
+            }
+            Some(d)
+        })
+        .collect();
+    if !details.is_empty() {
+        claims.insert("authorization_details".into(), details.into());
+    }
+    claims
+}
+
 /// The built-in AuthZEN rule for an installation's service account: permit
 /// exactly when the action is an approved permission and, for a
 /// resource-level one, the resource is of its type and selected.

@@ -5,9 +5,8 @@
 use super::issue::{Grant, TokenResponse};
 use super::{ErrorCode, OAuth, OAuthError};
 use crate::directory::TenantEntry;
-use crate::domain::app::authorization_details;
+use crate::domain::app::token_claims;
 use crate::domain::{Client, Scope};
-use serde_json::json;
 
 pub async fn grant(
     oauth: &OAuth,
@@ -108,31 +107,13 @@ async fn installation_grant(
         }
     };
     check_resources(client, &resources)?;
-    let mut claims = serde_json::Map::new();
-    claims.insert(
-        "installation".into(),
-        json!({"id": i.id, "app": i.app, "version": i.version}),
-    );
-    let details: Vec<_> = authorization_details(&entry.manifest, i)
-        .into_iter()
-        .filter_map(|mut d| {
-            // Only the actions this token's scope carries.
-            let actions: Vec<serde_json::Value> = d["actions"]
-                .as_array()?
-                .iter()
-                .filter(|a| a.as_str().is_some_and(|a| scope.iter().any(|s| s == a)))
-                .cloned()
-                .collect();
-            if actions.is_empty() {
-                return None;
-            }
-            d["actions"] = actions.into();
-            Some(d)
-        })
-        .collect();
-    if !details.is_empty() {
-        claims.insert("authorization_details".into(), details.into());
-    }
+    // The full approved scope (the usual request) takes the claims built
+    // when the installation was loaded; a narrower one builds its own.
+    let claims = if scope.iter().count() == i.permissions.len() {
+        entry.claims.clone()
+    } else {
+        token_claims(&entry.manifest, i, Some(&scope))
+    };
     oauth
         .issue_access_token(Grant {
             tenant,

@@ -129,7 +129,7 @@ impl OAuth {
                 }
             }
         }
-        extra.extend(grant.claims.clone());
+        extra.extend(grant.claims);
         let jti = b64url(&rand::random::<[u8; 16]>());
         let scope = scope.to_string();
         let claims = jwt::AccessClaims {
