@@ -16,6 +16,7 @@ on_both_backends!(
     killed_mid_delivery_delivers_after_restart,
     hostile_delivery_plugins_fail_closed,
     signing_secret_rotation_overlaps,
+    a_platform_default_delivers_for_every_tenant,
 );
 
 /// Quick retries so the tests run in seconds.
@@ -644,4 +645,71 @@ async fn signing_secret_rotation_overlaps(db: Db) {
         assert!(!audit.contains(secret.as_str()));
         assert!(!server.logs().contains(secret.as_str()));
     }
+}
+
+/// A platform-wide credential-delivery default serves tenants that bound
+/// none: each gets a delivery signing secret with its first delivery, which
+/// `delivery rotate-secret` replaces with one the operator sees.
+async fn a_platform_default_delivers_for_every_tenant(db: Db) {
+    db.create_tenant("acme", &[]);
+    db.create_tenant("globex", &[]);
+    let receiver = Receiver::start(Answer::Ok).await;
+    let wasm = plugin_wasm("credential-webhook");
+    db.cli_json(&["plugin", "add", wasm.to_str().unwrap(), "--name", "webhook"]);
+    let bound = db.cli_json(&[
+        "plugin",
+        "bind",
+        "--platform",
+        "--hook",
+        "credential-delivery",
+        "--plugin",
+        "webhook",
+        "--config",
+        &json!({"allowed_origins": [receiver.origin]}).to_string(),
+    ]);
+    assert_eq!(bound["tenant"], "*");
+    assert!(
+        bound.get("signing_secret").is_none(),
+        "a platform default has no tenant secret to show"
+    );
+    let server = Server::start_with(&db, FAST, &[]).await;
+    let hook = format!("{}/hook", receiver.origin);
+    let (acme_client, _) = create_app(&db, "acme", &hook);
+    let (globex_client, _) = create_app(&db, "globex", &hook);
+    let got = receiver.wait_for(2, Duration::from_secs(10)).await;
+    let ids: std::collections::HashSet<String> = got
+        .iter()
+        .map(|r| {
+            r.json()["credentials"]["client_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [acme_client.clone(), globex_client].into_iter().collect()
+    );
+    assert!(
+        got.iter().all(|r| r.signature_count() == 1),
+        "signed with each tenant's own secret"
+    );
+    // The operator rotates to a secret they can give the receiver.
+    let rotated = db.cli_json(&[
+        "delivery",
+        "rotate-secret",
+        "--tenant",
+        "acme",
+        "--overlap",
+        "0",
+    ]);
+    let secret = rotated["signing_secret"].as_str().unwrap().to_string();
+    db.cli_json(&["client", "rotate-secret", &acme_client]);
+    let got = receiver.wait_for(3, Duration::from_secs(10)).await;
+    assert_eq!(
+        got[2].json()["credentials"]["client_id"],
+        acme_client.as_str()
+    );
+    assert!(got[2].signature_valid(&secret));
+    server.kill().await;
 }

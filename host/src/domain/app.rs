@@ -520,9 +520,24 @@ impl Installation {
         }
     }
 
-    /// May it get tokens? An upgrade waiting for approval does not stop it.
+    /// Why it may not get tokens (or pass AuthZEN) now, if it may not. An
+    /// upgrade waiting for approval does not stop it.
+    pub fn unusable_because(&self) -> Option<&'static str> {
+        if self.uninstalled_at.is_some() {
+            Some("the app was uninstalled from this tenant; its credentials no longer work")
+        } else if self.suspended_by.is_some() {
+            Some("the installation is suspended; no tokens are issued until it is resumed")
+        } else if self.awaiting_hook {
+            Some(
+                "the installation waits for the app's install hook to answer; no tokens until it does",
+            )
+        } else {
+            None
+        }
+    }
+
     pub fn is_usable(&self) -> bool {
-        self.suspended_by.is_none() && self.uninstalled_at.is_none() && !self.awaiting_hook
+        self.unusable_because().is_none()
     }
 }
 
@@ -617,8 +632,8 @@ pub fn permits(
     action: &str,
     resource: Option<(&str, &str)>,
 ) -> (bool, String) {
-    if !installation.is_usable() {
-        return (false, "the installation is not active".into());
+    if let Some(why) = installation.unusable_because() {
+        return (false, why.into());
     }
     if !installation.permissions.iter().any(|p| p == action) {
         return (false, format!("the installation was not granted {action}"));

@@ -80,20 +80,8 @@ async fn installation_grant(
         .await?
         .ok_or_else(|| refused("the app is not installed in this tenant"))?;
     let i = &entry.installation;
-    if i.uninstalled_at.is_some() {
-        return Err(refused(
-            "the app was uninstalled from this tenant; its credentials no longer work",
-        ));
-    }
-    if i.suspended_by.is_some() {
-        return Err(refused(
-            "the installation is suspended; no tokens are issued until it is resumed",
-        ));
-    }
-    if i.awaiting_hook {
-        return Err(refused(
-            "the installation waits for the app's install hook to answer; no tokens until it does",
-        ));
+    if let Some(why) = i.unusable_because() {
+        return Err(refused(why));
     }
     let approved = Scope::from_valid(i.permissions.iter().cloned());
     let scope = match requested {
