@@ -1,11 +1,11 @@
 //! Administrative operations on tenants, clients and keys, shared by the CLI
-//! (and the admin API to come). They validate, then make one store call.
+//! and the admin API. They validate, then make one store call.
 
 use crate::delivery;
 use crate::domain::user::{User, validate_password, validate_username};
 use crate::domain::{self, Client, NewClient, SigningAlg, Tenant};
-use crate::plugins::credential_delivery::{CredentialEvent, EventKind};
-use crate::plugins::{CallContext, Hook, Limits, PluginHost};
+use crate::plugins::credential_delivery::{CredentialEvent, DeliveryEvent, EventKind};
+use crate::plugins::{CallContext, Hook, Limits, Plugin, PluginError, PluginHost};
 use crate::store::{AuditEvent, Binding, Delivery, PluginRecord, Store, StoreError};
 use crate::tokens::master_key::MasterKey;
 use crate::tokens::{b64url, keys, password, random_bytes, secret};
@@ -115,7 +115,7 @@ pub struct Admin {
     pub store: Arc<dyn Store>,
     pub master: Arc<MasterKey>,
     pub max_access_token_ttl: i64,
-    plugins: Arc<PluginHost>,
+    pub(crate) plugins: Arc<PluginHost>,
     /// For the token endpoint named in credential events.
     pub(crate) public_url: String,
     pub(crate) rng: SystemRandom,
@@ -127,10 +127,13 @@ pub enum AdminError {
     Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The tenant's credential-delivery plugin failed closed (the kind says
-    /// how); details are in the server log.
-    #[error("the tenant's credential-delivery plugin failed ({0}); nothing was changed")]
-    DeliveryPlugin(&'static str),
+    /// The tenant's plugin for `hook` failed closed (`kind` says how);
+    /// details are in the server log.
+    #[error("the tenant's {hook} plugin failed ({kind}); nothing was changed")]
+    Plugin {
+        hook: &'static str,
+        kind: &'static str,
+    },
 }
 
 type Result<T> = std::result::Result<T, AdminError>;
@@ -293,7 +296,7 @@ impl Admin {
             .await
         {
             Ok(d) => d,
-            Err(AdminError::DeliveryPlugin(_)) => vec![],
+            Err(AdminError::Plugin { .. }) => vec![],
             Err(e) => return Err(e),
         };
         self.store.delete_client(client_id, &deliveries).await?;
@@ -352,18 +355,10 @@ impl Admin {
             occurred_at: now,
             event_id: delivery::new_event_id(&self.rng),
         };
-        let result = match self.plugins.cached(&row.sha256) {
-            Some(p) => Ok(p),
-            None => match self.store.plugin_wasm(&row.sha256).await? {
-                Some(wasm) => self.plugins.load(&wasm),
-                None => Err(crate::plugins::PluginError::Compile(
-                    "wasm missing from the registry".into(),
-                )),
-            },
-        };
         let limits = Limits::for_binding(b.deadline_ms, b.memory_mib);
-        let result = match result {
+        let result = match self.bound_plugin(&row.sha256).await {
             Ok(plugin) => {
+                let event = DeliveryEvent::Credential(event.clone());
                 self.plugins
                     .compute_deliveries(&plugin, context.clone(), limits, &event, &b.config)
                     .await
@@ -379,28 +374,68 @@ impl Admin {
                 now,
             )),
             Err(e) => {
-                self.plugins
-                    .record_failure(Hook::CredentialDelivery, e.kind());
-                tracing::error!(
-                    plugin = %context.plugin, sha256 = %context.sha256, tenant = %context.tenant,
-                    event = kind.event_name(), client_id = %client.client_id, reason = %e,
-                    "credential-delivery plugin failed closed"
-                );
                 let detail = serde_json::json!({
                     "event": kind.event_name(), "event_id": event.event_id, "client_id": client.client_id,
-                    "plugin": context.plugin, "sha256": context.sha256, "reason": e.kind(),
                 });
-                let audit = AuditEvent {
-                    tenant: client.tenant.clone(),
-                    action: "delivery.plugin_failed".into(),
-                    detail: detail.to_string(),
-                    created_at: now,
-                };
-                if let Err(e) = self.store.audit(&audit).await {
-                    tracing::warn!(error = %e, "cannot write audit record");
-                }
-                Err(AdminError::DeliveryPlugin(e.kind()))
+                Err(self
+                    .plugin_failed(Hook::CredentialDelivery, &context, &e, detail, now)
+                    .await)
             }
+        }
+    }
+
+    /// The compiled plugin with this sha256: from the cache, else compiled
+    /// from the registry.
+    pub(crate) async fn bound_plugin(&self, sha256: &str) -> std::result::Result<Arc<Plugin>, PluginError> {
+        if let Some(p) = self.plugins.cached(sha256) {
+            return Ok(p);
+        }
+        match self.store.plugin_wasm(sha256).await {
+            Ok(Some(wasm)) => tokio::task::block_in_place(|| self.plugins.load(&wasm)),
+            Ok(None) => Err(PluginError::Compile("wasm missing from the registry".into())),
+            Err(e) => Err(PluginError::Compile(format!(
+                "cannot read the component from the registry: {e}"
+            ))),
+        }
+    }
+
+    /// A plugin failed closed while deciding an admin's change: counted,
+    /// logged and audited (`{hook}.plugin_failed` with `detail`); the change
+    /// is refused with the error returned.
+    pub(crate) async fn plugin_failed(
+        &self,
+        hook: Hook,
+        context: &CallContext,
+        e: &PluginError,
+        mut detail: serde_json::Value,
+        now: i64,
+    ) -> AdminError {
+        self.plugins.record_failure(hook, e.kind());
+        tracing::error!(
+            plugin = %context.plugin, sha256 = %context.sha256, tenant = %context.tenant,
+            hook = hook.as_str(), reason = %e, "plugin failed closed"
+        );
+        detail["plugin"] = context.plugin.clone().into();
+        detail["sha256"] = context.sha256.clone().into();
+        detail["reason"] = e.kind().into();
+        let action = match hook {
+            Hook::CredentialDelivery => "delivery.plugin_failed",
+            Hook::InstallPolicy => "install_policy.plugin_failed",
+            Hook::GrantPolicy => "grant_policy.plugin_failed",
+            Hook::PermissionCheck => "permission_check.plugin_failed",
+        };
+        let audit = AuditEvent {
+            tenant: context.tenant.clone(),
+            action: action.into(),
+            detail: detail.to_string(),
+            created_at: now,
+        };
+        if let Err(e) = self.store.audit(&audit).await {
+            tracing::warn!(error = %e, "cannot write audit record");
+        }
+        AdminError::Plugin {
+            hook: hook.as_str(),
+            kind: e.kind(),
         }
     }
 

@@ -253,7 +253,7 @@ impl Directory {
             match bound.plugin.hook {
                 Hook::GrantPolicy => grant_policy = Some(bound),
                 Hook::PermissionCheck => permission_check = Some(bound),
-                Hook::CredentialDelivery => {}
+                Hook::CredentialDelivery | Hook::InstallPolicy => {}
             }
         }
         Ok(Some(TenantEntry {

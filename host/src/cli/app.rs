@@ -62,7 +62,7 @@ fn manifest_error(file: &Path, e: AppError) -> anyhow::Error {
             };
             anyhow::anyhow!("invalid manifest in {file}: {}: {}", m.field, m.message)
         }
-        AppError::Admin(e) => e.into(),
+        e => e.into(),
     }
 }
 

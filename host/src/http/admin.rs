@@ -154,7 +154,7 @@ impl From<AdminError> for Problem {
     fn from(e: AdminError) -> Self {
         match e {
             AdminError::Invalid(m) => Problem::bad_request(m),
-            AdminError::DeliveryPlugin(_) => {
+            AdminError::Plugin { .. } => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
             AdminError::Store(e) => e.into(),

@@ -69,6 +69,7 @@ impl From<AppError> for Problem {
         match e {
             AppError::Manifest(m) => Problem::unprocessable(m.field.clone(), m.to_string()),
             AppError::Admin(e) => e.into(),
+            AppError::Refused(_) => Problem::new(StatusCode::FORBIDDEN, e.to_string()),
         }
     }
 }

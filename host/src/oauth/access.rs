@@ -4,8 +4,10 @@
 //! permission-check plugin decides, or the documented built-in rule.
 
 use super::{ErrorCode, OAuth, OAuthError};
-use crate::directory::TenantEntry;
+use crate::directory::{InstallationEntry, TenantEntry};
+use crate::plugins::installation::InstallationInfo;
 use crate::plugins::permission_check::{self, Decision, Evaluation};
+use std::sync::Arc;
 use crate::tokens::jwt;
 use serde_json::{Map, Value, json};
 
@@ -75,12 +77,17 @@ impl OAuth {
             return self.builtin_decision(tenant, evaluation).await;
         };
         let context = bound.context(&tenant.tenant.slug);
+        let installation = self
+            .subject_installation(tenant, evaluation)
+            .await?
+            .map(|e| InstallationInfo::from(&e.installation));
         self.plugins
             .check_permission(
                 &bound.plugin,
                 context,
                 bound.limits,
                 evaluation,
+                installation.as_ref(),
                 &bound.config,
             )
             .await
@@ -112,12 +119,7 @@ impl OAuth {
         if evaluation.subject.kind != "service_account" {
             return Ok(permission_check::builtin_rule(evaluation));
         }
-        let entry = self
-            .directory
-            .installation_of_subject(&evaluation.subject.id)
-            .await?
-            .filter(|e| e.installation.tenant == tenant.tenant.slug);
-        let Some(entry) = entry else {
+        let Some(entry) = self.subject_installation(tenant, evaluation).await? else {
             return Ok(Decision {
                 decision: false,
                 reason: Some("no installation of this tenant has that service account".into()),
@@ -134,6 +136,22 @@ impl OAuth {
             decision,
             reason: Some(reason),
         })
+    }
+
+    /// The tenant's installation whose service account the subject names.
+    async fn subject_installation(
+        &self,
+        tenant: &TenantEntry,
+        evaluation: &Evaluation,
+    ) -> Result<Option<Arc<InstallationEntry>>, OAuthError> {
+        if evaluation.subject.kind != "service_account" {
+            return Ok(None);
+        }
+        Ok(self
+            .directory
+            .installation_of_subject(&evaluation.subject.id)
+            .await?
+            .filter(|e| e.installation.tenant == tenant.tenant.slug))
     }
 
     /// An unexpired, unrevoked access token of this tenant.

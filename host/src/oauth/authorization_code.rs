@@ -112,6 +112,7 @@ pub async fn grant(
             scope,
             audience: vec![],
             claims: Default::default(),
+            installation: None,
         })
         .await?;
     let granted = Scope::parse(&response.scope).unwrap_or_default();

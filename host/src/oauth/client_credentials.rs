@@ -44,6 +44,7 @@ pub async fn grant(
             scope,
             audience: resources,
             claims: Default::default(),
+            installation: None,
         })
         .await
 }
@@ -111,6 +112,7 @@ async fn installation_grant(
             scope,
             audience: resources,
             claims,
+            installation: Some(i),
         })
         .await
 }

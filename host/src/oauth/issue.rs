@@ -3,6 +3,7 @@
 
 use super::{ErrorCode, OAuth, OAuthError};
 use crate::directory::TenantEntry;
+use crate::domain::app::Installation;
 use crate::domain::{self, Client, Scope};
 use crate::plugins::grant_policy::{ClientInfo, DenyCode, GrantDecision, GrantRequest};
 use crate::tokens::{b64url, jwt};
@@ -19,6 +20,8 @@ pub struct Grant<'a> {
     pub audience: Vec<String>,
     /// Claims the host sets (an installation's grant); a policy cannot touch them.
     pub claims: serde_json::Map<String, serde_json::Value>,
+    /// The installation the token is for; the policy sees it.
+    pub installation: Option<&'a Installation>,
 }
 
 /// RFC 6749 §5.1 successful response.
@@ -77,6 +80,7 @@ impl OAuth {
                 audience: audience.clone(),
                 lifetime_seconds: ttl.clamp(0, u32::MAX as i64) as u32,
                 request_time: now,
+                installation: grant.installation.map(Into::into),
             };
             let context = policy.context(&grant.tenant.tenant.slug);
             match self

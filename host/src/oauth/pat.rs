@@ -176,6 +176,7 @@ pub async fn exchange(
             scope,
             audience: vec![],
             claims: Default::default(),
+            installation: None,
         })
         .await?;
     response.issued_token_type = Some(ACCESS_TOKEN_TYPE);

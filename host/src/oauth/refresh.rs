@@ -151,6 +151,7 @@ pub async fn grant(
             scope,
             audience: vec![],
             claims: Default::default(),
+            installation: None,
         })
         .await?;
     // The successor carries what was actually granted, so a policy that

@@ -1,5 +1,7 @@
-//! Host-side bindings for the WIT package in `wit/`: the one place `bindgen!`
-//! runs. Types are generated once (with the grant-policy world) and shared.
+//! Host-side bindings for the WIT packages: the one place `bindgen!` runs.
+//! `wit/` is the current package (`warden:plugin@0.2.0`); `wit/0.1.0/` the
+//! previous one, whose components keep loading (see `compat.rs`). Types are
+//! generated once per package (with its grant-policy world) and shared.
 //! Exports are async so a plugin runs on a fiber inside the request's task and
 //! yields to other requests at every epoch tick.
 
@@ -17,8 +19,8 @@ pub mod permission {
         path: "../wit",
         exports: { default: async },
         with: {
-            "warden:plugin/host": super::grant::warden::plugin::host,
-            "warden:plugin/types": super::grant::warden::plugin::types,
+            "warden:plugin/host@0.2.0": super::grant::warden::plugin::host,
+            "warden:plugin/types@0.2.0": super::grant::warden::plugin::types,
         },
     });
 }
@@ -29,11 +31,61 @@ pub mod delivery {
         path: "../wit",
         exports: { default: async },
         with: {
-            "warden:plugin/host": super::grant::warden::plugin::host,
-            "warden:plugin/types": super::grant::warden::plugin::types,
+            "warden:plugin/host@0.2.0": super::grant::warden::plugin::host,
+            "warden:plugin/types@0.2.0": super::grant::warden::plugin::types,
+        },
+    });
+}
+
+pub mod install {
+    wasmtime::component::bindgen!({
+        world: "install-policy",
+        path: "../wit",
+        exports: { default: async },
+        with: {
+            "warden:plugin/host@0.2.0": super::grant::warden::plugin::host,
+            "warden:plugin/types@0.2.0": super::grant::warden::plugin::types,
         },
     });
 }
 
 pub use grant::warden::plugin::host;
 pub use grant::warden::plugin::types;
+
+/// `warden:plugin@0.1.0`, for components built before apps.
+pub mod v1 {
+    pub mod grant {
+        wasmtime::component::bindgen!({
+            world: "grant-policy",
+            path: "../wit/0.1.0",
+            exports: { default: async },
+        });
+    }
+
+    pub mod permission {
+        wasmtime::component::bindgen!({
+            world: "permission-check",
+            path: "../wit/0.1.0",
+            exports: { default: async },
+            with: {
+                "warden:plugin/host@0.1.0": super::grant::warden::plugin::host,
+                "warden:plugin/types@0.1.0": super::grant::warden::plugin::types,
+            },
+        });
+    }
+
+    pub mod delivery {
+        wasmtime::component::bindgen!({
+            world: "credential-delivery",
+            path: "../wit/0.1.0",
+            exports: { default: async },
+            with: {
+                "warden:plugin/host@0.1.0": super::grant::warden::plugin::host,
+                "warden:plugin/types@0.1.0": super::grant::warden::plugin::types,
+            },
+        });
+    }
+
+    pub use grant::warden::plugin::host;
+    pub use grant::warden::plugin::types;
+}

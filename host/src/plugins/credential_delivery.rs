@@ -3,7 +3,8 @@
 //! anything is queued. The plugin never sends anything itself.
 
 use super::bindings::types as wit;
-use super::{CallContext, Limits, Plugin, PluginError, PluginHost, Pre, failure};
+use super::installation::InstallationInfo;
+use super::{CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure};
 use serde::{Deserialize, Serialize};
 
 const MAX_DELIVERIES: usize = 8;
@@ -78,6 +79,143 @@ impl std::fmt::Debug for CredentialEvent {
     }
 }
 
+/// New push credentials of an installation (mirrors `pushed-credentials`).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PushedCredentials {
+    pub client_id: String,
+    pub token_endpoint: String,
+    #[serde(default)]
+    pub client_secret_jwe: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+}
+
+/// A lifecycle change of an app's installation (mirrors `installation-event`).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct InstallationEvent {
+    /// `installation.created`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub tenant: String,
+    pub issuer: String,
+    pub installation: InstallationInfo,
+    pub status: String,
+    pub sequence: u64,
+    pub installed_by: String,
+    /// What the change adds, a JSON object.
+    #[serde(default)]
+    pub detail: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub credentials: Option<PushedCredentials>,
+    pub hook_url: String,
+    pub occurred_at: i64,
+    pub event_id: String,
+}
+
+impl std::fmt::Debug for InstallationEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstallationEvent")
+            .field("type", &self.kind)
+            .field("tenant", &self.tenant)
+            .field("installation", &self.installation.id)
+            .field("sequence", &self.sequence)
+            .field("event_id", &self.event_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a credential-delivery plugin is called with.
+#[derive(Clone, Debug)]
+pub enum DeliveryEvent {
+    Credential(CredentialEvent),
+    Installation(InstallationEvent),
+}
+
+impl DeliveryEvent {
+    /// The clear secret the event carries, kept out of logs.
+    pub fn secret(&self) -> Option<String> {
+        match self {
+            DeliveryEvent::Credential(e) => e.client_secret.clone(),
+            DeliveryEvent::Installation(e) => e
+                .credentials
+                .as_ref()
+                .and_then(|c| c.client_secret.clone()),
+        }
+    }
+
+    /// Reads `plugin test` input: an installation event has `installation`.
+    pub fn from_json(text: &str) -> Result<DeliveryEvent, serde_json::Error> {
+        let v: serde_json::Value = serde_json::from_str(text)?;
+        if v.get("installation").is_some() {
+            serde_json::from_value(v).map(DeliveryEvent::Installation)
+        } else {
+            serde_json::from_value(v).map(DeliveryEvent::Credential)
+        }
+    }
+
+    fn to_wit(&self) -> wit::Event {
+        match self {
+            DeliveryEvent::Credential(event) => wit::Event::Credential(wit::CredentialEvent {
+                kind: match event.kind {
+                    EventKind::Created => wit::CredentialEventKind::Created,
+                    EventKind::Rotated => wit::CredentialEventKind::Rotated,
+                    EventKind::Revoked => wit::CredentialEventKind::Revoked,
+                },
+                tenant: event.tenant.clone(),
+                client_id: event.client_id.clone(),
+                client_name: event.client_name.clone(),
+                client_secret: event.client_secret.clone(),
+                token_endpoint: event.token_endpoint.clone(),
+                hook_url: event.hook_url.clone(),
+                app_metadata: event.app_metadata.to_string(),
+                occurred_at: event.occurred_at,
+                event_id: event.event_id.clone(),
+            }),
+            DeliveryEvent::Installation(e) => wit::Event::Installation(wit::InstallationEvent {
+                type_: e.kind.clone(),
+                tenant: e.tenant.clone(),
+                issuer: e.issuer.clone(),
+                installation: e.installation.to_wit(),
+                status: e.status.clone(),
+                sequence: e.sequence,
+                installed_by: e.installed_by.clone(),
+                detail: serde_json::Value::Object(e.detail.clone()).to_string(),
+                credentials: e.credentials.as_ref().map(|c| wit::PushedCredentials {
+                    client_id: c.client_id.clone(),
+                    token_endpoint: c.token_endpoint.clone(),
+                    client_secret_jwe: c.client_secret_jwe.clone(),
+                    client_secret: c.client_secret.clone(),
+                }),
+                hook_url: e.hook_url.clone(),
+                occurred_at: e.occurred_at,
+                event_id: e.event_id.clone(),
+            }),
+        }
+    }
+
+    /// Where deliveries for this event may go: the binding's
+    /// `allowed_origins` for a client's credentials, only the app's
+    /// registered hook for an installation's events.
+    fn allowed_origins(&self, config: &str) -> Vec<String> {
+        match self {
+            DeliveryEvent::Credential(_) => binding_origins(config),
+            DeliveryEvent::Installation(e) => url::Url::parse(&e.hook_url)
+                .map(|u| vec![origin(&u)])
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The origins a binding's configuration allows.
+fn binding_origins(config: &str) -> Vec<String> {
+    let host: HostConfig = serde_json::from_str(config).unwrap_or_default();
+    host.allowed_origins
+        .iter()
+        .filter_map(|o| url::Url::parse(o).ok())
+        .map(|u| origin(&u))
+        .collect()
+}
+
 /// One checked HTTP POST for the outbox.
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
 pub struct DeliveryRequest {
@@ -110,44 +248,40 @@ impl PluginHost {
         plugin: &Plugin,
         context: CallContext,
         limits: Limits,
-        event: &CredentialEvent,
+        event: &DeliveryEvent,
         config: &str,
     ) -> Result<Vec<DeliveryRequest>, PluginError> {
-        let Pre::Delivery(pre) = &plugin.pre else {
-            return Err(PluginError::WrongHook {
-                expected: "credential-delivery",
-                actual: plugin.hook.as_str(),
-            });
-        };
-        let secret = event.client_secret.clone();
+        if plugin.hook != Hook::CredentialDelivery {
+            return Err(plugin.wrong_hook(Hook::CredentialDelivery));
+        }
+        let secret = event.secret();
         let limits = self.clamp(limits);
         let mut store = self.store(context, limits);
-        let instance = pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| failure(e, limits))?;
-        let wit_event = wit::CredentialEvent {
-            kind: match event.kind {
-                EventKind::Created => wit::CredentialEventKind::Created,
-                EventKind::Rotated => wit::CredentialEventKind::Rotated,
-                EventKind::Revoked => wit::CredentialEventKind::Revoked,
+        let wit_event = event.to_wit();
+        let result = match (&plugin.pre, &wit_event) {
+            (Pre::Delivery(pre), _) => match pre.instantiate_async(&mut store).await {
+                Ok(i) => i.call_deliver(&mut store, &wit_event, config).await,
+                Err(e) => Err(e),
             },
-            tenant: event.tenant.clone(),
-            client_id: event.client_id.clone(),
-            client_name: event.client_name.clone(),
-            client_secret: event.client_secret.clone(),
-            token_endpoint: event.token_endpoint.clone(),
-            hook_url: event.hook_url.clone(),
-            app_metadata: event.app_metadata.to_string(),
-            occurred_at: event.occurred_at,
-            event_id: event.event_id.clone(),
-        };
-        let result = instance
-            .call_deliver(&mut store, &wit_event, config)
-            .await
-            .map_err(|e| failure(e, limits))?;
+            (Pre::DeliveryV1(pre), wit::Event::Credential(c)) => {
+                match pre.instantiate_async(&mut store).await {
+                    Ok(i) => i
+                        .call_deliver(&mut store, &compat::credential_event(c), config)
+                        .await
+                        .map(|r| r.map(compat::deliveries)),
+                    Err(e) => Err(e),
+                }
+            }
+            (Pre::DeliveryV1(_), wit::Event::Installation(_)) => {
+                return Err(PluginError::Invalid(
+                    "built against warden:plugin@0.1.0, which has no installation events".into(),
+                ));
+            }
+            _ => return Err(plugin.wrong_hook(Hook::CredentialDelivery)),
+        }
+        .map_err(|e| failure(e, limits))?;
         match result {
-            Ok(deliveries) => check(deliveries, config),
+            Ok(deliveries) => check(deliveries, &event.allowed_origins(config)),
             Err(reason) => {
                 let reason = redact(&reason, secret.as_deref());
                 Err(PluginError::Invalid(format!(
@@ -176,19 +310,12 @@ pub fn origin(url: &url::Url) -> String {
 /// offending URL or header name, never a header value or the body.
 fn check(
     deliveries: Vec<wit::Delivery>,
-    config: &str,
+    allowed: &[String],
 ) -> Result<Vec<DeliveryRequest>, PluginError> {
     let invalid = |m: String| Err(PluginError::Invalid(m));
     if deliveries.len() > MAX_DELIVERIES {
         return invalid(format!("more than {MAX_DELIVERIES} deliveries"));
     }
-    let host: HostConfig = serde_json::from_str(config).unwrap_or_default();
-    let allowed: Vec<String> = host
-        .allowed_origins
-        .iter()
-        .filter_map(|o| url::Url::parse(o).ok())
-        .map(|u| origin(&u))
-        .collect();
     let mut out = Vec::with_capacity(deliveries.len());
     for d in deliveries {
         if d.url.len() > MAX_URL {
@@ -209,7 +336,7 @@ fn check(
         }
         if !allowed.contains(&origin(&url)) {
             return invalid(format!(
-                "delivery URL origin {} is not in the binding's allowed_origins",
+                "delivery URL origin {} is not allowed (a client's credentials: the binding's allowed_origins; an installation's events: the app's hook)",
                 origin(&url)
             ));
         }
@@ -286,18 +413,18 @@ mod tests {
         assert!(
             check(
                 vec![delivery("https://hooks.example.com/warden?x=1", &[])],
-                CONFIG
+                &binding_origins(CONFIG)
             )
             .is_ok()
         );
         assert!(
             check(
                 vec![delivery("https://hooks.example.com:443/a", &[])],
-                CONFIG
+                &binding_origins(CONFIG)
             )
             .is_ok()
         );
-        assert!(check(vec![delivery("http://127.0.0.1:9000/hook", &[])], CONFIG).is_ok());
+        assert!(check(vec![delivery("http://127.0.0.1:9000/hook", &[])], &binding_origins(CONFIG)).is_ok());
         for bad in [
             "https://hooks.example.com.evil.test/",
             "http://hooks.example.com/",
@@ -308,12 +435,12 @@ mod tests {
             "not a url",
         ] {
             assert!(
-                check(vec![delivery(bad, &[])], CONFIG).is_err(),
+                check(vec![delivery(bad, &[])], &binding_origins(CONFIG)).is_err(),
                 "{bad} passed"
             );
         }
         assert!(
-            check(vec![delivery("https://hooks.example.com/", &[])], "{}").is_err(),
+            check(vec![delivery("https://hooks.example.com/", &[])], &binding_origins("{}")).is_err(),
             "no allowlist, no delivery"
         );
     }
@@ -327,7 +454,7 @@ mod tests {
                     url,
                     &[("Content-Type", "application/json"), ("X-App", "1")]
                 )],
-                CONFIG
+                &binding_origins(CONFIG)
             )
             .is_ok()
         );
@@ -338,7 +465,7 @@ mod tests {
             ("bad name", "x"),
             ("X-A", "a\r\nb"),
         ] {
-            let e = check(vec![delivery(url, &[(n, v)])], CONFIG)
+            let e = check(vec![delivery(url, &[(n, v)])], &binding_origins(CONFIG))
                 .unwrap_err()
                 .to_string();
             assert!(

@@ -2,7 +2,8 @@
 //! The host enforces the limits of a decision here, whatever the plugin says.
 
 use super::bindings::types as wit;
-use super::{CallContext, Limits, Plugin, PluginError, PluginHost, Pre, failure};
+use super::installation::InstallationInfo;
+use super::{CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -37,6 +38,9 @@ pub struct GrantRequest {
     pub audience: Vec<String>,
     pub lifetime_seconds: u32,
     pub request_time: i64,
+    /// The installation, when the client is an installation's.
+    #[serde(default)]
+    pub installation: Option<InstallationInfo>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -84,18 +88,11 @@ impl PluginHost {
         request: &GrantRequest,
         config: &str,
     ) -> Result<GrantDecision, PluginError> {
-        let Pre::Grant(pre) = &plugin.pre else {
-            return Err(PluginError::WrongHook {
-                expected: "grant-policy",
-                actual: plugin.hook.as_str(),
-            });
-        };
+        if plugin.hook != Hook::GrantPolicy {
+            return Err(plugin.wrong_hook(Hook::GrantPolicy));
+        }
         let limits = self.clamp(limits);
         let mut store = self.store(context, limits);
-        let instance = pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| failure(e, limits))?;
         let wit_request = wit::GrantRequest {
             tenant: request.tenant.clone(),
             client: wit::Client {
@@ -110,11 +107,23 @@ impl PluginHost {
             audience: request.audience.clone(),
             lifetime_seconds: request.lifetime_seconds,
             request_time: request.request_time,
+            installation: request.installation.as_ref().map(InstallationInfo::to_wit),
         };
-        let decision = instance
-            .call_evaluate(&mut store, &wit_request, config)
-            .await
-            .map_err(|e| failure(e, limits))?;
+        let decision = match &plugin.pre {
+            Pre::Grant(pre) => match pre.instantiate_async(&mut store).await {
+                Ok(i) => i.call_evaluate(&mut store, &wit_request, config).await,
+                Err(e) => Err(e),
+            },
+            Pre::GrantV1(pre) => match pre.instantiate_async(&mut store).await {
+                Ok(i) => i
+                    .call_evaluate(&mut store, &compat::grant_request(&wit_request), config)
+                    .await
+                    .map(compat::grant_decision),
+                Err(e) => Err(e),
+            },
+            _ => return Err(plugin.wrong_hook(Hook::GrantPolicy)),
+        }
+        .map_err(|e| failure(e, limits))?;
         enforce(request, decision)
     }
 }
@@ -210,6 +219,7 @@ mod tests {
             audience: vec![],
             lifetime_seconds: 3600,
             request_time: 0,
+            installation: None,
         }
     }
 

@@ -4,15 +4,19 @@
 //! A plugin that fails in any way fails closed: the caller gets `PluginError`.
 
 mod bindings;
+mod compat;
 pub mod credential_delivery;
 pub mod grant_policy;
+pub mod install_policy;
+pub mod installation;
 pub mod permission_check;
 mod sandbox;
 
 pub use sandbox::CallContext;
 
 use bindings::{
-    delivery::CredentialDeliveryPre, grant::GrantPolicyPre, permission::PermissionCheckPre,
+    delivery::CredentialDeliveryPre, grant::GrantPolicyPre, install::InstallPolicyPre,
+    permission::PermissionCheckPre, v1,
 };
 use ring::digest::{SHA256, digest};
 use sandbox::CallState;
@@ -29,13 +33,15 @@ pub enum Hook {
     GrantPolicy,
     PermissionCheck,
     CredentialDelivery,
+    InstallPolicy,
 }
 
 impl Hook {
-    pub const ALL: [Hook; 3] = [
+    pub const ALL: [Hook; 4] = [
         Hook::GrantPolicy,
         Hook::PermissionCheck,
         Hook::CredentialDelivery,
+        Hook::InstallPolicy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +49,7 @@ impl Hook {
             Hook::GrantPolicy => "grant-policy",
             Hook::PermissionCheck => "permission-check",
             Hook::CredentialDelivery => "credential-delivery",
+            Hook::InstallPolicy => "install-policy",
         }
     }
 
@@ -50,9 +57,17 @@ impl Hook {
         Hook::ALL
             .into_iter()
             .find(|h| h.as_str() == s)
-            .ok_or_else(|| format!("unknown hook {s:?} (expected grant-policy, permission-check or credential-delivery)"))
+            .ok_or_else(|| format!("unknown hook {s:?} (expected grant-policy, permission-check, credential-delivery or install-policy)"))
     }
 }
+
+/// Warden's default credential-delivery plugin (`plugins/credential-webhook`,
+/// compiled and checked in as `host/builtin/`): the platform-wide default for
+/// apps' installation events when neither the tenant nor the platform bound
+/// a credential-delivery plugin that sees them.
+const BUILTIN_DELIVERY: &[u8] = include_bytes!("../../builtin/credential_webhook.wasm");
+/// How logs and audit records name it.
+pub const BUILTIN_DELIVERY_NAME: &str = "builtin:credential-webhook";
 
 /// Per-call limits; per-binding values are clamped to the operator's maximums.
 #[derive(Clone, Copy, Debug)]
@@ -115,7 +130,7 @@ pub enum PluginError {
     )]
     UnsatisfiedImport(String),
     #[error(
-        "component exports none of the worlds grant-policy, permission-check, credential-delivery"
+        "component exports none of the worlds grant-policy, permission-check, credential-delivery, install-policy (warden:plugin@0.2.0 or 0.1.0)"
     )]
     NoKnownWorld,
     #[error("plugin exports {actual}, not {expected}")]
@@ -150,10 +165,15 @@ impl PluginError {
     }
 }
 
+/// A component ready to instantiate, by world and package version.
 enum Pre {
     Grant(GrantPolicyPre<CallState>),
+    GrantV1(v1::grant::GrantPolicyPre<CallState>),
     Permission(PermissionCheckPre<CallState>),
+    PermissionV1(v1::permission::PermissionCheckPre<CallState>),
     Delivery(CredentialDeliveryPre<CallState>),
+    DeliveryV1(v1::delivery::CredentialDeliveryPre<CallState>),
+    Install(InstallPolicyPre<CallState>),
 }
 
 /// A validated, compiled plugin, ready to instantiate.
@@ -163,11 +183,34 @@ pub struct Plugin {
     pre: Pre,
 }
 
+impl Plugin {
+    /// The `warden:plugin` version the component was built against.
+    pub fn wit_version(&self) -> &'static str {
+        match self.pre {
+            Pre::GrantV1(_) | Pre::PermissionV1(_) | Pre::DeliveryV1(_) => "0.1.0",
+            _ => "0.2.0",
+        }
+    }
+
+    /// Whether it sees apps' installations (0.2.0 and later).
+    pub fn sees_installations(&self) -> bool {
+        self.wit_version() != "0.1.0"
+    }
+
+    fn wrong_hook(&self, expected: Hook) -> PluginError {
+        PluginError::WrongHook {
+            expected: expected.as_str(),
+            actual: self.hook.as_str(),
+        }
+    }
+}
+
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plugin")
             .field("sha256", &self.sha256)
             .field("hook", &self.hook)
+            .field("wit", &self.wit_version())
             .finish()
     }
 }
@@ -198,6 +241,7 @@ pub struct PluginHost {
     linker: Linker<CallState>,
     options: HostOptions,
     compiled: RwLock<HashMap<String, Arc<Plugin>>>,
+    builtin_delivery: std::sync::OnceLock<Arc<Plugin>>,
     failures: std::sync::Mutex<std::collections::BTreeMap<(&'static str, &'static str), u64>>,
 }
 
@@ -242,6 +286,8 @@ impl PluginHost {
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
         bindings::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        v1::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
 
         let ticker = engine.weak();
         std::thread::Builder::new()
@@ -258,6 +304,7 @@ impl PluginHost {
             linker,
             options,
             compiled: RwLock::new(HashMap::new()),
+            builtin_delivery: std::sync::OnceLock::new(),
             failures: Default::default(),
         }))
     }
@@ -268,6 +315,15 @@ impl PluginHost {
             deadline: wanted.deadline.min(self.options.max.deadline),
             memory_bytes: wanted.memory_bytes.min(self.options.max.memory_bytes),
         }
+    }
+
+    /// The built-in credential-delivery plugin, compiled on first use.
+    pub fn builtin_delivery(&self) -> Result<Arc<Plugin>, PluginError> {
+        if let Some(p) = self.builtin_delivery.get() {
+            return Ok(p.clone());
+        }
+        let plugin = self.load(BUILTIN_DELIVERY)?;
+        Ok(self.builtin_delivery.get_or_init(|| plugin).clone())
     }
 
     /// A plugin compiled earlier in this process.
@@ -378,8 +434,16 @@ impl PluginHost {
             (Hook::GrantPolicy, Pre::Grant(p))
         } else if let Ok(p) = PermissionCheckPre::new(pre.clone()) {
             (Hook::PermissionCheck, Pre::Permission(p))
-        } else if let Ok(p) = CredentialDeliveryPre::new(pre) {
+        } else if let Ok(p) = CredentialDeliveryPre::new(pre.clone()) {
             (Hook::CredentialDelivery, Pre::Delivery(p))
+        } else if let Ok(p) = InstallPolicyPre::new(pre.clone()) {
+            (Hook::InstallPolicy, Pre::Install(p))
+        } else if let Ok(p) = v1::grant::GrantPolicyPre::new(pre.clone()) {
+            (Hook::GrantPolicy, Pre::GrantV1(p))
+        } else if let Ok(p) = v1::permission::PermissionCheckPre::new(pre.clone()) {
+            (Hook::PermissionCheck, Pre::PermissionV1(p))
+        } else if let Ok(p) = v1::delivery::CredentialDeliveryPre::new(pre) {
+            (Hook::CredentialDelivery, Pre::DeliveryV1(p))
         } else {
             return Err(PluginError::NoKnownWorld);
         };
@@ -428,6 +492,24 @@ fn failure(e: wasmtime::Error, limits: Limits) -> PluginError {
         None => format!("{}", e.root_cause()),
     };
     PluginError::Trap(reason.chars().take(300).collect())
+}
+
+/// Runs `call` `repeat` times (at least once) and returns the last answer,
+/// printing per-call times when it ran more than once.
+async fn repeated<T, F, Fut>(repeat: u32, mut call: F) -> Result<T, PluginError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, PluginError>>,
+{
+    let mut times = Vec::with_capacity(repeat as usize);
+    let mut last = None;
+    for _ in 0..repeat.max(1) {
+        let started = std::time::Instant::now();
+        last = Some(call().await?);
+        times.push(started.elapsed());
+    }
+    report_times(&mut times);
+    Ok(last.expect("ran at least once"))
 }
 
 /// Prints per-call times when a plugin was run more than once.
@@ -487,69 +569,69 @@ pub async fn run_once(
         redact: None,
     };
     let failed = |e: PluginError| anyhow::anyhow!("plugin failed closed ({}): {e}", e.kind());
+    let not_a = |what: &str, e: serde_json::Error| {
+        anyhow::anyhow!("{} is not {what}: {e}", input.display())
+    };
     match hook {
         Hook::GrantPolicy => {
             let request: grant_policy::GrantRequest =
-                serde_json::from_str(&input_text).map_err(|e| {
-                    anyhow::anyhow!("{} is not a grant-policy request: {e}", input.display())
-                })?;
-            let mut times = Vec::with_capacity(repeat as usize);
-            let mut decision = None;
-            for _ in 0..repeat {
-                let started = std::time::Instant::now();
-                decision = Some(
-                    host.evaluate_grant(&plugin, context.clone(), limits, &request, config)
-                        .await
-                        .map_err(failed)?,
-                );
-                times.push(started.elapsed());
-            }
-            report_times(&mut times);
+                serde_json::from_str(&input_text).map_err(|e| not_a("a grant-policy request", e))?;
+            let decision = repeated(repeat, || {
+                host.evaluate_grant(&plugin, context.clone(), limits, &request, config)
+            })
+            .await
+            .map_err(failed)?;
             Ok(serde_json::to_value(decision)?)
         }
         Hook::PermissionCheck => {
-            let evaluation: permission_check::Evaluation = serde_json::from_str(&input_text)
-                .map_err(|e| {
-                    anyhow::anyhow!("{} is not an AuthZEN evaluation: {e}", input.display())
-                })?;
-            let mut times = Vec::with_capacity(repeat as usize);
-            let mut decision = None;
-            for _ in 0..repeat {
-                let started = std::time::Instant::now();
-                decision = Some(
-                    host.check_permission(&plugin, context.clone(), limits, &evaluation, config)
-                        .await
-                        .map_err(failed)?,
-                );
-                times.push(started.elapsed());
+            // An AuthZEN evaluation, plus the installation a plugin would see.
+            #[derive(serde::Deserialize)]
+            struct Input {
+                #[serde(flatten)]
+                evaluation: permission_check::Evaluation,
+                #[serde(default)]
+                installation: Option<installation::InstallationInfo>,
             }
-            report_times(&mut times);
+            let input: Input = serde_json::from_str(&input_text)
+                .map_err(|e| not_a("an AuthZEN evaluation", e))?;
+            let decision = repeated(repeat, || {
+                host.check_permission(
+                    &plugin,
+                    context.clone(),
+                    limits,
+                    &input.evaluation,
+                    input.installation.as_ref(),
+                    config,
+                )
+            })
+            .await
+            .map_err(failed)?;
+            Ok(serde_json::to_value(decision)?)
+        }
+        Hook::InstallPolicy => {
+            let review: install_policy::InstallReview = serde_json::from_str(&input_text)
+                .map_err(|e| not_a("an install-policy request", e))?;
+            let decision = repeated(repeat, || {
+                host.review_install(&plugin, context.clone(), limits, &review, config)
+            })
+            .await
+            .map_err(failed)?;
             Ok(serde_json::to_value(decision)?)
         }
         Hook::CredentialDelivery => {
-            let event: credential_delivery::CredentialEvent = serde_json::from_str(&input_text)
-                .map_err(|e| {
-                    anyhow::anyhow!("{} is not a credential event: {e}", input.display())
-                })?;
+            let event = credential_delivery::DeliveryEvent::from_json(&input_text)
+                .map_err(|e| not_a("a credential or installation event", e))?;
             let context = CallContext {
-                redact: event.client_secret.clone(),
+                redact: event.secret(),
                 ..context
             };
-            let mut times = Vec::with_capacity(repeat as usize);
-            let mut deliveries = None;
-            for _ in 0..repeat {
-                let started = std::time::Instant::now();
-                deliveries = Some(
-                    host.compute_deliveries(&plugin, context.clone(), limits, &event, config)
-                        .await
-                        .map_err(failed)?,
-                );
-                times.push(started.elapsed());
-            }
-            report_times(&mut times);
+            let deliveries = repeated(repeat, || {
+                host.compute_deliveries(&plugin, context.clone(), limits, &event, config)
+            })
+            .await
+            .map_err(failed)?;
             // Shown to the plugin author, who supplied the input: print as is.
             let deliveries: Vec<_> = deliveries
-                .unwrap_or_default()
                 .into_iter()
                 .map(|d| {
                     let headers: serde_json::Map<_, _> =

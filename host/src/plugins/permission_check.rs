@@ -1,7 +1,8 @@
 //! The permission-check hook: an OpenID AuthZEN 1.0 access evaluation.
 
 use super::bindings::types as wit;
-use super::{CallContext, Limits, Plugin, PluginError, PluginHost, Pre, failure};
+use super::installation::InstallationInfo;
+use super::{CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -85,20 +86,14 @@ impl PluginHost {
         context: CallContext,
         limits: Limits,
         evaluation: &Evaluation,
+        installation: Option<&InstallationInfo>,
         config: &str,
     ) -> Result<Decision, PluginError> {
-        let Pre::Permission(pre) = &plugin.pre else {
-            return Err(PluginError::WrongHook {
-                expected: "permission-check",
-                actual: plugin.hook.as_str(),
-            });
-        };
+        if plugin.hook != Hook::PermissionCheck {
+            return Err(plugin.wrong_hook(Hook::PermissionCheck));
+        }
         let limits = self.clamp(limits);
         let mut store = self.store(context, limits);
-        let instance = pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| failure(e, limits))?;
         let request = wit::Evaluation {
             subject: wit::Subject {
                 type_: evaluation.subject.kind.clone(),
@@ -115,11 +110,23 @@ impl PluginHost {
                 properties: Value::Object(evaluation.resource.properties.clone()).to_string(),
             },
             context: Value::Object(evaluation.context.clone()).to_string(),
+            installation: installation.map(InstallationInfo::to_wit),
         };
-        let d = instance
-            .call_check(&mut store, &request, config)
-            .await
-            .map_err(|e| failure(e, limits))?;
+        let d = match &plugin.pre {
+            Pre::Permission(pre) => match pre.instantiate_async(&mut store).await {
+                Ok(i) => i.call_check(&mut store, &request, config).await,
+                Err(e) => Err(e),
+            },
+            Pre::PermissionV1(pre) => match pre.instantiate_async(&mut store).await {
+                Ok(i) => i
+                    .call_check(&mut store, &compat::evaluation(&request), config)
+                    .await
+                    .map(compat::permission_decision),
+                Err(e) => Err(e),
+            },
+            _ => return Err(plugin.wrong_hook(Hook::PermissionCheck)),
+        }
+        .map_err(|e| failure(e, limits))?;
         if d.reason.as_ref().is_some_and(|r| r.len() > MAX_REASON) {
             return Err(PluginError::Invalid(format!(
                 "reason longer than {MAX_REASON} bytes"

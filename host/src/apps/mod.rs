@@ -2,6 +2,13 @@
 //! apps, tenants' resources and installations. Each operation validates,
 //! then makes one atomic store call (which also writes the audit record).
 
+mod events;
+mod policy;
+
+use crate::plugins::install_policy::InstallKind;
+use events::Credentials;
+use policy::Approval;
+
 use crate::admin::{Admin, AdminError, CLIENT_SECRET_PREFIX, IssuedSecret};
 use crate::domain::app::{
     CredentialMode, Installation, Manifest, ManifestError, Selection, Suspender,
@@ -9,9 +16,8 @@ use crate::domain::app::{
 };
 use crate::domain::user::User;
 use crate::domain::{Client, Scope};
-use crate::plugins::credential_delivery::DeliveryRequest;
 use crate::store::{
-    AppVersion, AuditEvent, Delivery, InstallationChange, NewInstallation, Resource, StoreError,
+    AppVersion, AuditEvent, InstallationChange, NewInstallation, Resource, StoreError,
 };
 use crate::tokens::{b64url, random_bytes, secret};
 use base64::Engine;
@@ -26,6 +32,9 @@ pub enum AppError {
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     Admin(#[from] AdminError),
+    /// The tenant's install policy said no; the reason is its own words.
+    #[error("the tenant's install policy refused: {0}")]
+    Refused(String),
 }
 
 impl From<StoreError> for AppError {
@@ -69,87 +78,12 @@ fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
     }
 }
 
-/// New credentials for the app, in the one event that carries them.
-struct Credentials<'a> {
-    client_id: &'a str,
-    secret: &'a str,
-}
-
 impl Admin {
-    /// The outbox row for one lifecycle event to the app's hook, in the
-    /// Standard Webhooks shape (`type`, `timestamp`, `data`). New push
-    /// credentials travel as a JWE to the app's `enc` key when it published
-    /// one, else in clear JSON (over TLS).
-    fn app_event(
-        &self,
-        kind: &str,
-        i: &Installation,
-        app: &Manifest,
-        credentials: Option<Credentials<'_>>,
-        extra: Value,
-        now: i64,
-    ) -> Result<Delivery> {
-        let issuer = format!("{}/t/{}", self.public_url, i.tenant);
-        let mut data = json!({
-            "tenant": {"slug": i.tenant, "issuer": issuer},
-            "installation": {"id": i.id, "status": i.status(), "sequence": i.sequence,
-                             "installed_by": i.installed_by},
-            "app": {"slug": i.app, "version": i.version},
-            "service_account": {"id": i.service_account, "name": i.service_account_name},
-            "permissions": i.permissions,
-            "resources": i.resources.to_json(),
-        });
-        if let Value::Object(more) = extra {
-            data.as_object_mut().expect("object").extend(more);
-        }
-        if let Some(c) = credentials {
-            let mut creds =
-                json!({"client_id": c.client_id, "token_endpoint": format!("{issuer}/token")});
-            match &app.jwks {
-                Some(jwks) if crate::tokens::jwe::has_encryption_key(jwks) => {
-                    let plain = json!({"client_secret": c.secret}).to_string();
-                    let jwe = crate::tokens::jwe::encrypt(jwks, plain.as_bytes(), &self.rng)
-                        .or_else(|e| invalid(e.to_string()))?;
-                    creds["client_secret_jwe"] = jwe.into();
-                }
-                _ => creds["client_secret"] = c.secret.into(),
-            }
-            data["credentials"] = creds;
-        }
-        let body = json!({"type": kind, "timestamp": crate::clock::rfc3339(now), "data": data});
-        let event_id = crate::delivery::new_event_id(&self.rng);
-        let id = format!("{event_id}.0");
-        let request = DeliveryRequest {
-            url: app.hook_url.clone(),
-            headers: vec![],
-            body: body.to_string(),
-        };
-        let plain = serde_json::to_vec(&request).expect("delivery request serialises");
-        Ok(Delivery {
-            request: Some(self.master.seal(&id, &plain, &self.rng)),
-            event_id,
-            event: kind.into(),
-            tenant: i.tenant.clone(),
-            client_id: i.client_id.clone().unwrap_or_default(),
-            url: request.url,
-            status: "pending".into(),
-            attempts: 0,
-            next_attempt_ms: now * 1000,
-            last_error: None,
-            created_at: now,
-            finished_at: None,
-            app: Some(i.app.clone()),
-            installation_id: Some(i.id.clone()),
-            sequence: Some(i.sequence),
-            id,
-        })
-    }
-
     /// One lifecycle change, ready to save: `after` gets the next sequence,
     /// the audit record says who did it with before and after (plus `detail`),
     /// and the event (the same name, `detail` in its data) goes to `app`'s hook.
     #[allow(clippy::too_many_arguments)]
-    fn lifecycle(
+    async fn lifecycle(
         &self,
         kind: &str,
         actor: &str,
@@ -162,7 +96,9 @@ impl Admin {
     ) -> Result<InstallationChange> {
         after.sequence = before.sequence + 1;
         after.updated_at = now;
-        let event = self.app_event(kind, &after, app, credentials, detail.clone(), now)?;
+        let deliveries = self
+            .app_event(kind, &after, app, credentials, detail.clone(), now)
+            .await?;
         let mut record = json!({"installation": before.id, "actor": actor,
                                 "before": installation_json(before), "after": installation_json(&after)});
         if let Value::Object(more) = detail {
@@ -171,7 +107,7 @@ impl Admin {
         Ok(InstallationChange {
             audit: audit(&before.tenant, kind, record, now),
             installation: after,
-            deliveries: vec![event],
+            deliveries,
             new_secret: None,
         })
     }
@@ -277,7 +213,7 @@ impl Admin {
             };
             changes.push(self.lifecycle(
                 kind, "platform", &before, after, &manifest, None, extra, now,
-            )?);
+            ).await?);
         }
         self.store
             .publish_app_version(&manifest, version, now, &changes)
@@ -322,7 +258,22 @@ impl Admin {
                 .filter(|p| manifest.permission(p).is_some_and(|p| !p.required))
                 .cloned(),
         );
-        let permissions = manifest.approvable(&granted).or_else(invalid)?;
+        let approving = manifest.approvable(&granted).or_else(invalid)?;
+        let reviewed = self
+            .review_approval(
+                Approval {
+                    kind: InstallKind::Upgrade,
+                    tenant,
+                    manifest: &manifest,
+                    version: pending,
+                    approving,
+                    resources: &current.resources,
+                    actor,
+                },
+                now,
+            )
+            .await?;
+        let permissions = reviewed.permissions;
         self.change(
             tenant,
             id,
@@ -445,7 +396,7 @@ impl Admin {
                     None,
                     json!({"removed_resource": {"type": kind, "id": id}}),
                     now,
-                )?);
+                ).await?);
             }
         }
         self.store
@@ -501,12 +452,27 @@ impl Admin {
             .await?
             .ok_or(StoreError::NotFound("app"))?;
         let manifest = &latest.manifest;
-        let permissions = manifest
+        let approving = manifest
             .approvable(&req.optional_permissions)
             .or_else(invalid)?;
         let resources = self
             .selection(&req.tenant, manifest, &req.resources)
             .await?;
+        let reviewed = self
+            .review_approval(
+                Approval {
+                    kind: InstallKind::Install,
+                    tenant: &req.tenant,
+                    manifest,
+                    version: latest.version,
+                    approving,
+                    resources: &resources,
+                    actor: &req.actor,
+                },
+                now,
+            )
+            .await?;
+        let permissions = reviewed.permissions;
         let id = format!("in_{}", b64url(&random_bytes::<12>(&self.rng)));
         let account_name = service_account_name(&manifest.slug, random_bytes::<4>(&self.rng));
         let service_account = User {
@@ -567,31 +533,32 @@ impl Admin {
             uninstalled_at: None,
             awaiting_hook: manifest.install_hook_required,
         };
-        let record = audit(
-            &req.tenant,
-            "installation.created",
-            json!({"installation": id, "app": installation.app, "version": installation.version,
-                   "actor": req.actor, "after": installation_json(&installation)}),
-            now,
-        );
-        let event = self.app_event(
-            "installation.created",
-            &installation,
-            manifest,
-            credentials.as_ref().map(|(c, s)| Credentials {
-                client_id: &c.client_id,
-                secret: &s.0,
-            }),
-            json!({}),
-            now,
-        )?;
+        let mut detail = json!({"installation": id, "app": installation.app, "version": installation.version,
+                                "actor": req.actor, "after": installation_json(&installation)});
+        if let Some(policy) = reviewed.audit {
+            detail["install_policy"] = policy;
+        }
+        let record = audit(&req.tenant, "installation.created", detail, now);
+        let deliveries = self
+            .app_event(
+                "installation.created",
+                &installation,
+                manifest,
+                credentials.as_ref().map(|(c, s)| Credentials {
+                    client_id: &c.client_id,
+                    secret: &s.0,
+                }),
+                json!({}),
+                now,
+            )
+            .await?;
         self.store
             .create_installation(NewInstallation {
                 installation: &installation,
                 service_account: &service_account,
                 client: credentials.as_ref().map(|(c, _)| c),
                 audit: &record,
-                deliveries: std::slice::from_ref(&event),
+                deliveries: &deliveries,
             })
             .await?;
         Ok((installation, credentials))
@@ -621,7 +588,7 @@ impl Admin {
         let mut after = before.clone();
         change(&mut after)?;
         let app = self.latest_manifest(&after.app).await?;
-        let change = self.lifecycle(action, actor, &before, after, &app, None, json!({}), now)?;
+        let change = self.lifecycle(action, actor, &before, after, &app, None, json!({}), now).await?;
         if action == "installation.deleted" {
             self.store.uninstall(&change).await?;
         } else {
@@ -763,7 +730,7 @@ impl Admin {
             Some(credentials),
             json!({"previous_secret_expires_at": until}),
             now,
-        )?;
+        ).await?;
         change.new_secret = Some((secret::hash(&secret.0), until));
         self.store.save_installation(&change).await?;
         Ok((client_id, secret, until))

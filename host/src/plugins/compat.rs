@@ -1,0 +1,130 @@
+//! Components built against `warden:plugin@0.1.0` keep working: the host
+//! builds every request in the current package's types and converts it here
+//! for them (they do not see installations), and converts their answers back.
+//! This is the one file that knows 0.1.0.
+
+use super::bindings::v1::{host as old_host, types as old};
+use super::bindings::{host, types as new};
+use super::sandbox::CallState;
+
+impl old_host::Host for CallState {
+    fn log(&mut self, level: old_host::Level, message: String) {
+        let level = match level {
+            old_host::Level::Debug => host::Level::Debug,
+            old_host::Level::Info => host::Level::Info,
+            old_host::Level::Warn => host::Level::Warn,
+            old_host::Level::Error => host::Level::Error,
+        };
+        host::Host::log(self, level, message)
+    }
+}
+
+impl old::Host for CallState {}
+
+pub fn grant_request(r: &new::GrantRequest) -> old::GrantRequest {
+    old::GrantRequest {
+        tenant: r.tenant.clone(),
+        client: old::Client {
+            id: r.client.id.clone(),
+            name: r.client.name.clone(),
+            metadata: r.client.metadata.clone(),
+        },
+        grant_type: r.grant_type.clone(),
+        subject: r.subject.clone(),
+        requested_scopes: r.requested_scopes.clone(),
+        allowed_scopes: r.allowed_scopes.clone(),
+        audience: r.audience.clone(),
+        lifetime_seconds: r.lifetime_seconds,
+        request_time: r.request_time,
+    }
+}
+
+pub fn grant_decision(d: old::GrantDecision) -> new::GrantDecision {
+    match d {
+        old::GrantDecision::Allow(a) => new::GrantDecision::Allow(new::Allow {
+            scopes: a.scopes,
+            claims: a
+                .claims
+                .into_iter()
+                .map(|c| new::JsonField {
+                    name: c.name,
+                    value: c.value,
+                })
+                .collect(),
+            lifetime_seconds: a.lifetime_seconds,
+        }),
+        old::GrantDecision::Deny(d) => new::GrantDecision::Deny(new::Deny {
+            code: match d.code {
+                old::DenyCode::InvalidScope => new::DenyCode::InvalidScope,
+                old::DenyCode::AccessDenied => new::DenyCode::AccessDenied,
+                old::DenyCode::UnauthorizedClient => new::DenyCode::UnauthorizedClient,
+                old::DenyCode::InvalidGrant => new::DenyCode::InvalidGrant,
+            },
+            description: d.description,
+        }),
+    }
+}
+
+pub fn evaluation(e: &new::Evaluation) -> old::Evaluation {
+    old::Evaluation {
+        subject: old::Subject {
+            type_: e.subject.type_.clone(),
+            id: e.subject.id.clone(),
+            properties: e.subject.properties.clone(),
+        },
+        action: old::Action {
+            name: e.action.name.clone(),
+            properties: e.action.properties.clone(),
+        },
+        resource: old::Resource {
+            type_: e.resource.type_.clone(),
+            id: e.resource.id.clone(),
+            properties: e.resource.properties.clone(),
+        },
+        context: e.context.clone(),
+    }
+}
+
+pub fn permission_decision(d: old::PermissionDecision) -> new::PermissionDecision {
+    new::PermissionDecision {
+        decision: d.decision,
+        reason: d.reason,
+    }
+}
+
+/// A 0.1.0 plugin sees only client credential events.
+pub fn credential_event(e: &new::CredentialEvent) -> old::CredentialEvent {
+    old::CredentialEvent {
+        kind: match e.kind {
+            new::CredentialEventKind::Created => old::CredentialEventKind::Created,
+            new::CredentialEventKind::Rotated => old::CredentialEventKind::Rotated,
+            new::CredentialEventKind::Revoked => old::CredentialEventKind::Revoked,
+        },
+        tenant: e.tenant.clone(),
+        client_id: e.client_id.clone(),
+        client_name: e.client_name.clone(),
+        client_secret: e.client_secret.clone(),
+        token_endpoint: e.token_endpoint.clone(),
+        hook_url: e.hook_url.clone(),
+        app_metadata: e.app_metadata.clone(),
+        occurred_at: e.occurred_at,
+        event_id: e.event_id.clone(),
+    }
+}
+
+pub fn deliveries(ds: Vec<old::Delivery>) -> Vec<new::Delivery> {
+    ds.into_iter()
+        .map(|d| new::Delivery {
+            url: d.url,
+            headers: d
+                .headers
+                .into_iter()
+                .map(|h| new::Header {
+                    name: h.name,
+                    value: h.value,
+                })
+                .collect(),
+            body: d.body,
+        })
+        .collect()
+}
