@@ -386,13 +386,18 @@ impl Admin {
 
     /// The compiled plugin with this sha256: from the cache, else compiled
     /// from the registry.
-    pub(crate) async fn bound_plugin(&self, sha256: &str) -> std::result::Result<Arc<Plugin>, PluginError> {
+    pub(crate) async fn bound_plugin(
+        &self,
+        sha256: &str,
+    ) -> std::result::Result<Arc<Plugin>, PluginError> {
         if let Some(p) = self.plugins.cached(sha256) {
             return Ok(p);
         }
         match self.store.plugin_wasm(sha256).await {
             Ok(Some(wasm)) => tokio::task::block_in_place(|| self.plugins.load(&wasm)),
-            Ok(None) => Err(PluginError::Compile("wasm missing from the registry".into())),
+            Ok(None) => Err(PluginError::Compile(
+                "wasm missing from the registry".into(),
+            )),
             Err(e) => Err(PluginError::Compile(format!(
                 "cannot read the component from the registry: {e}"
             ))),

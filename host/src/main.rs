@@ -23,9 +23,15 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
-fn init_logging(config: &config::Config) {
+fn init_logging(config: &config::Config, verbose: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(format!("{},sqlx=warn", config.log))
+    // A one-shot command prints its answer; its progress (a plugin compiled,
+    // …) is noise unless the operator asked for a log level.
+    let level = match config.log.as_str() {
+        "info" if !verbose => "warn",
+        other => other,
+    };
+    let filter = EnvFilter::try_new(format!("{level},sqlx=warn"))
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -50,7 +56,12 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    init_logging(&config);
+    // `serve` logs its work; `plugin test` shows what the plugin logs.
+    let verbose = matches!(
+        cli.command,
+        cli::Command::Serve { .. } | cli::Command::Plugin(cli::plugin::PluginCmd::Test { .. })
+    );
+    init_logging(&config, verbose);
     match cli::run(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

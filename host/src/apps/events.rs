@@ -110,7 +110,11 @@ impl Admin {
             .await
         {
             Ok(r) => r,
-            Err(e) => return self.delivery_failed(kind, i, &chosen.context, &e, now).await,
+            Err(e) => {
+                return self
+                    .delivery_failed(kind, i, &chosen.context, &e, now)
+                    .await;
+            }
         };
         if requests.is_empty() && kind == "installation.created" && app.install_hook_required {
             return invalid(format!(

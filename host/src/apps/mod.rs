@@ -211,9 +211,12 @@ impl Admin {
                     json!({"upgrade": {"version": version, "added_permissions": asks, "optional_permissions": offered}}),
                 )
             };
-            changes.push(self.lifecycle(
-                kind, "platform", &before, after, &manifest, None, extra, now,
-            ).await?);
+            changes.push(
+                self.lifecycle(
+                    kind, "platform", &before, after, &manifest, None, extra, now,
+                )
+                .await?,
+            );
         }
         self.store
             .publish_app_version(&manifest, version, now, &changes)
@@ -387,16 +390,19 @@ impl Admin {
                 after.resources = selection;
                 after.revision += 1;
                 let app = self.latest_manifest(&i.app).await?;
-                changes.push(self.lifecycle(
-                    "installation.resources_changed",
-                    "platform",
-                    &i,
-                    after,
-                    &app,
-                    None,
-                    json!({"removed_resource": {"type": kind, "id": id}}),
-                    now,
-                ).await?);
+                changes.push(
+                    self.lifecycle(
+                        "installation.resources_changed",
+                        "platform",
+                        &i,
+                        after,
+                        &app,
+                        None,
+                        json!({"removed_resource": {"type": kind, "id": id}}),
+                        now,
+                    )
+                    .await?,
+                );
             }
         }
         self.store
@@ -588,7 +594,9 @@ impl Admin {
         let mut after = before.clone();
         change(&mut after)?;
         let app = self.latest_manifest(&after.app).await?;
-        let change = self.lifecycle(action, actor, &before, after, &app, None, json!({}), now).await?;
+        let change = self
+            .lifecycle(action, actor, &before, after, &app, None, json!({}), now)
+            .await?;
         if action == "installation.deleted" {
             self.store.uninstall(&change).await?;
         } else {
@@ -721,16 +729,18 @@ impl Admin {
             client_id: &client_id,
             secret: &secret.0,
         };
-        let mut change = self.lifecycle(
-            "installation.credentials_rotated",
-            actor,
-            &before,
-            before.clone(),
-            &app,
-            Some(credentials),
-            json!({"previous_secret_expires_at": until}),
-            now,
-        ).await?;
+        let mut change = self
+            .lifecycle(
+                "installation.credentials_rotated",
+                actor,
+                &before,
+                before.clone(),
+                &app,
+                Some(credentials),
+                json!({"previous_secret_expires_at": until}),
+                now,
+            )
+            .await?;
         change.new_secret = Some((secret::hash(&secret.0), until));
         self.store.save_installation(&change).await?;
         Ok((client_id, secret, until))

@@ -7,7 +7,7 @@ mod client;
 mod delivery;
 mod installation;
 mod keys;
-mod plugin;
+pub mod plugin;
 mod resource;
 mod tenant;
 mod user;

@@ -7,9 +7,9 @@ use super::{ErrorCode, OAuth, OAuthError};
 use crate::directory::{InstallationEntry, TenantEntry};
 use crate::plugins::installation::InstallationInfo;
 use crate::plugins::permission_check::{self, Decision, Evaluation};
-use std::sync::Arc;
 use crate::tokens::jwt;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 /// Most evaluations one batch may carry.
 pub const MAX_BATCH: usize = 100;

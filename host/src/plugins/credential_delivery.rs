@@ -136,10 +136,9 @@ impl DeliveryEvent {
     pub fn secret(&self) -> Option<String> {
         match self {
             DeliveryEvent::Credential(e) => e.client_secret.clone(),
-            DeliveryEvent::Installation(e) => e
-                .credentials
-                .as_ref()
-                .and_then(|c| c.client_secret.clone()),
+            DeliveryEvent::Installation(e) => {
+                e.credentials.as_ref().and_then(|c| c.client_secret.clone())
+            }
         }
     }
 
@@ -196,14 +195,26 @@ impl DeliveryEvent {
     /// Where deliveries for this event may go: the binding's
     /// `allowed_origins` for a client's credentials, only the app's
     /// registered hook for an installation's events.
-    fn allowed_origins(&self, config: &str) -> Vec<String> {
+    fn allowed(&self, config: &str) -> Allowed {
         match self {
-            DeliveryEvent::Credential(_) => binding_origins(config),
-            DeliveryEvent::Installation(e) => url::Url::parse(&e.hook_url)
-                .map(|u| vec![origin(&u)])
-                .unwrap_or_default(),
+            DeliveryEvent::Credential(_) => Allowed {
+                origins: binding_origins(config),
+                rule: "the binding's allowed_origins",
+            },
+            DeliveryEvent::Installation(e) => Allowed {
+                origins: url::Url::parse(&e.hook_url)
+                    .map(|u| vec![origin(&u)])
+                    .unwrap_or_default(),
+                rule: "the app's registered hook origin",
+            },
         }
     }
+}
+
+/// The origins deliveries may go to, and the rule's name for messages.
+struct Allowed {
+    origins: Vec<String>,
+    rule: &'static str,
 }
 
 /// The origins a binding's configuration allows.
@@ -281,7 +292,7 @@ impl PluginHost {
         }
         .map_err(|e| failure(e, limits))?;
         match result {
-            Ok(deliveries) => check(deliveries, &event.allowed_origins(config)),
+            Ok(deliveries) => check(deliveries, &event.allowed(config)),
             Err(reason) => {
                 let reason = redact(&reason, secret.as_deref());
                 Err(PluginError::Invalid(format!(
@@ -310,7 +321,7 @@ pub fn origin(url: &url::Url) -> String {
 /// offending URL or header name, never a header value or the body.
 fn check(
     deliveries: Vec<wit::Delivery>,
-    allowed: &[String],
+    allowed: &Allowed,
 ) -> Result<Vec<DeliveryRequest>, PluginError> {
     let invalid = |m: String| Err(PluginError::Invalid(m));
     if deliveries.len() > MAX_DELIVERIES {
@@ -334,10 +345,11 @@ fn check(
                 url.as_str()
             ));
         }
-        if !allowed.contains(&origin(&url)) {
+        if !allowed.origins.contains(&origin(&url)) {
             return invalid(format!(
-                "delivery URL origin {} is not allowed (a client's credentials: the binding's allowed_origins; an installation's events: the app's hook)",
-                origin(&url)
+                "delivery URL origin {} is not in {}",
+                origin(&url),
+                allowed.rule
             ));
         }
         if d.headers.len() > MAX_HEADERS {
@@ -406,6 +418,13 @@ mod tests {
         }
     }
 
+    fn binding(config: &str) -> Allowed {
+        Allowed {
+            origins: binding_origins(config),
+            rule: "the binding's allowed_origins",
+        }
+    }
+
     const CONFIG: &str = r#"{"allowed_origins": ["https://hooks.example.com", "http://127.0.0.1:9000/ignored-path"]}"#;
 
     #[test]
@@ -413,18 +432,24 @@ mod tests {
         assert!(
             check(
                 vec![delivery("https://hooks.example.com/warden?x=1", &[])],
-                &binding_origins(CONFIG)
+                &binding(CONFIG)
             )
             .is_ok()
         );
         assert!(
             check(
                 vec![delivery("https://hooks.example.com:443/a", &[])],
-                &binding_origins(CONFIG)
+                &binding(CONFIG)
             )
             .is_ok()
         );
-        assert!(check(vec![delivery("http://127.0.0.1:9000/hook", &[])], &binding_origins(CONFIG)).is_ok());
+        assert!(
+            check(
+                vec![delivery("http://127.0.0.1:9000/hook", &[])],
+                &binding(CONFIG)
+            )
+            .is_ok()
+        );
         for bad in [
             "https://hooks.example.com.evil.test/",
             "http://hooks.example.com/",
@@ -435,12 +460,16 @@ mod tests {
             "not a url",
         ] {
             assert!(
-                check(vec![delivery(bad, &[])], &binding_origins(CONFIG)).is_err(),
+                check(vec![delivery(bad, &[])], &binding(CONFIG)).is_err(),
                 "{bad} passed"
             );
         }
         assert!(
-            check(vec![delivery("https://hooks.example.com/", &[])], &binding_origins("{}")).is_err(),
+            check(
+                vec![delivery("https://hooks.example.com/", &[])],
+                &binding("{}")
+            )
+            .is_err(),
             "no allowlist, no delivery"
         );
     }
@@ -454,7 +483,7 @@ mod tests {
                     url,
                     &[("Content-Type", "application/json"), ("X-App", "1")]
                 )],
-                &binding_origins(CONFIG)
+                &binding(CONFIG)
             )
             .is_ok()
         );
@@ -465,7 +494,7 @@ mod tests {
             ("bad name", "x"),
             ("X-A", "a\r\nb"),
         ] {
-            let e = check(vec![delivery(url, &[(n, v)])], &binding_origins(CONFIG))
+            let e = check(vec![delivery(url, &[(n, v)])], &binding(CONFIG))
                 .unwrap_err()
                 .to_string();
             assert!(

@@ -41,8 +41,12 @@ pub struct InstallReview {
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum InstallVerdict {
     /// Install with `approving` minus `dropped` (only optional ones).
-    Allow { dropped: Vec<String> },
-    Deny { reason: String },
+    Allow {
+        dropped: Vec<String>,
+    },
+    Deny {
+        reason: String,
+    },
 }
 
 impl PluginHost {

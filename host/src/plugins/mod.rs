@@ -574,8 +574,8 @@ pub async fn run_once(
     };
     match hook {
         Hook::GrantPolicy => {
-            let request: grant_policy::GrantRequest =
-                serde_json::from_str(&input_text).map_err(|e| not_a("a grant-policy request", e))?;
+            let request: grant_policy::GrantRequest = serde_json::from_str(&input_text)
+                .map_err(|e| not_a("a grant-policy request", e))?;
             let decision = repeated(repeat, || {
                 host.evaluate_grant(&plugin, context.clone(), limits, &request, config)
             })
@@ -592,8 +592,8 @@ pub async fn run_once(
                 #[serde(default)]
                 installation: Option<installation::InstallationInfo>,
             }
-            let input: Input = serde_json::from_str(&input_text)
-                .map_err(|e| not_a("an AuthZEN evaluation", e))?;
+            let input: Input =
+                serde_json::from_str(&input_text).map_err(|e| not_a("an AuthZEN evaluation", e))?;
             let decision = repeated(repeat, || {
                 host.check_permission(
                     &plugin,

@@ -10,10 +10,16 @@
 //! Access is permitted when the action is one of `permissions` and the
 //! resource's project is one of `projects`. The project is the resource's id
 //! when its type is `project`, else its `properties.project`.
+//!
+//! When the subject is an app installation's service account
+//! (`{"type": "service_account", "id": "usr_…"}`), what its tenant admin
+//! approved counts instead: the installation's permissions, and its
+//! selected projects (all of them when the admin chose all resources).
 
 wit_bindgen::generate!({ world: "permission-check", path: "../../wit" });
 
 use serde_json::Value;
+use warden::plugin::types::Resources;
 
 struct ProjectPermission;
 
@@ -31,8 +37,18 @@ impl Guest for ProjectPermission {
     fn check(request: Evaluation, _config: String) -> PermissionDecision {
         let subject: Value = serde_json::from_str(&request.subject.properties).unwrap_or(Value::Null);
         let resource: Value = serde_json::from_str(&request.resource.properties).unwrap_or(Value::Null);
-        let permissions = strings(subject.get("permissions"));
-        let projects = strings(subject.get("projects"));
+        let (permissions, projects) = match &request.installation {
+            Some(i) => {
+                let projects = match &i.resources {
+                    Resources::All => None,
+                    Resources::Selected(types) => {
+                        Some(types.iter().filter(|t| t.type_ == "project").flat_map(|t| t.ids.clone()).collect())
+                    }
+                };
+                (i.permissions.clone(), projects)
+            }
+            None => (strings(subject.get("permissions")), Some(strings(subject.get("projects")))),
+        };
         let project = if request.resource.type_ == "project" {
             Some(request.resource.id.clone())
         } else {
@@ -48,7 +64,7 @@ impl Guest for ProjectPermission {
         let Some(project) = project else {
             return deny(format!("{} {} belongs to no project", request.resource.type_, request.resource.id));
         };
-        if !projects.contains(&project) {
+        if projects.is_some_and(|p| !p.contains(&project)) {
             return deny(format!("{} may not touch project {project}", request.subject.id));
         }
         PermissionDecision {

@@ -7,6 +7,17 @@
 //! Grants only requested scopes that are on `allowed_scopes` (denying with
 //! `invalid_scope` when none is left), adds every entry of `claims` to the
 //! token, and caps its lifetime at `max_lifetime_seconds`.
+//!
+//! Tokens for an app's installation keep the permissions the tenant's admin
+//! approved (they are not on `allowed_scopes`); two more settings apply to
+//! them only:
+//!
+//! ```json
+//! {"app_max_lifetime_seconds": 3600, "blocked_apps": ["old-sync"]}
+//! ```
+//!
+//! `app_max_lifetime_seconds` caps their lifetime, and an app on
+//! `blocked_apps` gets `access_denied` naming the installation.
 
 wit_bindgen::generate!({ world: "grant-policy", path: "../../wit" });
 
@@ -21,6 +32,9 @@ struct Config {
     #[serde(default)]
     claims: serde_json::Map<String, serde_json::Value>,
     max_lifetime_seconds: Option<u32>,
+    app_max_lifetime_seconds: Option<u32>,
+    #[serde(default)]
+    blocked_apps: Vec<String>,
 }
 
 struct ScopePolicy;
@@ -37,6 +51,24 @@ impl Guest for ScopePolicy {
                 });
             }
         };
+        let claims: Vec<JsonField> = config
+            .claims
+            .iter()
+            .map(|(name, value)| JsonField { name: name.clone(), value: value.to_string() })
+            .collect();
+        if let Some(installation) = &request.installation {
+            if config.blocked_apps.contains(&installation.app) {
+                return GrantDecision::Deny(Deny {
+                    code: DenyCode::AccessDenied,
+                    description: format!(
+                        "this tenant blocks tokens for the app {} (installation {})",
+                        installation.app, installation.id
+                    ),
+                });
+            }
+            let lifetime = [config.max_lifetime_seconds, config.app_max_lifetime_seconds].into_iter().flatten().min();
+            return GrantDecision::Allow(Allow { scopes: request.requested_scopes, claims, lifetime_seconds: lifetime });
+        }
         let scopes: Vec<String> = request
             .requested_scopes
             .iter()
@@ -52,11 +84,6 @@ impl Guest for ScopePolicy {
                 ),
             });
         }
-        let claims = config
-            .claims
-            .iter()
-            .map(|(name, value)| JsonField { name: name.clone(), value: value.to_string() })
-            .collect();
         GrantDecision::Allow(Allow { scopes, claims, lifetime_seconds: config.max_lifetime_seconds })
     }
 }

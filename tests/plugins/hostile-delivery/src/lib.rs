@@ -2,7 +2,8 @@
 //! `mode` says: "trap", "loop", "leak" (logs the new secret and returns it in
 //! an error), "elsewhere" (delivers to an origin the binding does not allow),
 //! "forge" (sets the host's signature header), or anything else to deliver a
-//! well-formed request to `https://hooks.invalid/` .
+//! well-formed request to the event's hook URL. It sees client credential
+//! events and apps' installation events alike.
 
 wit_bindgen::generate!({ world: "credential-delivery", path: "../../../wit" });
 
@@ -21,9 +22,14 @@ fn mode(config: &str) -> &str {
 }
 
 impl Guest for HostileDelivery {
-    fn deliver(event: CredentialEvent, config: String) -> Result<Vec<Delivery>, String> {
-        let url = event.hook_url.clone().unwrap_or_default();
-        let secret = event.client_secret.clone().unwrap_or_default();
+    fn deliver(event: Event, config: String) -> Result<Vec<Delivery>, String> {
+        let (url, secret) = match event {
+            Event::Credential(e) => (e.hook_url.unwrap_or_default(), e.client_secret.unwrap_or_default()),
+            Event::Installation(e) => {
+                let secret = e.credentials.and_then(|c| c.client_secret.or(c.client_secret_jwe)).unwrap_or_default();
+                (e.hook_url, secret)
+            }
+        };
         match mode(&config) {
             "trap" => core::arch::wasm32::unreachable(),
             "loop" => {
