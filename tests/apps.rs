@@ -20,37 +20,8 @@ on_both_backends!(
     a_rotated_webhook_secret_co_signs_during_its_overlap,
 );
 
-const TOKEN: &str = "operator-credential-0123456789abcdef";
-
-struct Api {
-    base: String,
-}
-
-impl Api {
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
-        let mut req = http()
-            .request(method, format!("{}/admin/v1{path}", self.base))
-            .bearer_auth(TOKEN);
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
-        }
-        Reply::from(req.send().await.unwrap()).await
-    }
-    async fn get(&self, path: &str) -> Reply {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-    async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-    async fn put(&self, path: &str, body: Value) -> Reply {
-        self.send(reqwest::Method::PUT, path, Some(body)).await
-    }
-    async fn delete(&self, path: &str) -> Reply {
-        self.send(reqwest::Method::DELETE, path, None).await
-    }
-}
+const TOKEN: &str = ADMIN_TOKEN;
+type Api = AdminApi;
 
 /// A Procore-style data-connection app: a tenant permission, a project
 /// permission, an optional one; Provet's 10-hour tokens.
@@ -78,9 +49,7 @@ fn manifest() -> Value {
 async fn setup(db: &Db) -> (Server, Api) {
     db.create_tenant("acme", &[]);
     let server = Server::start_with(db, &[("WARDEN_ADMIN_TOKEN", TOKEN)], &[]).await;
-    let api = Api {
-        base: server.base.clone(),
-    };
+    let api = AdminApi::of(&server);
     let r = api.post("/apps", manifest()).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let secret = r.body["webhook_secret"].as_str().unwrap();
@@ -716,9 +685,7 @@ async fn provet_credentials_are_pushed_signed_and_encrypted(db: Db) {
         &[],
     )
     .await;
-    let api = Api {
-        base: server.base.clone(),
-    };
+    let api = AdminApi::of(&server);
     let manifest = json!({
         "slug": "vet-sync",
         "name": "Vet Sync",
@@ -946,24 +913,6 @@ async fn upgrades_wait_for_approval_and_drops_apply_at_once(db: Db) {
 
 /// Standard Webhooks verification by hand: HMAC-SHA256 under the base64 key
 /// of the `whsec_` secret over "{webhook-id}.{webhook-timestamp}.{body}".
-fn standard_signature_valid(r: &common::Received, secret: &str) -> bool {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let key = b64.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
-    let signed = format!(
-        "{}.{}.{}",
-        r.header("webhook-id"),
-        r.header("webhook-timestamp"),
-        r.body
-    );
-    r.header("webhook-signature").split(' ').any(|sig| {
-        sig.strip_prefix("v1,")
-            .and_then(|s| b64.decode(s).ok())
-            .is_some_and(|tag| ring::hmac::verify(&key, signed.as_bytes(), &tag).is_ok())
-    })
-}
-
 async fn killed_mid_delivery_the_install_event_arrives_once(db: Db) {
     let receiver = common::Receiver::start(Answer::Hang).await;
     db.create_tenant("acme", &[]);
@@ -975,9 +924,7 @@ async fn killed_mid_delivery_the_install_event_arrives_once(db: Db) {
         ("WARDEN_DELIVERY_TIMEOUT_MS", "1000"),
     ];
     let server = Server::start_with(&db, &env, &[]).await;
-    let api = Api {
-        base: server.base.clone(),
-    };
+    let api = AdminApi::of(&server);
     let mut m = manifest();
     m["hook_url"] = json!(format!("{}/hook", receiver.origin));
     let r = api.post("/apps", m).await;
@@ -1001,7 +948,7 @@ async fn killed_mid_delivery_the_install_event_arrives_once(db: Db) {
     let ids: std::collections::HashSet<&str> = all.iter().map(|r| r.header("webhook-id")).collect();
     assert_eq!(ids.len(), 1, "{ids:?}");
     assert!(all.iter().all(|r| r.body == first[0].body));
-    assert!(all.iter().all(|r| standard_signature_valid(r, &secret)));
+    assert!(all.iter().all(|r| r.standard_signature_valid(&secret)));
     // And Warden's Ed25519 signature (v1a) with a key it publishes: valid for
     // this message only.
     let keys = get_json(&format!("{}/.well-known/webhook-keys", server.base)).await;
@@ -1101,9 +1048,7 @@ async fn a_required_install_hook_gates_the_installation(db: Db) {
         ("WARDEN_CACHE_REFRESH_MS", "100"),
     ];
     let server = Server::start_with(&db, &env, &[]).await;
-    let api = Api {
-        base: server.base.clone(),
-    };
+    let api = AdminApi::of(&server);
     let mut m = manifest();
     m["hook_url"] = json!(format!("{}/hook", receiver.origin));
     m["install_hook_required"] = json!(true);
@@ -1145,9 +1090,7 @@ async fn a_rotated_webhook_secret_co_signs_during_its_overlap(db: Db) {
         ("WARDEN_DELIVERY_POLL_MS", "100"),
     ];
     let server = Server::start_with(&db, &env, &[]).await;
-    let api = Api {
-        base: server.base.clone(),
-    };
+    let api = AdminApi::of(&server);
     let mut m = manifest();
     m["hook_url"] = json!(format!("{}/hook", receiver.origin));
     let old = api.post("/apps", m).await.body["webhook_secret"]
@@ -1173,7 +1116,7 @@ async fn a_rotated_webhook_secret_co_signs_during_its_overlap(db: Db) {
         .map(|s| s.split(',').next().unwrap())
         .collect();
     assert_eq!(versions, ["v1", "v1", "v1a"]);
-    assert!(standard_signature_valid(&got[0], &new) && standard_signature_valid(&got[0], &old));
+    assert!(got[0].standard_signature_valid(&new) && got[0].standard_signature_valid(&old));
     // Without an overlap only the newest signs.
     let r = api
         .post(
@@ -1194,8 +1137,8 @@ async fn a_rotated_webhook_secret_co_signs_during_its_overlap(db: Db) {
     let got = receiver
         .wait_for(2, std::time::Duration::from_secs(10))
         .await;
-    assert!(standard_signature_valid(&got[1], &newest));
-    assert!(!standard_signature_valid(&got[1], &new));
+    assert!(got[1].standard_signature_valid(&newest));
+    assert!(!got[1].standard_signature_valid(&new));
     assert_eq!(
         api.post(
             "/apps/docs-sync/webhook-secret/rotate",

@@ -524,7 +524,14 @@ impl Admin {
             .map_err(|e| AdminError::Invalid(e.to_string()))?;
         Ok(self
             .store
-            .add_plugin(name, &plugin.sha256, plugin.hook.as_str(), wasm, now)
+            .add_plugin(
+                name,
+                &plugin.sha256,
+                plugin.hook.as_str(),
+                &format!("warden:plugin@{}", plugin.wit_version()),
+                wasm,
+                now,
+            )
             .await?)
     }
 

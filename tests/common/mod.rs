@@ -482,6 +482,45 @@ pub fn plugin_wasm(name: &str) -> PathBuf {
     panic!("no plugin named {name}");
 }
 
+/// The admin API's bearer token the tests configure (`WARDEN_ADMIN_TOKEN`).
+pub const ADMIN_TOKEN: &str = "operator-credential-0123456789abcdef";
+
+/// The admin API of a running server, as the operator calls it.
+pub struct AdminApi {
+    pub base: String,
+}
+
+impl AdminApi {
+    pub fn of(server: &Server) -> AdminApi {
+        AdminApi {
+            base: server.base.clone(),
+        }
+    }
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+        let mut req = http()
+            .request(method, format!("{}/admin/v1{path}", self.base))
+            .bearer_auth(ADMIN_TOKEN);
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        Reply::from(req.send().await.unwrap()).await
+    }
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
 /// One request a `Receiver` got.
 #[derive(Clone, Debug)]
 pub struct Received {
@@ -503,6 +542,25 @@ impl Received {
     /// HMAC-SHA256 of "{t}.{body}" under the signing secret, compared in
     /// constant time against each `v1` (more than one while a rotated secret's
     /// overlap lasts).
+    /// Whether a `v1` Standard Webhooks signature verifies with `secret` (`whsec_…`).
+    pub fn standard_signature_valid(&self, secret: &str) -> bool {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let key = b64.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
+        let signed = format!(
+            "{}.{}.{}",
+            self.header("webhook-id"),
+            self.header("webhook-timestamp"),
+            self.body
+        );
+        self.header("webhook-signature").split(' ').any(|sig| {
+            sig.strip_prefix("v1,")
+                .and_then(|s| b64.decode(s).ok())
+                .is_some_and(|tag| ring::hmac::verify(&key, signed.as_bytes(), &tag).is_ok())
+        })
+    }
+
     pub fn signature_valid(&self, signing_secret: &str) -> bool {
         let sig = self.header("warden-signature");
         let mut t = None;

@@ -98,8 +98,8 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
                 json,
                 json!(record),
                 format!(
-                    "added plugin {}@{} ({}), sha256 {}",
-                    record.name, record.version, record.hook, record.sha256
+                    "added plugin {}@{} ({}, {}), sha256 {}",
+                    record.name, record.version, record.hook, record.wit, record.sha256
                 ),
             );
             Ok(())
@@ -108,7 +108,12 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
             let plugins = open_store(&config).await?.plugins().await?;
             let text = plugins
                 .iter()
-                .map(|p| format!("{}@{}\t{}\t{}", p.name, p.version, p.hook, p.sha256))
+                .map(|p| {
+                    format!(
+                        "{}@{}\t{}\t{}\t{}",
+                        p.name, p.version, p.hook, p.wit, p.sha256
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             print(

@@ -89,6 +89,8 @@ pub struct PluginRecord {
     pub sha256: String,
     pub hook: String,
     pub created_at: i64,
+    /// The `warden:plugin@…` package it was built against.
+    pub wit: String,
 }
 
 /// The tenant name of platform-wide default bindings: they apply to every
@@ -278,6 +280,7 @@ pub trait Store: Accounts + Apps + Send + Sync + 'static {
         name: &str,
         sha256: &str,
         hook: &str,
+        wit: &str,
         wasm: &[u8],
         now: i64,
     ) -> StoreResult<PluginRecord>;

@@ -228,6 +228,7 @@ macro_rules! impl_sql_store {
                 name: &str,
                 sha256: &str,
                 hook: &str,
+                wit: &str,
                 wasm: &[u8],
                 now: i64,
             ) -> $crate::store::StoreResult<$crate::store::PluginRecord> {
@@ -238,14 +239,15 @@ macro_rules! impl_sql_store {
                     .execute(&mut *tx)
                     .await?;
                 let record: $crate::store::PluginRecord = sqlx::query_as(
-                    "INSERT INTO plugins (name, version, sha256, hook, created_at) \
-                     SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM plugins WHERE name = $1 \
-                     RETURNING name, version, sha256, hook, created_at",
+                    "INSERT INTO plugins (name, version, sha256, hook, created_at, wit) \
+                     SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5 FROM plugins WHERE name = $1 \
+                     RETURNING name, version, sha256, hook, created_at, wit",
                 )
                 .bind(name)
                 .bind(sha256)
                 .bind(hook)
                 .bind(now)
+                .bind(wit)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| $crate::store::sql::conflict(e, "plugin version"))?;
