@@ -14,6 +14,7 @@ on_both_backends!(
     grant_and_permission_plugins_see_the_installation,
     the_install_policy_refuses_trims_and_fails_closed,
     delivery_plugins_shape_the_events_to_an_apps_hook,
+    an_apps_own_delivery_plugin_shapes_only_its_events,
 );
 
 const FAST_DELIVERY: &[(&str, &str)] = &[
@@ -534,6 +535,99 @@ async fn delivery_plugins_shape_the_events_to_an_apps_hook(db: Db) {
     assert_eq!(got.len(), 3, "the uninstall made no delivery");
     assert_eq!(got[2].body, "{}");
     assert!(got[2].standard_signature_valid(&secret));
+}
+
+/// An integrator ships a credential-delivery component with the app: it
+/// builds that app's events (ahead of the tenant's plugin), sandboxed, never
+/// another app's, and cannot send outside the app's registered origins.
+async fn an_apps_own_delivery_plugin_shapes_only_its_events(db: Db) {
+    let receiver = Receiver::start(Answer::Ok).await;
+    let hook = format!("{}/hook", receiver.origin);
+    let (_server, api) = start(&db, &["acme"]).await;
+    let shaper = add(&db, &plugin_wasm("credential-webhook"), "docs-sync-shaper");
+    let sha = shaper["sha256"].as_str().unwrap();
+    let mut own = docs_sync(&hook);
+    own["delivery_plugin"] = json!({"sha256": sha, "config": {"headers": {"X-App": "docs-sync"}}});
+    let secret = register(&api, own).await;
+    let reports = manifest(
+        "reports",
+        "Report Makers",
+        &hook,
+        json!([{"name": "reports:read", "level": "tenant", "description": "Read reports"}]),
+    );
+    register(&api, reports).await;
+    add(&db, &plugin_wasm("credential-webhook"), "tenant-webhook");
+    bind(
+        &db,
+        "acme",
+        "credential-delivery",
+        "tenant-webhook",
+        json!({"allowed_origins": ["https://tenant-hooks.example"], "headers": {"X-Tenant": "acme"}}),
+    );
+
+    assert_eq!(install(&api, "acme", "docs-sync", &[]).await.status, 201);
+    let got = receiver.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(
+        got[0].header("x-app"),
+        "docs-sync",
+        "the app's plugin built it"
+    );
+    assert_eq!(got[0].header("x-tenant"), "", "ahead of the tenant's");
+    assert!(got[0].standard_signature_valid(&secret));
+    assert_eq!(got[0].json()["data"]["app"]["slug"], "docs-sync");
+    assert_eq!(install(&api, "acme", "reports", &[]).await.status, 201);
+    let got = receiver.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got[1].json()["data"]["app"]["slug"], "reports");
+    assert_eq!(
+        got[1].header("x-app"),
+        "",
+        "another app's plugin never sees it"
+    );
+    assert_eq!(got[1].header("x-tenant"), "acme");
+
+    // Its deliveries go only to the app's origins: anything else fails closed.
+    let hostile = add(&db, &plugin_wasm("hostile-delivery"), "rogue-shaper");
+    let rogue = |mode: &str, origins: Value| {
+        let mut m = manifest(
+            &format!("rogue-{mode}"),
+            "Rogue Ltd",
+            &hook,
+            json!([{"name": "x:read", "level": "tenant", "description": "x"}]),
+        );
+        m["delivery_plugin"] =
+            json!({"sha256": hostile["sha256"], "config": {"mode": mode}, "origins": origins});
+        m
+    };
+    register(&api, rogue("elsewhere", json!([]))).await;
+    let r = install(&api, "acme", "rogue-elsewhere", &[]).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(
+        r.text
+            .contains("credential-delivery plugin failed (invalid)"),
+        "{}",
+        r.text
+    );
+    // Unless the manifest names the origin.
+    register(&api, rogue("ok", json!(["https://attacker.invalid"]))).await;
+    assert_eq!(install(&api, "acme", "rogue-ok", &[]).await.status, 201);
+
+    // The component must exist, be a credential-delivery one and see installations.
+    let grant = add(&db, &plugin_wasm("scope-policy"), "a-grant-policy");
+    let old = add(&db, &fixture_0_1_0("credential_webhook"), "an-old-webhook");
+    for (sha, why) in [
+        (json!("0".repeat(64)), "names no plugin"),
+        (grant["sha256"].clone(), "credential-delivery"),
+        (old["sha256"].clone(), "0.1.0"),
+        (json!("not-a-sha"), "hex sha256"),
+    ] {
+        let mut m = docs_sync(&hook);
+        m["slug"] = json!("docs-sync-2");
+        m["delivery_plugin"] = json!({"sha256": sha});
+        let r = api.post("/apps", m).await;
+        assert_eq!(r.status, 422, "{why}: {}", r.text);
+        assert_eq!(r.body["field"], "delivery_plugin.sha256", "{}", r.text);
+        assert!(r.text.contains(why), "{why}: {}", r.text);
+    }
 }
 
 /// The built-in credential-delivery plugin (`host/builtin/`) is the one

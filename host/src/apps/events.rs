@@ -7,7 +7,7 @@
 
 use super::{AppError, Result, invalid};
 use crate::admin::Admin;
-use crate::domain::app::{Installation, Manifest};
+use crate::domain::app::{Installation, Manifest, ManifestError};
 use crate::plugins::credential_delivery::{DeliveryEvent, InstallationEvent, PushedCredentials};
 use crate::plugins::{BUILTIN_DELIVERY_NAME, CallContext, Hook, Limits, Plugin};
 use crate::store::{Delivery, PLATFORM};
@@ -88,10 +88,15 @@ impl Admin {
             hook_url: app.hook_url.clone(),
             occurred_at: now,
             event_id: crate::delivery::new_event_id(&self.rng),
+            extra_origins: app
+                .delivery_plugin
+                .as_ref()
+                .map(|d| d.origins.clone())
+                .unwrap_or_default(),
         };
         let event_id = event.event_id.clone();
         let event = DeliveryEvent::Installation(event);
-        let chosen = match self.installation_delivery_plugin(&i.tenant).await {
+        let chosen = match self.installation_delivery_plugin(&i.tenant, app).await {
             Ok(c) => c,
             Err((context, e)) => return self.delivery_failed(kind, i, &context, &e, now).await,
         };
@@ -150,12 +155,14 @@ impl Admin {
             .collect())
     }
 
-    /// The tenant's credential-delivery binding, else the platform's, if its
-    /// plugin sees installation events; else the built-in one. A bound plugin
-    /// that cannot be loaded fails closed rather than being skipped.
+    /// The app's own delivery plugin; else the tenant's credential-delivery
+    /// binding, else the platform's, if its plugin sees installation events;
+    /// else the built-in one. A plugin that cannot be loaded fails closed
+    /// rather than being skipped.
     async fn installation_delivery_plugin(
         &self,
         tenant: &str,
+        app: &Manifest,
     ) -> std::result::Result<Chosen, (CallContext, crate::plugins::PluginError)> {
         let context = |plugin: String, sha256: String| CallContext {
             plugin,
@@ -163,6 +170,19 @@ impl Admin {
             tenant: tenant.to_string(),
             redact: None,
         };
+        if let Some(own) = &app.delivery_plugin {
+            let ctx = context(format!("app:{}", app.slug), own.sha256.clone());
+            let plugin = self
+                .app_delivery_plugin(&own.sha256)
+                .await
+                .map_err(|e| (ctx.clone(), e))?;
+            return Ok(Chosen {
+                plugin,
+                context: ctx,
+                limits: Limits::default(),
+                config: own.config.to_string(),
+            });
+        }
         for owner in [tenant, PLATFORM] {
             let rows = self.store.bindings(owner).await.map_err(|e| {
                 (
@@ -206,6 +226,46 @@ impl Admin {
             limits: Limits::default(),
             config: "{}".into(),
         })
+    }
+
+    /// An app's own delivery plugin: a registered credential-delivery
+    /// component built against 0.2.0 (it must see installation events).
+    pub(super) async fn app_delivery_plugin(
+        &self,
+        sha256: &str,
+    ) -> std::result::Result<Arc<Plugin>, crate::plugins::PluginError> {
+        let plugin = self.bound_plugin(sha256).await?;
+        if plugin.hook != Hook::CredentialDelivery {
+            return Err(crate::plugins::PluginError::WrongHook {
+                expected: Hook::CredentialDelivery.as_str(),
+                actual: plugin.hook.as_str(),
+            });
+        }
+        if !plugin.sees_installations() {
+            return Err(crate::plugins::PluginError::Invalid(
+                "built against warden:plugin@0.1.0, which has no installation events".into(),
+            ));
+        }
+        Ok(plugin)
+    }
+
+    /// A manifest's own delivery plugin must be one that can build its events.
+    pub(super) async fn check_delivery_plugin(&self, manifest: &Manifest) -> Result<()> {
+        let Some(own) = &manifest.delivery_plugin else {
+            return Ok(());
+        };
+        self.app_delivery_plugin(&own.sha256).await.map_err(|e| {
+            AppError::Manifest(ManifestError {
+                field: "delivery_plugin.sha256".into(),
+                message: match e {
+                    crate::plugins::PluginError::Compile(m) if m.contains("missing") => {
+                        "names no plugin added with `plugin add`".into()
+                    }
+                    e => format!("cannot build this app's events: {e}"),
+                },
+            })
+        })?;
+        Ok(())
     }
 
     /// The plugin failed closed on an installation event: the change is

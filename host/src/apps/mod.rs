@@ -130,6 +130,7 @@ impl Admin {
         now: i64,
     ) -> Result<(AppVersion, IssuedSecret)> {
         let manifest = Manifest::parse(manifest)?;
+        self.check_delivery_plugin(&manifest).await?;
         let secret = webhook_secret(self);
         let sealed = self.master.seal(
             &crate::delivery::app_secret_context(&manifest.slug),
@@ -174,6 +175,7 @@ impl Admin {
         if latest.manifest == manifest {
             return Ok((latest, false));
         }
+        self.check_delivery_plugin(&manifest).await?;
         let version = latest.version + 1;
         let mut changes = Vec::new();
         for before in self.store.app_installations(slug).await? {

@@ -12,6 +12,7 @@ const MAX_SHORT: usize = 200;
 const MAX_URL: usize = 2_000;
 const MAX_PERMISSIONS: usize = 200;
 const MAX_RESOURCE_TYPES: usize = 20;
+const MAX_DELIVERY_ORIGINS: usize = 8;
 
 /// An app's manifest: one immutable version of what it declares.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -52,6 +53,29 @@ pub struct Manifest {
     #[serde(default)]
     pub resource_types: Vec<ResourceType>,
     pub permissions: Vec<Permission>,
+    /// The app's own credential-delivery component, shaping its events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_plugin: Option<AppDeliveryPlugin>,
+}
+
+/// A credential-delivery component an integrator ships with the app (added
+/// with `plugin add`, named by sha256). It builds the app's own events only,
+/// sandboxed like every plugin, and its deliveries may go only to the hook's
+/// origin and `origins`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AppDeliveryPlugin {
+    pub sha256: String,
+    /// The JSON object the plugin gets as its `config`.
+    #[serde(default = "empty_object")]
+    pub config: serde_json::Value,
+    /// More origins (`https://host[:port]`) its deliveries may go to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<String>,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::json!({})
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -197,6 +221,35 @@ impl Manifest {
                     format!("{field}.type"),
                     format!("{:?} is declared twice", t.kind),
                 );
+            }
+        }
+        if let Some(d) = &self.delivery_plugin {
+            let hex = d.sha256.len() == 64
+                && d.sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !hex {
+                return err(
+                    "delivery_plugin.sha256",
+                    "must be a lowercase hex sha256 of an added plugin",
+                );
+            }
+            if !d.config.is_object() {
+                return err("delivery_plugin.config", "must be a JSON object");
+            }
+            if d.origins.len() > MAX_DELIVERY_ORIGINS {
+                return err(
+                    "delivery_plugin.origins",
+                    format!("at most {MAX_DELIVERY_ORIGINS}"),
+                );
+            }
+            for (i, o) in d.origins.iter().enumerate() {
+                let field = format!("delivery_plugin.origins[{i}]");
+                web_url(&field, o, true)?;
+                let u = url::Url::parse(o).or_else(|_| err(&field, "is not a URL"))?;
+                if u.path() != "/" || u.query().is_some() {
+                    return err(field, "must be an origin: scheme://host[:port], no path");
+                }
             }
         }
         if self.permissions.is_empty() {
@@ -830,6 +883,7 @@ mod tests {
             ("redirect_uris", json!(["https://a.example/cb"])),
             ("access_token_ttl", json!(36000)),
             ("credentials", json!("pull")),
+            ("delivery_plugin", json!({"sha256": "a".repeat(64)})),
             (
                 "jwks",
                 json!({"keys": [{"kty": "OKP", "crv": "X25519", "x": "abc", "use": "enc"}]}),

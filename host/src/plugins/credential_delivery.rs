@@ -110,6 +110,10 @@ pub struct InstallationEvent {
     pub hook_url: String,
     pub occurred_at: i64,
     pub event_id: String,
+    /// Further origins deliveries may go to (the app's own delivery
+    /// plugin's `origins`); the host's rule, not shown to the plugin.
+    #[serde(default)]
+    pub extra_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for InstallationEvent {
@@ -202,10 +206,12 @@ impl DeliveryEvent {
                 rule: "the binding's allowed_origins",
             },
             DeliveryEvent::Installation(e) => Allowed {
-                origins: url::Url::parse(&e.hook_url)
-                    .map(|u| vec![origin(&u)])
-                    .unwrap_or_default(),
-                rule: "the app's registered hook origin",
+                origins: std::iter::once(&e.hook_url)
+                    .chain(&e.extra_origins)
+                    .filter_map(|o| url::Url::parse(o).ok())
+                    .map(|u| origin(&u))
+                    .collect(),
+                rule: "the app's registered origins",
             },
         }
     }
