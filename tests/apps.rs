@@ -18,6 +18,7 @@ on_both_backends!(
     concurrent_approve_and_uninstall_end_consistently,
     a_required_install_hook_gates_the_installation,
     a_rotated_webhook_secret_co_signs_during_its_overlap,
+    the_catalog_shows_listed_apps_and_how_they_are_installed,
 );
 
 const TOKEN: &str = ADMIN_TOKEN;
@@ -1153,5 +1154,99 @@ async fn a_rotated_webhook_secret_co_signs_during_its_overlap(db: Db) {
             .await
             .status,
         404
+    );
+}
+
+/// The catalog a tenant admin browses: listed apps with their permissions in
+/// plain language and setup instructions rendered safely; whether and how
+/// each is installed in this tenant; private apps only where installed.
+async fn the_catalog_shows_listed_apps_and_how_they_are_installed(db: Db) {
+    let (_server, api) = setup(&db).await;
+    let mut listed = manifest();
+    listed["setup_instructions"] = json!(
+        "1. Open **Settings** in Docs Sync\n2. Paste your tenant's issuer\n\n<script>alert(1)</script>\n\nSee [help](https://acme.example/help) or [x](javascript:alert(1))"
+    );
+    let r = api.post("/apps/docs-sync/versions", listed).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut private = manifest();
+    private["slug"] = json!("internal-sync");
+    private["name"] = json!("Internal Sync");
+    private["listed"] = json!(false);
+    assert_eq!(api.post("/apps", private).await.status, 201);
+    db.create_tenant("globex", &[]);
+
+    let catalog = api.get("/tenants/acme/catalog").await;
+    assert_eq!(catalog.status, 200, "{}", catalog.text);
+    let entries = catalog.body.as_array().unwrap();
+    assert_eq!(
+        entries.len(),
+        1,
+        "a private app is not offered: {}",
+        catalog.text
+    );
+    let docs = &entries[0];
+    assert_eq!(docs["slug"], "docs-sync");
+    assert_eq!(docs["version"], 2);
+    assert_eq!(docs["publisher"]["name"], "Acme Integrations");
+    assert_eq!(docs["installation"], Value::Null);
+    let perms = docs["permissions"].as_array().unwrap();
+    assert_eq!(perms[0]["applies_to"], "the whole organisation");
+    assert_eq!(perms[1]["applies_to"], "the Projects you select");
+    assert_eq!(perms[2]["required"], false);
+    let html = docs["setup_instructions_html"].as_str().unwrap();
+    assert!(
+        html.contains("<strong>Settings</strong>") && html.contains("<ol>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"https://acme.example/help\""),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<script") && html.contains("&lt;script&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("href=\"javascript"), "{html}");
+
+    let inst = install(&api, json!({"project": ["p1"]})).await;
+    let r = api
+        .post(
+            "/tenants/acme/installations",
+            json!({"app": "internal-sync", "resources": "all"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let catalog = api.get("/tenants/acme/catalog").await;
+    let entries = catalog.body.as_array().unwrap();
+    assert_eq!(
+        entries.len(),
+        2,
+        "the installed private app shows: {}",
+        catalog.text
+    );
+    let docs = entries.iter().find(|e| e["slug"] == "docs-sync").unwrap();
+    assert_eq!(docs["installation"]["id"], inst["id"]);
+    assert_eq!(docs["installation"]["status"], "active");
+    assert_eq!(
+        docs["installation"]["resources"],
+        json!({"project": ["p1"]})
+    );
+    assert_eq!(docs["installation"]["version"], 2);
+    let other = api.get("/tenants/globex/catalog").await;
+    assert_eq!(other.body.as_array().unwrap().len(), 1);
+    assert_eq!(
+        other.body[0]["installation"],
+        Value::Null,
+        "another tenant's installs stay its own"
+    );
+    assert_eq!(api.get("/tenants/nobody/catalog").await.status, 404);
+
+    let out = db.cli(&["app", "catalog", "--tenant", "acme"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success()
+            && text.contains("docs-sync")
+            && text.contains("installed (active, version 2)"),
+        "{text}"
     );
 }

@@ -2,6 +2,7 @@
 //! apps, tenants' resources and installations. Each operation validates,
 //! then makes one atomic store call (which also writes the audit record).
 
+mod catalog;
 mod events;
 mod policy;
 

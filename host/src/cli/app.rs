@@ -6,7 +6,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::store::{AppVersion, StoreError};
 use clap::Subcommand;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
@@ -21,6 +21,14 @@ pub enum AppCmd {
     },
     /// The newest version of every registered app.
     List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The catalog a tenant's admin sees: listed apps (and installed ones),
+    /// what each asks for, and whether and how it is installed there.
+    Catalog {
+        #[arg(long)]
+        tenant: String,
         #[arg(long)]
         json: bool,
     },
@@ -107,6 +115,31 @@ pub async fn run(cmd: AppCmd, config: Config) -> anyhow::Result<()> {
                 json!(apps.iter().map(app_json).collect::<Vec<_>>()),
                 rows(apps.iter().map(summary).collect(), "no apps"),
             );
+            Ok(())
+        }
+        AppCmd::Catalog { tenant, json } => {
+            let entries = admin(&config).await?.catalog(&tenant).await?;
+            let text = entries
+                .iter()
+                .map(|e| {
+                    let status = match &e["installation"] {
+                        Value::Null => "not installed".to_string(),
+                        i => format!(
+                            "installed ({}, version {})",
+                            i["status"].as_str().unwrap_or_default(),
+                            i["version"]
+                        ),
+                    };
+                    format!(
+                        "{}\t{} by {}, version {}\t{status}",
+                        e["slug"].as_str().unwrap_or_default(),
+                        e["name"].as_str().unwrap_or_default(),
+                        e["publisher"]["name"].as_str().unwrap_or_default(),
+                        e["version"]
+                    )
+                })
+                .collect();
+            print(json, json!(entries), rows(text, "no apps in the catalog"));
             Ok(())
         }
         AppCmd::Show { slug, json } => {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 /// Longest text a person reads (description, permission description).
 const MAX_TEXT: usize = 2_000;
+const MAX_INSTRUCTIONS: usize = 20_000;
 /// Longest name, slug or URL.
 const MAX_SHORT: usize = 200;
 const MAX_URL: usize = 2_000;
@@ -34,6 +35,10 @@ pub struct Manifest {
     /// In the catalog for every tenant, or private (installed by name).
     #[serde(default)]
     pub listed: bool,
+    /// How to set the app up after installing it, in Markdown (the catalog
+    /// renders it safely: no raw HTML, only http(s) and mailto links).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub setup_instructions: String,
     /// Where lifecycle events are delivered: https, or http on loopback.
     pub hook_url: String,
     /// The install completes only once the hook answered 2xx.
@@ -178,6 +183,12 @@ impl Manifest {
         validate_app_slug(&self.slug).or_else(|m| err("slug", m))?;
         text("name", &self.name, 1, MAX_SHORT)?;
         text("description", &self.description, 0, MAX_TEXT)?;
+        text(
+            "setup_instructions",
+            &self.setup_instructions,
+            0,
+            MAX_INSTRUCTIONS,
+        )?;
         text("publisher.name", &self.publisher.name, 1, MAX_SHORT)?;
         if let Some(email) = &self.publisher.email {
             text("publisher.email", email, 3, MAX_SHORT)?;
@@ -874,6 +885,7 @@ mod tests {
         let mut full = procore();
         for (k, v) in [
             ("description", json!("d")),
+            ("setup_instructions", json!("1. Open **Settings**.")),
             ("homepage_url", json!("https://a.example")),
             ("logo_url", json!("https://a.example/l.png")),
             ("privacy_url", json!("https://a.example/p")),

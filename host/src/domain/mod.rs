@@ -1,6 +1,7 @@
 //! Tenants, clients and the rules about them: plain types, no I/O.
 
 pub mod app;
+pub mod markdown;
 mod redirect;
 mod scope;
 pub mod user;

@@ -37,6 +37,7 @@ pub fn routes() -> Router<Arc<super::AppState>> {
             "/tenants/{tenant}/installations",
             get(list_installations).post(install),
         )
+        .route("/tenants/{tenant}/catalog", get(catalog))
         .route(
             "/tenants/{tenant}/installations/{id}",
             get(get_installation).delete(uninstall),
@@ -258,6 +259,15 @@ async fn install(
         out["client_secret"] = secret.0.into();
     }
     Ok(created(out))
+}
+
+async fn catalog(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    Ok(Json(s.admin.catalog(&tenant).await?).into_response())
 }
 
 async fn list_installations(
