@@ -19,6 +19,7 @@ on_both_backends!(
     a_required_install_hook_gates_the_installation,
     a_rotated_webhook_secret_co_signs_during_its_overlap,
     the_catalog_shows_listed_apps_and_how_they_are_installed,
+    usage_is_counted_per_installation_across_restarts_and_replicas,
 );
 
 const TOKEN: &str = ADMIN_TOKEN;
@@ -1248,5 +1249,96 @@ async fn the_catalog_shows_listed_apps_and_how_they_are_installed(db: Db) {
             && text.contains("docs-sync")
             && text.contains("installed (active, version 2)"),
         "{text}"
+    );
+}
+
+async fn usage_of(api: &Api, id: &str) -> Value {
+    let r = api
+        .get(&format!("/tenants/acme/installations/{id}/usage"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["totals"].clone()
+}
+
+/// Usage per installation: counted in memory (flushed every
+/// `usage_flush_ms`), nothing lost on a clean shutdown, and summed across
+/// replicas sharing the database.
+async fn usage_is_counted_per_installation_across_restarts_and_replicas(db: Db) {
+    let (server, api) = setup(&db).await;
+    server.kill().await;
+    // A flush interval far away: only the shutdown can store the counts.
+    let slow = [
+        ("WARDEN_ADMIN_TOKEN", TOKEN),
+        ("WARDEN_USAGE_FLUSH_MS", "3600000"),
+    ];
+    let server = Server::start_with(&db, &slow, &[]).await;
+    let api = AdminApi::of(&server);
+    let inst = install(&api, json!({"project": ["p1"]})).await;
+    let id = inst["id"].as_str().unwrap();
+    let mut bearer = String::new();
+    for _ in 0..5 {
+        let r = installation_token(&server, &inst, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        bearer = r.body["access_token"].as_str().unwrap().to_string();
+    }
+    installation_token(&server, &inst, Some("budget:read"))
+        .await
+        .assert_error(400, "invalid_scope");
+    let subject = inst["service_account"]["id"].as_str().unwrap();
+    for p in ["p1", "p3"] {
+        evaluate(&server, &bearer, subject, "documents:write", p).await;
+    }
+    let expected = json!({"tokens": 5, "denied": 1, "evaluations": 2});
+    assert_eq!(
+        usage_of(&api, id).await,
+        expected,
+        "this replica's own counts show at once"
+    );
+    let r = api
+        .get(&format!("/tenants/acme/installations/{id}/usage?days=7"))
+        .await;
+    let days = r.body["days"].as_array().unwrap();
+    assert_eq!(days.len(), 7);
+    assert_eq!(days[6]["tokens"], 5, "today is last: {}", r.text);
+    assert!(r.body["last_token_at"].as_i64().unwrap() > 1_700_000_000);
+    assert_eq!(
+        api.get(&format!("/tenants/acme/installations/{id}/usage?days=0"))
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        api.get("/tenants/acme/installations/in_nope/usage")
+            .await
+            .status,
+        404
+    );
+
+    server.stop().await;
+    let out = db.cli(&["installation", "usage", "--tenant", "acme", id]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("5 tokens, 1 denied, 2 evaluations"),
+        "stored at shutdown: {text}"
+    );
+
+    // Two replicas, each flushing every 200 ms: the totals add up.
+    let fast = [
+        ("WARDEN_ADMIN_TOKEN", TOKEN),
+        ("WARDEN_USAGE_FLUSH_MS", "200"),
+    ];
+    let a = Server::start_with(&db, &fast, &[]).await;
+    let b = Server::start_with(&db, &fast, &[]).await;
+    for server in [&a, &a, &b, &b, &b] {
+        assert_eq!(installation_token(server, &inst, None).await.status, 200);
+    }
+    let api = AdminApi::of(&a);
+    assert!(
+        eventually(std::time::Duration::from_secs(5), || async {
+            usage_of(&api, id).await["tokens"] == 10
+        })
+        .await,
+        "both replicas' counts reach the database: {}",
+        usage_of(&api, id).await
     );
 }

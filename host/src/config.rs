@@ -28,6 +28,7 @@ pub struct Layer {
     pub max_access_token_ttl: Option<i64>,
     pub secret_rotation_overlap: Option<i64>,
     pub cache_refresh_ms: Option<u64>,
+    pub usage_flush_ms: Option<u64>,
     pub log_format: Option<String>,
     pub log: Option<String>,
     pub plugin_max_deadline_ms: Option<u64>,
@@ -57,6 +58,7 @@ impl Layer {
                 .secret_rotation_overlap
                 .or(base.secret_rotation_overlap),
             cache_refresh_ms: self.cache_refresh_ms.or(base.cache_refresh_ms),
+            usage_flush_ms: self.usage_flush_ms.or(base.usage_flush_ms),
             log_format: self.log_format.or(base.log_format),
             log: self.log.or(base.log),
             plugin_max_deadline_ms: self.plugin_max_deadline_ms.or(base.plugin_max_deadline_ms),
@@ -99,6 +101,7 @@ impl Layer {
             max_access_token_ttl: num(&get, "WARDEN_MAX_ACCESS_TOKEN_TTL")?,
             secret_rotation_overlap: num(&get, "WARDEN_SECRET_ROTATION_OVERLAP")?,
             cache_refresh_ms: num(&get, "WARDEN_CACHE_REFRESH_MS")?,
+            usage_flush_ms: num(&get, "WARDEN_USAGE_FLUSH_MS")?,
             log_format: get("WARDEN_LOG_FORMAT"),
             log: get("WARDEN_LOG"),
             plugin_max_deadline_ms: num(&get, "WARDEN_PLUGIN_MAX_DEADLINE_MS")?,
@@ -127,6 +130,8 @@ pub struct Config {
     pub max_access_token_ttl: i64,
     pub secret_rotation_overlap: i64,
     pub cache_refresh: Duration,
+    /// How often each replica adds its installation usage counts to the database.
+    pub usage_flush: Duration,
     pub log_format: LogFormat,
     pub log: String,
     /// The ceiling for any plugin binding's limits.
@@ -206,6 +211,10 @@ impl Config {
         if !(50..=60_000).contains(&cache_refresh_ms) {
             bail!("cache_refresh_ms must be between 50 and 60000");
         }
+        let usage_flush_ms = l.usage_flush_ms.unwrap_or(10_000);
+        if !(100..=3_600_000).contains(&usage_flush_ms) {
+            bail!("usage_flush_ms must be between 100 and 3600000");
+        }
         let log_format = match l.log_format.as_deref().unwrap_or("pretty") {
             "pretty" => LogFormat::Pretty,
             "json" => LogFormat::Json,
@@ -274,6 +283,7 @@ impl Config {
             max_access_token_ttl,
             secret_rotation_overlap,
             cache_refresh: Duration::from_millis(cache_refresh_ms),
+            usage_flush: Duration::from_millis(usage_flush_ms),
             log_format,
             log: l.log.unwrap_or_else(|| "info".into()),
         })

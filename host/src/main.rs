@@ -14,6 +14,7 @@ mod plugins;
 mod server;
 mod store;
 mod tokens;
+mod usage;
 
 use clap::Parser;
 

@@ -64,8 +64,17 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         refresh_absolute_ttl: config.refresh_token_absolute_ttl,
         pat_max_ttl: config.pat_max_ttl,
     };
+    let usage = crate::usage::Usage::new(store.clone(), clock.clone());
+    usage.spawn(config.usage_flush);
     let state = Arc::new(AppState {
-        oauth: OAuth::new(directory, store.clone(), plugins, lifetimes, clock),
+        oauth: OAuth::new(
+            directory,
+            store.clone(),
+            plugins,
+            lifetimes,
+            clock,
+            usage.clone(),
+        ),
         store,
         admin,
         admin_token: config.admin_token.clone(),
@@ -85,6 +94,10 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;
+    // Nothing counted is lost on a clean shutdown.
+    if let Err(e) = usage.flush().await {
+        tracing::error!(error = %e, "cannot store installation usage at shutdown");
+    }
     tracing::info!("shut down");
     Ok(())
 }

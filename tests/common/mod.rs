@@ -284,6 +284,21 @@ impl Server {
     pub async fn kill(mut self) {
         let _ = self.child.kill().await;
     }
+
+    /// A clean shutdown (SIGTERM), waiting for the process to exit.
+    pub async fn stop(mut self) {
+        let pid = self.child.id().expect("server running").to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        let exited = tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await;
+        assert!(
+            matches!(exited, Ok(Ok(s)) if s.success()),
+            "a clean shutdown exits 0: {exited:?}"
+        );
+    }
 }
 
 pub fn http() -> reqwest::Client {

@@ -9,6 +9,7 @@ use crate::domain::app::{Installation, Suspender};
 use crate::store::StoreError;
 use clap::Subcommand;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// Who the audit trail and the app's events name for what the CLI does.
 const CLI_ACTOR: &str = "cli";
@@ -48,6 +49,19 @@ pub enum InstallationCmd {
         #[arg(long)]
         tenant: String,
         id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What the installation did, day by day: tokens issued, token requests
+    /// denied, AuthZEN evaluations (as flushed by the servers, every
+    /// usage_flush_ms).
+    Usage {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+        /// How many days back, today included (1 to 366).
+        #[arg(long, default_value_t = 30)]
+        days: i64,
         #[arg(long)]
         json: bool,
     },
@@ -265,6 +279,42 @@ pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
         InstallationCmd::Show { tenant, id, json } => {
             let i = admin(&config).await?.installation(&tenant, &id).await?;
             print(json, installation_json(&i), describe(&i));
+            Ok(())
+        }
+        InstallationCmd::Usage {
+            tenant,
+            id,
+            days,
+            json,
+        } => {
+            if !(1..=crate::usage::MAX_DAYS).contains(&days) {
+                anyhow::bail!("--days must be between 1 and {}", crate::usage::MAX_DAYS);
+            }
+            let admin = admin(&config).await?;
+            admin.installation(&tenant, &id).await?;
+            let usage = crate::usage::Usage::new(admin.store.clone(), Arc::new(SystemClock));
+            let report = usage.report(&id, days).await?;
+            let mut text: Vec<String> = report["days"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|d| d["tokens"] != 0 || d["denied"] != 0 || d["evaluations"] != 0)
+                .map(|d| {
+                    format!(
+                        "{}\t{} tokens\t{} denied\t{} evaluations",
+                        d["date"].as_str().unwrap_or_default(),
+                        d["tokens"],
+                        d["denied"],
+                        d["evaluations"]
+                    )
+                })
+                .collect();
+            let t = &report["totals"];
+            text.push(format!(
+                "last {days} days: {} tokens, {} denied, {} evaluations",
+                t["tokens"], t["denied"], t["evaluations"]
+            ));
+            print(json, report, text.join("\n"));
             Ok(())
         }
         InstallationCmd::Delete { tenant, id } => {

@@ -38,6 +38,7 @@ pub fn routes() -> Router<Arc<super::AppState>> {
             get(list_installations).post(install),
         )
         .route("/tenants/{tenant}/catalog", get(catalog))
+        .route("/tenants/{tenant}/installations/{id}/usage", get(usage))
         .route(
             "/tenants/{tenant}/installations/{id}",
             get(get_installation).delete(uninstall),
@@ -297,6 +298,29 @@ async fn get_installation(
     authorize(&s, &headers)?;
     let i = s.admin.installation(&tenant, &id).await?;
     Ok(Json(installation_json(&i)).into_response())
+}
+
+#[derive(Deserialize)]
+struct UsageQuery {
+    days: Option<i64>,
+}
+
+async fn usage(
+    axum::extract::State(s): State,
+    Path((tenant, id)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<UsageQuery>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let days = q.days.unwrap_or(30);
+    if !(1..=crate::usage::MAX_DAYS).contains(&days) {
+        return Err(Problem::bad_request(format!(
+            "days must be between 1 and {}",
+            crate::usage::MAX_DAYS
+        )));
+    }
+    s.admin.installation(&tenant, &id).await?;
+    Ok(Json(s.oauth.usage.report(&id, days).await?).into_response())
 }
 
 async fn uninstall(

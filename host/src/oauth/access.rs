@@ -147,11 +147,15 @@ impl OAuth {
         if evaluation.subject.kind != "service_account" {
             return Ok(None);
         }
-        Ok(self
+        let entry = self
             .directory
             .installation_of_subject(&evaluation.subject.id)
             .await?
-            .filter(|e| e.installation.tenant == tenant.tenant.slug))
+            .filter(|e| e.installation.tenant == tenant.tenant.slug);
+        if let Some(e) = &entry {
+            self.usage.evaluated(&e.installation.id);
+        }
+        Ok(entry)
     }
 
     /// An unexpired, unrevoked access token of this tenant.

@@ -22,7 +22,12 @@ pub async fn grant(
         ));
     }
     if let Some(id) = &client.installation {
-        return installation_grant(oauth, tenant, client, id, requested, resources).await;
+        let result = installation_grant(oauth, tenant, client, id, requested, resources).await;
+        match &result {
+            Ok(_) => oauth.usage.token_issued(id),
+            Err(_) => oauth.usage.token_denied(id),
+        }
+        return result;
     }
     let scope = match requested {
         None => client.default_scopes.clone(),

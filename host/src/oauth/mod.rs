@@ -49,6 +49,8 @@ pub struct OAuth {
     pub lifetimes: Lifetimes,
     pub clock: Arc<dyn Clock>,
     pub plugins: Arc<PluginHost>,
+    /// Installations' usage, counted in memory.
+    pub usage: Arc<crate::usage::Usage>,
     pub(crate) rng: SystemRandom,
 }
 
@@ -59,11 +61,13 @@ impl OAuth {
         plugins: Arc<PluginHost>,
         lifetimes: Lifetimes,
         clock: Arc<dyn Clock>,
+        usage: Arc<crate::usage::Usage>,
     ) -> Self {
         OAuth {
             directory,
             store,
             plugins,
+            usage,
             lifetimes,
             clock,
             rng: SystemRandom::new(),

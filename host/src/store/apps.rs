@@ -69,8 +69,26 @@ impl std::fmt::Debug for WebhookKey {
     }
 }
 
+/// What one installation did on one day (days since the Unix epoch, UTC).
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct UsageRow {
+    pub installation_id: String,
+    pub day: i64,
+    /// Access tokens issued.
+    pub tokens: i64,
+    /// Token requests refused (suspended, too much scope, a policy said no, …).
+    pub denied: i64,
+    /// AuthZEN evaluations about its service account.
+    pub evaluations: i64,
+    pub last_token_at: Option<i64>,
+}
+
 #[async_trait]
 pub trait Apps {
+    /// Adds counted usage to the stored totals (per installation and day).
+    async fn add_usage(&self, rows: &[UsageRow]) -> StoreResult<()>;
+    /// An installation's usage from `since_day` on, oldest day first.
+    async fn usage(&self, installation: &str, since_day: i64) -> StoreResult<Vec<UsageRow>>;
     /// Warden's webhook signing keys, newest first.
     async fn webhook_signing_keys(&self) -> StoreResult<Vec<WebhookKey>>;
     async fn create_webhook_signing_key(&self, key: &WebhookKey) -> StoreResult<()>;

@@ -18,7 +18,9 @@ pub use accounts::{
     Accounts, AuthorizationCode, ConsentRecord, PersonalAccessToken, Redemption, RefreshToken,
     Session,
 };
-pub use apps::{AppVersion, Apps, InstallationChange, NewInstallation, Resource, WebhookKey};
+pub use apps::{
+    AppVersion, Apps, InstallationChange, NewInstallation, Resource, UsageRow, WebhookKey,
+};
 
 use crate::domain::{Client, Tenant};
 use async_trait::async_trait;

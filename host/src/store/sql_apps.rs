@@ -330,6 +330,51 @@ macro_rules! impl_sql_apps {
                 row.map(TryInto::try_into).transpose()
             }
 
+            async fn add_usage(
+                &self,
+                rows: &[$crate::store::apps::UsageRow],
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for r in rows {
+                    sqlx::query(
+                        "INSERT INTO installation_usage (installation_id, day, tokens, denied, evaluations, last_token_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) \
+                         ON CONFLICT (installation_id, day) DO UPDATE SET \
+                         tokens = installation_usage.tokens + excluded.tokens, \
+                         denied = installation_usage.denied + excluded.denied, \
+                         evaluations = installation_usage.evaluations + excluded.evaluations, \
+                         last_token_at = CASE WHEN installation_usage.last_token_at IS NULL \
+                             OR excluded.last_token_at > installation_usage.last_token_at \
+                             THEN COALESCE(excluded.last_token_at, installation_usage.last_token_at) \
+                             ELSE installation_usage.last_token_at END",
+                    )
+                    .bind(&r.installation_id)
+                    .bind(r.day)
+                    .bind(r.tokens)
+                    .bind(r.denied)
+                    .bind(r.evaluations)
+                    .bind(r.last_token_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn usage(
+                &self,
+                installation: &str,
+                since_day: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::apps::UsageRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT * FROM installation_usage WHERE installation_id = $1 AND day >= $2 ORDER BY day",
+                )
+                .bind(installation)
+                .bind(since_day)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn installations(
                 &self,
                 tenant: &str,
