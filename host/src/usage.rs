@@ -3,14 +3,38 @@
 //! path (no database write per token) and added to the stored totals every
 //! flush interval and at a clean shutdown; a process killed with `kill -9`
 //! loses at most one interval of its own counts.
+//!
+//! Hourly quotas ride on the same counts: tokens per installation and clock
+//! hour are flushed too, and a replica admits a token while what it knows of
+//! the hour — its own tokens exactly, other replicas' as of their last flush —
+//! stays under the quota.
 
 use crate::clock::Clock;
-use crate::store::{Store, StoreResult, UsageRow};
+use crate::store::{HourlyRow, Store, StoreResult, UsageRow};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const DAY: i64 = 86_400;
+const HOUR: i64 = 3_600;
+
+/// One installation's tokens in the current clock hour.
+#[derive(Clone, Copy, Debug, Default)]
+struct Hour {
+    hour: i64,
+    /// Admitted here and not flushed yet.
+    unflushed: i64,
+    /// The stored total for the hour (every replica's flushes) when last read.
+    stored: i64,
+    /// Whether `stored` was read for this hour (only installations with a quota).
+    known: bool,
+}
+
+/// The quota is used up: seconds until the next clock hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaExceeded {
+    pub retry_after: u64,
+}
 
 /// What one installation did on one day, not yet flushed.
 #[derive(Clone, Copy, Debug, Default)]
@@ -26,6 +50,8 @@ pub struct Usage {
     clock: Arc<dyn Clock>,
     /// installation id → day → counts.
     pending: Mutex<HashMap<String, BTreeMap<i64, Counts>>>,
+    /// installation id → this hour's tokens.
+    hours: Mutex<HashMap<String, Hour>>,
     /// One flush at a time, so a shutdown flush waits for a periodic one.
     flushing: tokio::sync::Mutex<()>,
 }
@@ -36,6 +62,7 @@ impl Usage {
             store,
             clock,
             pending: Mutex::new(HashMap::new()),
+            hours: Mutex::new(HashMap::new()),
             flushing: tokio::sync::Mutex::new(()),
         })
     }
@@ -48,6 +75,74 @@ impl Usage {
             None => pending.entry(installation.to_string()).or_default(),
         };
         add(days.entry(now.div_euclid(DAY)).or_default(), now);
+    }
+
+    /// Takes one token of the installation's hourly `quota` (released again
+    /// if the token is not issued). The first token of an hour on this
+    /// replica reads the hour's stored total once; later ones read nothing.
+    pub async fn admit(&self, installation: &str, quota: i64) -> Result<(), QuotaExceeded> {
+        let now = self.clock.now();
+        let hour = now.div_euclid(HOUR);
+        let retry_after = (HOUR - now.rem_euclid(HOUR)) as u64;
+        let known = self
+            .hours
+            .lock()
+            .expect("hourly counts")
+            .get(installation)
+            .is_some_and(|h| h.hour == hour && h.known);
+        let stored = if known {
+            None
+        } else {
+            // A database that cannot answer leaves the replica on its own counts.
+            self.store
+                .hourly_tokens(installation, hour)
+                .await
+                .inspect_err(
+                    |e| tracing::warn!(error = %e, "cannot read an installation's hourly tokens"),
+                )
+                .ok()
+        };
+        let mut hours = self.hours.lock().expect("hourly counts");
+        let h = Self::this_hour(&mut hours, installation, hour);
+        if let Some(stored) = stored {
+            h.stored = h.stored.max(stored);
+            h.known = true;
+        }
+        if h.stored + h.unflushed >= quota {
+            return Err(QuotaExceeded { retry_after });
+        }
+        h.unflushed += 1;
+        Ok(())
+    }
+
+    /// Gives back a token `admit` took whose request then failed.
+    pub fn release(&self, installation: &str) {
+        let hour = self.clock.now().div_euclid(HOUR);
+        let mut hours = self.hours.lock().expect("hourly counts");
+        if let Some(h) = hours.get_mut(installation)
+            && h.hour == hour
+            && h.unflushed > 0
+        {
+            h.unflushed -= 1;
+        }
+    }
+
+    fn this_hour<'a>(
+        hours: &'a mut HashMap<String, Hour>,
+        installation: &str,
+        hour: i64,
+    ) -> &'a mut Hour {
+        if !hours.contains_key(installation) {
+            hours.insert(installation.to_string(), Hour::default());
+        }
+        let h = hours.get_mut(installation).expect("inserted above");
+        if h.hour != hour {
+            *h = Hour {
+                hour,
+                ..Hour::default()
+            };
+        }
+        h
     }
 
     pub fn token_issued(&self, installation: &str) {
@@ -82,15 +177,74 @@ impl Usage {
             .collect()
     }
 
-    /// Adds what was counted since the last flush to the stored totals. On
-    /// failure the counts are kept for the next attempt.
+    /// This hour's unflushed tokens, now counted as stored (the flush adds
+    /// them to the database); installations with a quota read the hour's
+    /// total back after the flush.
+    fn take_hours(&self) -> Vec<HourlyRow> {
+        let mut hours = self.hours.lock().expect("hourly counts");
+        let current = self.clock.now().div_euclid(HOUR);
+        hours.retain(|_, h| h.hour >= current - 1);
+        hours
+            .iter_mut()
+            .filter(|(_, h)| h.unflushed > 0)
+            .map(|(id, h)| {
+                let tokens = std::mem::take(&mut h.unflushed);
+                h.stored += tokens;
+                HourlyRow {
+                    installation_id: id.clone(),
+                    hour: h.hour,
+                    tokens,
+                }
+            })
+            .collect()
+    }
+
+    /// Adds what was counted since the last flush to the stored totals, then
+    /// refreshes what this replica knows of other replicas' hourly tokens.
+    /// On failure the counts are kept for the next attempt.
     pub async fn flush(&self) -> StoreResult<()> {
         let _one = self.flushing.lock().await;
         let rows = self.take();
-        if rows.is_empty() {
-            return Ok(());
+        let hours = self.take_hours();
+        if !rows.is_empty() || !hours.is_empty() {
+            if let Err(e) = self.store.add_usage(&rows, &hours).await {
+                self.put_back(rows, hours);
+                return Err(e);
+            }
         }
-        if let Err(e) = self.store.add_usage(&rows).await {
+        let quota_holders: Vec<(String, i64)> = self
+            .hours
+            .lock()
+            .expect("hourly counts")
+            .iter()
+            .filter(|(_, h)| h.known)
+            .map(|(id, h)| (id.clone(), h.hour))
+            .collect();
+        for (id, hour) in quota_holders {
+            let stored = self.store.hourly_tokens(&id, hour).await?;
+            if let Some(h) = self.hours.lock().expect("hourly counts").get_mut(&id)
+                && h.hour == hour
+            {
+                h.stored = h.stored.max(stored);
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts whose flush failed wait for the next one.
+    fn put_back(&self, rows: Vec<UsageRow>, hours: Vec<HourlyRow>) {
+        {
+            let mut pending_hours = self.hours.lock().expect("hourly counts");
+            for r in hours {
+                if let Some(h) = pending_hours.get_mut(&r.installation_id)
+                    && h.hour == r.hour
+                {
+                    h.unflushed += r.tokens;
+                    h.stored -= r.tokens;
+                }
+            }
+        }
+        {
             let mut pending = self.pending.lock().expect("usage counts");
             for r in rows {
                 let c = pending
@@ -103,9 +257,7 @@ impl Usage {
                 c.evaluations += r.evaluations;
                 c.last_token_at = c.last_token_at.max(r.last_token_at);
             }
-            return Err(e);
         }
-        Ok(())
     }
 
     /// Flushes every `every` for as long as the process runs.

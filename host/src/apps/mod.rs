@@ -24,6 +24,9 @@ use crate::tokens::{b64url, random_bytes, secret};
 use base64::Engine;
 use serde_json::{Value, json};
 
+/// The largest hourly token quota.
+pub const MAX_QUOTA: i64 = 1_000_000_000;
+
 /// Most resources one request may upsert.
 pub const MAX_RESOURCES_PER_REQUEST: usize = 1_000;
 
@@ -33,6 +36,12 @@ pub enum AppError {
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     Admin(#[from] AdminError),
+    /// A field of the request is out of range (422 naming it).
+    #[error("{field}: {message}")]
+    Field {
+        field: &'static str,
+        message: String,
+    },
     /// The tenant's install policy said no; the reason is its own words.
     #[error("the tenant's install policy refused: {0}")]
     Refused(String),
@@ -541,6 +550,7 @@ impl Admin {
             sequence: 1,
             uninstalled_at: None,
             awaiting_hook: manifest.install_hook_required,
+            quota_per_hour: None,
         };
         let mut detail = json!({"installation": id, "app": installation.app, "version": installation.version,
                                 "actor": req.actor, "after": installation_json(&installation)});
@@ -571,6 +581,38 @@ impl Admin {
             })
             .await?;
         Ok((installation, credentials))
+    }
+
+    /// Sets (or with `None` lifts) the installation's quota of tokens per
+    /// clock hour; audited, in effect on every replica within
+    /// `cache_refresh_ms`.
+    pub async fn set_installation_quota(
+        &self,
+        tenant: &str,
+        id: &str,
+        quota: Option<i64>,
+        actor: &str,
+        now: i64,
+    ) -> Result<Installation> {
+        if quota.is_some_and(|q| !(1..=MAX_QUOTA).contains(&q)) {
+            return Err(AppError::Field {
+                field: "tokens_per_hour",
+                message: format!("must be between 1 and {MAX_QUOTA} (or null for no quota)"),
+            });
+        }
+        let mut i = self.installation(tenant, id).await?;
+        let record = audit(
+            tenant,
+            "installation.quota_set",
+            json!({"installation": id, "app": i.app, "actor": actor,
+                   "before": i.quota_per_hour, "after": quota}),
+            now,
+        );
+        self.store
+            .set_installation_quota(id, quota, &record)
+            .await?;
+        i.quota_per_hour = quota;
+        Ok(i)
     }
 
     /// A live installation of this tenant.
@@ -767,6 +809,7 @@ pub fn installation_json(i: &Installation) -> Value {
         "service_account": {"id": i.service_account, "name": i.service_account_name},
         "client_id": i.client_id,
         "installed_by": i.installed_by,
+        "token_quota_per_hour": i.quota_per_hour,
         "created_at": i.created_at,
         "updated_at": i.updated_at,
     })

@@ -52,6 +52,18 @@ pub enum InstallationCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Limit the tokens the installation gets per clock hour (`none` lifts it);
+    /// over it, token requests get 429 with Retry-After.
+    SetQuota {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+        /// Tokens per hour (1 to 1000000000), or `none`.
+        #[arg(allow_hyphen_values = true)]
+        tokens_per_hour: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// What the installation did, day by day: tokens issued, token requests
     /// denied, AuthZEN evaluations (as flushed by the servers, every
     /// usage_flush_ms).
@@ -279,6 +291,29 @@ pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
         InstallationCmd::Show { tenant, id, json } => {
             let i = admin(&config).await?.installation(&tenant, &id).await?;
             print(json, installation_json(&i), describe(&i));
+            Ok(())
+        }
+        InstallationCmd::SetQuota {
+            tenant,
+            id,
+            tokens_per_hour,
+            json,
+        } => {
+            let quota = match tokens_per_hour.as_str() {
+                "none" => None,
+                n => Some(n.parse::<i64>().map_err(|_| {
+                    anyhow::anyhow!("tokens per hour must be a number or `none` (got {n:?})")
+                })?),
+            };
+            let i = admin(&config)
+                .await?
+                .set_installation_quota(&tenant, &id, quota, CLI_ACTOR, now)
+                .await?;
+            let text = match quota {
+                Some(q) => format!("installation {id} may get {q} tokens per hour"),
+                None => format!("installation {id} has no hourly quota"),
+            };
+            print(json, installation_json(&i), text);
             Ok(())
         }
         InstallationCmd::Usage {

@@ -585,6 +585,8 @@ pub struct Installation {
     pub uninstalled_at: Option<i64>,
     /// The app's install hook is required and has not answered 2xx yet.
     pub awaiting_hook: bool,
+    /// At most this many tokens per clock hour, if set.
+    pub quota_per_hour: Option<i64>,
 }
 
 impl Installation {
@@ -846,6 +848,7 @@ mod tests {
             sequence: 1,
             uninstalled_at: None,
             awaiting_hook: false,
+            quota_per_hour: None,
         };
         assert_eq!(
             authorization_details(&m, &inst),

@@ -39,6 +39,7 @@ pub fn routes() -> Router<Arc<super::AppState>> {
         )
         .route("/tenants/{tenant}/catalog", get(catalog))
         .route("/tenants/{tenant}/installations/{id}/usage", get(usage))
+        .route("/tenants/{tenant}/installations/{id}/quota", put(set_quota))
         .route(
             "/tenants/{tenant}/installations/{id}",
             get(get_installation).delete(uninstall),
@@ -72,6 +73,7 @@ impl From<AppError> for Problem {
             AppError::Manifest(m) => Problem::unprocessable(m.field.clone(), m.to_string()),
             AppError::Admin(e) => e.into(),
             AppError::Refused(_) => Problem::new(StatusCode::FORBIDDEN, e.to_string()),
+            AppError::Field { field, message } => Problem::unprocessable(field, message),
         }
     }
 }
@@ -297,6 +299,29 @@ async fn get_installation(
 ) -> Result<Response> {
     authorize(&s, &headers)?;
     let i = s.admin.installation(&tenant, &id).await?;
+    Ok(Json(installation_json(&i)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Quota {
+    /// `null` lifts the quota.
+    tokens_per_hour: Option<i64>,
+}
+
+async fn set_quota(
+    axum::extract::State(s): State,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    authorize(&s, &headers)?;
+    let q: Quota = json_body(&headers, body).await?;
+    let i = s
+        .admin
+        .set_installation_quota(&tenant, &id, q.tokens_per_hour, OPERATOR, now(&s))
+        .await?;
+    changed(&s).await;
     Ok(Json(installation_json(&i)).into_response())
 }
 

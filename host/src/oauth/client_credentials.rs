@@ -101,6 +101,17 @@ async fn installation_grant(
         }
     };
     check_resources(client, &resources)?;
+    if let Some(quota) = i.quota_per_hour {
+        oauth.usage.admit(&i.id, quota).await.map_err(|e| {
+            OAuthError::too_many(
+                format!(
+                    "this installation's quota of {quota} tokens per hour is used up; retry in {} seconds",
+                    e.retry_after
+                ),
+                e.retry_after,
+            )
+        })?;
+    }
     // The full approved scope (the usual request) takes the claims built
     // when the installation was loaded; a narrower one builds its own.
     let claims = if scope.iter().count() == i.permissions.len() {
@@ -108,7 +119,7 @@ async fn installation_grant(
     } else {
         token_claims(&entry.manifest, i, Some(&scope))
     };
-    oauth
+    let issued = oauth
         .issue_access_token(Grant {
             tenant,
             client,
@@ -119,5 +130,9 @@ async fn installation_grant(
             claims,
             installation: Some(i),
         })
-        .await
+        .await;
+    if issued.is_err() && i.quota_per_hour.is_some() {
+        oauth.usage.release(&i.id);
+    }
+    issued
 }

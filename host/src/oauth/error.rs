@@ -53,6 +53,8 @@ pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
     pub status: u16,
+    /// Seconds to wait before trying again (`Retry-After`), for 429s.
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -67,6 +69,16 @@ impl OAuthError {
             code,
             description: description.into(),
             status,
+            retry_after: None,
+        }
+    }
+
+    /// A limit was reached: 429 with `Retry-After`.
+    pub fn too_many(description: impl Into<Cow<'static, str>>, retry_after: u64) -> Self {
+        OAuthError {
+            status: 429,
+            retry_after: Some(retry_after),
+            ..Self::new(ErrorCode::TemporarilyUnavailable, description)
         }
     }
 

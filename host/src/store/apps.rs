@@ -83,10 +83,28 @@ pub struct UsageRow {
     pub last_token_at: Option<i64>,
 }
 
+/// Tokens an installation got in one clock hour (hours since the Unix epoch).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HourlyRow {
+    pub installation_id: String,
+    pub hour: i64,
+    pub tokens: i64,
+}
+
 #[async_trait]
 pub trait Apps {
-    /// Adds counted usage to the stored totals (per installation and day).
-    async fn add_usage(&self, rows: &[UsageRow]) -> StoreResult<()>;
+    /// Adds counted usage to the stored totals (per installation and day,
+    /// and tokens per hour), in one transaction.
+    async fn add_usage(&self, days: &[UsageRow], hours: &[HourlyRow]) -> StoreResult<()>;
+    /// Tokens an installation got in `hour`, from every replica's flushes.
+    async fn hourly_tokens(&self, installation: &str, hour: i64) -> StoreResult<i64>;
+    /// Sets or clears an installation's hourly token quota, with its audit record.
+    async fn set_installation_quota(
+        &self,
+        id: &str,
+        quota: Option<i64>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
     /// An installation's usage from `since_day` on, oldest day first.
     async fn usage(&self, installation: &str, since_day: i64) -> StoreResult<Vec<UsageRow>>;
     /// Warden's webhook signing keys, newest first.
@@ -179,6 +197,7 @@ pub struct InstallationRow {
     pub sequence: i64,
     pub uninstalled_at: Option<i64>,
     pub awaiting_hook: bool,
+    pub token_quota_per_hour: Option<i64>,
 }
 
 impl TryFrom<InstallationRow> for Installation {
@@ -216,6 +235,7 @@ impl TryFrom<InstallationRow> for Installation {
             sequence: r.sequence,
             uninstalled_at: r.uninstalled_at,
             awaiting_hook: r.awaiting_hook,
+            quota_per_hour: r.token_quota_per_hour,
         })
     }
 }

@@ -19,7 +19,8 @@ pub use accounts::{
     Session,
 };
 pub use apps::{
-    AppVersion, Apps, InstallationChange, NewInstallation, Resource, UsageRow, WebhookKey,
+    AppVersion, Apps, HourlyRow, InstallationChange, NewInstallation, Resource, UsageRow,
+    WebhookKey,
 };
 
 use crate::domain::{Client, Tenant};

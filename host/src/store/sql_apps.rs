@@ -333,8 +333,20 @@ macro_rules! impl_sql_apps {
             async fn add_usage(
                 &self,
                 rows: &[$crate::store::apps::UsageRow],
+                hours: &[$crate::store::apps::HourlyRow],
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
+                for h in hours {
+                    sqlx::query(
+                        "INSERT INTO installation_hourly (installation_id, hour, tokens) VALUES ($1, $2, $3) \
+                         ON CONFLICT (installation_id, hour) DO UPDATE SET tokens = installation_hourly.tokens + excluded.tokens",
+                    )
+                    .bind(&h.installation_id)
+                    .bind(h.hour)
+                    .bind(h.tokens)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 for r in rows {
                     sqlx::query(
                         "INSERT INTO installation_usage (installation_id, day, tokens, denied, evaluations, last_token_at) \
@@ -357,6 +369,44 @@ macro_rules! impl_sql_apps {
                     .execute(&mut *tx)
                     .await?;
                 }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn hourly_tokens(
+                &self,
+                installation: &str,
+                hour: i64,
+            ) -> $crate::store::StoreResult<i64> {
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "SELECT tokens FROM installation_hourly WHERE installation_id = $1 AND hour = $2",
+                )
+                .bind(installation)
+                .bind(hour)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map_or(0, |r| r.0))
+            }
+
+            async fn set_installation_quota(
+                &self,
+                id: &str,
+                quota: Option<i64>,
+                audit: &$crate::store::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE installations SET token_quota_per_hour = $1 WHERE id = $2 AND uninstalled_at IS NULL",
+                )
+                .bind(quota)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound("installation"));
+                }
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                $crate::store::sql::bump!(&mut *tx);
                 tx.commit().await?;
                 Ok(())
             }
