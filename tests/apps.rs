@@ -21,6 +21,7 @@ on_both_backends!(
     the_catalog_shows_listed_apps_and_how_they_are_installed,
     usage_is_counted_per_installation_across_restarts_and_replicas,
     an_hourly_quota_refuses_further_tokens_across_replicas,
+    a_pull_app_gets_tokens_with_its_key_for_each_installation,
 );
 
 const TOKEN: &str = ADMIN_TOKEN;
@@ -1434,5 +1435,111 @@ async fn an_hourly_quota_refuses_further_tokens_across_replicas(db: Db) {
     assert!(
         !out.status.success() && err.contains("tokens_per_hour"),
         "{err}"
+    );
+}
+
+/// Pull credentials: an integrator that never receives a secret gets tokens
+/// for its installations in two tenants with one signing key, through
+/// Authlib's `private_key_jwt`; bad assertions are `invalid_client` with a
+/// description, another app's installation `invalid_grant`.
+async fn a_pull_app_gets_tokens_with_its_key_for_each_installation(db: Db) {
+    let keys = run_py("pull_app.py", &[("KEYGEN", "1".into())]).await;
+    let (server, api) = setup(&db).await;
+    db.create_tenant("globex", &[]);
+    let mut m = manifest();
+    m["slug"] = json!("docs-pull");
+    m["credentials"] = json!("pull");
+    let r = api.post("/apps", m.clone()).await;
+    assert_eq!(r.status, 422, "a pull app needs a signing key: {}", r.text);
+    assert_eq!(r.body["field"], "jwks");
+    m["jwks"] = json!({"keys": [keys["public"]]});
+    assert_eq!(api.post("/apps", m).await.status, 201);
+    let mut ids = vec![];
+    for tenant in ["acme", "globex"] {
+        let r = api
+            .post(
+                &format!("/tenants/{tenant}/installations"),
+                json!({"app": "docs-pull", "resources": "all"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(
+            r.body["client_id"],
+            Value::Null,
+            "nothing is pushed: {}",
+            r.text
+        );
+        assert!(r.body.get("client_secret").is_none_or(Value::is_null));
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    let other = install(&api, json!("all")).await;
+    let env = [
+        ("APP_ID", "docs-pull".to_string()),
+        ("APP_KEY", keys["private"].to_string()),
+        ("TENANT_A", format!("{} {}", server.issuer("acme"), ids[0])),
+        (
+            "TENANT_B",
+            format!("{} {}", server.issuer("globex"), ids[1]),
+        ),
+        (
+            "OTHER_INSTALLATION",
+            other["id"].as_str().unwrap().to_string(),
+        ),
+    ];
+    let report = run_py("pull_app.py", &env).await;
+    for (name, tenant, id) in [
+        ("TENANT_A", "acme", &ids[0]),
+        ("TENANT_B", "globex", &ids[1]),
+    ] {
+        let t = &report[name];
+        assert_eq!(t["expires_in"], 36000, "{t}");
+        assert_eq!(t["scope"], "directory:read documents:write");
+        let claims = verify_with_jwks(&server, tenant, t["access_token"].as_str().unwrap()).await;
+        assert_eq!(claims["installation"]["id"], json!(id));
+        assert_eq!(claims["client_id"], "docs-pull");
+        assert!(claims["sub"].as_str().unwrap().starts_with("usr_"));
+        assert_eq!(
+            claims["authorization_details"][0]["identifiers"],
+            json!(["*"])
+        );
+    }
+    assert_eq!(report["first_use"]["status"], 200, "{report}");
+    for (case, needle) in [
+        ("replayed", "already used"),
+        ("expired", "expired"),
+        ("too_long", "too long"),
+        ("wrong_audience", "aud"),
+        ("unknown_key", "signature"),
+        ("alg_none", "none and HMAC are refused"),
+        ("hs256_with_public_key", "refused"),
+        ("garbage", "not a JWT"),
+    ] {
+        let r = &report[case];
+        assert_eq!(r["status"], 401, "{case}: {r}");
+        assert_eq!(r["error"], "invalid_client", "{case}: {r}");
+        assert!(
+            r["description"].as_str().unwrap().contains(needle),
+            "{case}: {r}"
+        );
+    }
+    assert_eq!(report["no_installation"]["status"], 400, "{report}");
+    let r = &report["someone_elses_installation"];
+    assert_eq!(r["error"], "invalid_grant", "{r}");
+
+    // A suspended installation: invalid_grant saying so.
+    let r = api
+        .post(
+            &format!("/tenants/acme/installations/{}/suspend", ids[0]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let mut one = env.to_vec();
+    one.push(("ONE_REQUEST", "1".into()));
+    let r = run_py("pull_app.py", &one).await;
+    assert_eq!(r["error"], "invalid_grant", "{r}");
+    assert!(
+        r["description"].as_str().unwrap().contains("suspended"),
+        "{r}"
     );
 }

@@ -3,9 +3,10 @@
 //! each replica polls it (`cache_refresh_ms`) and drops its view when it moves,
 //! so changes made through another replica or the CLI apply within one interval.
 
-use crate::domain::app::{Installation, Manifest};
+use crate::domain::app::{CredentialMode, Installation, Manifest};
 use crate::domain::{Client, Tenant};
 use crate::plugins::{BoundPlugin, Hook, Limits, PluginHost};
+use crate::store::AppVersion;
 use crate::store::{BoundPluginRow, Store, StoreError};
 use crate::tokens::jwt::ActiveKey;
 use crate::tokens::keys::{self, KeyError, Verifier};
@@ -57,6 +58,9 @@ pub struct InstallationEntry {
     /// The token claims of its full approved scope, built once per load:
     /// `installation` and RFC 9396 `authorization_details` (if any).
     pub claims: serde_json::Map<String, serde_json::Value>,
+    /// For a pull app: the client its tokens are issued to (the app, acting
+    /// for this installation).
+    pub pull_client: Option<Arc<Client>>,
 }
 
 #[derive(Default)]
@@ -68,6 +72,8 @@ struct View {
     installations: HashMap<String, Option<Arc<InstallationEntry>>>,
     /// By service account (token `sub`), for AuthZEN.
     service_accounts: HashMap<String, Option<Arc<InstallationEntry>>>,
+    /// Apps' newest versions, by slug (their keys authenticate pull tokens).
+    apps: HashMap<String, Option<Arc<AppVersion>>>,
 }
 
 pub struct Directory {
@@ -152,6 +158,20 @@ impl Directory {
         Ok(entry)
     }
 
+    /// An app's newest version.
+    pub async fn app(&self, slug: &str) -> Result<Option<Arc<AppVersion>>, DirectoryError> {
+        let generation = {
+            let view = self.view.read().expect("directory lock");
+            if let Some(a) = view.apps.get(slug) {
+                return Ok(a.clone());
+            }
+            view.generation
+        };
+        let app = self.store.app_version(slug, None).await?.map(Arc::new);
+        self.remember(generation, |v| &mut v.apps, slug, app.clone());
+        Ok(app)
+    }
+
     /// The installation whose service account is `subject`, if any.
     pub async fn installation_of_subject(
         &self,
@@ -193,10 +213,13 @@ impl Directory {
             })?
             .manifest;
         let claims = crate::domain::app::token_claims(&manifest, &installation, None);
+        let pull_client = (manifest.credentials == CredentialMode::Pull)
+            .then(|| Arc::new(crate::domain::app::pull_client(&manifest, &installation)));
         Ok(Some(Arc::new(InstallationEntry {
             installation,
             manifest,
             claims,
+            pull_client,
         })))
     }
 

@@ -220,6 +220,12 @@ impl Manifest {
         if let Some(jwks) = &self.jwks {
             validate_jwks(jwks)?;
         }
+        if self.credentials == CredentialMode::Pull && !self.has_signing_key() {
+            return err(
+                "jwks",
+                "a pull app authenticates with private_key_jwt: publish a public signing key (\"use\": \"sig\")",
+            );
+        }
         if self.resource_types.len() > MAX_RESOURCE_TYPES {
             return err("resource_types", format!("at most {MAX_RESOURCE_TYPES}"));
         }
@@ -302,6 +308,18 @@ impl Manifest {
             }
         }
         Ok(())
+    }
+
+    /// Whether `jwks` holds a key marked for signatures (the app key).
+    pub fn has_signing_key(&self) -> bool {
+        self.jwks
+            .as_ref()
+            .and_then(|j| j.get("keys"))
+            .and_then(|k| k.as_array())
+            .is_some_and(|keys| {
+                keys.iter()
+                    .any(|k| k.get("use").and_then(|u| u.as_str()) == Some("sig"))
+            })
     }
 
     pub fn permission(&self, name: &str) -> Option<&Permission> {
@@ -620,6 +638,34 @@ impl Installation {
     }
 }
 
+/// The client a pull app's tokens for `installation` are issued to: the app
+/// itself (`client_id` its slug), allowed `client_credentials` with what the
+/// admin approved. It has no secret; the app authenticates with its key.
+pub fn pull_client(manifest: &Manifest, installation: &Installation) -> super::Client {
+    let approved = super::Scope::from_valid(installation.permissions.iter().cloned());
+    super::Client {
+        client_id: manifest.slug.clone(),
+        tenant: installation.tenant.clone(),
+        name: manifest.name.clone(),
+        grant_types: vec!["client_credentials".into()],
+        scopes: approved.clone(),
+        default_scopes: approved,
+        resources: vec![],
+        access_token_ttl: manifest.access_token_ttl,
+        // Matches no secret: SHA-256 never yields all zeros in practice, and
+        // this client is never looked up by secret.
+        secret_hash: [0; 32],
+        previous_secret_hash: None,
+        previous_secret_expires_at: None,
+        metadata: serde_json::json!({"app": manifest.slug, "installation": installation.id}),
+        created_at: installation.created_at,
+        redirect_uris: vec![],
+        public: false,
+        post_logout_redirect_uris: vec![],
+        installation: Some(installation.id.clone()),
+    }
+}
+
 /// `{app-slug}-{8 hex}`, as Procore names a DMSA's directory user.
 pub fn service_account_name(app: &str, random: [u8; 4]) -> String {
     format!("{app}-{}", hex::encode(random))
@@ -901,7 +947,8 @@ mod tests {
             ("delivery_plugin", json!({"sha256": "a".repeat(64)})),
             (
                 "jwks",
-                json!({"keys": [{"kty": "OKP", "crv": "X25519", "x": "abc", "use": "enc"}]}),
+                json!({"keys": [{"kty": "OKP", "crv": "X25519", "x": "abc", "use": "enc"},
+                                {"kty": "OKP", "crv": "Ed25519", "x": "abc", "use": "sig"}]}),
             ),
         ] {
             full[k] = v;

@@ -2,11 +2,14 @@
 //! `client_secret_post`, never both; public clients (§2.1) identify
 //! themselves with `client_id` alone (`none`, or Basic with an empty
 //! password, as requests-oauthlib sends) and prove nothing; a public client's
-//! refresh may name no client at all (§6).
+//! refresh may name no client at all (§6). A pull app authenticates with
+//! `private_key_jwt` (RFC 7523) and names the installation it acts for.
 
+use super::assertion;
 use super::{ErrorCode, OAuth, OAuthError, Params};
 use crate::directory::TenantEntry;
 use crate::domain::Client;
+use crate::domain::app::CredentialMode;
 use crate::tokens::secret;
 use std::sync::Arc;
 
@@ -32,6 +35,10 @@ impl OAuth {
         auth: PresentedAuth,
         params: &Params,
     ) -> Result<Arc<Client>, OAuthError> {
+        if params.get("client_assertion").is_some() || params.get("client_assertion_type").is_some()
+        {
+            return self.authenticate_assertion(tenant, auth, params).await;
+        }
         let (client_id, presented) = match auth {
             PresentedAuth::Basic { client_id, secret } => {
                 if params.get("client_secret").is_some() {
@@ -78,6 +85,103 @@ impl OAuth {
         }
         tracing::Span::current().record("client_id", client.client_id.as_str());
         Ok(client)
+    }
+
+    /// `private_key_jwt`: a pull app's signed assertion, for the installation
+    /// named by `installation_id`.
+    async fn authenticate_assertion(
+        &self,
+        tenant: &TenantEntry,
+        auth: PresentedAuth,
+        params: &Params,
+    ) -> Result<Arc<Client>, OAuthError> {
+        if !matches!(auth, PresentedAuth::None) || params.get("client_secret").is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method: client_assertion, not also a secret",
+            ));
+        }
+        match params.get("client_assertion_type") {
+            Some(assertion::JWT_BEARER) => {}
+            Some(_) => {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidClient,
+                    format!("client_assertion_type must be {}", assertion::JWT_BEARER),
+                ));
+            }
+            None => {
+                return Err(OAuthError::invalid_request(
+                    "client_assertion_type is required",
+                ));
+            }
+        }
+        let jwt = params
+            .get("client_assertion")
+            .ok_or_else(|| OAuthError::invalid_request("client_assertion is required"))?;
+        let client_id = assertion::claimed_client(jwt)?;
+        if params.get("client_id").is_some_and(|id| id != client_id) {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidClient,
+                "client_id does not match the client_assertion's iss",
+            ));
+        }
+        let unknown = || {
+            OAuthError::new(
+                ErrorCode::InvalidClient,
+                "no app or client with keys has this client_id",
+            )
+        };
+        let app = self.directory.app(&client_id).await?.ok_or_else(unknown)?;
+        let manifest = &app.manifest;
+        if manifest.credentials != CredentialMode::Pull {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidClient,
+                "this app receives pushed credentials: authenticate with its installation's client_id and client_secret",
+            ));
+        }
+        let jwks = manifest.jwks.as_ref().ok_or_else(unknown)?;
+        let audiences = [tenant.issuer.clone(), format!("{}/token", tenant.issuer)];
+        let now = self.clock.now();
+        let verified = assertion::verify(jwt, &client_id, jwks, &audiences, now)?;
+        let key = crate::tokens::b64url(&secret::hash(&format!("{client_id}\0{}", verified.jti)));
+        if !self
+            .store
+            .use_client_assertion(&key, verified.exp.max(now) + 60)
+            .await?
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidClient,
+                "this client_assertion was already used (its jti must be unique); sign a fresh one",
+            ));
+        }
+        tracing::Span::current().record("client_id", client_id.as_str());
+        let id = params.get("installation_id").ok_or_else(|| {
+            OAuthError::invalid_request(
+                "installation_id is required: name the installation of your app to act for",
+            )
+        })?;
+        let not_ours = || {
+            OAuthError::new(
+                ErrorCode::InvalidGrant,
+                format!("{id} is not an installation of {client_id} in this tenant"),
+            )
+        };
+        let entry = self
+            .directory
+            .installation(id)
+            .await?
+            .filter(|e| {
+                e.installation.app == client_id && e.installation.tenant == tenant.tenant.slug
+            })
+            .ok_or_else(not_ours)?;
+        if let Some(why) = entry.installation.unusable_because() {
+            return Err(OAuthError::new(ErrorCode::InvalidGrant, why));
+        }
+        entry.pull_client.clone().ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::InvalidGrant,
+                "this installation was approved for pushed credentials; use its client_id and client_secret",
+            )
+        })
     }
 
     /// The public client a refresh token sent with no client identification

@@ -32,7 +32,8 @@ pub fn metadata(tenant: &TenantEntry) -> Value {
         // RFC 8693 exchange of personal access tokens: the subject_token_type to send.
         "warden_pat_token_type": super::pat::PAT_TOKEN_TYPE,
         "request_uri_parameter_supported": false,
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": super::assertion::ALGORITHMS,
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "access_token_signing_alg_values_supported": [alg],

@@ -3,6 +3,7 @@
 //! what comes back.
 
 mod access;
+mod assertion;
 mod authorization_code;
 pub mod authorize;
 mod client_auth;

@@ -273,7 +273,11 @@ pub trait Store: Accounts + Apps + Send + Sync + 'static {
     /// Remembers a revoked JWT until it would have expired anyway.
     async fn revoke_token(&self, jti: &str, tenant: &str, expires_at: i64) -> StoreResult<()>;
     async fn is_token_revoked(&self, jti: &str) -> StoreResult<bool>;
+    /// Forgets revoked tokens and spent client assertions past their expiry.
     async fn purge_expired_revocations(&self, now: i64) -> StoreResult<u64>;
+    /// Records a client assertion (`key`: its client and `jti`) as spent
+    /// until `expires_at`; false if it was spent already, on any replica.
+    async fn use_client_assertion(&self, key: &str, expires_at: i64) -> StoreResult<bool>;
     /// Background upkeep the backend needs (SQLite: a WAL checkpoint).
     async fn maintain(&self) -> StoreResult<()>;
 

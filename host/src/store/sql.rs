@@ -526,7 +526,27 @@ macro_rules! impl_sql_store {
                     .bind(now)
                     .execute(&self.pool)
                     .await?;
-                Ok(done.rows_affected())
+                let assertions = sqlx::query("DELETE FROM client_assertions WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() + assertions.rows_affected())
+            }
+
+            async fn use_client_assertion(
+                &self,
+                key: &str,
+                expires_at: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO client_assertions (assertion_key, expires_at) VALUES ($1, $2) \
+                     ON CONFLICT (assertion_key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
         }
     };
