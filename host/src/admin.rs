@@ -368,7 +368,7 @@ impl Admin {
         match result {
             Ok(requests) => Ok(delivery::queue(
                 requests,
-                &event,
+                &delivery::EventRows::of_credential(&event),
                 &self.master,
                 &self.rng,
                 now,

@@ -127,32 +127,23 @@ impl Admin {
                 chosen.context.plugin
             ));
         }
-        Ok(requests
-            .into_iter()
-            .enumerate()
-            .map(|(n, request)| {
-                let id = format!("{event_id}.{n}");
-                let plain = serde_json::to_vec(&request).expect("delivery request serialises");
-                Delivery {
-                    request: Some(self.master.seal(&id, &plain, &self.rng)),
-                    event_id: event_id.clone(),
-                    event: kind.into(),
-                    tenant: i.tenant.clone(),
-                    client_id: i.client_id.clone().unwrap_or_default(),
-                    url: request.url,
-                    status: "pending".into(),
-                    attempts: 0,
-                    next_attempt_ms: now * 1000,
-                    last_error: None,
-                    created_at: now,
-                    finished_at: None,
-                    app: Some(i.app.clone()),
-                    installation_id: Some(i.id.clone()),
-                    sequence: Some(i.sequence),
-                    id,
-                }
-            })
-            .collect())
+        let client_id = i.client_id.clone().unwrap_or_default();
+        let rows = crate::delivery::EventRows {
+            event_id: &event_id,
+            event: kind,
+            tenant: &i.tenant,
+            client_id: &client_id,
+            app: Some(&i.app),
+            installation_id: Some(&i.id),
+            sequence: Some(i.sequence),
+        };
+        Ok(crate::delivery::queue(
+            requests,
+            &rows,
+            &self.master,
+            &self.rng,
+            now,
+        ))
     }
 
     /// The app's own delivery plugin; else the tenant's credential-delivery

@@ -28,12 +28,41 @@ pub fn secret_context(tenant: &str) -> String {
     format!("delivery-secret:{tenant}")
 }
 
+/// What every outbox row of one event shares.
+pub struct EventRows<'a> {
+    pub event_id: &'a str,
+    /// `credentials.created`, `installation.created`, …
+    pub event: &'a str,
+    pub tenant: &'a str,
+    pub client_id: &'a str,
+    /// Set for an app's lifecycle event (signed with the app's secret).
+    pub app: Option<&'a str>,
+    pub installation_id: Option<&'a str>,
+    pub sequence: Option<i64>,
+}
+
+impl<'a> EventRows<'a> {
+    /// A client's credential event, for the tenant's own hook.
+    pub fn of_credential(event: &'a CredentialEvent) -> Self {
+        EventRows {
+            event_id: &event.event_id,
+            event: event.kind.event_name(),
+            tenant: &event.tenant,
+            client_id: &event.client_id,
+            app: None,
+            installation_id: None,
+            sequence: None,
+        }
+    }
+}
+
 /// Outbox rows for the plugin's deliveries, requests sealed under the master
 /// key (they may carry the new client secret). The row id doubles as the
-/// idempotency key: stable across every retry, unique per delivery.
+/// idempotency key (and an app's `webhook-id`): stable across every retry,
+/// unique per delivery.
 pub fn queue(
     requests: Vec<DeliveryRequest>,
-    event: &CredentialEvent,
+    of: &EventRows<'_>,
     master: &MasterKey,
     rng: &SystemRandom,
     now: i64,
@@ -42,14 +71,14 @@ pub fn queue(
         .into_iter()
         .enumerate()
         .map(|(i, request)| {
-            let id = format!("{}.{i}", event.event_id);
+            let id = format!("{}.{i}", of.event_id);
             let plain = serde_json::to_vec(&request).expect("delivery request serialises");
             Delivery {
                 request: Some(master.seal(&id, &plain, rng)),
-                event_id: event.event_id.clone(),
-                event: event.kind.event_name().into(),
-                tenant: event.tenant.clone(),
-                client_id: event.client_id.clone(),
+                event_id: of.event_id.into(),
+                event: of.event.into(),
+                tenant: of.tenant.into(),
+                client_id: of.client_id.into(),
                 url: request.url,
                 status: "pending".into(),
                 attempts: 0,
@@ -57,9 +86,9 @@ pub fn queue(
                 last_error: None,
                 created_at: now,
                 finished_at: None,
-                app: None,
-                installation_id: None,
-                sequence: None,
+                app: of.app.map(str::to_string),
+                installation_id: of.installation_id.map(str::to_string),
+                sequence: of.sequence,
                 id,
             }
         })

@@ -2,11 +2,20 @@
 //! tenant admin's page can show it: raw HTML is shown as text, and links and
 //! images keep only http(s) and mailto targets.
 
-use pulldown_cmark::{Event, Options, Parser, Tag, html};
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, html};
 
 fn safe_target(url: &str) -> bool {
     let lower = url.trim().to_ascii_lowercase();
     lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:")
+}
+
+/// A link or image target, or nothing when it is not http(s) or mailto.
+fn checked(url: CowStr<'_>) -> CowStr<'_> {
+    if safe_target(&url) {
+        url
+    } else {
+        CowStr::Borrowed("")
+    }
 }
 
 /// HTML for `markdown`, safe to put in a page.
@@ -25,11 +34,7 @@ pub fn render_safe(markdown: &str) -> String {
             id,
         }) => Event::Start(Tag::Link {
             link_type,
-            dest_url: if safe_target(&dest_url) {
-                dest_url
-            } else {
-                "".into()
-            },
+            dest_url: checked(dest_url),
             title,
             id,
         }),
@@ -40,11 +45,7 @@ pub fn render_safe(markdown: &str) -> String {
             id,
         }) => Event::Start(Tag::Image {
             link_type,
-            dest_url: if safe_target(&dest_url) {
-                dest_url
-            } else {
-                "".into()
-            },
+            dest_url: checked(dest_url),
             title,
             id,
         }),
