@@ -1473,7 +1473,31 @@ async fn a_pull_app_gets_tokens_with_its_key_for_each_installation(db: Db) {
         ids.push(r.body["id"].as_str().unwrap().to_string());
     }
     let other = install(&api, json!("all")).await;
+    let r = api
+        .post(
+            "/tenants/acme/clients",
+            json!({"name": "Reports (keys)", "scopes": "read", "jwks": {"keys": [keys["public"]]}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.body["client_secret"],
+        Value::Null,
+        "a client with keys gets no secret"
+    );
+    let keyed = r.body["client_id"].as_str().unwrap().to_string();
+    let r = api
+        .post(
+            "/tenants/acme/clients",
+            json!({"name": "Leaky", "jwks": {"keys": [keys["private"]]}}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "a private key is refused: {}", r.text);
     let env = [
+        (
+            "ORDINARY_CLIENT",
+            format!("{} {keyed}", server.issuer("acme")),
+        ),
         ("APP_ID", "docs-pull".to_string()),
         ("APP_KEY", keys["private"].to_string()),
         ("TENANT_A", format!("{} {}", server.issuer("acme"), ids[0])),
@@ -1504,6 +1528,24 @@ async fn a_pull_app_gets_tokens_with_its_key_for_each_installation(db: Db) {
         );
     }
     assert_eq!(report["first_use"]["status"], 200, "{report}");
+    let ordinary = &report["ordinary"];
+    assert_eq!(ordinary["scope"], "read", "{ordinary}");
+    let claims =
+        verify_with_jwks(&server, "acme", ordinary["access_token"].as_str().unwrap()).await;
+    assert_eq!(claims["client_id"], json!(keyed));
+    let discovery = get_json(&format!(
+        "{}/.well-known/openid-configuration",
+        server.issuer("acme")
+    ))
+    .await;
+    assert!(
+        discovery.body["token_endpoint_auth_methods_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("private_key_jwt")),
+        "{}",
+        discovery.text
+    );
     for (case, needle) in [
         ("replayed", "already used"),
         ("expired", "expired"),

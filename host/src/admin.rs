@@ -239,9 +239,11 @@ impl Admin {
             public: new.public,
             post_logout_redirect_uris: new.post_logout_redirect_uris,
             installation: None,
+            jwks: new.jwks,
         };
-        // A public client's stored hash is of a secret nobody ever sees.
-        let secret = (!client.public).then_some(IssuedSecret(secret));
+        // A public client's, or one with keys, stored hash is of a secret
+        // nobody ever sees.
+        let secret = (!client.public && client.jwks.is_none()).then_some(IssuedSecret(secret));
         let deliveries = self
             .credential_deliveries(EventKind::Created, &client, secret.as_ref(), now)
             .await?;

@@ -177,6 +177,7 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
                 redirect_uris: vec![],
                 post_logout_redirect_uris: vec![],
                 public: false,
+                jwks: None,
             };
             let (c, s) = admin.create_client(new, now).await?;
             (c.client_id, s.expect("a confidential client has a secret"))

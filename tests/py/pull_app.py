@@ -71,6 +71,12 @@ for name in ("TENANT_A", "TENANT_B"):
     )
     report[name] = {k: token.get(k) for k in ("access_token", "expires_in", "scope", "token_type")}
 
+# An ordinary client that registered the same kind of key: no installation.
+ordinary_issuer, ordinary_id = env["ORDINARY_CLIENT"].split(" ")
+session = OAuth2Session(ordinary_id, key, token_endpoint_auth_method=PrivateKeyJWT(alg="ES256"))
+token = session.fetch_token(f"{ordinary_issuer}/token", grant_type="client_credentials")
+report["ordinary"] = {k: token.get(k) for k in ("access_token", "scope")}
+
 now = int(time.time())
 fresh = signed()
 report["first_use"] = post(fresh)

@@ -526,6 +526,7 @@ impl Admin {
                     public: false,
                     post_logout_redirect_uris: vec![],
                     installation: Some(id.clone()),
+                    jwks: None,
                 };
                 Some((client, IssuedSecret(secret)))
             }

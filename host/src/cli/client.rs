@@ -42,6 +42,10 @@ pub enum ClientCmd {
         /// A native app or SPA: no secret, PKCE required.
         #[arg(long)]
         public: bool,
+        /// A JWK Set file (`-`: standard input) of the client's public keys:
+        /// it authenticates with private_key_jwt and gets no secret.
+        #[arg(long)]
+        jwks: Option<std::path::PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -81,8 +85,18 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
             redirect_uris,
             post_logout_redirect_uris,
             public: public_client,
+            jwks,
             json,
         } => {
+            let jwks = match jwks {
+                None => None,
+                Some(file) => Some(
+                    serde_json::from_slice::<serde_json::Value>(&super::read_input(&file)?)
+                        .map_err(|e| {
+                            anyhow::anyhow!("--jwks {} is not JSON: {e}", file.display())
+                        })?,
+                ),
+            };
             let metadata: serde_json::Value = serde_json::from_str(&metadata)
                 .map_err(|e| anyhow::anyhow!("--metadata is not valid JSON: {e}"))?;
             if !metadata.is_object() {
@@ -103,6 +117,7 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
                 redirect_uris,
                 post_logout_redirect_uris,
                 public: public_client,
+                jwks,
             };
             let (client, secret) = admin(&config).await?.create_client(new, now).await?;
             let token_endpoint = format!("{public}/t/{}/token", client.tenant);
@@ -110,6 +125,10 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
             let text = match &secret {
                 Some(s) => format!(
                     "created client {} in tenant {}\nclient_id:     {}\nclient_secret: {s}\n(the secret is shown only now; store it safely)",
+                    client.name, client.tenant, client.client_id
+                ),
+                None if client.jwks.is_some() => format!(
+                    "created client {} in tenant {}\nclient_id: {} (no secret: it authenticates with private_key_jwt)",
                     client.name, client.tenant, client.client_id
                 ),
                 None => format!(

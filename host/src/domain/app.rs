@@ -312,14 +312,7 @@ impl Manifest {
 
     /// Whether `jwks` holds a key marked for signatures (the app key).
     pub fn has_signing_key(&self) -> bool {
-        self.jwks
-            .as_ref()
-            .and_then(|j| j.get("keys"))
-            .and_then(|k| k.as_array())
-            .is_some_and(|keys| {
-                keys.iter()
-                    .any(|k| k.get("use").and_then(|u| u.as_str()) == Some("sig"))
-            })
+        self.jwks.as_ref().is_some_and(has_signing_key)
     }
 
     pub fn permission(&self, name: &str) -> Option<&Permission> {
@@ -410,8 +403,18 @@ fn web_url(field: &str, value: &str, loopback_http: bool) -> Result<(), Manifest
     }
 }
 
+/// Whether a JWK Set holds a key marked for signatures.
+pub fn has_signing_key(jwks: &serde_json::Value) -> bool {
+    jwks.get("keys")
+        .and_then(|k| k.as_array())
+        .is_some_and(|keys| {
+            keys.iter()
+                .any(|k| k.get("use").and_then(|u| u.as_str()) == Some("sig"))
+        })
+}
+
 /// A JWK Set of public keys: every key has `kty`, and none is private.
-fn validate_jwks(jwks: &serde_json::Value) -> Result<(), ManifestError> {
+pub fn validate_jwks(jwks: &serde_json::Value) -> Result<(), ManifestError> {
     let Some(keys) = jwks.get("keys").and_then(|k| k.as_array()) else {
         return err("jwks", "must be a JWK Set: {\"keys\": [...]}");
     };
@@ -663,6 +666,7 @@ pub fn pull_client(manifest: &Manifest, installation: &Installation) -> super::C
         public: false,
         post_logout_redirect_uris: vec![],
         installation: Some(installation.id.clone()),
+        jwks: None,
     }
 }
 

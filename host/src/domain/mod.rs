@@ -116,6 +116,9 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<String>,
     /// The installation whose push credentials this client is, if any.
     pub installation: Option<String>,
+    /// Registered public keys (a JWK Set): the client authenticates with
+    /// `private_key_jwt` and has no secret.
+    pub jwks: Option<serde_json::Value>,
 }
 
 impl fmt::Debug for Client {
@@ -151,6 +154,8 @@ pub struct NewClient {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub public: bool,
+    /// Public keys for `private_key_jwt` instead of a secret.
+    pub jwks: Option<serde_json::Value>,
 }
 
 impl NewClient {
@@ -171,6 +176,17 @@ impl NewClient {
             return Err(
                 "a client using authorization_code needs at least one --redirect-uri".into(),
             );
+        }
+        if let Some(jwks) = &self.jwks {
+            if self.public {
+                return Err("a public client proves nothing: it cannot register keys".into());
+            }
+            app::validate_jwks(jwks).map_err(|e| e.to_string())?;
+            if !app::has_signing_key(jwks) {
+                return Err(
+                    "jwks needs a public signing key (\"use\": \"sig\") for private_key_jwt".into(),
+                );
+            }
         }
         if self.public && self.grant_types.iter().any(|g| g == "client_credentials") {
             return Err(
@@ -272,6 +288,7 @@ mod tests {
             public: false,
             post_logout_redirect_uris: vec![],
             installation: None,
+            jwks: None,
         }
     }
 

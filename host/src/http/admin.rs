@@ -339,6 +339,8 @@ struct NewClientBody {
     post_logout_redirect_uris: Vec<String>,
     #[serde(default)]
     public: bool,
+    /// Public keys: the client authenticates with private_key_jwt.
+    jwks: Option<Value>,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -376,6 +378,7 @@ async fn create_client(
         redirect_uris: b.redirect_uris,
         post_logout_redirect_uris: b.post_logout_redirect_uris,
         public: b.public,
+        jwks: b.jwks,
     };
     let (client, secret) = s.admin.create_client(new, now(&s)).await?;
     Ok(created(json!({

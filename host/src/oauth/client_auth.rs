@@ -127,9 +127,26 @@ impl OAuth {
         let unknown = || {
             OAuthError::new(
                 ErrorCode::InvalidClient,
-                "no app or client with keys has this client_id",
+                "no app or client with registered keys has this client_id",
             )
         };
+        // A client of this tenant with registered keys.
+        if let Some(client) = self
+            .directory
+            .client(&client_id)
+            .await?
+            .filter(|c| c.tenant == tenant.tenant.slug)
+        {
+            let jwks = client.jwks.as_ref().ok_or_else(|| {
+                OAuthError::new(
+                    ErrorCode::InvalidClient,
+                    "this client registered no keys: authenticate with its client_secret",
+                )
+            })?;
+            self.check_assertion(tenant, jwt, &client_id, jwks).await?;
+            return Ok(client);
+        }
+        // Else a pull app, acting for one of its installations.
         let app = self.directory.app(&client_id).await?.ok_or_else(unknown)?;
         let manifest = &app.manifest;
         if manifest.credentials != CredentialMode::Pull {
@@ -139,21 +156,7 @@ impl OAuth {
             ));
         }
         let jwks = manifest.jwks.as_ref().ok_or_else(unknown)?;
-        let audiences = [tenant.issuer.clone(), format!("{}/token", tenant.issuer)];
-        let now = self.clock.now();
-        let verified = assertion::verify(jwt, &client_id, jwks, &audiences, now)?;
-        let key = crate::tokens::b64url(&secret::hash(&format!("{client_id}\0{}", verified.jti)));
-        if !self
-            .store
-            .use_client_assertion(&key, verified.exp.max(now) + 60)
-            .await?
-        {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidClient,
-                "this client_assertion was already used (its jti must be unique); sign a fresh one",
-            ));
-        }
-        tracing::Span::current().record("client_id", client_id.as_str());
+        self.check_assertion(tenant, jwt, &client_id, jwks).await?;
         let id = params.get("installation_id").ok_or_else(|| {
             OAuthError::invalid_request(
                 "installation_id is required: name the installation of your app to act for",
@@ -182,6 +185,32 @@ impl OAuth {
                 "this installation was approved for pushed credentials; use its client_id and client_secret",
             )
         })
+    }
+
+    /// Verifies a client assertion against `jwks` and spends its `jti`.
+    async fn check_assertion(
+        &self,
+        tenant: &TenantEntry,
+        jwt: &str,
+        client_id: &str,
+        jwks: &serde_json::Value,
+    ) -> Result<(), OAuthError> {
+        let audiences = [tenant.issuer.clone(), format!("{}/token", tenant.issuer)];
+        let now = self.clock.now();
+        let verified = assertion::verify(jwt, client_id, jwks, &audiences, now)?;
+        let key = crate::tokens::b64url(&secret::hash(&format!("{client_id}\0{}", verified.jti)));
+        if !self
+            .store
+            .use_client_assertion(&key, verified.exp.max(now) + 60)
+            .await?
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidClient,
+                "this client_assertion was already used (its jti must be unique); sign a fresh one",
+            ));
+        }
+        tracing::Span::current().record("client_id", client_id);
+        Ok(())
     }
 
     /// The public client a refresh token sent with no client identification

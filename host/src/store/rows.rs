@@ -50,6 +50,7 @@ pub struct ClientRow {
     pub public_client: bool,
     pub post_logout_redirect_uris: String,
     pub installation_id: Option<String>,
+    pub jwks: Option<String>,
 }
 
 fn hash32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
@@ -87,6 +88,11 @@ impl TryFrom<ClientRow> for Client {
             public: r.public_client,
             post_logout_redirect_uris: words(&r.post_logout_redirect_uris),
             installation: r.installation_id,
+            jwks: r
+                .jwks
+                .map(|j| serde_json::from_str(&j))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("client jwks: {e}")))?,
         })
     }
 }
