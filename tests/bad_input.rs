@@ -315,7 +315,12 @@ async fn garbage_never_causes_a_server_error(db: Db) {
 fn declared_routes() -> Vec<String> {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
     let mut routes = Vec::new();
-    for (file, prefix) in [("mod.rs", ""), ("admin.rs", "/admin/v1")] {
+    for (file, prefix) in [
+        ("mod.rs", ""),
+        ("admin.rs", "/admin/v1"),
+        ("admin_apps.rs", "/admin/v1"),
+        ("admin_legacy.rs", "/admin/v1"),
+    ] {
         let text = std::fs::read_to_string(src.join(file)).unwrap();
         for piece in text.split(".route(").skip(1) {
             let path = piece.trim_start().trim_start_matches('"');

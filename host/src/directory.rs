@@ -6,7 +6,7 @@
 use crate::domain::app::{CredentialMode, Installation, Manifest};
 use crate::domain::{Client, Tenant};
 use crate::plugins::{BoundPlugin, Hook, Limits, PluginHost};
-use crate::store::AppVersion;
+use crate::store::{AppVersion, LegacyClient, LegacyPolicy};
 use crate::store::{BoundPluginRow, Store, StoreError};
 use crate::tokens::jwt::ActiveKey;
 use crate::tokens::keys::{self, KeyError, Verifier};
@@ -74,6 +74,18 @@ struct View {
     service_accounts: HashMap<String, Option<Arc<InstallationEntry>>>,
     /// Apps' newest versions, by slug (their keys authenticate pull tokens).
     apps: HashMap<String, Option<Arc<AppVersion>>>,
+    /// The legacy sunset, once read.
+    legacy: Option<Arc<LegacyState>>,
+}
+
+/// The legacy sunset as the token endpoint needs it.
+#[derive(Debug, Default)]
+pub struct LegacyState {
+    pub policy: Option<LegacyPolicy>,
+    /// Marked clients, by client_id.
+    pub clients: HashMap<String, LegacyClient>,
+    /// Tenants' exemptions: until when.
+    pub exemptions: HashMap<String, i64>,
 }
 
 pub struct Directory {
@@ -156,6 +168,39 @@ impl Directory {
         let entry = self.load_installation(id).await?;
         self.remember(generation, |v| &mut v.installations, id, entry.clone());
         Ok(entry)
+    }
+
+    /// The legacy sunset: policy, marked clients, exemptions.
+    pub async fn legacy(&self) -> Result<Arc<LegacyState>, DirectoryError> {
+        let generation = {
+            let view = self.view.read().expect("directory lock");
+            if let Some(l) = &view.legacy {
+                return Ok(l.clone());
+            }
+            view.generation
+        };
+        let state = Arc::new(LegacyState {
+            policy: self.store.legacy_policy().await?,
+            clients: self
+                .store
+                .legacy_clients()
+                .await?
+                .into_iter()
+                .map(|c| (c.client_id.clone(), c))
+                .collect(),
+            exemptions: self
+                .store
+                .exemptions()
+                .await?
+                .into_iter()
+                .map(|e| (e.tenant, e.until))
+                .collect(),
+        });
+        let mut view = self.view.write().expect("directory lock");
+        if view.generation == generation {
+            view.legacy = Some(state.clone());
+        }
+        Ok(state)
     }
 
     /// An app's newest version.

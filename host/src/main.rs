@@ -9,6 +9,7 @@ mod delivery;
 mod directory;
 mod domain;
 mod http;
+mod legacy;
 mod oauth;
 mod plugins;
 mod server;

@@ -10,7 +10,7 @@
 //! stays under the quota.
 
 use crate::clock::Clock;
-use crate::store::{HourlyRow, Store, StoreResult, UsageRow};
+use crate::store::{HourlyRow, LegacyUse, Store, StoreResult, UsageRow};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -52,6 +52,10 @@ pub struct Usage {
     pending: Mutex<HashMap<String, BTreeMap<i64, Counts>>>,
     /// installation id → this hour's tokens.
     hours: Mutex<HashMap<String, Hour>>,
+    /// Legacy client id → day → (uses, last use).
+    legacy: Mutex<HashMap<String, BTreeMap<i64, (i64, i64)>>>,
+    /// Legacy clients warned today (day, client id): one audit record a day each.
+    warned: Mutex<std::collections::HashSet<(i64, String)>>,
     /// One flush at a time, so a shutdown flush waits for a periodic one.
     flushing: tokio::sync::Mutex<()>,
 }
@@ -63,6 +67,8 @@ impl Usage {
             clock,
             pending: Mutex::new(HashMap::new()),
             hours: Mutex::new(HashMap::new()),
+            legacy: Mutex::new(HashMap::new()),
+            warned: Mutex::new(Default::default()),
             flushing: tokio::sync::Mutex::new(()),
         })
     }
@@ -145,6 +151,64 @@ impl Usage {
         h
     }
 
+    /// A legacy client asked for a token.
+    pub fn legacy_used(&self, client_id: &str) {
+        let now = self.clock.now();
+        let mut legacy = self.legacy.lock().expect("legacy counts");
+        if !legacy.contains_key(client_id) {
+            legacy.insert(client_id.to_string(), BTreeMap::new());
+        }
+        let days = legacy.get_mut(client_id).expect("inserted above");
+        let day = days.entry(now.div_euclid(DAY)).or_default();
+        day.0 += 1;
+        day.1 = day.1.max(now);
+    }
+
+    /// True the first time today (on this replica) a legacy client is warned.
+    pub fn first_warning_today(&self, client_id: &str) -> bool {
+        let today = self.clock.now().div_euclid(DAY);
+        let mut warned = self.warned.lock().expect("legacy warnings");
+        warned.retain(|(day, _)| *day == today);
+        warned.insert((today, client_id.to_string()))
+    }
+
+    fn take_legacy(&self) -> Vec<LegacyUse> {
+        let pending = std::mem::take(&mut *self.legacy.lock().expect("legacy counts"));
+        pending
+            .into_iter()
+            .flat_map(|(client_id, days)| {
+                days.into_iter().map(move |(day, (uses, last))| LegacyUse {
+                    client_id: client_id.clone(),
+                    day,
+                    uses,
+                    last_used_at: Some(last),
+                })
+            })
+            .collect()
+    }
+
+    /// Legacy clients' uses since `since_day`: stored plus this replica's
+    /// unflushed ones, summed per client as (uses, last use).
+    pub async fn legacy_report(
+        &self,
+        since_day: i64,
+    ) -> StoreResult<HashMap<String, (i64, Option<i64>)>> {
+        let mut out: HashMap<String, (i64, Option<i64>)> = HashMap::new();
+        for u in self.store.legacy_uses(since_day).await? {
+            let e = out.entry(u.client_id).or_default();
+            e.0 += u.uses;
+            e.1 = e.1.max(u.last_used_at);
+        }
+        for (client, days) in self.legacy.lock().expect("legacy counts").iter() {
+            for (_, (uses, last)) in days.range(since_day..) {
+                let e = out.entry(client.clone()).or_default();
+                e.0 += uses;
+                e.1 = e.1.max(Some(*last));
+            }
+        }
+        Ok(out)
+    }
+
     pub fn token_issued(&self, installation: &str) {
         self.count(installation, |c, now| {
             c.tokens += 1;
@@ -206,11 +270,27 @@ impl Usage {
         let _one = self.flushing.lock().await;
         let rows = self.take();
         let hours = self.take_hours();
-        if !rows.is_empty() || !hours.is_empty() {
-            if let Err(e) = self.store.add_usage(&rows, &hours).await {
-                self.put_back(rows, hours);
-                return Err(e);
+        if (!rows.is_empty() || !hours.is_empty())
+            && let Err(e) = self.store.add_usage(&rows, &hours).await
+        {
+            self.put_back(rows, hours);
+            return Err(e);
+        }
+        let legacy = self.take_legacy();
+        if !legacy.is_empty()
+            && let Err(e) = self.store.add_legacy_use(&legacy).await
+        {
+            let mut pending = self.legacy.lock().expect("legacy counts");
+            for u in legacy {
+                let day = pending
+                    .entry(u.client_id)
+                    .or_default()
+                    .entry(u.day)
+                    .or_default();
+                day.0 += u.uses;
+                day.1 = day.1.max(u.last_used_at.unwrap_or(0));
             }
+            return Err(e);
         }
         let quota_holders: Vec<(String, i64)> = self
             .hours

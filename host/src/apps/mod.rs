@@ -38,10 +38,7 @@ pub enum AppError {
     Admin(#[from] AdminError),
     /// A field of the request is out of range (422 naming it).
     #[error("{field}: {message}")]
-    Field {
-        field: &'static str,
-        message: String,
-    },
+    Field { field: String, message: String },
     /// The tenant's install policy said no; the reason is its own words.
     #[error("the tenant's install policy refused: {0}")]
     Refused(String),
@@ -597,7 +594,7 @@ impl Admin {
     ) -> Result<Installation> {
         if quota.is_some_and(|q| !(1..=MAX_QUOTA).contains(&q)) {
             return Err(AppError::Field {
-                field: "tokens_per_hour",
+                field: "tokens_per_hour".into(),
                 message: format!("must be between 1 and {MAX_QUOTA} (or null for no quota)"),
             });
         }

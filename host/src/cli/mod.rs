@@ -7,6 +7,7 @@ mod client;
 mod delivery;
 mod installation;
 mod keys;
+mod legacy;
 pub mod plugin;
 mod resource;
 mod tenant;
@@ -107,6 +108,9 @@ pub enum Command {
     /// Apps installed in a tenant.
     #[command(subcommand)]
     Installation(installation::InstallationCmd),
+    /// The legacy sunset: retire tenant-created clients on a platform-wide date.
+    #[command(subcommand)]
+    Legacy(legacy::LegacyCmd),
 }
 
 /// Opens and migrates the configured store.
@@ -197,5 +201,6 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::App(cmd) => app::run(cmd, config).await,
         Command::Resource(cmd) => resource::run(cmd, config).await,
         Command::Installation(cmd) => installation::run(cmd, config).await,
+        Command::Legacy(cmd) => legacy::run(cmd, config).await,
     }
 }

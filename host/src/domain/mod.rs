@@ -1,6 +1,7 @@
 //! Tenants, clients and the rules about them: plain types, no I/O.
 
 pub mod app;
+pub mod legacy;
 pub mod markdown;
 mod redirect;
 mod scope;

@@ -81,7 +81,7 @@ impl From<AppError> for Problem {
 /// An installation changed: this replica's directory drops its view now
 /// (others notice the generation within `cache_refresh_ms`), so the next
 /// token and introspection here already see the change.
-async fn changed(s: &super::AppState) {
+pub(super) async fn changed(s: &super::AppState) {
     if let Err(e) = s.oauth.directory.refresh().await {
         tracing::warn!(error = %e, "cannot refresh the directory after an installation change");
     }

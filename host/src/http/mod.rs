@@ -3,6 +3,7 @@
 mod account;
 pub mod admin;
 mod admin_apps;
+mod admin_legacy;
 mod form;
 mod headers;
 mod health;

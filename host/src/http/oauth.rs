@@ -69,7 +69,14 @@ pub async fn token(
     let tenant_slug = path.as_ref().map(|Path(t)| t.clone()).ok();
     let mut response = match read_request(path, &headers, body).await {
         Ok((tenant, auth, params)) => match s.oauth.token(&tenant, auth, &params).await {
-            Ok(t) => (no_store(), Json(t)).into_response(),
+            Ok(t) => {
+                let deprecation = t.deprecation.clone();
+                let mut r = (no_store(), Json(t)).into_response();
+                if let Some(d) = deprecation {
+                    deprecation_headers(&mut r, &d);
+                }
+                r
+            }
             Err(e) => e.into_response(),
         },
         Err(e) => e.into_response(),
@@ -78,6 +85,23 @@ pub async fn token(
         cors(&s, &tenant, &headers, &mut response).await;
     }
     response
+}
+
+/// RFC 9745 `Deprecation` and RFC 8594 `Sunset` (with a `Link` to the
+/// migration guide) on a legacy client's tokens.
+fn deprecation_headers(response: &mut Response, d: &crate::oauth::Deprecation) {
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&format!("@{}", d.since)) {
+        h.insert("deprecation", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&crate::clock::http_date(d.sunset_at)) {
+        h.insert("sunset", v);
+    }
+    if let Some(link) = &d.link
+        && let Ok(v) = HeaderValue::from_str(&format!("<{link}>; rel=\"sunset\""))
+    {
+        h.insert(header::LINK, v);
+    }
 }
 
 /// CORS preflight for the token endpoint.

@@ -24,6 +24,17 @@ pub struct Grant<'a> {
     pub installation: Option<&'a Installation>,
 }
 
+/// A legacy client's notice that its credentials go away.
+#[derive(Debug, Clone)]
+pub struct Deprecation {
+    /// Since when they are deprecated (the warning date).
+    pub since: i64,
+    /// When they stop working.
+    pub sunset_at: i64,
+    /// Where to read how to migrate.
+    pub link: Option<String>,
+}
+
 /// RFC 6749 §5.1 successful response.
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {
@@ -39,6 +50,10 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// For a legacy client in the warning phase: the `Deprecation` and
+    /// `Sunset` headers to send (RFC 9745, RFC 8594).
+    #[serde(skip)]
+    pub deprecation: Option<Deprecation>,
     /// The access token's `jti` and `exp`, for revoking it later.
     #[serde(skip)]
     pub jti: String,
@@ -156,6 +171,7 @@ impl OAuth {
             refresh_token: None,
             id_token: None,
             expires_at: now + ttl,
+            deprecation: None,
             jti,
         })
     }

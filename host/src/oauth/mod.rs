@@ -13,6 +13,7 @@ pub mod error;
 mod id_token;
 mod introspect;
 mod issue;
+mod legacy;
 pub mod login;
 pub mod params;
 pub mod pat;
@@ -23,7 +24,7 @@ mod userinfo;
 
 pub use client_auth::PresentedAuth;
 pub use error::{ErrorCode, OAuthError};
-pub use issue::TokenResponse;
+pub use issue::{Deprecation, TokenResponse};
 pub use params::Params;
 
 use crate::clock::Clock;
@@ -104,7 +105,8 @@ impl OAuth {
             }
             _ => self.authenticate(&tenant, auth, params).await?,
         };
-        match request {
+        let deprecation = self.legacy_gate(&tenant, &client).await?;
+        let mut response = match request {
             TokenRequest::ClientCredentials { scope, resources } => {
                 client_credentials::grant(self, &tenant, &client, scope, resources).await
             }
@@ -142,7 +144,9 @@ impl OAuth {
                 )
                 .await
             }
-        }
+        }?;
+        response.deprecation = deprecation;
+        Ok(response)
     }
 
     /// RFC 7662 introspection.

@@ -7,8 +7,11 @@ mod sql;
 mod sql_accounts;
 #[macro_use]
 mod sql_apps;
+#[macro_use]
+mod sql_legacy;
 mod accounts;
 mod apps;
+mod legacy;
 mod postgres;
 mod rounds;
 mod rows;
@@ -22,6 +25,7 @@ pub use apps::{
     AppVersion, Apps, HourlyRow, InstallationChange, NewInstallation, Resource, UsageRow,
     WebhookKey,
 };
+pub use legacy::{Brownout, Exemption, Legacy, LegacyClient, LegacyPolicy, LegacyUse};
 
 use crate::domain::{Client, Tenant};
 use async_trait::async_trait;
@@ -228,7 +232,7 @@ pub struct BoundPluginRow {
 }
 
 #[async_trait]
-pub trait Store: Accounts + Apps + Send + Sync + 'static {
+pub trait Store: Accounts + Apps + Legacy + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Cheap round trip for readiness checks.

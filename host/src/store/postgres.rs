@@ -64,3 +64,4 @@ impl PostgresStore {
 impl_sql_store!(PostgresStore, claim_lock = "FOR UPDATE SKIP LOCKED");
 impl_sql_accounts!(PostgresStore);
 impl_sql_apps!(PostgresStore);
+impl_sql_legacy!(PostgresStore);

@@ -70,3 +70,4 @@ impl SqliteStore {
 impl_sql_store!(SqliteStore, claim_lock = "");
 impl_sql_accounts!(SqliteStore);
 impl_sql_apps!(SqliteStore);
+impl_sql_legacy!(SqliteStore);
