@@ -7,7 +7,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 pub struct PostgresStore {
     pool: PgPool,
     /// The refresh-token grant's lookups and rotations, run in rounds.
-    refresh_rounds: super::rounds::RefreshRounds,
+    group_commits: super::rounds::GroupCommits,
 }
 
 impl PostgresStore {
@@ -41,10 +41,10 @@ impl PostgresStore {
             .map_err(cannot)?;
         // Two rotation rounds in flight: one gathers and runs while the other
         // waits for its commit to be flushed.
-        let refresh_rounds = super::sql_accounts::refresh_rounds!(rounds.clone(), rounds, 2);
+        let group_commits = super::sql_accounts::group_commits!(rounds.clone(), rounds, 2);
         Ok(PostgresStore {
             pool,
-            refresh_rounds,
+            group_commits,
         })
     }
 

@@ -1,5 +1,5 @@
-//! Group commit for the refresh-token grant, the one storage-bound path a
-//! client drives at high rate. Concurrent lookups and rotations queue here and
+//! Group commit for the storage-bound paths a client drives at high rate:
+//! the refresh-token grant and spending `private_key_jwt` assertions. Concurrent lookups and rotations queue here and
 //! one task per kind runs whatever has queued as a single statement, so the
 //! database sees one statement per round (one WAL append on SQLite, one commit
 //! flush on PostgreSQL) instead of one per request. Under light load a round
@@ -185,15 +185,58 @@ pub fn align_rotations(round: &[Rotation], stored: Vec<Vec<u8>>) -> Vec<bool> {
         .collect()
 }
 
-/// The refresh-token grant's two rounds.
-pub struct RefreshRounds {
+/// Records `n` client assertions as spent (key, expiry), the same text for
+/// both backends; the ones already spent are turned away.
+pub fn assertion_sql(n: usize) -> String {
+    let mut sql = String::from("INSERT INTO client_assertions (assertion_key, expires_at) VALUES ");
+    for i in 0..n {
+        sql.push_str(if i == 0 { "(" } else { ", (" });
+        placeholders(&mut sql, i * 2 + 1, 2);
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT DO NOTHING RETURNING assertion_key");
+    sql
+}
+
+/// Whether each assertion was spent by its own request: it went in, and no
+/// earlier request of the round carried the same key.
+pub fn align_assertions(round: &[(String, i64)], stored: Vec<String>) -> Vec<bool> {
+    round
+        .iter()
+        .enumerate()
+        .map(|(i, (key, _))| stored.contains(key) && !round[..i].iter().any(|(k, _)| k == key))
+        .collect()
+}
+
+/// The rounds of the refresh-token grant and of client-assertion spending.
+pub struct GroupCommits {
     pub lookups: Rounds<Vec<u8>, Option<RefreshToken>>,
     pub rotations: Rounds<Rotation, bool>,
+    pub assertions: Rounds<(String, i64), bool>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_assertion_spent_twice_in_one_round_counts_once() {
+        let round = vec![
+            ("a".to_string(), 1),
+            ("b".to_string(), 1),
+            ("a".to_string(), 1),
+        ];
+        assert_eq!(
+            align_assertions(&round, vec!["a".into()]),
+            [true, false, false],
+            "b was spent before; the second a is a replay"
+        );
+        assert!(
+            assertion_sql(2).ends_with(
+                "VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING RETURNING assertion_key"
+            )
+        );
+    }
     use std::sync::Mutex;
 
     /// Doubles each request and records the size of every round.

@@ -538,15 +538,10 @@ macro_rules! impl_sql_store {
                 key: &str,
                 expires_at: i64,
             ) -> $crate::store::StoreResult<bool> {
-                let done = sqlx::query(
-                    "INSERT INTO client_assertions (assertion_key, expires_at) VALUES ($1, $2) \
-                     ON CONFLICT (assertion_key) DO NOTHING",
-                )
-                .bind(key)
-                .bind(expires_at)
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
+                self.group_commits
+                    .assertions
+                    .call((key.to_string(), expires_at))
+                    .await
             }
         }
     };

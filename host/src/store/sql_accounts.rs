@@ -95,13 +95,14 @@ pub fn revoke_access_sql(condition: &str) -> String {
     )
 }
 
-/// The `RefreshRounds` of `rounds.rs`: lookups on `$pool`, rotations on
+/// The `GroupCommits` of `rounds.rs`: lookups on `$pool`, rotations on
 /// `$writer`, at most `$writes_in_flight` rotation rounds at once.
-macro_rules! refresh_rounds {
+macro_rules! group_commits {
     ($pool:expr, $writer:expr, $writes_in_flight:expr) => {{
-        use $crate::store::rounds::{self, RefreshRounds, Rounds};
+        use $crate::store::rounds::{self, GroupCommits, Rounds};
         let (pool, writer) = ($pool, $writer);
-        RefreshRounds {
+        let spender = writer.clone();
+        GroupCommits {
             lookups: Rounds::start(
                 2,
                 Box::new(move |hashes: Vec<Vec<u8>>| {
@@ -133,11 +134,26 @@ macro_rules! refresh_rounds {
                     })
                 }),
             ),
+            assertions: Rounds::start(
+                $writes_in_flight,
+                Box::new(move |round: Vec<(String, i64)>| {
+                    let writer = spender.clone();
+                    Box::pin(async move {
+                        let sql = rounds::assertion_sql(round.len());
+                        let mut query = sqlx::query_scalar::<_, String>(&sql);
+                        for (key, expires_at) in &round {
+                            query = query.bind(key).bind(expires_at);
+                        }
+                        let stored = query.fetch_all(&writer).await?;
+                        Ok(rounds::align_assertions(&round, stored))
+                    })
+                }),
+            ),
         }
     }};
 }
 
-pub(crate) use refresh_rounds;
+pub(crate) use group_commits;
 
 macro_rules! impl_sql_accounts {
     ($store:ty) => {
@@ -397,7 +413,7 @@ macro_rules! impl_sql_accounts {
             }
 
             async fn refresh_token(&self, token_hash: &[u8]) -> $crate::store::StoreResult<Option<$crate::store::RefreshToken>> {
-                self.refresh_rounds.lookups.call(token_hash.to_vec()).await
+                self.group_commits.lookups.call(token_hash.to_vec()).await
             }
 
             async fn rotate_refresh_token(
@@ -409,7 +425,7 @@ macro_rules! impl_sql_accounts {
                     spent_hash: spent_hash.to_vec(),
                     successor,
                 };
-                self.refresh_rounds.rotations.call(rotation).await
+                self.group_commits.rotations.call(rotation).await
             }
 
             async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> $crate::store::StoreResult<()> {

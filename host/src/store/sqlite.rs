@@ -12,7 +12,7 @@ pub struct SqliteStore {
     /// time, and queueing here is far cheaper than its busy-wait sleeps.
     writer: SqlitePool,
     /// The refresh-token grant's lookups and rotations, run in rounds.
-    refresh_rounds: super::rounds::RefreshRounds,
+    group_commits: super::rounds::GroupCommits,
 }
 
 impl SqliteStore {
@@ -42,11 +42,11 @@ impl SqliteStore {
             .await
             .map_err(|e| anyhow::anyhow!("cannot open SQLite database {url:?}: {e}"))?;
         // One writer connection: a second rotation round would only queue for it.
-        let refresh_rounds = super::sql_accounts::refresh_rounds!(pool.clone(), writer.clone(), 1);
+        let group_commits = super::sql_accounts::group_commits!(pool.clone(), writer.clone(), 1);
         Ok(SqliteStore {
             pool,
             writer,
-            refresh_rounds,
+            group_commits,
         })
     }
 
