@@ -6,6 +6,7 @@
 # alternated push, pull, pull, push at 32 connections, on SQLite.
 # Usage: bench/pull.sh [seconds per run, default 10] [assertions per pull run, default 250000]
 # Needs wrk, curl and Python 3 with joserfc (the test suite's tests/py/.venv has it).
+# WARDEN_BENCH_PERF=1 also profiles the second pull run with perf and prints the top symbols.
 set -euo pipefail
 DURATION=${1:-10}
 PER_RUN=${2:-250000}
@@ -55,5 +56,13 @@ run() { # label script assertions
 }
 run "push installation (client_secret_basic)" token.lua ""
 run "pull installation (private_key_jwt)" pull.lua "$WORK/a1.txt"
+if [ -n "${WARDEN_BENCH_PERF:-}" ]; then # where a pull token's time goes
+  perf record -q -F 999 -p "$PID" -o "$WORK/perf.data" -- sleep "$DURATION" 2>/dev/null &
+  PERF=$!
+fi
 run "pull installation (private_key_jwt)" pull.lua "$WORK/a2.txt"
 run "push installation (client_secret_basic)" token.lua ""
+if [ -n "${WARDEN_BENCH_PERF:-}" ]; then
+  wait "$PERF"
+  perf report -i "$WORK/perf.data" --stdio --no-children --sort symbol 2>/dev/null | grep -E '^ +[0-9]' | head -25
+fi
