@@ -92,6 +92,8 @@ macro_rules! impl_sql_apps {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
+                // Replicas may have remembered that no such app exists.
+                $crate::store::sql::bump!(&mut *tx);
                 tx.commit().await?;
                 Ok(())
             }
