@@ -66,7 +66,12 @@ pub fn parse_time_str(s: &str) -> Result<i64, String> {
     let [y, m, day] = d[..] else {
         return Err(bad());
     };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+    // A real calendar day (no 31 February), in years the arithmetic holds.
+    if !(1..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return Err(bad());
+    }
+    let days = crate::clock::days_from_civil(y, m, day);
+    if crate::clock::civil_from_days(days) != (y, m as u32, day as u32) {
         return Err(bad());
     }
     let secs = match time {
@@ -85,7 +90,7 @@ pub fn parse_time_str(s: &str) -> Result<i64, String> {
             h * 3600 + mi * 60 + sec
         }
     };
-    Ok(crate::clock::days_from_civil(y, m, day) * 86_400 + secs)
+    Ok(days * 86_400 + secs)
 }
 
 #[cfg(test)]
@@ -129,6 +134,8 @@ mod tests {
         assert_eq!(parse_time(&serde_json::json!(42)).unwrap(), 42);
         for bad in [
             "2025-13-01",
+            "2025-02-31",
+            "999999999999999999-01-01",
             "yesterday",
             "2025-03-24T10:00:00+02:00",
             "2025-03",

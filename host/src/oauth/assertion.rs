@@ -175,16 +175,17 @@ pub fn verify(
     let exp = claims
         .exp
         .ok_or_else(|| refused("client_assertion has no exp"))?;
-    if exp + LEEWAY < now {
+    // Saturating: the numbers are the client's, any i64 at all.
+    if exp.saturating_add(LEEWAY) < now {
         return Err(refused("client_assertion has expired; sign a fresh one"));
     }
-    if exp - now > MAX_LIFETIME {
+    if exp.saturating_sub(now) > MAX_LIFETIME {
         return Err(refused(format!(
             "client_assertion lives too long: exp may be at most {MAX_LIFETIME} seconds ahead"
         )));
     }
-    if claims.nbf.is_some_and(|nbf| nbf - LEEWAY > now)
-        || claims.iat.is_some_and(|iat| iat - LEEWAY > now)
+    if claims.nbf.is_some_and(|nbf| nbf.saturating_sub(LEEWAY) > now)
+        || claims.iat.is_some_and(|iat| iat.saturating_sub(LEEWAY) > now)
     {
         return Err(refused(
             "client_assertion is not valid yet (nbf or iat in the future)",
@@ -197,4 +198,62 @@ pub fn verify(
             refused("client_assertion needs a jti (unique per assertion, at most 256 characters)")
         })?;
     Ok(Verified { jti, exp })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::signature::{Ed25519KeyPair, KeyPair};
+    use serde_json::{Value, json};
+
+    fn b64(bytes: &[u8]) -> String {
+        crate::tokens::b64url(bytes)
+    }
+
+    fn signed(key: &Ed25519KeyPair, header: Value, claims: Value) -> String {
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        format!("{input}.{}", b64(key.sign(input.as_bytes()).as_ref()))
+    }
+
+    #[test]
+    fn eddsa_keys_verify_and_nothing_else_passes() {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+        let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let jwks = |use_: &str| {
+            json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": b64(key.public_key().as_ref()),
+                             "use": use_, "kid": "k1"}]})
+        };
+        let aud = vec!["https://id.example/t/acme/token".to_string()];
+        let claims = json!({"iss": "app", "sub": "app", "aud": aud[0], "exp": 1060, "jti": "j1"});
+        let jwt = signed(&key, json!({"alg": "EdDSA", "kid": "k1"}), claims.clone());
+        let now = 1000;
+        assert_eq!(verify(&jwt, "app", &jwks("sig"), &aud, now).unwrap().jti, "j1");
+        let refused = |jwt: &str, client: &str, keys: Value| {
+            verify(jwt, client, &keys, &aud, now)
+                .unwrap_err()
+                .description
+                .to_string()
+        };
+        assert!(refused(&jwt, "app", jwks("enc")).contains("no registered signing key"));
+        let other_kid = signed(&key, json!({"alg": "EdDSA", "kid": "k2"}), claims.clone());
+        assert!(refused(&other_kid, "app", jwks("sig")).contains("kid"));
+        assert!(refused(&jwt, "someone-else", jwks("sig")).contains("iss and sub"));
+        // The client's numbers may be anything an i64 holds: no overflow.
+        let extreme = signed(
+            &key,
+            json!({"alg": "EdDSA"}),
+            json!({"iss": "app", "sub": "app", "aud": aud[0], "exp": i64::MAX, "nbf": i64::MIN, "jti": "j2"}),
+        );
+        assert!(refused(&extreme, "app", jwks("sig")).contains("too long"));
+        let past = signed(
+            &key,
+            json!({"alg": "EdDSA"}),
+            json!({"iss": "app", "sub": "app", "aud": aud[0], "exp": i64::MIN, "jti": "j3"}),
+        );
+        assert!(refused(&past, "app", jwks("sig")).contains("expired"));
+    }
 }

@@ -201,7 +201,7 @@ impl OAuth {
         let key = crate::tokens::b64url(&secret::hash(&format!("{client_id}\0{}", verified.jti)));
         if !self
             .store
-            .use_client_assertion(&key, verified.exp.max(now) + 60)
+            .use_client_assertion(&key, verified.exp.max(now).saturating_add(60))
             .await?
         {
             return Err(OAuthError::new(
