@@ -630,6 +630,64 @@ async fn an_apps_own_delivery_plugin_shapes_only_its_events(db: Db) {
     }
 }
 
+/// `warden plugin test` runs an install policy on a request file, as a plugin
+/// author would before binding it.
+#[test]
+fn plugin_test_runs_an_install_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = plugin_wasm("publisher-policy");
+    let run = |permissions: Value| {
+        let request = json!({
+            "kind": "install", "tenant": "acme", "app": "docs-sync", "app_name": "Docs Sync",
+            "version": 1, "publisher": {"name": "Acme Integrations"}, "listed": true,
+            "permissions": permissions, "approving": ["directory:read", "documents:write"],
+            "resources": {"project": ["p1"]}, "actor": "ada", "request_time": 1796205600
+        });
+        let file = dir.path().join("request.json");
+        std::fs::write(&file, request.to_string()).unwrap();
+        let out = cli_with(
+            dir.path(),
+            &[],
+            &[
+                "plugin",
+                "test",
+                wasm.to_str().unwrap(),
+                "--hook",
+                "install-policy",
+                "--input",
+                file.to_str().unwrap(),
+                "--config",
+                r#"{"verified_publishers": []}"#,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let read = json!({"name": "directory:read", "level": "tenant", "description": "Read"});
+    let write = |required: bool| {
+        json!({"name": "documents:write", "level": "resource", "resource_type": "project",
+               "description": "Write", "required": required})
+    };
+    let denied = run(json!([read, write(true)]));
+    assert_eq!(denied["decision"], "deny", "{denied}");
+    assert!(
+        denied["reason"]
+            .as_str()
+            .unwrap()
+            .contains("documents:write"),
+        "{denied}"
+    );
+    let trimmed = run(json!([read, write(false)]));
+    assert_eq!(
+        trimmed,
+        json!({"decision": "allow", "dropped": ["documents:write"]})
+    );
+}
+
 /// The built-in credential-delivery plugin (`host/builtin/`) is the one
 /// `plugins/credential-webhook` builds: both answer every kind of event alike.
 #[test]

@@ -24,9 +24,6 @@ on_both_backends!(
     a_pull_app_gets_tokens_with_its_key_for_each_installation,
 );
 
-const TOKEN: &str = ADMIN_TOKEN;
-type Api = AdminApi;
-
 /// A Procore-style data-connection app: a tenant permission, a project
 /// permission, an optional one; Provet's 10-hour tokens.
 fn manifest() -> Value {
@@ -50,9 +47,9 @@ fn manifest() -> Value {
     })
 }
 
-async fn setup(db: &Db) -> (Server, Api) {
+async fn setup(db: &Db) -> (Server, AdminApi) {
     db.create_tenant("acme", &[]);
-    let server = Server::start_with(db, &[("WARDEN_ADMIN_TOKEN", TOKEN)], &[]).await;
+    let server = Server::start_with(db, &[("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN)], &[]).await;
     let api = AdminApi::of(&server);
     let r = api.post("/apps", manifest()).await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -73,7 +70,7 @@ async fn setup(db: &Db) -> (Server, Api) {
     (server, api)
 }
 
-async fn install(api: &Api, resources: Value) -> Value {
+async fn install(api: &AdminApi, resources: Value) -> Value {
     let r = api
         .post(
             "/tenants/acme/installations",
@@ -682,7 +679,7 @@ async fn provet_credentials_are_pushed_signed_and_encrypted(db: Db) {
     let server = Server::start_with(
         &db,
         &[
-            ("WARDEN_ADMIN_TOKEN", TOKEN),
+            ("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN),
             ("WARDEN_DELIVERY_BACKOFF_MS", "200"),
             ("WARDEN_DELIVERY_POLL_MS", "100"),
         ],
@@ -922,7 +919,7 @@ async fn killed_mid_delivery_the_install_event_arrives_once(db: Db) {
     db.create_tenant("acme", &[]);
     // A 1 s request timeout makes the lease 6 s.
     let env = [
-        ("WARDEN_ADMIN_TOKEN", TOKEN),
+        ("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN),
         ("WARDEN_DELIVERY_BACKOFF_MS", "200"),
         ("WARDEN_DELIVERY_POLL_MS", "100"),
         ("WARDEN_DELIVERY_TIMEOUT_MS", "1000"),
@@ -1046,7 +1043,7 @@ async fn a_required_install_hook_gates_the_installation(db: Db) {
     let receiver = common::Receiver::start(Answer::Fail).await;
     db.create_tenant("acme", &[]);
     let env = [
-        ("WARDEN_ADMIN_TOKEN", TOKEN),
+        ("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN),
         ("WARDEN_DELIVERY_BACKOFF_MS", "200"),
         ("WARDEN_DELIVERY_POLL_MS", "100"),
         ("WARDEN_CACHE_REFRESH_MS", "100"),
@@ -1090,7 +1087,7 @@ async fn a_rotated_webhook_secret_co_signs_during_its_overlap(db: Db) {
     let receiver = common::Receiver::start(Answer::Ok).await;
     db.create_tenant("acme", &[]);
     let env = [
-        ("WARDEN_ADMIN_TOKEN", TOKEN),
+        ("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN),
         ("WARDEN_DELIVERY_POLL_MS", "100"),
     ];
     let server = Server::start_with(&db, &env, &[]).await;
@@ -1254,7 +1251,7 @@ async fn the_catalog_shows_listed_apps_and_how_they_are_installed(db: Db) {
     );
 }
 
-async fn usage_of(api: &Api, id: &str) -> Value {
+async fn usage_of(api: &AdminApi, id: &str) -> Value {
     let r = api
         .get(&format!("/tenants/acme/installations/{id}/usage"))
         .await;
@@ -1266,11 +1263,11 @@ async fn usage_of(api: &Api, id: &str) -> Value {
 /// `usage_flush_ms`), nothing lost on a clean shutdown, and summed across
 /// replicas sharing the database.
 async fn usage_is_counted_per_installation_across_restarts_and_replicas(db: Db) {
-    let (server, api) = setup(&db).await;
+    let (server, _) = setup(&db).await;
     server.kill().await;
     // A flush interval far away: only the shutdown can store the counts.
     let slow = [
-        ("WARDEN_ADMIN_TOKEN", TOKEN),
+        ("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN),
         ("WARDEN_USAGE_FLUSH_MS", "3600000"),
     ];
     let server = Server::start_with(&db, &slow, &[]).await;
@@ -1326,7 +1323,7 @@ async fn usage_is_counted_per_installation_across_restarts_and_replicas(db: Db) 
 
     // Two replicas, each flushing every 200 ms: the totals add up.
     let fast = [
-        ("WARDEN_ADMIN_TOKEN", TOKEN),
+        ("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN),
         ("WARDEN_USAGE_FLUSH_MS", "200"),
     ];
     let a = Server::start_with(&db, &fast, &[]).await;
@@ -1393,7 +1390,7 @@ async fn an_hourly_quota_refuses_further_tokens_across_replicas(db: Db) {
 
     // Another replica reads the hour's stored tokens with its first token.
     let env = [
-        ("WARDEN_ADMIN_TOKEN", TOKEN),
+        ("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN),
         ("WARDEN_USAGE_FLUSH_MS", "200"),
     ];
     let b = Server::start_with(&db, &env, &[]).await;

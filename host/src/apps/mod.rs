@@ -5,6 +5,7 @@
 mod catalog;
 mod events;
 mod policy;
+mod quota;
 
 use crate::plugins::install_policy::InstallKind;
 use events::Credentials;
@@ -23,9 +24,6 @@ use crate::store::{
 use crate::tokens::{b64url, random_bytes, secret};
 use base64::Engine;
 use serde_json::{Value, json};
-
-/// The largest hourly token quota.
-pub const MAX_QUOTA: i64 = 1_000_000_000;
 
 /// Most resources one request may upsert.
 pub const MAX_RESOURCES_PER_REQUEST: usize = 1_000;
@@ -579,38 +577,6 @@ impl Admin {
             })
             .await?;
         Ok((installation, credentials))
-    }
-
-    /// Sets (or with `None` lifts) the installation's quota of tokens per
-    /// clock hour; audited, in effect on every replica within
-    /// `cache_refresh_ms`.
-    pub async fn set_installation_quota(
-        &self,
-        tenant: &str,
-        id: &str,
-        quota: Option<i64>,
-        actor: &str,
-        now: i64,
-    ) -> Result<Installation> {
-        if quota.is_some_and(|q| !(1..=MAX_QUOTA).contains(&q)) {
-            return Err(AppError::Field {
-                field: "tokens_per_hour".into(),
-                message: format!("must be between 1 and {MAX_QUOTA} (or null for no quota)"),
-            });
-        }
-        let mut i = self.installation(tenant, id).await?;
-        let record = audit(
-            tenant,
-            "installation.quota_set",
-            json!({"installation": id, "app": i.app, "actor": actor,
-                   "before": i.quota_per_hour, "after": quota}),
-            now,
-        );
-        self.store
-            .set_installation_quota(id, quota, &record)
-            .await?;
-        i.quota_per_hour = quota;
-        Ok(i)
     }
 
     /// A live installation of this tenant.

@@ -184,8 +184,12 @@ pub fn verify(
             "client_assertion lives too long: exp may be at most {MAX_LIFETIME} seconds ahead"
         )));
     }
-    if claims.nbf.is_some_and(|nbf| nbf.saturating_sub(LEEWAY) > now)
-        || claims.iat.is_some_and(|iat| iat.saturating_sub(LEEWAY) > now)
+    if claims
+        .nbf
+        .is_some_and(|nbf| nbf.saturating_sub(LEEWAY) > now)
+        || claims
+            .iat
+            .is_some_and(|iat| iat.saturating_sub(LEEWAY) > now)
     {
         return Err(refused(
             "client_assertion is not valid yet (nbf or iat in the future)",
@@ -231,7 +235,10 @@ mod tests {
         let claims = json!({"iss": "app", "sub": "app", "aud": aud[0], "exp": 1060, "jti": "j1"});
         let jwt = signed(&key, json!({"alg": "EdDSA", "kid": "k1"}), claims.clone());
         let now = 1000;
-        assert_eq!(verify(&jwt, "app", &jwks("sig"), &aud, now).unwrap().jti, "j1");
+        assert_eq!(
+            verify(&jwt, "app", &jwks("sig"), &aud, now).unwrap().jti,
+            "j1"
+        );
         let refused = |jwt: &str, client: &str, keys: Value| {
             verify(jwt, client, &keys, &aud, now)
                 .unwrap_err()
