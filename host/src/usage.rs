@@ -18,6 +18,9 @@ use std::time::Duration;
 const DAY: i64 = 86_400;
 const HOUR: i64 = 3_600;
 
+/// Counts per key (an installation or a legacy client) and day.
+type PerDay = HashMap<String, BTreeMap<i64, Counts>>;
+
 /// One installation's tokens in the current clock hour.
 #[derive(Clone, Copy, Debug, Default)]
 struct Hour {
@@ -36,7 +39,7 @@ pub struct QuotaExceeded {
     pub retry_after: u64,
 }
 
-/// What one installation did on one day, not yet flushed.
+/// What one installation (or legacy client) did on one day, not yet flushed.
 #[derive(Clone, Copy, Debug, Default)]
 struct Counts {
     tokens: i64,
@@ -49,11 +52,11 @@ pub struct Usage {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     /// installation id → day → counts.
-    pending: Mutex<HashMap<String, BTreeMap<i64, Counts>>>,
+    pending: Mutex<PerDay>,
     /// installation id → this hour's tokens.
     hours: Mutex<HashMap<String, Hour>>,
-    /// Legacy client id → day → (uses, last use).
-    legacy: Mutex<HashMap<String, BTreeMap<i64, (i64, i64)>>>,
+    /// Legacy client id → day → counts (`tokens`: uses, `last_token_at`: last use).
+    legacy: Mutex<PerDay>,
     /// Legacy clients warned today (day, client id): one audit record a day each.
     warned: Mutex<std::collections::HashSet<(i64, String)>>,
     /// One flush at a time, so a shutdown flush waits for a periodic one.
@@ -73,12 +76,13 @@ impl Usage {
         })
     }
 
-    fn count(&self, installation: &str, add: impl FnOnce(&mut Counts, i64)) {
+    /// Adds to today's counts of `key` in `map`.
+    fn count(&self, map: &Mutex<PerDay>, key: &str, add: impl FnOnce(&mut Counts, i64)) {
         let now = self.clock.now();
-        let mut pending = self.pending.lock().expect("usage counts");
-        let days = match pending.get_mut(installation) {
+        let mut map = map.lock().expect("usage counts");
+        let days = match map.get_mut(key) {
             Some(days) => days,
-            None => pending.entry(installation.to_string()).or_default(),
+            None => map.entry(key.to_string()).or_default(),
         };
         add(days.entry(now.div_euclid(DAY)).or_default(), now);
     }
@@ -153,15 +157,10 @@ impl Usage {
 
     /// A legacy client asked for a token.
     pub fn legacy_used(&self, client_id: &str) {
-        let now = self.clock.now();
-        let mut legacy = self.legacy.lock().expect("legacy counts");
-        if !legacy.contains_key(client_id) {
-            legacy.insert(client_id.to_string(), BTreeMap::new());
-        }
-        let days = legacy.get_mut(client_id).expect("inserted above");
-        let day = days.entry(now.div_euclid(DAY)).or_default();
-        day.0 += 1;
-        day.1 = day.1.max(now);
+        self.count(&self.legacy, client_id, |c, now| {
+            c.tokens += 1;
+            c.last_token_at = Some(now);
+        });
     }
 
     /// True the first time today (on this replica) a legacy client is warned.
@@ -173,15 +172,15 @@ impl Usage {
     }
 
     fn take_legacy(&self) -> Vec<LegacyUse> {
-        let pending = std::mem::take(&mut *self.legacy.lock().expect("legacy counts"));
+        let pending = std::mem::take(&mut *self.legacy.lock().expect("usage counts"));
         pending
             .into_iter()
             .flat_map(|(client_id, days)| {
-                days.into_iter().map(move |(day, (uses, last))| LegacyUse {
+                days.into_iter().map(move |(day, c)| LegacyUse {
                     client_id: client_id.clone(),
                     day,
-                    uses,
-                    last_used_at: Some(last),
+                    uses: c.tokens,
+                    last_used_at: c.last_token_at,
                 })
             })
             .collect()
@@ -199,29 +198,29 @@ impl Usage {
             e.0 += u.uses;
             e.1 = e.1.max(u.last_used_at);
         }
-        for (client, days) in self.legacy.lock().expect("legacy counts").iter() {
-            for (_, (uses, last)) in days.range(since_day..) {
+        for (client, days) in self.legacy.lock().expect("usage counts").iter() {
+            for c in days.range(since_day..).map(|(_, c)| c) {
                 let e = out.entry(client.clone()).or_default();
-                e.0 += uses;
-                e.1 = e.1.max(Some(*last));
+                e.0 += c.tokens;
+                e.1 = e.1.max(c.last_token_at);
             }
         }
         Ok(out)
     }
 
     pub fn token_issued(&self, installation: &str) {
-        self.count(installation, |c, now| {
+        self.count(&self.pending, installation, |c, now| {
             c.tokens += 1;
             c.last_token_at = Some(now);
         });
     }
 
     pub fn token_denied(&self, installation: &str) {
-        self.count(installation, |c, _| c.denied += 1);
+        self.count(&self.pending, installation, |c, _| c.denied += 1);
     }
 
     pub fn evaluated(&self, installation: &str) {
-        self.count(installation, |c, _| c.evaluations += 1);
+        self.count(&self.pending, installation, |c, _| c.evaluations += 1);
     }
 
     fn take(&self) -> Vec<UsageRow> {
@@ -280,15 +279,15 @@ impl Usage {
         if !legacy.is_empty()
             && let Err(e) = self.store.add_legacy_use(&legacy).await
         {
-            let mut pending = self.legacy.lock().expect("legacy counts");
+            let mut pending = self.legacy.lock().expect("usage counts");
             for u in legacy {
-                let day = pending
+                let c = pending
                     .entry(u.client_id)
                     .or_default()
                     .entry(u.day)
                     .or_default();
-                day.0 += u.uses;
-                day.1 = day.1.max(u.last_used_at.unwrap_or(0));
+                c.tokens += u.uses;
+                c.last_token_at = c.last_token_at.max(u.last_used_at);
             }
             return Err(e);
         }
