@@ -14,6 +14,7 @@ mod oauth;
 mod plugins;
 mod server;
 mod store;
+mod tenant_admin;
 mod tokens;
 mod usage;
 

@@ -6,6 +6,9 @@ mod catalog;
 mod events;
 mod policy;
 mod quota;
+mod requests;
+
+pub use requests::InstallRight;
 
 use crate::plugins::install_policy::InstallKind;
 use events::Credentials;
@@ -50,7 +53,7 @@ impl From<StoreError> for AppError {
 
 type Result<T> = std::result::Result<T, AppError>;
 
-fn invalid<T>(m: impl Into<String>) -> Result<T> {
+pub(crate) fn invalid<T>(m: impl Into<String>) -> Result<T> {
     Err(AppError::Admin(AdminError::Invalid(m.into())))
 }
 
@@ -74,7 +77,7 @@ fn webhook_secret(admin: &Admin) -> String {
     )
 }
 
-fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
+pub(crate) fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
     AuditEvent {
         tenant: tenant.into(),
         action: action.into(),

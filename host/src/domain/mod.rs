@@ -3,6 +3,7 @@
 pub mod app;
 pub mod legacy;
 pub mod markdown;
+pub mod settings;
 mod redirect;
 mod scope;
 pub mod user;

@@ -3,7 +3,7 @@
 //! Every form is CSRF-protected like the sign-in pages.
 
 use super::State;
-use super::pages::{Page, csrf, csrf_ok, error_page, layout, read_form, redirect, session_of};
+use super::pages::{Page, branded, csrf, csrf_ok, error_page, read_form, redirect, session_of};
 use crate::domain::{Scope, describe_scopes};
 use crate::oauth::pat::PatError;
 use crate::store::Session;
@@ -37,7 +37,7 @@ async fn render(
     error: Option<String>,
 ) -> Response {
     let Some(session) = session_of(s, tenant, headers).await else {
-        return super::pages::login_for_account(s, tenant, headers);
+        return super::pages::login_for_account(s, tenant, headers).await;
     };
     let load = async {
         let user = s.store.user(&session.user_id).await?;
@@ -79,7 +79,10 @@ async fn render(
     let mut cookies = vec![];
     let token = csrf(s, tenant, headers, &mut cookies);
     let now = s.oauth.clock.now();
-    let body = layout(
+    let brand = super::brand::load(s, tenant).await;
+    let is_admin = user.is_admin;
+    let body = branded(
+        &brand,
         "Your account",
         html! {
             h1 { "Your account" }
@@ -154,6 +157,9 @@ async fn render(
                     button type="submit" { "Create token" }
                 }
             }
+            @if is_admin {
+                p { a href={ "/t/" (tenant) "/console" } { "Open the admin console" } }
+            }
             form method="get" action={ "/t/" (tenant) "/logout" } {
                 button type="submit" { "Sign out" }
             }
@@ -167,6 +173,7 @@ async fn render(
         },
         body,
         cookies,
+        images: brand.image_origins(),
     }
     .into_response()
 }

@@ -84,6 +84,7 @@ pub fn routes() -> Router<Arc<super::AppState>> {
         .route("/plugins", get(list_plugins).post(add_plugin))
         .merge(super::admin_apps::routes())
         .merge(super::admin_legacy::routes())
+        .merge(super::admin_settings::routes())
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such admin endpoint") })
         // Answers may carry a client or signing secret: no cache keeps them.
         .layer(axum::middleware::map_response(no_store))

@@ -18,11 +18,32 @@ const HEADERS: &[(HeaderName, &str)] = &[
     (header::REFERRER_POLICY, "no-referrer"),
 ];
 
+/// The exact https origins a page's images come from (a tenant's or an
+/// app's logo): the only addition a page may make to the policy.
+#[derive(Clone, Debug)]
+pub struct ImageSources(pub Vec<String>);
+
 /// `https`: the public URL is https, so browsers are told to stay on it.
 pub async fn security_headers(State(https): State<bool>, mut response: Response) -> Response {
+    let images = response.extensions_mut().remove::<ImageSources>();
     let h = response.headers_mut();
     for (name, value) in HEADERS {
         h.insert(name.clone(), HeaderValue::from_static(value));
+    }
+    if let Some(ImageSources(origins)) = images {
+        let mut list: Vec<&str> = origins
+            .iter()
+            .map(String::as_str)
+            .filter(|o| o.bytes().all(|b| b.is_ascii_graphic() && b != b';' && b != b','))
+            .collect();
+        list.sort_unstable();
+        list.dedup();
+        if !list.is_empty() {
+            let policy = format!("{}; img-src {}", HEADERS[0].1, list.join(" "));
+            if let Ok(v) = HeaderValue::from_str(&policy) {
+                h.insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+        }
     }
     if https {
         h.insert(

@@ -4,6 +4,9 @@ mod account;
 pub mod admin;
 mod admin_apps;
 mod admin_legacy;
+mod admin_settings;
+mod brand;
+mod console;
 mod form;
 mod headers;
 mod health;
@@ -79,6 +82,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/t/{tenant}/access/v1/evaluations",
             post(oauth::evaluations),
         )
+        .nest("/t/{tenant}/console", console::routes())
         .nest("/admin/v1", admin::routes())
         .fallback(health::not_found)
         .layer(axum::middleware::from_fn(trace::trace))

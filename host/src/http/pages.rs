@@ -13,22 +13,30 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, RawQuery};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use maud::{DOCTYPE, Markup, html};
+use super::brand::Brand;
+use maud::{Markup, html};
 use std::net::SocketAddr;
 
 const SESSION_COOKIE: &str = "warden_session";
 const CSRF_COOKIE: &str = "warden_csrf";
 
 /// A page: never cached, with its cookies.
+#[derive(Default)]
 pub(super) struct Page {
     pub(super) status: StatusCode,
     pub(super) body: Markup,
     pub(super) cookies: Vec<String>,
+    /// Origins its images load from (tenant and app logos), for `img-src`.
+    pub(super) images: Vec<String>,
 }
 
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
         let mut r = (self.status, axum::response::Html(self.body.into_string())).into_response();
+        if !self.images.is_empty() {
+            r.extensions_mut()
+                .insert(super::headers::ImageSources(self.images));
+        }
         let h = r.headers_mut();
         // Security headers come from the router's one layer (`headers.rs`).
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -41,22 +49,14 @@ impl IntoResponse for Page {
     }
 }
 
+/// A page of no particular tenant's look (errors before the tenant is known).
 pub(super) fn layout(title: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                style { "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#222}
-                    label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}
-                    button{margin-top:1rem;padding:.5rem 1rem}.error{color:#a00;border:1px solid #a00;padding:.5rem}
-                    ul.scopes li{margin:.3rem 0}" }
-            }
-            body { main { (body) } }
-        }
-    }
+    super::brand::page(&Brand::default(), title, false, None, None, body)
+}
+
+/// A page in the tenant's look.
+pub(super) fn branded(brand: &Brand, title: &str, body: Markup) -> Markup {
+    super::brand::page(brand, title, false, None, None, body)
 }
 
 pub(super) fn error_page(status: StatusCode, message: &str) -> Response {
@@ -71,7 +71,7 @@ pub(super) fn error_page(status: StatusCode, message: &str) -> Response {
     Page {
         status,
         body,
-        cookies: vec![],
+        ..Default::default()
     }
     .into_response()
 }
@@ -175,6 +175,7 @@ pub async fn authorize(
     match s.oauth.authorization_next(&request, session.as_ref()).await {
         Ok(Next::Redirect(to)) => redirect(&to, vec![]),
         Ok(Next::Login) => login_page(
+            &super::brand::load(&s, &tenant).await,
             &s,
             &tenant,
             &headers,
@@ -204,7 +205,9 @@ struct Failed<'a> {
     username: &'a str,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn login_page(
+    brand: &Brand,
     s: &super::AppState,
     tenant: &str,
     headers: &HeaderMap,
@@ -223,7 +226,8 @@ fn login_page(
             .and_then(|r| r.login_hint.clone())
             .unwrap_or_default(),
     };
-    let body = layout(
+    let body = branded(
+        brand,
         "Sign in",
         html! {
             h1 { "Sign in" }
@@ -251,6 +255,7 @@ fn login_page(
         status,
         body,
         cookies,
+        images: brand.image_origins(),
     }
     .into_response()
 }
@@ -274,10 +279,26 @@ async fn consent_page(
     };
     let mut cookies = vec![];
     let token = csrf(s, tenant, headers, &mut cookies);
-    let body = layout(
+    let brand = super::brand::load(s, tenant).await;
+    let mut images = brand.image_origins();
+    // An app's sign-in client names its app: show who publishes it.
+    let app = match r.client.metadata.get("app").and_then(|v| v.as_str()) {
+        Some(slug) => s.oauth.directory.app(slug).await.ok().flatten(),
+        None => None,
+    };
+    let logo = app.as_ref().and_then(|a| a.manifest.logo_url.clone());
+    images.extend(logo.as_deref().and_then(crate::domain::settings::image_origin));
+    let body = branded(
+        &brand,
         "Allow access?",
         html! {
+            @if let Some(logo) = &logo {
+                img.logo src=(logo) alt={ (r.client.name) " logo" } width="48" height="48";
+            }
             h1 { "Allow " (r.client.name) " to access your account?" }
+            @if let Some(app) = &app {
+                p.muted { "Published by " (app.manifest.publisher.name) }
+            }
             p { "Signed in as " strong { (user.display_name.as_deref().unwrap_or(&user.username)) } "." }
             p { (r.client.name) " will be able to:" }
             ul.scopes {
@@ -288,7 +309,7 @@ async fn consent_page(
             form method="post" action={ "/t/" (tenant) "/consent" } {
                 input type="hidden" name="csrf" value=(token);
                 input type="hidden" name="continue" value=(continue_query);
-                button type="submit" name="decision" value="approve" { "Allow" }
+                button.primary type="submit" name="decision" value="approve" { "Allow" }
                 " "
                 button type="submit" name="decision" value="deny" { "Deny" }
             }
@@ -298,6 +319,7 @@ async fn consent_page(
         status: StatusCode::OK,
         body,
         cookies,
+        images,
     }
     .into_response()
 }
@@ -332,10 +354,11 @@ pub async fn login(
         _ => None,
     };
     let typed = params.get("username").unwrap_or_default().to_string();
-    let to_account = params.get("return") == Some("account");
+    let return_to = params.get("return").filter(|r| is_return_path(r));
+    let brand = super::brand::load(&s, &tenant).await;
     let again = |error: &str, status| {
-        let return_to = to_account.then_some("account");
         login_page(
+            &brand,
             &s,
             &tenant,
             &headers,
@@ -377,13 +400,17 @@ pub async fn login(
                     ),
                     vec![cookie],
                 ),
-                None if to_account => redirect(&format!("/t/{tenant}/account"), vec![cookie]),
+                None if return_to.is_some() => redirect(
+                    &format!("/t/{tenant}/{}", return_to.unwrap_or_default()),
+                    vec![cookie],
+                ),
                 None => {
-                    let body = layout("Signed in", html! { h1 { "You are signed in" } });
+                    let body = branded(&brand, "Signed in", html! { h1 { "You are signed in" } });
                     Page {
                         status: StatusCode::OK,
                         body,
                         cookies: vec![cookie],
+                        images: brand.image_origins(),
                     }
                     .into_response()
                 }
@@ -519,7 +546,9 @@ pub async fn logout_page(
     let mut cookies = vec![];
     let token = csrf(&s, &tenant, &headers, &mut cookies);
     let field = |name: &str| params.get(name).unwrap_or_default().to_string();
-    let body = layout(
+    let brand = super::brand::load(&s, &tenant).await;
+    let body = branded(
+        &brand,
         "Sign out",
         html! {
             @match &user {
@@ -555,6 +584,7 @@ pub async fn logout_page(
         status: StatusCode::OK,
         body,
         cookies,
+        images: brand.image_origins(),
     }
     .into_response()
 }
@@ -593,11 +623,13 @@ pub async fn logout(
     match back {
         Some(to) => redirect(&to, cleared),
         None => {
-            let body = layout("Signed out", html! { h1 { "You are signed out" } });
+            let brand = super::brand::load(&s, &tenant).await;
+            let body = branded(&brand, "Signed out", html! { h1 { "You are signed out" } });
             Page {
                 status: StatusCode::OK,
                 body,
                 cookies: cleared,
+                images: brand.image_origins(),
             }
             .into_response()
         }
@@ -616,12 +648,28 @@ pub(super) async fn session_of(
 }
 
 /// The login page, returning to the account page afterwards.
-pub(super) fn login_for_account(
+pub(super) async fn login_for_account(
     s: &super::AppState,
     tenant: &str,
     headers: &HeaderMap,
 ) -> Response {
+    login_returning(s, tenant, headers, "account").await
+}
+
+/// The login page, returning to `path` under the tenant (`account`,
+/// `console/…`) afterwards.
+pub(super) async fn login_returning(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    path: &str,
+) -> Response {
+    if s.oauth.tenant(tenant).await.is_err() {
+        return error_page(StatusCode::NOT_FOUND, "This organisation does not exist.");
+    }
+    let path = is_return_path(path).then_some(path);
     login_page(
+        &super::brand::load(s, tenant).await,
         s,
         tenant,
         headers,
@@ -629,8 +677,23 @@ pub(super) fn login_for_account(
         "",
         None,
         StatusCode::OK,
-        Some("account"),
+        path,
     )
+}
+
+/// Where a login may return to: the account page or a console page, as a
+/// path under the tenant (never another site, never another tenant).
+fn is_return_path(path: &str) -> bool {
+    let under_console = path == "console"
+        || path.strip_prefix("console/").is_some_and(|rest| {
+            rest.len() <= 200
+                && !rest.contains("//")
+                && !rest.contains("..")
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b))
+        });
+    path == "account" || under_console
 }
 
 /// A form's raw pairs (for repeated fields such as checkboxes).

@@ -126,6 +126,9 @@ pub trait Accounts: Send + Sync {
     /// Deletes a user; their refresh tokens and the access tokens issued
     /// with them (still live at `now`) are revoked.
     async fn delete_user(&self, tenant: &str, username: &str, now: i64) -> StoreResult<()>;
+    /// Grants or removes the admin role; `Managed` for a service account.
+    async fn set_user_admin(&self, tenant: &str, username: &str, is_admin: bool)
+    -> StoreResult<()>;
     async fn set_password(
         &self,
         tenant: &str,

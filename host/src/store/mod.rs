@@ -9,12 +9,15 @@ mod sql_accounts;
 mod sql_apps;
 #[macro_use]
 mod sql_legacy;
+#[macro_use]
+mod sql_settings;
 mod accounts;
 mod apps;
 mod legacy;
 mod postgres;
 mod rounds;
 mod rows;
+mod settings;
 mod sqlite;
 
 pub use accounts::{
@@ -25,6 +28,7 @@ pub use apps::{
     AppVersion, Apps, HourlyRow, InstallationChange, NewInstallation, Resource, UsageRow,
     WebhookKey,
 };
+pub use settings::{Decision, InstallRequestRecord, Settings};
 pub use legacy::{Brownout, Exemption, Legacy, LegacyClient, LegacyPolicy, LegacyUse};
 
 use crate::domain::{Client, Tenant};
@@ -232,7 +236,7 @@ pub struct BoundPluginRow {
 }
 
 #[async_trait]
-pub trait Store: Accounts + Apps + Legacy + Send + Sync + 'static {
+pub trait Store: Accounts + Apps + Legacy + Settings + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Cheap round trip for readiness checks.

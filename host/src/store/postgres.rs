@@ -65,3 +65,4 @@ impl_sql_store!(PostgresStore, claim_lock = "FOR UPDATE SKIP LOCKED");
 impl_sql_accounts!(PostgresStore);
 impl_sql_apps!(PostgresStore);
 impl_sql_legacy!(PostgresStore);
+impl_sql_settings!(PostgresStore);

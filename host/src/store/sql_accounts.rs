@@ -221,6 +221,21 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            async fn set_user_admin(&self, tenant: &str, username: &str, is_admin: bool) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE users SET is_admin = $1 WHERE tenant = $2 AND username = $3 AND installation_id IS NULL")
+                    .bind(is_admin)
+                    .bind(tenant)
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::sql_accounts::missing_or_managed!(&mut *tx, tenant, username));
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn set_password(&self, tenant: &str, username: &str, hash: &str) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant = $2 AND username = $3 AND installation_id IS NULL")

@@ -71,3 +71,4 @@ impl_sql_store!(SqliteStore, claim_lock = "");
 impl_sql_accounts!(SqliteStore);
 impl_sql_apps!(SqliteStore);
 impl_sql_legacy!(SqliteStore);
+impl_sql_settings!(SqliteStore);

@@ -1,0 +1,441 @@
+//! The catalog: the apps a tenant may install, each with what it will be
+//! able to do in plain language, and the install (or request) screen — the
+//! admin's consent: optional permissions, which resources, confirm.
+
+use super::selection::{self, Picked};
+use super::{Section, Visitor, notice_banner, submitted, visitor};
+use crate::apps::{InstallRequest, InstallRight};
+use crate::domain::app::{Level, Manifest, Permission};
+use crate::domain::markdown::render_safe;
+use crate::domain::settings::{UserInstalls, image_origin};
+use crate::store::{AppVersion, Resource};
+use axum::body::Body;
+use axum::extract::{Path, RawQuery};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use maud::{Markup, PreEscaped, html};
+
+/// Who may see the catalog: admins, and users when the tenant lets them
+/// request or install apps.
+async fn catalog_visitor(
+    s: &crate::http::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    path: &str,
+) -> Result<Visitor, Response> {
+    let v = visitor(s, tenant, headers, path).await?;
+    if v.user.is_admin {
+        return Ok(v);
+    }
+    match s.store.tenant_settings(tenant).await {
+        Ok(t) if t.user_installs != UserInstalls::Admins => Ok(v),
+        _ => Err(v.forbidden()),
+    }
+}
+
+/// The apps this tenant is offered: listed ones, and unlisted ones it has installed.
+async fn offered(
+    s: &crate::http::AppState,
+    tenant: &str,
+) -> Result<Vec<(AppVersion, Option<crate::domain::app::Installation>)>, crate::store::StoreError> {
+    let installed = s.store.installations(tenant).await?;
+    Ok(s.store
+        .apps()
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            let here = installed.iter().find(|i| i.app == a.app).cloned();
+            (a.manifest.listed || here.is_some()).then_some((a, here))
+        })
+        .collect())
+}
+
+fn logo(m: &Manifest, size: u32) -> Markup {
+    html! {
+        @if let Some(url) = &m.logo_url {
+            img.logo src=(url) alt={ (m.name) " logo" } width=(size) height=(size);
+        }
+    }
+}
+
+/// GET `{issuer}/console/catalog`.
+pub(super) async fn list(
+    axum::extract::State(s): crate::http::State,
+    Path(tenant): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let v = match catalog_visitor(&s, &tenant, &headers, "console/catalog").await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let apps = match offered(&s, &tenant).await {
+        Ok(a) => a,
+        Err(e) => return v.failed(e.into(), &v.base()),
+    };
+    let base = v.base();
+    let images = apps
+        .iter()
+        .filter_map(|(a, _)| a.manifest.logo_url.as_deref().and_then(image_origin))
+        .collect();
+    let body = html! {
+        h1 { "Apps" }
+        (notice_banner(query.as_deref()))
+        @if !v.user.is_admin {
+            p { "Apps your organisation can connect. You can ask an administrator to install one." }
+        }
+        @if apps.is_empty() { p { "No apps are offered yet." } }
+        div.grid #catalog {
+            @for (a, here) in &apps {
+                @let m = &a.manifest;
+                div.card {
+                    (logo(m, 48))
+                    h2 { a href={ (base) "/catalog/" (m.slug) } { (m.name) } }
+                    p.muted { "by " (m.publisher.name) }
+                    @if !m.description.is_empty() { p { (first_sentence(&m.description)) } }
+                    @if let Some(i) = here {
+                        p { span class={ "badge " (status_class(i)) } { "Installed \u{00b7} " (status_text(i)) } }
+                    }
+                }
+            }
+        }
+    };
+    v.render_with_images(StatusCode::OK, Some(Section::Catalog), "Apps", body, images)
+}
+
+/// At most the first 200 characters, cut at a word.
+fn first_sentence(text: &str) -> String {
+    if text.chars().count() <= 200 {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(200).collect();
+    match cut.rfind(' ') {
+        Some(i) => format!("{}\u{2026}", &cut[..i]),
+        None => format!("{cut}\u{2026}"),
+    }
+}
+
+/// The CSS class of an installation's status badge.
+pub(super) fn status_class(i: &crate::domain::app::Installation) -> &'static str {
+    match i.status() {
+        crate::domain::app::Status::Active => "active",
+        crate::domain::app::Status::Suspended => "suspended",
+        crate::domain::app::Status::UpgradePending => "upgrade_pending",
+        crate::domain::app::Status::Installing => "installing",
+    }
+}
+
+/// What people read for an installation's status.
+pub(super) fn status_text(i: &crate::domain::app::Installation) -> &'static str {
+    match i.status() {
+        crate::domain::app::Status::Active => "Active",
+        crate::domain::app::Status::Suspended => "Suspended",
+        crate::domain::app::Status::UpgradePending => "Upgrade waiting",
+        crate::domain::app::Status::Installing => "Installing",
+    }
+}
+
+/// What a permission lets the app do, where: "the whole organisation" or
+/// "the Projects you select".
+pub(super) fn applies_to(m: &Manifest, p: &Permission) -> String {
+    match (p.level, &p.resource_type) {
+        (Level::Resource, Some(kind)) => {
+            let name = m
+                .resource_types
+                .iter()
+                .find(|t| &t.kind == kind)
+                .map_or(kind.clone(), |t| t.name.clone());
+            format!("on the {name} you select")
+        }
+        _ => "across the whole organisation".into(),
+    }
+}
+
+/// The permissions, tenant-wide first, each in plain language.
+pub(super) fn permission_list(m: &Manifest, which: &[&Permission]) -> Markup {
+    let (wide, per): (Vec<&&Permission>, Vec<&&Permission>) =
+        which.iter().partition(|p| p.level == Level::Tenant);
+    html! {
+        @if !wide.is_empty() {
+            h3 { "Across the whole organisation" }
+            ul.scopes {
+                @for p in &wide {
+                    li { (p.description) " " small.muted { "(" (p.name) ")" } @if !p.required { " " span.badge { "optional" } } }
+                }
+            }
+        }
+        @for t in &m.resource_types {
+            @let these: Vec<&&&Permission> = per.iter().filter(|p| p.resource_type.as_deref() == Some(t.kind.as_str())).collect();
+            @if !these.is_empty() {
+                h3 { "On the " (t.name) " you select" }
+                ul.scopes {
+                    @for p in &these {
+                        li { (p.description) " " small.muted { "(" (p.name) ")" } @if !p.required { " " span.badge { "optional" } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn app_here(
+    s: &crate::http::AppState,
+    tenant: &str,
+    slug: &str,
+) -> Result<Option<(AppVersion, Option<crate::domain::app::Installation>)>, crate::store::StoreError> {
+    Ok(offered(s, tenant).await?.into_iter().find(|(a, _)| a.app == slug))
+}
+
+/// GET `{issuer}/console/catalog/{app}`.
+pub(super) async fn detail(
+    axum::extract::State(s): crate::http::State,
+    Path((tenant, slug)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("console/catalog/{slug}");
+    let v = match catalog_visitor(&s, &tenant, &headers, &path).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let (app, here) = match app_here(&s, &tenant, &slug).await {
+        Ok(Some(x)) => x,
+        Ok(None) => return not_offered(&v),
+        Err(e) => return v.failed(e.into(), &v.base()),
+    };
+    let m = &app.manifest;
+    let base = v.base();
+    let all: Vec<&Permission> = m.permissions.iter().collect();
+    let body = html! {
+        (logo(m, 64))
+        h1 { (m.name) }
+        p.muted {
+            "by "
+            @if let Some(url) = &m.publisher.url { a href=(url) rel="noopener noreferrer" { (m.publisher.name) } }
+            @else { (m.publisher.name) }
+            @if let Some(email) = &m.publisher.email { " \u{00b7} " a href={ "mailto:" (email) } { (email) } }
+            " \u{00b7} version " (app.version)
+        }
+        @if !m.description.is_empty() { p style="white-space:pre-line" { (m.description) } }
+        ul.plain {
+            @if let Some(u) = &m.homepage_url { li { a href=(u) rel="noopener noreferrer" { "Website" } } }
+            @if let Some(u) = &m.privacy_url { li { a href=(u) rel="noopener noreferrer" { "Privacy policy" } } }
+            @if let Some(u) = &m.terms_url { li { a href=(u) rel="noopener noreferrer" { "Terms of service" } } }
+        }
+        h2 { "What it will be able to do" }
+        (permission_list(m, &all))
+        @if m.credentials == crate::domain::app::CredentialMode::Pull {
+            p.muted { "The app signs in with its own key: no secret is created for it." }
+        } @else {
+            p.muted { "Its credentials are sent straight to the app; nobody has to copy a secret." }
+        }
+        @match &here {
+            Some(i) => {
+                p { span.badge.active { "Installed" } " " a.button href={ (base) "/installations/" (i.id) } { "Manage" } }
+            }
+            None => {
+                p { a.button.primary href={ (base) "/catalog/" (m.slug) "/install" } {
+                    @if v.user.is_admin { "Install" } @else { "Install or request" }
+                } }
+            }
+        }
+        @if !m.setup_instructions.is_empty() {
+            h2 { "Setting it up" }
+            // Rendered safely: raw HTML shows as text, only http(s) and mailto links.
+            div.card { (PreEscaped(render_safe(&m.setup_instructions))) }
+        }
+    };
+    let images = m.logo_url.as_deref().and_then(image_origin).into_iter().collect();
+    v.render_with_images(StatusCode::OK, Some(Section::Catalog), &m.name, body, images)
+}
+
+fn not_offered(v: &Visitor) -> Response {
+    v.render(
+        StatusCode::NOT_FOUND,
+        Some(Section::Catalog),
+        "No such app",
+        html! {
+            h1 { "No such app" }
+            p.error role="alert" { "This app is not offered to your organisation." }
+            p { a href={ (v.base()) "/catalog" } { "Back to the apps" } }
+        },
+    )
+}
+
+/// What the install screen shows and keeps between its own posts.
+struct Choice {
+    optional: Vec<String>,
+    picked: Picked,
+    note: String,
+}
+
+/// GET `{issuer}/console/catalog/{app}/install`: the consent screen.
+pub(super) async fn install_form(
+    axum::extract::State(s): crate::http::State,
+    Path((tenant, slug)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("console/catalog/{slug}/install");
+    let v = match catalog_visitor(&s, &tenant, &headers, &path).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let choice = Choice {
+        optional: vec![],
+        picked: Picked::default(),
+        note: String::new(),
+    };
+    consent(&s, &v, &slug, choice, None).await
+}
+
+async fn consent(
+    s: &crate::http::AppState,
+    v: &Visitor,
+    slug: &str,
+    choice: Choice,
+    error: Option<String>,
+) -> Response {
+    let (app, here) = match app_here(s, &v.tenant, slug).await {
+        Ok(Some(x)) => x,
+        Ok(None) => return not_offered(v),
+        Err(e) => return v.failed(e.into(), &v.base()),
+    };
+    let base = v.base();
+    if let Some(i) = here {
+        return super::redirect(&format!("{base}/installations/{}", i.id), vec![]);
+    }
+    let resources = match s.store.resources(&v.tenant).await {
+        Ok(r) => r,
+        Err(e) => return v.failed(e.into(), &base),
+    };
+    let m = &app.manifest;
+    let right = match s.admin.install_right(&v.user, m, &choice.optional).await {
+        Ok(r) => r,
+        Err(e) => return v.failed(e, &format!("{base}/catalog/{slug}")),
+    };
+    if right == InstallRight::None {
+        return v.forbidden();
+    }
+    let required: Vec<&Permission> = m.permissions.iter().filter(|p| p.required).collect();
+    let optional: Vec<&Permission> = m.permissions.iter().filter(|p| !p.required).collect();
+    let installing = right == InstallRight::Install;
+    let title = if installing {
+        format!("Install {}", m.name)
+    } else {
+        format!("Ask for {}", m.name)
+    };
+    let body = html! {
+        (logo(m, 48))
+        h1 { (title) }
+        p.muted { "by " (m.publisher.name) " \u{00b7} version " (app.version) }
+        @if let Some(e) = &error { p.error role="alert" { (e) } }
+        @if !installing {
+            p.warning { "An administrator of " (v.brand.name) " decides on this. Nothing is sent to the app until they approve." }
+        }
+        form method="post" action={ (base) "/catalog/" (m.slug) "/install" } {
+            (v.csrf_field())
+            @if !m.resource_types.is_empty() {
+                (selection::fieldset(&choice.picked, &m.resource_types, &resources))
+            }
+            h2 { (m.name) " will be able to" }
+            (permission_list(m, &required))
+            @if !optional.is_empty() {
+                fieldset {
+                    legend { "Also allow (optional)" }
+                    @for p in &optional {
+                        label.inline {
+                            input type="checkbox" name="optional" value=(p.name) checked[choice.optional.contains(&p.name)];
+                            span { (p.description) " " small.muted { "(" (p.name) ", " (applies_to(m, p)) ")" } }
+                        }
+                    }
+                }
+            }
+            @if m.credentials == crate::domain::app::CredentialMode::Push {
+                p { "Warden creates a service account for it and sends its credentials to " (m.publisher.name) " directly." }
+            } @else {
+                p { "Warden creates a service account for it; the app signs in with its own key." }
+            }
+            @if installing {
+                button.primary type="submit" name="action" value="install" { "Install " (m.name) }
+            } @else {
+                label for="note" { "Why do you need it? (optional)" }
+                textarea #note name="note" rows="3" maxlength="500" { (choice.note) }
+                button.primary type="submit" name="action" value="request" { "Send request" }
+            }
+            a.button href={ (base) "/catalog/" (m.slug) } { "Cancel" }
+        }
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let images = m.logo_url.as_deref().and_then(image_origin).into_iter().collect();
+    v.render_with_images(status, Some(Section::Catalog), &title, body, images)
+}
+
+/// POST `{issuer}/console/catalog/{app}/install`: search or select on the
+/// screen, or install (admins, and users the tenant lets), or request.
+pub(super) async fn install(
+    axum::extract::State(s): crate::http::State,
+    Path((tenant, slug)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (v, form) = match submitted(&s, &tenant, &headers, body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !v.user.is_admin
+        && !matches!(s.store.tenant_settings(&tenant).await, Ok(t) if t.user_installs != UserInstalls::Admins)
+    {
+        return v.forbidden();
+    }
+    let resources: Vec<Resource> = match s.store.resources(&tenant).await {
+        Ok(r) => r,
+        Err(e) => return v.failed(e.into(), &v.base()),
+    };
+    let choice = Choice {
+        optional: form.all("optional"),
+        picked: Picked::from_form(&form, &resources),
+        note: form.get("note").unwrap_or_default().to_string(),
+    };
+    let action = form.get("action").unwrap_or_default().to_string();
+    if !matches!(action.as_str(), "install" | "request") {
+        return consent(&s, &v, &slug, choice, None).await;
+    }
+    let manifest = match s.store.app_version(&slug, None).await {
+        Ok(Some(a)) => a.manifest,
+        Ok(None) => return not_offered(&v),
+        Err(e) => return v.failed(e.into(), &v.base()),
+    };
+    let request = InstallRequest {
+        tenant: tenant.clone(),
+        app: slug.clone(),
+        resources: choice.picked.to_json(&manifest.resource_types, &resources),
+        optional_permissions: choice.optional.clone(),
+        actor: v.actor().to_string(),
+    };
+    let now = s.oauth.clock.now();
+    if action == "request" {
+        return match s.admin.request_install(&v.user, request, &choice.note, now).await {
+            Ok(_) => super::done(&format!("{}/catalog", v.base()), "requested"),
+            Err(e) => {
+                let (_, message) = super::explain(e);
+                consent(&s, &v, &slug, choice, Some(message)).await
+            }
+        };
+    }
+    match s.admin.install_as(&v.user, request, now).await {
+        Ok((installation, _)) => {
+            crate::http::admin_apps::changed(&s).await;
+            super::redirect(
+                &format!("{}/installations/{}/installed", v.base(), installation.id),
+                vec![],
+            )
+        }
+        Err(e) => {
+            let (_, message) = super::explain(e);
+            consent(&s, &v, &slug, choice, Some(message)).await
+        }
+    }
+}

@@ -1,0 +1,543 @@
+//! The tenant admin console, `{issuer}/console`: server-rendered pages
+//! (no JavaScript needed) where a tenant's admins install apps, approve
+//! upgrades and requests, watch usage, manage people and set the tenant's
+//! look. Signed in through the tenant's own login; every action checks the
+//! tenant and the admin role here, on the server, and every form carries
+//! the CSRF token of the account pages.
+//!
+//! Each handler: `Visitor` (who, checked) → one call to `apps`/`admin` →
+//! render, or redirect with a `done` notice from a fixed list.
+
+mod activity;
+mod catalog;
+mod chart;
+mod installations;
+mod legacy;
+mod people;
+mod requests;
+mod selection;
+mod settings;
+
+use super::brand::Brand;
+use super::pages::{Page, csrf, csrf_pairs_ok, read_pairs, redirect, session_of};
+use crate::apps::AppError;
+use crate::admin::AdminError;
+use crate::domain::user::User;
+use crate::store::StoreError;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use std::sync::Arc;
+
+pub(super) fn routes() -> Router<Arc<super::AppState>> {
+    Router::new()
+        .route("/", get(overview))
+        .route("/catalog", get(catalog::list))
+        .route("/catalog/{app}", get(catalog::detail))
+        .route(
+            "/catalog/{app}/install",
+            get(catalog::install_form).post(catalog::install),
+        )
+        .route("/installations", get(installations::list))
+        .route("/installations/{id}", get(installations::detail))
+        .route(
+            "/installations/{id}/installed",
+            get(installations::installed),
+        )
+        .route(
+            "/installations/{id}/resources",
+            get(installations::resources_form).post(installations::set_resources),
+        )
+        .route("/installations/{id}/suspend", post(installations::suspend))
+        .route("/installations/{id}/resume", post(installations::resume))
+        .route(
+            "/installations/{id}/uninstall",
+            get(installations::uninstall_confirm).post(installations::uninstall),
+        )
+        .route(
+            "/installations/{id}/upgrade",
+            post(installations::decide_upgrade),
+        )
+        .route("/requests", get(requests::list))
+        .route("/requests/{id}", post(requests::decide))
+        .route("/people", get(people::list).post(people::create))
+        .route("/people/{username}/admin", post(people::set_admin))
+        .route(
+            "/people/{username}/delete",
+            get(people::delete_confirm).post(people::delete),
+        )
+        .route("/legacy", get(legacy::page))
+        .route("/activity", get(activity::page))
+        .route("/deliveries/{id}/retry", post(activity::retry))
+        .route("/settings", get(settings::page).post(settings::save))
+}
+
+/// The console's sections, in the navigation's order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Section {
+    Overview,
+    Catalog,
+    Installations,
+    Requests,
+    People,
+    Legacy,
+    Activity,
+    Settings,
+}
+
+impl Section {
+    const ALL: [Section; 8] = [
+        Section::Overview,
+        Section::Catalog,
+        Section::Installations,
+        Section::Requests,
+        Section::People,
+        Section::Legacy,
+        Section::Activity,
+        Section::Settings,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Section::Overview => "Overview",
+            Section::Catalog => "Apps",
+            Section::Installations => "Installed apps",
+            Section::Requests => "Requests",
+            Section::People => "People",
+            Section::Legacy => "Legacy credentials",
+            Section::Activity => "Activity",
+            Section::Settings => "Settings",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Section::Overview => "",
+            Section::Catalog => "/catalog",
+            Section::Installations => "/installations",
+            Section::Requests => "/requests",
+            Section::People => "/people",
+            Section::Legacy => "/legacy",
+            Section::Activity => "/activity",
+            Section::Settings => "/settings",
+        }
+    }
+}
+
+/// The signed-in person on a console page, checked against the tenant.
+pub(super) struct Visitor {
+    pub tenant: String,
+    pub user: User,
+    pub brand: Brand,
+    pub csrf: String,
+    cookies: Vec<String>,
+}
+
+impl Visitor {
+    /// The console's root path for this tenant.
+    pub fn base(&self) -> String {
+        format!("/t/{}/console", self.tenant)
+    }
+
+    /// Who the audit trail names for this person's actions.
+    pub fn actor(&self) -> &str {
+        &self.user.username
+    }
+
+    /// Only admins go further; anyone else gets the 403 page.
+    pub fn require_admin(&self) -> Result<(), Response> {
+        if self.user.is_admin {
+            Ok(())
+        } else {
+            Err(self.forbidden())
+        }
+    }
+
+    pub fn forbidden(&self) -> Response {
+        self.render(
+            StatusCode::FORBIDDEN,
+            None,
+            "Administrators only",
+            html! {
+                h1 { "Administrators only" }
+                p.error role="alert" {
+                    "Only administrators of " (self.brand.name) " can use this page. "
+                    "Ask an administrator if you need something changed."
+                }
+                p { a href={ "/t/" (self.tenant) "/account" } { "Back to your account" } }
+            },
+        )
+    }
+
+    /// A console page in the tenant's look, with the navigation an admin
+    /// (or, for the catalog, a user) may use.
+    pub fn render(
+        &self,
+        status: StatusCode,
+        section: Option<Section>,
+        title: &str,
+        body: Markup,
+    ) -> Response {
+        self.render_with_images(status, section, title, body, vec![])
+    }
+
+    pub fn render_with_images(
+        &self,
+        status: StatusCode,
+        section: Option<Section>,
+        title: &str,
+        body: Markup,
+        mut images: Vec<String>,
+    ) -> Response {
+        let base = self.base();
+        let sections: Vec<Section> = if self.user.is_admin {
+            Section::ALL.to_vec()
+        } else {
+            vec![Section::Catalog]
+        };
+        let nav = html! {
+            nav.console aria-label="Console" {
+                ul {
+                    @for s in &sections {
+                        li {
+                            a href={ (base) (s.path()) } aria-current=[(section == Some(*s)).then_some("page")] { (s.label()) }
+                        }
+                    }
+                }
+            }
+        };
+        let who = html! {
+            (self.user.display_name.as_deref().unwrap_or(&self.user.username))
+            " \u{00b7} "
+            a href={ "/t/" (self.tenant) "/account" } { "Account" }
+            " \u{00b7} "
+            a href={ "/t/" (self.tenant) "/logout" } { "Sign out" }
+        };
+        let markup = super::brand::page(&self.brand, title, true, Some(nav), Some(who), body);
+        images.extend(self.brand.image_origins());
+        Page {
+            status,
+            body: markup,
+            cookies: self.cookies.clone(),
+            images,
+        }
+        .into_response()
+    }
+
+    /// A refused or failed action, said in the console.
+    pub fn failed(&self, e: AppError, back: &str) -> Response {
+        let (status, message) = explain(e);
+        self.render(
+            status,
+            None,
+            "Cannot do that",
+            html! {
+                h1 { "Cannot do that" }
+                p.error role="alert" { (message) }
+                p { a href=(back) { "Go back" } }
+            },
+        )
+    }
+
+    /// The hidden CSRF field every console form carries.
+    pub fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name="csrf" value=(self.csrf); }
+    }
+}
+
+/// What a person reads when an action fails, and its status. Our own
+/// validation messages are shown as they are; store and plugin internals
+/// never are.
+fn explain(e: AppError) -> (StatusCode, String) {
+    match e {
+        AppError::Manifest(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.message),
+        AppError::Field { message, .. } => (StatusCode::UNPROCESSABLE_ENTITY, message),
+        AppError::Refused(reason) => (
+            StatusCode::FORBIDDEN,
+            format!("Your organisation's install policy refused: {reason}"),
+        ),
+        AppError::Admin(AdminError::Invalid(m)) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+        AppError::Admin(e @ AdminError::Plugin { .. }) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, capitalise(&e.to_string()))
+        }
+        AppError::Admin(AdminError::Store(e)) => match e {
+            StoreError::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                format!("There is no such {what} here."),
+            ),
+            StoreError::Conflict("installation") => (
+                StatusCode::CONFLICT,
+                "This app is installed here already.".into(),
+            ),
+            StoreError::Conflict("user") => (
+                StatusCode::CONFLICT,
+                "Someone has this username already.".into(),
+            ),
+            e @ (StoreError::Conflict(_) | StoreError::Concurrent(_) | StoreError::Managed(_)) => {
+                (StatusCode::CONFLICT, capitalise(&e.to_string()))
+            }
+            e => {
+                tracing::error!(error = %e, "console action failed");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "This cannot be done right now. Try again in a moment.".into(),
+                )
+            }
+        },
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
+
+/// The visitor of a console page: signed in to this tenant, or sent to
+/// its login page (which comes back to `path`).
+pub(super) async fn visitor(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    path: &str,
+) -> Result<Visitor, Response> {
+    let Some(session) = session_of(s, tenant, headers).await else {
+        return Err(super::pages::login_returning(s, tenant, headers, path).await);
+    };
+    let user = match s.store.user(&session.user_id).await {
+        Ok(Some(u)) if u.tenant == tenant => u,
+        Ok(_) => return Err(super::pages::login_returning(s, tenant, headers, path).await),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the console's user");
+            return Err(super::pages::error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The console cannot be shown right now. Try again later.",
+            ));
+        }
+    };
+    let mut cookies = vec![];
+    let token = csrf(s, tenant, headers, &mut cookies);
+    Ok(Visitor {
+        tenant: tenant.into(),
+        user,
+        brand: super::brand::load(s, tenant).await,
+        csrf: token,
+        cookies,
+    })
+}
+
+/// A console page only admins may see.
+pub(super) async fn admin(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    path: &str,
+) -> Result<Visitor, Response> {
+    let v = visitor(s, tenant, headers, path).await?;
+    v.require_admin()?;
+    Ok(v)
+}
+
+/// A submitted console form's fields (repeats kept, for checkboxes).
+pub(super) struct Form(Vec<(String, String)>);
+
+impl Form {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// A console form: read, CSRF-checked before anything else, and its
+/// signed-in visitor (a form from a lapsed session goes to the login page).
+pub(super) async fn submitted(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Visitor, Form), Response> {
+    let pairs = read_pairs(headers, body).await?;
+    let presented = pairs
+        .iter()
+        .find(|(n, _)| n == "csrf")
+        .map(|(_, v)| v.as_str());
+    if !csrf_pairs_ok(headers, presented) {
+        return Err(super::pages::error_page(
+            StatusCode::FORBIDDEN,
+            "This form expired or did not come from this site. Reload the page and try again.",
+        ));
+    }
+    let Some(_) = session_of(s, tenant, headers).await else {
+        return Err(redirect(&format!("/t/{tenant}/console"), vec![]));
+    };
+    let v = visitor(s, tenant, headers, "console").await?;
+    Ok((v, Form(pairs)))
+}
+
+/// An admin's console form.
+pub(super) async fn submitted_by_admin(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Visitor, Form), Response> {
+    let (v, form) = submitted(s, tenant, headers, body).await?;
+    v.require_admin()?;
+    Ok((v, form))
+}
+
+/// After an action: back to `path` with a notice from `notice()`.
+pub(super) fn done(path: &str, what: &str) -> Response {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    redirect(&format!("{path}{sep}done={what}"), vec![])
+}
+
+/// The notice for `?done=…`: a fixed list, so no text of the URL is shown.
+pub(super) fn notice(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "suspended" => "The installation is suspended: the app gets no tokens until you resume it.",
+        "resumed" => "The installation is active again.",
+        "uninstalled" => "The app was uninstalled. Its credentials and tokens stopped working.",
+        "resources" => "The app's access was updated; its next token carries the new selection.",
+        "upgrade_approved" => "The upgrade is approved; the app has the new permissions now.",
+        "upgrade_declined" => "The upgrade is declined; the app keeps what you approved before.",
+        "requested" => "Your request was sent to your organisation's administrators.",
+        "request_declined" => "The request was declined.",
+        "user_created" => "The person was added.",
+        "admin_granted" => "They are an administrator now.",
+        "admin_removed" => "They are no longer an administrator.",
+        "user_deleted" => "The person was deleted; their sessions and tokens stopped working.",
+        "retried" => "The delivery is queued again.",
+        "settings" => "Settings saved.",
+        _ => return None,
+    })
+}
+
+/// `?name=value` of a console page's query.
+pub(super) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    let pairs = super::form::parse_urlencoded(query.unwrap_or_default().as_bytes()).ok()?;
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+pub(super) fn notice_banner(query: Option<&str>) -> Markup {
+    let n = notice(query_param(query, "done").as_deref());
+    html! {
+        @if let Some(n) = n { p.notice role="status" { (n) } }
+    }
+}
+
+/// A date (UTC) for people: `2026-12-02`.
+pub(super) fn day(t: i64) -> String {
+    let (y, m, d) = crate::clock::civil_from_days(t.div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// A moment (UTC) for people: `2026-12-02 14:05 UTC`.
+pub(super) fn moment(t: i64) -> String {
+    let secs = t.rem_euclid(86_400);
+    format!("{} {:02}:{:02} UTC", day(t), secs / 3600, secs % 3600 / 60)
+}
+
+/// GET `{issuer}/console`: what needs the admin's attention.
+async fn overview(
+    axum::extract::State(s): super::State,
+    axum::extract::Path(tenant): axum::extract::Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let v = match visitor(&s, &tenant, &headers, "console").await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !v.user.is_admin {
+        // People who may only browse or request apps land on the catalog.
+        return match s.store.tenant_settings(&tenant).await {
+            Ok(t) if t.user_installs != crate::domain::settings::UserInstalls::Admins => {
+                redirect(&format!("{}/catalog", v.base()), vec![])
+            }
+            _ => v.forbidden(),
+        };
+    }
+    let load = async {
+        let installations = s.store.installations(&tenant).await?;
+        let requests = s.store.install_requests(&tenant).await?;
+        let deliveries = s.store.deliveries(&tenant, 200).await?;
+        let legacy = s.store.legacy_clients().await?;
+        let policy = s.store.legacy_policy().await?;
+        Ok::<_, StoreError>((installations, requests, deliveries, legacy, policy))
+    };
+    let (installations, requests, deliveries, legacy, policy) = match load.await {
+        Ok(x) => x,
+        Err(e) => return v.failed(e.into(), &v.base()),
+    };
+    let pending_upgrades: Vec<_> = installations
+        .iter()
+        .filter(|i| i.pending_version.is_some())
+        .collect();
+    let open_requests = requests.iter().filter(|r| r.status == "pending").count();
+    let dead = deliveries.iter().filter(|d| d.status == "dead").count();
+    let legacy_here = legacy.iter().filter(|l| l.tenant == tenant).count();
+    let base = v.base();
+    let now = s.oauth.clock.now();
+    let body = html! {
+        h1 { "Overview" }
+        (notice_banner(query.as_deref()))
+        div.grid {
+            div.card {
+                h2 { "Installed apps" }
+                p { (installations.len()) " installed, "
+                    (installations.iter().filter(|i| i.suspended_by.is_some()).count()) " suspended." }
+                a href={ (base) "/installations" } { "See installed apps" }
+            }
+            div.card {
+                h2 { "Waiting for you" }
+                ul.plain {
+                    li { (pending_upgrades.len()) " upgrade" @if pending_upgrades.len() != 1 { "s" } " to approve" }
+                    li { (open_requests) " install request" @if open_requests != 1 { "s" } }
+                    li { (dead) " failed deliver" @if dead == 1 { "y" } @else { "ies" } " to apps" }
+                }
+                @if open_requests > 0 { a href={ (base) "/requests" } { "Review requests" } " " }
+                @if dead > 0 { a href={ (base) "/activity" } { "See deliveries" } }
+            }
+            @if legacy_here > 0 {
+                div.card {
+                    h2 { "Legacy credentials" }
+                    p {
+                        (legacy_here) " legacy credential" @if legacy_here != 1 { "s" } " in use"
+                        @if let Some(p) = &policy {
+                            @let days = (p.sunset_at - now).div_euclid(86_400);
+                            @if days >= 0 { ", " (days) " days until they stop working on " (day(p.sunset_at)) }
+                            @else { ", retired on " (day(p.sunset_at)) }
+                        }
+                        "."
+                    }
+                    a href={ (base) "/legacy" } { "Plan the move" }
+                }
+            }
+        }
+        @if !pending_upgrades.is_empty() {
+            h2 { "Upgrades waiting for approval" }
+            ul {
+                @for i in &pending_upgrades {
+                    li { a href={ (base) "/installations/" (i.id) } { (i.app) } " asks to move to version " (i.pending_version.unwrap_or_default()) }
+                }
+            }
+        }
+    };
+    v.render(StatusCode::OK, Some(Section::Overview), "Overview", body)
+}
