@@ -817,6 +817,7 @@ pub fn npm_install() {
     DONE.get_or_init(|| {
         if js_dir().join("node_modules/openid-client").exists()
             && js_dir().join("node_modules/playwright-core").exists()
+            && js_dir().join("node_modules/axe-core").exists()
         {
             return;
         }
@@ -934,4 +935,23 @@ pub async fn run_py(script: &str, env: &[(&str, String)]) -> Value {
     );
     serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}):\n{stdout}"))
+}
+
+/// A loopback port nobody listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Db {
+    /// `sqlite` or `postgres`, for file names.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
 }

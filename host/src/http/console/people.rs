@@ -45,13 +45,13 @@ pub(super) async fn list(
                                     (v.csrf_field())
                                     @if u.is_admin {
                                         input type="hidden" name="admin" value="no";
-                                        button type="submit" aria-label={ "Remove administrator role from " (u.username) } { "Remove admin" }
+                                        button type="submit" aria-label={ "Remove admin: " (u.username) } { "Remove admin" }
                                     } @else {
                                         input type="hidden" name="admin" value="yes";
-                                        button type="submit" aria-label={ "Make " (u.username) " an administrator" } { "Make admin" }
+                                        button type="submit" aria-label={ "Make admin: " (u.username) } { "Make admin" }
                                     }
                                 }
-                                a.button href={ (base) "/people/" (u.username) "/delete" } aria-label={ "Delete " (u.username) } { "Delete\u{2026}" }
+                                a.button href={ (base) "/people/" (u.username) "/delete" } aria-label={ "Delete " (u.username) } { "Delete" }
                             } @else {
                                 span.muted { "You" }
                             }

@@ -1,0 +1,412 @@
+//! The tenant admin console through the real binary: an admin walks every
+//! flow in a real browser (tests/js/console_flows.mjs: install with a
+//! project selection, edit it and see the token change, approve an upgrade,
+//! suspend, retry a dead delivery, settings and branding, a user's request
+//! approved, uninstall), every page passes axe and fits 375 pixels; and
+//! every console action refuses non-admins, other tenants' admins and
+//! forms without the CSRF token, changing nothing.
+
+mod common;
+use common::*;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    an_admin_walks_every_console_flow_in_a_real_browser,
+    console_actions_refuse_non_admins_other_tenants_and_missing_csrf,
+);
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn docs_sync(hook: &str) -> Value {
+    json!({
+        "slug": "docs-sync",
+        "name": "Docs Sync <b>bold</b>",
+        "description": "Keeps your project documents in sync. <script>alert(1)</script>",
+        "publisher": {"name": "Acme Integrations", "url": "https://acme.example", "email": "dev@acme.example"},
+        "logo_url": "https://cdn.acme.example/docs-sync.png",
+        "homepage_url": "https://acme.example/docs-sync",
+        "setup_instructions": "1. Open **Docs Sync**\n2. Pick a folder\n\n<img src=x onerror=alert(1)>",
+        "listed": true,
+        "hook_url": hook,
+        "resource_types": [{"type": "project", "name": "Projects"}],
+        "permissions": [
+            {"name": "directory:read", "level": "tenant", "description": "Read the company directory"},
+            {"name": "documents:write", "level": "resource", "resource_type": "project", "description": "Upload documents"},
+            {"name": "budget:read", "level": "resource", "resource_type": "project", "description": "Read budgets", "required": false}
+        ]
+    })
+}
+
+fn time_tracker(hook: &str) -> Value {
+    json!({
+        "slug": "time-tracker", "name": "Time Tracker", "listed": true,
+        "description": "Timesheets for your crews.",
+        "publisher": {"name": "Clockwork Ltd"},
+        "hook_url": hook,
+        "permissions": [{"name": "timesheets:read", "level": "tenant", "description": "Read timesheets"}]
+    })
+}
+
+/// Tenant acme (admin alice, user bob), tenant globex (admin carol), two
+/// apps, 1,000 projects, a legacy client; the server with its admin API.
+async fn setup(db: &Db, hook: &str, extra_env: &[(&str, &str)]) -> (Server, AdminApi) {
+    db.create_tenant("acme", &[]);
+    db.create_tenant("globex", &[]);
+    create_user(db, "acme", "alice", PASSWORD, &["--admin", "--name", "Alice Admin"]);
+    create_user(db, "acme", "bob", PASSWORD, &[]);
+    create_user(db, "globex", "carol", PASSWORD, &["--admin"]);
+    let mut env = vec![("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN), ("WARDEN_DELIVERY_POLL_MS", "100")];
+    env.extend_from_slice(extra_env);
+    let server = Server::start_with(db, &env, &[]).await;
+    let api = AdminApi::of(&server);
+    for m in [docs_sync(hook), time_tracker(hook)] {
+        let r = api.post("/apps", m).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let names = ["Harbour", "North", "Tower", "Bridge"];
+    let projects: Vec<Value> = (0..1000)
+        .map(|i| json!({"type": "project", "id": format!("p{i}"), "name": format!("Project {} {i}", names[i % 4])}))
+        .collect();
+    let r = api.put("/tenants/acme/resources", json!(projects)).await;
+    assert_eq!(r.status, 200, "resources stored");
+    (server, api)
+}
+
+async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
+    let chromium = chromium();
+    let port = free_port();
+    let hook = format!("http://127.0.0.1:{port}/hook");
+    let (server, api) = setup(
+        &db,
+        &hook,
+        &[("WARDEN_DELIVERY_MAX_ATTEMPTS", "1"), ("WARDEN_DELIVERY_BACKOFF_MS", "100")],
+    )
+    .await;
+    // A legacy credential the Docs Sync app replaces, retiring in 90 days.
+    let legacy = db.cli_json(&["client", "create", "--tenant", "acme", "--name", "Old Integration"]);
+    let legacy_id = legacy["client_id"].as_str().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let r = api
+        .put(
+            "/legacy/policy",
+            json!({"sunset_at": now + 90 * 86_400 + 3_600, "message": "Move to the Docs Sync app."}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = api
+        .put(&format!("/clients/{legacy_id}/legacy"), json!({"replaced_by": "docs-sync"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A sign-in client, for the consent page.
+    let app = db.cli_json(&[
+        "client", "create", "--tenant", "acme", "--name", "Reporting App",
+        "--grant-types", "authorization_code", "--scopes", "openid profile",
+        "--redirect-uri", "http://127.0.0.1/callback",
+    ]);
+    let (_, challenge) = pkce();
+    let consent_url = format!(
+        "{}/authorize?response_type=code&client_id={}&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcallback&scope=openid%20profile&state=s&code_challenge={challenge}&code_challenge_method=S256",
+        server.issuer("acme"),
+        app["client_id"].as_str().unwrap()
+    );
+    let shots = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/console-screenshots")
+        .join(db.backend_name());
+    let report = run_js(
+        "console_flows.mjs",
+        &[
+            ("BASE", server.base.clone()),
+            ("ADMIN_TOKEN", ADMIN_TOKEN.into()),
+            ("HOOK_PORT", port.to_string()),
+            ("CHROMIUM", chromium),
+            ("SHOTS", shots.display().to_string()),
+            ("PASSWORD", PASSWORD.into()),
+            ("MANIFEST", docs_sync(&hook).to_string()),
+            ("CONSENT_URL", consent_url),
+        ],
+    )
+    .await;
+
+    assert_eq!(report["after_login"]["path"], "/t/acme/console", "{report}");
+    assert_eq!(report["after_login"]["heading"], "Overview");
+    assert_eq!(report["catalog_apps"], json!(["Docs Sync <b>bold</b>", "Time Tracker"]));
+    // App text is text: no markup, no script, no image from the instructions.
+    let detail = &report["detail"];
+    assert_eq!(detail["heading"], "Docs Sync <b>bold</b>");
+    assert_eq!(detail["description_has_tag_text"], true);
+    assert_eq!(detail["scripts"], 0);
+    assert_eq!(detail["injected_images"], 0);
+    assert_eq!(detail["bold_elements"], 0);
+    assert_eq!(
+        detail["permissions"],
+        json!([
+            "Read the company directory (directory:read)",
+            "Upload documents (documents:write)",
+            "Read budgets (budget:read) optional"
+        ])
+    );
+    assert_eq!(report["install_heading"], "Install Docs Sync <b>bold</b>");
+    // "Harbour 10" matches Project Harbour 100, 104 and 108.
+    assert_eq!(report["search_matches"], 3, "{report}");
+    assert_eq!(report["kept_after_search"].as_array().unwrap().len(), 2, "{report}");
+    assert!(
+        report["installed"]["service_account"].as_str().unwrap().starts_with("docs-sync-"),
+        "{report}"
+    );
+    let t1 = &report["token_after_install"];
+    assert_eq!(t1["status"], 200, "{report}");
+    assert_eq!(t1["scope"], "budget:read directory:read documents:write");
+    assert_eq!(t1["authorization_details"][0]["identifiers"], json!(["p100", "p104"]));
+    assert!(report["resources_notice"].as_str().unwrap().contains("updated"));
+    // "North 5" matches 5, 53, 57, 501, 505, …: every North project from 5.
+    let north5: Vec<String> = (0..1000)
+        .filter(|i| i % 4 == 1 && format!("{i}").starts_with('5'))
+        .map(|i| format!("p{i}"))
+        .collect();
+    assert_eq!(report["selected_after_edit"], north5.len());
+    let mut got: Vec<String> = serde_json::from_value(
+        report["token_after_edit"]["authorization_details"][0]["identifiers"].clone(),
+    )
+    .unwrap();
+    let mut want = north5.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "the token follows the edited selection");
+    assert_eq!(report["publish"], 201);
+    assert_eq!(report["upgrade_added"], json!(["Delete documents (documents:delete, on the Projects you select)"]));
+    assert_eq!(report["status_before_approval"], "Upgrade waiting");
+    assert!(report["upgrade_notice"].as_str().unwrap().contains("approved"));
+    assert!(
+        report["token_after_upgrade"]["scope"].as_str().unwrap().contains("documents:delete"),
+        "{report}"
+    );
+    assert!(report["suspend_notice"].as_str().unwrap().contains("suspended"));
+    assert_eq!(report["token_while_suspended"]["status"], 401, "{report}");
+    assert_eq!(report["dead_before_retry"], 1, "{report}");
+    assert!(report["retry_notice"].as_str().unwrap().contains("queued again"));
+    assert_eq!(report["retried_delivered"], true);
+    assert_eq!(report["token_after_resume"], 200);
+    let actions: Vec<&str> = report["audit_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for a in [
+        "installation.created",
+        "installation.resources_changed",
+        "installation.upgrade_approved",
+        "installation.suspended",
+        "installation.resumed",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+    assert_eq!(report["settings_notice"], "Settings saved.");
+    assert_eq!(report["bob_lands_on"], "/t/acme/console/catalog");
+    assert_eq!(report["bob_nav"], json!(["Apps"]));
+    assert_eq!(report["bob_request_heading"], "Ask for Time Tracker");
+    assert!(report["bob_notice"].as_str().unwrap().contains("request was sent"));
+    assert_eq!(report["bob_people"]["status_heading"], "Administrators only");
+    let card = report["request_card"].as_str().unwrap();
+    assert!(card.contains("bob asked") && card.contains("For the site timesheets"), "{card}");
+    assert_eq!(report["request_installed"], "Time Tracker is installed");
+    assert!(report["uninstall_notice"].as_str().unwrap().contains("uninstalled"));
+    assert_eq!(report["installed_after_uninstall"], json!(["Time Tracker"]));
+    assert_eq!(report["token_after_uninstall"]["status"], 401);
+    assert_eq!(report["login_brand"]["name"], "Acme Builders");
+    assert_eq!(report["login_brand"]["background"], "rgb(122, 46, 138)");
+    assert_eq!(report["login_brand"]["support"], "mailto:it@acme.test");
+    assert_eq!(report["bob_forbidden"]["heading"], "Administrators only");
+
+    // Every page: served, no serious or critical axe violation, no overflow at 375 px.
+    let pages = report["pages"].as_object().unwrap();
+    assert!(pages.len() >= 17, "{pages:?}");
+    for (name, p) in pages {
+        let expected = if name == "forbidden" { 403 } else { 200 };
+        assert_eq!(p["status"], expected, "{name}: {p}");
+        assert_eq!(p["violations"], json!([]), "{name}: {p}");
+        assert!(p["overflow"].is_null(), "{name} overflows at 375 px: {p}");
+    }
+    // What an app registered shows only its exact logo origin to the browser.
+    let r = browser()
+        .get(format!("{}/t/acme/account", server.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.starts_with("default-src 'none'") && !csp.contains("img-src"), "{csp}");
+    server.kill().await;
+}
+
+/// A signed-in browser session (cookie jar) on a tenant.
+struct Session {
+    base: String,
+    tenant: String,
+    client: reqwest::Client,
+    csrf: String,
+}
+
+async fn sign_in(server: &Server, tenant: &str, username: &str) -> Session {
+    let client = browser();
+    let page = client
+        .get(format!("{}/t/{tenant}/console", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_field(&page, "csrf");
+    let r = client
+        .post(format!("{}/t/{tenant}/login", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(encode_form(&[
+            ("csrf", &csrf),
+            ("continue", ""),
+            ("return", "console"),
+            ("username", username),
+            ("password", PASSWORD),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{username} signs in");
+    Session {
+        base: server.base.clone(),
+        tenant: tenant.into(),
+        client,
+        csrf,
+    }
+}
+
+impl Session {
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("{}/t/acme/console{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// POSTs a console form of tenant acme with this session's cookies and
+    /// `csrf` (this session's token unless given).
+    async fn post(&self, path: &str, form: &[(&str, &str)], csrf: Option<&str>) -> (u16, String) {
+        let mut fields = vec![("csrf", csrf.unwrap_or(&self.csrf))];
+        fields.extend_from_slice(form);
+        let r = self
+            .client
+            .post(format!("{}/t/acme/console{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode_form(&fields))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+async fn console_actions_refuse_non_admins_other_tenants_and_missing_csrf(db: Db) {
+    let (server, api) = setup(&db, "http://127.0.0.1:9/hook", &[]).await;
+    let r = api
+        .post(
+            "/tenants/acme/installations",
+            json!({"app": "docs-sync", "resources": {"project": ["p1"]}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let r = api
+        .post(
+            "/tenants/acme/installations",
+            json!({"app": "time-tracker"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let tt = r.body["id"].as_str().unwrap().to_string();
+    let alice = sign_in(&server, "acme", "alice").await;
+    let bob = sign_in(&server, "acme", "bob").await;
+    let carol = sign_in(&server, "globex", "carol").await;
+    assert_eq!(carol.tenant, "globex");
+    // What the admin API says is there, to compare after each refusal.
+    let state = || async {
+        let installations = api.get("/tenants/acme/installations").await.body;
+        let users = api.get("/tenants/acme/users").await.body;
+        let settings = api.get("/tenants/acme/settings").await.body;
+        json!({"installations": installations, "users": users, "settings": settings})
+    };
+    let before = state().await;
+    let i = format!("/installations/{id}");
+    let actions: Vec<(String, Vec<(&str, &str)>)> = vec![
+        ("/catalog/docs-sync/install".into(), vec![("action", "install"), ("resources", "all")]),
+        (format!("{i}/resources"), vec![("action", "save"), ("resources", "all")]),
+        (format!("{i}/suspend"), vec![]),
+        (format!("/installations/{tt}/resume"), vec![]),
+        (format!("{i}/upgrade"), vec![("decision", "decline")]),
+        (format!("{i}/uninstall"), vec![("confirm", "yes")]),
+        ("/requests/ir_x".into(), vec![("decision", "approve")]),
+        ("/people".into(), vec![("username", "mallory"), ("password", PASSWORD), ("admin", "yes")]),
+        ("/people/bob/admin".into(), vec![("admin", "yes")]),
+        ("/people/alice/admin".into(), vec![("admin", "no")]),
+        ("/people/alice/delete".into(), vec![]),
+        ("/deliveries/x/retry".into(), vec![]),
+        ("/settings".into(), vec![("user_installs", "permitted"), ("display_name", "Hacked")]),
+    ];
+    for (path, form) in &actions {
+        // A member of the tenant.
+        let (status, page) = bob.post(path, form, None).await;
+        assert_eq!(status, 403, "bob POST {path}: {page}");
+        assert!(page.contains("Administrators only"), "{path}: {page}");
+        // Another tenant's admin, with their own session and token.
+        let (status, _) = carol.post(path, form, None).await;
+        assert!(matches!(status, 303 | 200) || status == 403, "carol POST {path}: {status}");
+        assert_ne!(status, 200, "carol POST {path} must not succeed");
+        // The admin, without the CSRF token or with a wrong one.
+        let (status, page) = alice.post(path, form, Some("")).await;
+        assert_eq!(status, 403, "no csrf POST {path}: {page}");
+        let (status, _) = alice.post(path, form, Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).await;
+        assert_eq!(status, 403, "wrong csrf POST {path}");
+        assert_eq!(state().await, before, "nothing changed after POST {path}");
+    }
+    // Pages: members get the 403 page; another tenant's admin is sent to
+    // acme's login (their session is not acme's).
+    for path in ["", "/installations", &i, "/people", "/activity", "/legacy", "/requests", "/settings", "/catalog"] {
+        let (status, page) = bob.get(path).await;
+        assert_eq!(status, 403, "bob GET {path}: {page}");
+        let (status, page) = carol.get(path).await;
+        assert!(status == 200 && page.contains("Sign in"), "carol GET {path}: {status}");
+        assert!(!page.contains("Docs Sync"), "carol sees nothing of acme at {path}");
+    }
+    // Clickjacking and caching headers as on the other pages.
+    let r = alice
+        .client
+        .get(format!("{}/t/acme/console/installations", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let h = r.headers();
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    // The admin's own action works, for contrast.
+    let (status, _) = alice.post(&format!("{i}/suspend"), &[], None).await;
+    assert_eq!(status, 303);
+    let after = api.get(&format!("/tenants/acme/installations/{id}")).await;
+    assert_eq!(after.body["status"], "suspended");
+    // Settings through the admin API: bad values name the field.
+    let r = api
+        .put("/tenants/acme/settings", json!({"logo_url": "http://cdn.acme.test/logo.png"}))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["field"], "logo_url");
+    let r = api.put("/tenants/acme/settings", json!({"accent": "#fff"})).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = api.get("/tenants/nope/settings").await;
+    assert_eq!(r.status, 404);
+    server.kill().await;
+}

@@ -1,0 +1,262 @@
+// A tenant admin walks every console flow in a real browser (Debian's
+// Chromium via playwright-core, JavaScript off), the app's hook is a small
+// HTTP server here, and the app's tokens are fetched as the app would.
+// Then every page is checked at a 375-pixel-wide viewport: axe (serious and
+// critical violations), horizontal overflow, and a screenshot for review.
+// Prints one JSON line the Rust test asserts on.
+import http from 'node:http';
+import { chromium } from 'playwright-core';
+import { a11yContext, axeViolations, horizontalOverflow, screenshot } from './page_checks.mjs';
+
+const { BASE, ADMIN_TOKEN, HOOK_PORT, CHROMIUM, SHOTS, PASSWORD, CONSENT_URL } = process.env;
+const T = `${BASE}/t/acme`;
+const C = `${T}/console`;
+const report = { pages: {} };
+
+// The app's hook: records events; answers 500 to `failing` event types.
+const received = [];
+const failing = new Set();
+const hook = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    const event = JSON.parse(body);
+    const fail = failing.has(event.type);
+    received.push({ type: event.type, data: event.data, failed: fail });
+    res.writeHead(fail ? 500 : 200).end();
+  });
+});
+await new Promise((r) => hook.listen(Number(HOOK_PORT), '127.0.0.1', r));
+
+async function waitFor(check, what, ms = 15000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(received.map((r) => r.type))}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function token(creds) {
+  const r = await fetch(creds.token_endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: 'Basic ' + Buffer.from(`${creds.client_id}:${creds.client_secret}`).toString('base64'),
+    },
+    body: 'grant_type=client_credentials',
+  });
+  const body = await r.json();
+  if (r.status !== 200) return { status: r.status, error: body.error };
+  const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url').toString());
+  return { status: 200, scope: claims.scope, authorization_details: claims.authorization_details };
+}
+
+async function admin(method, path, body) {
+  const r = await fetch(`${BASE}/admin/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: await r.json().catch(() => null) };
+}
+
+async function signIn(page, url, username) {
+  await page.goto(url);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+const text = async (locator) => (await locator.allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+const h1 = async (page) => (await page.getByRole('heading', { level: 1 }).textContent()).trim();
+const notice = async (page) => (await page.locator('.notice').first().textContent()).replace(/\s+/g, ' ').trim();
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+try {
+  const alice = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+
+  // Signing in from the console's address comes back to it.
+  await signIn(alice, C, 'alice');
+  report.after_login = { path: new URL(alice.url()).pathname, heading: await h1(alice) };
+
+  // The catalog and an app's page: plain language, no markup from the app.
+  await alice.getByRole('link', { name: 'Apps', exact: true }).click();
+  report.catalog_apps = await text(alice.locator('#catalog h2'));
+  await alice.getByRole('link', { name: 'Docs Sync <b>bold</b>' }).click();
+  report.detail = {
+    heading: await h1(alice),
+    permissions: await text(alice.locator('main ul.scopes li')),
+    description_has_tag_text: (await alice.locator('main').textContent()).includes('<script>alert(1)</script>'),
+    scripts: await alice.locator('script').count(),
+    injected_images: await alice.locator('main .card img').count(),
+    bold_elements: await alice.locator('main h1 b').count(),
+  };
+
+  // Install with a searched selection of projects and an optional permission.
+  await alice.getByRole('link', { name: 'Install', exact: true }).click();
+  report.install_heading = await h1(alice);
+  await alice.getByRole('radio', { name: /Only the Projects I select/ }).check();
+  await alice.getByLabel('Search Projects').fill('Harbour 10');
+  await alice.getByRole('button', { name: 'Search', exact: true }).click();
+  report.search_matches = await alice.locator('.pick input[type=checkbox]').count();
+  await alice.getByLabel(/Project Harbour 100 /).check();
+  await alice.getByLabel(/Project Harbour 104 /).check();
+  await alice.getByLabel('Search Projects').fill('Harbour 2');
+  await alice.getByRole('button', { name: 'Search', exact: true }).click();
+  report.kept_after_search = await text(alice.locator('.pick input:checked + span'));
+  await alice.getByLabel(/Read budgets/).check();
+  await alice.getByRole('button', { name: /^Install Docs Sync/ }).click();
+  report.installed = { heading: await h1(alice), service_account: (await alice.locator('#service-account').textContent()).trim() };
+  const created = await waitFor(() => received.find((r) => r.type === 'installation.created'), 'installation.created');
+  const creds = created.data.credentials;
+  report.token_after_install = await token(creds);
+
+  // Edit the projects: every "North 5…" one instead.
+  await alice.getByRole('link', { name: 'See the installation' }).click();
+  const installationUrl = alice.url();
+  await alice.getByRole('link', { name: 'Change Projects' }).click();
+  await alice.getByRole('button', { name: 'Clear selection' }).click();
+  await alice.getByLabel('Search Projects').fill('North 5');
+  await alice.getByRole('button', { name: 'Search', exact: true }).click();
+  await alice.getByRole('button', { name: 'Select all matching' }).click();
+  await alice.getByRole('button', { name: 'Save' }).click();
+  report.resources_notice = await notice(alice);
+  report.selected_after_edit = (await text(alice.locator('#selected-resources li'))).length;
+  report.token_after_edit = await token(creds);
+
+  // An upgrade asking for more: the difference, then approve.
+  const manifest = JSON.parse(process.env.MANIFEST);
+  manifest.permissions.push({ name: 'documents:delete', level: 'resource', resource_type: 'project', description: 'Delete documents' });
+  report.publish = (await admin('POST', '/apps/docs-sync/versions', manifest)).status;
+  await alice.goto(installationUrl);
+  report.upgrade_added = await text(alice.locator('#upgrade-added li'));
+  report.status_before_approval = (await alice.locator('#status').textContent()).trim();
+  await alice.getByRole('button', { name: 'Approve version 2' }).click();
+  report.upgrade_notice = await notice(alice);
+  report.token_after_upgrade = await token(creds);
+
+  // Suspend while the hook is down: that delivery dies; retry it later.
+  failing.add('installation.suspended');
+  await alice.getByRole('button', { name: 'Suspend' }).click();
+  report.suspend_notice = await notice(alice);
+  report.token_while_suspended = await token(creds);
+  await waitFor(() => received.find((r) => r.type === 'installation.suspended' && r.failed), 'a failed delivery');
+  failing.clear();
+  await alice.getByRole('link', { name: 'Activity' }).first().click();
+  // The worker marks it dead after its only attempt; reload until the page shows it.
+  for (let i = 0; i < 50 && (await alice.locator('#deliveries .badge.dead').count()) === 0; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    await alice.goto(`${C}/activity`);
+  }
+  report.dead_before_retry = await alice.locator('#deliveries .badge.dead').count();
+  await alice.getByRole('button', { name: /^Retry delivery installation.suspended/ }).click();
+  report.retry_notice = await notice(alice);
+  await waitFor(() => received.find((r) => r.type === 'installation.suspended' && !r.failed), 'the retried delivery');
+  report.retried_delivered = true;
+  await alice.goto(installationUrl);
+  await alice.getByRole('button', { name: 'Resume' }).click();
+  report.token_after_resume = (await token(creds)).status;
+
+  // The audit trail, filtered by installation.
+  const installationId = installationUrl.split('/').pop();
+  await alice.goto(`${C}/activity?installation=${installationId}`);
+  report.audit_actions = await text(alice.locator('#audit td[data-label=What]'));
+
+  // Branding, and who may install: users may ask.
+  await alice.goto(`${C}/settings`);
+  await alice.getByLabel('Organisation name').fill('Acme Builders');
+  await alice.getByLabel('Accent colour').fill('#7a2e8a');
+  await alice.getByLabel(/Support link/).fill('mailto:it@acme.test');
+  await alice.getByRole('radio', { name: /People may ask/ }).check();
+  await alice.getByRole('button', { name: 'Save settings' }).click();
+  report.settings_notice = await notice(alice);
+
+  // A user asks for an app; the admin approves it.
+  const bobContext = await browser.newContext({ javaScriptEnabled: false });
+  const bob = await bobContext.newPage();
+  await signIn(bob, C, 'bob');
+  report.bob_lands_on = new URL(bob.url()).pathname;
+  report.bob_nav = await text(bob.locator('nav.console a'));
+  await bob.getByRole('link', { name: 'Time Tracker' }).click();
+  await bob.getByRole('link', { name: 'Install or request' }).click();
+  report.bob_request_heading = await h1(bob);
+  await bob.getByLabel(/Why do you need it/).fill('For the site timesheets');
+  await bob.getByRole('button', { name: 'Send request' }).click();
+  report.bob_notice = await notice(bob);
+  await bob.goto(`${C}/people`);
+  report.bob_people = { status_heading: await h1(bob) };
+  await alice.goto(`${C}/requests`);
+  report.request_card = (await alice.locator('.request').first().textContent()).replace(/\s+/g, ' ').trim();
+  await alice.getByRole('button', { name: /^Approve and install Time Tracker/ }).click();
+  report.request_installed = await h1(alice);
+  await waitFor(() => received.filter((r) => r.type === 'installation.created').length >= 2, 'time-tracker installed');
+
+  // Uninstall Docs Sync, confirming; its credentials stop working.
+  await alice.goto(`${installationUrl}/uninstall`);
+  await alice.getByLabel(/I understand/).check();
+  await alice.getByRole('button', { name: /^Uninstall Docs Sync/ }).click();
+  report.uninstall_notice = await notice(alice);
+  report.installed_after_uninstall = await text(alice.locator('#installations td[data-label=App]'));
+  report.token_after_uninstall = await token(creds);
+
+  // The login page wears the tenant's brand.
+  const anon = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+  await anon.goto(`${T}/account`);
+  report.login_brand = {
+    name: (await anon.locator('header.brand .name').textContent()).trim(),
+    background: await anon.locator('header.brand').evaluate((e) => getComputedStyle(e).backgroundColor),
+    support: await anon.locator('footer a').getAttribute('href'),
+  };
+
+  // Back to admins only: the user gets the 403 page.
+  await admin('PUT', '/tenants/acme/settings', { display_name: 'Acme Builders', accent_color: '#7a2e8a', support_url: 'mailto:it@acme.test', user_installs: 'admins' });
+  await bob.goto(C);
+  report.bob_forbidden = { heading: await h1(bob), alert: (await bob.locator('[role=alert]').textContent()).trim() };
+
+  // Every page at 375 pixels: axe, overflow, screenshot.
+  const pages = {
+    overview: C, catalog: `${C}/catalog`, app: `${C}/catalog/time-tracker`, install: `${C}/catalog/docs-sync/install`,
+    installations: `${C}/installations`, requests: `${C}/requests`, people: `${C}/people`,
+    legacy: `${C}/legacy`, activity: `${C}/activity`, settings: `${C}/settings`,
+    person_delete: `${C}/people/bob/delete`, account: `${T}/account`,
+  };
+  const narrow = await a11yContext(browser, { viewport: { width: 375, height: 800 } });
+  const wide = await a11yContext(browser, { viewport: { width: 1280, height: 900 } });
+  const checker = await narrow.newPage();
+  await signIn(checker, C, 'alice');
+  const desk = await wide.newPage();
+  await signIn(desk, C, 'alice');
+  await checker.goto(`${C}/installations`);
+  const ttId = (await checker.locator('#installations a').first().getAttribute('href')).split('/').pop();
+  pages.installation = `${C}/installations/${ttId}`;
+  pages.uninstall = `${C}/installations/${ttId}/uninstall`;
+  pages.consent = CONSENT_URL;
+  async function check(name, page, url) {
+    const r = await page.goto(url);
+    report.pages[name] = {
+      status: r.status(),
+      violations: await axeViolations(page),
+      overflow: await horizontalOverflow(page),
+    };
+    await screenshot(page, SHOTS, `${name}-375`);
+  }
+  for (const [name, url] of Object.entries(pages)) {
+    await check(name, checker, url);
+    await desk.goto(url);
+    await screenshot(desk, SHOTS, `${name}-1280`);
+  }
+  const out = await (await a11yContext(browser, { viewport: { width: 375, height: 800 } })).newPage();
+  await check('login', out, `${T}/account`);
+  const bobChecker = await (await a11yContext(browser, { viewport: { width: 375, height: 800 } })).newPage();
+  await signIn(bobChecker, C, 'bob');
+  await check('forbidden', bobChecker, C);
+} finally {
+  await browser.close();
+  hook.close();
+}
+console.log(JSON.stringify(report));
