@@ -106,10 +106,12 @@ pub(super) fn names(types: &[ResourceType]) -> String {
 /// The selection fieldset; the enclosing form's first submit button must
 /// be the search one this renders, so Enter in the search box searches.
 pub(super) fn fieldset(p: &Picked, types: &[ResourceType], resources: &[Resource]) -> Markup {
-    let of_app: Vec<&Resource> = resources
+    // In the order people look for them: by name.
+    let mut of_app: Vec<&Resource> = resources
         .iter()
         .filter(|r| types.iter().any(|t| t.kind == r.kind))
         .collect();
+    of_app.sort_by_cached_key(|r| (r.name.to_lowercase(), r.id.clone()));
     let label = names(types);
     let q = p.query.to_lowercase();
     let selected: Vec<&&Resource> = of_app
