@@ -213,6 +213,26 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     let card = report["request_card"].as_str().unwrap();
     assert!(card.contains("bob asked") && card.contains("For the site timesheets"), "{card}");
     assert_eq!(report["request_installed"], "Time Tracker is installed");
+    let legacy = report["legacy_rows"].as_array().unwrap();
+    assert_eq!(legacy.len(), 1, "{report}");
+    let row = legacy[0].as_str().unwrap();
+    assert!(row.contains("Old Integration") && row.contains("never") && row.contains("Docs Sync"), "{row}");
+    assert!(report["sunset"].as_str().unwrap().starts_with("90 days left"), "{report}");
+    assert_eq!(report["person_added"], "The person was added.");
+    let dave = report["people_after_grant"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r.as_str().unwrap().starts_with("dave"))
+        .unwrap()
+        .clone();
+    assert!(dave.as_str().unwrap().contains("Administrator"), "{dave}");
+    // Service accounts are listed apart, not editable.
+    let accounts = report["service_accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 2, "{report}");
+    assert!(accounts.iter().all(|a| !a.as_str().unwrap().contains("Delete")));
+    assert!(report["person_deleted"].as_str().unwrap().contains("deleted"));
+    assert_eq!(report["people_after_delete"], 2, "alice and bob remain");
     assert!(report["uninstall_notice"].as_str().unwrap().contains("uninstalled"));
     assert_eq!(report["installed_after_uninstall"], json!(["Time Tracker"]));
     assert_eq!(report["token_after_uninstall"]["status"], 401);
@@ -398,6 +418,28 @@ async fn console_actions_refuse_non_admins_other_tenants_and_missing_csrf(db: Db
     assert_eq!(status, 303);
     let after = api.get(&format!("/tenants/acme/installations/{id}")).await;
     assert_eq!(after.body["status"], "suspended");
+    // "permitted": bob installs an app asking only for what he holds (a
+    // scope the tenant offers its users), and must ask for the others.
+    for gone in [&tt, &id] {
+        let r = api.delete(&format!("/tenants/acme/installations/{gone}")).await;
+        assert_eq!(r.status, 204, "{}", r.text);
+    }
+    assert!(db.cli(&["user", "describe-scope", "--tenant", "acme", "timesheets:read", "Read timesheets"]).status.success());
+    let r = api.put("/tenants/acme/settings", json!({"user_installs": "permitted"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (status, page) = bob.get("/catalog/time-tracker/install").await;
+    assert!(status == 200 && page.contains("Install Time Tracker"), "{status}: {page}");
+    let (status, _) = bob.post("/catalog/time-tracker/install", &[("action", "install")], None).await;
+    assert_eq!(status, 303, "bob installs Time Tracker himself");
+    let listed = api.get("/tenants/acme/installations").await.body;
+    let mine = listed.as_array().unwrap().iter().find(|i| i["app"] == "time-tracker").unwrap().clone();
+    assert_eq!(mine["installed_by"], "bob");
+    let (status, page) = bob.get("/catalog/docs-sync/install").await;
+    assert!(status == 200 && page.contains("Send request") && !page.contains(">Install Docs"), "{page}");
+    let (status, _) = bob.post("/catalog/docs-sync/install", &[("action", "install"), ("resources", "all")], None).await;
+    assert_ne!(status, 303, "Docs Sync asks for more than bob holds");
+    assert_eq!(api.get("/tenants/acme/installations").await.body.as_array().unwrap().len(), 1);
+
     // Settings through the admin API: bad values name the field.
     let r = api
         .put("/tenants/acme/settings", json!({"logo_url": "http://cdn.acme.test/logo.png"}))

@@ -196,6 +196,25 @@ try {
   report.request_installed = await h1(alice);
   await waitFor(() => received.filter((r) => r.type === 'installation.created').length >= 2, 'time-tracker installed');
 
+  // The legacy credential Docs Sync replaces, and the days left.
+  await alice.goto(`${C}/legacy`);
+  report.legacy_rows = await text(alice.locator('#legacy tbody tr'));
+  report.sunset = (await alice.locator('#sunset p').first().textContent()).replace(/\s+/g, ' ').trim();
+
+  // People: add one, make them an admin, delete them.
+  await alice.goto(`${C}/people`);
+  await alice.getByLabel('Username').fill('dave');
+  await alice.getByLabel('Initial password').fill(PASSWORD);
+  await alice.getByRole('button', { name: 'Add person' }).click();
+  report.person_added = await notice(alice);
+  await alice.getByRole('button', { name: 'Make admin: dave' }).click();
+  report.people_after_grant = await text(alice.locator('#people tbody tr'));
+  report.service_accounts = await text(alice.locator('#service-accounts tbody tr'));
+  await alice.getByRole('link', { name: 'Delete dave' }).click();
+  await alice.getByRole('button', { name: 'Delete dave' }).click();
+  report.person_deleted = await notice(alice);
+  report.people_after_delete = (await text(alice.locator('#people tbody tr'))).length;
+
   // Uninstall Docs Sync, confirming; its credentials stop working.
   await alice.goto(`${installationUrl}/uninstall`);
   await alice.getByLabel(/I understand/).check();

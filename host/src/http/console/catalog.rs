@@ -301,7 +301,19 @@ async fn consent(
     };
     let base = v.base();
     if let Some(i) = here {
-        return super::redirect(&format!("{base}/installations/{}", i.id), vec![]);
+        if v.user.is_admin {
+            return super::redirect(&format!("{base}/installations/{}", i.id), vec![]);
+        }
+        return v.render(
+            StatusCode::OK,
+            Some(Section::Catalog),
+            &app.manifest.name,
+            html! {
+                h1 { (app.manifest.name) }
+                p.notice role="status" { "Your organisation has installed this app already." }
+                p { a href={ (base) "/catalog" } { "Back to the apps" } }
+            },
+        );
     }
     let resources = match s.store.resources(&v.tenant).await {
         Ok(r) => r,
