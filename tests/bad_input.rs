@@ -320,6 +320,8 @@ fn declared_routes() -> Vec<String> {
         ("admin.rs", "/admin/v1"),
         ("admin_apps.rs", "/admin/v1"),
         ("admin_legacy.rs", "/admin/v1"),
+        ("admin_settings.rs", "/admin/v1"),
+        ("console/mod.rs", "/t/acme/console"),
     ] {
         let text = std::fs::read_to_string(src.join(file)).unwrap();
         for piece in text.split(".route(").skip(1) {

@@ -64,7 +64,8 @@ async fn a_user_signs_in_to_an_app_in_a_real_browser(db: Db) {
         ],
     )
     .await;
-    assert_eq!(report["login_title"], "Sign in");
+    // The tab names the organisation too.
+    assert_eq!(report["login_title"], "Sign in \u{2013} acme");
     assert_eq!(report["login_error"], "Incorrect username or password.");
     assert_eq!(
         report["username_kept"], "alice",
