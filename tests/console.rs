@@ -52,10 +52,19 @@ fn time_tracker(hook: &str) -> Value {
 async fn setup(db: &Db, hook: &str, extra_env: &[(&str, &str)]) -> (Server, AdminApi) {
     db.create_tenant("acme", &[]);
     db.create_tenant("globex", &[]);
-    create_user(db, "acme", "alice", PASSWORD, &["--admin", "--name", "Alice Admin"]);
+    create_user(
+        db,
+        "acme",
+        "alice",
+        PASSWORD,
+        &["--admin", "--name", "Alice Admin"],
+    );
     create_user(db, "acme", "bob", PASSWORD, &[]);
     create_user(db, "globex", "carol", PASSWORD, &["--admin"]);
-    let mut env = vec![("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN), ("WARDEN_DELIVERY_POLL_MS", "100")];
+    let mut env = vec![
+        ("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN),
+        ("WARDEN_DELIVERY_POLL_MS", "100"),
+    ];
     env.extend_from_slice(extra_env);
     let server = Server::start_with(db, &env, &[]).await;
     let api = AdminApi::of(&server);
@@ -79,11 +88,21 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     let (server, api) = setup(
         &db,
         &hook,
-        &[("WARDEN_DELIVERY_MAX_ATTEMPTS", "1"), ("WARDEN_DELIVERY_BACKOFF_MS", "100")],
+        &[
+            ("WARDEN_DELIVERY_MAX_ATTEMPTS", "1"),
+            ("WARDEN_DELIVERY_BACKOFF_MS", "100"),
+        ],
     )
     .await;
     // A legacy credential the Docs Sync app replaces, retiring in 90 days.
-    let legacy = db.cli_json(&["client", "create", "--tenant", "acme", "--name", "Old Integration"]);
+    let legacy = db.cli_json(&[
+        "client",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "Old Integration",
+    ]);
     let legacy_id = legacy["client_id"].as_str().unwrap();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -97,14 +116,26 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let r = api
-        .put(&format!("/clients/{legacy_id}/legacy"), json!({"replaced_by": "docs-sync"}))
+        .put(
+            &format!("/clients/{legacy_id}/legacy"),
+            json!({"replaced_by": "docs-sync"}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     // A sign-in client, for the consent page.
     let app = db.cli_json(&[
-        "client", "create", "--tenant", "acme", "--name", "Reporting App",
-        "--grant-types", "authorization_code", "--scopes", "openid profile",
-        "--redirect-uri", "http://127.0.0.1/callback",
+        "client",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "Reporting App",
+        "--grant-types",
+        "authorization_code",
+        "--scopes",
+        "openid profile",
+        "--redirect-uri",
+        "http://127.0.0.1/callback",
     ]);
     let (_, challenge) = pkce();
     let consent_url = format!(
@@ -132,7 +163,10 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
 
     assert_eq!(report["after_login"]["path"], "/t/acme/console", "{report}");
     assert_eq!(report["after_login"]["heading"], "Overview");
-    assert_eq!(report["catalog_apps"], json!(["Docs Sync <b>bold</b>", "Time Tracker"]));
+    assert_eq!(
+        report["catalog_apps"],
+        json!(["Docs Sync <b>bold</b>", "Time Tracker"])
+    );
     // App text is text: no markup, no script, no image from the instructions.
     let detail = &report["detail"];
     assert_eq!(detail["heading"], "Docs Sync <b>bold</b>");
@@ -151,16 +185,31 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     assert_eq!(report["install_heading"], "Install Docs Sync <b>bold</b>");
     // "Harbour 10" matches Project Harbour 100, 104 and 108.
     assert_eq!(report["search_matches"], 3, "{report}");
-    assert_eq!(report["kept_after_search"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(
+        report["kept_after_search"].as_array().unwrap().len(),
+        2,
+        "{report}"
+    );
     assert!(
-        report["installed"]["service_account"].as_str().unwrap().starts_with("docs-sync-"),
+        report["installed"]["service_account"]
+            .as_str()
+            .unwrap()
+            .starts_with("docs-sync-"),
         "{report}"
     );
     let t1 = &report["token_after_install"];
     assert_eq!(t1["status"], 200, "{report}");
     assert_eq!(t1["scope"], "budget:read directory:read documents:write");
-    assert_eq!(t1["authorization_details"][0]["identifiers"], json!(["p100", "p104"]));
-    assert!(report["resources_notice"].as_str().unwrap().contains("updated"));
+    assert_eq!(
+        t1["authorization_details"][0]["identifiers"],
+        json!(["p100", "p104"])
+    );
+    assert!(
+        report["resources_notice"]
+            .as_str()
+            .unwrap()
+            .contains("updated")
+    );
     // "North 5" matches 5, 53, 57, 501, 505, …: every North project from 5.
     let north5: Vec<String> = (0..1000)
         .filter(|i| i % 4 == 1 && format!("{i}").starts_with('5'))
@@ -176,17 +225,38 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     want.sort();
     assert_eq!(got, want, "the token follows the edited selection");
     assert_eq!(report["publish"], 201);
-    assert_eq!(report["upgrade_added"], json!(["Delete documents (documents:delete, on the Projects you select)"]));
+    assert_eq!(
+        report["upgrade_added"],
+        json!(["Delete documents (documents:delete, on the Projects you select)"])
+    );
     assert_eq!(report["status_before_approval"], "Upgrade waiting");
-    assert!(report["upgrade_notice"].as_str().unwrap().contains("approved"));
     assert!(
-        report["token_after_upgrade"]["scope"].as_str().unwrap().contains("documents:delete"),
+        report["upgrade_notice"]
+            .as_str()
+            .unwrap()
+            .contains("approved")
+    );
+    assert!(
+        report["token_after_upgrade"]["scope"]
+            .as_str()
+            .unwrap()
+            .contains("documents:delete"),
         "{report}"
     );
-    assert!(report["suspend_notice"].as_str().unwrap().contains("suspended"));
+    assert!(
+        report["suspend_notice"]
+            .as_str()
+            .unwrap()
+            .contains("suspended")
+    );
     assert_eq!(report["token_while_suspended"]["status"], 401, "{report}");
     assert_eq!(report["dead_before_retry"], 1, "{report}");
-    assert!(report["retry_notice"].as_str().unwrap().contains("queued again"));
+    assert!(
+        report["retry_notice"]
+            .as_str()
+            .unwrap()
+            .contains("queued again")
+    );
     assert_eq!(report["retried_delivered"], true);
     assert_eq!(report["token_after_resume"], 200);
     let actions: Vec<&str> = report["audit_actions"]
@@ -208,16 +278,36 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     assert_eq!(report["bob_lands_on"], "/t/acme/console/catalog");
     assert_eq!(report["bob_nav"], json!(["Apps"]));
     assert_eq!(report["bob_request_heading"], "Ask for Time Tracker");
-    assert!(report["bob_notice"].as_str().unwrap().contains("request was sent"));
-    assert_eq!(report["bob_people"]["status_heading"], "Administrators only");
+    assert!(
+        report["bob_notice"]
+            .as_str()
+            .unwrap()
+            .contains("request was sent")
+    );
+    assert_eq!(
+        report["bob_people"]["status_heading"],
+        "Administrators only"
+    );
     let card = report["request_card"].as_str().unwrap();
-    assert!(card.contains("bob asked") && card.contains("For the site timesheets"), "{card}");
+    assert!(
+        card.contains("bob asked") && card.contains("For the site timesheets"),
+        "{card}"
+    );
     assert_eq!(report["request_installed"], "Time Tracker is installed");
     let legacy = report["legacy_rows"].as_array().unwrap();
     assert_eq!(legacy.len(), 1, "{report}");
     let row = legacy[0].as_str().unwrap();
-    assert!(row.contains("Old Integration") && row.contains("never") && row.contains("Docs Sync"), "{row}");
-    assert!(report["sunset"].as_str().unwrap().starts_with("90 days left"), "{report}");
+    assert!(
+        row.contains("Old Integration") && row.contains("never") && row.contains("Docs Sync"),
+        "{row}"
+    );
+    assert!(
+        report["sunset"]
+            .as_str()
+            .unwrap()
+            .starts_with("90 days left"),
+        "{report}"
+    );
     assert_eq!(report["person_added"], "The person was added.");
     let dave = report["people_after_grant"]
         .as_array()
@@ -230,10 +320,24 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     // Service accounts are listed apart, not editable.
     let accounts = report["service_accounts"].as_array().unwrap();
     assert_eq!(accounts.len(), 2, "{report}");
-    assert!(accounts.iter().all(|a| !a.as_str().unwrap().contains("Delete")));
-    assert!(report["person_deleted"].as_str().unwrap().contains("deleted"));
+    assert!(
+        accounts
+            .iter()
+            .all(|a| !a.as_str().unwrap().contains("Delete"))
+    );
+    assert!(
+        report["person_deleted"]
+            .as_str()
+            .unwrap()
+            .contains("deleted")
+    );
     assert_eq!(report["people_after_delete"], 2, "alice and bob remain");
-    assert!(report["uninstall_notice"].as_str().unwrap().contains("uninstalled"));
+    assert!(
+        report["uninstall_notice"]
+            .as_str()
+            .unwrap()
+            .contains("uninstalled")
+    );
     assert_eq!(report["installed_after_uninstall"], json!(["Time Tracker"]));
     assert_eq!(report["token_after_uninstall"]["status"], 401);
     assert_eq!(report["login_brand"]["name"], "Acme Builders");
@@ -256,8 +360,14 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
         .send()
         .await
         .unwrap();
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
-    assert!(csp.starts_with("default-src 'none'") && !csp.contains("img-src"), "{csp}");
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.starts_with("default-src 'none'") && !csp.contains("img-src"),
+        "{csp}"
+    );
     server.kill().await;
 }
 
@@ -316,7 +426,12 @@ async fn sign_in(server: &Server, tenant: &str, username: &str) -> Session {
 impl Session {
     /// This session's own cookies, sent to tenant acme's console anyway (a
     /// browser would not: they are scoped to their tenant's path).
-    async fn replayed(&self, method: reqwest::Method, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    async fn replayed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, String) {
         let mut fields = vec![("csrf", self.csrf.as_str())];
         fields.extend_from_slice(form);
         let r = reqwest::Client::builder()
@@ -324,7 +439,10 @@ impl Session {
             .build()
             .unwrap()
             .request(method, format!("{}/t/acme/console{path}", self.base))
-            .header("cookie", format!("warden_session={}; warden_csrf={}", self.cookie, self.csrf))
+            .header(
+                "cookie",
+                format!("warden_session={}; warden_csrf={}", self.cookie, self.csrf),
+            )
             .header("content-type", "application/x-www-form-urlencoded")
             .body(encode_form(&fields))
             .send()
@@ -392,19 +510,35 @@ async fn console_actions_refuse_non_admins_other_tenants_and_missing_csrf(db: Db
     let before = state().await;
     let i = format!("/installations/{id}");
     let actions: Vec<(String, Vec<(&str, &str)>)> = vec![
-        ("/catalog/docs-sync/install".into(), vec![("action", "install"), ("resources", "all")]),
-        (format!("{i}/resources"), vec![("action", "save"), ("resources", "all")]),
+        (
+            "/catalog/docs-sync/install".into(),
+            vec![("action", "install"), ("resources", "all")],
+        ),
+        (
+            format!("{i}/resources"),
+            vec![("action", "save"), ("resources", "all")],
+        ),
         (format!("{i}/suspend"), vec![]),
         (format!("/installations/{tt}/resume"), vec![]),
         (format!("{i}/upgrade"), vec![("decision", "decline")]),
         (format!("{i}/uninstall"), vec![("confirm", "yes")]),
         ("/requests/ir_x".into(), vec![("decision", "approve")]),
-        ("/people".into(), vec![("username", "mallory"), ("password", PASSWORD), ("admin", "yes")]),
+        (
+            "/people".into(),
+            vec![
+                ("username", "mallory"),
+                ("password", PASSWORD),
+                ("admin", "yes"),
+            ],
+        ),
         ("/people/bob/admin".into(), vec![("admin", "yes")]),
         ("/people/alice/admin".into(), vec![("admin", "no")]),
         ("/people/alice/delete".into(), vec![]),
         ("/deliveries/x/retry".into(), vec![]),
-        ("/settings".into(), vec![("user_installs", "permitted"), ("display_name", "Hacked")]),
+        (
+            "/settings".into(),
+            vec![("user_installs", "permitted"), ("display_name", "Hacked")],
+        ),
     ];
     for (path, form) in &actions {
         // A member of the tenant.
@@ -416,22 +550,47 @@ async fn console_actions_refuse_non_admins_other_tenants_and_missing_csrf(db: Db
         let (status, _) = carol.post(path, form, None).await;
         assert_eq!(status, 403, "carol POST {path}");
         let (status, page) = carol.replayed(reqwest::Method::POST, path, form).await;
-        assert_eq!(status, 303, "carol's globex session is not an acme session: POST {path}: {page}");
+        assert_eq!(
+            status, 303,
+            "carol's globex session is not an acme session: POST {path}: {page}"
+        );
         // The admin, without the CSRF token or with a wrong one.
         let (status, page) = alice.post(path, form, Some("")).await;
         assert_eq!(status, 403, "no csrf POST {path}: {page}");
-        let (status, _) = alice.post(path, form, Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).await;
+        let (status, _) = alice
+            .post(
+                path,
+                form,
+                Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            )
+            .await;
         assert_eq!(status, 403, "wrong csrf POST {path}");
         assert_eq!(state().await, before, "nothing changed after POST {path}");
     }
     // Pages: members get the 403 page; another tenant's admin is sent to
     // acme's login (their session is not acme's).
-    for path in ["", "/installations", &i, "/people", "/activity", "/legacy", "/requests", "/settings", "/catalog"] {
+    for path in [
+        "",
+        "/installations",
+        &i,
+        "/people",
+        "/activity",
+        "/legacy",
+        "/requests",
+        "/settings",
+        "/catalog",
+    ] {
         let (status, page) = bob.get(path).await;
         assert_eq!(status, 403, "bob GET {path}: {page}");
         let (status, page) = carol.replayed(reqwest::Method::GET, path, &[]).await;
-        assert!(status == 200 && page.contains("Sign in"), "carol GET {path}: {status}");
-        assert!(!page.contains("Docs Sync"), "carol sees nothing of acme at {path}");
+        assert!(
+            status == 200 && page.contains("Sign in"),
+            "carol GET {path}: {status}"
+        );
+        assert!(
+            !page.contains("Docs Sync"),
+            "carol sees nothing of acme at {path}"
+        );
     }
     // Clickjacking and caching headers as on the other pages.
     let r = alice
@@ -444,7 +603,12 @@ async fn console_actions_refuse_non_admins_other_tenants_and_missing_csrf(db: Db
     let h = r.headers();
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["cache-control"], "no-store");
-    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
     // The admin's own action works, for contrast.
     let (status, _) = alice.post(&format!("{i}/suspend"), &[], None).await;
     assert_eq!(status, 303);
@@ -453,32 +617,87 @@ async fn console_actions_refuse_non_admins_other_tenants_and_missing_csrf(db: Db
     // "permitted": bob installs an app asking only for what he holds (a
     // scope the tenant offers its users), and must ask for the others.
     for gone in [&tt, &id] {
-        let r = api.delete(&format!("/tenants/acme/installations/{gone}")).await;
+        let r = api
+            .delete(&format!("/tenants/acme/installations/{gone}"))
+            .await;
         assert_eq!(r.status, 204, "{}", r.text);
     }
-    assert!(db.cli(&["user", "describe-scope", "--tenant", "acme", "timesheets:read", "Read timesheets"]).status.success());
-    let r = api.put("/tenants/acme/settings", json!({"user_installs": "permitted"})).await;
+    assert!(
+        db.cli(&[
+            "user",
+            "describe-scope",
+            "--tenant",
+            "acme",
+            "timesheets:read",
+            "Read timesheets"
+        ])
+        .status
+        .success()
+    );
+    let r = api
+        .put(
+            "/tenants/acme/settings",
+            json!({"user_installs": "permitted"}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let (status, page) = bob.get("/catalog/time-tracker/install").await;
-    assert!(status == 200 && page.contains("Install Time Tracker"), "{status}: {page}");
-    let (status, _) = bob.post("/catalog/time-tracker/install", &[("action", "install")], None).await;
+    assert!(
+        status == 200 && page.contains("Install Time Tracker"),
+        "{status}: {page}"
+    );
+    let (status, _) = bob
+        .post(
+            "/catalog/time-tracker/install",
+            &[("action", "install")],
+            None,
+        )
+        .await;
     assert_eq!(status, 303, "bob installs Time Tracker himself");
     let listed = api.get("/tenants/acme/installations").await.body;
-    let mine = listed.as_array().unwrap().iter().find(|i| i["app"] == "time-tracker").unwrap().clone();
+    let mine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["app"] == "time-tracker")
+        .unwrap()
+        .clone();
     assert_eq!(mine["installed_by"], "bob");
     let (status, page) = bob.get("/catalog/docs-sync/install").await;
-    assert!(status == 200 && page.contains("Send request") && !page.contains(">Install Docs"), "{page}");
-    let (status, _) = bob.post("/catalog/docs-sync/install", &[("action", "install"), ("resources", "all")], None).await;
+    assert!(
+        status == 200 && page.contains("Send request") && !page.contains(">Install Docs"),
+        "{page}"
+    );
+    let (status, _) = bob
+        .post(
+            "/catalog/docs-sync/install",
+            &[("action", "install"), ("resources", "all")],
+            None,
+        )
+        .await;
     assert_ne!(status, 303, "Docs Sync asks for more than bob holds");
-    assert_eq!(api.get("/tenants/acme/installations").await.body.as_array().unwrap().len(), 1);
+    assert_eq!(
+        api.get("/tenants/acme/installations")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Settings through the admin API: bad values name the field.
     let r = api
-        .put("/tenants/acme/settings", json!({"logo_url": "http://cdn.acme.test/logo.png"}))
+        .put(
+            "/tenants/acme/settings",
+            json!({"logo_url": "http://cdn.acme.test/logo.png"}),
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.body["field"], "logo_url");
-    let r = api.put("/tenants/acme/settings", json!({"accent": "#fff"})).await;
+    let r = api
+        .put("/tenants/acme/settings", json!({"accent": "#fff"}))
+        .await;
     assert_eq!(r.status, 400, "{}", r.text);
     let r = api.get("/tenants/nope/settings").await;
     assert_eq!(r.status, 404);

@@ -82,7 +82,9 @@ impl Admin {
             )
             .into());
         }
-        self.store.set_user_admin(tenant, username, is_admin).await?;
+        self.store
+            .set_user_admin(tenant, username, is_admin)
+            .await?;
         let action = if is_admin {
             "user.admin_granted"
         } else {

@@ -5,10 +5,10 @@
 
 use super::{AppError, InstallRequest, Result, audit, invalid};
 use crate::admin::{Admin, IssuedSecret};
+use crate::domain::Client;
 use crate::domain::app::{Installation, Manifest};
 use crate::domain::settings::UserInstalls;
 use crate::domain::user::User;
-use crate::domain::Client;
 use crate::store::{Decision, InstallRequestRecord, StoreError};
 use crate::tokens::{b64url, random_bytes};
 use serde_json::{Value, json};
@@ -89,7 +89,9 @@ impl Admin {
         if !latest.manifest.listed {
             return Err(StoreError::NotFound("app").into());
         }
-        if self.install_right(user, &latest.manifest, &req.optional_permissions).await?
+        if self
+            .install_right(user, &latest.manifest, &req.optional_permissions)
+            .await?
             == InstallRight::None
         {
             return Err(AppError::Refused(

@@ -3,9 +3,9 @@
 pub mod app;
 pub mod legacy;
 pub mod markdown;
-pub mod settings;
 mod redirect;
 mod scope;
+pub mod settings;
 pub mod user;
 pub use redirect::{RedirectUri, validate_redirect_uri};
 pub use scope::{Scope, describe as describe_scopes, grantable_to, is_administrative};

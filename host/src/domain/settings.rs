@@ -98,9 +98,8 @@ impl Branding {
             web_url("logo_url", logo, false)?;
         }
         if let Some(c) = &self.accent_color {
-            let hex = c.len() == 7
-                && c.starts_with('#')
-                && c[1..].bytes().all(|b| b.is_ascii_hexdigit());
+            let hex =
+                c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit());
             if !hex {
                 return bad("accent_color", "must be a colour like #1a5fb4");
             }
@@ -113,7 +112,10 @@ impl Branding {
                         && address.len() <= 200
                         && !address.chars().any(|c| c.is_control() || c.is_whitespace());
                     if !ok {
-                        return bad("support_url", "must be an https URL or mailto: an e-mail address");
+                        return bad(
+                            "support_url",
+                            "must be an https URL or mailto: an e-mail address",
+                        );
                     }
                 }
                 None => web_url("support_url", link, false)?,
@@ -168,7 +170,9 @@ mod tests {
     use super::*;
 
     fn branding(json: serde_json::Value) -> Result<Branding, ManifestError> {
-        serde_json::from_value::<Branding>(json).unwrap().normalize()
+        serde_json::from_value::<Branding>(json)
+            .unwrap()
+            .normalize()
     }
 
     #[test]
@@ -184,15 +188,38 @@ mod tests {
             image_origin(b.logo_url.as_deref().unwrap()).as_deref(),
             Some("https://cdn.acme.test")
         );
-        assert_eq!(branding(serde_json::json!({"display_name": "  "})).unwrap().display_name, None);
+        assert_eq!(
+            branding(serde_json::json!({"display_name": "  "}))
+                .unwrap()
+                .display_name,
+            None
+        );
         for (json, field) in [
-            (serde_json::json!({"logo_url": "http://cdn.acme.test/l.png"}), "logo_url"),
-            (serde_json::json!({"logo_url": "javascript:alert(1)"}), "logo_url"),
+            (
+                serde_json::json!({"logo_url": "http://cdn.acme.test/l.png"}),
+                "logo_url",
+            ),
+            (
+                serde_json::json!({"logo_url": "javascript:alert(1)"}),
+                "logo_url",
+            ),
             (serde_json::json!({"accent_color": "red"}), "accent_color"),
-            (serde_json::json!({"accent_color": "#12345"}), "accent_color"),
-            (serde_json::json!({"support_url": "mailto:nobody"}), "support_url"),
-            (serde_json::json!({"support_url": "ftp://x.test"}), "support_url"),
-            (serde_json::json!({"display_name": "a\u{7}b"}), "display_name"),
+            (
+                serde_json::json!({"accent_color": "#12345"}),
+                "accent_color",
+            ),
+            (
+                serde_json::json!({"support_url": "mailto:nobody"}),
+                "support_url",
+            ),
+            (
+                serde_json::json!({"support_url": "ftp://x.test"}),
+                "support_url",
+            ),
+            (
+                serde_json::json!({"display_name": "a\u{7}b"}),
+                "display_name",
+            ),
         ] {
             assert_eq!(branding(json.clone()).unwrap_err().field, field, "{json}");
         }
@@ -200,12 +227,14 @@ mod tests {
 
     #[test]
     fn text_on_the_accent_stays_readable() {
-        let with = |c: &str| Branding {
-            accent_color: Some(c.into()),
-            ..Default::default()
-        }
-        .accent()
-        .1;
+        let with = |c: &str| {
+            Branding {
+                accent_color: Some(c.into()),
+                ..Default::default()
+            }
+            .accent()
+            .1
+        };
         assert_eq!(with("#1a5fb4"), "#fff");
         assert_eq!(with("#ffee00"), "#000");
         assert_eq!(with("#000000"), "#fff");

@@ -42,7 +42,11 @@ async fn get_settings(
     headers: HeaderMap,
 ) -> Result<Response> {
     authorize(&s, &headers)?;
-    let settings = s.admin.tenant_settings(&tenant).await.map_err(Problem::from)?;
+    let settings = s
+        .admin
+        .tenant_settings(&tenant)
+        .await
+        .map_err(Problem::from)?;
     Ok(Json(settings).into_response())
 }
 

@@ -116,7 +116,10 @@ pub(super) fn page(
     who: Option<Markup>,
     body: Markup,
 ) -> Markup {
-    let vars = format!(":root{{--accent:{};--on-accent:{}}}", brand.accent, brand.on_accent);
+    let vars = format!(
+        ":root{{--accent:{};--on-accent:{}}}",
+        brand.accent, brand.on_accent
+    );
     let full_title = if brand.name.is_empty() {
         title.to_string()
     } else {

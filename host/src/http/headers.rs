@@ -34,7 +34,10 @@ pub async fn security_headers(State(https): State<bool>, mut response: Response)
         let mut list: Vec<&str> = origins
             .iter()
             .map(String::as_str)
-            .filter(|o| o.bytes().all(|b| b.is_ascii_graphic() && b != b';' && b != b','))
+            .filter(|o| {
+                o.bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b';' && b != b',')
+            })
             .collect();
         list.sort_unstable();
         list.dedup();

@@ -3,6 +3,7 @@
 //! CSRF token checked against a cookie (double submit), and the session
 //! cookie is HttpOnly, SameSite=Lax, scoped to the tenant, Secure on https.
 
+use super::brand::Brand;
 use super::{State, form};
 use crate::oauth::authorize::{AuthorizeError, AuthorizeRequest, Next};
 use crate::oauth::login::{LoginError, SESSION_TTL};
@@ -13,7 +14,6 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, RawQuery};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use super::brand::Brand;
 use maud::{Markup, html};
 use std::net::SocketAddr;
 
@@ -287,7 +287,10 @@ async fn consent_page(
         None => None,
     };
     let logo = app.as_ref().and_then(|a| a.manifest.logo_url.clone());
-    images.extend(logo.as_deref().and_then(crate::domain::settings::image_origin));
+    images.extend(
+        logo.as_deref()
+            .and_then(crate::domain::settings::image_origin),
+    );
     let body = branded(
         &brand,
         "Allow access?",

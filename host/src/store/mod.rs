@@ -28,8 +28,8 @@ pub use apps::{
     AppVersion, Apps, HourlyRow, InstallationChange, NewInstallation, Resource, UsageRow,
     WebhookKey,
 };
-pub use settings::{Decision, InstallRequestRecord, Settings};
 pub use legacy::{Brownout, Exemption, Legacy, LegacyClient, LegacyPolicy, LegacyUse};
+pub use settings::{Decision, InstallRequestRecord, Settings};
 
 use crate::domain::{Client, Tenant};
 use async_trait::async_trait;

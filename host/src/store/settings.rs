@@ -34,7 +34,9 @@ pub enum Decision<'a> {
     /// Claimed for installing: `pending` → `approving`.
     Claim,
     /// Installed as `installation`.
-    Approved { installation: &'a str },
+    Approved {
+        installation: &'a str,
+    },
     /// The install failed: back to `pending`.
     Release,
     Declined,

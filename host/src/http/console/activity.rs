@@ -48,13 +48,20 @@ pub(super) async fn page(
         (Ok(a), Ok(d), Ok(i)) => (a, d, i),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return v.failed(e.into(), &v.base()),
     };
-    let matching: Vec<(&AuditEvent, (Option<String>, Option<String>, Option<String>))> = events
+    let matching: Vec<(
+        &AuditEvent,
+        (Option<String>, Option<String>, Option<String>),
+    )> = events
         .iter()
         .map(|e| (e, about(e)))
         .filter(|(_, (app, inst, actor))| {
             want_app.as_ref().is_none_or(|w| app.as_ref() == Some(w))
-                && want_installation.as_ref().is_none_or(|w| inst.as_ref() == Some(w))
-                && want_actor.as_ref().is_none_or(|w| actor.as_ref() == Some(w))
+                && want_installation
+                    .as_ref()
+                    .is_none_or(|w| inst.as_ref() == Some(w))
+                && want_actor
+                    .as_ref()
+                    .is_none_or(|w| actor.as_ref() == Some(w))
         })
         .take(SHOWN)
         .collect();

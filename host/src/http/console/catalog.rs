@@ -182,8 +182,12 @@ async fn app_here(
     s: &crate::http::AppState,
     tenant: &str,
     slug: &str,
-) -> Result<Option<(AppVersion, Option<crate::domain::app::Installation>)>, crate::store::StoreError> {
-    Ok(offered(s, tenant).await?.into_iter().find(|(a, _)| a.app == slug))
+) -> Result<Option<(AppVersion, Option<crate::domain::app::Installation>)>, crate::store::StoreError>
+{
+    Ok(offered(s, tenant)
+        .await?
+        .into_iter()
+        .find(|(a, _)| a.app == slug))
 }
 
 /// GET `{issuer}/console/catalog/{app}`.
@@ -244,8 +248,19 @@ pub(super) async fn detail(
             div.card { (PreEscaped(render_safe(&m.setup_instructions))) }
         }
     };
-    let images = m.logo_url.as_deref().and_then(image_origin).into_iter().collect();
-    v.render_with_images(StatusCode::OK, Some(Section::Catalog), &m.name, body, images)
+    let images = m
+        .logo_url
+        .as_deref()
+        .and_then(image_origin)
+        .into_iter()
+        .collect();
+    v.render_with_images(
+        StatusCode::OK,
+        Some(Section::Catalog),
+        &m.name,
+        body,
+        images,
+    )
 }
 
 fn not_offered(v: &Visitor) -> Response {
@@ -381,7 +396,12 @@ async fn consent(
     } else {
         StatusCode::OK
     };
-    let images = m.logo_url.as_deref().and_then(image_origin).into_iter().collect();
+    let images = m
+        .logo_url
+        .as_deref()
+        .and_then(image_origin)
+        .into_iter()
+        .collect();
     v.render_with_images(status, Some(Section::Catalog), &title, body, images)
 }
 
@@ -429,7 +449,11 @@ pub(super) async fn install(
     };
     let now = s.oauth.clock.now();
     if action == "request" {
-        return match s.admin.request_install(&v.user, request, &choice.note, now).await {
+        return match s
+            .admin
+            .request_install(&v.user, request, &choice.note, now)
+            .await
+        {
             Ok(_) => super::done(&format!("{}/catalog", v.base()), "requested"),
             Err(e) => {
                 let (_, message) = super::explain(e);

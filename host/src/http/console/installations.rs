@@ -4,7 +4,9 @@
 
 use super::catalog::{applies_to, permission_list, status_class, status_text};
 use super::selection::{self, Picked};
-use super::{Section, Visitor, admin, day, done, moment, notice_banner, submitted_by_admin, visitor};
+use super::{
+    Section, Visitor, admin, day, done, moment, notice_banner, submitted_by_admin, visitor,
+};
 use crate::apps::AppError;
 use crate::domain::app::{Installation, Manifest, Permission, Selection, Suspender};
 use crate::domain::settings::image_origin;
@@ -119,7 +121,12 @@ pub(super) async fn list(
             }
         }
     };
-    v.render(StatusCode::OK, Some(Section::Installations), "Installed apps", body)
+    v.render(
+        StatusCode::OK,
+        Some(Section::Installations),
+        "Installed apps",
+        body,
+    )
 }
 
 /// GET `{issuer}/console/installations/{id}/installed`: the result of an
@@ -159,7 +166,12 @@ pub(super) async fn installed(
         }
         p { a href={ (base) "/catalog" } { "Back to the apps" } }
     };
-    v.render(StatusCode::OK, Some(Section::Installations), "Installed", body)
+    v.render(
+        StatusCode::OK,
+        Some(Section::Installations),
+        "Installed",
+        body,
+    )
 }
 
 /// GET `{issuer}/console/installations/{id}`.
@@ -169,7 +181,14 @@ pub(super) async fn detail(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(&s, &tenant, &headers, &format!("console/installations/{id}")).await {
+    let v = match admin(
+        &s,
+        &tenant,
+        &headers,
+        &format!("console/installations/{id}"),
+    )
+    .await
+    {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -190,7 +209,12 @@ pub(super) async fn detail(
         .as_array()
         .map(|d| {
             d.iter()
-                .map(|x| (x["date"].as_str().unwrap_or_default().to_string(), x["tokens"].as_i64().unwrap_or(0)))
+                .map(|x| {
+                    (
+                        x["date"].as_str().unwrap_or_default().to_string(),
+                        x["tokens"].as_i64().unwrap_or(0),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -266,8 +290,19 @@ pub(super) async fn detail(
         a.button href={ (base) "/activity?installation=" (i.id) } { "Activity" }
         a.button href={ (here) "/uninstall" } { "Uninstall\u{2026}" }
     };
-    let images = m.logo_url.as_deref().and_then(image_origin).into_iter().collect();
-    v.render_with_images(StatusCode::OK, Some(Section::Installations), &m.name, body, images)
+    let images = m
+        .logo_url
+        .as_deref()
+        .and_then(image_origin)
+        .into_iter()
+        .collect();
+    v.render_with_images(
+        StatusCode::OK,
+        Some(Section::Installations),
+        &m.name,
+        body,
+        images,
+    )
 }
 
 fn capital(s: &str) -> String {
@@ -336,7 +371,14 @@ pub(super) async fn resources_form(
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(&s, &tenant, &headers, &format!("console/installations/{id}/resources")).await {
+    let v = match admin(
+        &s,
+        &tenant,
+        &headers,
+        &format!("console/installations/{id}/resources"),
+    )
+    .await
+    {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -450,7 +492,10 @@ pub(super) async fn suspend(
         Err(r) => return r,
     };
     let now = s.oauth.clock.now();
-    let r = s.admin.suspend(&tenant, &id, Suspender::Tenant, v.actor(), now).await;
+    let r = s
+        .admin
+        .suspend(&tenant, &id, Suspender::Tenant, v.actor(), now)
+        .await;
     act(&s, &v, &id, "suspended", r).await
 }
 
@@ -466,7 +511,10 @@ pub(super) async fn resume(
         Err(r) => return r,
     };
     let now = s.oauth.clock.now();
-    let r = s.admin.resume(&tenant, &id, Suspender::Tenant, v.actor(), now).await;
+    let r = s
+        .admin
+        .resume(&tenant, &id, Suspender::Tenant, v.actor(), now)
+        .await;
     act(&s, &v, &id, "resumed", r).await
 }
 
@@ -485,7 +533,10 @@ pub(super) async fn decide_upgrade(
     match form.get("decision") {
         Some("approve") => {
             let optional = form.all("optional");
-            let r = s.admin.approve_upgrade(&tenant, &id, &optional, v.actor(), now).await;
+            let r = s
+                .admin
+                .approve_upgrade(&tenant, &id, &optional, v.actor(), now)
+                .await;
             act(&s, &v, &id, "upgrade_approved", r).await
         }
         Some("decline") => {
@@ -505,7 +556,14 @@ pub(super) async fn uninstall_confirm(
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(&s, &tenant, &headers, &format!("console/installations/{id}/uninstall")).await {
+    let v = match admin(
+        &s,
+        &tenant,
+        &headers,
+        &format!("console/installations/{id}/uninstall"),
+    )
+    .await
+    {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -548,7 +606,8 @@ pub(super) async fn uninstall(
     };
     if form.get("confirm") != Some("yes") {
         return v.failed(
-            crate::admin::AdminError::Invalid("Tick the box to confirm the uninstall.".into()).into(),
+            crate::admin::AdminError::Invalid("Tick the box to confirm the uninstall.".into())
+                .into(),
             &format!("{}/installations/{id}/uninstall", v.base()),
         );
     }

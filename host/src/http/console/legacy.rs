@@ -59,9 +59,11 @@ pub(super) async fn page(
     };
     let base = v.base();
     // The date that counts here: the sunset, or the tenant's exemption if later.
-    let ends = policy
-        .as_ref()
-        .map(|p| exempt.as_ref().map_or(p.sunset_at, |e| e.until.max(p.sunset_at)));
+    let ends = policy.as_ref().map(|p| {
+        exempt
+            .as_ref()
+            .map_or(p.sunset_at, |e| e.until.max(p.sunset_at))
+    });
     let body = html! {
         h1 { "Legacy credentials" }
         @match (&policy, ends) {
@@ -112,5 +114,10 @@ pub(super) async fn page(
             }
         }
     };
-    v.render(StatusCode::OK, Some(Section::Legacy), "Legacy credentials", body)
+    v.render(
+        StatusCode::OK,
+        Some(Section::Legacy),
+        "Legacy credentials",
+        body,
+    )
 }

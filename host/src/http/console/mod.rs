@@ -20,8 +20,8 @@ mod settings;
 
 use super::brand::Brand;
 use super::pages::{Page, csrf, csrf_pairs_ok, read_pairs, redirect, session_of};
-use crate::apps::AppError;
 use crate::admin::AdminError;
+use crate::apps::AppError;
 use crate::domain::user::User;
 use crate::store::StoreError;
 use axum::Router;

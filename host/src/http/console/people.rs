@@ -125,7 +125,11 @@ pub(super) async fn create(
         is_admin: form.get("admin") == Some("yes"),
     };
     let back = format!("{}/people", v.base());
-    match s.admin.create_user_as(new, v.actor(), s.oauth.clock.now()).await {
+    match s
+        .admin
+        .create_user_as(new, v.actor(), s.oauth.clock.now())
+        .await
+    {
         Ok(_) => done(&back, "user_created"),
         Err(e) => v.failed(e, &back),
     }
@@ -155,7 +159,14 @@ pub(super) async fn set_admin(
         .set_user_admin(&tenant, &username, make, v.actor(), s.oauth.clock.now())
         .await
     {
-        Ok(()) => done(&back, if make { "admin_granted" } else { "admin_removed" }),
+        Ok(()) => done(
+            &back,
+            if make {
+                "admin_granted"
+            } else {
+                "admin_removed"
+            },
+        ),
         Err(e) => v.failed(e, &back),
     }
 }

@@ -79,7 +79,12 @@ pub(super) async fn list(
             }
         }
     };
-    v.render(StatusCode::OK, Some(Section::Requests), "Install requests", body)
+    v.render(
+        StatusCode::OK,
+        Some(Section::Requests),
+        "Install requests",
+        body,
+    )
 }
 
 /// POST `{issuer}/console/requests/{id}`: approve or decline.
@@ -96,7 +101,11 @@ pub(super) async fn decide(
     let back = format!("{}/requests", v.base());
     let now = s.oauth.clock.now();
     match form.get("decision") {
-        Some("approve") => match s.admin.approve_install_request(&tenant, &id, v.actor(), now).await {
+        Some("approve") => match s
+            .admin
+            .approve_install_request(&tenant, &id, v.actor(), now)
+            .await
+        {
             Ok((installation, _)) => {
                 crate::http::admin_apps::changed(&s).await;
                 super::redirect(
@@ -106,7 +115,11 @@ pub(super) async fn decide(
             }
             Err(e) => v.failed(e, &back),
         },
-        Some("decline") => match s.admin.decline_install_request(&tenant, &id, v.actor(), now).await {
+        Some("decline") => match s
+            .admin
+            .decline_install_request(&tenant, &id, v.actor(), now)
+            .await
+        {
             Ok(()) => done(&back, "request_declined"),
             Err(e) => v.failed(e, &back),
         },

@@ -88,7 +88,12 @@ pub(super) async fn save(
     let text = |k: &str| f.get(k).map(str::to_string);
     let Some(user_installs) = f.get("user_installs").and_then(UserInstalls::parse) else {
         let current = s.store.tenant_settings(&tenant).await.unwrap_or_default();
-        return form(&v, &current, None, Some("Choose who may install apps.".into()));
+        return form(
+            &v,
+            &current,
+            None,
+            Some("Choose who may install apps.".into()),
+        );
     };
     let wanted = TenantSettings {
         branding: Branding {
