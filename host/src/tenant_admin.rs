@@ -4,21 +4,13 @@
 
 use crate::admin::{Admin, AdminError, NewUser};
 use crate::apps::AppError;
+use crate::apps::audit as record;
 use crate::domain::settings::TenantSettings;
 use crate::domain::user::User;
 use crate::store::{AuditEvent, StoreError};
-use serde_json::{Value, json};
+use serde_json::json;
 
 type Result<T> = std::result::Result<T, AppError>;
-
-fn record(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
-    AuditEvent {
-        tenant: tenant.into(),
-        action: action.into(),
-        detail: detail.to_string(),
-        created_at: now,
-    }
-}
 
 impl Admin {
     pub async fn tenant_settings(&self, tenant: &str) -> Result<TenantSettings> {

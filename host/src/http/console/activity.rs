@@ -14,8 +14,11 @@ use serde_json::Value;
 const SCANNED: i64 = 2_000;
 const SHOWN: usize = 200;
 
-/// The app, installation and actor a record is about, from its detail.
-fn about(e: &AuditEvent) -> (Option<String>, Option<String>, Option<String>) {
+/// The app, installation and actor a record is about.
+type About = (Option<String>, Option<String>, Option<String>);
+
+/// What a record is about, from its detail.
+fn about(e: &AuditEvent) -> About {
     let d: Value = serde_json::from_str(&e.detail).unwrap_or(Value::Null);
     let s = |v: &Value| v.as_str().map(str::to_string);
     let app = s(&d["app"])
@@ -32,10 +35,7 @@ pub(super) async fn page(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(&s, &tenant, &headers, "console/activity").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let v = or_page!(admin(&s, &tenant, &headers, "console/activity").await);
     let q = query.as_deref();
     let filter = |name| query_param(q, name).filter(|x| !x.trim().is_empty());
     let (want_app, want_installation, want_actor) =
@@ -48,12 +48,14 @@ pub(super) async fn page(
         (Ok(a), Ok(d), Ok(i)) => (a, d, i),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return v.failed(e.into(), &v.base()),
     };
-    let matching: Vec<(
-        &AuditEvent,
-        (Option<String>, Option<String>, Option<String>),
-    )> = events
-        .iter()
-        .map(|e| (e, about(e)))
+    // What each record is about, read once for the filters and the app list.
+    let described: Vec<(&AuditEvent, About)> = events.iter().map(|e| (e, about(e))).collect();
+    let mut apps: Vec<String> = installations.iter().map(|i| i.app.clone()).collect();
+    apps.extend(described.iter().filter_map(|(_, (app, _, _))| app.clone()));
+    apps.sort();
+    apps.dedup();
+    let matching: Vec<(&AuditEvent, About)> = described
+        .into_iter()
         .filter(|(_, (app, inst, actor))| {
             want_app.as_ref().is_none_or(|w| app.as_ref() == Some(w))
                 && want_installation
@@ -65,10 +67,6 @@ pub(super) async fn page(
         })
         .take(SHOWN)
         .collect();
-    let mut apps: Vec<String> = installations.iter().map(|i| i.app.clone()).collect();
-    apps.extend(events.iter().filter_map(|e| about(e).0));
-    apps.sort();
-    apps.dedup();
     let base = v.base();
     let body = html! {
         h1 { "Activity" }
@@ -155,10 +153,7 @@ pub(super) async fn retry(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (v, _) = match submitted_by_admin(&s, &tenant, &headers, body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, _) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     let back = format!("{}/activity", v.base());
     // Only this tenant's own dead deliveries, looked up in its outbox.
     let ours = match s.store.deliveries(&tenant, 1_000).await {

@@ -7,7 +7,7 @@ use super::{Section, Visitor, notice_banner, submitted, visitor};
 use crate::apps::{InstallRequest, InstallRight};
 use crate::domain::app::{Level, Manifest, Permission};
 use crate::domain::markdown::render_safe;
-use crate::domain::settings::{UserInstalls, image_origin};
+use crate::domain::settings::image_origin;
 use crate::store::{AppVersion, Resource};
 use axum::body::Body;
 use axum::extract::{Path, RawQuery};
@@ -24,12 +24,10 @@ async fn catalog_visitor(
     path: &str,
 ) -> Result<Visitor, Response> {
     let v = visitor(s, tenant, headers, path).await?;
-    if v.user.is_admin {
-        return Ok(v);
-    }
-    match s.store.tenant_settings(tenant).await {
-        Ok(t) if t.user_installs != UserInstalls::Admins => Ok(v),
-        _ => Err(v.forbidden()),
+    if v.may_browse {
+        Ok(v)
+    } else {
+        Err(v.forbidden())
     }
 }
 
@@ -65,10 +63,7 @@ pub(super) async fn list(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let v = match catalog_visitor(&s, &tenant, &headers, "console/catalog").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let v = or_page!(catalog_visitor(&s, &tenant, &headers, "console/catalog").await);
     let apps = match offered(&s, &tenant).await {
         Ok(a) => a,
         Err(e) => return v.failed(e.into(), &v.base()),
@@ -92,7 +87,7 @@ pub(super) async fn list(
                     (logo(m, 48))
                     h2 { a href={ (base) "/catalog/" (m.slug) } { (m.name) } }
                     p.muted { "by " (m.publisher.name) }
-                    @if !m.description.is_empty() { p { (first_sentence(&m.description)) } }
+                    @if !m.description.is_empty() { p { (summary(&m.description)) } }
                     @if let Some(i) = here {
                         p { span class={ "badge " (status_class(i)) } { "Installed \u{00b7} " (status_text(i)) } }
                     }
@@ -103,8 +98,8 @@ pub(super) async fn list(
     v.render_with_images(StatusCode::OK, Some(Section::Catalog), "Apps", body, images)
 }
 
-/// At most the first 200 characters, cut at a word.
-fn first_sentence(text: &str) -> String {
+/// A description for a card: at most 200 characters, cut at a word.
+fn summary(text: &str) -> String {
     if text.chars().count() <= 200 {
         return text.to_string();
     }
@@ -197,10 +192,7 @@ pub(super) async fn detail(
     headers: HeaderMap,
 ) -> Response {
     let path = format!("console/catalog/{slug}");
-    let v = match catalog_visitor(&s, &tenant, &headers, &path).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let v = or_page!(catalog_visitor(&s, &tenant, &headers, &path).await);
     let (app, here) = match app_here(&s, &tenant, &slug).await {
         Ok(Some(x)) => x,
         Ok(None) => return not_offered(&v),
@@ -290,10 +282,7 @@ pub(super) async fn install_form(
     headers: HeaderMap,
 ) -> Response {
     let path = format!("console/catalog/{slug}/install");
-    let v = match catalog_visitor(&s, &tenant, &headers, &path).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let v = or_page!(catalog_visitor(&s, &tenant, &headers, &path).await);
     let choice = Choice {
         optional: vec![],
         picked: Picked::default(),
@@ -413,13 +402,8 @@ pub(super) async fn install(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (v, form) = match submitted(&s, &tenant, &headers, body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if !v.user.is_admin
-        && !matches!(s.store.tenant_settings(&tenant).await, Ok(t) if t.user_installs != UserInstalls::Admins)
-    {
+    let (v, form) = or_page!(submitted(&s, &tenant, &headers, body).await);
+    if !v.may_browse {
         return v.forbidden();
     }
     let resources: Vec<Resource> = match s.store.resources(&tenant).await {

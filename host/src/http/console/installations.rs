@@ -66,10 +66,7 @@ pub(super) async fn list(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(&s, &tenant, &headers, "console/installations").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let v = or_page!(admin(&s, &tenant, &headers, "console/installations").await);
     let installations = match s.store.installations(&tenant).await {
         Ok(i) => i,
         Err(e) => return v.failed(e.into(), &v.base()),
@@ -136,14 +133,8 @@ pub(super) async fn installed(
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let v = match visitor(&s, &tenant, &headers, "console").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let (i, m) = match load(&s, &v, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let v = or_page!(visitor(&s, &tenant, &headers, "console").await);
+    let (i, m) = or_page!(load(&s, &v, &id).await);
     if !v.user.is_admin && i.installed_by != v.user.username {
         return v.forbidden();
     }
@@ -181,21 +172,16 @@ pub(super) async fn detail(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(
-        &s,
-        &tenant,
-        &headers,
-        &format!("console/installations/{id}"),
-    )
-    .await
-    {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let (i, m) = match load(&s, &v, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let v = or_page!(
+        admin(
+            &s,
+            &tenant,
+            &headers,
+            &format!("console/installations/{id}"),
+        )
+        .await
+    );
+    let (i, m) = or_page!(load(&s, &v, &id).await);
     let usage = match s.oauth.usage.report(&i.id, 30).await {
         Ok(u) => u,
         Err(e) => return v.failed(e.into(), &v.base()),
@@ -371,21 +357,16 @@ pub(super) async fn resources_form(
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(
-        &s,
-        &tenant,
-        &headers,
-        &format!("console/installations/{id}/resources"),
-    )
-    .await
-    {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let (i, m) = match load(&s, &v, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let v = or_page!(
+        admin(
+            &s,
+            &tenant,
+            &headers,
+            &format!("console/installations/{id}/resources"),
+        )
+        .await
+    );
+    let (i, m) = or_page!(load(&s, &v, &id).await);
     resources_page(&s, &v, &i, &m, Picked::of(&i.resources), None).await
 }
 
@@ -428,14 +409,8 @@ pub(super) async fn set_resources(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (v, form) = match submitted_by_admin(&s, &tenant, &headers, body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let (i, m) = match load(&s, &v, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, form) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
+    let (i, m) = or_page!(load(&s, &v, &id).await);
     let resources = match s.store.resources(&tenant).await {
         Ok(r) => r,
         Err(e) => return v.failed(e.into(), &v.base()),
@@ -487,10 +462,7 @@ pub(super) async fn suspend(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (v, _) = match submitted_by_admin(&s, &tenant, &headers, body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, _) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     let now = s.oauth.clock.now();
     let r = s
         .admin
@@ -506,10 +478,7 @@ pub(super) async fn resume(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (v, _) = match submitted_by_admin(&s, &tenant, &headers, body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, _) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     let now = s.oauth.clock.now();
     let r = s
         .admin
@@ -525,10 +494,7 @@ pub(super) async fn decide_upgrade(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (v, form) = match submitted_by_admin(&s, &tenant, &headers, body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, form) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     let now = s.oauth.clock.now();
     match form.get("decision") {
         Some("approve") => {
@@ -556,21 +522,16 @@ pub(super) async fn uninstall_confirm(
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(
-        &s,
-        &tenant,
-        &headers,
-        &format!("console/installations/{id}/uninstall"),
-    )
-    .await
-    {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let (i, m) = match load(&s, &v, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let v = or_page!(
+        admin(
+            &s,
+            &tenant,
+            &headers,
+            &format!("console/installations/{id}/uninstall"),
+        )
+        .await
+    );
+    let (i, m) = or_page!(load(&s, &v, &id).await);
     let here = format!("{}/installations/{}", v.base(), i.id);
     let title = format!("Uninstall {}?", m.name);
     let body = html! {
@@ -600,10 +561,7 @@ pub(super) async fn uninstall(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (v, form) = match submitted_by_admin(&s, &tenant, &headers, body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, form) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     if form.get("confirm") != Some("yes") {
         return v.failed(
             crate::admin::AdminError::Invalid("Tick the box to confirm the uninstall.".into())

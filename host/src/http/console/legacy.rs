@@ -14,10 +14,7 @@ pub(super) async fn page(
     Path(tenant): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(&s, &tenant, &headers, "console/legacy").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let v = or_page!(admin(&s, &tenant, &headers, "console/legacy").await);
     let now = s.oauth.clock.now();
     let today = now.div_euclid(86_400);
     let load = async {

@@ -8,6 +8,17 @@
 //! Each handler: `Visitor` (who, checked) → one call to `apps`/`admin` →
 //! render, or redirect with a `done` notice from a fixed list.
 
+/// The value of a `Result<T, Response>`, or the response that ends the
+/// handler (a login page, a 403, a failure page).
+macro_rules! or_page {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(response) => return response,
+        }
+    };
+}
+
 mod activity;
 mod catalog;
 mod chart;
@@ -131,6 +142,9 @@ impl Section {
 pub(super) struct Visitor {
     pub tenant: String,
     pub user: User,
+    /// May see the catalog: an admin, or anyone when the tenant lets
+    /// people request or install apps.
+    pub may_browse: bool,
     pub brand: Brand,
     pub csrf: String,
     cookies: Vec<String>,
@@ -195,8 +209,10 @@ impl Visitor {
         let base = self.base();
         let sections: Vec<Section> = if self.user.is_admin {
             Section::ALL.to_vec()
-        } else {
+        } else if self.may_browse {
             vec![Section::Catalog]
+        } else {
+            vec![]
         };
         let nav = html! {
             nav.console aria-label="Console" {
@@ -306,12 +322,24 @@ pub(super) async fn visitor(
     headers: &HeaderMap,
     path: &str,
 ) -> Result<Visitor, Response> {
+    match signed_in(s, tenant, headers).await? {
+        Some(v) => Ok(v),
+        None => Err(super::pages::login_returning(s, tenant, headers, path).await),
+    }
+}
+
+/// The person this tenant's session cookie belongs to, if any.
+async fn signed_in(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+) -> Result<Option<Visitor>, Response> {
     let Some(session) = session_of(s, tenant, headers).await else {
-        return Err(super::pages::login_returning(s, tenant, headers, path).await);
+        return Ok(None);
     };
     let user = match s.store.user(&session.user_id).await {
         Ok(Some(u)) if u.tenant == tenant => u,
-        Ok(_) => return Err(super::pages::login_returning(s, tenant, headers, path).await),
+        Ok(_) => return Ok(None),
         Err(e) => {
             tracing::error!(error = %e, "cannot read the console's user");
             return Err(super::pages::error_page(
@@ -320,15 +348,19 @@ pub(super) async fn visitor(
             ));
         }
     };
+    let may_browse = user.is_admin
+        || matches!(s.store.tenant_settings(tenant).await,
+                    Ok(t) if t.user_installs != crate::domain::settings::UserInstalls::Admins);
     let mut cookies = vec![];
     let token = csrf(s, tenant, headers, &mut cookies);
-    Ok(Visitor {
+    Ok(Some(Visitor {
         tenant: tenant.into(),
         user,
+        may_browse,
         brand: super::brand::load(s, tenant).await,
         csrf: token,
         cookies,
-    })
+    }))
 }
 
 /// A console page only admins may see.
@@ -382,11 +414,11 @@ pub(super) async fn submitted(
             "This form expired or did not come from this site. Reload the page and try again.",
         ));
     }
-    let Some(_) = session_of(s, tenant, headers).await else {
-        return Err(redirect(&format!("/t/{tenant}/console"), vec![]));
-    };
-    let v = visitor(s, tenant, headers, "console").await?;
-    Ok((v, Form(pairs)))
+    // A form from a lapsed session starts over at the console.
+    match signed_in(s, tenant, headers).await? {
+        Some(v) => Ok((v, Form(pairs))),
+        None => Err(redirect(&format!("/t/{tenant}/console"), vec![])),
+    }
 }
 
 /// An admin's console form.
@@ -460,17 +492,13 @@ async fn overview(
     axum::extract::RawQuery(query): axum::extract::RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let v = match visitor(&s, &tenant, &headers, "console").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let v = or_page!(visitor(&s, &tenant, &headers, "console").await);
     if !v.user.is_admin {
         // People who may only browse or request apps land on the catalog.
-        return match s.store.tenant_settings(&tenant).await {
-            Ok(t) if t.user_installs != crate::domain::settings::UserInstalls::Admins => {
-                redirect(&format!("{}/catalog", v.base()), vec![])
-            }
-            _ => v.forbidden(),
+        return if v.may_browse {
+            redirect(&format!("{}/catalog", v.base()), vec![])
+        } else {
+            v.forbidden()
         };
     }
     let load = async {

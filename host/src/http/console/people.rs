@@ -17,10 +17,7 @@ pub(super) async fn list(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(&s, &tenant, &headers, "console/people").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let v = or_page!(admin(&s, &tenant, &headers, "console/people").await);
     let users = match s.store.users(&tenant).await {
         Ok(u) => u,
         Err(e) => return v.failed(e.into(), &v.base()),
@@ -106,10 +103,7 @@ pub(super) async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (v, form) = match submitted_by_admin(&s, &tenant, &headers, body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, form) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     let text = |k: &str| {
         form.get(k)
             .map(str::trim)
@@ -142,10 +136,7 @@ pub(super) async fn set_admin(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (v, form) = match submitted_by_admin(&s, &tenant, &headers, body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, form) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     let back = format!("{}/people", v.base());
     let make = match form.get("admin") {
         Some("yes") => true,
@@ -177,10 +168,7 @@ pub(super) async fn delete_confirm(
     Path((tenant, username)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(&s, &tenant, &headers, "console/people").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let v = or_page!(admin(&s, &tenant, &headers, "console/people").await);
     let back = format!("{}/people", v.base());
     let user = match s.store.user_by_name(&tenant, &username).await {
         Ok(Some(u)) if !u.is_service_account() => u,
@@ -209,10 +197,7 @@ pub(super) async fn delete(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (v, _) = match submitted_by_admin(&s, &tenant, &headers, body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, _) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     let back = format!("{}/people", v.base());
     match s
         .admin

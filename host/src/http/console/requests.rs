@@ -15,10 +15,7 @@ pub(super) async fn list(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(&s, &tenant, &headers, "console/requests").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let v = or_page!(admin(&s, &tenant, &headers, "console/requests").await);
     let (requests, settings) = match (
         s.store.install_requests(&tenant).await,
         s.store.tenant_settings(&tenant).await,
@@ -94,10 +91,7 @@ pub(super) async fn decide(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (v, form) = match submitted_by_admin(&s, &tenant, &headers, body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, form) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     let back = format!("{}/requests", v.base());
     let now = s.oauth.clock.now();
     match form.get("decision") {

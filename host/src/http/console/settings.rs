@@ -16,10 +16,7 @@ pub(super) async fn page(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let v = match admin(&s, &tenant, &headers, "console/settings").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let v = or_page!(admin(&s, &tenant, &headers, "console/settings").await);
     match s.store.tenant_settings(&tenant).await {
         Ok(t) => form(&v, &t, query.as_deref(), None),
         Err(e) => v.failed(e.into(), &v.base()),
@@ -81,10 +78,7 @@ pub(super) async fn save(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (v, f) = match submitted_by_admin(&s, &tenant, &headers, body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, f) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     let text = |k: &str| f.get(k).map(str::to_string);
     let Some(user_installs) = f.get("user_installs").and_then(UserInstalls::parse) else {
         let current = s.store.tenant_settings(&tenant).await.unwrap_or_default();
