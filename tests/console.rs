@@ -259,6 +259,10 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     );
     assert_eq!(report["retried_delivered"], true);
     assert_eq!(report["token_after_resume"], 200);
+    let totals = &report["usage_totals"];
+    assert_eq!(totals[0], "Tokens issued: 4", "{report}");
+    assert_eq!(totals[1], "Requests refused: 1", "{report}");
+    assert_eq!(report["usage_bars"], 1, "today's bar only");
     let actions: Vec<&str> = report["audit_actions"]
         .as_array()
         .unwrap()
@@ -684,6 +688,31 @@ async fn console_actions_refuse_non_admins_other_tenants_and_missing_csrf(db: Db
             .unwrap()
             .len(),
         1
+    );
+
+    // A logo: pages admit images from exactly its origin.
+    let r = api
+        .put(
+            "/tenants/acme/settings",
+            json!({"logo_url": "https://cdn.acme.test/logo.png"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = browser()
+        .get(format!("{}/t/acme/account", server.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.ends_with("; img-src https://cdn.acme.test"), "{csp}");
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("src=\"https://cdn.acme.test/logo.png\"")
     );
 
     // Settings through the admin API: bad values name the field.

@@ -162,6 +162,11 @@ try {
   await alice.getByRole('button', { name: 'Resume' }).click();
   report.token_after_resume = (await token(creds)).status;
 
+  // Its usage: four tokens and the refused one, today's bar drawn.
+  await alice.goto(installationUrl);
+  report.usage_totals = await text(alice.locator('#usage-totals li'));
+  report.usage_bars = await alice.locator('svg.chart rect[height]:not([height="0.0"])').count();
+
   // The audit trail, filtered by installation.
   const installationId = installationUrl.split('/').pop();
   await alice.goto(`${C}/activity?installation=${installationId}`);
