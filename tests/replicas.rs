@@ -119,3 +119,81 @@ async fn two_replicas_share_tokens_revocations_and_keys() {
         );
     }
 }
+
+/// A counter from a replica's `/metrics`.
+async fn counter(server: &Server, name: &str) -> u64 {
+    let text = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+}
+
+/// A change to one tenant reaches every replica and drops only that tenant's
+/// cached entry: the other tenants are not reloaded (keys decrypted, bindings
+/// read) on either replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_to_one_tenant_leaves_the_others_cached() {
+    let Some(db) = Db::new(Backend::Postgres).await else {
+        return;
+    };
+    let tenants: Vec<String> = (0..12).map(|i| format!("org{i:02}")).collect();
+    let mut clients = Vec::new();
+    for t in &tenants {
+        db.create_tenant(t, &[]);
+        clients.push(db.create_client(t, "read", &[]));
+    }
+    let env = [("WARDEN_CACHE_REFRESH_MS", "200")];
+    let a = Server::start_with(&db, &env, &[]).await;
+    let b = Server::start_with(&db, &env, &[]).await;
+    let kid = |s: &Server, i: usize| {
+        let url = format!("{}/t/{}/token", s.base, tenants[i]);
+        let (id, secret) = clients[i].clone();
+        async move {
+            let r = post_form(
+                &url,
+                Some((&id, &secret)),
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let token = r.body["access_token"].as_str().unwrap().to_string();
+            jsonwebtoken::decode_header(&token).unwrap().kid.unwrap()
+        }
+    };
+    for s in [&a, &b] {
+        for i in 0..tenants.len() {
+            kid(s, i).await;
+        }
+    }
+    let loads = [
+        counter(&a, "warden_directory_tenant_loads_total").await,
+        counter(&b, "warden_directory_tenant_loads_total").await,
+    ];
+    assert!(loads.iter().all(|&n| n >= tenants.len() as u64));
+
+    let new_kid = db.cli_json(&["keys", "rotate", "--tenant", &tenants[3]])["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (s, before) in [(&a, loads[0]), (&b, loads[1])] {
+        assert!(
+            eventually(BOUND, || async { kid(s, 3).await == new_kid }).await,
+            "a replica kept signing with the old key past {BOUND:?}"
+        );
+        for i in 0..tenants.len() {
+            kid(s, i).await;
+        }
+        assert_eq!(
+            counter(s, "warden_directory_tenant_loads_total").await - before,
+            1,
+            "only the changed tenant is rebuilt"
+        );
+        assert_eq!(counter(s, "warden_directory_full_drops_total").await, 0);
+        assert!(counter(s, "warden_directory_changes_total").await >= 1);
+    }
+}

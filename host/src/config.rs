@@ -34,6 +34,7 @@ pub struct Layer {
     pub plugin_max_deadline_ms: Option<u64>,
     pub plugin_max_memory_mib: Option<usize>,
     pub plugin_cache_dir: Option<PathBuf>,
+    pub plugin_pool_slots: Option<u32>,
     pub delivery_max_attempts: Option<i64>,
     pub delivery_backoff_ms: Option<u64>,
     pub delivery_timeout_ms: Option<u64>,
@@ -64,6 +65,7 @@ impl Layer {
             plugin_max_deadline_ms: self.plugin_max_deadline_ms.or(base.plugin_max_deadline_ms),
             plugin_max_memory_mib: self.plugin_max_memory_mib.or(base.plugin_max_memory_mib),
             plugin_cache_dir: self.plugin_cache_dir.or(base.plugin_cache_dir),
+            plugin_pool_slots: self.plugin_pool_slots.or(base.plugin_pool_slots),
             delivery_max_attempts: self.delivery_max_attempts.or(base.delivery_max_attempts),
             delivery_backoff_ms: self.delivery_backoff_ms.or(base.delivery_backoff_ms),
             delivery_timeout_ms: self.delivery_timeout_ms.or(base.delivery_timeout_ms),
@@ -107,6 +109,7 @@ impl Layer {
             plugin_max_deadline_ms: num(&get, "WARDEN_PLUGIN_MAX_DEADLINE_MS")?,
             plugin_max_memory_mib: num(&get, "WARDEN_PLUGIN_MAX_MEMORY_MIB")?,
             plugin_cache_dir: get("WARDEN_PLUGIN_CACHE_DIR").map(PathBuf::from),
+            plugin_pool_slots: num(&get, "WARDEN_PLUGIN_POOL_SLOTS")?,
             delivery_max_attempts: num(&get, "WARDEN_DELIVERY_MAX_ATTEMPTS")?,
             delivery_backoff_ms: num(&get, "WARDEN_DELIVERY_BACKOFF_MS")?,
             delivery_timeout_ms: num(&get, "WARDEN_DELIVERY_TIMEOUT_MS")?,
@@ -137,6 +140,8 @@ pub struct Config {
     /// The ceiling for any plugin binding's limits.
     pub plugin_max: crate::plugins::Limits,
     plugin_cache_dir: Option<PathBuf>,
+    /// Memory and table slots in the plugin instance pool.
+    pub plugin_pool_slots: u32,
     pub delivery: crate::delivery::WorkerOptions,
     /// The operator credential for the admin API; `None` turns the API off.
     pub admin_token: Option<crate::http::admin::AdminToken>,
@@ -227,6 +232,18 @@ impl Config {
         {
             bail!("plugin_max_deadline_ms must be 1-60000 and plugin_max_memory_mib 1-4096");
         }
+        let plugin_pool_slots = l
+            .plugin_pool_slots
+            .unwrap_or(crate::plugins::DEFAULT_POOL_SLOTS);
+        if !(16..=32_768).contains(&plugin_pool_slots) {
+            bail!("plugin_pool_slots must be between 16 and 32768");
+        }
+        // Each slot reserves address space (not memory) for the largest plugin memory.
+        if u64::from(plugin_pool_slots) * plugin_max_memory_mib as u64 > 16 << 20 {
+            bail!(
+                "plugin_pool_slots × plugin_max_memory_mib would reserve more than 16 TiB of address space; lower one of them"
+            );
+        }
         let delivery = crate::delivery::WorkerOptions {
             max_attempts: l.delivery_max_attempts.unwrap_or(10),
             backoff: Duration::from_millis(l.delivery_backoff_ms.unwrap_or(5000)),
@@ -272,6 +289,7 @@ impl Config {
                 memory_bytes: plugin_max_memory_mib << 20,
             },
             plugin_cache_dir: l.plugin_cache_dir,
+            plugin_pool_slots,
             listen,
             public_url,
             database_url: l
@@ -312,6 +330,7 @@ impl Config {
         crate::plugins::HostOptions {
             max: self.plugin_max,
             cache_dir,
+            pool_slots: self.plugin_pool_slots,
         }
     }
 

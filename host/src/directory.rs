@@ -1,18 +1,21 @@
 //! The in-memory view of tenants, clients and signing keys that the hot path
-//! reads. Every change to those bumps a generation counter in the database;
-//! each replica polls it (`cache_refresh_ms`) and drops its view when it moves,
-//! so changes made through another replica or the CLI apply within one interval.
+//! reads. Every change to those bumps a generation counter in the database
+//! and logs what it touched (`cache_changes`); each replica polls the log
+//! (`cache_refresh_ms`) and drops just those entries, so changes made through
+//! another replica or the CLI apply within one interval and a change to one
+//! tenant leaves the other tenants' entries warm.
 
 use crate::domain::app::{CredentialMode, Installation, Manifest};
 use crate::domain::{Client, Tenant};
 use crate::plugins::{BoundPlugin, Hook, Limits, PluginHost};
 use crate::store::{AppVersion, LegacyClient, LegacyPolicy};
-use crate::store::{BoundPluginRow, Store, StoreError};
+use crate::store::{BoundPluginRow, Change, Store, StoreError};
 use crate::tokens::jwt::ActiveKey;
 use crate::tokens::keys::{self, KeyError, Verifier};
 use crate::tokens::master_key::MasterKey;
 use ring::rand::SystemRandom;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -78,6 +81,59 @@ struct View {
     legacy: Option<Arc<LegacyState>>,
 }
 
+impl View {
+    fn len(&self) -> usize {
+        self.tenants.len()
+            + self.clients.len()
+            + self.installations.len()
+            + self.service_accounts.len()
+            + self.apps.len()
+            + usize::from(self.legacy.is_some())
+    }
+
+    /// Drops what `change` touched; returns how many entries went.
+    fn forget(&mut self, change: &Change) -> usize {
+        let before = self.len();
+        match change {
+            Change::Tenant(slug) => {
+                self.tenants.remove(slug);
+            }
+            Change::Client(id) => {
+                self.clients.remove(id);
+            }
+            Change::Installation(id) => {
+                self.installations.remove(id);
+                // Keyed by service account: few, and cheap to reload.
+                self.service_accounts.clear();
+            }
+            Change::App(slug) => {
+                self.apps.remove(slug);
+                let of_app = |e: &Option<Arc<InstallationEntry>>| {
+                    e.as_ref().is_some_and(|e| e.installation.app == *slug)
+                };
+                self.installations.retain(|_, e| !of_app(e));
+                self.service_accounts.retain(|_, e| !of_app(e));
+            }
+            Change::Legacy => self.legacy = None,
+            Change::All => *self = View::default(),
+        }
+        before - self.len()
+    }
+}
+
+/// Counters for `/metrics`: how much each refresh dropped.
+#[derive(Debug, Default)]
+pub struct DirectoryStats {
+    /// Changes read from the log.
+    pub changes: AtomicU64,
+    /// Cached entries dropped because of them.
+    pub dropped_entries: AtomicU64,
+    /// Times the whole view was dropped.
+    pub full_drops: AtomicU64,
+    /// Tenant entries built (keys decrypted, bindings loaded).
+    pub tenant_loads: AtomicU64,
+}
+
 /// The legacy sunset as the token endpoint needs it.
 #[derive(Debug, Default)]
 pub struct LegacyState {
@@ -95,6 +151,7 @@ pub struct Directory {
     rng: SystemRandom,
     public_url: String,
     view: RwLock<View>,
+    stats: DirectoryStats,
 }
 
 impl Directory {
@@ -115,6 +172,7 @@ impl Directory {
                 generation,
                 ..View::default()
             }),
+            stats: DirectoryStats::default(),
         })
     }
 
@@ -293,6 +351,7 @@ impl Directory {
         slug: &str,
         now: i64,
     ) -> Result<Option<TenantEntry>, DirectoryError> {
+        self.stats.tenant_loads.fetch_add(1, Ordering::Relaxed);
         let Some(tenant) = self.store.tenant(slug).await? else {
             return Ok(None);
         };
@@ -367,18 +426,53 @@ impl Directory {
         })
     }
 
-    /// Drops the view if the store's generation moved. Returns whether it did.
+    /// Reads the changes committed since the view's generation and drops
+    /// the entries they touched (the whole view if the log does not reach
+    /// back far enough or a change is one every tenant sees). Returns whether
+    /// anything changed.
     pub async fn refresh(&self) -> Result<bool, StoreError> {
-        let current = self.store.generation().await?;
-        let mut view = self.view.write().expect("directory lock");
-        if view.generation == current {
+        let since = self.view.read().expect("directory lock").generation;
+        let changes = self.store.changes_since(since).await?;
+        let Some(&(newest, _)) = changes.last() else {
             return Ok(false);
-        }
-        *view = View {
-            generation: current,
-            ..View::default()
         };
+        // Generations are consecutive unless the log was trimmed past us.
+        let contiguous = changes
+            .iter()
+            .enumerate()
+            .all(|(i, (g, _))| *g == since + 1 + i as i64);
+        let complete = contiguous && (changes.len() as i64) < crate::store::MAX_CHANGES_READ;
+        let mut view = self.view.write().expect("directory lock");
+        if view.generation != since {
+            return Ok(false); // another refresh got here first
+        }
+        let mut dropped = 0;
+        let everything = !complete
+            || changes
+                .iter()
+                .any(|(_, c)| matches!(c, None | Some(Change::All)));
+        if everything {
+            dropped = view.len();
+            *view = View::default();
+            self.stats.full_drops.fetch_add(1, Ordering::Relaxed);
+        } else {
+            for (_, change) in &changes {
+                dropped += view.forget(change.as_ref().expect("known change"));
+            }
+        }
+        view.generation = newest;
+        self.stats
+            .changes
+            .fetch_add(changes.len() as u64, Ordering::Relaxed);
+        self.stats
+            .dropped_entries
+            .fetch_add(dropped as u64, Ordering::Relaxed);
         Ok(true)
+    }
+
+    /// What the cache has done since start, for `/metrics`.
+    pub fn stats(&self) -> &DirectoryStats {
+        &self.stats
     }
 
     /// Polls the generation every `interval` for as long as the process runs.

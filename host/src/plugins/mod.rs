@@ -102,6 +102,10 @@ pub struct HostOptions {
     pub max: Limits,
     /// Where compiled components are kept across restarts; `None` keeps them in memory only.
     pub cache_dir: Option<PathBuf>,
+    /// Memory and table slots in the instance pool: bounds the distinct
+    /// components that stay warm (about slots / cores) and reserves
+    /// `max.memory_bytes` of address space (not memory) per slot.
+    pub pool_slots: u32,
 }
 
 impl Default for HostOptions {
@@ -112,9 +116,13 @@ impl Default for HostOptions {
                 memory_bytes: 64 << 20,
             },
             cache_dir: None,
+            pool_slots: DEFAULT_POOL_SLOTS,
         }
     }
 }
+
+/// Enough for 1,000 distinct components warm on each of 4 cores.
+pub const DEFAULT_POOL_SLOTS: u32 = 4096;
 
 /// Why a plugin did not produce a usable answer. Never shown to OAuth clients.
 #[derive(Debug, thiserror::Error)]
@@ -261,19 +269,33 @@ impl PluginHost {
         config.max_wasm_stack(512 * 1024);
         config.async_stack_size(1 << 20);
         let mut pool = PoolingAllocationConfig::default();
+        // A memory or table slot stays "warm" for the component that last ran
+        // in it (its image mapped, its pages resident), and each worker thread
+        // allocates from its own shard of the pool. With thousands of tenants
+        // each binding their own component, a slot taken over by another
+        // component is re-imaged on every call, so: enough slots for every
+        // component in use to stay warm in every shard, and new slots are
+        // preferred to stealing another component's warm one.
+        let slots = options.pool_slots;
+        let pagemap = PoolingAllocationConfig::is_pagemap_scan_available();
         pool.total_component_instances(1000)
             .total_core_instances(4000)
-            .total_memories(2000)
-            .total_tables(2000)
+            .total_memories(slots)
+            .total_tables(slots)
+            .max_unused_warm_slots(slots)
             .max_memories_per_component(8)
             .max_tables_per_component(8)
             .max_core_instances_per_component(32)
             .max_memory_size(options.max.memory_bytes)
-            // Reset the first 256 KiB of a slot with memset instead of
-            // unmapping it: a small plugin (64 KiB stack) then instantiates
-            // without page faults. See wit/GUIDE.md on stack size.
-            .linear_memory_keep_resident(256 << 10)
-            .table_keep_resident(64 << 10);
+            // After a call, reset what stays resident by hand instead of
+            // unmapping it, so the next call runs without page faults. With
+            // PAGEMAP_SCAN (Linux 6.7+) only the pages the call wrote are
+            // reset, so a larger window costs nothing; without it the whole
+            // window is memset, so keep it to what a small plugin touches
+            // (64 KiB stack; see wit/GUIDE.md on stack size).
+            .pagemap_scan(wasmtime::Enabled::Auto)
+            .linear_memory_keep_resident(if pagemap { 4 << 20 } else { 256 << 10 })
+            .table_keep_resident(if pagemap { 1 << 20 } else { 64 << 10 });
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         config.memory_reservation(options.max.memory_bytes as u64);
         config.memory_guard_size(64 << 10);
@@ -548,6 +570,8 @@ pub async fn run_once(
     let host = PluginHost::new(HostOptions {
         max: limits,
         cache_dir: None,
+        // One component, one call at a time.
+        pool_slots: 16,
     })?;
     let plugin = host
         .load(&bytes)

@@ -235,14 +235,91 @@ pub struct BoundPluginRow {
     pub sha256: String,
 }
 
+/// How many changes the log keeps; a replica further behind drops its whole view.
+pub const KEPT_CHANGES: i64 = 10_000;
+/// How many changes one refresh reads; more at once drops the whole view.
+pub const MAX_CHANGES_READ: i64 = 1_000;
+
+/// What a committed change touched, logged with its generation so each
+/// replica drops only the cached entries it affects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The tenant, its signing keys or its own bindings.
+    Tenant(String),
+    Client(String),
+    Installation(String),
+    /// An app's registration or its newest version.
+    App(String),
+    /// The legacy sunset: policy, marked clients, exemptions.
+    Legacy,
+    /// Something every tenant sees (a platform-wide binding).
+    All,
+}
+
+impl Change {
+    pub fn tenant(slug: &str) -> Change {
+        Change::Tenant(slug.to_string())
+    }
+    pub fn client(id: &str) -> Change {
+        Change::Client(id.to_string())
+    }
+    pub fn installation(id: &str) -> Change {
+        Change::Installation(id.to_string())
+    }
+    pub fn app(slug: &str) -> Change {
+        Change::App(slug.to_string())
+    }
+    /// A change to `tenant`'s bindings: every tenant's for the platform's.
+    pub fn bindings_of(tenant: &str) -> Change {
+        if tenant == PLATFORM {
+            Change::All
+        } else {
+            Change::tenant(tenant)
+        }
+    }
+
+    pub fn scope(&self) -> &'static str {
+        match self {
+            Change::Tenant(_) => "tenant",
+            Change::Client(_) => "client",
+            Change::Installation(_) => "installation",
+            Change::App(_) => "app",
+            Change::Legacy => "legacy",
+            Change::All => "all",
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        match self {
+            Change::Tenant(k) | Change::Client(k) | Change::Installation(k) | Change::App(k) => k,
+            Change::Legacy | Change::All => "",
+        }
+    }
+
+    pub fn parse(scope: &str, key: String) -> Option<Change> {
+        Some(match scope {
+            "tenant" => Change::Tenant(key),
+            "client" => Change::Client(key),
+            "installation" => Change::Installation(key),
+            "app" => Change::App(key),
+            "legacy" => Change::Legacy,
+            "all" => Change::All,
+            _ => return None,
+        })
+    }
+}
+
 #[async_trait]
 pub trait Store: Accounts + Apps + Legacy + Settings + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> StoreResult<()>;
-    /// A counter bumped by every change to tenants, clients or keys.
+    /// A counter bumped by every change to what the directory caches.
     async fn generation(&self) -> StoreResult<i64>;
+    /// The changes after `generation`, oldest first (at most
+    /// `MAX_CHANGES_READ`); `None` for a change this build does not know.
+    async fn changes_since(&self, generation: i64) -> StoreResult<Vec<(i64, Option<Change>)>>;
 
     /// Creates a tenant together with its first signing key.
     async fn create_tenant(&self, tenant: &Tenant, first_key: &StoredKey) -> StoreResult<()>;

@@ -26,6 +26,24 @@ macro_rules! impl_sql_store {
                 Ok(v)
             }
 
+            async fn changes_since(
+                &self,
+                generation: i64,
+            ) -> $crate::store::StoreResult<Vec<(i64, Option<$crate::store::Change>)>> {
+                let rows: Vec<(i64, String, String)> = sqlx::query_as(
+                    "SELECT generation, scope, key FROM cache_changes WHERE generation > $1 \
+                     ORDER BY generation LIMIT $2",
+                )
+                .bind(generation)
+                .bind($crate::store::MAX_CHANGES_READ)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(g, scope, key)| (g, $crate::store::Change::parse(&scope, key)))
+                    .collect())
+            }
+
             async fn create_tenant(
                 &self,
                 t: &$crate::domain::Tenant,
@@ -45,7 +63,7 @@ macro_rules! impl_sql_store {
                 .await
                 .map_err(|e| $crate::store::sql::conflict(e, "tenant"))?;
                 $crate::store::sql::insert_key!(&mut *tx, key);
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::tenant(&t.slug));
                 tx.commit().await?;
                 Ok(())
             }
@@ -76,7 +94,7 @@ macro_rules! impl_sql_store {
                     .bind(&t.slug)
                     .execute(&mut *tx)
                     .await?;
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::tenant(&t.slug));
                 tx.commit().await?;
                 Ok(())
             }
@@ -89,7 +107,7 @@ macro_rules! impl_sql_store {
                 let mut tx = self.pool.begin().await?;
                 $crate::store::sql::insert_client!(&mut *tx, c);
                 $crate::store::sql::insert_deliveries!(&mut *tx, deliveries);
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::client(&c.client_id));
                 tx.commit().await?;
                 Ok(())
             }
@@ -133,7 +151,7 @@ macro_rules! impl_sql_store {
                     return Err($crate::store::StoreError::NotFound("client"));
                 }
                 $crate::store::sql::insert_deliveries!(&mut *tx, deliveries);
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::client(client_id));
                 tx.commit().await?;
                 Ok(())
             }
@@ -152,7 +170,7 @@ macro_rules! impl_sql_store {
                     return Err($crate::store::StoreError::NotFound("client"));
                 }
                 $crate::store::sql::insert_deliveries!(&mut *tx, deliveries);
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::client(client_id));
                 tx.commit().await?;
                 Ok(())
             }
@@ -197,7 +215,7 @@ macro_rules! impl_sql_store {
                     .bind(&key.tenant)
                     .execute(&mut *tx)
                     .await?;
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::tenant(&key.tenant));
                 tx.commit().await?;
                 Ok(())
             }
@@ -306,7 +324,7 @@ macro_rules! impl_sql_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| $crate::store::sql::conflict(e, "binding"))?;
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::bindings_of(&b.tenant));
                 tx.commit().await?;
                 Ok(())
             }
@@ -325,7 +343,7 @@ macro_rules! impl_sql_store {
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound("binding"));
                 }
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::bindings_of(tenant));
                 tx.commit().await?;
                 Ok(())
             }
@@ -439,15 +457,16 @@ macro_rules! impl_sql_store {
                         .execute(&mut *tx)
                         .await?;
                         // An app's required install hook answered: the installation is usable.
-                        let confirmed = sqlx::query(
+                        let confirmed: Option<(String,)> = sqlx::query_as(
                             "UPDATE installations SET awaiting_hook = FALSE WHERE awaiting_hook AND id = \
-                             (SELECT installation_id FROM deliveries WHERE id = $1 AND event = 'installation.created')",
+                             (SELECT installation_id FROM deliveries WHERE id = $1 AND event = 'installation.created') \
+                             RETURNING id",
                         )
                         .bind(id)
-                        .execute(&mut *tx)
+                        .fetch_optional(&mut *tx)
                         .await?;
-                        if confirmed.rows_affected() > 0 {
-                            $crate::store::sql::bump!(&mut *tx);
+                        if let Some((installation,)) = confirmed {
+                            $crate::store::sql::bump!(&mut *tx, $crate::store::Change::Installation(installation));
                         }
                     }
                     DeliveryOutcome::Retry { next_attempt_ms, error } => {
@@ -595,11 +614,30 @@ macro_rules! insert_client {
     };
 }
 
+/// Records changes for replicas' caches: each bumps the generation and logs
+/// what it touched (`cache_changes`), in the caller's transaction.
 macro_rules! bump {
-    ($conn:expr) => {
-        sqlx::query("UPDATE cache_generation SET value = value + 1 WHERE id = 1")
-            .execute($conn)
-            .await?
+    ($conn:expr, $($change:expr),+ $(,)?) => {
+        for change in [$($change),+] {
+            let change: $crate::store::Change = change;
+            let (generation,): (i64,) = sqlx::query_as(
+                "UPDATE cache_generation SET value = value + 1 WHERE id = 1 RETURNING value",
+            )
+            .fetch_one($conn)
+            .await?;
+            sqlx::query("INSERT INTO cache_changes (generation, scope, key) VALUES ($1, $2, $3)")
+                .bind(generation)
+                .bind(change.scope())
+                .bind(change.key())
+                .execute($conn)
+                .await?;
+            if generation % 100 == 0 {
+                sqlx::query("DELETE FROM cache_changes WHERE generation <= $1")
+                    .bind(generation - $crate::store::KEPT_CHANGES)
+                    .execute($conn)
+                    .await?;
+            }
+        }
     };
 }
 

@@ -45,6 +45,10 @@ macro_rules! apply_change {
         }
         $crate::store::sql::insert_audit!(&mut *$conn, $c.audit);
         $crate::store::sql::insert_deliveries!(&mut *$conn, &$c.deliveries);
+        $crate::store::sql::bump!(&mut *$conn, $crate::store::Change::installation(&$c.installation.id));
+        if let (Some(_), Some(client_id)) = (&$c.new_secret, &$c.installation.client_id) {
+            $crate::store::sql::bump!(&mut *$conn, $crate::store::Change::client(client_id));
+        }
     }};
 }
 
@@ -93,7 +97,7 @@ macro_rules! impl_sql_apps {
                     .execute(&mut *tx)
                     .await?;
                 // Replicas may have remembered that no such app exists.
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::app(&manifest.slug));
                 tx.commit().await?;
                 Ok(())
             }
@@ -127,7 +131,7 @@ macro_rules! impl_sql_apps {
                 for change in changes {
                     $crate::store::sql_apps::apply_change!(tx, change);
                 }
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::app(&manifest.slug));
                 tx.commit().await?;
                 Ok(())
             }
@@ -270,9 +274,6 @@ macro_rules! impl_sql_apps {
                 for change in changes {
                     $crate::store::sql_apps::apply_change!(tx, change);
                 }
-                if !changes.is_empty() {
-                    $crate::store::sql::bump!(&mut *tx);
-                }
                 tx.commit().await?;
                 Ok(())
             }
@@ -315,7 +316,10 @@ macro_rules! impl_sql_apps {
                 .map_err(|e| $crate::store::sql::conflict(e, "installation of this app in the tenant"))?;
                 $crate::store::sql::insert_audit!(&mut *tx, new.audit);
                 $crate::store::sql::insert_deliveries!(&mut *tx, new.deliveries);
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::installation(&i.id));
+                if let Some(client) = new.client {
+                    $crate::store::sql::bump!(&mut *tx, $crate::store::Change::client(&client.client_id));
+                }
                 tx.commit().await?;
                 Ok(())
             }
@@ -408,7 +412,7 @@ macro_rules! impl_sql_apps {
                     return Err($crate::store::StoreError::NotFound("installation"));
                 }
                 $crate::store::sql::insert_audit!(&mut *tx, audit);
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::installation(id));
                 tx.commit().await?;
                 Ok(())
             }
@@ -446,7 +450,6 @@ macro_rules! impl_sql_apps {
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
                 $crate::store::sql_apps::apply_change!(tx, change);
-                $crate::store::sql::bump!(&mut *tx);
                 tx.commit().await?;
                 Ok(())
             }
@@ -461,7 +464,9 @@ macro_rules! impl_sql_apps {
                     .bind(&change.installation.service_account)
                     .execute(&mut *tx)
                     .await?;
-                $crate::store::sql::bump!(&mut *tx);
+                if let Some(client_id) = &change.installation.client_id {
+                    $crate::store::sql::bump!(&mut *tx, $crate::store::Change::client(client_id));
+                }
                 tx.commit().await?;
                 Ok(())
             }

@@ -49,7 +49,7 @@ macro_rules! impl_sql_legacy {
                 .execute(&mut *tx)
                 .await?;
                 $crate::store::sql::insert_audit!(&mut *tx, audit);
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::Legacy);
                 tx.commit().await?;
                 Ok(())
             }
@@ -90,7 +90,7 @@ macro_rules! impl_sql_legacy {
                     }
                 }
                 $crate::store::sql::insert_audit!(&mut *tx, audit);
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::Legacy);
                 tx.commit().await?;
                 Ok(())
             }
@@ -129,7 +129,7 @@ macro_rules! impl_sql_legacy {
                     }
                 }
                 $crate::store::sql::insert_audit!(&mut *tx, audit);
-                $crate::store::sql::bump!(&mut *tx);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::Legacy);
                 tx.commit().await?;
                 Ok(())
             }
