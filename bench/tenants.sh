@@ -24,14 +24,24 @@ done
 (cd "$ROOT/plugins" && cargo build --release --quiet --target wasm32-wasip2 --target-dir "$ROOT/plugins/target" -p scope-policy)
 PLUGIN="$ROOT/plugins/target/wasm32-wasip2/release/scope_policy.wasm"
 BIN=${WARDEN_BENCH_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/warden}
-WORK=$(mktemp -d)
 PID=
-trap '[ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf "$WORK"' EXIT
+if [ -n "${WARDEN_BENCH_WORK:-}" ]; then
+  # Kept between runs: populated once, then reused (e.g. to compare builds).
+  WORK=$WARDEN_BENCH_WORK
+  mkdir -p "$WORK"
+  trap '[ -n "$PID" ] && kill $PID 2>/dev/null' EXIT
+else
+  WORK=$(mktemp -d)
+  trap '[ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf "$WORK"' EXIT
+fi
+[ -f "$WORK/env" ] || cat > "$WORK/env" <<ENV
+export WARDEN_MASTER_KEY=$("$BIN" keys new-master-key)
+export WARDEN_ADMIN_TOKEN=bench-$(head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_')
+ENV
+. "$WORK/env"
 export WARDEN_DATABASE_URL=${WARDEN_BENCH_DATABASE_URL:-sqlite://$WORK/bench.db}
 export WARDEN_LISTEN=127.0.0.1:18184 WARDEN_LOG=${WARDEN_LOG:-warn}
 export WARDEN_PLUGIN_CACHE_DIR=$WORK/compiled
-export WARDEN_MASTER_KEY=$("$BIN" keys new-master-key)
-export WARDEN_ADMIN_TOKEN=bench-$(head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_')
 export TENANTS_FILE=$WORK/tenants.txt
 BASE=http://127.0.0.1:18184
 
@@ -49,14 +59,32 @@ load() { # $1 = label, $2 = ONLY (0 = all tenants)
 }
 
 start
-echo "populating: $TENANTS tenants, $DISTINCT distinct components"
-python3 "$ROOT/bench/tenants_populate.py" 18184 "$PLUGIN" "$TENANTS" "$DISTINCT" "$TENANTS_FILE"
-sleep 2 # bindings reach the directory within cache_refresh_ms
-echo "server after populating: $(rss)"
+if [ ! -f "$TENANTS_FILE" ]; then
+  echo "populating: $TENANTS tenants, $DISTINCT distinct components"
+  python3 "$ROOT/bench/tenants_populate.py" 18184 "$PLUGIN" "$TENANTS" "$DISTINCT" "$TENANTS_FILE.part"
+  mv "$TENANTS_FILE.part" "$TENANTS_FILE"
+  sleep 2 # bindings reach the directory within cache_refresh_ms
+  echo "server after populating: $(rss)"
+fi
 
-# Warm up: every tenant's entry and every component's first instance.
-ONLY=0 TENANTS=$TENANTS_FILE wrk -t2 -c32 -d"$(( DURATION > 10 ? DURATION : 10 ))s" -s "$ROOT/bench/tenants.lua" $BASE/ >/dev/null
+# Warm up: every tenant's first token (its entry, its component compiled or
+# read from the cache), then a short run of each kind.
+python3 - "$TENANTS_FILE" <<'PY'
+import http.client, sys, time
+conn = http.client.HTTPConnection("127.0.0.1", 18184)
+start = time.perf_counter()
+for line in open(sys.argv[1]):
+    slug, basic = line.split()
+    conn.request("POST", f"/t/{slug}/token", "grant_type=client_credentials&scope=read",
+                 {"Authorization": "Basic " + basic,
+                  "Content-Type": "application/x-www-form-urlencoded"})
+    r = conn.getresponse(); r.read()
+    assert r.status == 200, (slug, r.status)
+print(f"warm-up: every tenant's first token in {time.perf_counter() - start:.1f} s")
+PY
+ONLY=0 TENANTS=$TENANTS_FILE wrk -t2 -c32 -d5s -s "$ROOT/bench/tenants.lua" $BASE/ >/dev/null
 ONLY=1 TENANTS=$TENANTS_FILE wrk -t2 -c32 -d3s -s "$ROOT/bench/tenants.lua" $BASE/ >/dev/null
+echo "server after warm-up: $(rss)"
 for round in 1 2; do
   load "one plugin-bound tenant:" 1
   load "$TENANTS tenants at random:" 0
