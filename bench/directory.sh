@@ -57,19 +57,7 @@ echo "populating: $TENANTS tenants"
 python3 "$ROOT/bench/tenants_populate.py" 18185 /dev/null "$TENANTS" 0 "$WORK/tenants.txt"
 start 18186
 for port in 18185 18186; do
-  python3 - "$WORK/tenants.txt" $port <<'PY'
-import http.client, sys, time
-conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]))
-start = time.perf_counter()
-for line in open(sys.argv[1]):
-    slug, basic = line.split()
-    conn.request("POST", f"/t/{slug}/token", "grant_type=client_credentials&scope=read",
-                 {"Authorization": "Basic " + basic,
-                  "Content-Type": "application/x-www-form-urlencoded"})
-    r = conn.getresponse(); r.read()
-    assert r.status == 200, (slug, r.status)
-print(f"  replica :{sys.argv[2]}: every tenant's first token in {time.perf_counter() - start:.1f} s")
-PY
+  python3 "$ROOT/bench/first_tokens.py" $port "$WORK/tenants.txt" "  replica :$port, every tenant"
 done
 
 phase() { # $1 = label; runs "$@" (after the label) during the phase

@@ -69,19 +69,7 @@ fi
 
 # Warm up: every tenant's first token (its entry, its component compiled or
 # read from the cache), then a short run of each kind.
-python3 - "$TENANTS_FILE" <<'PY'
-import http.client, sys, time
-conn = http.client.HTTPConnection("127.0.0.1", 18184)
-start = time.perf_counter()
-for line in open(sys.argv[1]):
-    slug, basic = line.split()
-    conn.request("POST", f"/t/{slug}/token", "grant_type=client_credentials&scope=read",
-                 {"Authorization": "Basic " + basic,
-                  "Content-Type": "application/x-www-form-urlencoded"})
-    r = conn.getresponse(); r.read()
-    assert r.status == 200, (slug, r.status)
-print(f"warm-up: every tenant's first token in {time.perf_counter() - start:.1f} s")
-PY
+python3 "$ROOT/bench/first_tokens.py" 18184 "$TENANTS_FILE" "warm-up, every tenant"
 ONLY=0 TENANTS=$TENANTS_FILE wrk -t2 -c32 -d5s -s "$ROOT/bench/tenants.lua" $BASE/ >/dev/null
 ONLY=1 TENANTS=$TENANTS_FILE wrk -t2 -c32 -d3s -s "$ROOT/bench/tenants.lua" $BASE/ >/dev/null
 echo "server after warm-up: $(rss)"
@@ -95,16 +83,4 @@ kill $PID; wait $PID 2>/dev/null || true
 started=$(date +%s.%N)
 start
 echo "restart to healthy: $(echo "$(date +%s.%N) - $started" | bc) s"
-python3 - "$TENANTS_FILE" <<'PY'
-import http.client, random, sys, time
-lines = [l.split() for l in open(sys.argv[1])]
-conn = http.client.HTTPConnection("127.0.0.1", 18184)
-start = time.perf_counter()
-for slug, basic in random.sample(lines, 200):
-    conn.request("POST", f"/t/{slug}/token", "grant_type=client_credentials&scope=read",
-                 {"Authorization": "Basic " + basic,
-                  "Content-Type": "application/x-www-form-urlencoded"})
-    r = conn.getresponse(); r.read()
-    assert r.status == 200, (slug, r.status)
-print(f"first tokens of 200 random tenants after the restart: {time.perf_counter() - start:.2f} s")
-PY
+python3 "$ROOT/bench/first_tokens.py" 18184 "$TENANTS_FILE" "after the restart, random tenants" 200
