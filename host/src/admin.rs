@@ -111,6 +111,18 @@ fn validate_plugin_name(name: &str) -> Result<()> {
     }
 }
 
+/// A plugin just added, with what its author should know about it.
+#[derive(Debug, serde::Serialize)]
+pub struct AddedPlugin {
+    #[serde(flatten)]
+    pub record: PluginRecord,
+    /// WASI interfaces it imports that the sandbox does not grant: a call
+    /// that uses one fails closed.
+    pub ungranted_imports: Vec<String>,
+    /// The memory limit of a binding that sets none.
+    pub default_memory_mib: usize,
+}
+
 pub struct Admin {
     pub store: Arc<dyn Store>,
     pub master: Arc<MasterKey>,
@@ -357,9 +369,9 @@ impl Admin {
             occurred_at: now,
             event_id: delivery::new_event_id(&self.rng),
         };
-        let limits = Limits::for_binding(b.deadline_ms, b.memory_mib);
         let result = match self.bound_plugin(&row.sha256).await {
             Ok(plugin) => {
+                let limits = Limits::for_binding(&plugin, b.deadline_ms, b.memory_mib);
                 let event = DeliveryEvent::Credential(event.clone());
                 self.plugins
                     .compute_deliveries(&plugin, context.clone(), limits, &event, &b.config)
@@ -519,12 +531,12 @@ impl Admin {
         name: &str,
         wasm: &[u8],
         now: i64,
-    ) -> Result<PluginRecord> {
+    ) -> Result<AddedPlugin> {
         validate_plugin_name(name)?;
         // Compiling takes a while: let the runtime move other tasks off this thread.
         let plugin = tokio::task::block_in_place(|| host.load(wasm))
             .map_err(|e| AdminError::Invalid(e.to_string()))?;
-        Ok(self
+        let record = self
             .store
             .add_plugin(
                 name,
@@ -534,7 +546,12 @@ impl Admin {
                 wasm,
                 now,
             )
-            .await?)
+            .await?;
+        Ok(AddedPlugin {
+            record,
+            ungranted_imports: plugin.ungranted.clone(),
+            default_memory_mib: plugin.default_memory() >> 20,
+        })
     }
 
     /// Binds `name[@version]` to a tenant's hook; takes effect on every replica
@@ -584,6 +601,20 @@ impl Admin {
         ] {
             if v.is_some_and(|v| v <= 0) {
                 return Err(AdminError::Invalid(format!("{what} must be positive")));
+            }
+        }
+        if let Some(mib) = request.memory_mib {
+            let loaded = self
+                .bound_plugin(&plugin.sha256)
+                .await
+                .map_err(|e| AdminError::Invalid(e.to_string()))?;
+            let needs = loaded.initial_memory.div_ceil(1 << 20);
+            if (mib as usize) < needs {
+                return Err(AdminError::Invalid(format!(
+                    "plugin {name}@{} starts with {needs} MiB of memory: a limit of {mib} MiB cannot run it (leave the limit unset for its default of {} MiB)",
+                    plugin.version,
+                    loaded.default_memory() >> 20
+                )));
             }
         }
         let binding = Binding {

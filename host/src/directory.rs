@@ -418,7 +418,7 @@ impl Directory {
         Ok(BoundPlugin {
             limits: self
                 .plugins
-                .clamp(Limits::for_binding(b.deadline_ms, b.memory_mib)),
+                .clamp(Limits::for_binding(&plugin, b.deadline_ms, b.memory_mib)),
             name: b.plugin_name.clone(),
             version: b.plugin_version,
             config: b.config.clone(),

@@ -198,9 +198,9 @@ impl Admin {
                 .map_err(|e| (ctx.clone(), e))?;
             if plugin.sees_installations() {
                 return Ok(Chosen {
+                    limits: Limits::for_binding(&plugin, b.deadline_ms, b.memory_mib),
                     plugin,
                     context: ctx,
-                    limits: Limits::for_binding(b.deadline_ms, b.memory_mib),
                     config: b.config.clone(),
                 });
             }

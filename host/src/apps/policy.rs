@@ -61,7 +61,7 @@ impl Admin {
         };
         let verdict = match self.bound_plugin(&row.sha256).await {
             Ok(plugin) => {
-                let limits = Limits::for_binding(b.deadline_ms, b.memory_mib);
+                let limits = Limits::for_binding(&plugin, b.deadline_ms, b.memory_mib);
                 self.plugins
                     .review_install(&plugin, context.clone(), limits, &review, &b.config)
                     .await

@@ -9,6 +9,7 @@ mod installation;
 mod keys;
 mod legacy;
 pub mod plugin;
+mod plugin_kit;
 mod resource;
 mod tenant;
 mod user;

@@ -9,6 +9,20 @@ use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum PluginCmd {
+    /// Write a starter plugin for one hook, in Rust, Python or JavaScript,
+    /// with the WIT it builds against and its build commands.
+    New {
+        /// The plugin's name (lowercase letters, digits, -).
+        name: String,
+        #[arg(long, value_enum)]
+        lang: super::plugin_kit::Lang,
+        /// grant-policy, permission-check, credential-delivery or install-policy.
+        #[arg(long)]
+        hook: String,
+        /// Where to write it (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Validate a component and store it as the next version of NAME.
     Add {
         file: PathBuf,
@@ -73,9 +87,10 @@ pub enum PluginCmd {
         /// Per-call deadline in milliseconds.
         #[arg(long, default_value_t = 20)]
         deadline_ms: u64,
-        /// Memory limit in MiB.
-        #[arg(long, default_value_t = 16)]
-        memory_mib: usize,
+        /// Memory limit in MiB (default: what a binding would get, 16 or
+        /// more for a component that starts bigger).
+        #[arg(long)]
+        memory_mib: Option<usize>,
         /// Call the plugin this many times (fresh instance each) and report
         /// the per-call time on stderr.
         #[arg(long, default_value_t = 1)]
@@ -86,22 +101,50 @@ pub enum PluginCmd {
 pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
     let now = SystemClock.now();
     match cmd {
+        PluginCmd::New {
+            name,
+            lang,
+            hook,
+            dir,
+        } => {
+            let hook = crate::plugins::Hook::parse(&hook).map_err(anyhow::Error::msg)?;
+            let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+            let kit = super::plugin_kit::write(&dir, &name, lang, hook)?;
+            println!(
+                "wrote a {} plugin for {} in {}\nbuild it there with:\n  {}\nthen: warden plugin add {} --name {name}",
+                format!("{lang:?}").to_lowercase(),
+                hook.as_str(),
+                dir.display(),
+                kit.build.join("\n  "),
+                dir.join(&kit.output).display(),
+            );
+            Ok(())
+        }
         PluginCmd::Add { file, name, json } => {
             let wasm = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let host = crate::plugins::PluginHost::new(config.plugin_host_options())?;
-            let record = admin(&config)
+            let added = admin(&config)
                 .await?
                 .add_plugin(&host, &name, &wasm, now)
                 .await?;
-            print(
-                json,
-                json!(record),
-                format!(
-                    "added plugin {}@{} ({}, {}), sha256 {}",
-                    record.name, record.version, record.hook, record.wit, record.sha256
-                ),
+            let record = &added.record;
+            let mut text = format!(
+                "added plugin {}@{} ({}, {}), sha256 {}\nbindings get {} MiB of memory unless they set --memory-mib",
+                record.name,
+                record.version,
+                record.hook,
+                record.wit,
+                record.sha256,
+                added.default_memory_mib
             );
+            if !added.ungranted_imports.is_empty() {
+                text.push_str(&format!(
+                    "\nnote: it imports {}, which the sandbox does not grant: a call that uses them fails closed",
+                    added.ungranted_imports.join(", ")
+                ));
+            }
+            print(json, json!(added), text);
             Ok(())
         }
         PluginCmd::List { json } => {
@@ -188,13 +231,16 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
             memory_mib,
             repeat,
         } => {
-            let limits = crate::plugins::Limits {
-                deadline: std::time::Duration::from_millis(deadline_ms),
-                memory_bytes: memory_mib << 20,
-            };
-            let decision =
-                crate::plugins::run_once(&file, &hook, &input, &config, limits, repeat.max(1))
-                    .await?;
+            let decision = crate::plugins::run_once(
+                &file,
+                &hook,
+                &input,
+                &config,
+                std::time::Duration::from_millis(deadline_ms),
+                memory_mib.map(|m| m << 20),
+                repeat.max(1),
+            )
+            .await?;
             println!("{decision:#}");
             Ok(())
         }

@@ -77,12 +77,16 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// A binding's limits: its own settings or the defaults.
-    pub fn for_binding(deadline_ms: Option<i64>, memory_mib: Option<i64>) -> Limits {
+    /// A binding's limits: its own settings, or the defaults for `plugin`.
+    pub fn for_binding(
+        plugin: &Plugin,
+        deadline_ms: Option<i64>,
+        memory_mib: Option<i64>,
+    ) -> Limits {
         let d = Limits::default();
         Limits {
             deadline: deadline_ms.map_or(d.deadline, |ms| Duration::from_millis(ms.max(1) as u64)),
-            memory_bytes: memory_mib.map_or(d.memory_bytes, |m| (m.max(1) as usize) << 20),
+            memory_bytes: memory_mib.map_or(plugin.default_memory(), |m| (m.max(1) as usize) << 20),
         }
     }
 }
@@ -138,6 +142,10 @@ pub enum PluginError {
     )]
     UnsatisfiedImport(String),
     #[error(
+        "component needs {needs_mib} MiB of memory to start, more than this server allows any plugin (plugin_max_memory_mib = {max_mib})"
+    )]
+    TooBig { needs_mib: usize, max_mib: usize },
+    #[error(
         "component exports none of the worlds grant-policy, permission-check, credential-delivery, install-policy (warden:plugin@0.2.0 or 0.1.0)"
     )]
     NoKnownWorld,
@@ -163,6 +171,7 @@ impl PluginError {
             PluginError::NotAComponent
             | PluginError::Compile(_)
             | PluginError::UnsatisfiedImport(_)
+            | PluginError::TooBig { .. }
             | PluginError::NoKnownWorld
             | PluginError::WrongHook { .. } => "load",
             PluginError::Timeout(_) => "timeout",
@@ -189,6 +198,12 @@ pub struct Plugin {
     pub sha256: String,
     pub hook: Hook,
     pre: Pre,
+    /// WASI interfaces it imports that the sandbox does not grant: linked as
+    /// stubs that fail the call if the plugin uses them.
+    pub ungranted: Vec<String>,
+    /// The memory its instances start with (the largest initial linear
+    /// memory it declares): a Python or JavaScript runtime's snapshot.
+    pub initial_memory: usize,
 }
 
 impl Plugin {
@@ -198,6 +213,17 @@ impl Plugin {
             Pre::GrantV1(_) | Pre::PermissionV1(_) | Pre::DeliveryV1(_) => "0.1.0",
             _ => "0.2.0",
         }
+    }
+
+    /// The memory limit a binding gets when it sets none: 16 MiB, or for a
+    /// component that starts bigger (a language runtime's snapshot), what it
+    /// starts with plus 16 MiB to work in.
+    pub fn default_memory(&self) -> usize {
+        const WORKING: usize = 16 << 20;
+        if self.initial_memory <= WORKING / 2 {
+            return WORKING;
+        }
+        (self.initial_memory.div_ceil(1 << 20) << 20).saturating_add(WORKING)
     }
 
     /// Whether it sees apps' installations (0.2.0 and later).
@@ -219,6 +245,8 @@ impl std::fmt::Debug for Plugin {
             .field("sha256", &self.sha256)
             .field("hook", &self.hook)
             .field("wit", &self.wit_version())
+            .field("ungranted", &self.ungranted)
+            .field("initial_memory", &self.initial_memory)
             .finish()
     }
 }
@@ -448,10 +476,28 @@ impl PluginHost {
     /// Works out which world the component implements, checking its imports
     /// can all be satisfied.
     fn classify(&self, sha256: String, component: &Component) -> Result<Plugin, PluginError> {
-        let pre = self
-            .linker
-            .instantiate_pre(component)
-            .map_err(|e| PluginError::UnsatisfiedImport(format!("{e:#}")))?;
+        let initial_memory = component
+            .resources_required()
+            .and_then(|r| r.max_initial_memory_size)
+            .map_or(0, |pages| (pages as usize).saturating_mul(64 << 10));
+        if initial_memory > self.options.max.memory_bytes {
+            return Err(PluginError::TooBig {
+                needs_mib: initial_memory.div_ceil(1 << 20),
+                max_mib: self.options.max.memory_bytes >> 20,
+            });
+        }
+        let ungranted = ungranted_imports(&self.engine, component)?;
+        let pre = if ungranted.is_empty() {
+            self.linker.instantiate_pre(component)
+        } else {
+            // Only the ungranted WASI interfaces are missing from the linker:
+            // stub them for this component, so that importing them costs
+            // nothing and calling them fails the call.
+            let mut linker = self.linker.clone();
+            stub_imports(&mut linker, &self.engine, component, &ungranted)
+                .and_then(|()| linker.instantiate_pre(component))
+        }
+        .map_err(|e| PluginError::UnsatisfiedImport(format!("{e:#}")))?;
         let (hook, pre) = if let Ok(p) = GrantPolicyPre::new(pre.clone()) {
             (Hook::GrantPolicy, Pre::Grant(p))
         } else if let Ok(p) = PermissionCheckPre::new(pre.clone()) {
@@ -469,7 +515,13 @@ impl PluginHost {
         } else {
             return Err(PluginError::NoKnownWorld);
         };
-        Ok(Plugin { sha256, hook, pre })
+        Ok(Plugin {
+            sha256,
+            hook,
+            pre,
+            ungranted,
+            initial_memory,
+        })
     }
 
     /// A fresh store for one call.
@@ -496,6 +548,89 @@ impl PluginHost {
     }
 }
 
+/// The WASI 0.2 packages the sandbox links (capability-free: no files,
+/// sockets, environment or real clock). Other `wasi:` interfaces, such as
+/// `wasi:http`, are not granted.
+const LINKED_WASI: [&str; 6] = [
+    "wasi:cli/",
+    "wasi:clocks/",
+    "wasi:filesystem/",
+    "wasi:io/",
+    "wasi:random/",
+    "wasi:sockets/",
+];
+
+/// The component's imports the sandbox does not grant, or why it cannot be
+/// loaded at all: an import that is neither WASI nor `warden:plugin` is a
+/// mistake better caught now than at the first call.
+fn ungranted_imports(engine: &Engine, component: &Component) -> Result<Vec<String>, PluginError> {
+    let mut ungranted = Vec::new();
+    for (name, _) in component.component_type().imports(engine) {
+        if name.starts_with("warden:plugin/") || LINKED_WASI.iter().any(|p| name.starts_with(p)) {
+            continue;
+        }
+        if !name.starts_with("wasi:") {
+            return Err(PluginError::UnsatisfiedImport(format!(
+                "`{name}`: a plugin may import warden:plugin/host, warden:plugin/types and WASI 0.2; remove that import from its WIT world"
+            )));
+        }
+        ungranted.push(name.to_string());
+    }
+    Ok(ungranted)
+}
+
+/// Links each of `ungranted` (whole imported interfaces) as functions that
+/// fail the call and resources nothing can make. Resources an interface only
+/// re-exports (`wasi:http/types` uses `wasi:io/streams.input-stream`) are
+/// already linked and must keep their real type.
+fn stub_imports(
+    linker: &mut Linker<CallState>,
+    engine: &Engine,
+    component: &Component,
+    ungranted: &[String],
+) -> wasmtime::Result<()> {
+    use wasmtime::component::ResourceType;
+    use wasmtime::component::types::ComponentItem;
+    /// The type of a stubbed resource: no value of it ever exists.
+    struct Ungranted;
+    let mut linked: Vec<ResourceType> = Vec::new();
+    for (name, item) in component.component_type().imports(engine) {
+        let ComponentItem::ComponentInstance(instance) = item.ty else {
+            continue;
+        };
+        let stub = ungranted.iter().any(|u| u == name);
+        let mut target = if stub {
+            Some(linker.instance(name)?)
+        } else {
+            None
+        };
+        for (export, item) in instance.exports(engine) {
+            match item.ty {
+                ComponentItem::Resource(r) if !linked.contains(&r) => {
+                    if let Some(target) = &mut target {
+                        target.resource(
+                            export,
+                            ResourceType::host::<Ungranted>(),
+                            |_, _| Ok(()),
+                        )?;
+                    }
+                    linked.push(r);
+                }
+                ComponentItem::ComponentFunc(_) => {
+                    if let Some(target) = &mut target {
+                        let called = format!("{name}#{export}");
+                        target.func_new(export, move |_, _, _, _| {
+                            wasmtime::bail!("unknown import: `{called}` has not been defined")
+                        })?;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Maps a wasmtime failure to why the plugin failed.
 fn failure(e: wasmtime::Error, limits: Limits) -> PluginError {
     if let Some(trap) = e.downcast_ref::<wasmtime::Trap>()
@@ -511,7 +646,19 @@ fn failure(e: wasmtime::Error, limits: Limits) -> PluginError {
     }
     let reason = match e.downcast_ref::<wasmtime::Trap>() {
         Some(trap) => trap.to_string(),
-        None => format!("{}", e.root_cause()),
+        None => {
+            let cause = e.root_cause().to_string();
+            // The stub of an ungranted import (see `ungranted_imports`).
+            match cause
+                .strip_prefix("unknown import: `")
+                .and_then(|rest| rest.split_once('`'))
+            {
+                Some((import, _)) => format!(
+                    "it called {import}, which the sandbox does not grant (plugins get no network, files or other I/O)"
+                ),
+                None => cause,
+            }
+        }
     };
     PluginError::Trap(reason.chars().take(300).collect())
 }
@@ -556,7 +703,8 @@ pub async fn run_once(
     hook: &str,
     input: &std::path::Path,
     config: &str,
-    limits: Limits,
+    deadline: Duration,
+    memory_bytes: Option<usize>,
     repeat: u32,
 ) -> anyhow::Result<serde_json::Value> {
     let hook = Hook::parse(hook).map_err(anyhow::Error::msg)?;
@@ -568,7 +716,10 @@ pub async fn run_once(
         anyhow::bail!("--config is not valid JSON");
     }
     let host = PluginHost::new(HostOptions {
-        max: limits,
+        max: Limits {
+            deadline,
+            memory_bytes: memory_bytes.unwrap_or(HostOptions::default().max.memory_bytes),
+        },
         cache_dir: None,
         // One component, one call at a time.
         pool_slots: 16,
@@ -586,6 +737,10 @@ pub async fn run_once(
             }
         );
     }
+    let limits = Limits {
+        deadline,
+        memory_bytes: memory_bytes.unwrap_or(plugin.default_memory()),
+    };
     let context = CallContext {
         plugin: file.display().to_string(),
         sha256: plugin.sha256.clone(),
