@@ -1,4 +1,4 @@
-//! Plugins in Python and JavaScript, built the way their authors build them:
+//! Plugins in Rust, Python and JavaScript, built the way their authors build them:
 //! `warden plugin new` writes a starter kit, the kit's own build commands run
 //! the registries' tools (componentize-py from PyPI, componentize-qjs from
 //! npm), and the real server runs the components for a token, a permission
@@ -19,6 +19,13 @@ use std::time::Duration;
 
 fn tools_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/plugins")
+}
+
+/// One compiled-code cache for every `warden` process here: a Python
+/// component takes seconds to compile, once.
+fn cache() -> Vec<(String, String)> {
+    let dir = tools_dir().join("target/compiled");
+    vec![("WARDEN_PLUGIN_CACHE_DIR".into(), dir.display().to_string())]
 }
 
 /// Runs `cmd`, panicking with its output when it fails.
@@ -55,6 +62,7 @@ fn python_path() -> &'static str {
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Lang {
+    Rust,
     Python,
     Js,
 }
@@ -62,6 +70,7 @@ enum Lang {
 impl Lang {
     fn flag(self) -> &'static str {
         match self {
+            Lang::Rust => "rust",
             Lang::Python => "python",
             Lang::Js => "js",
         }
@@ -121,6 +130,17 @@ fn kit(lang: Lang, hook: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| panic!("no component path in:\n{said}"));
     assert!(wasm.exists(), "{name}: the build wrote no {}", wasm.display());
+    // The kit's README: try it on its sample request without a server.
+    let out = cli_with(
+        &dir,
+        &cache(),
+        &["plugin", "test", wasm.to_str().unwrap(), "--hook", hook, "--input", "request.json"],
+    );
+    assert!(
+        out.status.success(),
+        "{name}: plugin test on the kit's request.json: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     built
         .lock()
         .unwrap()
@@ -194,7 +214,7 @@ fn plugin_test(wasm: &Path, config: &str) -> (bool, Value, String) {
     .unwrap();
     let out = cli_with(
         dir.path(),
-        &[],
+        &cache(),
         &[
             "plugin",
             "test",
@@ -220,14 +240,32 @@ const ENV: &[(&str, &str)] = &[
     ("WARDEN_DELIVERY_POLL_MS", "100"),
 ];
 
+/// `warden … --json` against `db`, with the shared compiled-code cache.
+fn cli_json(db: &Db, args: &[&str]) -> Value {
+    let mut env = db.env();
+    env.extend(cache());
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = cli_with(db.dir.path(), &env, &all);
+    assert!(out.status.success(), "warden {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn add_and_bind(db: &Db, wasm: &Path, name: &str, hook: &str, config: Value) -> Value {
-    let added = db.cli_json(&["plugin", "add", wasm.to_str().unwrap(), "--name", name]);
+    let added = cli_json(db, &["plugin", "add", wasm.to_str().unwrap(), "--name", name]);
     let config = config.to_string();
-    db.cli_json(&[
-        "plugin", "bind", "--tenant", "acme", "--hook", hook, "--plugin", name, "--config",
-        &config,
-    ]);
+    cli_json(
+        db,
+        &["plugin", "bind", "--tenant", "acme", "--hook", hook, "--plugin", name, "--config", &config],
+    );
     added
+}
+
+async fn start_server(db: &Db) -> Server {
+    let dir = tools_dir().join("target/compiled").display().to_string();
+    let mut env = ENV.to_vec();
+    env.push(("WARDEN_PLUGIN_CACHE_DIR", dir.as_str()));
+    Server::start_with(db, &env, &[]).await
 }
 
 /// The three kits of `lang` decide a tenant's tokens, its AuthZEN
@@ -241,7 +279,7 @@ async fn kits_run_in_the_server(lang: Lang) {
     let db = Db::new(Backend::Sqlite).await.unwrap();
     db.create_tenant("acme", &[]);
     let (id, secret) = db.create_client("acme", "read write", &[]);
-    let server = Server::start_with(&db, ENV, &[]).await;
+    let server = start_server(&db).await;
     let api = AdminApi::of(&server);
     let receiver = Receiver::start(Answer::Ok).await;
     let r = api
@@ -376,6 +414,11 @@ async fn kits_run_in_the_server(lang: Lang) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn rust_kits_decide_tokens_permissions_and_deliveries() {
+    kits_run_in_the_server(Lang::Rust).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn python_kits_decide_tokens_permissions_and_deliveries() {
     kits_run_in_the_server(Lang::Python).await;
 }
@@ -399,12 +442,12 @@ fn install_policy_kits_build_and_decide() {
         .to_string(),
     )
     .unwrap();
-    for lang in [Lang::Python, Lang::Js] {
+    for lang in [Lang::Rust, Lang::Python, Lang::Js] {
         let wasm = kit(lang, "install-policy");
         let test = |config: &str| {
             let out = cli_with(
                 dir.path(),
-                &[],
+                &cache(),
                 &[
                     "plugin", "test", wasm.to_str().unwrap(), "--hook", "install-policy",
                     "--input", input.to_str().unwrap(), "--config", config,
@@ -465,7 +508,7 @@ async fn a_failing_python_policy_refuses_its_tenant_only() {
     db.create_tenant("globex", &[]);
     let (a, a_secret) = db.create_client("acme", "read", &[]);
     let (g, g_secret) = db.create_client("globex", "read", &[]);
-    let server = Server::start_with(&db, ENV, &[]).await;
+    let server = start_server(&db).await;
     add_and_bind(&db, &wasm, "hostile", "grant-policy", json!("throw"));
     let cc = [("grant_type", "client_credentials")];
     let acme = format!("{}/token", server.issuer("acme"));

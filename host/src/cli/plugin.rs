@@ -239,6 +239,7 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
                 std::time::Duration::from_millis(deadline_ms),
                 memory_mib.map(|m| m << 20),
                 repeat.max(1),
+                config.plugin_host_options().cache_dir,
             )
             .await?;
             println!("{decision:#}");

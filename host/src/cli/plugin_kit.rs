@@ -42,6 +42,35 @@ fn source(lang: Lang, hook: Hook) -> &'static str {
     }
 }
 
+/// A request the hook receives, for `warden plugin test --input`.
+fn sample_input(hook: Hook) -> serde_json::Value {
+    use serde_json::json;
+    let installation = json!({"id": "in_1", "app": "docs-sync", "version": 1, "service_account": "usr_1",
+        "service_account_name": "docs-sync-0a0b0c0d", "permissions": ["documents:write"],
+        "resources": {"project": ["p1"]}});
+    match hook {
+        Hook::GrantPolicy => {
+            json!({"tenant": "acme", "client": {"id": "cl_1", "name": "Billing", "metadata": {}},
+            "grant_type": "client_credentials", "subject": "cl_1", "requested_scopes": ["read", "write"],
+            "allowed_scopes": ["read", "write"], "audience": ["https://api.acme.test"],
+            "lifetime_seconds": 3600, "request_time": 1795000000})
+        }
+        Hook::PermissionCheck => json!({"subject": {"type": "service_account", "id": "usr_1"},
+            "action": {"name": "documents:write"}, "resource": {"type": "project", "id": "p1"},
+            "context": {}, "installation": installation}),
+        Hook::CredentialDelivery => json!({"type": "installation.created", "tenant": "acme",
+            "issuer": "https://auth.example/t/acme", "installation": installation, "status": "active",
+            "sequence": 1, "installed_by": "ada", "detail": {},
+            "hook_url": "https://hooks.docs-sync.example/warden", "occurred_at": 1795000000, "event_id": "evt_1"}),
+        Hook::InstallPolicy => json!({"kind": "install", "tenant": "acme", "app": "docs-sync",
+            "app_name": "Docs Sync", "version": 1, "publisher": {"name": "Acme Integrations"}, "listed": true,
+            "permissions": [{"name": "documents:write", "level": "resource", "resource_type": "project",
+                             "description": "Upload documents", "required": false}],
+            "approving": ["documents:write"], "resources": {"project": ["p1"]}, "actor": "ada",
+            "request_time": 1795000000}),
+    }
+}
+
 /// A kit written to disk: where, and how to build it.
 pub struct Kit {
     /// The commands that build it, run inside its directory.
@@ -149,6 +178,7 @@ pub fn write(dir: &Path, name: &str, lang: Lang, hook: Hook) -> anyhow::Result<K
     let mut files = files;
     files.push(("wit/plugin.wit", WIT.to_string()));
     files.push(("README.md", readme));
+    files.push(("request.json", format!("{:#}\n", sample_input(hook))));
     for (path, text) in files {
         let path = dir.join(path);
         let parent = path.parent().expect("kit files live in directories");

@@ -706,6 +706,7 @@ pub async fn run_once(
     deadline: Duration,
     memory_bytes: Option<usize>,
     repeat: u32,
+    cache_dir: Option<PathBuf>,
 ) -> anyhow::Result<serde_json::Value> {
     let hook = Hook::parse(hook).map_err(anyhow::Error::msg)?;
     let bytes =
@@ -720,7 +721,9 @@ pub async fn run_once(
             deadline,
             memory_bytes: memory_bytes.unwrap_or(HostOptions::default().max.memory_bytes),
         },
-        cache_dir: None,
+        // Compiling a big component takes seconds: an author testing it
+        // again, or adding it, reuses the compiled code.
+        cache_dir,
         // One component, one call at a time.
         pool_slots: 16,
     })?;
