@@ -60,6 +60,10 @@ fn python_path() -> &'static str {
     })
 }
 
+fn rust_target() -> PathBuf {
+    tools_dir().join("target/kits-rust")
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Lang {
     Rust,
@@ -105,7 +109,11 @@ fn kit(lang: Lang, hook: &str) -> PathBuf {
         ],
     );
     let said = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The commands it tells the author to run, exactly.
     let commands: Vec<&str> = said
         .lines()
@@ -118,23 +126,45 @@ fn kit(lang: Lang, hook: &str) -> PathBuf {
     for command in &commands {
         let mut sh = Command::new("sh");
         sh.args(["-c", command]).current_dir(&dir);
-        if lang == Lang::Python {
-            sh.env("PATH", python_path());
+        match lang {
+            Lang::Python => {
+                sh.env("PATH", python_path());
+            }
+            // The Rust kits share one target directory so wit-bindgen builds once.
+            Lang::Rust => {
+                sh.env("CARGO_TARGET_DIR", rust_target());
+            }
+            Lang::Js => {}
         }
         run(&mut sh, &format!("{name}: {command}"));
     }
-    let wasm = said
+    let mut wasm = said
         .lines()
         .find_map(|l| l.strip_prefix("then: warden plugin add "))
         .and_then(|l| l.split(" --name").next())
         .map(PathBuf::from)
         .unwrap_or_else(|| panic!("no component path in:\n{said}"));
-    assert!(wasm.exists(), "{name}: the build wrote no {}", wasm.display());
+    if lang == Lang::Rust {
+        wasm = rust_target().join(wasm.strip_prefix(dir.join("target")).unwrap());
+    }
+    assert!(
+        wasm.exists(),
+        "{name}: the build wrote no {}",
+        wasm.display()
+    );
     // The kit's README: try it on its sample request without a server.
     let out = cli_with(
         &dir,
         &cache(),
-        &["plugin", "test", wasm.to_str().unwrap(), "--hook", hook, "--input", "request.json"],
+        &[
+            "plugin",
+            "test",
+            wasm.to_str().unwrap(),
+            "--hook",
+            hook,
+            "--input",
+            "request.json",
+        ],
     );
     assert!(
         out.status.success(),
@@ -155,7 +185,9 @@ fn hostile(build: &str) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());
     let _one_at_a_time = LOCK.lock().unwrap();
     let js = tools_dir().join("js");
-    let out = tools_dir().join("target").join(format!("hostile-{build}.wasm"));
+    let out = tools_dir()
+        .join("target")
+        .join(format!("hostile-{build}.wasm"));
     let wit = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../wit");
     if !out.exists() {
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
@@ -247,16 +279,26 @@ fn cli_json(db: &Db, args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.push("--json");
     let out = cli_with(db.dir.path(), &env, &all);
-    assert!(out.status.success(), "warden {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "warden {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn add_and_bind(db: &Db, wasm: &Path, name: &str, hook: &str, config: Value) -> Value {
-    let added = cli_json(db, &["plugin", "add", wasm.to_str().unwrap(), "--name", name]);
+    let added = cli_json(
+        db,
+        &["plugin", "add", wasm.to_str().unwrap(), "--name", name],
+    );
     let config = config.to_string();
     cli_json(
         db,
-        &["plugin", "bind", "--tenant", "acme", "--hook", hook, "--plugin", name, "--config", &config],
+        &[
+            "plugin", "bind", "--tenant", "acme", "--hook", hook, "--plugin", name, "--config",
+            &config,
+        ],
     );
     added
 }
@@ -333,7 +375,12 @@ async fn kits_run_in_the_server(lang: Lang) {
         ask("read write").await.text
     );
     let token = ask("read write").await;
-    let claims = verify_with_jwks(&server, "acme", token.body["access_token"].as_str().unwrap()).await;
+    let claims = verify_with_jwks(
+        &server,
+        "acme",
+        token.body["access_token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(claims["org"], "acme", "{lang:?}: the policy's claim");
     let refused = ask("write").await;
     refused.assert_error(400, "invalid_scope");
@@ -386,9 +433,11 @@ async fn kits_run_in_the_server(lang: Lang) {
             let r = http()
                 .post(url)
                 .bearer_auth(bearer)
-                .json(&json!({"subject": {"type": "service_account", "id": subject},
+                .json(
+                    &json!({"subject": {"type": "service_account", "id": subject},
                               "action": {"name": "documents:write"},
-                              "resource": {"type": "project", "id": project}}))
+                              "resource": {"type": "project", "id": project}}),
+                )
                 .send()
                 .await
                 .unwrap();
@@ -410,7 +459,10 @@ async fn kits_run_in_the_server(lang: Lang) {
     );
     let p2 = evaluate("p2").await;
     assert_eq!(p2["decision"], false);
-    assert_eq!(p2["context"]["reason"], "docs-sync may not touch project p2");
+    assert_eq!(
+        p2["context"]["reason"],
+        "docs-sync may not touch project p2"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -449,11 +501,22 @@ fn install_policy_kits_build_and_decide() {
                 dir.path(),
                 &cache(),
                 &[
-                    "plugin", "test", wasm.to_str().unwrap(), "--hook", "install-policy",
-                    "--input", input.to_str().unwrap(), "--config", config,
+                    "plugin",
+                    "test",
+                    wasm.to_str().unwrap(),
+                    "--hook",
+                    "install-policy",
+                    "--input",
+                    input.to_str().unwrap(),
+                    "--config",
+                    config,
                 ],
             );
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             serde_json::from_slice::<Value>(&out.stdout).unwrap()
         };
         let denied = test(r#"{"listed_only": true}"#);
@@ -521,6 +584,11 @@ async fn a_failing_python_policy_refuses_its_tenant_only() {
     post_form(&acme, Some((&a, &a_secret)), &cc)
         .await
         .assert_error(500, "server_error");
-    let r = post_form(&format!("{}/token", server.issuer("globex")), Some((&g, &g_secret)), &cc).await;
+    let r = post_form(
+        &format!("{}/token", server.issuer("globex")),
+        Some((&g, &g_secret)),
+        &cc,
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }

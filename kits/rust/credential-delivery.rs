@@ -6,7 +6,7 @@
 wit_bindgen::generate!({ world: "credential-delivery", path: "wit" });
 
 use serde_json::json;
-use warden::plugin::types::{CredentialEventKind, Delivery, Event, Header};
+use warden::plugin::types::{CredentialEventKind, Header};
 
 struct Deliver;
 

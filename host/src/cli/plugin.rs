@@ -100,6 +100,7 @@ pub enum PluginCmd {
 
 pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
     let now = SystemClock.now();
+    let cache_dir = config.plugin_host_options().cache_dir;
     match cmd {
         PluginCmd::New {
             name,
@@ -239,7 +240,7 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
                 std::time::Duration::from_millis(deadline_ms),
                 memory_mib.map(|m| m << 20),
                 repeat.max(1),
-                config.plugin_host_options().cache_dir,
+                cache_dir,
             )
             .await?;
             println!("{decision:#}");

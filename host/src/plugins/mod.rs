@@ -318,11 +318,12 @@ impl PluginHost {
             // After a call, reset what stays resident by hand instead of
             // unmapping it, so the next call runs without page faults. With
             // PAGEMAP_SCAN (Linux 6.7+) only the pages the call wrote are
-            // reset, so a larger window costs nothing; without it the whole
-            // window is memset, so keep it to what a small plugin touches
-            // (64 KiB stack; see wit/GUIDE.md on stack size).
+            // reset, so a larger window costs nothing (16 MiB covers what a
+            // Python or JavaScript runtime's call writes into its snapshot);
+            // without it the whole window is memset, so keep it to what a
+            // small plugin touches (64 KiB stack; see wit/GUIDE.md).
             .pagemap_scan(wasmtime::Enabled::Auto)
-            .linear_memory_keep_resident(if pagemap { 4 << 20 } else { 256 << 10 })
+            .linear_memory_keep_resident(if pagemap { 16 << 20 } else { 256 << 10 })
             .table_keep_resident(if pagemap { 1 << 20 } else { 64 << 10 });
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         config.memory_reservation(options.max.memory_bytes as u64);
