@@ -293,8 +293,9 @@ async fn hostile_policies_fail_closed_and_others_carry_on(db: Db) {
     }
 }
 
-/// The server compiles a bound plugin once; after a restart it loads the
-/// compiled code from its disk cache instead of compiling again.
+/// The server compiles a bound plugin once (Winch's code at once,
+/// Cranelift's in the background); after a restart it loads Cranelift's code
+/// from its disk cache instead of compiling again.
 async fn compiled_plugins_survive_a_restart(db: Db) {
     db.create_tenant("acme", &[]);
     let (id, secret) = db.create_client("acme", "read write", &[]);
@@ -313,10 +314,24 @@ async fn compiled_plugins_survive_a_restart(db: Db) {
         logs.contains("plugin compiled"),
         "first start compiles: {logs}"
     );
-    let files: Vec<_> = std::fs::read_dir(&cache)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    // Winch's code serves at once; Cranelift's lands in the cache after.
+    let files = || -> Vec<String> {
+        std::fs::read_dir(&cache)
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            files().iter().any(|f| f.ends_with(".cwasm"))
+        })
+        .await,
+        "{:?}",
+        files()
+    );
+    let files = files();
     assert!(
         files.len() == 1 && files[0].ends_with(".cwasm"),
         "{files:?}"

@@ -331,6 +331,7 @@ impl Config {
             max: self.plugin_max,
             cache_dir,
             pool_slots: self.plugin_pool_slots,
+            baseline_compile: true,
         }
     }
 

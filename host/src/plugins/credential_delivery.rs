@@ -273,9 +273,10 @@ impl PluginHost {
         }
         let secret = event.secret();
         let limits = self.clamp(limits);
-        let mut store = self.store(context, limits);
+        let code = plugin.code();
+        let mut store = self.store(&code.engine, context, limits);
         let wit_event = event.to_wit();
-        let result = match (&plugin.pre, &wit_event) {
+        let result = match (&code.pre, &wit_event) {
             (Pre::Delivery(pre), _) => match pre.instantiate_async(&mut store).await {
                 Ok(i) => i.call_deliver(&mut store, &wit_event, config).await,
                 Err(e) => Err(e),

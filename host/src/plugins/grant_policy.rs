@@ -92,7 +92,8 @@ impl PluginHost {
             return Err(plugin.wrong_hook(Hook::GrantPolicy));
         }
         let limits = self.clamp(limits);
-        let mut store = self.store(context, limits);
+        let code = plugin.code();
+        let mut store = self.store(&code.engine, context, limits);
         let wit_request = wit::GrantRequest {
             tenant: request.tenant.clone(),
             client: wit::Client {
@@ -109,7 +110,7 @@ impl PluginHost {
             request_time: request.request_time,
             installation: request.installation.as_ref().map(InstallationInfo::to_wit),
         };
-        let decision = match &plugin.pre {
+        let decision = match &code.pre {
             Pre::Grant(pre) => match pre.instantiate_async(&mut store).await {
                 Ok(i) => i.call_evaluate(&mut store, &wit_request, config).await,
                 Err(e) => Err(e),

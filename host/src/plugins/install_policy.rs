@@ -59,11 +59,12 @@ impl PluginHost {
         review: &InstallReview,
         config: &str,
     ) -> Result<InstallVerdict, PluginError> {
-        let Pre::Install(pre) = &plugin.pre else {
+        let code = plugin.code();
+        let Pre::Install(pre) = &code.pre else {
             return Err(plugin.wrong_hook(Hook::InstallPolicy));
         };
         let limits = self.clamp(limits);
-        let mut store = self.store(context, limits);
+        let mut store = self.store(&code.engine, context, limits);
         let request = wit::InstallRequest {
             kind: match review.kind {
                 InstallKind::Install => wit::InstallKind::Install,

@@ -110,11 +110,14 @@ pub struct HostOptions {
     /// components that stay warm (about slots / cores) and reserves
     /// `max.memory_bytes` of address space (not memory) per slot.
     pub pool_slots: u32,
+    /// Run a new component on Winch's code while Cranelift compiles it.
+    pub baseline_compile: bool,
 }
 
 impl Default for HostOptions {
     fn default() -> Self {
         HostOptions {
+            baseline_compile: true,
             max: Limits {
                 deadline: Duration::from_millis(1000),
                 memory_bytes: 64 << 20,
@@ -193,11 +196,29 @@ enum Pre {
     Install(InstallPolicyPre<CallState>),
 }
 
+impl Pre {
+    fn wit_version(&self) -> &'static str {
+        match self {
+            Pre::GrantV1(_) | Pre::PermissionV1(_) | Pre::DeliveryV1(_) => "0.1.0",
+            _ => "0.2.0",
+        }
+    }
+}
+
+/// A plugin's machine code and the engine it runs on.
+struct Code {
+    engine: Engine,
+    pre: Pre,
+}
+
 /// A validated, compiled plugin, ready to instantiate.
 pub struct Plugin {
     pub sha256: String,
     pub hook: Hook,
-    pre: Pre,
+    wit: &'static str,
+    /// Winch's quickly compiled code until Cranelift's optimised code is
+    /// ready (see `PluginHost::load`), then that.
+    code: RwLock<Arc<Code>>,
     /// WASI interfaces it imports that the sandbox does not grant: linked as
     /// stubs that fail the call if the plugin uses them.
     pub ungranted: Vec<String>,
@@ -209,10 +230,11 @@ pub struct Plugin {
 impl Plugin {
     /// The `warden:plugin` version the component was built against.
     pub fn wit_version(&self) -> &'static str {
-        match self.pre {
-            Pre::GrantV1(_) | Pre::PermissionV1(_) | Pre::DeliveryV1(_) => "0.1.0",
-            _ => "0.2.0",
-        }
+        self.wit
+    }
+
+    fn code(&self) -> Arc<Code> {
+        self.code.read().expect("plugin code").clone()
     }
 
     /// The memory limit a binding gets when it sets none: 16 MiB, or for a
@@ -273,13 +295,32 @@ impl BoundPlugin {
 }
 
 pub struct PluginHost {
+    /// Cranelift: the optimised code plugins run on.
     engine: Engine,
     linker: Linker<CallState>,
+    /// Winch, a baseline compiler many times faster than Cranelift: a newly
+    /// seen component runs its code until Cranelift's is ready, so adding a
+    /// large (Python, JavaScript) component or its first call does not wait
+    /// seconds. `None` where Winch does not compile (or for `plugin test`).
+    baseline: Option<(Engine, Linker<CallState>)>,
+    /// Components waiting for Cranelift, compiled one at a time in the background.
+    optimiser: std::sync::Mutex<std::sync::mpsc::Sender<Optimise>>,
     options: HostOptions,
     compiled: RwLock<HashMap<String, Arc<Plugin>>>,
     builtin_delivery: std::sync::OnceLock<Arc<Plugin>>,
     failures: std::sync::Mutex<std::collections::BTreeMap<(&'static str, &'static str), u64>>,
 }
+
+/// A component running Winch's code, to be compiled by Cranelift.
+struct Optimise {
+    bytes: Vec<u8>,
+    plugin: Arc<Plugin>,
+    cache: Option<PathBuf>,
+}
+
+/// Instance slots of the Winch engine: only components seen in the last
+/// seconds run on it.
+const BASELINE_SLOTS: u32 = 64;
 
 /// Epoch ticks per second: deadlines are counted in milliseconds.
 const TICK: Duration = Duration::from_millis(1);
@@ -290,69 +331,57 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 impl PluginHost {
     pub fn new(options: HostOptions) -> anyhow::Result<Arc<Self>> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        config.epoch_interruption(true);
-        // Deep recursion traps instead of overflowing the fiber's stack.
-        config.max_wasm_stack(512 * 1024);
-        config.async_stack_size(1 << 20);
-        let mut pool = PoolingAllocationConfig::default();
-        // A memory or table slot stays "warm" for the component that last ran
-        // in it (its image mapped, its pages resident), and each worker thread
-        // allocates from its own shard of the pool. With thousands of tenants
-        // each binding their own component, a slot taken over by another
-        // component is re-imaged on every call, so: enough slots for every
-        // component in use to stay warm in every shard, and new slots are
-        // preferred to stealing another component's warm one.
-        let slots = options.pool_slots;
-        let pagemap = PoolingAllocationConfig::is_pagemap_scan_available();
-        pool.total_component_instances(1000)
-            .total_core_instances(4000)
-            .total_memories(slots)
-            .total_tables(slots)
-            .max_unused_warm_slots(slots)
-            .max_memories_per_component(8)
-            .max_tables_per_component(8)
-            .max_core_instances_per_component(32)
-            .max_memory_size(options.max.memory_bytes)
-            // After a call, reset what stays resident by hand instead of
-            // unmapping it, so the next call runs without page faults. With
-            // PAGEMAP_SCAN (Linux 6.7+) only the pages the call wrote are
-            // reset, so a larger window costs nothing (16 MiB covers what a
-            // Python or JavaScript runtime's call writes into its snapshot);
-            // without it the whole window is memset, so keep it to what a
-            // small plugin touches (64 KiB stack; see wit/GUIDE.md).
-            .pagemap_scan(wasmtime::Enabled::Auto)
-            .linear_memory_keep_resident(if pagemap { 16 << 20 } else { 256 << 10 })
-            .table_keep_resident(if pagemap { 1 << 20 } else { 64 << 10 });
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        config.memory_reservation(options.max.memory_bytes as u64);
-        config.memory_guard_size(64 << 10);
-        config.memory_reservation_for_growth(0);
-        let engine = Engine::new(&config)
-            .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e}"))?;
+        let engine = engine_for(&options, wasmtime::Strategy::Cranelift, options.pool_slots)?;
+        let linker = linker_for(&engine)?;
+        let baseline = if options.baseline_compile {
+            match engine_for_baseline(&options) {
+                Ok(e) => Some((e.clone(), linker_for(&e)?)),
+                Err(e) => {
+                    tracing::info!(error = %e, "no baseline compiler here: new plugins wait for Cranelift");
+                    None
+                }
+            }
+        } else {
+            None
+        };
 
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
-        bindings::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
-            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
-        v1::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
-            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        let (optimiser, jobs) = std::sync::mpsc::channel::<Optimise>();
+        let (cranelift, cranelift_linker) = (engine.clone(), linker.clone());
+        let max_memory = options.max.memory_bytes;
+        std::thread::Builder::new()
+            .name("plugin-optimiser".into())
+            .spawn(move || {
+                for job in jobs {
+                    optimise(&cranelift, &cranelift_linker, max_memory, job);
+                }
+            })?;
 
-        let ticker = engine.weak();
+        let tickers = std::iter::once(&engine)
+            .chain(baseline.as_ref().map(|(e, _)| e))
+            .map(Engine::weak)
+            .collect::<Vec<_>>();
         std::thread::Builder::new()
             .name("plugin-epoch".into())
             .spawn(move || {
-                while let Some(engine) = ticker.upgrade() {
-                    engine.increment_epoch();
-                    drop(engine);
+                loop {
+                    let mut alive = false;
+                    for ticker in &tickers {
+                        if let Some(engine) = ticker.upgrade() {
+                            engine.increment_epoch();
+                            alive = true;
+                        }
+                    }
+                    if !alive {
+                        break;
+                    }
                     std::thread::sleep(TICK);
                 }
             })?;
         Ok(Arc::new(PluginHost {
             engine,
             linker,
+            baseline,
+            optimiser: std::sync::Mutex::new(optimiser),
             options,
             compiled: RwLock::new(HashMap::new()),
             builtin_delivery: std::sync::OnceLock::new(),
@@ -406,129 +435,91 @@ impl PluginHost {
             .collect()
     }
 
-    /// Validates and compiles `bytes` (or takes them from the cache).
+    /// Validates and compiles `bytes` (or takes them from a cache). A
+    /// component compiled before (this process, or the disk cache) comes
+    /// back with Cranelift's code; a new one, with Winch's code while
+    /// Cranelift compiles it in the background.
     pub fn load(&self, bytes: &[u8]) -> Result<Arc<Plugin>, PluginError> {
         let sha256 = sha256_hex(bytes);
         if let Some(p) = self.compiled.read().expect("plugin cache").get(&sha256) {
             return Ok(p.clone());
         }
-        let component = self.compile(&sha256, bytes)?;
-        let plugin = Arc::new(self.classify(sha256.clone(), &component)?);
-        self.compiled
-            .write()
-            .expect("plugin cache")
-            .insert(sha256, plugin.clone());
-        Ok(plugin)
-    }
-
-    fn compile(&self, sha256: &str, bytes: &[u8]) -> Result<Component, PluginError> {
         // Component binaries carry layer 1 in the version field; core modules 0.
         if bytes.len() < 8 || &bytes[..4] != b"\0asm" || bytes[6..8] != [1, 0] {
             return Err(PluginError::NotAComponent);
         }
-        let cached = self.options.cache_dir.as_ref().map(|dir| {
+        let max_memory = self.options.max.memory_bytes;
+        let cache = self.cache_path(&sha256);
+        let plugin = match cache
+            .as_deref()
+            .and_then(|path| from_disk(&self.engine, &sha256, path))
+        {
+            Some(component) => classify(
+                &self.engine,
+                &self.linker,
+                max_memory,
+                sha256.clone(),
+                &component,
+            )?,
+            None => match &self.baseline {
+                Some((engine, linker)) => {
+                    let component = compile(engine, &sha256, bytes, "winch")?;
+                    let plugin = Arc::new(classify(
+                        engine,
+                        linker,
+                        max_memory,
+                        sha256.clone(),
+                        &component,
+                    )?);
+                    let job = Optimise {
+                        bytes: bytes.to_vec(),
+                        plugin: plugin.clone(),
+                        cache,
+                    };
+                    // The optimiser lives as long as the host.
+                    let _ = self.optimiser.lock().expect("optimiser queue").send(job);
+                    return Ok(self.remember(sha256, plugin));
+                }
+                None => {
+                    let component = compile(&self.engine, &sha256, bytes, "cranelift")?;
+                    to_disk(&component, cache.as_deref());
+                    classify(
+                        &self.engine,
+                        &self.linker,
+                        max_memory,
+                        sha256.clone(),
+                        &component,
+                    )?
+                }
+            },
+        };
+        Ok(self.remember(sha256, Arc::new(plugin)))
+    }
+
+    fn remember(&self, sha256: String, plugin: Arc<Plugin>) -> Arc<Plugin> {
+        self.compiled
+            .write()
+            .expect("plugin cache")
+            .entry(sha256)
+            .or_insert(plugin)
+            .clone()
+    }
+
+    /// Where Cranelift's code for `sha256` is kept across restarts.
+    fn cache_path(&self, sha256: &str) -> Option<PathBuf> {
+        self.options.cache_dir.as_ref().map(|dir| {
             use std::hash::{Hash, Hasher};
             let mut h = std::hash::DefaultHasher::new();
             self.engine.precompile_compatibility_hash().hash(&mut h);
             let settings = format!("{:016x}", h.finish());
             dir.join(format!("{sha256}-{settings}.cwasm"))
-        });
-        if let Some(path) = &cached
-            && path.exists()
-        {
-            // SAFETY: files in the cache directory are written only by this
-            // host from components it compiled, named by content hash and
-            // engine settings; wasmtime checks the header and settings.
-            match unsafe { Component::deserialize_file(&self.engine, path) } {
-                Ok(c) => {
-                    tracing::info!(sha256, "plugin loaded from the compiled-code cache");
-                    return Ok(c);
-                }
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "ignoring unusable compiled-plugin cache entry")
-                }
-            }
-        }
-        let started = std::time::Instant::now();
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| PluginError::Compile(format!("{e:#}")))?;
-        tracing::info!(
-            sha256,
-            ms = started.elapsed().as_millis() as u64,
-            "plugin compiled"
-        );
-        if let Some(path) = &cached {
-            match component.serialize() {
-                Ok(bytes) => {
-                    let tmp = path.with_extension("tmp");
-                    if let Err(e) = std::fs::create_dir_all(path.parent().expect("cache dir"))
-                        .and_then(|()| std::fs::write(&tmp, bytes))
-                        .and_then(|()| std::fs::rename(&tmp, path))
-                    {
-                        tracing::warn!(path = %path.display(), error = %e, "cannot write compiled-plugin cache");
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot serialise compiled plugin"),
-            }
-        }
-        Ok(component)
-    }
-
-    /// Works out which world the component implements, checking its imports
-    /// can all be satisfied.
-    fn classify(&self, sha256: String, component: &Component) -> Result<Plugin, PluginError> {
-        let initial_memory = component
-            .resources_required()
-            .and_then(|r| r.max_initial_memory_size)
-            .map_or(0, |pages| (pages as usize).saturating_mul(64 << 10));
-        if initial_memory > self.options.max.memory_bytes {
-            return Err(PluginError::TooBig {
-                needs_mib: initial_memory.div_ceil(1 << 20),
-                max_mib: self.options.max.memory_bytes >> 20,
-            });
-        }
-        let ungranted = ungranted_imports(&self.engine, component)?;
-        let pre = if ungranted.is_empty() {
-            self.linker.instantiate_pre(component)
-        } else {
-            // Only the ungranted WASI interfaces are missing from the linker:
-            // stub them for this component, so that importing them costs
-            // nothing and calling them fails the call.
-            let mut linker = self.linker.clone();
-            stub_imports(&mut linker, &self.engine, component, &ungranted)
-                .and_then(|()| linker.instantiate_pre(component))
-        }
-        .map_err(|e| PluginError::UnsatisfiedImport(format!("{e:#}")))?;
-        let (hook, pre) = if let Ok(p) = GrantPolicyPre::new(pre.clone()) {
-            (Hook::GrantPolicy, Pre::Grant(p))
-        } else if let Ok(p) = PermissionCheckPre::new(pre.clone()) {
-            (Hook::PermissionCheck, Pre::Permission(p))
-        } else if let Ok(p) = CredentialDeliveryPre::new(pre.clone()) {
-            (Hook::CredentialDelivery, Pre::Delivery(p))
-        } else if let Ok(p) = InstallPolicyPre::new(pre.clone()) {
-            (Hook::InstallPolicy, Pre::Install(p))
-        } else if let Ok(p) = v1::grant::GrantPolicyPre::new(pre.clone()) {
-            (Hook::GrantPolicy, Pre::GrantV1(p))
-        } else if let Ok(p) = v1::permission::PermissionCheckPre::new(pre.clone()) {
-            (Hook::PermissionCheck, Pre::PermissionV1(p))
-        } else if let Ok(p) = v1::delivery::CredentialDeliveryPre::new(pre) {
-            (Hook::CredentialDelivery, Pre::DeliveryV1(p))
-        } else {
-            return Err(PluginError::NoKnownWorld);
-        };
-        Ok(Plugin {
-            sha256,
-            hook,
-            pre,
-            ungranted,
-            initial_memory,
         })
     }
 
     /// A fresh store for one call.
-    fn store(&self, context: CallContext, limits: Limits) -> Store<CallState> {
+    fn store(&self, engine: &Engine, context: CallContext, limits: Limits) -> Store<CallState> {
         let limits = self.clamp(limits);
-        let mut store = Store::new(&self.engine, CallState::new(context, limits.memory_bytes));
+        let mut store = Store::new(engine, CallState::new(context, limits.memory_bytes));
         store.limiter(|s| &mut s.limits);
         // The deadline counts ticks that land while the plugin runs (about
         // its CPU time), not time spent waiting for a busy scheduler: at every
@@ -547,6 +538,211 @@ impl PluginHost {
         });
         store
     }
+}
+
+/// Compiles `bytes` with `engine`'s compiler.
+fn compile(
+    engine: &Engine,
+    sha256: &str,
+    bytes: &[u8],
+    compiler: &str,
+) -> Result<Component, PluginError> {
+    let started = std::time::Instant::now();
+    let component =
+        Component::new(engine, bytes).map_err(|e| PluginError::Compile(format!("{e:#}")))?;
+    tracing::info!(
+        sha256,
+        compiler,
+        ms = started.elapsed().as_millis() as u64,
+        "plugin compiled"
+    );
+    Ok(component)
+}
+
+/// Cranelift's code from the disk cache, if it is there and usable.
+fn from_disk(engine: &Engine, sha256: &str, path: &std::path::Path) -> Option<Component> {
+    if !path.exists() {
+        return None;
+    }
+    // SAFETY: files in the cache directory are written only by this host
+    // from components it compiled, named by content hash and engine
+    // settings; wasmtime checks the header and settings.
+    match unsafe { Component::deserialize_file(engine, path) } {
+        Ok(c) => {
+            tracing::info!(sha256, "plugin loaded from the compiled-code cache");
+            Some(c)
+        }
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "ignoring unusable compiled-plugin cache entry");
+            None
+        }
+    }
+}
+
+/// Keeps Cranelift's code for the next start (best effort).
+fn to_disk(component: &Component, path: Option<&std::path::Path>) {
+    let Some(path) = path else { return };
+    match component.serialize() {
+        Ok(bytes) => {
+            let tmp = path.with_extension("tmp");
+            if let Err(e) = std::fs::create_dir_all(path.parent().expect("cache dir"))
+                .and_then(|()| std::fs::write(&tmp, bytes))
+                .and_then(|()| std::fs::rename(&tmp, path))
+            {
+                tracing::warn!(path = %path.display(), error = %e, "cannot write compiled-plugin cache");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot serialise compiled plugin"),
+    }
+}
+
+/// Works out which world the component implements, checking its imports
+/// can all be satisfied and its memory fits.
+fn classify(
+    engine: &Engine,
+    linker: &Linker<CallState>,
+    max_memory: usize,
+    sha256: String,
+    component: &Component,
+) -> Result<Plugin, PluginError> {
+    let initial_memory = component
+        .resources_required()
+        .and_then(|r| r.max_initial_memory_size)
+        .map_or(0, |pages| (pages as usize).saturating_mul(64 << 10));
+    if initial_memory > max_memory {
+        return Err(PluginError::TooBig {
+            needs_mib: initial_memory.div_ceil(1 << 20),
+            max_mib: max_memory >> 20,
+        });
+    }
+    let ungranted = ungranted_imports(engine, component)?;
+    let pre = if ungranted.is_empty() {
+        linker.instantiate_pre(component)
+    } else {
+        // Only the ungranted WASI interfaces are missing from the linker:
+        // stub them for this component, so that importing them costs
+        // nothing and calling them fails the call.
+        let mut linker = linker.clone();
+        stub_imports(&mut linker, engine, component, &ungranted)
+            .and_then(|()| linker.instantiate_pre(component))
+    }
+    .map_err(|e| PluginError::UnsatisfiedImport(format!("{e:#}")))?;
+    let (hook, pre) = if let Ok(p) = GrantPolicyPre::new(pre.clone()) {
+        (Hook::GrantPolicy, Pre::Grant(p))
+    } else if let Ok(p) = PermissionCheckPre::new(pre.clone()) {
+        (Hook::PermissionCheck, Pre::Permission(p))
+    } else if let Ok(p) = CredentialDeliveryPre::new(pre.clone()) {
+        (Hook::CredentialDelivery, Pre::Delivery(p))
+    } else if let Ok(p) = InstallPolicyPre::new(pre.clone()) {
+        (Hook::InstallPolicy, Pre::Install(p))
+    } else if let Ok(p) = v1::grant::GrantPolicyPre::new(pre.clone()) {
+        (Hook::GrantPolicy, Pre::GrantV1(p))
+    } else if let Ok(p) = v1::permission::PermissionCheckPre::new(pre.clone()) {
+        (Hook::PermissionCheck, Pre::PermissionV1(p))
+    } else if let Ok(p) = v1::delivery::CredentialDeliveryPre::new(pre) {
+        (Hook::CredentialDelivery, Pre::DeliveryV1(p))
+    } else {
+        return Err(PluginError::NoKnownWorld);
+    };
+    Ok(Plugin {
+        sha256,
+        hook,
+        wit: pre.wit_version(),
+        code: RwLock::new(Arc::new(Code {
+            engine: engine.clone(),
+            pre,
+        })),
+        ungranted,
+        initial_memory,
+    })
+}
+
+/// Cranelift compiles a component that runs Winch's code, and its calls
+/// switch to the new code (a call under way finishes on the old).
+fn optimise(engine: &Engine, linker: &Linker<CallState>, max_memory: usize, job: Optimise) {
+    let sha256 = &job.plugin.sha256;
+    let optimised = compile(engine, sha256, &job.bytes, "cranelift").and_then(|component| {
+        to_disk(&component, job.cache.as_deref());
+        classify(engine, linker, max_memory, sha256.clone(), &component)
+    });
+    match optimised {
+        Ok(plugin) => {
+            let code = plugin.code();
+            *job.plugin.code.write().expect("plugin code") = code;
+        }
+        Err(e) => {
+            tracing::warn!(sha256, error = %e, "Cranelift cannot compile this plugin; it keeps running Winch's code")
+        }
+    }
+}
+
+/// An engine with the host's settings, compiling with `strategy`, with
+/// `slots` memory and table slots in its instance pool.
+fn engine_for(
+    options: &HostOptions,
+    strategy: wasmtime::Strategy,
+    slots: u32,
+) -> anyhow::Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    // Deep recursion traps instead of overflowing the fiber's stack.
+    config.max_wasm_stack(512 * 1024);
+    config.async_stack_size(1 << 20);
+    let mut pool = PoolingAllocationConfig::default();
+    // A memory or table slot stays "warm" for the component that last ran
+    // in it (its image mapped, its pages resident), and each worker thread
+    // allocates from its own shard of the pool. With thousands of tenants
+    // each binding their own component, a slot taken over by another
+    // component is re-imaged on every call, so: enough slots for every
+    // component in use to stay warm in every shard, and new slots are
+    // preferred to stealing another component's warm one.
+    let pagemap = PoolingAllocationConfig::is_pagemap_scan_available();
+    pool.total_component_instances(1000)
+        .total_core_instances(4000)
+        .total_memories(slots)
+        .total_tables(slots)
+        .max_unused_warm_slots(slots)
+        .max_memories_per_component(8)
+        .max_tables_per_component(8)
+        .max_core_instances_per_component(32)
+        .max_memory_size(options.max.memory_bytes)
+        // After a call, reset what stays resident by hand instead of
+        // unmapping it, so the next call runs without page faults. With
+        // PAGEMAP_SCAN (Linux 6.7+) only the pages the call wrote are
+        // reset (and write-protected again, which costs a TLB flush on
+        // every core, so the window is not made larger than a small
+        // plugin needs); without it the whole window is memset, so keep it
+        // to what a small plugin touches (64 KiB stack; see wit/GUIDE.md).
+        .pagemap_scan(wasmtime::Enabled::Auto)
+        .linear_memory_keep_resident(if pagemap { 4 << 20 } else { 256 << 10 })
+        .table_keep_resident(if pagemap { 1 << 20 } else { 64 << 10 });
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config.memory_reservation(options.max.memory_bytes as u64);
+    config.memory_guard_size(64 << 10);
+    config.memory_reservation_for_growth(0);
+    config.strategy(strategy);
+    Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e}"))
+}
+
+/// What every plugin instance may import: a capability-free WASI and the log.
+fn linker_for(engine: &Engine) -> anyhow::Result<Linker<CallState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    bindings::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
+        .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    v1::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
+        .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    Ok(linker)
+}
+
+/// The Winch engine (x86-64 and aarch64 only).
+fn engine_for_baseline(options: &HostOptions) -> anyhow::Result<Engine> {
+    engine_for(
+        options,
+        wasmtime::Strategy::Winch,
+        BASELINE_SLOTS.min(options.pool_slots),
+    )
 }
 
 /// The WASI 0.2 packages the sandbox links (capability-free: no files,
@@ -725,6 +921,8 @@ pub async fn run_once(
         // Compiling a big component takes seconds: an author testing it
         // again, or adding it, reuses the compiled code.
         cache_dir,
+        // Timings are of Cranelift's code, what bindings run.
+        baseline_compile: false,
         // One component, one call at a time.
         pool_slots: 16,
     })?;

@@ -93,7 +93,8 @@ impl PluginHost {
             return Err(plugin.wrong_hook(Hook::PermissionCheck));
         }
         let limits = self.clamp(limits);
-        let mut store = self.store(context, limits);
+        let code = plugin.code();
+        let mut store = self.store(&code.engine, context, limits);
         let request = wit::Evaluation {
             subject: wit::Subject {
                 type_: evaluation.subject.kind.clone(),
@@ -112,7 +113,7 @@ impl PluginHost {
             context: Value::Object(evaluation.context.clone()).to_string(),
             installation: installation.map(InstallationInfo::to_wit),
         };
-        let d = match &plugin.pre {
+        let d = match &code.pre {
             Pre::Permission(pre) => match pre.instantiate_async(&mut store).await {
                 Ok(i) => i.call_check(&mut store, &request, config).await,
                 Err(e) => Err(e),
