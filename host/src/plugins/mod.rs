@@ -461,9 +461,10 @@ impl PluginHost {
                 sha256.clone(),
                 &component,
             )?,
-            None => match &self.baseline {
-                Some((engine, linker)) => {
-                    let component = compile(engine, &sha256, bytes, "winch")?;
+            None => {
+                if let Some((engine, linker)) = &self.baseline
+                    && let Ok(component) = compile(engine, &sha256, bytes, "winch")
+                {
                     let plugin = Arc::new(classify(
                         engine,
                         linker,
@@ -480,18 +481,18 @@ impl PluginHost {
                     let _ = self.optimiser.lock().expect("optimiser queue").send(job);
                     return Ok(self.remember(sha256, plugin));
                 }
-                None => {
-                    let component = compile(&self.engine, &sha256, bytes, "cranelift")?;
-                    to_disk(&component, cache.as_deref());
-                    classify(
-                        &self.engine,
-                        &self.linker,
-                        max_memory,
-                        sha256.clone(),
-                        &component,
-                    )?
-                }
-            },
+                // No baseline compiler, or one that cannot compile this
+                // component (a feature Winch lacks): Cranelift, now.
+                let component = compile(&self.engine, &sha256, bytes, "cranelift")?;
+                to_disk(&component, cache.as_deref());
+                classify(
+                    &self.engine,
+                    &self.linker,
+                    max_memory,
+                    sha256.clone(),
+                    &component,
+                )?
+            }
         };
         Ok(self.remember(sha256, Arc::new(plugin)))
     }
