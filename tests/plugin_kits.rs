@@ -60,6 +60,11 @@ fn python_path() -> &'static str {
     })
 }
 
+/// One build at a time per language: Python builds share a virtualenv (two
+/// `pip install`s into it at once could break it), Rust ones a target
+/// directory.
+static BUILDING: [Mutex<()>; 3] = [Mutex::new(()), Mutex::new(()), Mutex::new(())];
+
 fn rust_target() -> PathBuf {
     tools_dir().join("target/kits-rust")
 }
@@ -86,6 +91,7 @@ impl Lang {
 fn kit(lang: Lang, hook: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<std::collections::HashMap<(Lang, String), PathBuf>>> =
         OnceLock::new();
+    let _one_at_a_time = BUILDING[lang as usize].lock().unwrap();
     let built = BUILT.get_or_init(Default::default);
     if let Some(p) = built.lock().unwrap().get(&(lang, hook.to_string())) {
         return p.clone();
@@ -193,6 +199,7 @@ fn hostile(build: &str) -> PathBuf {
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
         let mut cmd = match build {
             "python" => {
+                let _python = BUILDING[Lang::Python as usize].lock().unwrap();
                 run(
                     Command::new("pip")
                         .env("PATH", python_path())
@@ -354,6 +361,38 @@ async fn kits_run_in_the_server(lang: Lang) {
         json!({"allowed_scopes": ["read"], "claims": {"org": "acme"}}),
     );
     assert_eq!(added["hook"], "grant-policy");
+    assert_eq!(added["ungranted_imports"], json!([]), "{added}");
+    // A language runtime's snapshot sets the default memory limit; a limit
+    // below what it starts with is refused, saying so.
+    let memory = added["default_memory_mib"].as_u64().unwrap();
+    if lang == Lang::Python {
+        assert!(memory > 16, "{added}");
+        let mut env = db.env();
+        env.extend(cache());
+        let out = cli_with(
+            db.dir.path(),
+            &env,
+            &[
+                "plugin",
+                "bind",
+                "--tenant",
+                "acme",
+                "--hook",
+                "grant-policy",
+                "--plugin",
+                "scopes",
+                "--memory-mib",
+                "8",
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("starts with") && err.contains("MiB"),
+            "{err}"
+        );
+    } else {
+        assert_eq!(memory, 16, "{added}");
+    }
     let url = format!("{}/token", server.issuer("acme"));
     let ask = |scope: &'static str| {
         let (url, id, secret) = (url.clone(), id.clone(), secret.clone());
@@ -572,6 +611,19 @@ async fn a_failing_python_policy_refuses_its_tenant_only() {
     let (a, a_secret) = db.create_client("acme", "read", &[]);
     let (g, g_secret) = db.create_client("globex", "read", &[]);
     let server = start_server(&db).await;
+    // StarlingMonkey's default build: added, naming what the sandbox does not grant.
+    let sm = cli_json(
+        &db,
+        &[
+            "plugin",
+            "add",
+            hostile("starlingmonkey").to_str().unwrap(),
+            "--name",
+            "sm",
+        ],
+    );
+    let ungranted = sm["ungranted_imports"].to_string();
+    assert!(ungranted.contains("wasi:http/types@"), "{sm}");
     add_and_bind(&db, &wasm, "hostile", "grant-policy", json!("throw"));
     let cc = [("grant_type", "client_credentials")];
     let acme = format!("{}/token", server.issuer("acme"));
