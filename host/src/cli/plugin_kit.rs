@@ -167,9 +167,14 @@ pub fn write(dir: &Path, name: &str, lang: Lang, hook: Hook) -> anyhow::Result<K
             )
         }
     };
+    let setup = match lang {
+        Lang::Python => "In a virtualenv (`python3 -m venv .venv && . .venv/bin/activate`), build:",
+        Lang::Js => "With Node.js and npm, build:",
+        Lang::Rust => "Build:",
+    };
     let readme = format!(
         "# {name}\n\nA Warden `{world}` plugin. The hook's types and what the host does with the \
-         answer are documented in `wit/plugin.wit`.\n\nBuild:\n\n```sh\n{}\n```\n\nTry it without a \
+         answer are documented in `wit/plugin.wit`.\n\n{setup}\n\n```sh\n{}\n```\n\nTry it without a \
          server, then register and bind it:\n\n```sh\nwarden plugin test {out} --hook {world} --input request.json\n\
          warden plugin add {out} --name {name}\nwarden plugin bind --tenant TENANT --hook {world} --plugin {name}\n```\n",
         kit.build.join("\n"),
