@@ -159,19 +159,7 @@ fn kit(lang: Lang, hook: &str) -> PathBuf {
         wasm.display()
     );
     // The kit's README: try it on its sample request without a server.
-    let out = cli_with(
-        &dir,
-        &cache(),
-        &[
-            "plugin",
-            "test",
-            wasm.to_str().unwrap(),
-            "--hook",
-            hook,
-            "--input",
-            "request.json",
-        ],
-    );
+    let out = run_plugin_test(&dir, &wasm, hook, Path::new("request.json"), &[]);
     assert!(
         out.status.success(),
         "{name}: plugin test on the kit's request.json: {}",
@@ -237,8 +225,30 @@ fn hostile(build: &str) -> PathBuf {
     out
 }
 
-/// `warden plugin test` on a grant request, with `config`.
-fn plugin_test(wasm: &Path, config: &str) -> (bool, Value, String) {
+/// `warden plugin test WASM --hook HOOK --input INPUT [extra…]` in `dir`,
+/// with the shared compiled-code cache.
+fn run_plugin_test(
+    dir: &Path,
+    wasm: &Path,
+    hook: &str,
+    input: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "plugin",
+        "test",
+        wasm.to_str().unwrap(),
+        "--hook",
+        hook,
+        "--input",
+        input.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    cli_with(dir, &cache(), &args)
+}
+
+/// `warden plugin test` on a grant request, with `config` and `extra` flags.
+fn plugin_test(wasm: &Path, config: &str, extra: &[&str]) -> (bool, Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("request.json");
     std::fs::write(
@@ -251,21 +261,9 @@ fn plugin_test(wasm: &Path, config: &str) -> (bool, Value, String) {
         .to_string(),
     )
     .unwrap();
-    let out = cli_with(
-        dir.path(),
-        &cache(),
-        &[
-            "plugin",
-            "test",
-            wasm.to_str().unwrap(),
-            "--hook",
-            "grant-policy",
-            "--input",
-            input.to_str().unwrap(),
-            "--config",
-            config,
-        ],
-    );
+    let mut flags = vec!["--config", config];
+    flags.extend_from_slice(extra);
+    let out = run_plugin_test(dir.path(), wasm, "grant-policy", &input, &flags);
     (
         out.status.success(),
         serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
@@ -279,13 +277,18 @@ const ENV: &[(&str, &str)] = &[
     ("WARDEN_DELIVERY_POLL_MS", "100"),
 ];
 
-/// `warden … --json` against `db`, with the shared compiled-code cache.
-fn cli_json(db: &Db, args: &[&str]) -> Value {
+/// `warden …` against `db`, with the shared compiled-code cache.
+fn cli(db: &Db, args: &[&str]) -> std::process::Output {
     let mut env = db.env();
     env.extend(cache());
+    cli_with(db.dir.path(), &env, args)
+}
+
+/// `warden … --json` against `db` that must succeed.
+fn cli_json(db: &Db, args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.push("--json");
-    let out = cli_with(db.dir.path(), &env, &all);
+    let out = cli(db, &all);
     assert!(
         out.status.success(),
         "warden {args:?}: {}",
@@ -367,11 +370,8 @@ async fn kits_run_in_the_server(lang: Lang) {
     let memory = added["default_memory_mib"].as_u64().unwrap();
     if lang == Lang::Python {
         assert!(memory > 16, "{added}");
-        let mut env = db.env();
-        env.extend(cache());
-        let out = cli_with(
-            db.dir.path(),
-            &env,
+        let out = cli(
+            &db,
             &[
                 "plugin",
                 "bind",
@@ -536,20 +536,12 @@ fn install_policy_kits_build_and_decide() {
     for lang in [Lang::Rust, Lang::Python, Lang::Js] {
         let wasm = kit(lang, "install-policy");
         let test = |config: &str| {
-            let out = cli_with(
+            let out = run_plugin_test(
                 dir.path(),
-                &cache(),
-                &[
-                    "plugin",
-                    "test",
-                    wasm.to_str().unwrap(),
-                    "--hook",
-                    "install-policy",
-                    "--input",
-                    input.to_str().unwrap(),
-                    "--config",
-                    config,
-                ],
+                &wasm,
+                "install-policy",
+                &input,
+                &["--config", config],
             );
             assert!(
                 out.status.success(),
@@ -577,23 +569,30 @@ fn install_policy_kits_build_and_decide() {
 fn hostile_python_and_javascript_plugins_fail_closed() {
     for build in ["python", "qjs", "starlingmonkey"] {
         let wasm = hostile(build);
-        let (ok, decision, err) = plugin_test(&wasm, "\"ok\"");
+        let (ok, decision, err) = plugin_test(&wasm, "\"ok\"", &[]);
         assert!(ok, "{build}: {err}");
         assert_eq!(decision["scopes"], json!(["read", "admin"]), "{build}");
         for (mode, kind) in [("loop", "timeout"), ("memory", "memory"), ("throw", "trap")] {
-            let (ok, _, err) = plugin_test(&wasm, &format!("\"{mode}\""));
+            let (ok, _, err) = plugin_test(&wasm, &format!("\"{mode}\""), &[]);
             assert!(
                 !ok && err.contains(&format!("plugin failed closed ({kind})")),
                 "{build} {mode}: {err}"
             );
         }
     }
+    // A runtime that needs more memory to start than the ceiling allows is
+    // refused before it runs, saying how much it needs.
+    let (ok, _, err) = plugin_test(&hostile("python"), "\"ok\"", &["--memory-mib", "8"]);
+    assert!(
+        !ok && err.contains("needs more memory to start") && err.contains("--memory-mib"),
+        "{err}"
+    );
     // Files are not there for Python either.
-    let (ok, _, err) = plugin_test(&hostile("python"), "\"file\"");
+    let (ok, _, err) = plugin_test(&hostile("python"), "\"file\"", &[]);
     assert!(!ok && err.contains("plugin failed closed"), "{err}");
     // StarlingMonkey's default build imports wasi:http: it loads, and using
     // the network fails the call, naming what was refused.
-    let (ok, _, err) = plugin_test(&hostile("starlingmonkey"), "\"fetch\"");
+    let (ok, _, err) = plugin_test(&hostile("starlingmonkey"), "\"fetch\"", &[]);
     assert!(
         !ok && err.contains("does not grant") && err.contains("wasi:http"),
         "{err}"

@@ -20,8 +20,16 @@ pub(super) fn compile(
     compiler: &str,
 ) -> Result<Component, PluginError> {
     let started = std::time::Instant::now();
-    let component =
-        Component::new(engine, bytes).map_err(|e| PluginError::Compile(format!("{e:#}")))?;
+    let component = Component::new(engine, bytes).map_err(|e| {
+        let detail = format!("{e:#}");
+        // The instance pool's memory slots are `plugin_max_memory_mib` big:
+        // wasmtime refuses a component whose memory starts bigger.
+        if detail.contains("does not fit in pooling allocator") {
+            PluginError::TooBig(detail)
+        } else {
+            PluginError::Compile(detail)
+        }
+    })?;
     tracing::info!(
         sha256,
         compiler,
@@ -77,7 +85,6 @@ pub(super) fn to_disk(component: &Component, path: Option<&std::path::Path>) {
 pub(super) fn classify(
     engine: &Engine,
     linker: &Linker<CallState>,
-    max_memory: usize,
     sha256: String,
     component: &Component,
 ) -> Result<Plugin, PluginError> {
@@ -85,12 +92,6 @@ pub(super) fn classify(
         .resources_required()
         .and_then(|r| r.max_initial_memory_size)
         .map_or(0, |pages| (pages as usize).saturating_mul(64 << 10));
-    if initial_memory > max_memory {
-        return Err(PluginError::TooBig {
-            needs_mib: initial_memory.div_ceil(1 << 20),
-            max_mib: max_memory >> 20,
-        });
-    }
     let ungranted = ungranted_imports(engine, component)?;
     let pre = if ungranted.is_empty() {
         linker.instantiate_pre(component)
@@ -135,16 +136,11 @@ pub(super) fn classify(
 
 /// Cranelift compiles a component that runs Winch's code, and its calls
 /// switch to the new code (a call under way finishes on the old).
-pub(super) fn optimise(
-    engine: &Engine,
-    linker: &Linker<CallState>,
-    max_memory: usize,
-    job: Optimise,
-) {
+pub(super) fn optimise(engine: &Engine, linker: &Linker<CallState>, job: Optimise) {
     let sha256 = &job.plugin.sha256;
     let optimised = compile(engine, sha256, &job.bytes, "cranelift").and_then(|component| {
         to_disk(&component, job.cache.as_deref());
-        classify(engine, linker, max_memory, sha256.clone(), &component)
+        classify(engine, linker, sha256.clone(), &component)
     });
     match optimised {
         Ok(plugin) => {

@@ -149,9 +149,9 @@ pub enum PluginError {
     )]
     UnsatisfiedImport(String),
     #[error(
-        "component needs {needs_mib} MiB of memory to start, more than this server allows any plugin (plugin_max_memory_mib = {max_mib})"
+        "component needs more memory to start than this server allows any plugin (plugin_max_memory_mib; for plugin test, --memory-mib): {0}"
     )]
-    TooBig { needs_mib: usize, max_mib: usize },
+    TooBig(String),
     #[error(
         "component exports none of the worlds grant-policy, permission-check, credential-delivery, install-policy (warden:plugin@0.2.0 or 0.1.0)"
     )]
@@ -178,7 +178,7 @@ impl PluginError {
             PluginError::NotAComponent
             | PluginError::Compile(_)
             | PluginError::UnsatisfiedImport(_)
-            | PluginError::TooBig { .. }
+            | PluginError::TooBig(_)
             | PluginError::NoKnownWorld
             | PluginError::WrongHook { .. } => "load",
             PluginError::Timeout(_) => "timeout",
@@ -351,12 +351,11 @@ impl PluginHost {
 
         let (optimiser, jobs) = std::sync::mpsc::channel::<Optimise>();
         let (cranelift, cranelift_linker) = (engine.clone(), linker.clone());
-        let max_memory = options.max.memory_bytes;
         std::thread::Builder::new()
             .name("plugin-optimiser".into())
             .spawn(move || {
                 for job in jobs {
-                    optimise(&cranelift, &cranelift_linker, max_memory, job);
+                    optimise(&cranelift, &cranelift_linker, job);
                 }
             })?;
 
@@ -452,53 +451,38 @@ impl PluginHost {
         if bytes.len() < 8 || &bytes[..4] != b"\0asm" || bytes[6..8] != [1, 0] {
             return Err(PluginError::NotAComponent);
         }
-        let max_memory = self.options.max.memory_bytes;
         let cache = self.cache_path(&sha256);
-        let plugin = match cache
+        let winch = || {
+            let (engine, linker) = self.baseline.as_ref()?;
+            // A component Winch cannot compile (a feature it lacks) goes to Cranelift now.
+            let component = compile(engine, &sha256, bytes, "winch").ok()?;
+            Some((engine, linker, component))
+        };
+        let (engine, linker, component, baseline) = match cache
             .as_deref()
             .and_then(|path| from_disk(&self.engine, &sha256, path))
         {
-            Some(component) => classify(
-                &self.engine,
-                &self.linker,
-                max_memory,
-                sha256.clone(),
-                &component,
-            )?,
-            None => {
-                if let Some((engine, linker)) = &self.baseline
-                    && let Ok(component) = compile(engine, &sha256, bytes, "winch")
-                {
-                    let plugin = Arc::new(classify(
-                        engine,
-                        linker,
-                        max_memory,
-                        sha256.clone(),
-                        &component,
-                    )?);
-                    let job = Optimise {
-                        bytes: bytes.to_vec(),
-                        plugin: plugin.clone(),
-                        cache,
-                    };
-                    // The optimiser lives as long as the host.
-                    let _ = self.optimiser.lock().expect("optimiser queue").send(job);
-                    return Ok(self.remember(sha256, plugin));
+            Some(component) => (&self.engine, &self.linker, component, false),
+            None => match winch() {
+                Some((engine, linker, component)) => (engine, linker, component, true),
+                None => {
+                    let component = compile(&self.engine, &sha256, bytes, "cranelift")?;
+                    to_disk(&component, cache.as_deref());
+                    (&self.engine, &self.linker, component, false)
                 }
-                // No baseline compiler, or one that cannot compile this
-                // component (a feature Winch lacks): Cranelift, now.
-                let component = compile(&self.engine, &sha256, bytes, "cranelift")?;
-                to_disk(&component, cache.as_deref());
-                classify(
-                    &self.engine,
-                    &self.linker,
-                    max_memory,
-                    sha256.clone(),
-                    &component,
-                )?
-            }
+            },
         };
-        Ok(self.remember(sha256, Arc::new(plugin)))
+        let plugin = Arc::new(classify(engine, linker, sha256.clone(), &component)?);
+        if baseline {
+            let job = Optimise {
+                bytes: bytes.to_vec(),
+                plugin: plugin.clone(),
+                cache,
+            };
+            // The optimiser lives as long as the host.
+            let _ = self.optimiser.lock().expect("optimiser queue").send(job);
+        }
+        Ok(self.remember(sha256, plugin))
     }
 
     fn remember(&self, sha256: String, plugin: Arc<Plugin>) -> Arc<Plugin> {
