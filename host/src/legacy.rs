@@ -36,11 +36,13 @@ fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
 }
 
 /// The policy as an operator writes it (times as Unix seconds or RFC 3339).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyRequest {
+    #[schema(value_type = crate::http::openapi::Instant)]
     pub sunset_at: Value,
     #[serde(default)]
+    #[schema(value_type = Option<crate::http::openapi::Instant>)]
     pub warn_from: Option<Value>,
     pub message: String,
     #[serde(default)]
@@ -49,10 +51,12 @@ pub struct PolicyRequest {
     pub brownouts: Vec<BrownoutRequest>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BrownoutRequest {
+    #[schema(value_type = crate::http::openapi::Instant)]
     pub from: Value,
+    #[schema(value_type = crate::http::openapi::Instant)]
     pub until: Value,
 }
 
@@ -225,7 +229,11 @@ impl Admin {
     /// Every tenant with legacy clients: each client's last use and uses in
     /// the last 30 days, the app that replaces it and whether the tenant has
     /// installed that app yet, and the tenant's exemption.
-    pub async fn legacy_report(&self, usage: &crate::usage::Usage, now: i64) -> Result<Value> {
+    pub async fn legacy_report(
+        &self,
+        usage: &crate::usage::Usage,
+        now: i64,
+    ) -> Result<LegacyReport> {
         let today = now.div_euclid(86_400);
         let uses = usage.legacy_report(today - 29).await?;
         let exemptions: std::collections::HashMap<String, i64> = self
@@ -235,7 +243,8 @@ impl Admin {
             .into_iter()
             .map(|e| (e.tenant, e.until))
             .collect();
-        let mut tenants: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+        let mut tenants: std::collections::BTreeMap<String, Vec<LegacyClientUse>> =
+            Default::default();
         for mark in self.store.legacy_clients().await? {
             let Some(client) = self.store.client(&mark.client_id).await? else {
                 continue;
@@ -250,19 +259,59 @@ impl Admin {
                 None => false,
             };
             let (count, last) = uses.get(&mark.client_id).copied().unwrap_or_default();
-            tenants.entry(mark.tenant.clone()).or_default().push(json!({
-                "client_id": mark.client_id, "name": client.name, "replaced_by": mark.replaced_by,
-                "replacement_installed": installed, "uses_30d": count, "last_used_at": last,
-                "marked_at": mark.marked_at,
-            }));
+            tenants
+                .entry(mark.tenant.clone())
+                .or_default()
+                .push(LegacyClientUse {
+                    client_id: mark.client_id,
+                    name: client.name,
+                    replaced_by: mark.replaced_by,
+                    replacement_installed: installed,
+                    uses_30d: count,
+                    last_used_at: last,
+                    marked_at: mark.marked_at,
+                });
         }
-        let policy = self.store.legacy_policy().await?;
-        Ok(json!({
-            "policy": policy,
-            "tenants": tenants.into_iter().map(|(tenant, clients)| {
-                let still_used = clients.iter().any(|c| c["uses_30d"].as_i64().unwrap_or(0) > 0);
-                json!({"tenant": tenant, "exempt_until": exemptions.get(&tenant), "still_used": still_used, "clients": clients})
-            }).collect::<Vec<_>>(),
-        }))
+        Ok(LegacyReport {
+            policy: self.store.legacy_policy().await?,
+            tenants: tenants
+                .into_iter()
+                .map(|(tenant, clients)| LegacyTenant {
+                    exempt_until: exemptions.get(&tenant).copied(),
+                    still_used: clients.iter().any(|c| c.uses_30d > 0),
+                    tenant,
+                    clients,
+                })
+                .collect(),
+        })
     }
+}
+
+/// Who still uses legacy credentials, by tenant.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LegacyReport {
+    /// `null` until an operator sets one.
+    pub policy: Option<LegacyPolicy>,
+    pub tenants: Vec<LegacyTenant>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LegacyTenant {
+    pub tenant: String,
+    pub exempt_until: Option<i64>,
+    /// Some legacy client of the tenant was used in the last 30 days.
+    pub still_used: bool,
+    pub clients: Vec<LegacyClientUse>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LegacyClientUse {
+    pub client_id: String,
+    pub name: String,
+    pub replaced_by: Option<String>,
+    /// The tenant has installed the app that replaces it.
+    pub replacement_installed: bool,
+    pub uses_30d: i64,
+    pub last_used_at: Option<i64>,
+    pub marked_at: i64,
 }

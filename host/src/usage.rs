@@ -357,7 +357,7 @@ impl Usage {
     /// An installation's usage for the last `days` days (today included),
     /// every day listed: the stored totals plus what this replica has not
     /// flushed yet (other replicas' counts arrive within their flush interval).
-    pub async fn report(&self, installation: &str, days: i64) -> StoreResult<serde_json::Value> {
+    pub async fn report(&self, installation: &str, days: i64) -> StoreResult<UsageReport> {
         let today = self.clock.now().div_euclid(DAY);
         let rows = self.rows(installation, today, days).await?;
         Ok(by_day(installation, rows, today, days))
@@ -393,7 +393,35 @@ impl Usage {
 pub const MAX_DAYS: i64 = 366;
 
 /// The report's JSON: one entry per day, oldest first, and totals.
-fn by_day(installation: &str, rows: Vec<UsageRow>, today: i64, days: i64) -> serde_json::Value {
+/// An installation's use, day by day (UTC) and in total.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UsageReport {
+    pub installation: String,
+    /// Oldest first, every day listed.
+    pub days: Vec<UsageDay>,
+    pub totals: UsageTotals,
+    pub last_token_at: Option<i64>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UsageDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub tokens: i64,
+    /// Token requests refused (quota, suspension, policy).
+    pub denied: i64,
+    /// AuthZEN evaluations answered.
+    pub evaluations: i64,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UsageTotals {
+    pub tokens: i64,
+    pub denied: i64,
+    pub evaluations: i64,
+}
+
+fn by_day(installation: &str, rows: Vec<UsageRow>, today: i64, days: i64) -> UsageReport {
     let first = today - days.max(1) + 1;
     let mut rows = rows.into_iter().peekable();
     let mut list = Vec::new();
@@ -408,17 +436,23 @@ fn by_day(installation: &str, rows: Vec<UsageRow>, today: i64, days: i64) -> ser
         evaluations += r.evaluations;
         last = last.max(r.last_token_at);
         let (y, m, d) = crate::clock::civil_from_days(day);
-        list.push(serde_json::json!({
-            "date": format!("{y:04}-{m:02}-{d:02}"),
-            "tokens": r.tokens, "denied": r.denied, "evaluations": r.evaluations,
-        }));
+        list.push(UsageDay {
+            date: format!("{y:04}-{m:02}-{d:02}"),
+            tokens: r.tokens,
+            denied: r.denied,
+            evaluations: r.evaluations,
+        });
     }
-    serde_json::json!({
-        "installation": installation,
-        "days": list,
-        "totals": {"tokens": tokens, "denied": denied, "evaluations": evaluations},
-        "last_token_at": last,
-    })
+    UsageReport {
+        installation: installation.to_string(),
+        days: list,
+        totals: UsageTotals {
+            tokens,
+            denied,
+            evaluations,
+        },
+        last_token_at: last,
+    }
 }
 
 #[cfg(test)]
@@ -435,12 +469,12 @@ mod tests {
             evaluations: 0,
             last_token_at: last,
         };
-        let v = by_day(
+        let v = serde_json::json!(by_day(
             "in_1",
             vec![row(20_000, 5, Some(7)), row(20_002, 2, Some(9))],
             20_002,
             3,
-        );
+        ));
         let days = v["days"].as_array().unwrap();
         assert_eq!(days.len(), 3);
         assert_eq!(days[0]["date"], "2024-10-04");

@@ -2,16 +2,15 @@
 //! installed in the tenant), what it asks for in plain language, its setup
 //! instructions rendered safely, and whether and how it is installed here.
 
-use super::{Result, installation_json};
+use super::{InstallationView, Result};
 use crate::admin::Admin;
-use crate::domain::app::{Installation, Level};
+use crate::domain::app::{CredentialMode, Installation, Level, Publisher, ResourceType};
 use crate::domain::markdown::render_safe;
 use crate::store::AppVersion;
-use serde_json::{Value, json};
 use std::collections::HashMap;
 
 impl Admin {
-    pub async fn catalog(&self, tenant: &str) -> Result<Vec<Value>> {
+    pub async fn catalog(&self, tenant: &str) -> Result<Vec<CatalogEntry>> {
         self.tenant_must_exist(tenant).await?;
         let installed: HashMap<String, Installation> = self
             .store
@@ -32,7 +31,43 @@ impl Admin {
 }
 
 /// One app as the catalog shows it to a tenant.
-pub fn catalog_entry(v: &AppVersion, installation: Option<&Installation>) -> Value {
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CatalogEntry {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub publisher: Publisher,
+    pub homepage_url: Option<String>,
+    pub logo_url: Option<String>,
+    pub privacy_url: Option<String>,
+    pub terms_url: Option<String>,
+    pub listed: bool,
+    /// The newest version: what an install approves.
+    pub version: i64,
+    pub credentials: CredentialMode,
+    pub resource_types: Vec<ResourceType>,
+    pub permissions: Vec<CatalogPermission>,
+    /// Markdown, as the integrator wrote it.
+    pub setup_instructions: String,
+    /// The same, rendered safely (no raw HTML; http(s) and mailto links only).
+    pub setup_instructions_html: String,
+    /// How it is installed in this tenant, if it is.
+    pub installation: Option<InstallationView>,
+}
+
+/// A permission in words a tenant admin reads.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CatalogPermission {
+    pub name: String,
+    pub description: String,
+    pub required: bool,
+    pub level: Level,
+    pub resource_type: Option<String>,
+    /// "the whole organisation" or "the projects you select".
+    pub applies_to: String,
+}
+
+pub fn catalog_entry(v: &AppVersion, installation: Option<&Installation>) -> CatalogEntry {
     let m = &v.manifest;
     let type_name = |kind: &str| {
         m.resource_types
@@ -40,7 +75,7 @@ pub fn catalog_entry(v: &AppVersion, installation: Option<&Installation>) -> Val
             .find(|t| t.kind == kind)
             .map_or(kind.to_string(), |t| t.name.clone())
     };
-    let permissions: Vec<Value> = m
+    let permissions: Vec<CatalogPermission> = m
         .permissions
         .iter()
         .map(|p| {
@@ -48,26 +83,32 @@ pub fn catalog_entry(v: &AppVersion, installation: Option<&Installation>) -> Val
                 (Level::Resource, Some(kind)) => format!("the {} you select", type_name(kind)),
                 _ => "the whole organisation".to_string(),
             };
-            json!({"name": p.name, "description": p.description, "required": p.required,
-                   "level": p.level, "resource_type": p.resource_type, "applies_to": applies_to})
+            CatalogPermission {
+                name: p.name.clone(),
+                description: p.description.clone(),
+                required: p.required,
+                level: p.level,
+                resource_type: p.resource_type.clone(),
+                applies_to,
+            }
         })
         .collect();
-    json!({
-        "slug": m.slug,
-        "name": m.name,
-        "description": m.description,
-        "publisher": m.publisher,
-        "homepage_url": m.homepage_url,
-        "logo_url": m.logo_url,
-        "privacy_url": m.privacy_url,
-        "terms_url": m.terms_url,
-        "listed": m.listed,
-        "version": v.version,
-        "credentials": m.credentials,
-        "resource_types": m.resource_types,
-        "permissions": permissions,
-        "setup_instructions": m.setup_instructions,
-        "setup_instructions_html": render_safe(&m.setup_instructions),
-        "installation": installation.map(installation_json),
-    })
+    CatalogEntry {
+        slug: m.slug.clone(),
+        name: m.name.clone(),
+        description: m.description.clone(),
+        publisher: m.publisher.clone(),
+        homepage_url: m.homepage_url.clone(),
+        logo_url: m.logo_url.clone(),
+        privacy_url: m.privacy_url.clone(),
+        terms_url: m.terms_url.clone(),
+        listed: m.listed,
+        version: v.version,
+        credentials: m.credentials,
+        resource_types: m.resource_types.clone(),
+        permissions,
+        setup_instructions: m.setup_instructions.clone(),
+        setup_instructions_html: render_safe(&m.setup_instructions),
+        installation: installation.map(InstallationView::from),
+    }
 }

@@ -2,7 +2,7 @@
 //! apps, tenants' resources and installations. Each operation validates,
 //! then makes one atomic store call (which also writes the audit record).
 
-mod catalog;
+pub mod catalog;
 mod events;
 mod policy;
 mod quota;
@@ -759,35 +759,97 @@ impl Admin {
     }
 }
 
-/// An installation as the admin API shows it (never a secret).
+/// An installation as the admin API and its events show it (never a secret).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct InstallationView {
+    pub id: String,
+    pub tenant: String,
+    /// The app's slug.
+    pub app: String,
+    /// The approved manifest version.
+    pub version: i64,
+    pub status: crate::domain::app::Status,
+    pub suspended_by: Option<Suspender>,
+    /// A newer version waiting for approval.
+    pub pending_version: Option<i64>,
+    /// The approved permission names.
+    pub permissions: Vec<String>,
+    #[schema(value_type = crate::http::openapi::Selection)]
+    pub resources: Value,
+    /// Bumped by every change to the selection.
+    pub revision: i64,
+    /// The number of the last lifecycle event.
+    pub sequence: i64,
+    pub service_account: ServiceAccountView,
+    /// The push credentials' client, if the app has them.
+    pub client_id: Option<String>,
+    pub installed_by: String,
+    pub token_quota_per_hour: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The directory entry an installation acts as.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ServiceAccountView {
+    /// A user id: the `sub` of the installation's tokens.
+    pub id: String,
+    pub name: String,
+}
+
+impl From<&Installation> for InstallationView {
+    fn from(i: &Installation) -> Self {
+        InstallationView {
+            id: i.id.clone(),
+            tenant: i.tenant.clone(),
+            app: i.app.clone(),
+            version: i.version,
+            status: i.status(),
+            suspended_by: i.suspended_by,
+            pending_version: i.pending_version,
+            permissions: i.permissions.clone(),
+            resources: i.resources.to_json(),
+            revision: i.revision,
+            sequence: i.sequence,
+            service_account: ServiceAccountView {
+                id: i.service_account.clone(),
+                name: i.service_account_name.clone(),
+            },
+            client_id: i.client_id.clone(),
+            installed_by: i.installed_by.clone(),
+            token_quota_per_hour: i.quota_per_hour,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+/// An installation as JSON, for events and audit records.
 pub fn installation_json(i: &Installation) -> Value {
-    json!({
-        "id": i.id,
-        "tenant": i.tenant,
-        "app": i.app,
-        "version": i.version,
-        "status": i.status(),
-        "suspended_by": i.suspended_by,
-        "pending_version": i.pending_version,
-        "permissions": i.permissions,
-        "resources": i.resources.to_json(),
-        "revision": i.revision,
-        "sequence": i.sequence,
-        "service_account": {"id": i.service_account, "name": i.service_account_name},
-        "client_id": i.client_id,
-        "installed_by": i.installed_by,
-        "token_quota_per_hour": i.quota_per_hour,
-        "created_at": i.created_at,
-        "updated_at": i.updated_at,
-    })
+    json!(InstallationView::from(i))
+}
+
+/// An app version as JSON, for the CLI.
+pub fn app_json(v: &AppVersion) -> Value {
+    json!(AppVersionView::from(v))
 }
 
 /// An app version as the admin API shows it.
-pub fn app_json(v: &AppVersion) -> Value {
-    json!({
-        "slug": v.app,
-        "version": v.version,
-        "created_at": v.created_at,
-        "manifest": v.manifest,
-    })
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AppVersionView {
+    pub slug: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub manifest: crate::domain::app::Manifest,
+}
+
+impl From<&AppVersion> for AppVersionView {
+    fn from(v: &AppVersion) -> Self {
+        AppVersionView {
+            slug: v.app.clone(),
+            version: v.version,
+            created_at: v.created_at,
+            manifest: v.manifest.clone(),
+        }
+    }
 }

@@ -118,7 +118,10 @@ pub async fn run(cmd: AppCmd, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         AppCmd::Catalog { tenant, json } => {
-            let entries = admin(&config).await?.catalog(&tenant).await?;
+            let entries: Vec<Value> = (admin(&config).await?.catalog(&tenant).await?)
+                .iter()
+                .map(|e| json!(e))
+                .collect();
             let text = entries
                 .iter()
                 .map(|e| {

@@ -328,7 +328,7 @@ pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
             let admin = admin(&config).await?;
             admin.installation(&tenant, &id).await?;
             let usage = crate::usage::Usage::new(admin.store.clone(), Arc::new(SystemClock));
-            let report = usage.report(&id, days).await?;
+            let report = serde_json::json!(usage.report(&id, days).await?);
             let mut text: Vec<String> = report["days"]
                 .as_array()
                 .into_iter()

@@ -148,7 +148,7 @@ pub async fn run(cmd: LegacyCmd, config: crate::config::Config) -> anyhow::Resul
         LegacyCmd::Report { json } => {
             // Counts stored by the servers (each flushes every usage_flush_ms).
             let usage = crate::usage::Usage::new(admin.store.clone(), Arc::new(SystemClock));
-            let report = admin.legacy_report(&usage, now).await?;
+            let report = serde_json::json!(admin.legacy_report(&usage, now).await?);
             let mut lines = vec![];
             for t in report["tenants"].as_array().into_iter().flatten() {
                 for c in t["clients"].as_array().into_iter().flatten() {

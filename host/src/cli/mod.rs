@@ -79,6 +79,8 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Print the admin API's OpenAPI 3.1 document (also served at /admin/v1/openapi.json).
+    Openapi,
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(tenant::TenantCmd),
@@ -190,6 +192,10 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Migrate => {
             open_store(&config).await?;
             println!("database is up to date");
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", crate::http::openapi::json());
             Ok(())
         }
         Command::Tenant(cmd) => tenant::run(cmd, config).await,

@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// JWS algorithm a tenant signs access tokens with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub enum SigningAlg {
     ES256,
     EdDSA,

@@ -5,7 +5,7 @@ use super::app::{ManifestError, web_url};
 use serde::{Deserialize, Serialize};
 
 /// How the tenant's login, consent, account and console pages look.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Branding {
     /// Shown instead of the tenant's slug.
@@ -23,7 +23,7 @@ pub struct Branding {
 }
 
 /// Who may install apps from the catalog (Procore's "Allow User Installs").
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UserInstalls {
     /// Only the tenant's admins install apps.
@@ -56,7 +56,7 @@ impl UserInstalls {
 }
 
 /// Everything a tenant sets for itself.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct TenantSettings {
     #[serde(flatten)]
     pub branding: Branding,

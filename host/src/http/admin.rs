@@ -11,15 +11,17 @@ use axum::body::Body;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use http_body_util::BodyExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const MAX_JSON: usize = 64 * 1024;
 /// Plugins are uploaded as raw component bytes.
@@ -51,40 +53,35 @@ impl std::fmt::Debug for AdminToken {
     }
 }
 
-pub fn routes() -> Router<Arc<super::AppState>> {
-    Router::new()
-        .route("/tenants", get(list_tenants).post(create_tenant))
-        .route(
-            "/tenants/{tenant}/clients",
-            get(list_clients).post(create_client),
-        )
-        .route("/tenants/{tenant}/keys/rotate", post(rotate_key))
-        .route("/tenants/{tenant}/bindings", get(list_bindings))
-        .route(
-            "/tenants/{tenant}/bindings/{hook}",
-            put(bind).delete(unbind),
-        )
+/// The admin routes with their contract; `routes()` is what the server mounts.
+pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(super::openapi::openapi))
+        .routes(routes!(list_tenants, create_tenant))
+        .routes(routes!(list_clients, create_client))
+        .routes(routes!(rotate_key))
+        .routes(routes!(list_bindings))
+        .routes(routes!(bind, unbind))
         // Platform-wide defaults, for every tenant without its own binding.
-        .route("/bindings", get(list_platform_bindings))
-        .route(
-            "/bindings/{hook}",
-            put(bind_platform).delete(unbind_platform),
-        )
-        .route("/tenants/{tenant}/deliveries", get(list_deliveries))
-        .route(
-            "/tenants/{tenant}/delivery-signing-secret/rotate",
-            post(rotate_delivery_secret),
-        )
-        .route("/tenants/{tenant}/audit", get(list_audit))
-        .route("/tenants/{tenant}/users", get(list_users).post(create_user))
-        .route("/tenants/{tenant}/users/{username}", delete(delete_user))
-        .route("/clients/{client_id}", delete(delete_client))
-        .route("/clients/{client_id}/rotate-secret", post(rotate_secret))
-        .route("/deliveries/{id}/retry", post(retry_delivery))
-        .route("/plugins", get(list_plugins).post(add_plugin))
-        .merge(super::admin_apps::routes())
-        .merge(super::admin_legacy::routes())
-        .merge(super::admin_settings::routes())
+        .routes(routes!(list_platform_bindings))
+        .routes(routes!(bind_platform, unbind_platform))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(rotate_delivery_secret))
+        .routes(routes!(list_audit))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(delete_user))
+        .routes(routes!(delete_client))
+        .routes(routes!(rotate_secret))
+        .routes(routes!(retry_delivery))
+        .routes(routes!(list_plugins, add_plugin))
+        .merge(super::admin_apps::api())
+        .merge(super::admin_legacy::api())
+        .merge(super::admin_settings::api())
+}
+
+pub fn routes() -> Router<Arc<super::AppState>> {
+    let (router, _contract) = api().split_for_parts();
+    router
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such admin endpoint") })
         // Answers may carry a client or signing secret: no cache keeps them.
         .layer(axum::middleware::map_response(no_store))
@@ -276,7 +273,7 @@ fn scope(text: &str, what: &str) -> Result<Scope> {
     Scope::parse(text).map_err(|e| Problem::bad_request(format!("{what}: {e}")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewTenantBody {
     slug: String,
@@ -286,6 +283,11 @@ struct NewTenantBody {
     max_access_token_ttl: Option<i64>,
 }
 
+#[utoipa::path(
+    post, path = "/tenants", tag = "tenants",
+    request_body = NewTenantBody,
+    responses((status = 201, description = "The tenant, its issuer and first signing key", body = TenantCreated))
+)]
 async fn create_tenant(
     axum::extract::State(s): State,
     headers: HeaderMap,
@@ -306,22 +308,33 @@ async fn create_tenant(
         )
         .await?;
     let issuer = s.oauth.directory.issuer(&tenant.slug);
-    Ok(created(
-        json!({"slug": tenant.slug, "issuer": issuer, "signing_alg": alg, "kid": kid}),
-    ))
+    Ok(created(json!(TenantCreated {
+        slug: tenant.slug,
+        issuer,
+        signing_alg: alg,
+        kid,
+    })))
 }
 
+#[utoipa::path(
+    get, path = "/tenants", tag = "tenants",
+    responses((status = 200, description = "Every tenant", body = Vec<TenantRow>))
+)]
 async fn list_tenants(axum::extract::State(s): State, headers: HeaderMap) -> Result<Response> {
     authorize(&s, &headers)?;
     let tenants = s.store.tenants().await?;
     let rows: Vec<_> = tenants
         .iter()
-        .map(|t| json!({"slug": t.slug, "issuer": s.oauth.directory.issuer(&t.slug), "signing_alg": t.signing_alg}))
+        .map(|t| TenantRow {
+            issuer: s.oauth.directory.issuer(&t.slug),
+            slug: t.slug.clone(),
+            signing_alg: t.signing_alg,
+        })
         .collect();
     Ok(Json(rows).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewClientBody {
     name: String,
@@ -353,6 +366,12 @@ fn empty_object() -> Value {
     json!({})
 }
 
+#[utoipa::path(
+    post, path = "/tenants/{tenant}/clients", tag = "clients",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    request_body = NewClientBody,
+    responses((status = 201, description = "The client; `client_secret` is shown only here", body = ClientCreated))
+)]
 async fn create_client(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -383,14 +402,24 @@ async fn create_client(
         jwks: b.jwks,
     };
     let (client, secret) = s.admin.create_client(new, now(&s)).await?;
-    Ok(created(json!({
-        "client_id": client.client_id, "client_secret": secret.map(|s| s.0), "tenant": client.tenant,
-        "redirect_uris": client.redirect_uris, "public": client.public,
-        "name": client.name, "grant_types": client.grant_types, "scopes": client.scopes.to_string(),
-        "token_endpoint": format!("{}/token", s.oauth.directory.issuer(&client.tenant)),
+    Ok(created(json!(ClientCreated {
+        token_endpoint: format!("{}/token", s.oauth.directory.issuer(&client.tenant)),
+        client_id: client.client_id,
+        client_secret: secret.map(|s| s.0),
+        tenant: client.tenant,
+        redirect_uris: client.redirect_uris,
+        public: client.public,
+        name: client.name,
+        grant_types: client.grant_types,
+        scopes: client.scopes.to_string(),
     })))
 }
 
+#[utoipa::path(
+    get, path = "/tenants/{tenant}/clients", tag = "clients",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    responses((status = 200, description = "The tenant's clients (never a secret)", body = Vec<ClientRow>))
+)]
 async fn list_clients(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -405,17 +434,30 @@ async fn list_clients(
         .clients(&tenant)
         .await?
         .iter()
-        .map(|c| json!({"client_id": c.client_id, "name": c.name, "grant_types": c.grant_types, "scopes": c.scopes.to_string(), "metadata": c.metadata}))
+        .map(|c| ClientRow {
+            client_id: c.client_id.clone(),
+            name: c.name.clone(),
+            grant_types: c.grant_types.clone(),
+            scopes: c.scopes.to_string(),
+            metadata: c.metadata.clone(),
+        })
         .collect();
     Ok(Json(rows).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RotateSecretBody {
     overlap: Option<i64>,
 }
 
+#[utoipa::path(
+    post, path = "/clients/{client_id}/rotate-secret", tag = "clients",
+    operation_id = "rotate_client_secret",
+    params(("client_id" = String, Path, description = "The client's client_id")),
+    request_body(content = RotateSecretBody, description = "May be empty"),
+    responses((status = 200, description = "The new secret; the previous one works until `previous_secret_valid_until`", body = SecretRotated))
+)]
 async fn rotate_secret(
     axum::extract::State(s): State,
     Path(client_id): Path<String>,
@@ -429,15 +471,26 @@ async fn rotate_secret(
         .admin
         .rotate_client_secret(&client_id, overlap, now(&s))
         .await?;
-    Ok(Json(json!({"client_id": client_id, "client_secret": secret.0, "previous_secret_valid_until": until})).into_response())
+    Ok(Json(SecretRotated {
+        client_id,
+        client_secret: secret.0,
+        previous_secret_valid_until: until,
+    })
+    .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RotateDeliverySecretBody {
     overlap: Option<i64>,
 }
 
+#[utoipa::path(
+    post, path = "/tenants/{tenant}/delivery-signing-secret/rotate", tag = "deliveries",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    request_body(content = RotateDeliverySecretBody, description = "May be empty"),
+    responses((status = 200, description = "The new signing secret; deliveries carry both signatures until `previous_secret_signs_until`", body = DeliverySecretRotated))
+)]
 async fn rotate_delivery_secret(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -455,12 +508,19 @@ async fn rotate_delivery_secret(
             now(&s),
         )
         .await?;
-    Ok(Json(
-        json!({"tenant": tenant, "signing_secret": secret.0, "previous_secret_signs_until": until}),
-    )
+    Ok(Json(DeliverySecretRotated {
+        tenant,
+        signing_secret: secret.0,
+        previous_secret_signs_until: until,
+    })
     .into_response())
 }
 
+#[utoipa::path(
+    delete, path = "/clients/{client_id}", tag = "clients",
+    params(("client_id" = String, Path, description = "The client's client_id")),
+    responses((status = 204, description = "Deleted; its tokens stop working"))
+)]
 async fn delete_client(
     axum::extract::State(s): State,
     Path(client_id): Path<String>,
@@ -471,12 +531,18 @@ async fn delete_client(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RotateKeyBody {
     signing_alg: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/tenants/{tenant}/keys/rotate", tag = "tenants",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    request_body(content = RotateKeyBody, description = "May be empty: keeps the algorithm"),
+    responses((status = 200, description = "The new signing key; the previous one stays in the JWKS until `previous_key_published_until`", body = KeyRotated))
+)]
 async fn rotate_key(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -492,17 +558,29 @@ async fn rotate_key(
         .transpose()
         .map_err(Problem::bad_request)?;
     let (kid, alg, until) = s.admin.rotate_signing_key(&tenant, alg, now(&s)).await?;
-    Ok(Json(
-        json!({"tenant": tenant, "kid": kid, "alg": alg, "previous_key_published_until": until}),
-    )
+    Ok(Json(KeyRotated {
+        tenant,
+        kid,
+        alg,
+        previous_key_published_until: until,
+    })
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AddPluginQuery {
+    /// The plugin's name; adding under an existing name makes its next version.
+    #[param(required = true)]
     name: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/plugins", tag = "plugins",
+    params(AddPluginQuery),
+    request_body(content = WasmComponent, content_type = "application/wasm", description = "The WebAssembly component (at most 32 MiB)"),
+    responses((status = 201, description = "Validated, compiled and stored as the name's next version; 422 when it is not a component Warden can run", body = crate::admin::AddedPlugin))
+)]
 async fn add_plugin(
     axum::extract::State(s): State,
     Query(q): Query<AddPluginQuery>,
@@ -523,12 +601,16 @@ async fn add_plugin(
     Ok(created(json!(record)))
 }
 
+#[utoipa::path(
+    get, path = "/plugins", tag = "plugins",
+    responses((status = 200, description = "Every plugin version", body = Vec<crate::store::PluginRecord>))
+)]
 async fn list_plugins(axum::extract::State(s): State, headers: HeaderMap) -> Result<Response> {
     authorize(&s, &headers)?;
     Ok(Json(s.store.plugins().await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BindBody {
     plugin: String,
@@ -538,6 +620,12 @@ struct BindBody {
     memory_mib: Option<i64>,
 }
 
+#[utoipa::path(
+    put, path = "/bindings/{hook}", tag = "plugins",
+    params(("hook" = String, Path, description = "The hook: grant-policy, permission-check, credential-delivery or install-policy")),
+    request_body = BindBody,
+    responses((status = 200, description = "The platform-wide default binding for the hook", body = BindingView))
+)]
 async fn bind_platform(
     state: State,
     Path(hook): Path<String>,
@@ -553,6 +641,11 @@ async fn bind_platform(
     .await
 }
 
+#[utoipa::path(
+    delete, path = "/bindings/{hook}", tag = "plugins",
+    params(("hook" = String, Path, description = "The hook: grant-policy, permission-check, credential-delivery or install-policy")),
+    responses((status = 204, description = "The hook has no platform default any more"))
+)]
 async fn unbind_platform(
     state: State,
     Path(hook): Path<String>,
@@ -561,10 +654,20 @@ async fn unbind_platform(
     unbind(state, Path((crate::store::PLATFORM.into(), hook)), headers).await
 }
 
+#[utoipa::path(
+    get, path = "/bindings", tag = "plugins",
+    responses((status = 200, description = "The platform-wide default bindings", body = Vec<BindingRow>))
+)]
 async fn list_platform_bindings(state: State, headers: HeaderMap) -> Result<Response> {
     list_bindings(state, Path(crate::store::PLATFORM.into()), headers).await
 }
 
+#[utoipa::path(
+    put, path = "/tenants/{tenant}/bindings/{hook}", tag = "plugins",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("hook" = String, Path, description = "The hook: grant-policy, permission-check, credential-delivery or install-policy")),
+    request_body = BindBody,
+    responses((status = 200, description = "The binding; `signing_secret` when a credential-delivery binding created the tenant's", body = BindingView))
+)]
 async fn bind(
     axum::extract::State(s): State,
     Path((tenant, hook)): Path<(String, String)>,
@@ -583,13 +686,18 @@ async fn bind(
         memory_mib: b.memory_mib,
     };
     let (binding, signing_secret) = s.admin.bind_plugin(request, now(&s)).await?;
-    let mut value = json!(binding);
-    if let Some(secret) = signing_secret {
-        value["signing_secret"] = json!(secret.0);
-    }
-    Ok(Json(value).into_response())
+    Ok(Json(BindingView {
+        binding,
+        signing_secret: signing_secret.map(|s| s.0),
+    })
+    .into_response())
 }
 
+#[utoipa::path(
+    delete, path = "/tenants/{tenant}/bindings/{hook}", tag = "plugins",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("hook" = String, Path, description = "The hook: grant-policy, permission-check, credential-delivery or install-policy")),
+    responses((status = 204, description = "Unbound: the platform default, if any, applies again"))
+)]
 async fn unbind(
     axum::extract::State(s): State,
     Path((tenant, hook)): Path<(String, String)>,
@@ -600,6 +708,11 @@ async fn unbind(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    get, path = "/tenants/{tenant}/bindings", tag = "plugins",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    responses((status = 200, description = "The tenant's bindings", body = Vec<BindingRow>))
+)]
 async fn list_bindings(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -611,17 +724,19 @@ async fn list_bindings(
         .bindings(&tenant)
         .await?
         .into_iter()
-        .map(|r| {
-            let mut v = json!(r.binding);
-            v["sha256"] = json!(r.sha256);
-            v
+        .map(|r| BindingRow {
+            binding: r.binding,
+            sha256: r.sha256,
         })
         .collect();
     Ok(Json(rows).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// How many, newest first: 1-1000 (larger is read as 1000), 50 by default.
+    #[param(value_type = Option<i64>)]
     limit: Option<String>,
 }
 
@@ -637,6 +752,11 @@ impl ListQuery {
     }
 }
 
+#[utoipa::path(
+    get, path = "/tenants/{tenant}/deliveries", tag = "deliveries",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ListQuery),
+    responses((status = 200, description = "The newest deliveries first (never a request body)", body = Vec<crate::store::Delivery>))
+)]
 async fn list_deliveries(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -648,6 +768,11 @@ async fn list_deliveries(
     Ok(Json(rows).into_response())
 }
 
+#[utoipa::path(
+    post, path = "/deliveries/{id}/retry", tag = "deliveries",
+    params(("id" = String, Path, description = "The delivery's id")),
+    responses((status = 204, description = "Queued to be sent again now"))
+)]
 async fn retry_delivery(
     axum::extract::State(s): State,
     Path(id): Path<String>,
@@ -658,6 +783,11 @@ async fn retry_delivery(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    get, path = "/tenants/{tenant}/audit", tag = "deliveries",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ListQuery),
+    responses((status = 200, description = "The newest audit events first", body = Vec<crate::store::AuditEvent>))
+)]
 async fn list_audit(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -669,7 +799,7 @@ async fn list_audit(
     Ok(Json(rows).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUserBody {
     username: String,
@@ -680,11 +810,40 @@ struct NewUserBody {
     admin: bool,
 }
 
-fn user_json(u: &crate::domain::user::User) -> Value {
-    json!({"id": u.id, "tenant": u.tenant, "username": u.username, "email": u.email, "name": u.display_name,
-           "admin": u.is_admin, "service_account": u.is_service_account(), "installation": u.installation})
+/// A user as the admin API shows it (never a password hash).
+#[derive(Serialize, ToSchema)]
+struct UserView {
+    id: String,
+    tenant: String,
+    username: String,
+    email: Option<String>,
+    name: Option<String>,
+    admin: bool,
+    /// An installed app's account: it cannot sign in or be deleted by hand.
+    service_account: bool,
+    /// The installation a service account belongs to.
+    installation: Option<String>,
 }
 
+fn user_json(u: &crate::domain::user::User) -> UserView {
+    UserView {
+        id: u.id.clone(),
+        tenant: u.tenant.clone(),
+        username: u.username.clone(),
+        email: u.email.clone(),
+        name: u.display_name.clone(),
+        admin: u.is_admin,
+        service_account: u.is_service_account(),
+        installation: u.installation.clone(),
+    }
+}
+
+#[utoipa::path(
+    post, path = "/tenants/{tenant}/users", tag = "tenants",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    request_body = NewUserBody,
+    responses((status = 201, description = "The user", body = UserView))
+)]
 async fn create_user(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -702,9 +861,14 @@ async fn create_user(
         is_admin: b.admin,
     };
     let user = s.admin.create_user(new, now(&s)).await?;
-    Ok(created(user_json(&user)))
+    Ok(created(json!(user_json(&user))))
 }
 
+#[utoipa::path(
+    get, path = "/tenants/{tenant}/users", tag = "tenants",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    responses((status = 200, description = "The tenant's users, service accounts included", body = Vec<UserView>))
+)]
 async fn list_users(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -714,7 +878,7 @@ async fn list_users(
     if s.store.tenant(&tenant).await?.is_none() {
         return Err(StoreError::NotFound("tenant").into());
     }
-    let users: Vec<Value> = s
+    let users: Vec<UserView> = s
         .store
         .users(&tenant)
         .await?
@@ -724,6 +888,11 @@ async fn list_users(
     Ok(Json(users).into_response())
 }
 
+#[utoipa::path(
+    delete, path = "/tenants/{tenant}/users/{username}", tag = "tenants",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("username" = String, Path, description = "The user's username")),
+    responses((status = 204, description = "Deleted, with its sessions, consents and tokens"))
+)]
 async fn delete_user(
     axum::extract::State(s): State,
     Path((tenant, username)): Path<(String, String)>,
@@ -732,4 +901,96 @@ async fn delete_user(
     authorize(&s, &headers)?;
     s.store.delete_user(&tenant, &username, now(&s)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// What the admin API answers with: each body is a type here, so the
+// OpenAPI contract describes exactly what is sent.
+
+/// A WebAssembly component's bytes.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Describes the raw body `add_plugin` reads.
+#[schema(value_type = String, format = Binary)]
+struct WasmComponent(Vec<u8>);
+
+#[derive(Serialize, ToSchema)]
+struct TenantCreated {
+    slug: String,
+    /// `{public_url}/t/{slug}`: the `iss` of its tokens.
+    issuer: String,
+    signing_alg: SigningAlg,
+    /// The first signing key's `kid`.
+    kid: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct TenantRow {
+    slug: String,
+    issuer: String,
+    signing_alg: SigningAlg,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ClientCreated {
+    client_id: String,
+    /// Shown only here; absent (`null`) for public and `private_key_jwt` clients.
+    client_secret: Option<String>,
+    tenant: String,
+    redirect_uris: Vec<String>,
+    public: bool,
+    name: String,
+    grant_types: Vec<String>,
+    /// Space-separated, as in RFC 6749.
+    scopes: String,
+    token_endpoint: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ClientRow {
+    client_id: String,
+    name: String,
+    grant_types: Vec<String>,
+    scopes: String,
+    metadata: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SecretRotated {
+    client_id: String,
+    /// Shown only here.
+    client_secret: String,
+    previous_secret_valid_until: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct DeliverySecretRotated {
+    tenant: String,
+    /// Shown only here: verify `Warden-Signature` with it.
+    signing_secret: String,
+    previous_secret_signs_until: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct KeyRotated {
+    tenant: String,
+    kid: String,
+    alg: SigningAlg,
+    previous_key_published_until: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct BindingView {
+    #[serde(flatten)]
+    binding: crate::store::Binding,
+    /// Set once, when this credential-delivery binding created the tenant's
+    /// delivery signing secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signing_secret: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct BindingRow {
+    #[serde(flatten)]
+    binding: crate::store::Binding,
+    /// The bound component's content hash.
+    sha256: String,
 }

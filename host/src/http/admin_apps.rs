@@ -3,68 +3,40 @@
 
 use super::State;
 use super::admin::{Problem, Result, authorize, created, json_body, json_bytes, now};
-use crate::apps::{AppError, InstallRequest, app_json, installation_json};
+use crate::apps::{AppError, AppVersionView, InstallRequest, InstallationView};
 use crate::domain::app::Suspender;
 use crate::store::Resource;
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use std::sync::Arc;
 
-pub fn routes() -> Router<Arc<super::AppState>> {
-    Router::new()
-        .route("/apps", get(list_apps).post(register_app))
-        .route("/apps/{slug}", get(get_app))
-        .route("/apps/{slug}/versions", post(publish_version))
-        .route(
-            "/apps/{slug}/webhook-secret/rotate",
-            post(rotate_webhook_secret),
-        )
-        .route(
-            "/tenants/{tenant}/resources",
-            put(put_resources).get(list_resources),
-        )
-        .route(
-            "/tenants/{tenant}/resources/{kind}/{id}",
-            axum::routing::delete(delete_resource),
-        )
-        .route(
-            "/tenants/{tenant}/installations",
-            get(list_installations).post(install),
-        )
-        .route("/tenants/{tenant}/catalog", get(catalog))
-        .route("/tenants/{tenant}/installations/{id}/usage", get(usage))
-        .route("/tenants/{tenant}/installations/{id}/quota", put(set_quota))
-        .route(
-            "/tenants/{tenant}/installations/{id}",
-            get(get_installation).delete(uninstall),
-        )
-        .route(
-            "/tenants/{tenant}/installations/{id}/resources",
-            put(set_resources),
-        )
-        .route(
-            "/tenants/{tenant}/installations/{id}/suspend",
-            post(suspend),
-        )
-        .route("/tenants/{tenant}/installations/{id}/resume", post(resume))
-        .route(
-            "/tenants/{tenant}/installations/{id}/upgrade/approve",
-            post(approve_upgrade),
-        )
-        .route(
-            "/tenants/{tenant}/installations/{id}/upgrade/decline",
-            post(decline_upgrade),
-        )
-        .route(
-            "/tenants/{tenant}/installations/{id}/rotate-secret",
-            post(rotate_secret),
-        )
+pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list_apps, register_app))
+        .routes(routes!(get_app))
+        .routes(routes!(publish_version))
+        .routes(routes!(rotate_webhook_secret))
+        .routes(routes!(put_resources, list_resources))
+        .routes(routes!(delete_resource))
+        .routes(routes!(list_installations, install))
+        .routes(routes!(catalog))
+        .routes(routes!(usage))
+        .routes(routes!(set_quota))
+        .routes(routes!(get_installation, uninstall))
+        .routes(routes!(set_resources))
+        .routes(routes!(suspend))
+        .routes(routes!(resume))
+        .routes(routes!(approve_upgrade))
+        .routes(routes!(decline_upgrade))
+        .routes(routes!(rotate_secret))
 }
 
 impl From<AppError> for Problem {
@@ -91,6 +63,11 @@ pub(super) async fn changed(s: &super::AppState) {
 /// the console, which names them.
 const OPERATOR: &str = "operator";
 
+#[utoipa::path(
+    post, path = "/apps", tag = "apps",
+    request_body(content = crate::domain::app::Manifest, description = "The app's manifest (JSON Schema: schemas/app-manifest.schema.json)"),
+    responses((status = 201, description = "Registered as version 1; `webhook_secret` (Standard Webhooks) is shown only here", body = AppRegistered))
+)]
 async fn register_app(
     axum::extract::State(s): State,
     headers: HeaderMap,
@@ -99,17 +76,27 @@ async fn register_app(
     authorize(&s, &headers)?;
     let manifest = json_bytes(&headers, body).await?;
     let (version, secret) = s.admin.register_app(&manifest, now(&s)).await?;
-    let mut out = app_json(&version);
-    out["webhook_secret"] = secret.0.into();
-    Ok(created(out))
+    Ok(created(serde_json::json!(AppRegistered {
+        app: AppVersionView::from(&version),
+        webhook_secret: secret.0,
+    })))
 }
 
+#[utoipa::path(
+    get, path = "/apps", tag = "apps",
+    responses((status = 200, description = "Every app's newest version", body = Vec<AppVersionView>))
+)]
 async fn list_apps(axum::extract::State(s): State, headers: HeaderMap) -> Result<Response> {
     authorize(&s, &headers)?;
-    let apps: Vec<Value> = s.store.apps().await?.iter().map(app_json).collect();
+    let apps: Vec<AppVersionView> = s.store.apps().await?.iter().map(AppVersionView::from).collect();
     Ok(Json(apps).into_response())
 }
 
+#[utoipa::path(
+    get, path = "/apps/{slug}", tag = "apps",
+    params(("slug" = String, Path, description = "The app's slug")),
+    responses((status = 200, description = "The newest version and the list of all", body = AppView))
+)]
 async fn get_app(
     axum::extract::State(s): State,
     Path(slug): Path<String>,
@@ -120,14 +107,28 @@ async fn get_app(
     let Some(latest) = versions.last() else {
         return Err(Problem::new(StatusCode::NOT_FOUND, "app not found"));
     };
-    let mut out = app_json(latest);
-    out["versions"] = versions
-        .iter()
-        .map(|v| json!({"version": v.version, "created_at": v.created_at}))
-        .collect();
-    Ok(Json(out).into_response())
+    Ok(Json(AppView {
+        app: AppVersionView::from(latest),
+        versions: versions
+            .iter()
+            .map(|v| VersionRow {
+                version: v.version,
+                created_at: v.created_at,
+            })
+            .collect(),
+    })
+    .into_response())
 }
 
+#[utoipa::path(
+    post, path = "/apps/{slug}/versions", tag = "apps",
+    params(("slug" = String, Path, description = "The app's slug")),
+    request_body(content = crate::domain::app::Manifest, description = "The app's manifest (JSON Schema: schemas/app-manifest.schema.json)"),
+    responses(
+        (status = 201, description = "Published as the next version; installations that need more permissions wait for approval", body = AppVersionView),
+        (status = 200, description = "The manifest is unchanged: nothing published", body = AppVersionView),
+    )
+)]
 async fn publish_version(
     axum::extract::State(s): State,
     Path(slug): Path<String>,
@@ -141,20 +142,26 @@ async fn publish_version(
         .publish_app_version(&slug, &manifest, now(&s))
         .await?;
     changed(&s).await;
-    let out = app_json(&version);
+    let out = AppVersionView::from(&version);
     Ok(if new {
-        created(out)
+        (StatusCode::CREATED, Json(out)).into_response()
     } else {
         Json(out).into_response()
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Overlap {
     overlap: Option<i64>,
 }
 
+#[utoipa::path(
+    post, path = "/apps/{slug}/webhook-secret/rotate", tag = "apps",
+    params(("slug" = String, Path, description = "The app's slug")),
+    request_body(content = Overlap, description = "May be empty"),
+    responses((status = 200, description = "The new secret; events are signed with both until `previous_secret_signs_until`", body = WebhookSecretRotated))
+)]
 async fn rotate_webhook_secret(
     axum::extract::State(s): State,
     Path(slug): Path<String>,
@@ -170,12 +177,19 @@ async fn rotate_webhook_secret(
         .admin
         .rotate_app_webhook_secret(&slug, overlap, now(&s))
         .await?;
-    Ok(
-        Json(json!({"webhook_secret": secret.0, "previous_secret_signs_until": until}))
-            .into_response(),
-    )
+    Ok(Json(WebhookSecretRotated {
+        webhook_secret: secret.0,
+        previous_secret_signs_until: until,
+    })
+    .into_response())
 }
 
+#[utoipa::path(
+    put, path = "/tenants/{tenant}/resources", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    request_body(content = Vec<Resource>, description = "Resources to add or rename (at most 1,000)"),
+    responses((status = 200, description = "All the tenant's resources", body = Vec<Resource>))
+)]
 async fn put_resources(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -188,6 +202,11 @@ async fn put_resources(
     Ok(Json(s.store.resources(&tenant).await?).into_response())
 }
 
+#[utoipa::path(
+    get, path = "/tenants/{tenant}/resources", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    responses((status = 200, description = "The resources installations can be scoped to", body = Vec<Resource>))
+)]
 async fn list_resources(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -200,6 +219,11 @@ async fn list_resources(
     Ok(Json(s.store.resources(&tenant).await?).into_response())
 }
 
+#[utoipa::path(
+    delete, path = "/tenants/{tenant}/resources/{kind}/{id}", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("kind" = String, Path, description = "The resource type"), ("id" = String, Path, description = "The resource's id")),
+    responses((status = 204, description = "Removed from the tenant and from every selection"))
+)]
 async fn delete_resource(
     axum::extract::State(s): State,
     Path((tenant, kind, id)): Path<(String, String, String)>,
@@ -213,11 +237,12 @@ async fn delete_resource(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Install {
     app: String,
     #[serde(default = "all")]
+    #[schema(value_type = crate::http::openapi::Selection)]
     resources: Value,
     #[serde(default)]
     optional_permissions: Vec<String>,
@@ -228,6 +253,12 @@ fn all() -> Value {
     Value::String("all".into())
 }
 
+#[utoipa::path(
+    post, path = "/tenants/{tenant}/installations", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    request_body = Install,
+    responses((status = 201, description = "Installed; `client_secret` (push apps) is shown only here and sent to the app's hook", body = InstallationCreated))
+)]
 async fn install(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -256,14 +287,18 @@ async fn install(
             now(&s),
         )
         .await?;
-    let mut out = installation_json(&installation);
-    if let Some((_, secret)) = credentials {
+    Ok(created(serde_json::json!(InstallationCreated {
+        installation: InstallationView::from(&installation),
         // Shown once here; the app's hook receives it too.
-        out["client_secret"] = secret.0.into();
-    }
-    Ok(created(out))
+        client_secret: credentials.map(|(_, secret)| secret.0),
+    })))
 }
 
+#[utoipa::path(
+    get, path = "/tenants/{tenant}/catalog", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    responses((status = 200, description = "What the tenant can install, in the words its admins read", body = Vec<crate::apps::catalog::CatalogEntry>))
+)]
 async fn catalog(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -273,6 +308,11 @@ async fn catalog(
     Ok(Json(s.admin.catalog(&tenant).await?).into_response())
 }
 
+#[utoipa::path(
+    get, path = "/tenants/{tenant}/installations", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    responses((status = 200, description = "The tenant's installations", body = Vec<InstallationView>))
+)]
 async fn list_installations(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -282,16 +322,21 @@ async fn list_installations(
     if s.store.tenant(&tenant).await?.is_none() {
         return Err(Problem::new(StatusCode::NOT_FOUND, "tenant not found"));
     }
-    let list: Vec<Value> = s
+    let list: Vec<InstallationView> = s
         .store
         .installations(&tenant)
         .await?
         .iter()
-        .map(installation_json)
+        .map(InstallationView::from)
         .collect();
     Ok(Json(list).into_response())
 }
 
+#[utoipa::path(
+    get, path = "/tenants/{tenant}/installations/{id}", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    responses((status = 200, description = "The installation", body = InstallationView))
+)]
 async fn get_installation(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
@@ -299,16 +344,22 @@ async fn get_installation(
 ) -> Result<Response> {
     authorize(&s, &headers)?;
     let i = s.admin.installation(&tenant, &id).await?;
-    Ok(Json(installation_json(&i)).into_response())
+    Ok(Json(InstallationView::from(&i)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Quota {
     /// `null` lifts the quota.
     tokens_per_hour: Option<i64>,
 }
 
+#[utoipa::path(
+    put, path = "/tenants/{tenant}/installations/{id}/quota", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    request_body = Quota,
+    responses((status = 200, description = "The installation with its new quota", body = InstallationView))
+)]
 async fn set_quota(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
@@ -322,14 +373,21 @@ async fn set_quota(
         .set_installation_quota(&tenant, &id, q.tokens_per_hour, OPERATOR, now(&s))
         .await?;
     changed(&s).await;
-    Ok(Json(installation_json(&i)).into_response())
+    Ok(Json(InstallationView::from(&i)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UsageQuery {
+    /// How many days back, today included: 1-366, 30 by default.
     days: Option<i64>,
 }
 
+#[utoipa::path(
+    get, path = "/tenants/{tenant}/installations/{id}/usage", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id"), UsageQuery),
+    responses((status = 200, description = "Tokens issued and refused and AuthZEN evaluations, by day", body = crate::usage::UsageReport))
+)]
 async fn usage(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
@@ -348,6 +406,11 @@ async fn usage(
     Ok(Json(s.oauth.usage.report(&id, days).await?).into_response())
 }
 
+#[utoipa::path(
+    delete, path = "/tenants/{tenant}/installations/{id}", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    responses((status = 204, description = "Uninstalled: its credentials and tokens stop working, the app is told"))
+)]
 async fn uninstall(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
@@ -359,6 +422,12 @@ async fn uninstall(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    put, path = "/tenants/{tenant}/installations/{id}/resources", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    request_body(content = crate::http::openapi::Selection, description = "`\"all\"` or the ids per resource type"),
+    responses((status = 200, description = "The installation with its new selection", body = InstallationView))
+)]
 async fn set_resources(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
@@ -372,13 +441,14 @@ async fn set_resources(
         .set_installation_resources(&tenant, &id, &selection, OPERATOR, now(&s))
         .await?;
     changed(&s).await;
-    Ok(Json(installation_json(&i)).into_response())
+    Ok(Json(InstallationView::from(&i)).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Side {
     /// `tenant` (the default) or `platform`.
+    #[schema(value_type = Option<Suspender>)]
     by: Option<String>,
 }
 
@@ -390,6 +460,12 @@ fn side(req: Side) -> Result<Suspender> {
     }
 }
 
+#[utoipa::path(
+    post, path = "/tenants/{tenant}/installations/{id}/suspend", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    request_body(content = Side, description = "May be empty: the tenant suspends"),
+    responses((status = 200, description = "Suspended: no tokens until whoever suspended it resumes it", body = InstallationView))
+)]
 async fn suspend(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
@@ -400,9 +476,15 @@ async fn suspend(
     let by = side(json_body(&headers, body).await?)?;
     let i = s.admin.suspend(&tenant, &id, by, OPERATOR, now(&s)).await?;
     changed(&s).await;
-    Ok(Json(installation_json(&i)).into_response())
+    Ok(Json(InstallationView::from(&i)).into_response())
 }
 
+#[utoipa::path(
+    post, path = "/tenants/{tenant}/installations/{id}/resume", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    request_body(content = Side, description = "May be empty: the tenant resumes"),
+    responses((status = 200, description = "Resumed", body = InstallationView))
+)]
 async fn resume(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
@@ -413,16 +495,22 @@ async fn resume(
     let by = side(json_body(&headers, body).await?)?;
     let i = s.admin.resume(&tenant, &id, by, OPERATOR, now(&s)).await?;
     changed(&s).await;
-    Ok(Json(installation_json(&i)).into_response())
+    Ok(Json(InstallationView::from(&i)).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Approval {
     #[serde(default)]
     optional_permissions: Vec<String>,
 }
 
+#[utoipa::path(
+    post, path = "/tenants/{tenant}/installations/{id}/upgrade/approve", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    request_body(content = Approval, description = "May be empty"),
+    responses((status = 200, description = "Upgraded to the pending version", body = InstallationView))
+)]
 async fn approve_upgrade(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
@@ -436,9 +524,15 @@ async fn approve_upgrade(
         .approve_upgrade(&tenant, &id, &req.optional_permissions, OPERATOR, now(&s))
         .await?;
     changed(&s).await;
-    Ok(Json(installation_json(&i)).into_response())
+    Ok(Json(InstallationView::from(&i)).into_response())
 }
 
+#[utoipa::path(
+    post, path = "/tenants/{tenant}/installations/{id}/upgrade/decline", tag = "installations",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    request_body(content = Approval, description = "May be empty"),
+    responses((status = 200, description = "Stays on its approved version", body = InstallationView))
+)]
 async fn decline_upgrade(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
@@ -452,9 +546,16 @@ async fn decline_upgrade(
         .decline_upgrade(&tenant, &id, OPERATOR, now(&s))
         .await?;
     changed(&s).await;
-    Ok(Json(installation_json(&i)).into_response())
+    Ok(Json(InstallationView::from(&i)).into_response())
 }
 
+#[utoipa::path(
+    post, path = "/tenants/{tenant}/installations/{id}/rotate-secret", tag = "installations",
+    operation_id = "rotate_installation_secret",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    request_body(content = Overlap, description = "May be empty"),
+    responses((status = 200, description = "The push client's new secret, also sent to the app's hook", body = InstallationSecretRotated))
+)]
 async fn rotate_secret(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
@@ -469,10 +570,56 @@ async fn rotate_secret(
         .rotate_installation_secret(&tenant, &id, overlap, OPERATOR, now(&s))
         .await?;
     changed(&s).await;
-    Ok(Json(json!({
-        "client_id": client_id,
-        "client_secret": secret.0,
-        "previous_secret_expires_at": until,
-    }))
+    Ok(Json(InstallationSecretRotated {
+        client_id,
+        client_secret: secret.0,
+        previous_secret_expires_at: until,
+    })
     .into_response())
+}
+
+// What these routes answer with, for the OpenAPI contract.
+
+#[derive(Serialize, ToSchema)]
+struct AppRegistered {
+    #[serde(flatten)]
+    app: AppVersionView,
+    /// `whsec_…`: verifies the app's lifecycle events. Shown only here.
+    webhook_secret: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AppView {
+    #[serde(flatten)]
+    app: AppVersionView,
+    /// Every version, oldest first.
+    versions: Vec<VersionRow>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct VersionRow {
+    version: i64,
+    created_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct WebhookSecretRotated {
+    webhook_secret: String,
+    previous_secret_signs_until: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct InstallationCreated {
+    #[serde(flatten)]
+    installation: InstallationView,
+    /// The push client's secret, for apps with push credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct InstallationSecretRotated {
+    client_id: String,
+    client_secret: String,
+    previous_secret_expires_at: i64,
 }

@@ -9,24 +9,28 @@ use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use std::sync::Arc;
 
-pub fn routes() -> Router<Arc<super::AppState>> {
-    Router::new()
-        .route("/legacy/policy", put(set_policy).get(get_policy))
-        .route("/legacy/report", get(report))
-        .route("/legacy/exemptions", post(exempt))
-        .route(
-            "/legacy/exemptions/{tenant}",
-            axum::routing::delete(lift_exemption),
-        )
-        .route("/clients/{client_id}/legacy", put(mark).delete(unmark))
+pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(set_policy, get_policy))
+        .routes(routes!(report))
+        .routes(routes!(exempt))
+        .routes(routes!(lift_exemption))
+        .routes(routes!(mark, unmark))
 }
 
+#[utoipa::path(
+    put, path = "/legacy/policy", tag = "legacy",
+    request_body = crate::legacy::PolicyRequest,
+    responses((status = 200, description = "The platform-wide sunset now in force", body = crate::store::LegacyPolicy))
+)]
 async fn set_policy(
     axum::extract::State(s): State,
     headers: HeaderMap,
@@ -39,22 +43,40 @@ async fn set_policy(
     Ok(Json(policy).into_response())
 }
 
+#[utoipa::path(
+    get, path = "/legacy/policy", tag = "legacy",
+    responses((status = 200, description = "The sunset, `null` when none is set", body = PolicyView))
+)]
 async fn get_policy(axum::extract::State(s): State, headers: HeaderMap) -> Result<Response> {
     authorize(&s, &headers)?;
-    Ok(Json(json!({ "policy": s.store.legacy_policy().await? })).into_response())
+    Ok(Json(PolicyView {
+        policy: s.store.legacy_policy().await?,
+    })
+    .into_response())
 }
 
+#[utoipa::path(
+    get, path = "/legacy/report", tag = "legacy",
+    responses((status = 200, description = "Who still uses legacy clients, by tenant", body = crate::legacy::LegacyReport))
+)]
 async fn report(axum::extract::State(s): State, headers: HeaderMap) -> Result<Response> {
     authorize(&s, &headers)?;
     Ok(Json(s.admin.legacy_report(&s.oauth.usage, now(&s)).await?).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Mark {
+    /// The slug of the app that replaces it.
     replaced_by: Option<String>,
 }
 
+#[utoipa::path(
+    put, path = "/clients/{client_id}/legacy", tag = "legacy",
+    params(("client_id" = String, Path, description = "The client's client_id")),
+    request_body(content = Mark, description = "May be empty"),
+    responses((status = 200, description = "The client is legacy: the sunset applies to it", body = crate::store::LegacyClient))
+)]
 async fn mark(
     axum::extract::State(s): State,
     Path(client_id): Path<String>,
@@ -71,6 +93,11 @@ async fn mark(
     Ok(Json(mark).into_response())
 }
 
+#[utoipa::path(
+    delete, path = "/clients/{client_id}/legacy", tag = "legacy",
+    params(("client_id" = String, Path, description = "The client's client_id")),
+    responses((status = 204, description = "The sunset no longer applies to the client"))
+)]
 async fn unmark(
     axum::extract::State(s): State,
     Path(client_id): Path<String>,
@@ -82,15 +109,21 @@ async fn unmark(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Exempt {
     tenant: String,
+    #[schema(value_type = super::openapi::Instant)]
     until: Value,
     #[serde(default)]
     reason: String,
 }
 
+#[utoipa::path(
+    post, path = "/legacy/exemptions", tag = "legacy",
+    request_body = Exempt,
+    responses((status = 200, description = "The tenant keeps its legacy clients until `until`", body = crate::store::Exemption))
+)]
 async fn exempt(
     axum::extract::State(s): State,
     headers: HeaderMap,
@@ -106,6 +139,11 @@ async fn exempt(
     Ok(Json(exemption).into_response())
 }
 
+#[utoipa::path(
+    delete, path = "/legacy/exemptions/{tenant}", tag = "legacy",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    responses((status = 204, description = "The sunset applies to the tenant again"))
+)]
 async fn lift_exemption(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -115,4 +153,9 @@ async fn lift_exemption(
     s.admin.lift_exemption(&tenant, now(&s)).await?;
     changed(&s).await;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+struct PolicyView {
+    policy: Option<crate::store::LegacyPolicy>,
 }

@@ -8,20 +8,18 @@ use axum::body::Body;
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use std::sync::Arc;
 
-pub fn routes() -> Router<Arc<super::AppState>> {
-    Router::new().route(
-        "/tenants/{tenant}/settings",
-        get(get_settings).put(put_settings),
-    )
+pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
+    OpenApiRouter::new().routes(routes!(get_settings, put_settings))
 }
 
 /// The whole document: a field left out is cleared (`user_installs`: admins).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SettingsDocument {
     #[serde(default)]
@@ -36,6 +34,11 @@ struct SettingsDocument {
     user_installs: UserInstalls,
 }
 
+#[utoipa::path(
+    get, path = "/tenants/{tenant}/settings", tag = "settings",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    responses((status = 200, description = "The tenant's branding and install policy", body = TenantSettings))
+)]
 async fn get_settings(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
@@ -50,6 +53,12 @@ async fn get_settings(
     Ok(Json(settings).into_response())
 }
 
+#[utoipa::path(
+    put, path = "/tenants/{tenant}/settings", tag = "settings",
+    params(("tenant" = String, Path, description = "The tenant's slug")),
+    request_body = SettingsDocument,
+    responses((status = 200, description = "The settings as saved (blank fields unset)", body = TenantSettings))
+)]
 async fn put_settings(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,

@@ -12,6 +12,7 @@ mod headers;
 mod health;
 mod metrics;
 mod oauth;
+pub mod openapi;
 mod pages;
 mod trace;
 

@@ -19,7 +19,7 @@ pub struct AppVersion {
 }
 
 /// A tenant's resource installations can be scoped to.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resource {
     #[serde(rename = "type")]

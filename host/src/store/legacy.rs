@@ -5,7 +5,7 @@ use super::{AuditEvent, StoreResult};
 use async_trait::async_trait;
 
 /// The platform-wide sunset of legacy credentials.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct LegacyPolicy {
     /// From then on, legacy clients get `invalid_client`.
     pub sunset_at: i64,
@@ -20,14 +20,14 @@ pub struct LegacyPolicy {
     pub updated_at: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Brownout {
     pub from: i64,
     pub until: i64,
 }
 
 /// A client marked legacy.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct LegacyClient {
     pub client_id: String,
     pub tenant: String,
@@ -37,7 +37,7 @@ pub struct LegacyClient {
 }
 
 /// A tenant allowed to keep its legacy credentials until `until`.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct Exemption {
     pub tenant: String,
     pub until: i64,

@@ -93,7 +93,7 @@ impl std::fmt::Debug for StoredKey {
 }
 
 /// A registered plugin version. The wasm itself is stored once per sha256.
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct PluginRecord {
     pub name: String,
     pub version: i64,
@@ -109,7 +109,7 @@ pub struct PluginRecord {
 pub const PLATFORM: &str = "*";
 
 /// A plugin bound to one of a tenant's hooks (or, for `PLATFORM`, the default).
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct Binding {
     pub tenant: String,
     pub hook: String,
@@ -125,7 +125,7 @@ pub struct Binding {
 /// One HTTP delivery in the outbox. `request` (headers and body, which may
 /// carry a client secret) is sealed under the master key and dropped once the
 /// delivery is finished.
-#[derive(Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct Delivery {
     /// Also the `Idempotency-Key` the receiver sees.
     pub id: String,
@@ -217,7 +217,7 @@ pub enum DeliveryOutcome {
 }
 
 /// Something an operator or tenant admin may need to look back on.
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     pub tenant: String,
     /// e.g. `delivery.dead_lettered`, `delivery.plugin_failed`.

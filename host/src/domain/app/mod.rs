@@ -18,7 +18,7 @@ const MAX_RESOURCE_TYPES: usize = 20;
 const MAX_DELIVERY_ORIGINS: usize = 8;
 
 /// An app's manifest: one immutable version of what it declares.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub slug: String,
@@ -69,7 +69,7 @@ pub struct Manifest {
 /// with `plugin add`, named by sha256). It builds the app's own events only,
 /// sandboxed like every plugin, and its deliveries may go only to the hook's
 /// origin and `origins`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppDeliveryPlugin {
     pub sha256: String,
@@ -85,7 +85,7 @@ fn empty_object() -> serde_json::Value {
     serde_json::json!({})
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Publisher {
     pub name: String,
@@ -96,7 +96,7 @@ pub struct Publisher {
 }
 
 /// How an installation's credentials reach the app.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CredentialMode {
     /// A per-installation client secret, sent to the hook.
@@ -106,7 +106,7 @@ pub enum CredentialMode {
     Pull,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceType {
     #[serde(rename = "type")]
@@ -114,7 +114,7 @@ pub struct ResourceType {
     pub name: String,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Across the tenant (e.g. read the company directory).
@@ -123,7 +123,7 @@ pub enum Level {
     Resource,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Permission {
     pub name: String,

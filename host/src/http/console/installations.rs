@@ -86,7 +86,7 @@ pub(super) async fn list(
             .report(&i.id, 30)
             .await
             .ok()
-            .and_then(|r| r["last_token_at"].as_i64());
+            .and_then(|r| r.last_token_at);
         rows.push((i, manifest, last));
     }
     let base = v.base();
@@ -183,7 +183,7 @@ pub(super) async fn detail(
     );
     let (i, m) = or_page!(load(&s, &v, &id).await);
     let usage = match s.oauth.usage.report(&i.id, 30).await {
-        Ok(u) => u,
+        Ok(u) => serde_json::json!(u),
         Err(e) => return v.failed(e.into(), &v.base()),
     };
     let pending = match i.pending_version {

@@ -1,0 +1,188 @@
+//! The admin API's OpenAPI 3.1 contract, generated from the handlers'
+//! `#[utoipa::path]` attributes and the body types' `ToSchema`, so code and
+//! contract cannot drift: an admin route is registered only through its
+//! documented handler (`utoipa_axum::routes!`). Served at
+//! `/admin/v1/openapi.json`, printed by `warden openapi` and checked in as
+//! `openapi/admin-v1.json` (a test fails when that copy is stale).
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use std::sync::OnceLock;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Warden admin API",
+        description = "What the `warden` CLI does, over HTTP, for operators' automation: \
+            tenants, clients, users, plugins and their bindings, apps, installations, \
+            deliveries, the legacy sunset and tenant settings. Every operation needs the \
+            operator credential (`admin_token`) as a bearer token; without one configured \
+            the API answers 404. Errors are RFC 9457 problem documents. Times are Unix \
+            seconds unless a field says otherwise.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    modifiers(&AdminToken),
+    security(("admin_token" = [])),
+    components(schemas(ProblemDocument)),
+    tags(
+        (name = "tenants", description = "Tenants, their signing keys and users"),
+        (name = "clients", description = "OAuth clients and their secrets"),
+        (name = "plugins", description = "WebAssembly components and the hooks they are bound to"),
+        (name = "deliveries", description = "Credential deliveries and the audit log"),
+        (name = "apps", description = "The app registry: manifests and versions"),
+        (name = "installations", description = "Apps installed in tenants, their resources and usage"),
+        (name = "legacy", description = "The sunset of legacy (non-app) clients"),
+        (name = "settings", description = "A tenant's branding and install policy"),
+        (name = "contract", description = "This document"),
+    )
+)]
+struct Contract;
+
+/// An RFC 9457 problem document, as every admin error is sent.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Problem)]
+#[allow(dead_code)] // Describes what `admin::Problem` renders.
+struct ProblemDocument {
+    /// Always `about:blank`: `title` and `status` say what went wrong.
+    #[schema(rename = "type", example = "about:blank")]
+    kind: String,
+    /// The HTTP status's reason phrase.
+    #[schema(example = "Not Found")]
+    title: String,
+    status: u16,
+    /// What was wrong, in words an operator can act on.
+    detail: String,
+    /// The bad input's place in the body, e.g. `permissions[1].resource_type`.
+    field: Option<String>,
+}
+
+/// A moment as an operator writes it: Unix seconds or an RFC 3339 date-time.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Describes the `serde_json::Value` fields that take either.
+pub enum Instant {
+    Unix(i64),
+    Rfc3339(String),
+}
+
+/// An installation's resources: `"all"` (now and later) or, per resource
+/// type, the ids selected.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Describes `domain::app::Selection`, which serialises by hand.
+pub enum Selection {
+    All(AllResources),
+    Some(std::collections::BTreeMap<String, Vec<String>>),
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum AllResources {
+    #[serde(rename = "all")]
+    All,
+}
+
+struct AdminToken;
+
+impl utoipa::Modify for AdminToken {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The operator credential configured as admin_token (WARDEN_ADMIN_TOKEN).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The contract as a value.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = utoipa_axum::router::OpenApiRouter::with_openapi(Contract::openapi())
+        .nest("/admin/v1", super::admin::api())
+        .into_openapi();
+    add_problem_responses(&mut doc);
+    doc
+}
+
+/// The contract as JSON, built once: it depends only on the code.
+pub fn json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| {
+        let mut text = document()
+            .to_pretty_json()
+            .expect("the OpenAPI document serialises");
+        text.push('\n');
+        text
+    })
+}
+
+/// `GET /admin/v1/openapi.json`: public, like any API's published contract.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "contract",
+    security(()),
+    responses((status = 200, description = "This document", content_type = "application/json"))
+)]
+pub(super) async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        json(),
+    )
+        .into_response()
+}
+
+/// The errors every handler can answer with, so each operation lists them
+/// without repeating them in every attribute: any request can be refused
+/// (401), name something missing (404; also the API switched off), be
+/// malformed (400) or meet a database that cannot answer (503); a request
+/// with a body can also be too big (413), not JSON (415), unacceptable (422)
+/// or clash with what exists (409).
+fn add_problem_responses(doc: &mut utoipa::openapi::OpenApi) {
+    let problem = ResponseBuilder::new()
+        .description("An RFC 9457 problem document")
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build();
+    doc.components
+        .get_or_insert_with(Default::default)
+        .responses
+        .insert("Problem".into(), RefOr::T(problem));
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            (&mut item.get, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+        ];
+        for (operation, changes) in operations {
+            let Some(op) = operation else { continue };
+            if op.tags.as_ref().is_some_and(|t| t.iter().any(|t| t == "contract")) {
+                continue; // public, and it cannot fail
+            }
+            let mut statuses = vec!["400", "401", "404", "503"];
+            if changes {
+                statuses.extend(["409", "413", "415", "422"]);
+            }
+            for status in statuses {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Problem")));
+            }
+        }
+    }
+}
