@@ -772,7 +772,7 @@ async fn resources_and_installation_lifecycle(db: Db) {
             "--overlap",
             "-5",
         ],
-        "overlap must not be negative",
+        "overlap must be between 0 and 2592000 seconds",
     );
 
     // The audit trail names the CLI (and who installed it).

@@ -155,6 +155,20 @@ pub const DEFAULT_SIGNING_SECRET_OVERLAP: i64 = 86_400;
 /// Longest a replaced delivery signing secret keeps signing.
 pub const MAX_SIGNING_SECRET_OVERLAP: i64 = 7 * 86_400;
 
+/// The longest a rotated client secret keeps working beside its successor.
+pub const MAX_SECRET_OVERLAP: i64 = 30 * 86_400;
+
+/// Refuses an overlap outside 0..=MAX_SECRET_OVERLAP (it is added to now).
+pub fn check_secret_overlap(overlap: i64) -> std::result::Result<(), String> {
+    if (0..=MAX_SECRET_OVERLAP).contains(&overlap) {
+        Ok(())
+    } else {
+        Err(format!(
+            "overlap must be between 0 and {MAX_SECRET_OVERLAP} seconds (30 days)"
+        ))
+    }
+}
+
 /// A client's secret in the one moment it is shown.
 pub struct IssuedSecret(pub String);
 
@@ -270,9 +284,7 @@ impl Admin {
         overlap: i64,
         now: i64,
     ) -> Result<(IssuedSecret, i64)> {
-        if overlap < 0 {
-            return Err(AdminError::Invalid("overlap must not be negative".into()));
-        }
+        check_secret_overlap(overlap).map_err(AdminError::Invalid)?;
         let client = self
             .store
             .client(client_id)

@@ -209,8 +209,8 @@ impl Config {
             );
         }
         let secret_rotation_overlap = l.secret_rotation_overlap.unwrap_or(86_400);
-        if secret_rotation_overlap < 0 {
-            bail!("secret_rotation_overlap must not be negative");
+        if let Err(e) = crate::admin::check_secret_overlap(secret_rotation_overlap) {
+            bail!("secret_rotation_overlap: {e}");
         }
         let cache_refresh_ms = l.cache_refresh_ms.unwrap_or(1000);
         if !(50..=60_000).contains(&cache_refresh_ms) {

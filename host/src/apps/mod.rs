@@ -373,7 +373,7 @@ impl Admin {
                     "[{i}].type: use 1-64 lowercase letters, digits, - and _"
                 ));
             }
-            if r.id.is_empty() || r.id.len() > 200 || r.id.chars().any(char::is_control) {
+            if r.id.is_empty() || r.id.chars().count() > 200 || r.id.chars().any(char::is_control) {
                 return invalid(format!("[{i}].id: use 1-200 printable characters"));
             }
             if r.name.trim().is_empty() || r.name.chars().count() > 200 {
@@ -727,8 +727,8 @@ impl Admin {
         actor: &str,
         now: i64,
     ) -> Result<(String, IssuedSecret, i64)> {
-        if overlap < 0 {
-            return invalid("overlap must not be negative");
+        if let Err(e) = crate::admin::check_secret_overlap(overlap) {
+            return invalid(e);
         }
         let before = self.installation(tenant, id).await?;
         let Some(client_id) = before.client_id.clone() else {

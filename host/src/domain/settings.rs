@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 /// How the tenant's login, consent, account and console pages look.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Branding {
     /// Shown instead of the tenant's slug.
     #[serde(default)]

@@ -8,7 +8,8 @@ use crate::admin::{AdminError, BindRequest};
 use crate::domain::{NewClient, Scope, SigningAlg};
 use crate::store::StoreError;
 use axum::body::Body;
-use axum::extract::{Path, Query};
+use axum::extract::{FromRequestParts, rejection::{PathRejection, QueryRejection}};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -227,6 +228,44 @@ async fn body_bytes(body: Body, limit: usize) -> Result<axum::body::Bytes> {
     }
 }
 
+/// axum's `Path`, refusing a bad path segment (not UTF-8, not a number
+/// where one is wanted) with a problem document rather than plain text.
+pub(super) struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    axum::extract::Path<T>: FromRequestParts<S, Rejection = PathRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(e) => Err(Problem::bad_request(e.body_text())),
+        }
+    }
+}
+
+/// axum's `Query`, refusing a bad query string (a repeated or out-of-range
+/// parameter) with a problem document rather than plain text.
+pub(super) struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    axum::extract::Query<T>: FromRequestParts<S, Rejection = QueryRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(e) => Err(Problem::bad_request(e.body_text())),
+        }
+    }
+}
+
 /// A JSON body of type `T`; an empty body reads as `{}`.
 pub(super) async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T> {
     let bytes = json_bytes(headers, body).await?;
@@ -276,8 +315,12 @@ fn scope(text: &str, what: &str) -> Result<Scope> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewTenantBody {
+    /// 1-63 lowercase letters, digits and inner hyphens: it is part of URLs.
+    #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     slug: String,
+    /// ES256 unless told.
     #[serde(default)]
+    #[schema(value_type = Option<SigningAlg>)]
     signing_alg: Option<String>,
     access_token_ttl: Option<i64>,
     max_access_token_ttl: Option<i64>,
@@ -368,7 +411,7 @@ fn empty_object() -> Value {
 
 #[utoipa::path(
     post, path = "/tenants/{tenant}/clients", tag = "clients",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     request_body = NewClientBody,
     responses((status = 201, description = "The client; `client_secret` is shown only here", body = ClientCreated))
 )]
@@ -417,7 +460,7 @@ async fn create_client(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/clients", tag = "clients",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     responses((status = 200, description = "The tenant's clients (never a secret)", body = Vec<ClientRow>))
 )]
 async fn list_clients(
@@ -447,8 +490,11 @@ async fn list_clients(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RotateSecretBody {
-    overlap: Option<i64>,
+pub(super) struct RotateSecretBody {
+    /// Seconds the previous secret keeps working; the server's
+    /// `secret_rotation_overlap` unless told.
+    #[schema(minimum = 0, maximum = 2_592_000)]
+    pub(super) overlap: Option<i64>,
 }
 
 #[utoipa::path(
@@ -482,12 +528,15 @@ async fn rotate_secret(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RotateDeliverySecretBody {
+    /// Seconds the previous secret keeps signing beside the new one; a day
+    /// unless told.
+    #[schema(minimum = 0, maximum = 604_800)]
     overlap: Option<i64>,
 }
 
 #[utoipa::path(
     post, path = "/tenants/{tenant}/delivery-signing-secret/rotate", tag = "deliveries",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     request_body(content = RotateDeliverySecretBody, description = "May be empty"),
     responses((status = 200, description = "The new signing secret; deliveries carry both signatures until `previous_secret_signs_until`", body = DeliverySecretRotated))
 )]
@@ -534,12 +583,13 @@ async fn delete_client(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RotateKeyBody {
+    #[schema(value_type = Option<SigningAlg>)]
     signing_alg: Option<String>,
 }
 
 #[utoipa::path(
     post, path = "/tenants/{tenant}/keys/rotate", tag = "tenants",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     request_body(content = RotateKeyBody, description = "May be empty: keeps the algorithm"),
     responses((status = 200, description = "The new signing key; the previous one stays in the JWKS until `previous_key_published_until`", body = KeyRotated))
 )]
@@ -622,7 +672,7 @@ struct BindBody {
 
 #[utoipa::path(
     put, path = "/bindings/{hook}", tag = "plugins",
-    params(("hook" = String, Path, description = "The hook: grant-policy, permission-check, credential-delivery or install-policy")),
+    params(("hook" = crate::plugins::Hook, Path, description = "The hook")),
     request_body = BindBody,
     responses((status = 200, description = "The platform-wide default binding for the hook", body = BindingView))
 )]
@@ -643,7 +693,7 @@ async fn bind_platform(
 
 #[utoipa::path(
     delete, path = "/bindings/{hook}", tag = "plugins",
-    params(("hook" = String, Path, description = "The hook: grant-policy, permission-check, credential-delivery or install-policy")),
+    params(("hook" = crate::plugins::Hook, Path, description = "The hook")),
     responses((status = 204, description = "The hook has no platform default any more"))
 )]
 async fn unbind_platform(
@@ -664,7 +714,7 @@ async fn list_platform_bindings(state: State, headers: HeaderMap) -> Result<Resp
 
 #[utoipa::path(
     put, path = "/tenants/{tenant}/bindings/{hook}", tag = "plugins",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("hook" = String, Path, description = "The hook: grant-policy, permission-check, credential-delivery or install-policy")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("hook" = crate::plugins::Hook, Path, description = "The hook")),
     request_body = BindBody,
     responses((status = 200, description = "The binding; `signing_secret` when a credential-delivery binding created the tenant's", body = BindingView))
 )]
@@ -695,7 +745,7 @@ async fn bind(
 
 #[utoipa::path(
     delete, path = "/tenants/{tenant}/bindings/{hook}", tag = "plugins",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("hook" = String, Path, description = "The hook: grant-policy, permission-check, credential-delivery or install-policy")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("hook" = crate::plugins::Hook, Path, description = "The hook")),
     responses((status = 204, description = "Unbound: the platform default, if any, applies again"))
 )]
 async fn unbind(
@@ -710,7 +760,7 @@ async fn unbind(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/bindings", tag = "plugins",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     responses((status = 200, description = "The tenant's bindings", body = Vec<BindingRow>))
 )]
 async fn list_bindings(
@@ -754,7 +804,7 @@ impl ListQuery {
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/deliveries", tag = "deliveries",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ListQuery),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ListQuery),
     responses((status = 200, description = "The newest deliveries first (never a request body)", body = Vec<crate::store::Delivery>))
 )]
 async fn list_deliveries(
@@ -785,7 +835,7 @@ async fn retry_delivery(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/audit", tag = "deliveries",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ListQuery),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ListQuery),
     responses((status = 200, description = "The newest audit events first", body = Vec<crate::store::AuditEvent>))
 )]
 async fn list_audit(
@@ -802,7 +852,9 @@ async fn list_audit(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUserBody {
+    #[schema(pattern = r"^[A-Za-z0-9._@+-]{1,64}$")]
     username: String,
+    #[schema(min_length = 10, max_length = 256)]
     password: String,
     email: Option<String>,
     name: Option<String>,
@@ -840,7 +892,7 @@ fn user_json(u: &crate::domain::user::User) -> UserView {
 
 #[utoipa::path(
     post, path = "/tenants/{tenant}/users", tag = "tenants",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     request_body = NewUserBody,
     responses((status = 201, description = "The user", body = UserView))
 )]
@@ -866,7 +918,7 @@ async fn create_user(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/users", tag = "tenants",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     responses((status = 200, description = "The tenant's users, service accounts included", body = Vec<UserView>))
 )]
 async fn list_users(
@@ -890,7 +942,7 @@ async fn list_users(
 
 #[utoipa::path(
     delete, path = "/tenants/{tenant}/users/{username}", tag = "tenants",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("username" = String, Path, description = "The user's username")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("username" = String, Path, description = "The user's username")),
     responses((status = 204, description = "Deleted, with its sessions, consents and tokens"))
 )]
 async fn delete_user(

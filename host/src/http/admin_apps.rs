@@ -7,7 +7,7 @@ use crate::apps::{AppError, AppVersionView, InstallRequest, InstallationView};
 use crate::domain::app::Suspender;
 use crate::store::Resource;
 use axum::body::Body;
-use axum::extract::Path;
+use super::admin::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -153,6 +153,8 @@ async fn publish_version(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Overlap {
+    /// Seconds the previous secret keeps working (or signing) beside the new one.
+    #[schema(minimum = 0, maximum = 604_800)]
     overlap: Option<i64>,
 }
 
@@ -186,7 +188,7 @@ async fn rotate_webhook_secret(
 
 #[utoipa::path(
     put, path = "/tenants/{tenant}/resources", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     request_body(content = Vec<Resource>, description = "Resources to add or rename (at most 1,000)"),
     responses((status = 200, description = "All the tenant's resources", body = Vec<Resource>))
 )]
@@ -204,7 +206,7 @@ async fn put_resources(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/resources", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     responses((status = 200, description = "The resources installations can be scoped to", body = Vec<Resource>))
 )]
 async fn list_resources(
@@ -221,7 +223,7 @@ async fn list_resources(
 
 #[utoipa::path(
     delete, path = "/tenants/{tenant}/resources/{kind}/{id}", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("kind" = String, Path, description = "The resource type"), ("id" = String, Path, description = "The resource's id")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("kind" = String, Path, description = "The resource type"), ("id" = String, Path, description = "The resource's id")),
     responses((status = 204, description = "Removed from the tenant and from every selection"))
 )]
 async fn delete_resource(
@@ -255,7 +257,7 @@ fn all() -> Value {
 
 #[utoipa::path(
     post, path = "/tenants/{tenant}/installations", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     request_body = Install,
     responses((status = 201, description = "Installed; `client_secret` (push apps) is shown only here and sent to the app's hook", body = InstallationCreated))
 )]
@@ -296,7 +298,7 @@ async fn install(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/catalog", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     responses((status = 200, description = "What the tenant can install, in the words its admins read", body = Vec<crate::apps::catalog::CatalogEntry>))
 )]
 async fn catalog(
@@ -310,7 +312,7 @@ async fn catalog(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/installations", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     responses((status = 200, description = "The tenant's installations", body = Vec<InstallationView>))
 )]
 async fn list_installations(
@@ -334,7 +336,7 @@ async fn list_installations(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/installations/{id}", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     responses((status = 200, description = "The installation", body = InstallationView))
 )]
 async fn get_installation(
@@ -351,12 +353,13 @@ async fn get_installation(
 #[serde(deny_unknown_fields)]
 struct Quota {
     /// `null` lifts the quota.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     tokens_per_hour: Option<i64>,
 }
 
 #[utoipa::path(
     put, path = "/tenants/{tenant}/installations/{id}/quota", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     request_body = Quota,
     responses((status = 200, description = "The installation with its new quota", body = InstallationView))
 )]
@@ -380,18 +383,19 @@ async fn set_quota(
 #[into_params(parameter_in = Query)]
 struct UsageQuery {
     /// How many days back, today included: 1-366, 30 by default.
+    #[param(minimum = 1, maximum = 366)]
     days: Option<i64>,
 }
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/installations/{id}/usage", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id"), UsageQuery),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id"), UsageQuery),
     responses((status = 200, description = "Tokens issued and refused and AuthZEN evaluations, by day", body = crate::usage::UsageReport))
 )]
 async fn usage(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
-    axum::extract::Query(q): axum::extract::Query<UsageQuery>,
+    super::admin::Query(q): super::admin::Query<UsageQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
     authorize(&s, &headers)?;
@@ -408,7 +412,7 @@ async fn usage(
 
 #[utoipa::path(
     delete, path = "/tenants/{tenant}/installations/{id}", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     responses((status = 204, description = "Uninstalled: its credentials and tokens stop working, the app is told"))
 )]
 async fn uninstall(
@@ -424,7 +428,7 @@ async fn uninstall(
 
 #[utoipa::path(
     put, path = "/tenants/{tenant}/installations/{id}/resources", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     request_body(content = crate::http::openapi::Selection, description = "`\"all\"` or the ids per resource type"),
     responses((status = 200, description = "The installation with its new selection", body = InstallationView))
 )]
@@ -462,7 +466,7 @@ fn side(req: Side) -> Result<Suspender> {
 
 #[utoipa::path(
     post, path = "/tenants/{tenant}/installations/{id}/suspend", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     request_body(content = Side, description = "May be empty: the tenant suspends"),
     responses((status = 200, description = "Suspended: no tokens until whoever suspended it resumes it", body = InstallationView))
 )]
@@ -481,7 +485,7 @@ async fn suspend(
 
 #[utoipa::path(
     post, path = "/tenants/{tenant}/installations/{id}/resume", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     request_body(content = Side, description = "May be empty: the tenant resumes"),
     responses((status = 200, description = "Resumed", body = InstallationView))
 )]
@@ -507,7 +511,7 @@ struct Approval {
 
 #[utoipa::path(
     post, path = "/tenants/{tenant}/installations/{id}/upgrade/approve", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     request_body(content = Approval, description = "May be empty"),
     responses((status = 200, description = "Upgraded to the pending version", body = InstallationView))
 )]
@@ -529,7 +533,7 @@ async fn approve_upgrade(
 
 #[utoipa::path(
     post, path = "/tenants/{tenant}/installations/{id}/upgrade/decline", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     request_body(content = Approval, description = "May be empty"),
     responses((status = 200, description = "Stays on its approved version", body = InstallationView))
 )]
@@ -552,8 +556,8 @@ async fn decline_upgrade(
 #[utoipa::path(
     post, path = "/tenants/{tenant}/installations/{id}/rotate-secret", tag = "installations",
     operation_id = "rotate_installation_secret",
-    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = String, Path, description = "The installation's id")),
-    request_body(content = Overlap, description = "May be empty"),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
+    request_body(content = super::admin::RotateSecretBody, description = "May be empty"),
     responses((status = 200, description = "The push client's new secret, also sent to the app's hook", body = InstallationSecretRotated))
 )]
 async fn rotate_secret(
@@ -563,7 +567,7 @@ async fn rotate_secret(
     body: Body,
 ) -> Result<Response> {
     authorize(&s, &headers)?;
-    let req: Overlap = json_body(&headers, body).await?;
+    let req: super::admin::RotateSecretBody = json_body(&headers, body).await?;
     let overlap = req.overlap.unwrap_or(s.secret_rotation_overlap);
     let (client_id, secret, until) = s
         .admin

@@ -6,7 +6,7 @@ use super::admin::{Result, authorize, json_body, now};
 use super::admin_apps::changed;
 use crate::legacy::PolicyRequest;
 use axum::body::Body;
-use axum::extract::Path;
+use super::admin::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -141,7 +141,7 @@ async fn exempt(
 
 #[utoipa::path(
     delete, path = "/legacy/exemptions/{tenant}", tag = "legacy",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     responses((status = 204, description = "The sunset applies to the tenant again"))
 )]
 async fn lift_exemption(

@@ -5,7 +5,7 @@ use super::State;
 use super::admin::{Problem, Result, authorize, json_body, now};
 use crate::domain::settings::{Branding, TenantSettings, UserInstalls};
 use axum::body::Body;
-use axum::extract::Path;
+use super::admin::Path;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -36,7 +36,7 @@ struct SettingsDocument {
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/settings", tag = "settings",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     responses((status = 200, description = "The tenant's branding and install policy", body = TenantSettings))
 )]
 async fn get_settings(
@@ -55,7 +55,7 @@ async fn get_settings(
 
 #[utoipa::path(
     put, path = "/tenants/{tenant}/settings", tag = "settings",
-    params(("tenant" = String, Path, description = "The tenant's slug")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     request_body = SettingsDocument,
     responses((status = 200, description = "The settings as saved (blank fields unset)", body = TenantSettings))
 )]

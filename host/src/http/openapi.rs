@@ -26,7 +26,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     ),
     modifiers(&AdminToken),
     security(("admin_token" = [])),
-    components(schemas(ProblemDocument)),
+    components(schemas(ProblemDocument, crate::plugins::Hook)),
     tags(
         (name = "tenants", description = "Tenants, their signing keys and users"),
         (name = "clients", description = "OAuth clients and their secrets"),
@@ -110,7 +110,25 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .nest("/admin/v1", super::admin::api())
         .into_openapi();
     add_problem_responses(&mut doc);
+    mark_optional_bodies(&mut doc);
     doc
+}
+
+/// A body documented as "May be empty…" may be left out altogether (it then
+/// reads as `{}`); utoipa marks every typed body required.
+fn mark_optional_bodies(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        for op in [&mut item.put, &mut item.post].into_iter().flatten() {
+            if let Some(RefOr::T(body)) = op.request_body.as_mut()
+                && body
+                    .description
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("May be empty"))
+            {
+                body.required = Some(utoipa::openapi::Required::False);
+            }
+        }
+    }
 }
 
 /// The contract as JSON, built once: it depends only on the code.

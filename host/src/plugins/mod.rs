@@ -32,7 +32,8 @@ use wasmtime::component::Linker;
 use wasmtime::{Engine, Store};
 
 /// The hooks a tenant can bind a plugin to, one per WIT world.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "kebab-case")]
 pub enum Hook {
     GrantPolicy,
     PermissionCheck,

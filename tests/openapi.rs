@@ -1,0 +1,192 @@
+//! The admin API's OpenAPI contract: the checked-in copy is what the server
+//! serves, every operation in it reaches a handler, and Schemathesis, driving
+//! the real server from the contract alone, finds no server error, no answer
+//! that breaks the contract and no bad input accepted.
+
+mod common;
+use common::*;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+on_both_backends!(schemathesis_finds_nothing_wrong);
+
+fn contract_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../openapi/admin-v1.json")
+}
+
+fn checked_in() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(contract_path()).unwrap()).unwrap()
+}
+
+/// `{tenant}` names the test's tenant; any other parameter names nothing.
+fn fill(path: &str) -> String {
+    path.split('/')
+        .map(|seg| match seg {
+            "{tenant}" => "acme",
+            "{hook}" => "grant-policy",
+            s if s.starts_with('{') => "nope",
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn started() -> (Db, Server) {
+    let db = Db::new(Backend::Sqlite).await.unwrap();
+    db.create_tenant("acme", &[]);
+    let server = Server::start_with(&db, &[("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN)], &[]).await;
+    (db, server)
+}
+
+#[tokio::test]
+async fn the_checked_in_contract_is_the_one_served() {
+    let (_db, server) = started().await;
+    // Public: a client generator needs no operator credential to read it.
+    let r = Reply::from(
+        http()
+            .get(format!("{}/admin/v1/openapi.json", server.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert!(
+        r.body == checked_in(),
+        "openapi/admin-v1.json is stale: regenerate it with \
+         `cargo run -- openapi > openapi/admin-v1.json` and review the diff"
+    );
+    assert_eq!(r.body["openapi"], "3.1.0");
+    assert_eq!(
+        r.body["components"]["securitySchemes"]["admin_token"]["scheme"],
+        "bearer"
+    );
+    // `warden openapi` prints the same document.
+    let out = cli_with(std::path::Path::new("."), &[], &["openapi"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        checked_in()
+    );
+}
+
+#[test]
+fn admin_routes_are_registered_only_through_the_contract() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    for file in ["admin.rs", "admin_apps.rs", "admin_legacy.rs", "admin_settings.rs"] {
+        let text = std::fs::read_to_string(src.join(file)).unwrap();
+        assert!(
+            !text.contains(".route("),
+            "{file} registers a route with .route(): use routes!(handler) so the \
+             contract documents it"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_documented_operation_reaches_its_handler() {
+    let (_db, server) = started().await;
+    let admin = AdminApi::of(&server);
+    let contract = checked_in();
+    let mut operations = 0;
+    for (path, item) in contract["paths"].as_object().unwrap() {
+        let path = fill(path.strip_prefix("/admin/v1").unwrap());
+        for method in item.as_object().unwrap().keys() {
+            let body = matches!(method.as_str(), "put" | "post").then(|| json!({}));
+            let r = admin
+                .send(method.to_uppercase().parse().unwrap(), &path, body)
+                .await;
+            assert!(
+                r.status != 405 && r.body["detail"] != "no such admin endpoint",
+                "{method} {path} is in the contract but not served: {} {}",
+                r.status,
+                r.text
+            );
+            assert!(r.status < 500, "{method} {path}: {} {}", r.status, r.text);
+            operations += 1;
+        }
+    }
+    assert!(operations > 50, "{operations} operations");
+}
+
+#[tokio::test]
+async fn bad_paths_queries_and_overlaps_get_problem_documents() {
+    let (db, server) = started().await;
+    let admin = AdminApi::of(&server);
+    let (client_id, _) = db.create_client("acme", "read", &[]);
+    let problem = |r: &Reply, status: u16, says: &str| {
+        assert_eq!(r.status, status, "{}", r.text);
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        assert!(
+            r.body["detail"].as_str().unwrap().contains(says),
+            "{}",
+            r.text
+        );
+    };
+    // A path segment that is not UTF-8, a query parameter given twice, a
+    // number too big for any counter: refused in the API's own error format.
+    problem(&admin.get("/tenants/%FF/clients").await, 400, "UTF-8");
+    problem(&admin.get("/tenants/acme/audit?limit=1&limit=2").await, 400, "limit");
+    problem(
+        &admin
+            .get("/tenants/acme/installations/nope/usage?days=9223372036854775808")
+            .await,
+        400,
+        "days",
+    );
+    // An overlap so long that now + overlap overflows once panicked the
+    // request; it is refused, and the secret is unchanged.
+    let rotate = format!("/clients/{client_id}/rotate-secret");
+    for overlap in [json!(9223372036854775806i64), json!(2_592_001), json!(-1)] {
+        problem(
+            &admin.post(&rotate, json!({ "overlap": overlap })).await,
+            400,
+            "overlap must be between 0 and 2592000 seconds",
+        );
+    }
+    let r = admin.post(&rotate, json!({ "overlap": 2_592_000 })).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+/// Schemathesis (pinned in tests/py/requirements.txt) generates requests from
+/// the contract: its examples, boundary values, random and wrong-typed data,
+/// and stateful sequences that feed one answer's ids into the next request.
+/// Every check it has runs except `positive_data_acceptance`: the contract
+/// says what JSON Schema can (shapes, ranges, patterns) but the server also
+/// refuses, rightly, what it cannot (a plugin hash no component has, a
+/// redirect URI that is not https, a window that ends before it starts).
+/// The run is short here; `bench/fuzz-admin.sh` runs it for as long as asked.
+async fn schemathesis_finds_nothing_wrong(db: Db) {
+    db.create_tenant("acme", &[]);
+    db.create_client("acme", "read", &[]);
+    let server = Server::start_with(&db, &[("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN)], &[]).await;
+    let st = python().parent().unwrap().join("st");
+    let out = tokio::process::Command::new(&st)
+        .arg("run")
+        .arg(format!("{}/admin/v1/openapi.json", server.base))
+        .args(["-H", &format!("Authorization: Bearer {ADMIN_TOKEN}")])
+        .args(["--checks", "all", "--exclude-checks", "positive_data_acceptance"])
+        .args(["--phases", "examples,coverage,fuzzing,stateful"])
+        .args(["--max-examples", "15", "--max-time", "75", "--seed", "20261205"])
+        .args(["--request-timeout", "10", "--no-color"])
+        .current_dir(db.dir.path())
+        .output()
+        .await
+        .expect("run schemathesis");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schemathesis found problems ({:?}):\n{stdout}\n{}",
+        db.backend,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // It did test: every operation, with thousands of requests.
+    assert!(stdout.contains("Tested: 53"), "{stdout}");
+    let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+    assert!(!log.contains("panicked"), "the server panicked:\n{log}");
+    // And the server still answers.
+    assert_eq!(AdminApi::of(&server).get("/tenants").await.status, 200);
+}
