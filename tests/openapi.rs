@@ -163,9 +163,12 @@ async fn schemathesis_finds_nothing_wrong(db: Db) {
     db.create_tenant("acme", &[]);
     db.create_client("acme", "read", &[]);
     let server = Server::start_with(&db, &[("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN)], &[]).await;
-    let st = python().parent().unwrap().join("st");
-    let out = tokio::process::Command::new(&st)
-        .arg("run")
+    // Through the interpreter: the virtualenv's `st` script names the
+    // directory it was built in, not the one it was renamed to.
+    let st = "import sys; from schemathesis.cli import schemathesis; \
+              sys.argv[0] = 'st'; sys.exit(schemathesis())";
+    let out = tokio::process::Command::new(python())
+        .args(["-c", st, "run"])
         .arg(format!("{}/admin/v1/openapi.json", server.base))
         .args(["-H", &format!("Authorization: Bearer {ADMIN_TOKEN}")])
         .args(["--checks", "all", "--exclude-checks", "positive_data_acceptance"])
@@ -183,8 +186,15 @@ async fn schemathesis_finds_nothing_wrong(db: Db) {
         db.backend,
         String::from_utf8_lossy(&out.stderr)
     );
-    // It did test: every operation, with thousands of requests.
-    assert!(stdout.contains("Tested: 53"), "{stdout}");
+    // It tested every operation but the contract's own (which it skips).
+    let operations: usize = checked_in()["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    let tested = format!("Tested: {}", operations - 1);
+    assert!(stdout.contains(&tested), "not {tested}:\n{stdout}");
     let log = std::fs::read_to_string(&server.log).unwrap_or_default();
     assert!(!log.contains("panicked"), "the server panicked:\n{log}");
     // And the server still answers.

@@ -240,6 +240,7 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        no_nul(parts.uri.path())?;
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(e) => Err(Problem::bad_request(e.body_text())),
@@ -259,6 +260,7 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        no_nul(parts.uri.query().unwrap_or(""))?;
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
             Err(e) => Err(Problem::bad_request(e.body_text())),
@@ -266,10 +268,44 @@ where
     }
 }
 
-/// A JSON body of type `T`; an empty body reads as `{}`.
+/// No text the API takes may hold U+0000: PostgreSQL cannot store it, and
+/// no slug, name or id means it.
+fn no_nul(percent_encoded: &str) -> Result<()> {
+    if percent_encoded.contains("%00") {
+        return Err(Problem::bad_request("the URL holds a NUL character (%00)"));
+    }
+    Ok(())
+}
+
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
+/// A JSON body of type `T`; an empty body reads as `{}`. An array is
+/// refused: serde would read one as a struct's fields in order.
 pub(super) async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T> {
     let bytes = json_bytes(headers, body).await?;
-    serde_json::from_slice(&bytes)
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(Problem::bad_request("the body must be a JSON object, not an array"));
+    }
+    parse_json(&bytes)
+}
+
+/// A JSON body that is a list of `T`.
+pub(super) async fn json_list<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<T>> {
+    parse_json(&json_bytes(headers, body).await?)
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes)
         .map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
 }
 
@@ -281,6 +317,12 @@ pub(super) async fn json_bytes(headers: &HeaderMap, body: Body) -> Result<Vec<u8
     } else {
         bytes.to_vec()
     };
+    // Only an escape can put a NUL in a JSON string; look closer only then.
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+        && serde_json::from_slice::<Value>(&bytes).is_ok_and(|v| holds_nul(&v))
+    {
+        return Err(Problem::bad_request("the body holds a NUL character (\\u0000)"));
+    }
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -628,7 +670,7 @@ struct AddPluginQuery {
 #[utoipa::path(
     post, path = "/plugins", tag = "plugins",
     params(AddPluginQuery),
-    request_body(content = WasmComponent, content_type = "application/wasm", description = "The WebAssembly component (at most 32 MiB)"),
+    request_body(description = "The WebAssembly component (at most 32 MiB)", content((WasmComponent = "application/wasm"), (WasmComponent = "application/octet-stream"))),
     responses((status = 201, description = "Validated, compiled and stored as the name's next version; 422 when it is not a component Warden can run", body = crate::admin::AddedPlugin))
 )]
 async fn add_plugin(

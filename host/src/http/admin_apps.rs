@@ -2,7 +2,7 @@
 //! one call to `apps.rs`, render; errors become problem documents here.
 
 use super::State;
-use super::admin::{Problem, Result, authorize, created, json_body, json_bytes, now};
+use super::admin::{Problem, Result, authorize, created, json_body, json_bytes, json_list, now};
 use crate::apps::{AppError, AppVersionView, InstallRequest, InstallationView};
 use crate::domain::app::Suspender;
 use crate::store::Resource;
@@ -199,7 +199,7 @@ async fn put_resources(
     body: Body,
 ) -> Result<Response> {
     authorize(&s, &headers)?;
-    let resources: Vec<Resource> = json_body(&headers, body).await?;
+    let resources: Vec<Resource> = json_list(&headers, body).await?;
     s.admin.put_resources(&tenant, resources).await?;
     Ok(Json(s.store.resources(&tenant).await?).into_response())
 }

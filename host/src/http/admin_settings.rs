@@ -56,7 +56,7 @@ async fn get_settings(
 #[utoipa::path(
     put, path = "/tenants/{tenant}/settings", tag = "settings",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
-    request_body = SettingsDocument,
+    request_body(content = SettingsDocument, description = "May be empty: clears every field"),
     responses((status = 200, description = "The settings as saved (blank fields unset)", body = TenantSettings))
 )]
 async fn put_settings(
