@@ -13,7 +13,8 @@ SEED=${3:-$RANDOM$RANDOM}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY="$ROOT/tests/py/.venv/bin/python"
 [ -x "$PY" ] || { echo "no tests/py/.venv: run 'cargo test --test openapi' once" >&2; exit 1; }
-cargo build --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
+# The test suite's build: its feature set differs from a plain `cargo build`.
+cargo test --quiet --manifest-path "$ROOT/Cargo.toml" --workspace --no-run
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/warden"
 WORK=$(mktemp -d)
 DB=warden_fuzz_$$

@@ -334,7 +334,10 @@ fn declared_routes() -> Vec<String> {
         let text = std::fs::read_to_string(root.join("src/http").join(file)).unwrap();
         for piece in text.split(".route(").skip(1) {
             let path = piece.trim_start().trim_start_matches('"');
-            routes.push(format!("{prefix}{}", fill(&path[..path.find('"').unwrap()])));
+            routes.push(format!(
+                "{prefix}{}",
+                fill(&path[..path.find('"').unwrap()])
+            ));
         }
     }
     let contract: serde_json::Value = serde_json::from_str(

@@ -74,7 +74,12 @@ async fn the_checked_in_contract_is_the_one_served() {
 #[test]
 fn admin_routes_are_registered_only_through_the_contract() {
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/http");
-    for file in ["admin.rs", "admin_apps.rs", "admin_legacy.rs", "admin_settings.rs"] {
+    for file in [
+        "admin.rs",
+        "admin_apps.rs",
+        "admin_legacy.rs",
+        "admin_settings.rs",
+    ] {
         let text = std::fs::read_to_string(src.join(file)).unwrap();
         assert!(
             !text.contains(".route("),
@@ -127,7 +132,11 @@ async fn bad_paths_queries_and_overlaps_get_problem_documents() {
     // A path segment that is not UTF-8, a query parameter given twice, a
     // number too big for any counter: refused in the API's own error format.
     problem(&admin.get("/tenants/%FF/clients").await, 400, "UTF-8");
-    problem(&admin.get("/tenants/acme/audit?limit=1&limit=2").await, 400, "limit");
+    problem(
+        &admin.get("/tenants/acme/audit?limit=1&limit=2").await,
+        400,
+        "limit",
+    );
     problem(
         &admin
             .get("/tenants/acme/installations/nope/usage?days=9223372036854775808")
@@ -171,9 +180,21 @@ async fn schemathesis_finds_nothing_wrong(db: Db) {
         .args(["-c", st, "run"])
         .arg(format!("{}/admin/v1/openapi.json", server.base))
         .args(["-H", &format!("Authorization: Bearer {ADMIN_TOKEN}")])
-        .args(["--checks", "all", "--exclude-checks", "positive_data_acceptance"])
+        .args([
+            "--checks",
+            "all",
+            "--exclude-checks",
+            "positive_data_acceptance",
+        ])
         .args(["--phases", "examples,coverage,fuzzing,stateful"])
-        .args(["--max-examples", "15", "--max-time", "75", "--seed", "20261205"])
+        .args([
+            "--max-examples",
+            "15",
+            "--max-time",
+            "75",
+            "--seed",
+            "20261205",
+        ])
         .args(["--request-timeout", "10", "--no-color"])
         .current_dir(db.dir.path())
         .output()

@@ -91,9 +91,15 @@ impl Lang {
 fn kit(lang: Lang, hook: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<std::collections::HashMap<(Lang, String), PathBuf>>> =
         OnceLock::new();
-    let _one_at_a_time = BUILDING[lang as usize].lock().unwrap_or_else(|e| e.into_inner());
+    let _one_at_a_time = BUILDING[lang as usize]
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let built = BUILT.get_or_init(Default::default);
-    if let Some(p) = built.lock().unwrap_or_else(|e| e.into_inner()).get(&(lang, hook.to_string())) {
+    if let Some(p) = built
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&(lang, hook.to_string()))
+    {
         return p.clone();
     }
     let work = tempfile::tempdir().unwrap().keep();
@@ -187,7 +193,9 @@ fn hostile(build: &str) -> PathBuf {
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
         let mut cmd = match build {
             "python" => {
-                let _python = BUILDING[Lang::Python as usize].lock().unwrap_or_else(|e| e.into_inner());
+                let _python = BUILDING[Lang::Python as usize]
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
                 run(
                     Command::new("pip")
                         .env("PATH", python_path())

@@ -15,9 +15,8 @@ use crate::tokens::keys::{self, KeyError, Verifier};
 use crate::tokens::master_key::MasterKey;
 use ring::rand::SystemRandom;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Caps memory spent remembering lookups of names that do not exist.
 const MAX_ENTRIES: usize = 50_000;
@@ -121,19 +120,6 @@ impl View {
     }
 }
 
-/// Counters for `/metrics`: how much each refresh dropped.
-#[derive(Debug, Default)]
-pub struct DirectoryStats {
-    /// Changes read from the log.
-    pub changes: AtomicU64,
-    /// Cached entries dropped because of them.
-    pub dropped_entries: AtomicU64,
-    /// Times the whole view was dropped.
-    pub full_drops: AtomicU64,
-    /// Tenant entries built (keys decrypted, bindings loaded).
-    pub tenant_loads: AtomicU64,
-}
-
 /// The legacy sunset as the token endpoint needs it.
 #[derive(Debug, Default)]
 pub struct LegacyState {
@@ -151,7 +137,8 @@ pub struct Directory {
     rng: SystemRandom,
     public_url: String,
     view: RwLock<View>,
-    stats: DirectoryStats,
+    /// When the view last caught up with the change log, for `/metrics`.
+    caught_up: std::sync::Mutex<Instant>,
 }
 
 impl Directory {
@@ -172,7 +159,7 @@ impl Directory {
                 generation,
                 ..View::default()
             }),
-            stats: DirectoryStats::default(),
+            caught_up: std::sync::Mutex::new(Instant::now()),
         })
     }
 
@@ -351,7 +338,7 @@ impl Directory {
         slug: &str,
         now: i64,
     ) -> Result<Option<TenantEntry>, DirectoryError> {
-        self.stats.tenant_loads.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::directory_tenant_load();
         let Some(tenant) = self.store.tenant(slug).await? else {
             return Ok(None);
         };
@@ -431,6 +418,22 @@ impl Directory {
     /// back far enough or a change is one every tenant sees). Returns whether
     /// anything changed.
     pub async fn refresh(&self) -> Result<bool, StoreError> {
+        let started = Instant::now();
+        let result = self.catch_up().await;
+        crate::metrics::directory_refreshed(started.elapsed(), result.is_ok());
+        if result.is_ok() {
+            *self.caught_up.lock().expect("directory clock") = started;
+        }
+        result
+    }
+
+    /// How long since the view last caught up: changes committed on other
+    /// replicas within that time may not be seen yet.
+    pub fn refresh_age(&self) -> Duration {
+        self.caught_up.lock().expect("directory clock").elapsed()
+    }
+
+    async fn catch_up(&self) -> Result<bool, StoreError> {
         let since = self.view.read().expect("directory lock").generation;
         let changes = self.store.changes_since(since).await?;
         let Some(&(newest, _)) = changes.last() else {
@@ -454,25 +457,14 @@ impl Directory {
         if everything {
             dropped = view.len();
             *view = View::default();
-            self.stats.full_drops.fetch_add(1, Ordering::Relaxed);
         } else {
             for (_, change) in &changes {
                 dropped += view.forget(change.as_ref().expect("known change"));
             }
         }
         view.generation = newest;
-        self.stats
-            .changes
-            .fetch_add(changes.len() as u64, Ordering::Relaxed);
-        self.stats
-            .dropped_entries
-            .fetch_add(dropped as u64, Ordering::Relaxed);
+        crate::metrics::directory_changes(changes.len() as u64, dropped as u64, everything);
         Ok(true)
-    }
-
-    /// What the cache has done since start, for `/metrics`.
-    pub fn stats(&self) -> &DirectoryStats {
-        &self.stats
     }
 
     /// Polls the generation every `interval` for as long as the process runs.

@@ -10,6 +10,7 @@ mod directory;
 mod domain;
 mod http;
 mod legacy;
+mod metrics;
 mod oauth;
 mod plugins;
 mod server;

@@ -13,6 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let metrics = crate::metrics::install()?;
+    crate::metrics::spawn_upkeep(metrics.clone());
     // A missing master key is reported before any migration runs.
     let store = crate::store::open(&config.database_url).await?;
     let master = Arc::new(config.master_key()?);
@@ -79,7 +81,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         admin,
         admin_token: config.admin_token.clone(),
         secret_rotation_overlap: config.secret_rotation_overlap,
-        deliveries,
+        metrics,
         secure_cookies: public_url.starts_with("https://"),
     });
     tracing::info!(%bound, %public_url, "warden listening");

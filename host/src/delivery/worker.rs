@@ -8,7 +8,6 @@ use crate::clock::Clock;
 use crate::store::{AuditEvent, Delivery, DeliveryOutcome, Store};
 use crate::tokens::master_key::MasterKey;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Longest wait between two attempts.
@@ -43,21 +42,12 @@ impl WorkerOptions {
     }
 }
 
-/// Counters for `/metrics`.
-#[derive(Default, Debug)]
-pub struct DeliveryCounters {
-    pub delivered: AtomicU64,
-    pub failed_attempts: AtomicU64,
-    pub dead_lettered: AtomicU64,
-}
-
 pub struct Worker {
     store: Arc<dyn Store>,
     master: Arc<MasterKey>,
     clock: Arc<dyn Clock>,
     options: WorkerOptions,
     http: reqwest::Client,
-    pub counters: DeliveryCounters,
     /// Warden's Ed25519 webhook key, loaded on first use.
     webhook_key: tokio::sync::OnceCell<Option<ring::signature::Ed25519KeyPair>>,
 }
@@ -82,7 +72,6 @@ impl Worker {
             clock,
             options,
             http,
-            counters: DeliveryCounters::default(),
             webhook_key: tokio::sync::OnceCell::new(),
         }))
     }
@@ -131,12 +120,12 @@ impl Worker {
         let now = self.clock.now();
         match result {
             Ok(status) => {
-                self.counters.delivered.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::delivery("delivered");
                 tracing::info!(delivery = %d.id, tenant = %d.tenant, event = %d.event, url = %d.url, status, attempt = d.attempts, "credential delivery delivered");
                 DeliveryOutcome::Delivered { at: now }
             }
             Err(error) if d.attempts >= self.options.max_attempts => {
-                self.counters.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::delivery("dead_lettered");
                 tracing::error!(delivery = %d.id, tenant = %d.tenant, event = %d.event, url = %d.url, attempt = d.attempts, %error, "credential delivery dead-lettered");
                 let detail = serde_json::json!({
                     "delivery": d.id, "event": d.event, "event_id": d.event_id, "client_id": d.client_id,
@@ -155,9 +144,7 @@ impl Worker {
                 }
             }
             Err(error) => {
-                self.counters
-                    .failed_attempts
-                    .fetch_add(1, Ordering::Relaxed);
+                crate::metrics::delivery("failed");
                 let wait = self.options.backoff_after(d.attempts);
                 tracing::warn!(delivery = %d.id, tenant = %d.tenant, url = %d.url, attempt = d.attempts, retry_in_ms = wait.as_millis() as u64, %error, "credential delivery failed; will retry");
                 DeliveryOutcome::Retry {

@@ -8,14 +8,17 @@ use crate::admin::{AdminError, BindRequest};
 use crate::domain::{NewClient, Scope, SigningAlg};
 use crate::store::StoreError;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, rejection::{PathRejection, QueryRejection}};
+use axum::extract::{
+    FromRequestParts,
+    rejection::{PathRejection, QueryRejection},
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use http_body_util::BodyExt;
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -291,7 +294,9 @@ fn holds_nul(value: &Value) -> bool {
 pub(super) async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T> {
     let bytes = json_bytes(headers, body).await?;
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        return Err(Problem::bad_request("the body must be a JSON object, not an array"));
+        return Err(Problem::bad_request(
+            "the body must be a JSON object, not an array",
+        ));
     }
     parse_json(&bytes)
 }
@@ -321,7 +326,9 @@ pub(super) async fn json_bytes(headers: &HeaderMap, body: Body) -> Result<Vec<u8
     if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
         && serde_json::from_slice::<Value>(&bytes).is_ok_and(|v| holds_nul(&v))
     {
-        return Err(Problem::bad_request("the body holds a NUL character (\\u0000)"));
+        return Err(Problem::bad_request(
+            "the body holds a NUL character (\\u0000)",
+        ));
     }
     let is_json = headers
         .get(header::CONTENT_TYPE)

@@ -2,21 +2,21 @@
 //! one call to `apps.rs`, render; errors become problem documents here.
 
 use super::State;
+use super::admin::Path;
 use super::admin::{Problem, Result, authorize, created, json_body, json_bytes, json_list, now};
 use crate::apps::{AppError, AppVersionView, InstallRequest, InstallationView};
 use crate::domain::app::Suspender;
 use crate::store::Resource;
+use axum::Json;
 use axum::body::Body;
-use super::admin::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use std::sync::Arc;
 
 pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
     OpenApiRouter::new()
@@ -88,7 +88,13 @@ async fn register_app(
 )]
 async fn list_apps(axum::extract::State(s): State, headers: HeaderMap) -> Result<Response> {
     authorize(&s, &headers)?;
-    let apps: Vec<AppVersionView> = s.store.apps().await?.iter().map(AppVersionView::from).collect();
+    let apps: Vec<AppVersionView> = s
+        .store
+        .apps()
+        .await?
+        .iter()
+        .map(AppVersionView::from)
+        .collect();
     Ok(Json(apps).into_response())
 }
 

@@ -2,20 +2,20 @@
 //! `legacy.rs`, render; errors become problem documents (`AppError`).
 
 use super::State;
+use super::admin::Path;
 use super::admin::{Result, authorize, json_body, now};
 use super::admin_apps::changed;
 use crate::legacy::PolicyRequest;
+use axum::Json;
 use axum::body::Body;
-use super::admin::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use std::sync::Arc;
 
 pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
     OpenApiRouter::new()

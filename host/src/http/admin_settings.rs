@@ -2,17 +2,17 @@
 //! console's settings page): branding and who may install apps.
 
 use super::State;
+use super::admin::Path;
 use super::admin::{Problem, Result, authorize, json_body, now};
 use crate::domain::settings::{Branding, TenantSettings, UserInstalls};
+use axum::Json;
 use axum::body::Body;
-use super::admin::Path;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use std::sync::Arc;
 
 pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
     OpenApiRouter::new().routes(routes!(get_settings, put_settings))

@@ -28,7 +28,8 @@ pub struct AppState {
     pub admin: crate::admin::Admin,
     pub admin_token: Option<admin::AdminToken>,
     pub secret_rotation_overlap: i64,
-    pub deliveries: Arc<crate::delivery::Worker>,
+    /// Renders what the process-wide recorder holds, for `/metrics`.
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// Cookies get `Secure` when the public URL is https.
     pub secure_cookies: bool,
 }

@@ -152,11 +152,7 @@ pub fn json() -> &'static str {
     responses((status = 200, description = "This document", content_type = "application/json"))
 )]
 pub(super) async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        json(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/json")], json()).into_response()
 }
 
 /// The errors every handler can answer with, so each operation lists them
@@ -188,7 +184,11 @@ fn add_problem_responses(doc: &mut utoipa::openapi::OpenApi) {
         ];
         for (operation, changes) in operations {
             let Some(op) = operation else { continue };
-            if op.tags.as_ref().is_some_and(|t| t.iter().any(|t| t == "contract")) {
+            if op
+                .tags
+                .as_ref()
+                .is_some_and(|t| t.iter().any(|t| t == "contract"))
+            {
                 continue; // public, and it cannot fail
             }
             let mut statuses = vec!["400", "401", "404", "503"];

@@ -1,5 +1,6 @@
-//! One span per request: method, route, status, latency, tenant, client_id.
-//! Never headers or bodies: they carry secrets.
+//! One span per request (method, route, status, latency, tenant, client_id)
+//! and its latency in `warden_http_request_duration_seconds` by route
+//! template, method and status. Never headers or bodies: they carry secrets.
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
@@ -13,9 +14,10 @@ pub async fn trace(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "<unmatched>".into());
+    let method = req.method().clone();
     let span = tracing::info_span!(
         "request",
-        method = %req.method(),
+        method = %method,
         route,
         tenant = Empty,
         client_id = Empty,
@@ -25,8 +27,10 @@ pub async fn trace(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();
-    let latency = started.elapsed().as_micros() as u64;
+    let took = started.elapsed();
+    let latency = took.as_micros() as u64;
     span.record("status", status).record("latency_us", latency);
     span.in_scope(|| tracing::info!(status, latency_us = latency, "handled"));
+    crate::metrics::http_request(route, method.as_str(), status, took);
     response
 }

@@ -90,6 +90,20 @@ impl OAuth {
         auth: PresentedAuth,
         params: &Params,
     ) -> Result<TokenResponse, OAuthError> {
+        let result = self.grant(tenant, auth, params).await;
+        crate::metrics::token(
+            request::grant_label(params),
+            result.as_ref().err().map(|e| e.code.as_str()),
+        );
+        result
+    }
+
+    async fn grant(
+        &self,
+        tenant: &str,
+        auth: PresentedAuth,
+        params: &Params,
+    ) -> Result<TokenResponse, OAuthError> {
         let request = TokenRequest::parse(params)?;
         let tenant = self.tenant(tenant).await?;
         let client = match &request {

@@ -29,6 +29,19 @@ pub enum TokenRequest {
     },
 }
 
+/// The grant type for `/metrics`: one of those offered, else `unsupported`
+/// (or `none`), so a client cannot mint series.
+pub fn grant_label(params: &Params) -> &'static str {
+    match params.get("grant_type") {
+        None => "none",
+        Some("client_credentials") => "client_credentials",
+        Some("authorization_code") => "authorization_code",
+        Some("refresh_token") => "refresh_token",
+        Some("urn:ietf:params:oauth:grant-type:token-exchange") => "token_exchange",
+        Some(_) => "unsupported",
+    }
+}
+
 impl TokenRequest {
     pub fn parse(params: &Params) -> Result<Self, OAuthError> {
         let grant_type = params

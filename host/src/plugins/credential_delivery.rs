@@ -268,46 +268,50 @@ impl PluginHost {
         event: &DeliveryEvent,
         config: &str,
     ) -> Result<Vec<DeliveryRequest>, PluginError> {
-        if plugin.hook != Hook::CredentialDelivery {
-            return Err(plugin.wrong_hook(Hook::CredentialDelivery));
-        }
-        let secret = event.secret();
-        let limits = self.clamp(limits);
-        let code = plugin.code();
-        let mut store = self.store(&code.engine, context, limits);
-        let wit_event = event.to_wit();
-        let result = match (&code.pre, &wit_event) {
-            (Pre::Delivery(pre), _) => match pre.instantiate_async(&mut store).await {
-                Ok(i) => i.call_deliver(&mut store, &wit_event, config).await,
-                Err(e) => Err(e),
-            },
-            (Pre::DeliveryV1(pre), wit::Event::Credential(c)) => {
-                match pre.instantiate_async(&mut store).await {
-                    Ok(i) => i
-                        .call_deliver(&mut store, &compat::credential_event(c), config)
-                        .await
-                        .map(|r| r.map(compat::deliveries)),
+        super::observed(Hook::CredentialDelivery, async move {
+            if plugin.hook != Hook::CredentialDelivery {
+                return Err(plugin.wrong_hook(Hook::CredentialDelivery));
+            }
+            let secret = event.secret();
+            let limits = self.clamp(limits);
+            let code = plugin.code();
+            let mut store = self.store(&code.engine, context, limits);
+            let wit_event = event.to_wit();
+            let result = match (&code.pre, &wit_event) {
+                (Pre::Delivery(pre), _) => match pre.instantiate_async(&mut store).await {
+                    Ok(i) => i.call_deliver(&mut store, &wit_event, config).await,
                     Err(e) => Err(e),
+                },
+                (Pre::DeliveryV1(pre), wit::Event::Credential(c)) => {
+                    match pre.instantiate_async(&mut store).await {
+                        Ok(i) => i
+                            .call_deliver(&mut store, &compat::credential_event(c), config)
+                            .await
+                            .map(|r| r.map(compat::deliveries)),
+                        Err(e) => Err(e),
+                    }
+                }
+                (Pre::DeliveryV1(_), wit::Event::Installation(_)) => {
+                    return Err(PluginError::Invalid(
+                        "built against warden:plugin@0.1.0, which has no installation events"
+                            .into(),
+                    ));
+                }
+                _ => return Err(plugin.wrong_hook(Hook::CredentialDelivery)),
+            }
+            .map_err(|e| failure(e, limits))?;
+            match result {
+                Ok(deliveries) => check(deliveries, &event.allowed(config)),
+                Err(reason) => {
+                    let reason = redact(&reason, secret.as_deref());
+                    Err(PluginError::Invalid(format!(
+                        "plugin refused the event: {}",
+                        reason.chars().take(300).collect::<String>()
+                    )))
                 }
             }
-            (Pre::DeliveryV1(_), wit::Event::Installation(_)) => {
-                return Err(PluginError::Invalid(
-                    "built against warden:plugin@0.1.0, which has no installation events".into(),
-                ));
-            }
-            _ => return Err(plugin.wrong_hook(Hook::CredentialDelivery)),
-        }
-        .map_err(|e| failure(e, limits))?;
-        match result {
-            Ok(deliveries) => check(deliveries, &event.allowed(config)),
-            Err(reason) => {
-                let reason = redact(&reason, secret.as_deref());
-                Err(PluginError::Invalid(format!(
-                    "plugin refused the event: {}",
-                    reason.chars().take(300).collect::<String>()
-                )))
-            }
-        }
+        })
+        .await
     }
 }
 

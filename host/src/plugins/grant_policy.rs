@@ -88,44 +88,47 @@ impl PluginHost {
         request: &GrantRequest,
         config: &str,
     ) -> Result<GrantDecision, PluginError> {
-        if plugin.hook != Hook::GrantPolicy {
-            return Err(plugin.wrong_hook(Hook::GrantPolicy));
-        }
-        let limits = self.clamp(limits);
-        let code = plugin.code();
-        let mut store = self.store(&code.engine, context, limits);
-        let wit_request = wit::GrantRequest {
-            tenant: request.tenant.clone(),
-            client: wit::Client {
-                id: request.client.id.clone(),
-                name: request.client.name.clone(),
-                metadata: request.client.metadata.to_string(),
-            },
-            grant_type: request.grant_type.clone(),
-            subject: request.subject.clone(),
-            requested_scopes: request.requested_scopes.clone(),
-            allowed_scopes: request.allowed_scopes.clone(),
-            audience: request.audience.clone(),
-            lifetime_seconds: request.lifetime_seconds,
-            request_time: request.request_time,
-            installation: request.installation.as_ref().map(InstallationInfo::to_wit),
-        };
-        let decision = match &code.pre {
-            Pre::Grant(pre) => match pre.instantiate_async(&mut store).await {
-                Ok(i) => i.call_evaluate(&mut store, &wit_request, config).await,
-                Err(e) => Err(e),
-            },
-            Pre::GrantV1(pre) => match pre.instantiate_async(&mut store).await {
-                Ok(i) => i
-                    .call_evaluate(&mut store, &compat::grant_request(&wit_request), config)
-                    .await
-                    .map(compat::grant_decision),
-                Err(e) => Err(e),
-            },
-            _ => return Err(plugin.wrong_hook(Hook::GrantPolicy)),
-        }
-        .map_err(|e| failure(e, limits))?;
-        enforce(request, decision)
+        super::observed(Hook::GrantPolicy, async move {
+            if plugin.hook != Hook::GrantPolicy {
+                return Err(plugin.wrong_hook(Hook::GrantPolicy));
+            }
+            let limits = self.clamp(limits);
+            let code = plugin.code();
+            let mut store = self.store(&code.engine, context, limits);
+            let wit_request = wit::GrantRequest {
+                tenant: request.tenant.clone(),
+                client: wit::Client {
+                    id: request.client.id.clone(),
+                    name: request.client.name.clone(),
+                    metadata: request.client.metadata.to_string(),
+                },
+                grant_type: request.grant_type.clone(),
+                subject: request.subject.clone(),
+                requested_scopes: request.requested_scopes.clone(),
+                allowed_scopes: request.allowed_scopes.clone(),
+                audience: request.audience.clone(),
+                lifetime_seconds: request.lifetime_seconds,
+                request_time: request.request_time,
+                installation: request.installation.as_ref().map(InstallationInfo::to_wit),
+            };
+            let decision = match &code.pre {
+                Pre::Grant(pre) => match pre.instantiate_async(&mut store).await {
+                    Ok(i) => i.call_evaluate(&mut store, &wit_request, config).await,
+                    Err(e) => Err(e),
+                },
+                Pre::GrantV1(pre) => match pre.instantiate_async(&mut store).await {
+                    Ok(i) => i
+                        .call_evaluate(&mut store, &compat::grant_request(&wit_request), config)
+                        .await
+                        .map(compat::grant_decision),
+                    Err(e) => Err(e),
+                },
+                _ => return Err(plugin.wrong_hook(Hook::GrantPolicy)),
+            }
+            .map_err(|e| failure(e, limits))?;
+            enforce(request, decision)
+        })
+        .await
     }
 }
 

@@ -59,52 +59,55 @@ impl PluginHost {
         review: &InstallReview,
         config: &str,
     ) -> Result<InstallVerdict, PluginError> {
-        let code = plugin.code();
-        let Pre::Install(pre) = &code.pre else {
-            return Err(plugin.wrong_hook(Hook::InstallPolicy));
-        };
-        let limits = self.clamp(limits);
-        let mut store = self.store(&code.engine, context, limits);
-        let request = wit::InstallRequest {
-            kind: match review.kind {
-                InstallKind::Install => wit::InstallKind::Install,
-                InstallKind::Upgrade => wit::InstallKind::Upgrade,
-            },
-            tenant: review.tenant.clone(),
-            app: review.app.clone(),
-            app_name: review.app_name.clone(),
-            version: review.version,
-            publisher: wit::Publisher {
-                name: review.publisher.name.clone(),
-                url: review.publisher.url.clone(),
-                email: review.publisher.email.clone(),
-            },
-            listed: review.listed,
-            permissions: review
-                .permissions
-                .iter()
-                .map(|p| wit::Permission {
-                    name: p.name.clone(),
-                    level: match p.level {
-                        Level::Tenant => wit::PermissionLevel::Tenant,
-                        Level::Resource => wit::PermissionLevel::Resource,
-                    },
-                    resource_type: p.resource_type.clone(),
-                    description: p.description.clone(),
-                    required: p.required,
-                })
-                .collect(),
-            approving: review.approving.clone(),
-            resources: resources(&review.resources),
-            actor: review.actor.clone(),
-            request_time: review.request_time,
-        };
-        let decision = match pre.instantiate_async(&mut store).await {
-            Ok(i) => i.call_review(&mut store, &request, config).await,
-            Err(e) => Err(e),
-        }
-        .map_err(|e| failure(e, limits))?;
-        enforce(review, decision)
+        super::observed(Hook::InstallPolicy, async move {
+            let code = plugin.code();
+            let Pre::Install(pre) = &code.pre else {
+                return Err(plugin.wrong_hook(Hook::InstallPolicy));
+            };
+            let limits = self.clamp(limits);
+            let mut store = self.store(&code.engine, context, limits);
+            let request = wit::InstallRequest {
+                kind: match review.kind {
+                    InstallKind::Install => wit::InstallKind::Install,
+                    InstallKind::Upgrade => wit::InstallKind::Upgrade,
+                },
+                tenant: review.tenant.clone(),
+                app: review.app.clone(),
+                app_name: review.app_name.clone(),
+                version: review.version,
+                publisher: wit::Publisher {
+                    name: review.publisher.name.clone(),
+                    url: review.publisher.url.clone(),
+                    email: review.publisher.email.clone(),
+                },
+                listed: review.listed,
+                permissions: review
+                    .permissions
+                    .iter()
+                    .map(|p| wit::Permission {
+                        name: p.name.clone(),
+                        level: match p.level {
+                            Level::Tenant => wit::PermissionLevel::Tenant,
+                            Level::Resource => wit::PermissionLevel::Resource,
+                        },
+                        resource_type: p.resource_type.clone(),
+                        description: p.description.clone(),
+                        required: p.required,
+                    })
+                    .collect(),
+                approving: review.approving.clone(),
+                resources: resources(&review.resources),
+                actor: review.actor.clone(),
+                request_time: review.request_time,
+            };
+            let decision = match pre.instantiate_async(&mut store).await {
+                Ok(i) => i.call_review(&mut store, &request, config).await,
+                Err(e) => Err(e),
+            }
+            .map_err(|e| failure(e, limits))?;
+            enforce(review, decision)
+        })
+        .await
     }
 }
 

@@ -174,6 +174,9 @@ pub enum PluginError {
 
 impl PluginError {
     /// A short label for metrics and audit records.
+    /// Every value `kind` returns.
+    pub const KINDS: [&'static str; 5] = ["load", "timeout", "memory", "trap", "invalid"];
+
     pub fn kind(&self) -> &'static str {
         match self {
             PluginError::NotAComponent
@@ -313,7 +316,6 @@ pub struct PluginHost {
     options: HostOptions,
     compiled: RwLock<HashMap<String, Arc<Plugin>>>,
     builtin_delivery: std::sync::OnceLock<Arc<Plugin>>,
-    failures: std::sync::Mutex<std::collections::BTreeMap<(&'static str, &'static str), u64>>,
 }
 
 /// A component running Winch's code, to be compiled by Cranelift.
@@ -389,7 +391,6 @@ impl PluginHost {
             options,
             compiled: RwLock::new(HashMap::new()),
             builtin_delivery: std::sync::OnceLock::new(),
-            failures: Default::default(),
         }))
     }
 
@@ -421,22 +422,7 @@ impl PluginHost {
 
     /// Counts a failed call by hook and kind; failures are also logged by the caller.
     pub fn record_failure(&self, hook: Hook, kind: &'static str) {
-        *self
-            .failures
-            .lock()
-            .expect("failure counters")
-            .entry((hook.as_str(), kind))
-            .or_default() += 1;
-    }
-
-    /// Failed calls so far, by (hook, kind).
-    pub fn failures(&self) -> Vec<((&'static str, &'static str), u64)> {
-        self.failures
-            .lock()
-            .expect("failure counters")
-            .iter()
-            .map(|(k, v)| (*k, *v))
-            .collect()
+        crate::metrics::plugin_failure(hook.as_str(), kind);
     }
 
     /// Validates and compiles `bytes` (or takes them from a cache). A
@@ -593,6 +579,21 @@ fn report_times(times: &mut [Duration]) {
         at(0.5),
         at(0.99)
     );
+}
+
+/// Times one hook call for `/metrics`, by hook and how it ended.
+async fn observed<T>(
+    hook: Hook,
+    call: impl std::future::Future<Output = Result<T, PluginError>>,
+) -> Result<T, PluginError> {
+    let started = std::time::Instant::now();
+    let result = call.await;
+    crate::metrics::plugin_call(
+        hook.as_str(),
+        result.as_ref().err().map(PluginError::kind),
+        started.elapsed(),
+    );
+    result
 }
 
 /// `warden plugin test`: loads `file`, checks it implements `hook`, runs it

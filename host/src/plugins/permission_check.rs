@@ -89,54 +89,57 @@ impl PluginHost {
         installation: Option<&InstallationInfo>,
         config: &str,
     ) -> Result<Decision, PluginError> {
-        if plugin.hook != Hook::PermissionCheck {
-            return Err(plugin.wrong_hook(Hook::PermissionCheck));
-        }
-        let limits = self.clamp(limits);
-        let code = plugin.code();
-        let mut store = self.store(&code.engine, context, limits);
-        let request = wit::Evaluation {
-            subject: wit::Subject {
-                type_: evaluation.subject.kind.clone(),
-                id: evaluation.subject.id.clone(),
-                properties: Value::Object(evaluation.subject.properties.clone()).to_string(),
-            },
-            action: wit::Action {
-                name: evaluation.action.name.clone(),
-                properties: Value::Object(evaluation.action.properties.clone()).to_string(),
-            },
-            resource: wit::Resource {
-                type_: evaluation.resource.kind.clone(),
-                id: evaluation.resource.id.clone(),
-                properties: Value::Object(evaluation.resource.properties.clone()).to_string(),
-            },
-            context: Value::Object(evaluation.context.clone()).to_string(),
-            installation: installation.map(InstallationInfo::to_wit),
-        };
-        let d = match &code.pre {
-            Pre::Permission(pre) => match pre.instantiate_async(&mut store).await {
-                Ok(i) => i.call_check(&mut store, &request, config).await,
-                Err(e) => Err(e),
-            },
-            Pre::PermissionV1(pre) => match pre.instantiate_async(&mut store).await {
-                Ok(i) => i
-                    .call_check(&mut store, &compat::evaluation(&request), config)
-                    .await
-                    .map(compat::permission_decision),
-                Err(e) => Err(e),
-            },
-            _ => return Err(plugin.wrong_hook(Hook::PermissionCheck)),
-        }
-        .map_err(|e| failure(e, limits))?;
-        if d.reason.as_ref().is_some_and(|r| r.len() > MAX_REASON) {
-            return Err(PluginError::Invalid(format!(
-                "reason longer than {MAX_REASON} bytes"
-            )));
-        }
-        Ok(Decision {
-            decision: d.decision,
-            reason: d.reason,
+        super::observed(Hook::PermissionCheck, async move {
+            if plugin.hook != Hook::PermissionCheck {
+                return Err(plugin.wrong_hook(Hook::PermissionCheck));
+            }
+            let limits = self.clamp(limits);
+            let code = plugin.code();
+            let mut store = self.store(&code.engine, context, limits);
+            let request = wit::Evaluation {
+                subject: wit::Subject {
+                    type_: evaluation.subject.kind.clone(),
+                    id: evaluation.subject.id.clone(),
+                    properties: Value::Object(evaluation.subject.properties.clone()).to_string(),
+                },
+                action: wit::Action {
+                    name: evaluation.action.name.clone(),
+                    properties: Value::Object(evaluation.action.properties.clone()).to_string(),
+                },
+                resource: wit::Resource {
+                    type_: evaluation.resource.kind.clone(),
+                    id: evaluation.resource.id.clone(),
+                    properties: Value::Object(evaluation.resource.properties.clone()).to_string(),
+                },
+                context: Value::Object(evaluation.context.clone()).to_string(),
+                installation: installation.map(InstallationInfo::to_wit),
+            };
+            let d = match &code.pre {
+                Pre::Permission(pre) => match pre.instantiate_async(&mut store).await {
+                    Ok(i) => i.call_check(&mut store, &request, config).await,
+                    Err(e) => Err(e),
+                },
+                Pre::PermissionV1(pre) => match pre.instantiate_async(&mut store).await {
+                    Ok(i) => i
+                        .call_check(&mut store, &compat::evaluation(&request), config)
+                        .await
+                        .map(compat::permission_decision),
+                    Err(e) => Err(e),
+                },
+                _ => return Err(plugin.wrong_hook(Hook::PermissionCheck)),
+            }
+            .map_err(|e| failure(e, limits))?;
+            if d.reason.as_ref().is_some_and(|r| r.len() > MAX_REASON) {
+                return Err(PluginError::Invalid(format!(
+                    "reason longer than {MAX_REASON} bytes"
+                )));
+            }
+            Ok(Decision {
+                decision: d.decision,
+                reason: d.reason,
+            })
         })
+        .await
     }
 }
 

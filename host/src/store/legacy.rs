@@ -20,7 +20,9 @@ pub struct LegacyPolicy {
     pub updated_at: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct Brownout {
     pub from: i64,
     pub until: i64,

@@ -365,6 +365,11 @@ pub trait Store: Accounts + Apps + Legacy + Settings + Send + Sync + 'static {
     async fn use_client_assertion(&self, key: &str, expires_at: i64) -> StoreResult<bool>;
     /// Background upkeep the backend needs (SQLite: a WAL checkpoint).
     async fn maintain(&self) -> StoreResult<()>;
+    /// Each connection pool's use, for `/metrics`.
+    fn pools(&self) -> Vec<crate::metrics::PoolUse>;
+    /// Deliveries not yet delivered or dead-lettered, and when the oldest
+    /// of them was queued (Unix seconds).
+    async fn outbox_depth(&self) -> StoreResult<(i64, Option<i64>)>;
 
     /// Stores the wasm (once per sha256) and registers it as the next version of `name`.
     async fn add_plugin(
@@ -476,5 +481,39 @@ pub fn redact_url(url: &str) -> String {
         }
         Ok(u) => u.to_string(),
         Err(_) => "<unparseable URL>".into(),
+    }
+}
+
+/// A pooled connection, its wait recorded in `/metrics` under `pool`.
+async fn timed_acquire<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    name: &'static str,
+) -> Result<sqlx::pool::PoolConnection<DB>, sqlx::Error> {
+    let started = std::time::Instant::now();
+    let conn = pool.acquire().await;
+    crate::metrics::db_acquire(name, started.elapsed());
+    conn
+}
+
+/// A transaction; the wait recorded is for the connection and its `BEGIN`.
+async fn timed_begin<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    name: &'static str,
+) -> Result<sqlx::Transaction<'static, DB>, sqlx::Error> {
+    let started = std::time::Instant::now();
+    let tx = pool.begin().await;
+    crate::metrics::db_acquire(name, started.elapsed());
+    tx
+}
+
+fn pool_use<DB: sqlx::Database>(
+    name: &'static str,
+    pool: &sqlx::Pool<DB>,
+) -> crate::metrics::PoolUse {
+    crate::metrics::PoolUse {
+        pool: name,
+        size: pool.size(),
+        idle: pool.num_idle(),
+        max: pool.options().get_max_connections(),
     }
 }

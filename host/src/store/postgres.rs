@@ -1,4 +1,7 @@
+use crate::metrics::PoolUse;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -6,6 +9,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// The connections the rounds below run on.
+    rounds: PgPool,
     /// The refresh-token grant's lookups and rotations, run in rounds.
     group_commits: super::rounds::GroupCommits,
 }
@@ -41,15 +46,32 @@ impl PostgresStore {
             .map_err(cannot)?;
         // Two rotation rounds in flight: one gathers and runs while the other
         // waits for its commit to be flushed.
-        let group_commits = super::sql_accounts::group_commits!(rounds.clone(), rounds, 2);
+        let group_commits = super::sql_accounts::group_commits!(rounds.clone(), rounds.clone(), 2);
         Ok(PostgresStore {
             pool,
+            rounds,
             group_commits,
         })
     }
 
     fn writer(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// A connection from the main pool, the wait for it measured.
+    async fn conn(&self) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+        super::timed_acquire(&self.pool, "main").await
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        super::timed_begin(&self.pool, "main").await
+    }
+
+    fn pool_use(&self) -> Vec<PoolUse> {
+        vec![
+            super::pool_use("main", &self.pool),
+            super::pool_use("rounds", &self.rounds),
+        ]
     }
 
     async fn checkpoint_wal(&self) -> Result<(), sqlx::Error> {

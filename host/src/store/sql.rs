@@ -15,13 +15,13 @@ macro_rules! impl_sql_store {
             }
 
             async fn ping(&self) -> $crate::store::StoreResult<()> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                sqlx::query("SELECT 1").execute(&mut *self.conn().await?).await?;
                 Ok(())
             }
 
             async fn generation(&self) -> $crate::store::StoreResult<i64> {
                 let (v,): (i64,) = sqlx::query_as("SELECT value FROM cache_generation WHERE id = 1")
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await?;
                 Ok(v)
             }
@@ -36,7 +36,7 @@ macro_rules! impl_sql_store {
                 )
                 .bind(generation)
                 .bind($crate::store::MAX_CHANGES_READ)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -49,7 +49,7 @@ macro_rules! impl_sql_store {
                 t: &$crate::domain::Tenant,
                 key: &$crate::store::StoredKey,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 sqlx::query(
                     "INSERT INTO tenants (slug, signing_alg, access_token_ttl, max_access_token_ttl, created_at) \
                      VALUES ($1, $2, $3, $4, $5)",
@@ -72,7 +72,7 @@ macro_rules! impl_sql_store {
                 let row: Option<$crate::store::rows::TenantRow> =
                     sqlx::query_as("SELECT * FROM tenants WHERE slug = $1")
                         .bind(slug)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.conn().await?)
                         .await?;
                 row.map(TryInto::try_into).transpose()
             }
@@ -80,13 +80,13 @@ macro_rules! impl_sql_store {
             async fn tenants(&self) -> $crate::store::StoreResult<Vec<$crate::domain::Tenant>> {
                 let rows: Vec<$crate::store::rows::TenantRow> =
                     sqlx::query_as("SELECT * FROM tenants ORDER BY slug")
-                        .fetch_all(&self.pool)
+                        .fetch_all(&mut *self.conn().await?)
                         .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn update_tenant_lifetimes(&self, t: &$crate::domain::Tenant) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 sqlx::query("UPDATE tenants SET refresh_idle_ttl = $1, refresh_absolute_ttl = $2, pat_max_ttl = $3 WHERE slug = $4")
                     .bind(t.refresh_idle_ttl)
                     .bind(t.refresh_absolute_ttl)
@@ -104,7 +104,7 @@ macro_rules! impl_sql_store {
                 c: &$crate::domain::Client,
                 deliveries: &[$crate::store::Delivery],
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 $crate::store::sql::insert_client!(&mut *tx, c);
                 $crate::store::sql::insert_deliveries!(&mut *tx, deliveries);
                 $crate::store::sql::bump!(&mut *tx, $crate::store::Change::client(&c.client_id));
@@ -116,7 +116,7 @@ macro_rules! impl_sql_store {
                 let row: Option<$crate::store::rows::ClientRow> =
                     sqlx::query_as("SELECT * FROM clients WHERE client_id = $1")
                         .bind(client_id)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.conn().await?)
                         .await?;
                 row.map(TryInto::try_into).transpose()
             }
@@ -125,7 +125,7 @@ macro_rules! impl_sql_store {
                 let rows: Vec<$crate::store::rows::ClientRow> =
                     sqlx::query_as("SELECT * FROM clients WHERE tenant = $1 ORDER BY created_at, client_id")
                         .bind(tenant)
-                        .fetch_all(&self.pool)
+                        .fetch_all(&mut *self.conn().await?)
                         .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
@@ -137,7 +137,7 @@ macro_rules! impl_sql_store {
                 previous_expires_at: i64,
                 deliveries: &[$crate::store::Delivery],
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 let done = sqlx::query(
                     "UPDATE clients SET previous_secret_hash = secret_hash, \
                      previous_secret_expires_at = $1, secret_hash = $2 WHERE client_id = $3",
@@ -161,7 +161,7 @@ macro_rules! impl_sql_store {
                 client_id: &str,
                 deliveries: &[$crate::store::Delivery],
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
                     .bind(client_id)
                     .execute(&mut *tx)
@@ -187,7 +187,7 @@ macro_rules! impl_sql_store {
                 )
                 .bind(tenant)
                 .bind(now)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await?;
                 Ok(keys)
             }
@@ -198,7 +198,7 @@ macro_rules! impl_sql_store {
                 now: i64,
                 publish_until: i64,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 // Write first, so SQLite takes its write lock at the start.
                 sqlx::query(
                     "UPDATE signing_keys SET retired_at = $1, publish_until = $2 \
@@ -228,7 +228,7 @@ macro_rules! impl_sql_store {
                 .bind(jti)
                 .bind(tenant)
                 .bind(expires_at)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await?;
                 Ok(())
             }
@@ -236,7 +236,7 @@ macro_rules! impl_sql_store {
             async fn is_token_revoked(&self, jti: &str) -> $crate::store::StoreResult<bool> {
                 let row: Option<(String,)> = sqlx::query_as("SELECT jti FROM revoked_tokens WHERE jti = $1")
                     .bind(jti)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.conn().await?)
                     .await?;
                 Ok(row.is_some())
             }
@@ -250,7 +250,7 @@ macro_rules! impl_sql_store {
                 wasm: &[u8],
                 now: i64,
             ) -> $crate::store::StoreResult<$crate::store::PluginRecord> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 sqlx::query("INSERT INTO plugin_blobs (sha256, wasm) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING")
                     .bind(sha256)
                     .bind(wasm)
@@ -275,7 +275,7 @@ macro_rules! impl_sql_store {
 
             async fn plugins(&self) -> $crate::store::StoreResult<Vec<$crate::store::PluginRecord>> {
                 Ok(sqlx::query_as("SELECT * FROM plugins ORDER BY name, version")
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
 
@@ -290,20 +290,20 @@ macro_rules! impl_sql_store {
                 )
                 .bind(name)
                 .bind(version)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.conn().await?)
                 .await?)
             }
 
             async fn plugin_wasm(&self, sha256: &str) -> $crate::store::StoreResult<Option<Vec<u8>>> {
                 let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT wasm FROM plugin_blobs WHERE sha256 = $1")
                     .bind(sha256)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.conn().await?)
                     .await?;
                 Ok(row.map(|(w,)| w))
             }
 
             async fn bind_plugin(&self, b: &$crate::store::Binding) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 let sql = format!(
                     "INSERT INTO {} (tenant, hook, plugin_name, plugin_version, config, deadline_ms, memory_mib, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -330,7 +330,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn unbind_plugin(&self, tenant: &str, hook: &str) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 let sql = format!(
                     "DELETE FROM {} WHERE tenant = $1 AND hook = $2",
                     $crate::store::sql::binding_table(tenant)
@@ -355,7 +355,7 @@ macro_rules! impl_sql_store {
                      WHERE b.tenant = $1 ORDER BY b.hook",
                     $crate::store::sql::binding_table(tenant)
                 );
-                Ok(sqlx::query_as(&sql).bind(tenant).fetch_all(&self.pool).await?)
+                Ok(sqlx::query_as(&sql).bind(tenant).fetch_all(&mut *self.conn().await?).await?)
             }
 
             async fn create_delivery_secret(
@@ -371,7 +371,7 @@ macro_rules! impl_sql_store {
                 .bind(tenant)
                 .bind(sealed)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(|e| $crate::store::sql::conflict(e, "delivery secret"))?;
                 Ok(done.rows_affected() == 1)
@@ -385,7 +385,7 @@ macro_rules! impl_sql_store {
                     "SELECT secret, previous_secret, previous_expires_at FROM delivery_secrets WHERE tenant = $1",
                 )
                 .bind(tenant)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.conn().await?)
                 .await?)
             }
 
@@ -404,7 +404,7 @@ macro_rules! impl_sql_store {
                 .bind(sealed)
                 .bind(previous_expires_at)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await?;
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound("delivery signing secret"));
@@ -435,7 +435,7 @@ macro_rules! impl_sql_store {
                 .bind(now_ms)
                 .bind(lease_ms)
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await?)
             }
 
@@ -445,7 +445,7 @@ macro_rules! impl_sql_store {
                 outcome: &$crate::store::DeliveryOutcome,
             ) -> $crate::store::StoreResult<()> {
                 use $crate::store::DeliveryOutcome;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 match outcome {
                     DeliveryOutcome::Delivered { at } => {
                         sqlx::query(
@@ -502,7 +502,7 @@ macro_rules! impl_sql_store {
                 )
                 .bind(tenant)
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await?)
             }
 
@@ -513,7 +513,7 @@ macro_rules! impl_sql_store {
                 )
                 .bind(now_ms)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await?;
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound("dead-lettered delivery"));
@@ -522,7 +522,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn audit(&self, event: &$crate::store::AuditEvent) -> $crate::store::StoreResult<()> {
-                $crate::store::sql::insert_audit!(&self.pool, event);
+                $crate::store::sql::insert_audit!(&mut *self.conn().await?, event);
                 Ok(())
             }
 
@@ -532,7 +532,7 @@ macro_rules! impl_sql_store {
                 )
                 .bind(tenant)
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await?)
             }
 
@@ -540,14 +540,26 @@ macro_rules! impl_sql_store {
                 Ok(self.checkpoint_wal().await?)
             }
 
+            fn pools(&self) -> Vec<$crate::metrics::PoolUse> {
+                self.pool_use()
+            }
+
+            async fn outbox_depth(&self) -> $crate::store::StoreResult<(i64, Option<i64>)> {
+                Ok(sqlx::query_as(
+                    "SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE status = 'pending'",
+                )
+                .fetch_one(&mut *self.conn().await?)
+                .await?)
+            }
+
             async fn purge_expired_revocations(&self, now: i64) -> $crate::store::StoreResult<u64> {
                 let done = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await?;
                 let assertions = sqlx::query("DELETE FROM client_assertions WHERE expires_at <= $1")
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await?;
                 Ok(done.rows_affected() + assertions.rows_affected())
             }

@@ -160,13 +160,13 @@ macro_rules! impl_sql_accounts {
         #[async_trait::async_trait]
         impl $crate::store::Accounts for $store {
             async fn create_user(&self, u: &$crate::domain::user::User) -> $crate::store::StoreResult<()> {
-                $crate::store::sql_accounts::insert_user!(&self.pool, u);
+                $crate::store::sql_accounts::insert_user!(&mut *self.conn().await?, u);
                 Ok(())
             }
 
             async fn user(&self, id: &str) -> $crate::store::StoreResult<Option<$crate::domain::user::User>> {
                 let row: Option<$crate::store::rows::UserRow> =
-                    sqlx::query_as("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                    sqlx::query_as("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(&mut *self.conn().await?).await?;
                 Ok(row.map(Into::into))
             }
 
@@ -175,7 +175,7 @@ macro_rules! impl_sql_accounts {
                     sqlx::query_as("SELECT * FROM users WHERE tenant = $1 AND username = $2")
                         .bind(tenant)
                         .bind(username)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.conn().await?)
                         .await?;
                 Ok(row.map(Into::into))
             }
@@ -184,13 +184,13 @@ macro_rules! impl_sql_accounts {
                 let rows: Vec<$crate::store::rows::UserRow> =
                     sqlx::query_as("SELECT * FROM users WHERE tenant = $1 ORDER BY username")
                         .bind(tenant)
-                        .fetch_all(&self.pool)
+                        .fetch_all(&mut *self.conn().await?)
                         .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn delete_user(&self, tenant: &str, username: &str, now: i64) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 sqlx::query(&$crate::store::sql_accounts::revoke_access_sql(
                     "user_id IN (SELECT id FROM users WHERE tenant = $2 AND username = $3)",
                 ))
@@ -222,7 +222,7 @@ macro_rules! impl_sql_accounts {
             }
 
             async fn set_user_admin(&self, tenant: &str, username: &str, is_admin: bool) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 let done = sqlx::query("UPDATE users SET is_admin = $1 WHERE tenant = $2 AND username = $3 AND installation_id IS NULL")
                     .bind(is_admin)
                     .bind(tenant)
@@ -237,7 +237,7 @@ macro_rules! impl_sql_accounts {
             }
 
             async fn set_password(&self, tenant: &str, username: &str, hash: &str) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant = $2 AND username = $3 AND installation_id IS NULL")
                     .bind(hash)
                     .bind(tenant)
@@ -267,7 +267,7 @@ macro_rules! impl_sql_accounts {
                 .bind(tenant)
                 .bind(scope)
                 .bind(description)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(|e| $crate::store::sql::conflict(e, "scope description"))?;
                 Ok(())
@@ -276,7 +276,7 @@ macro_rules! impl_sql_accounts {
             async fn scope_descriptions(&self, tenant: &str) -> $crate::store::StoreResult<Vec<(String, String)>> {
                 Ok(sqlx::query_as("SELECT scope, description FROM scope_descriptions WHERE tenant = $1 ORDER BY COALESCE(position, 0), scope")
                     .bind(tenant)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
 
@@ -287,7 +287,7 @@ macro_rules! impl_sql_accounts {
                     .bind(&s.user_id)
                     .bind(s.auth_time)
                     .bind(s.expires_at)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await?;
                 Ok(())
             }
@@ -296,12 +296,12 @@ macro_rules! impl_sql_accounts {
                 Ok(sqlx::query_as("SELECT * FROM sessions WHERE id_hash = $1 AND expires_at > $2")
                     .bind(id_hash)
                     .bind(now)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.conn().await?)
                     .await?)
             }
 
             async fn delete_session(&self, id_hash: &[u8]) -> $crate::store::StoreResult<()> {
-                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut *self.conn().await?).await?;
                 Ok(())
             }
 
@@ -316,7 +316,7 @@ macro_rules! impl_sql_accounts {
                 .bind(key)
                 .bind(now)
                 .bind(window_start)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await?;
                 Ok(n)
             }
@@ -325,7 +325,7 @@ macro_rules! impl_sql_accounts {
                 sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE key = $2")
                     .bind(until)
                     .bind(key)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await?;
                 Ok(())
             }
@@ -335,7 +335,7 @@ macro_rules! impl_sql_accounts {
                 for key in keys {
                     let row: Option<(i64,)> = sqlx::query_as("SELECT locked_until FROM login_failures WHERE key = $1")
                         .bind(key)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.conn().await?)
                         .await?;
                     latest = latest.max(row.map(|(t,)| t));
                 }
@@ -343,7 +343,7 @@ macro_rules! impl_sql_accounts {
             }
 
             async fn clear_login_failures(&self, key: &str) -> $crate::store::StoreResult<()> {
-                sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&self.pool).await?;
+                sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&mut *self.conn().await?).await?;
                 Ok(())
             }
 
@@ -351,7 +351,7 @@ macro_rules! impl_sql_accounts {
                 let row: Option<(String,)> = sqlx::query_as("SELECT scopes FROM consents WHERE user_id = $1 AND client_id = $2")
                     .bind(user_id)
                     .bind(client_id)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.conn().await?)
                     .await?;
                 Ok(row.map(|(s,)| s))
             }
@@ -366,7 +366,7 @@ macro_rules! impl_sql_accounts {
                 .bind(tenant)
                 .bind(scopes)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(|e| $crate::store::sql::conflict(e, "consent"))?;
                 Ok(())
@@ -387,7 +387,7 @@ macro_rules! impl_sql_accounts {
                 .bind(&c.code_challenge)
                 .bind(c.auth_time)
                 .bind(c.expires_at)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await?;
                 Ok(())
             }
@@ -398,7 +398,7 @@ macro_rules! impl_sql_accounts {
                 )
                 .bind(now)
                 .bind(code_hash)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.conn().await?)
                 .await?;
                 if let Some(c) = fresh {
                     return Ok($crate::store::Redemption::Fresh(c));
@@ -406,7 +406,7 @@ macro_rules! impl_sql_accounts {
                 let used: Option<$crate::store::AuthorizationCode> =
                     sqlx::query_as("SELECT * FROM authorization_codes WHERE code_hash = $1")
                         .bind(code_hash)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.conn().await?)
                         .await?;
                 Ok(used.map_or($crate::store::Redemption::Unknown, $crate::store::Redemption::Reused))
             }
@@ -417,7 +417,7 @@ macro_rules! impl_sql_accounts {
                     .bind(expires_at)
                     .bind(family_id)
                     .bind(code_hash)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await?;
                 Ok(())
             }
@@ -444,7 +444,7 @@ macro_rules! impl_sql_accounts {
             }
 
             async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 sqlx::query(&$crate::store::sql_accounts::revoke_access_sql("family_id = $2"))
                     .bind(now)
                     .bind(family_id)
@@ -462,12 +462,12 @@ macro_rules! impl_sql_accounts {
             async fn consents(&self, user_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::ConsentRecord>> {
                 Ok(sqlx::query_as("SELECT client_id, scopes, granted_at FROM consents WHERE user_id = $1 ORDER BY granted_at DESC")
                     .bind(user_id)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
 
             async fn revoke_grant(&self, user_id: &str, client_id: &str, now: i64) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 sqlx::query(&$crate::store::sql_accounts::revoke_access_sql("user_id = $2 AND client_id = $3"))
                     .bind(now)
                     .bind(user_id)
@@ -501,7 +501,7 @@ macro_rules! impl_sql_accounts {
                 .bind(&p.scopes)
                 .bind(p.created_at)
                 .bind(p.expires_at)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await?;
                 Ok(())
             }
@@ -509,7 +509,7 @@ macro_rules! impl_sql_accounts {
             async fn pats(&self, user_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::PersonalAccessToken>> {
                 Ok(sqlx::query_as("SELECT * FROM personal_access_tokens WHERE user_id = $1 ORDER BY created_at DESC, id")
                     .bind(user_id)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
 
@@ -517,7 +517,7 @@ macro_rules! impl_sql_accounts {
                 Ok(sqlx::query_as("UPDATE personal_access_tokens SET last_used_at = $1 WHERE token_hash = $2 RETURNING *")
                     .bind(now)
                     .bind(token_hash)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.conn().await?)
                     .await?)
             }
 
@@ -525,7 +525,7 @@ macro_rules! impl_sql_accounts {
                 let done = sqlx::query("DELETE FROM personal_access_tokens WHERE user_id = $1 AND id = $2")
                     .bind(user_id)
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await?;
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound("personal access token"));

@@ -60,7 +60,7 @@ macro_rules! impl_sql_apps {
         impl $crate::store::Apps for $store {
             async fn webhook_signing_keys(&self) -> $crate::store::StoreResult<Vec<$crate::store::WebhookKey>> {
                 Ok(sqlx::query_as("SELECT * FROM webhook_signing_keys ORDER BY created_at DESC, kid")
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
 
@@ -70,7 +70,7 @@ macro_rules! impl_sql_apps {
                     .bind(&k.private_key)
                     .bind(&k.public_key)
                     .bind(k.created_at)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(|e| $crate::store::sql::conflict(e, "webhook signing key"))?;
                 Ok(())
@@ -82,7 +82,7 @@ macro_rules! impl_sql_apps {
                 sealed_webhook_secret: &[u8],
                 now: i64,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 sqlx::query("INSERT INTO apps (slug, latest_version, webhook_secret, created_at) VALUES ($1, 1, $2, $3)")
                     .bind(&manifest.slug)
                     .bind(sealed_webhook_secret)
@@ -109,7 +109,7 @@ macro_rules! impl_sql_apps {
                 now: i64,
                 changes: &[$crate::store::InstallationChange],
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 let done = sqlx::query(
                     "UPDATE apps SET latest_version = $1 WHERE slug = $2 AND latest_version = $3",
                 )
@@ -144,7 +144,7 @@ macro_rules! impl_sql_apps {
                     "SELECT * FROM installations WHERE app = $1 AND uninstalled_at IS NULL ORDER BY created_at, id",
                 )
                 .bind(app)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
@@ -154,7 +154,7 @@ macro_rules! impl_sql_apps {
                     "SELECT v.app, v.version, v.manifest, v.created_at FROM app_versions v \
                      JOIN apps a ON a.slug = v.app AND a.latest_version = v.version ORDER BY v.app",
                 )
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
@@ -168,14 +168,14 @@ macro_rules! impl_sql_apps {
                     Some(v) => sqlx::query_as("SELECT * FROM app_versions WHERE app = $1 AND version = $2")
                         .bind(slug)
                         .bind(v)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.conn().await?)
                         .await?,
                     None => sqlx::query_as(
                         "SELECT v.* FROM app_versions v JOIN apps a ON a.slug = v.app AND a.latest_version = v.version \
                          WHERE v.app = $1",
                     )
                     .bind(slug)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.conn().await?)
                     .await?,
                 };
                 row.map(TryInto::try_into).transpose()
@@ -185,7 +185,7 @@ macro_rules! impl_sql_apps {
                 let rows: Vec<$crate::store::apps::AppVersionRow> =
                     sqlx::query_as("SELECT * FROM app_versions WHERE app = $1 ORDER BY version")
                         .bind(slug)
-                        .fetch_all(&self.pool)
+                        .fetch_all(&mut *self.conn().await?)
                         .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
@@ -199,7 +199,7 @@ macro_rules! impl_sql_apps {
                      previous_secret_expires_at AS previous_expires_at FROM apps WHERE slug = $1",
                 )
                 .bind(slug)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.conn().await?)
                 .await?)
             }
 
@@ -216,7 +216,7 @@ macro_rules! impl_sql_apps {
                 .bind(sealed)
                 .bind(previous_expires_at)
                 .bind(slug)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await?;
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound("app"));
@@ -229,7 +229,7 @@ macro_rules! impl_sql_apps {
                 tenant: &str,
                 resources: &[$crate::store::Resource],
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 for r in resources {
                     sqlx::query(
                         "INSERT INTO tenant_resources (tenant, type, id, name) VALUES ($1, $2, $3, $4) \
@@ -250,7 +250,7 @@ macro_rules! impl_sql_apps {
             async fn resources(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::store::Resource>> {
                 Ok(sqlx::query_as("SELECT type, id, name FROM tenant_resources WHERE tenant = $1 ORDER BY type, id")
                     .bind(tenant)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
 
@@ -261,7 +261,7 @@ macro_rules! impl_sql_apps {
                 id: &str,
                 changes: &[$crate::store::InstallationChange],
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 let done = sqlx::query("DELETE FROM tenant_resources WHERE tenant = $1 AND type = $2 AND id = $3")
                     .bind(tenant)
                     .bind(kind)
@@ -283,7 +283,7 @@ macro_rules! impl_sql_apps {
                 new: $crate::store::NewInstallation<'_>,
             ) -> $crate::store::StoreResult<()> {
                 let i = new.installation;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 $crate::store::sql_accounts::insert_user!(&mut *tx, new.service_account);
                 if let Some(client) = new.client {
                     $crate::store::sql::insert_client!(&mut *tx, client);
@@ -331,7 +331,7 @@ macro_rules! impl_sql_apps {
                 let row: Option<$crate::store::apps::InstallationRow> =
                     sqlx::query_as("SELECT * FROM installations WHERE id = $1")
                         .bind(id)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.conn().await?)
                         .await?;
                 row.map(TryInto::try_into).transpose()
             }
@@ -341,7 +341,7 @@ macro_rules! impl_sql_apps {
                 rows: &[$crate::store::apps::UsageRow],
                 hours: &[$crate::store::apps::HourlyRow],
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 for h in hours {
                     sqlx::query(
                         "INSERT INTO installation_hourly (installation_id, hour, tokens) VALUES ($1, $2, $3) \
@@ -389,7 +389,7 @@ macro_rules! impl_sql_apps {
                 )
                 .bind(installation)
                 .bind(hour)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.conn().await?)
                 .await?;
                 Ok(row.map_or(0, |r| r.0))
             }
@@ -400,7 +400,7 @@ macro_rules! impl_sql_apps {
                 quota: Option<i64>,
                 audit: &$crate::store::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 let done = sqlx::query(
                     "UPDATE installations SET token_quota_per_hour = $1 WHERE id = $2 AND uninstalled_at IS NULL",
                 )
@@ -427,7 +427,7 @@ macro_rules! impl_sql_apps {
                 )
                 .bind(installation)
                 .bind(since_day)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await?)
             }
 
@@ -439,7 +439,7 @@ macro_rules! impl_sql_apps {
                     "SELECT * FROM installations WHERE tenant = $1 AND uninstalled_at IS NULL ORDER BY created_at, id",
                 )
                 .bind(tenant)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
@@ -448,7 +448,7 @@ macro_rules! impl_sql_apps {
                 &self,
                 change: &$crate::store::InstallationChange,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 $crate::store::sql_apps::apply_change!(tx, change);
                 tx.commit().await?;
                 Ok(())
@@ -458,7 +458,7 @@ macro_rules! impl_sql_apps {
                 &self,
                 change: &$crate::store::InstallationChange,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 $crate::store::sql_apps::apply_change!(tx, change);
                 sqlx::query("DELETE FROM users WHERE id = $1")
                     .bind(&change.installation.service_account)

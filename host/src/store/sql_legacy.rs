@@ -10,7 +10,7 @@ macro_rules! impl_sql_legacy {
                 let row: Option<(i64, Option<i64>, String, Option<String>, String, i64)> = sqlx::query_as(
                     "SELECT sunset_at, warn_from, message, migration_url, brownouts, updated_at FROM legacy_policy WHERE id = 1",
                 )
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.conn().await?)
                 .await?;
                 row.map(|(sunset_at, warn_from, message, migration_url, brownouts, updated_at)| {
                     Ok($crate::store::LegacyPolicy {
@@ -32,7 +32,7 @@ macro_rules! impl_sql_legacy {
                 p: &$crate::store::LegacyPolicy,
                 audit: &$crate::store::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 sqlx::query(
                     "INSERT INTO legacy_policy (id, sunset_at, warn_from, message, migration_url, brownouts, updated_at) \
                      VALUES (1, $1, $2, $3, $4, $5, $6) \
@@ -58,7 +58,7 @@ macro_rules! impl_sql_legacy {
                 &self,
             ) -> $crate::store::StoreResult<Vec<$crate::store::LegacyClient>> {
                 Ok(sqlx::query_as("SELECT * FROM legacy_clients ORDER BY tenant, client_id")
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
 
@@ -68,7 +68,7 @@ macro_rules! impl_sql_legacy {
                 mark: Option<&$crate::store::LegacyClient>,
                 audit: &$crate::store::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 match mark {
                     Some(m) => {
                         sqlx::query(
@@ -97,7 +97,7 @@ macro_rules! impl_sql_legacy {
 
             async fn exemptions(&self) -> $crate::store::StoreResult<Vec<$crate::store::Exemption>> {
                 Ok(sqlx::query_as("SELECT * FROM legacy_exemptions ORDER BY tenant")
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
 
@@ -107,7 +107,7 @@ macro_rules! impl_sql_legacy {
                 exemption: Option<&$crate::store::Exemption>,
                 audit: &$crate::store::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 match exemption {
                     Some(e) => {
                         sqlx::query(
@@ -138,7 +138,7 @@ macro_rules! impl_sql_legacy {
                 &self,
                 uses: &[$crate::store::LegacyUse],
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 for u in uses {
                     sqlx::query(
                         "INSERT INTO legacy_usage (client_id, day, uses, last_used_at) VALUES ($1, $2, $3, $4) \
@@ -164,7 +164,7 @@ macro_rules! impl_sql_legacy {
             ) -> $crate::store::StoreResult<Vec<$crate::store::LegacyUse>> {
                 Ok(sqlx::query_as("SELECT * FROM legacy_usage WHERE day >= $1 ORDER BY client_id, day")
                     .bind(since_day)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
         }

@@ -14,7 +14,7 @@ macro_rules! impl_sql_settings {
                          FROM tenant_settings WHERE tenant = $1",
                     )
                     .bind(tenant)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.conn().await?)
                     .await?;
                 let Some((display_name, logo_url, accent_color, support_url, installs)) = row else {
                     return Ok(Default::default());
@@ -39,7 +39,7 @@ macro_rules! impl_sql_settings {
                 audit: &$crate::store::AuditEvent,
                 now: i64,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 let b = &s.branding;
                 sqlx::query(
                     "INSERT INTO tenant_settings (tenant, display_name, logo_url, accent_color, support_url, user_installs, updated_at) \
@@ -68,7 +68,7 @@ macro_rules! impl_sql_settings {
                 r: &$crate::store::InstallRequestRecord,
                 audit: &$crate::store::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 sqlx::query(
                     "INSERT INTO install_requests (id, tenant, app, version, requested_by, optional_permissions, resources, \
                      note, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9)",
@@ -95,7 +95,7 @@ macro_rules! impl_sql_settings {
             ) -> $crate::store::StoreResult<Option<$crate::store::InstallRequestRecord>> {
                 Ok(sqlx::query_as("SELECT * FROM install_requests WHERE id = $1")
                     .bind(id)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.conn().await?)
                     .await?)
             }
 
@@ -107,7 +107,7 @@ macro_rules! impl_sql_settings {
                     "SELECT * FROM install_requests WHERE tenant = $1 ORDER BY created_at DESC, id LIMIT 500",
                 )
                 .bind(tenant)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await?)
             }
 
@@ -127,7 +127,7 @@ macro_rules! impl_sql_settings {
                     Decision::Declined => ("pending", "declined", None),
                 };
                 let decided = matches!(to, "approved" | "declined");
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin().await?;
                 let done = sqlx::query(
                     "UPDATE install_requests SET status = $1, decided_by = $2, decided_at = $3, installation_id = $4 \
                      WHERE id = $5 AND status = $6",

@@ -1,6 +1,9 @@
+use crate::metrics::PoolUse;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -52,6 +55,22 @@ impl SqliteStore {
 
     fn writer(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    /// A connection from the main pool, the wait for it measured.
+    async fn conn(&self) -> Result<PoolConnection<Sqlite>, sqlx::Error> {
+        super::timed_acquire(&self.pool, "main").await
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        super::timed_begin(&self.pool, "main").await
+    }
+
+    fn pool_use(&self) -> Vec<PoolUse> {
+        vec![
+            super::pool_use("main", &self.pool),
+            super::pool_use("writer", &self.writer),
+        ]
     }
 
     /// Copies the WAL back into the database without blocking writers.

@@ -1,0 +1,301 @@
+//! `/metrics` after known traffic through the real binary: token requests
+//! by grant and error, request latency by route and status, plugin calls by
+//! hook, the delivery outbox draining, database pools and the directory
+//! cache; no label names a tenant or client; and the Grafana dashboard in
+//! `ops/grafana` plots only metrics the server exports.
+
+mod common;
+use common::*;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+on_both_backends!(metrics_count_what_happened);
+
+/// One scrape of `/metrics`, parsed.
+struct Scrape {
+    text: String,
+    /// Sample name → (labels, value) for every sample line.
+    samples: BTreeMap<String, Vec<(BTreeMap<String, String>, f64)>>,
+}
+
+impl Scrape {
+    async fn of(server: &Server) -> Scrape {
+        let r = http()
+            .get(format!("{}/metrics", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(
+            content_type.starts_with("text/plain; version=0.0.4"),
+            "{content_type}"
+        );
+        let text = r.text().await.unwrap();
+        let mut samples: BTreeMap<String, Vec<_>> = BTreeMap::new();
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let (series, value) = line.rsplit_once(' ').expect("name value");
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
+            let (name, labels) = match series.split_once('{') {
+                None => (series, BTreeMap::new()),
+                Some((name, rest)) => {
+                    let labels = rest
+                        .trim_end_matches('}')
+                        .split("\",")
+                        .filter(|p| !p.is_empty())
+                        .map(|p| {
+                            let (k, v) = p.split_once("=\"").expect("label=\"value\"");
+                            (k.to_string(), v.trim_end_matches('"').to_string())
+                        })
+                        .collect();
+                    (name, labels)
+                }
+            };
+            samples
+                .entry(name.to_string())
+                .or_default()
+                .push((labels, value));
+        }
+        Scrape { text, samples }
+    }
+
+    /// The sum over the series of `name` whose labels include `labels`.
+    fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.samples
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|(l, _)| {
+                labels
+                    .iter()
+                    .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+            })
+            .map(|(_, v)| v)
+            .sum()
+    }
+
+    fn has(&self, family: &str) -> bool {
+        self.text
+            .lines()
+            .any(|l| l.starts_with(&format!("# TYPE {family} ")))
+    }
+}
+
+const TOKEN_ROUTE: (&str, &str) = ("route", "/t/{tenant}/token");
+
+async fn metrics_count_what_happened(db: Db) {
+    db.create_tenant("acme", &[]);
+    let (id, secret) = db.create_client("acme", "read write", &[]);
+    // A grant policy that allows `read` only.
+    let wasm = plugin_wasm("scope-policy");
+    db.cli_json(&["plugin", "add", wasm.to_str().unwrap(), "--name", "scopes"]);
+    db.cli_json(&[
+        "plugin",
+        "bind",
+        "--tenant",
+        "acme",
+        "--hook",
+        "grant-policy",
+        "--plugin",
+        "scopes",
+        "--config",
+        r#"{"allowed_scopes": ["read"]}"#,
+    ]);
+    // Credential delivery to an integrator whose endpoint is down for now.
+    let mut receiver = Receiver::down().await;
+    let wasm = plugin_wasm("credential-webhook");
+    db.cli_json(&[
+        "plugin",
+        "add",
+        wasm.to_str().unwrap(),
+        "--name",
+        "credential-webhook",
+    ]);
+    db.cli_json(&[
+        "plugin",
+        "bind",
+        "--tenant",
+        "acme",
+        "--hook",
+        "credential-delivery",
+        "--plugin",
+        "credential-webhook",
+        "--config",
+        &json!({"allowed_origins": [receiver.origin]}).to_string(),
+    ]);
+    let server = Server::start_with(
+        &db,
+        &[
+            ("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN),
+            ("WARDEN_DELIVERY_BACKOFF_MS", "200"),
+            ("WARDEN_DELIVERY_POLL_MS", "100"),
+        ],
+        &[],
+    )
+    .await;
+    let hook = json!({"hook_url": format!("{}/hook", receiver.origin)}).to_string();
+    let (app_id, _) = db.create_client("acme", "read", &["--metadata", &hook]);
+
+    // Known traffic: 5 tokens; 2 scopes the policy refuses; 3 wrong
+    // secrets; 1 grant type that is not offered.
+    let url = format!("{}/token", server.issuer("acme"));
+    let cc = |scope| vec![("grant_type", "client_credentials"), ("scope", scope)];
+    for _ in 0..5 {
+        assert_eq!(
+            post_form(&url, Some((&id, &secret)), &cc("read"))
+                .await
+                .status,
+            200
+        );
+    }
+    for _ in 0..2 {
+        post_form(&url, Some((&id, &secret)), &cc("write"))
+            .await
+            .assert_error(400, "invalid_scope");
+    }
+    for _ in 0..3 {
+        post_form(&url, Some((&id, "not-the-secret")), &cc("read"))
+            .await
+            .assert_error(401, "invalid_client");
+    }
+    post_form(&url, Some((&id, &secret)), &[("grant_type", "password")])
+        .await
+        .assert_error(400, "unsupported_grant_type");
+
+    // The delivery has failed at least once and waited a second in the outbox.
+    let mut m = Scrape::of(&server).await;
+    for _ in 0..100 {
+        if m.value("warden_deliveries_total", &[("outcome", "failed")]) >= 1.0
+            && m.value("warden_delivery_outbox_oldest_pending_age_seconds", &[]) >= 1.0
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        m = Scrape::of(&server).await;
+    }
+
+    // Tokens by grant type and error.
+    let issued = |grant| m.value("warden_tokens_issued_total", &[("grant_type", grant)]);
+    let refused = |grant, error| {
+        m.value(
+            "warden_tokens_refused_total",
+            &[("grant_type", grant), ("error", error)],
+        )
+    };
+    assert_eq!(issued("client_credentials"), 5.0, "{}", m.text);
+    assert_eq!(refused("client_credentials", "invalid_scope"), 2.0);
+    assert_eq!(refused("client_credentials", "invalid_client"), 3.0);
+    assert_eq!(refused("unsupported", "unsupported_grant_type"), 1.0);
+
+    // Requests by route template, method and status.
+    let requests = |status| {
+        m.value(
+            "warden_http_request_duration_seconds_count",
+            &[TOKEN_ROUTE, ("method", "POST"), ("status", status)],
+        )
+    };
+    assert_eq!(requests("200"), 5.0, "{}", m.text);
+    assert_eq!(requests("400"), 3.0);
+    assert_eq!(requests("401"), 3.0);
+    let all_buckets = m.value(
+        "warden_http_request_duration_seconds_bucket",
+        &[TOKEN_ROUTE, ("status", "200"), ("le", "+Inf")],
+    );
+    assert_eq!(all_buckets, 5.0, "every request falls in the +Inf bucket");
+    assert!(m.value("warden_http_request_duration_seconds_sum", &[TOKEN_ROUTE]) > 0.0);
+
+    // The policy decided the 7 requests that authenticated; none failed.
+    let calls = m.value(
+        "warden_plugin_call_duration_seconds_count",
+        &[("hook", "grant-policy"), ("outcome", "ok")],
+    );
+    assert_eq!(calls, 7.0, "{}", m.text);
+    assert_eq!(m.value("warden_plugin_failures_total", &[]), 0.0);
+    assert!(m.has("warden_plugin_failures_total"), "failures start at 0");
+
+    // One delivery waits, retried while the receiver is down.
+    assert!(m.value("warden_deliveries_total", &[("outcome", "failed")]) >= 1.0);
+    assert_eq!(
+        m.value("warden_deliveries_total", &[("outcome", "delivered")]),
+        0.0
+    );
+    assert_eq!(m.value("warden_delivery_outbox_pending", &[]), 1.0);
+    assert!(m.value("warden_delivery_outbox_oldest_pending_age_seconds", &[]) >= 1.0);
+
+    // Database pools: the main pool's size and its waits.
+    let max = match db.backend {
+        Backend::Sqlite => 8.0,
+        Backend::Postgres => 16.0,
+    };
+    assert_eq!(
+        m.value("warden_db_connections_max", &[("pool", "main")]),
+        max
+    );
+    let open = m.value("warden_db_connections", &[("pool", "main")]);
+    assert!(open >= 1.0 && open <= max, "{open}");
+    assert!(
+        m.value(
+            "warden_db_acquire_duration_seconds_count",
+            &[("pool", "main")]
+        ) >= 1.0
+    );
+
+    // The directory cache polls every second and loaded the tenant once.
+    assert!(m.value("warden_directory_refresh_age_seconds", &[]) < 5.0);
+    assert!(m.value("warden_directory_refresh_duration_seconds_count", &[]) >= 1.0);
+    assert!(m.value("warden_directory_tenant_loads_total", &[]) >= 1.0);
+    assert_eq!(m.value("warden_directory_refresh_failures_total", &[]), 0.0);
+
+    // No series is per tenant or per client.
+    for name in ["acme", id.as_str(), app_id.as_str()] {
+        assert!(!m.text.contains(name), "{name} in a label:\n{}", m.text);
+    }
+
+    // The dashboard's queries name only metrics this server exports.
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ops/grafana/warden.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut exprs = vec![];
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            exprs.push(target["expr"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(exprs.len() >= 15, "{exprs:?}");
+    for expr in &exprs {
+        for (at, _) in expr.match_indices("warden_") {
+            let name: String = expr[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let family = ["_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .unwrap_or(&name);
+            assert!(m.has(family), "the dashboard plots {name}, not exported");
+        }
+    }
+
+    // The receiver comes back: the outbox drains.
+    receiver.up().await;
+    receiver.wait_for(1, Duration::from_secs(15)).await;
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            let m = Scrape::of(&server).await;
+            m.value("warden_delivery_outbox_pending", &[]) == 0.0
+                && m.value("warden_deliveries_total", &[("outcome", "delivered")]) == 1.0
+                && m.value("warden_delivery_outbox_oldest_pending_age_seconds", &[]) == 0.0
+        })
+        .await,
+        "{}",
+        Scrape::of(&server).await.text
+    );
+}
