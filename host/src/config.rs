@@ -43,6 +43,9 @@ pub struct Layer {
     pub refresh_token_idle_ttl: Option<i64>,
     pub refresh_token_absolute_ttl: Option<i64>,
     pub pat_max_ttl: Option<i64>,
+    pub otlp_endpoint: Option<String>,
+    pub otlp_sample_ratio: Option<f64>,
+    pub otlp_service_name: Option<String>,
 }
 
 impl Layer {
@@ -76,6 +79,9 @@ impl Layer {
                 .refresh_token_absolute_ttl
                 .or(base.refresh_token_absolute_ttl),
             pat_max_ttl: self.pat_max_ttl.or(base.pat_max_ttl),
+            otlp_endpoint: self.otlp_endpoint.or(base.otlp_endpoint),
+            otlp_sample_ratio: self.otlp_sample_ratio.or(base.otlp_sample_ratio),
+            otlp_service_name: self.otlp_service_name.or(base.otlp_service_name),
         }
     }
 
@@ -118,6 +124,9 @@ impl Layer {
             refresh_token_idle_ttl: num(&get, "WARDEN_REFRESH_TOKEN_IDLE_TTL")?,
             refresh_token_absolute_ttl: num(&get, "WARDEN_REFRESH_TOKEN_ABSOLUTE_TTL")?,
             pat_max_ttl: num(&get, "WARDEN_PAT_MAX_TTL")?,
+            otlp_endpoint: get("WARDEN_OTLP_ENDPOINT"),
+            otlp_sample_ratio: num(&get, "WARDEN_OTLP_SAMPLE_RATIO")?,
+            otlp_service_name: get("WARDEN_OTLP_SERVICE_NAME"),
         })
     }
 }
@@ -148,6 +157,30 @@ pub struct Config {
     pub refresh_token_idle_ttl: i64,
     pub refresh_token_absolute_ttl: i64,
     pub pat_max_ttl: i64,
+    /// Where `serve` sends traces; `None` turns tracing export off.
+    pub otlp: Option<Otlp>,
+}
+
+/// An OpenTelemetry collector's OTLP/HTTP endpoint and what is sent to it.
+#[derive(Clone, Debug)]
+pub struct Otlp {
+    /// The collector's base URL (`http://collector:4318`), or its traces URL.
+    pub endpoint: String,
+    /// The share of new traces sampled (a caller's `traceparent` decides for its own).
+    pub sample_ratio: f64,
+    pub service_name: String,
+}
+
+impl Otlp {
+    /// Where spans are POSTed: `{endpoint}/v1/traces`, as OTLP/HTTP has it.
+    pub fn traces_url(&self) -> String {
+        let base = self.endpoint.trim_end_matches('/');
+        if base.ends_with("/v1/traces") {
+            base.to_string()
+        } else {
+            format!("{base}/v1/traces")
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -278,7 +311,28 @@ impl Config {
                 "refresh_token_idle_ttl, refresh_token_absolute_ttl and pat_max_ttl must be positive numbers of seconds"
             );
         }
+        let otlp = l
+            .otlp_endpoint
+            .map(|endpoint| -> anyhow::Result<Otlp> {
+                match url::Url::parse(&endpoint) {
+                    Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+                    _ => bail!(
+                        "otlp_endpoint {endpoint:?} is not an http:// or https:// URL (e.g. http://127.0.0.1:4318)"
+                    ),
+                }
+                let sample_ratio = l.otlp_sample_ratio.unwrap_or(1.0);
+                if !(0.0..=1.0).contains(&sample_ratio) {
+                    bail!("otlp_sample_ratio must be between 0 and 1");
+                }
+                Ok(Otlp {
+                    endpoint,
+                    sample_ratio,
+                    service_name: l.otlp_service_name.unwrap_or_else(|| "warden".into()),
+                })
+            })
+            .transpose()?;
         Ok(Config {
+            otlp,
             delivery,
             admin_token,
             refresh_token_idle_ttl,

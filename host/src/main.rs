@@ -15,6 +15,7 @@ mod oauth;
 mod plugins;
 mod server;
 mod store;
+mod telemetry;
 mod tenant_admin;
 mod tokens;
 mod usage;
@@ -26,29 +27,6 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
-
-fn init_logging(config: &config::Config, verbose: bool) {
-    use tracing_subscriber::EnvFilter;
-    // A one-shot command prints its answer; its progress (a plugin compiled,
-    // …) is noise unless the operator asked for a log level.
-    let level = match config.log.as_str() {
-        "info" if !verbose => "warn",
-        other => other,
-    };
-    let filter = EnvFilter::try_new(format!("{level},sqlx=warn"))
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match config.log_format {
-        config::LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .init(),
-        config::LogFormat::Pretty => builder.compact().init(),
-    }
-}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -65,12 +43,21 @@ async fn main() -> ExitCode {
         cli.command,
         cli::Command::Serve { .. } | cli::Command::Plugin(cli::plugin::PluginCmd::Test { .. })
     );
-    init_logging(&config, verbose);
-    match cli::run(cli.command, config).await {
+    let serving = matches!(cli.command, cli::Command::Serve { .. });
+    let telemetry = match telemetry::init(&config, verbose, serving) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("warden: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = match cli::run(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("warden: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    telemetry.shutdown().await;
+    code
 }

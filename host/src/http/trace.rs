@@ -1,12 +1,14 @@
 //! One span per request (method, route, status, latency, tenant, client_id)
 //! and its latency in `warden_http_request_duration_seconds` by route
-//! template, method and status. Never headers or bodies: they carry secrets.
+//! template, method and status. Never headers or bodies: they carry secrets
+//! (`traceparent` is read, to continue a caller's trace).
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::time::Instant;
 use tracing::{Instrument, field::Empty};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 pub async fn trace(req: Request, next: Next) -> Response {
     let route = req
@@ -24,6 +26,13 @@ pub async fn trace(req: Request, next: Next) -> Response {
         status = Empty,
         latency_us = Empty,
     );
+    // A caller's W3C trace context: this request's span continues its trace.
+    let caller = opentelemetry::global::get_text_map_propagator(|p| {
+        p.extract(&opentelemetry_http::HeaderExtractor(req.headers()))
+    });
+    if opentelemetry::trace::TraceContextExt::has_active_span(&caller) {
+        let _ = span.set_parent(caller);
+    }
     let started = Instant::now();
     let response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();

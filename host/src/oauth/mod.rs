@@ -34,6 +34,7 @@ use crate::store::Store;
 use request::TokenRequest;
 use ring::rand::SystemRandom;
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// Access-token lifetimes from the operator's configuration.
 #[derive(Clone, Copy, Debug)]
@@ -90,9 +91,14 @@ impl OAuth {
         auth: PresentedAuth,
         params: &Params,
     ) -> Result<TokenResponse, OAuthError> {
-        let result = self.grant(tenant, auth, params).await;
+        let grant_type = request::grant_label(params);
+        let span = tracing::info_span!("grant", grant_type, error = tracing::field::Empty);
+        let result = self.grant(tenant, auth, params).instrument(span.clone()).await;
+        if let Err(e) = &result {
+            span.record("error", e.code.as_str());
+        }
         crate::metrics::token(
-            request::grant_label(params),
+            grant_type,
             result.as_ref().err().map(|e| e.code.as_str()),
         );
         result

@@ -268,7 +268,8 @@ impl PluginHost {
         event: &DeliveryEvent,
         config: &str,
     ) -> Result<Vec<DeliveryRequest>, PluginError> {
-        super::observed(Hook::CredentialDelivery, async move {
+        let span = super::call_span(Hook::CredentialDelivery, &context);
+        super::observed(Hook::CredentialDelivery, span, async move {
             if plugin.hook != Hook::CredentialDelivery {
                 return Err(plugin.wrong_hook(Hook::CredentialDelivery));
             }

@@ -88,7 +88,8 @@ impl PluginHost {
         request: &GrantRequest,
         config: &str,
     ) -> Result<GrantDecision, PluginError> {
-        super::observed(Hook::GrantPolicy, async move {
+        let span = super::call_span(Hook::GrantPolicy, &context);
+        super::observed(Hook::GrantPolicy, span, async move {
             if plugin.hook != Hook::GrantPolicy {
                 return Err(plugin.wrong_hook(Hook::GrantPolicy));
             }

@@ -59,7 +59,8 @@ impl PluginHost {
         review: &InstallReview,
         config: &str,
     ) -> Result<InstallVerdict, PluginError> {
-        super::observed(Hook::InstallPolicy, async move {
+        let span = super::call_span(Hook::InstallPolicy, &context);
+        super::observed(Hook::InstallPolicy, span, async move {
             let code = plugin.code();
             let Pre::Install(pre) = &code.pre else {
                 return Err(plugin.wrong_hook(Hook::InstallPolicy));

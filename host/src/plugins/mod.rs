@@ -581,13 +581,28 @@ fn report_times(times: &mut [Duration]) {
     );
 }
 
-/// Times one hook call for `/metrics`, by hook and how it ended.
+/// The span of one hook call: which hook, which plugin, and how it failed.
+fn call_span(hook: Hook, context: &CallContext) -> tracing::Span {
+    tracing::info_span!(
+        "plugin",
+        hook = hook.as_str(),
+        plugin = context.plugin.as_str(),
+        failure = tracing::field::Empty,
+    )
+}
+
+/// One hook call: a span, and its latency in `/metrics` by hook and outcome.
 async fn observed<T>(
     hook: Hook,
+    span: tracing::Span,
     call: impl std::future::Future<Output = Result<T, PluginError>>,
 ) -> Result<T, PluginError> {
+    use tracing::Instrument;
     let started = std::time::Instant::now();
-    let result = call.await;
+    let result = call.instrument(span.clone()).await;
+    if let Err(e) = &result {
+        span.record("failure", e.kind());
+    }
     crate::metrics::plugin_call(
         hook.as_str(),
         result.as_ref().err().map(PluginError::kind),

@@ -89,7 +89,8 @@ impl PluginHost {
         installation: Option<&InstallationInfo>,
         config: &str,
     ) -> Result<Decision, PluginError> {
-        super::observed(Hook::PermissionCheck, async move {
+        let span = super::call_span(Hook::PermissionCheck, &context);
+        super::observed(Hook::PermissionCheck, span, async move {
             if plugin.hook != Hook::PermissionCheck {
                 return Err(plugin.wrong_hook(Hook::PermissionCheck));
             }

@@ -9,16 +9,19 @@ macro_rules! impl_sql_store {
     ($store:ty, claim_lock = $claim_lock:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
+            #[tracing::instrument(name = "store.migrate", level = "debug", skip_all)]
             async fn migrate(&self) -> $crate::store::StoreResult<()> {
                 self.migrator().run(&self.pool).await?;
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.ping", level = "debug", skip_all)]
             async fn ping(&self) -> $crate::store::StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&mut *self.conn().await?).await?;
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.generation", level = "debug", skip_all)]
             async fn generation(&self) -> $crate::store::StoreResult<i64> {
                 let (v,): (i64,) = sqlx::query_as("SELECT value FROM cache_generation WHERE id = 1")
                     .fetch_one(&mut *self.conn().await?)
@@ -26,6 +29,7 @@ macro_rules! impl_sql_store {
                 Ok(v)
             }
 
+            #[tracing::instrument(name = "store.changes_since", level = "debug", skip_all)]
             async fn changes_since(
                 &self,
                 generation: i64,
@@ -44,6 +48,7 @@ macro_rules! impl_sql_store {
                     .collect())
             }
 
+            #[tracing::instrument(name = "store.create_tenant", level = "debug", skip_all)]
             async fn create_tenant(
                 &self,
                 t: &$crate::domain::Tenant,
@@ -68,6 +73,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.tenant", level = "debug", skip_all)]
             async fn tenant(&self, slug: &str) -> $crate::store::StoreResult<Option<$crate::domain::Tenant>> {
                 let row: Option<$crate::store::rows::TenantRow> =
                     sqlx::query_as("SELECT * FROM tenants WHERE slug = $1")
@@ -77,6 +83,7 @@ macro_rules! impl_sql_store {
                 row.map(TryInto::try_into).transpose()
             }
 
+            #[tracing::instrument(name = "store.tenants", level = "debug", skip_all)]
             async fn tenants(&self) -> $crate::store::StoreResult<Vec<$crate::domain::Tenant>> {
                 let rows: Vec<$crate::store::rows::TenantRow> =
                     sqlx::query_as("SELECT * FROM tenants ORDER BY slug")
@@ -85,6 +92,7 @@ macro_rules! impl_sql_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            #[tracing::instrument(name = "store.update_tenant_lifetimes", level = "debug", skip_all)]
             async fn update_tenant_lifetimes(&self, t: &$crate::domain::Tenant) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 sqlx::query("UPDATE tenants SET refresh_idle_ttl = $1, refresh_absolute_ttl = $2, pat_max_ttl = $3 WHERE slug = $4")
@@ -99,6 +107,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.create_client", level = "debug", skip_all)]
             async fn create_client(
                 &self,
                 c: &$crate::domain::Client,
@@ -112,6 +121,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.client", level = "debug", skip_all)]
             async fn client(&self, client_id: &str) -> $crate::store::StoreResult<Option<$crate::domain::Client>> {
                 let row: Option<$crate::store::rows::ClientRow> =
                     sqlx::query_as("SELECT * FROM clients WHERE client_id = $1")
@@ -121,6 +131,7 @@ macro_rules! impl_sql_store {
                 row.map(TryInto::try_into).transpose()
             }
 
+            #[tracing::instrument(name = "store.clients", level = "debug", skip_all)]
             async fn clients(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::domain::Client>> {
                 let rows: Vec<$crate::store::rows::ClientRow> =
                     sqlx::query_as("SELECT * FROM clients WHERE tenant = $1 ORDER BY created_at, client_id")
@@ -130,6 +141,7 @@ macro_rules! impl_sql_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            #[tracing::instrument(name = "store.rotate_client_secret", level = "debug", skip_all)]
             async fn rotate_client_secret(
                 &self,
                 client_id: &str,
@@ -156,6 +168,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.delete_client", level = "debug", skip_all)]
             async fn delete_client(
                 &self,
                 client_id: &str,
@@ -175,6 +188,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.signing_keys", level = "debug", skip_all)]
             async fn signing_keys(
                 &self,
                 tenant: &str,
@@ -192,6 +206,7 @@ macro_rules! impl_sql_store {
                 Ok(keys)
             }
 
+            #[tracing::instrument(name = "store.rotate_signing_key", level = "debug", skip_all)]
             async fn rotate_signing_key(
                 &self,
                 key: &$crate::store::StoredKey,
@@ -220,6 +235,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.revoke_token", level = "debug", skip_all)]
             async fn revoke_token(&self, jti: &str, tenant: &str, expires_at: i64) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO revoked_tokens (jti, tenant, expires_at) VALUES ($1, $2, $3) \
@@ -233,6 +249,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.is_token_revoked", level = "debug", skip_all)]
             async fn is_token_revoked(&self, jti: &str) -> $crate::store::StoreResult<bool> {
                 let row: Option<(String,)> = sqlx::query_as("SELECT jti FROM revoked_tokens WHERE jti = $1")
                     .bind(jti)
@@ -241,6 +258,7 @@ macro_rules! impl_sql_store {
                 Ok(row.is_some())
             }
 
+            #[tracing::instrument(name = "store.add_plugin", level = "debug", skip_all)]
             async fn add_plugin(
                 &self,
                 name: &str,
@@ -273,12 +291,14 @@ macro_rules! impl_sql_store {
                 Ok(record)
             }
 
+            #[tracing::instrument(name = "store.plugins", level = "debug", skip_all)]
             async fn plugins(&self) -> $crate::store::StoreResult<Vec<$crate::store::PluginRecord>> {
                 Ok(sqlx::query_as("SELECT * FROM plugins ORDER BY name, version")
                     .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
 
+            #[tracing::instrument(name = "store.plugin", level = "debug", skip_all)]
             async fn plugin(
                 &self,
                 name: &str,
@@ -294,6 +314,7 @@ macro_rules! impl_sql_store {
                 .await?)
             }
 
+            #[tracing::instrument(name = "store.plugin_wasm", level = "debug", skip_all)]
             async fn plugin_wasm(&self, sha256: &str) -> $crate::store::StoreResult<Option<Vec<u8>>> {
                 let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT wasm FROM plugin_blobs WHERE sha256 = $1")
                     .bind(sha256)
@@ -302,6 +323,7 @@ macro_rules! impl_sql_store {
                 Ok(row.map(|(w,)| w))
             }
 
+            #[tracing::instrument(name = "store.bind_plugin", level = "debug", skip_all)]
             async fn bind_plugin(&self, b: &$crate::store::Binding) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 let sql = format!(
@@ -329,6 +351,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.unbind_plugin", level = "debug", skip_all)]
             async fn unbind_plugin(&self, tenant: &str, hook: &str) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 let sql = format!(
@@ -348,6 +371,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.bindings", level = "debug", skip_all)]
             async fn bindings(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::store::BoundPluginRow>> {
                 let sql = format!(
                     "SELECT b.*, p.sha256 FROM {} b \
@@ -358,6 +382,7 @@ macro_rules! impl_sql_store {
                 Ok(sqlx::query_as(&sql).bind(tenant).fetch_all(&mut *self.conn().await?).await?)
             }
 
+            #[tracing::instrument(name = "store.create_delivery_secret", level = "debug", skip_all)]
             async fn create_delivery_secret(
                 &self,
                 tenant: &str,
@@ -377,6 +402,7 @@ macro_rules! impl_sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            #[tracing::instrument(name = "store.delivery_secrets", level = "debug", skip_all)]
             async fn delivery_secrets(
                 &self,
                 tenant: &str,
@@ -389,6 +415,7 @@ macro_rules! impl_sql_store {
                 .await?)
             }
 
+            #[tracing::instrument(name = "store.rotate_delivery_secret", level = "debug", skip_all)]
             async fn rotate_delivery_secret(
                 &self,
                 tenant: &str,
@@ -412,6 +439,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.claim_deliveries", level = "debug", skip_all)]
             async fn claim_deliveries(
                 &self,
                 now_ms: i64,
@@ -439,6 +467,7 @@ macro_rules! impl_sql_store {
                 .await?)
             }
 
+            #[tracing::instrument(name = "store.finish_delivery", level = "debug", skip_all)]
             async fn finish_delivery(
                 &self,
                 id: &str,
@@ -496,6 +525,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.deliveries", level = "debug", skip_all)]
             async fn deliveries(&self, tenant: &str, limit: i64) -> $crate::store::StoreResult<Vec<$crate::store::Delivery>> {
                 Ok(sqlx::query_as(
                     "SELECT * FROM deliveries WHERE tenant = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
@@ -506,6 +536,7 @@ macro_rules! impl_sql_store {
                 .await?)
             }
 
+            #[tracing::instrument(name = "store.retry_delivery", level = "debug", skip_all)]
             async fn retry_delivery(&self, id: &str, now_ms: i64) -> $crate::store::StoreResult<()> {
                 let done = sqlx::query(
                     "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_ms = $1, finished_at = NULL \
@@ -521,11 +552,13 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.audit", level = "debug", skip_all)]
             async fn audit(&self, event: &$crate::store::AuditEvent) -> $crate::store::StoreResult<()> {
                 $crate::store::sql::insert_audit!(&mut *self.conn().await?, event);
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.audit_events", level = "debug", skip_all)]
             async fn audit_events(&self, tenant: &str, limit: i64) -> $crate::store::StoreResult<Vec<$crate::store::AuditEvent>> {
                 Ok(sqlx::query_as(
                     "SELECT tenant, action, detail, created_at FROM audit_events WHERE tenant = $1 ORDER BY id DESC LIMIT $2",
@@ -536,6 +569,7 @@ macro_rules! impl_sql_store {
                 .await?)
             }
 
+            #[tracing::instrument(name = "store.maintain", level = "debug", skip_all)]
             async fn maintain(&self) -> $crate::store::StoreResult<()> {
                 Ok(self.checkpoint_wal().await?)
             }
@@ -544,6 +578,7 @@ macro_rules! impl_sql_store {
                 self.pool_use()
             }
 
+            #[tracing::instrument(name = "store.outbox_depth", level = "debug", skip_all)]
             async fn outbox_depth(&self) -> $crate::store::StoreResult<(i64, Option<i64>)> {
                 Ok(sqlx::query_as(
                     "SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE status = 'pending'",
@@ -552,6 +587,7 @@ macro_rules! impl_sql_store {
                 .await?)
             }
 
+            #[tracing::instrument(name = "store.purge_expired_revocations", level = "debug", skip_all)]
             async fn purge_expired_revocations(&self, now: i64) -> $crate::store::StoreResult<u64> {
                 let done = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
                     .bind(now)
@@ -564,6 +600,7 @@ macro_rules! impl_sql_store {
                 Ok(done.rows_affected() + assertions.rows_affected())
             }
 
+            #[tracing::instrument(name = "store.use_client_assertion", level = "debug", skip_all)]
             async fn use_client_assertion(
                 &self,
                 key: &str,

@@ -159,17 +159,20 @@ macro_rules! impl_sql_accounts {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::Accounts for $store {
+            #[tracing::instrument(name = "store.create_user", level = "debug", skip_all)]
             async fn create_user(&self, u: &$crate::domain::user::User) -> $crate::store::StoreResult<()> {
                 $crate::store::sql_accounts::insert_user!(&mut *self.conn().await?, u);
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.user", level = "debug", skip_all)]
             async fn user(&self, id: &str) -> $crate::store::StoreResult<Option<$crate::domain::user::User>> {
                 let row: Option<$crate::store::rows::UserRow> =
                     sqlx::query_as("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(&mut *self.conn().await?).await?;
                 Ok(row.map(Into::into))
             }
 
+            #[tracing::instrument(name = "store.user_by_name", level = "debug", skip_all)]
             async fn user_by_name(&self, tenant: &str, username: &str) -> $crate::store::StoreResult<Option<$crate::domain::user::User>> {
                 let row: Option<$crate::store::rows::UserRow> =
                     sqlx::query_as("SELECT * FROM users WHERE tenant = $1 AND username = $2")
@@ -180,6 +183,7 @@ macro_rules! impl_sql_accounts {
                 Ok(row.map(Into::into))
             }
 
+            #[tracing::instrument(name = "store.users", level = "debug", skip_all)]
             async fn users(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::domain::user::User>> {
                 let rows: Vec<$crate::store::rows::UserRow> =
                     sqlx::query_as("SELECT * FROM users WHERE tenant = $1 ORDER BY username")
@@ -189,6 +193,7 @@ macro_rules! impl_sql_accounts {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
+            #[tracing::instrument(name = "store.delete_user", level = "debug", skip_all)]
             async fn delete_user(&self, tenant: &str, username: &str, now: i64) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 sqlx::query(&$crate::store::sql_accounts::revoke_access_sql(
@@ -221,6 +226,7 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.set_user_admin", level = "debug", skip_all)]
             async fn set_user_admin(&self, tenant: &str, username: &str, is_admin: bool) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 let done = sqlx::query("UPDATE users SET is_admin = $1 WHERE tenant = $2 AND username = $3 AND installation_id IS NULL")
@@ -236,6 +242,7 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.set_password", level = "debug", skip_all)]
             async fn set_password(&self, tenant: &str, username: &str, hash: &str) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant = $2 AND username = $3 AND installation_id IS NULL")
@@ -257,6 +264,7 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.set_scope_description", level = "debug", skip_all)]
             async fn set_scope_description(&self, tenant: &str, scope: &str, description: &str) -> $crate::store::StoreResult<()> {
                 // A new scope goes last; describing one again keeps its place.
                 sqlx::query(
@@ -273,6 +281,7 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.scope_descriptions", level = "debug", skip_all)]
             async fn scope_descriptions(&self, tenant: &str) -> $crate::store::StoreResult<Vec<(String, String)>> {
                 Ok(sqlx::query_as("SELECT scope, description FROM scope_descriptions WHERE tenant = $1 ORDER BY COALESCE(position, 0), scope")
                     .bind(tenant)
@@ -280,6 +289,7 @@ macro_rules! impl_sql_accounts {
                     .await?)
             }
 
+            #[tracing::instrument(name = "store.create_session", level = "debug", skip_all)]
             async fn create_session(&self, s: &$crate::store::Session) -> $crate::store::StoreResult<()> {
                 sqlx::query("INSERT INTO sessions (id_hash, tenant, user_id, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&s.id_hash)
@@ -292,6 +302,7 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.session", level = "debug", skip_all)]
             async fn session(&self, id_hash: &[u8], now: i64) -> $crate::store::StoreResult<Option<$crate::store::Session>> {
                 Ok(sqlx::query_as("SELECT * FROM sessions WHERE id_hash = $1 AND expires_at > $2")
                     .bind(id_hash)
@@ -300,11 +311,13 @@ macro_rules! impl_sql_accounts {
                     .await?)
             }
 
+            #[tracing::instrument(name = "store.delete_session", level = "debug", skip_all)]
             async fn delete_session(&self, id_hash: &[u8]) -> $crate::store::StoreResult<()> {
                 sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut *self.conn().await?).await?;
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.record_login_failure", level = "debug", skip_all)]
             async fn record_login_failure(&self, key: &str, now: i64, window_start: i64) -> $crate::store::StoreResult<i64> {
                 let (n,): (i64,) = sqlx::query_as(
                     "INSERT INTO login_failures (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0) \
@@ -321,6 +334,7 @@ macro_rules! impl_sql_accounts {
                 Ok(n)
             }
 
+            #[tracing::instrument(name = "store.lock_login", level = "debug", skip_all)]
             async fn lock_login(&self, key: &str, until: i64) -> $crate::store::StoreResult<()> {
                 sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE key = $2")
                     .bind(until)
@@ -330,6 +344,7 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.login_locked_until", level = "debug", skip_all)]
             async fn login_locked_until(&self, keys: &[String]) -> $crate::store::StoreResult<Option<i64>> {
                 let mut latest = None;
                 for key in keys {
@@ -342,11 +357,13 @@ macro_rules! impl_sql_accounts {
                 Ok(latest)
             }
 
+            #[tracing::instrument(name = "store.clear_login_failures", level = "debug", skip_all)]
             async fn clear_login_failures(&self, key: &str) -> $crate::store::StoreResult<()> {
                 sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&mut *self.conn().await?).await?;
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.consent", level = "debug", skip_all)]
             async fn consent(&self, user_id: &str, client_id: &str) -> $crate::store::StoreResult<Option<String>> {
                 let row: Option<(String,)> = sqlx::query_as("SELECT scopes FROM consents WHERE user_id = $1 AND client_id = $2")
                     .bind(user_id)
@@ -356,6 +373,7 @@ macro_rules! impl_sql_accounts {
                 Ok(row.map(|(s,)| s))
             }
 
+            #[tracing::instrument(name = "store.grant_consent", level = "debug", skip_all)]
             async fn grant_consent(&self, tenant: &str, user_id: &str, client_id: &str, scopes: &str, now: i64) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO consents (user_id, client_id, tenant, scopes, granted_at) VALUES ($1, $2, $3, $4, $5) \
@@ -372,6 +390,7 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.create_code", level = "debug", skip_all)]
             async fn create_code(&self, c: &$crate::store::AuthorizationCode) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO authorization_codes (code_hash, tenant, client_id, user_id, redirect_uri, scopes, nonce, \
@@ -392,6 +411,7 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.redeem_code", level = "debug", skip_all)]
             async fn redeem_code(&self, code_hash: &[u8], now: i64) -> $crate::store::StoreResult<$crate::store::Redemption> {
                 let fresh: Option<$crate::store::AuthorizationCode> = sqlx::query_as(
                     "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL RETURNING *",
@@ -411,6 +431,7 @@ macro_rules! impl_sql_accounts {
                 Ok(used.map_or($crate::store::Redemption::Unknown, $crate::store::Redemption::Reused))
             }
 
+            #[tracing::instrument(name = "store.record_code_tokens", level = "debug", skip_all)]
             async fn record_code_tokens(&self, code_hash: &[u8], jti: &str, expires_at: i64, family_id: Option<&str>) -> $crate::store::StoreResult<()> {
                 sqlx::query("UPDATE authorization_codes SET access_jti = $1, access_expires_at = $2, family_id = $3 WHERE code_hash = $4")
                     .bind(jti)
@@ -422,15 +443,18 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.create_refresh_token", level = "debug", skip_all)]
             async fn create_refresh_token(&self, t: &$crate::store::RefreshToken) -> $crate::store::StoreResult<()> {
                 $crate::store::sql_accounts::insert_refresh!(self.writer(), t);
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.refresh_token", level = "debug", skip_all)]
             async fn refresh_token(&self, token_hash: &[u8]) -> $crate::store::StoreResult<Option<$crate::store::RefreshToken>> {
                 self.group_commits.lookups.call(token_hash.to_vec()).await
             }
 
+            #[tracing::instrument(name = "store.rotate_refresh_token", level = "debug", skip_all)]
             async fn rotate_refresh_token(
                 &self,
                 spent_hash: &[u8],
@@ -443,6 +467,7 @@ macro_rules! impl_sql_accounts {
                 self.group_commits.rotations.call(rotation).await
             }
 
+            #[tracing::instrument(name = "store.revoke_refresh_family", level = "debug", skip_all)]
             async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 sqlx::query(&$crate::store::sql_accounts::revoke_access_sql("family_id = $2"))
@@ -459,6 +484,7 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.consents", level = "debug", skip_all)]
             async fn consents(&self, user_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::ConsentRecord>> {
                 Ok(sqlx::query_as("SELECT client_id, scopes, granted_at FROM consents WHERE user_id = $1 ORDER BY granted_at DESC")
                     .bind(user_id)
@@ -466,6 +492,7 @@ macro_rules! impl_sql_accounts {
                     .await?)
             }
 
+            #[tracing::instrument(name = "store.revoke_grant", level = "debug", skip_all)]
             async fn revoke_grant(&self, user_id: &str, client_id: &str, now: i64) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 sqlx::query(&$crate::store::sql_accounts::revoke_access_sql("user_id = $2 AND client_id = $3"))
@@ -488,6 +515,7 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.create_pat", level = "debug", skip_all)]
             async fn create_pat(&self, p: &$crate::store::PersonalAccessToken) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO personal_access_tokens (id, tenant, user_id, name, token_hash, scopes, created_at, expires_at) \
@@ -506,6 +534,7 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.pats", level = "debug", skip_all)]
             async fn pats(&self, user_id: &str) -> $crate::store::StoreResult<Vec<$crate::store::PersonalAccessToken>> {
                 Ok(sqlx::query_as("SELECT * FROM personal_access_tokens WHERE user_id = $1 ORDER BY created_at DESC, id")
                     .bind(user_id)
@@ -513,6 +542,7 @@ macro_rules! impl_sql_accounts {
                     .await?)
             }
 
+            #[tracing::instrument(name = "store.use_pat", level = "debug", skip_all)]
             async fn use_pat(&self, token_hash: &[u8], now: i64) -> $crate::store::StoreResult<Option<$crate::store::PersonalAccessToken>> {
                 Ok(sqlx::query_as("UPDATE personal_access_tokens SET last_used_at = $1 WHERE token_hash = $2 RETURNING *")
                     .bind(now)
@@ -521,6 +551,7 @@ macro_rules! impl_sql_accounts {
                     .await?)
             }
 
+            #[tracing::instrument(name = "store.revoke_pat", level = "debug", skip_all)]
             async fn revoke_pat(&self, user_id: &str, id: &str) -> $crate::store::StoreResult<()> {
                 let done = sqlx::query("DELETE FROM personal_access_tokens WHERE user_id = $1 AND id = $2")
                     .bind(user_id)

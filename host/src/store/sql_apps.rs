@@ -58,12 +58,14 @@ macro_rules! impl_sql_apps {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::Apps for $store {
+            #[tracing::instrument(name = "store.webhook_signing_keys", level = "debug", skip_all)]
             async fn webhook_signing_keys(&self) -> $crate::store::StoreResult<Vec<$crate::store::WebhookKey>> {
                 Ok(sqlx::query_as("SELECT * FROM webhook_signing_keys ORDER BY created_at DESC, kid")
                     .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
 
+            #[tracing::instrument(name = "store.create_webhook_signing_key", level = "debug", skip_all)]
             async fn create_webhook_signing_key(&self, k: &$crate::store::WebhookKey) -> $crate::store::StoreResult<()> {
                 sqlx::query("INSERT INTO webhook_signing_keys (kid, private_key, public_key, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(&k.kid)
@@ -76,6 +78,7 @@ macro_rules! impl_sql_apps {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.create_app", level = "debug", skip_all)]
             async fn create_app(
                 &self,
                 manifest: &$crate::domain::app::Manifest,
@@ -102,6 +105,7 @@ macro_rules! impl_sql_apps {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.publish_app_version", level = "debug", skip_all)]
             async fn publish_app_version(
                 &self,
                 manifest: &$crate::domain::app::Manifest,
@@ -136,6 +140,7 @@ macro_rules! impl_sql_apps {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.app_installations", level = "debug", skip_all)]
             async fn app_installations(
                 &self,
                 app: &str,
@@ -149,6 +154,7 @@ macro_rules! impl_sql_apps {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            #[tracing::instrument(name = "store.apps", level = "debug", skip_all)]
             async fn apps(&self) -> $crate::store::StoreResult<Vec<$crate::store::AppVersion>> {
                 let rows: Vec<$crate::store::apps::AppVersionRow> = sqlx::query_as(
                     "SELECT v.app, v.version, v.manifest, v.created_at FROM app_versions v \
@@ -159,6 +165,7 @@ macro_rules! impl_sql_apps {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            #[tracing::instrument(name = "store.app_version", level = "debug", skip_all)]
             async fn app_version(
                 &self,
                 slug: &str,
@@ -181,6 +188,7 @@ macro_rules! impl_sql_apps {
                 row.map(TryInto::try_into).transpose()
             }
 
+            #[tracing::instrument(name = "store.app_versions", level = "debug", skip_all)]
             async fn app_versions(&self, slug: &str) -> $crate::store::StoreResult<Vec<$crate::store::AppVersion>> {
                 let rows: Vec<$crate::store::apps::AppVersionRow> =
                     sqlx::query_as("SELECT * FROM app_versions WHERE app = $1 ORDER BY version")
@@ -190,6 +198,7 @@ macro_rules! impl_sql_apps {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            #[tracing::instrument(name = "store.app_webhook_secrets", level = "debug", skip_all)]
             async fn app_webhook_secrets(
                 &self,
                 slug: &str,
@@ -203,6 +212,7 @@ macro_rules! impl_sql_apps {
                 .await?)
             }
 
+            #[tracing::instrument(name = "store.rotate_app_webhook_secret", level = "debug", skip_all)]
             async fn rotate_app_webhook_secret(
                 &self,
                 slug: &str,
@@ -224,6 +234,7 @@ macro_rules! impl_sql_apps {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.put_resources", level = "debug", skip_all)]
             async fn put_resources(
                 &self,
                 tenant: &str,
@@ -247,6 +258,7 @@ macro_rules! impl_sql_apps {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.resources", level = "debug", skip_all)]
             async fn resources(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::store::Resource>> {
                 Ok(sqlx::query_as("SELECT type, id, name FROM tenant_resources WHERE tenant = $1 ORDER BY type, id")
                     .bind(tenant)
@@ -254,6 +266,7 @@ macro_rules! impl_sql_apps {
                     .await?)
             }
 
+            #[tracing::instrument(name = "store.delete_resource", level = "debug", skip_all)]
             async fn delete_resource(
                 &self,
                 tenant: &str,
@@ -278,6 +291,7 @@ macro_rules! impl_sql_apps {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.create_installation", level = "debug", skip_all)]
             async fn create_installation(
                 &self,
                 new: $crate::store::NewInstallation<'_>,
@@ -324,6 +338,7 @@ macro_rules! impl_sql_apps {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.installation", level = "debug", skip_all)]
             async fn installation(
                 &self,
                 id: &str,
@@ -336,6 +351,7 @@ macro_rules! impl_sql_apps {
                 row.map(TryInto::try_into).transpose()
             }
 
+            #[tracing::instrument(name = "store.add_usage", level = "debug", skip_all)]
             async fn add_usage(
                 &self,
                 rows: &[$crate::store::apps::UsageRow],
@@ -379,6 +395,7 @@ macro_rules! impl_sql_apps {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.hourly_tokens", level = "debug", skip_all)]
             async fn hourly_tokens(
                 &self,
                 installation: &str,
@@ -394,6 +411,7 @@ macro_rules! impl_sql_apps {
                 Ok(row.map_or(0, |r| r.0))
             }
 
+            #[tracing::instrument(name = "store.set_installation_quota", level = "debug", skip_all)]
             async fn set_installation_quota(
                 &self,
                 id: &str,
@@ -417,6 +435,7 @@ macro_rules! impl_sql_apps {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.usage", level = "debug", skip_all)]
             async fn usage(
                 &self,
                 installation: &str,
@@ -431,6 +450,7 @@ macro_rules! impl_sql_apps {
                 .await?)
             }
 
+            #[tracing::instrument(name = "store.installations", level = "debug", skip_all)]
             async fn installations(
                 &self,
                 tenant: &str,
@@ -444,6 +464,7 @@ macro_rules! impl_sql_apps {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            #[tracing::instrument(name = "store.save_installation", level = "debug", skip_all)]
             async fn save_installation(
                 &self,
                 change: &$crate::store::InstallationChange,
@@ -454,6 +475,7 @@ macro_rules! impl_sql_apps {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.uninstall", level = "debug", skip_all)]
             async fn uninstall(
                 &self,
                 change: &$crate::store::InstallationChange,

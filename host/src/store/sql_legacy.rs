@@ -4,6 +4,7 @@ macro_rules! impl_sql_legacy {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::Legacy for $store {
+            #[tracing::instrument(name = "store.legacy_policy", level = "debug", skip_all)]
             async fn legacy_policy(
                 &self,
             ) -> $crate::store::StoreResult<Option<$crate::store::LegacyPolicy>> {
@@ -27,6 +28,7 @@ macro_rules! impl_sql_legacy {
                 .transpose()
             }
 
+            #[tracing::instrument(name = "store.set_legacy_policy", level = "debug", skip_all)]
             async fn set_legacy_policy(
                 &self,
                 p: &$crate::store::LegacyPolicy,
@@ -54,6 +56,7 @@ macro_rules! impl_sql_legacy {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.legacy_clients", level = "debug", skip_all)]
             async fn legacy_clients(
                 &self,
             ) -> $crate::store::StoreResult<Vec<$crate::store::LegacyClient>> {
@@ -62,6 +65,7 @@ macro_rules! impl_sql_legacy {
                     .await?)
             }
 
+            #[tracing::instrument(name = "store.mark_legacy", level = "debug", skip_all)]
             async fn mark_legacy(
                 &self,
                 client_id: &str,
@@ -95,12 +99,14 @@ macro_rules! impl_sql_legacy {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.exemptions", level = "debug", skip_all)]
             async fn exemptions(&self) -> $crate::store::StoreResult<Vec<$crate::store::Exemption>> {
                 Ok(sqlx::query_as("SELECT * FROM legacy_exemptions ORDER BY tenant")
                     .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
 
+            #[tracing::instrument(name = "store.set_exemption", level = "debug", skip_all)]
             async fn set_exemption(
                 &self,
                 tenant: &str,
@@ -134,6 +140,7 @@ macro_rules! impl_sql_legacy {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.add_legacy_use", level = "debug", skip_all)]
             async fn add_legacy_use(
                 &self,
                 uses: &[$crate::store::LegacyUse],
@@ -158,6 +165,7 @@ macro_rules! impl_sql_legacy {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.legacy_uses", level = "debug", skip_all)]
             async fn legacy_uses(
                 &self,
                 since_day: i64,

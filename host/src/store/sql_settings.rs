@@ -4,6 +4,7 @@ macro_rules! impl_sql_settings {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::Settings for $store {
+            #[tracing::instrument(name = "store.tenant_settings", level = "debug", skip_all)]
             async fn tenant_settings(
                 &self,
                 tenant: &str,
@@ -32,6 +33,7 @@ macro_rules! impl_sql_settings {
                 })
             }
 
+            #[tracing::instrument(name = "store.put_tenant_settings", level = "debug", skip_all)]
             async fn put_tenant_settings(
                 &self,
                 tenant: &str,
@@ -63,6 +65,7 @@ macro_rules! impl_sql_settings {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.create_install_request", level = "debug", skip_all)]
             async fn create_install_request(
                 &self,
                 r: &$crate::store::InstallRequestRecord,
@@ -89,6 +92,7 @@ macro_rules! impl_sql_settings {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.install_request", level = "debug", skip_all)]
             async fn install_request(
                 &self,
                 id: &str,
@@ -99,6 +103,7 @@ macro_rules! impl_sql_settings {
                     .await?)
             }
 
+            #[tracing::instrument(name = "store.install_requests", level = "debug", skip_all)]
             async fn install_requests(
                 &self,
                 tenant: &str,
@@ -111,6 +116,7 @@ macro_rules! impl_sql_settings {
                 .await?)
             }
 
+            #[tracing::instrument(name = "store.decide_install_request", level = "debug", skip_all)]
             async fn decide_install_request(
                 &self,
                 id: &str,
