@@ -6,9 +6,9 @@
 
 use crate::config::{Config, LogFormat, Otlp};
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{Link, SpanKind, TraceContextExt, TraceId};
 use opentelemetry_http::{Bytes, HttpError, Request, Response};
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
-use opentelemetry::trace::{Link, SpanKind, TraceContextExt, TraceId};
 use opentelemetry_sdk::trace::{
     Sampler, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample,
 };

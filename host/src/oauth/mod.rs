@@ -91,14 +91,9 @@ impl OAuth {
         auth: PresentedAuth,
         params: &Params,
     ) -> Result<TokenResponse, OAuthError> {
-        let grant_type = request::grant_label(params);
-        let span = tracing::info_span!("grant", grant_type, error = tracing::field::Empty);
-        let result = self.grant(tenant, auth, params).instrument(span.clone()).await;
-        if let Err(e) = &result {
-            span.record("error", e.code.as_str());
-        }
+        let result = self.grant(tenant, auth, params).await;
         crate::metrics::token(
-            grant_type,
+            request::grant_label(params),
             result.as_ref().err().map(|e| e.code.as_str()),
         );
         result
@@ -126,45 +121,60 @@ impl OAuth {
             _ => self.authenticate(&tenant, auth, params).await?,
         };
         let deprecation = self.legacy_gate(&tenant, &client).await?;
-        let mut response = match request {
-            TokenRequest::ClientCredentials { scope, resources } => {
-                client_credentials::grant(self, &tenant, &client, scope, resources).await
-            }
-            TokenRequest::TokenExchange {
-                subject_token,
-                subject_token_type,
-                scope,
-            } => {
-                pat::exchange(
-                    self,
-                    &tenant,
-                    &client,
-                    &subject_token,
-                    &subject_token_type,
+        // The grant itself, after client authentication (which records the
+        // client on the request's span).
+        let span = tracing::info_span!(
+            "grant",
+            grant_type = request::grant_label(params),
+            error = tracing::field::Empty
+        );
+        let granted = async {
+            match request {
+                TokenRequest::ClientCredentials { scope, resources } => {
+                    client_credentials::grant(self, &tenant, &client, scope, resources).await
+                }
+                TokenRequest::TokenExchange {
+                    subject_token,
+                    subject_token_type,
                     scope,
-                )
-                .await
+                } => {
+                    pat::exchange(
+                        self,
+                        &tenant,
+                        &client,
+                        &subject_token,
+                        &subject_token_type,
+                        scope,
+                    )
+                    .await
+                }
+                TokenRequest::RefreshToken {
+                    refresh_token,
+                    scope,
+                } => refresh::grant(self, &tenant, &client, &refresh_token, scope).await,
+                TokenRequest::AuthorizationCode {
+                    code,
+                    redirect_uri,
+                    code_verifier,
+                } => {
+                    authorization_code::grant(
+                        self,
+                        &tenant,
+                        &client,
+                        &code,
+                        redirect_uri.as_deref(),
+                        code_verifier.as_deref(),
+                    )
+                    .await
+                }
             }
-            TokenRequest::RefreshToken {
-                refresh_token,
-                scope,
-            } => refresh::grant(self, &tenant, &client, &refresh_token, scope).await,
-            TokenRequest::AuthorizationCode {
-                code,
-                redirect_uri,
-                code_verifier,
-            } => {
-                authorization_code::grant(
-                    self,
-                    &tenant,
-                    &client,
-                    &code,
-                    redirect_uri.as_deref(),
-                    code_verifier.as_deref(),
-                )
-                .await
-            }
-        }?;
+        }
+        .instrument(span.clone())
+        .await;
+        if let Err(e) = &granted {
+            span.record("error", e.code.as_str());
+        }
+        let mut response = granted?;
         response.deprecation = deprecation;
         Ok(response)
     }
