@@ -17,11 +17,13 @@ set -euo pipefail
 TENANTS=${1:-10000}
 SECONDS_PER_PHASE=${2:-30}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# The deployment build (fat LTO); WARDEN_BENCH_PROFILE=release for the quick one.
+PROFILE=${WARDEN_BENCH_PROFILE:-dist}
 for tool in wrk curl python3 psql ss; do
   command -v $tool >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
 done
-[ -n "${WARDEN_BENCH_BIN:-}" ] || cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
-BIN=${WARDEN_BENCH_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/warden}
+[ -n "${WARDEN_BENCH_BIN:-}" ] || cargo build --profile "$PROFILE" --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
+BIN=${WARDEN_BENCH_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE/warden}
 PG_ADMIN=${WARDEN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 PG_DB=warden_dir_bench_$$
 WORK=$(mktemp -d)

@@ -15,11 +15,13 @@
 set -euo pipefail
 DURATION=${1:-10}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# The deployment build (fat LTO); WARDEN_BENCH_PROFILE=release for the quick one.
+PROFILE=${WARDEN_BENCH_PROFILE:-dist}
 for tool in wrk curl python3 sqlite3 psql; do
   command -v $tool >/dev/null || { echo "bench needs $tool (Debian: apt-get install wrk curl python3 sqlite3 postgresql-client)" >&2; exit 1; }
 done
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/warden"
+cargo build --profile "$PROFILE" --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE/warden"
 WORK=$(mktemp -d)
 PG_ADMIN=${WARDEN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 PG_DB=warden_inst_bench_$$

@@ -11,11 +11,13 @@ set -euo pipefail
 DURATION=${1:-10}
 CALLS=${2:-2000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# The deployment build (fat LTO); WARDEN_BENCH_PROFILE=release for the quick one.
+PROFILE=${WARDEN_BENCH_PROFILE:-dist}
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
 BIN=${WARDEN_BENCH_BIN:-}
 if [ -z "$BIN" ]; then
-  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/warden"
+  cargo build --profile "$PROFILE" --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE/warden"
 fi
 WORK=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT

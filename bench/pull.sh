@@ -11,12 +11,14 @@ set -euo pipefail
 DURATION=${1:-10}
 PER_RUN=${2:-250000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# The deployment build (fat LTO); WARDEN_BENCH_PROFILE=release for the quick one.
+PROFILE=${WARDEN_BENCH_PROFILE:-dist}
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
 PY="$ROOT/tests/py/.venv/bin/python"
 [ -x "$PY" ] || PY=python3
 "$PY" -c 'import joserfc' 2>/dev/null || { echo "bench needs joserfc: run cargo test once (it builds tests/py/.venv) or pip install joserfc" >&2; exit 1; }
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/warden"
+cargo build --profile "$PROFILE" --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE/warden"
 WORK=$(mktemp -d)
 PID=
 trap '[ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf "$WORK"' EXIT

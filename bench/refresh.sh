@@ -10,9 +10,11 @@ DURATION=${1:-15}
 CONNS=${2:-32}
 THREADS=$(( CONNS < 2 ? CONNS : 2 ))
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# The deployment build (fat LTO); WARDEN_BENCH_PROFILE=release for the quick one.
+PROFILE=${WARDEN_BENCH_PROFILE:-dist}
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/warden"
+cargo build --profile "$PROFILE" --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE/warden"
 WORK=$(mktemp -d)
 PG_ADMIN=${WARDEN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 PG_DB=warden_bench_$$

@@ -7,12 +7,14 @@
 set -euo pipefail
 DURATION=${1:-15}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# The deployment build (fat LTO); WARDEN_BENCH_PROFILE=release for the quick one.
+PROFILE=${WARDEN_BENCH_PROFILE:-dist}
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
+cargo build --profile "$PROFILE" --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
 (cd "$ROOT/plugins" && cargo build --release --quiet --target wasm32-wasip2 --target-dir "$ROOT/plugins/target")
 PLUGIN="$ROOT/plugins/target/wasm32-wasip2/release/scope_policy.wasm"
 POLICY='{"allowed_scopes": ["read", "write"], "claims": {"org": "bench"}, "max_lifetime_seconds": 600}'
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/warden"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE/warden"
 WORK=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export WARDEN_DATABASE_URL="sqlite://$WORK/bench.db"

@@ -17,13 +17,15 @@ TENANTS=${1:-10000}
 DISTINCT=${2:-1000}
 DURATION=${3:-15}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# The deployment build (fat LTO); WARDEN_BENCH_PROFILE=release for the quick one.
+PROFILE=${WARDEN_BENCH_PROFILE:-dist}
 for tool in wrk curl python3; do
   command -v $tool >/dev/null || { echo "bench needs $tool (Debian: apt-get install wrk curl python3)" >&2; exit 1; }
 done
-[ -n "${WARDEN_BENCH_BIN:-}" ] || cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
+[ -n "${WARDEN_BENCH_BIN:-}" ] || cargo build --profile "$PROFILE" --quiet --manifest-path "$ROOT/Cargo.toml" -p warden
 (cd "$ROOT/plugins" && cargo build --release --quiet --target wasm32-wasip2 --target-dir "$ROOT/plugins/target" -p scope-policy)
 PLUGIN="$ROOT/plugins/target/wasm32-wasip2/release/scope_policy.wasm"
-BIN=${WARDEN_BENCH_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/warden}
+BIN=${WARDEN_BENCH_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE/warden}
 PID=
 if [ -n "${WARDEN_BENCH_WORK:-}" ]; then
   # Kept between runs: populated once, then reused (e.g. to compare builds).

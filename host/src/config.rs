@@ -46,6 +46,7 @@ pub struct Layer {
     pub otlp_endpoint: Option<String>,
     pub otlp_sample_ratio: Option<f64>,
     pub otlp_service_name: Option<String>,
+    pub metrics: Option<bool>,
 }
 
 impl Layer {
@@ -82,6 +83,7 @@ impl Layer {
             otlp_endpoint: self.otlp_endpoint.or(base.otlp_endpoint),
             otlp_sample_ratio: self.otlp_sample_ratio.or(base.otlp_sample_ratio),
             otlp_service_name: self.otlp_service_name.or(base.otlp_service_name),
+            metrics: self.metrics.or(base.metrics),
         }
     }
 
@@ -127,6 +129,13 @@ impl Layer {
             otlp_endpoint: get("WARDEN_OTLP_ENDPOINT"),
             otlp_sample_ratio: num(&get, "WARDEN_OTLP_SAMPLE_RATIO")?,
             otlp_service_name: get("WARDEN_OTLP_SERVICE_NAME"),
+            metrics: get("WARDEN_METRICS")
+                .map(|v| match v.trim() {
+                    "true" => Ok(true),
+                    "false" => Ok(false),
+                    other => Err(anyhow::anyhow!("WARDEN_METRICS: {other:?} is not true or false")),
+                })
+                .transpose()?,
         })
     }
 }
@@ -159,6 +168,8 @@ pub struct Config {
     pub pat_max_ttl: i64,
     /// Where `serve` sends traces; `None` turns tracing export off.
     pub otlp: Option<Otlp>,
+    /// Whether `serve` records metrics and answers `/metrics`.
+    pub metrics: bool,
 }
 
 /// An OpenTelemetry collector's OTLP/HTTP endpoint and what is sent to it.
@@ -333,6 +344,7 @@ impl Config {
             .transpose()?;
         Ok(Config {
             otlp,
+            metrics: l.metrics.unwrap_or(true),
             delivery,
             admin_token,
             refresh_token_idle_ttl,

@@ -13,8 +13,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
-    let metrics = crate::metrics::install()?;
-    crate::metrics::spawn_upkeep(metrics.clone());
+    // Off, nothing is recorded: every `metrics` call is a no-op.
+    let metrics = if config.metrics {
+        let handle = crate::metrics::install()?;
+        crate::metrics::spawn_upkeep(handle.clone());
+        Some(handle)
+    } else {
+        None
+    };
     // A missing master key is reported before any migration runs.
     let store = crate::store::open(&config.database_url).await?;
     let master = Arc::new(config.master_key()?);

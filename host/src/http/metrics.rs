@@ -8,6 +8,9 @@ use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 
 pub async fn metrics(axum::extract::State(s): State) -> Response {
+    let Some(handle) = &s.metrics else {
+        return super::health::not_found().await.into_response();
+    };
     crate::metrics::pools(&s.store.pools());
     crate::metrics::directory_refresh_age(s.oauth.directory.refresh_age());
     match s.store.outbox_depth().await {
@@ -21,7 +24,7 @@ pub async fn metrics(axum::extract::State(s): State) -> Response {
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(),
+        handle.render(),
     )
         .into_response()
 }

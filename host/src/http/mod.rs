@@ -28,8 +28,9 @@ pub struct AppState {
     pub admin: crate::admin::Admin,
     pub admin_token: Option<admin::AdminToken>,
     pub secret_rotation_overlap: i64,
-    /// Renders what the process-wide recorder holds, for `/metrics`.
-    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Renders what the process-wide recorder holds, for `/metrics`
+    /// (`None`: metrics are off and `/metrics` is not found).
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Cookies get `Secure` when the public URL is https.
     pub secure_cookies: bool,
 }
