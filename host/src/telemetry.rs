@@ -66,12 +66,13 @@ pub fn init(config: &Config, verbose: bool, serving: bool) -> anyhow::Result<Tel
                 .with_threads(false)
                 .with_tracked_inactivity(false)
                 .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
-                    // Warden's spans at any level; events at info and above
-                    // become span events.
+                    // Warden's spans at any level; warnings and errors (a
+                    // plugin failed closed, …) become span events. Info
+                    // events (every request's `handled`) are in the logs.
                     if meta.is_span() {
                         meta.target().starts_with("warden")
                     } else {
-                        *meta.level() <= tracing::Level::INFO
+                        *meta.level() <= tracing::Level::WARN
                     }
                 }));
             opentelemetry::global::set_text_map_propagator(
