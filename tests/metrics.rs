@@ -91,42 +91,24 @@ async fn metrics_count_what_happened(db: Db) {
     db.create_tenant("acme", &[]);
     let (id, secret) = db.create_client("acme", "read write", &[]);
     // A grant policy that allows `read` only.
-    let wasm = plugin_wasm("scope-policy");
-    db.cli_json(&["plugin", "add", wasm.to_str().unwrap(), "--name", "scopes"]);
-    db.cli_json(&[
-        "plugin",
-        "bind",
-        "--tenant",
+    add_and_bind_plugin(
+        &db,
         "acme",
-        "--hook",
         "grant-policy",
-        "--plugin",
+        "scope-policy",
         "scopes",
-        "--config",
         r#"{"allowed_scopes": ["read"]}"#,
-    ]);
+    );
     // Credential delivery to an integrator whose endpoint is down for now.
     let mut receiver = Receiver::down().await;
-    let wasm = plugin_wasm("credential-webhook");
-    db.cli_json(&[
-        "plugin",
-        "add",
-        wasm.to_str().unwrap(),
-        "--name",
-        "credential-webhook",
-    ]);
-    db.cli_json(&[
-        "plugin",
-        "bind",
-        "--tenant",
+    add_and_bind_plugin(
+        &db,
         "acme",
-        "--hook",
         "credential-delivery",
-        "--plugin",
         "credential-webhook",
-        "--config",
+        "credential-webhook",
         &json!({"allowed_origins": [receiver.origin]}).to_string(),
-    ]);
+    );
     let server = Server::start_with(
         &db,
         &[
@@ -298,4 +280,27 @@ async fn metrics_count_what_happened(db: Db) {
         "{}",
         Scrape::of(&server).await.text
     );
+}
+
+/// `metrics = false`: nothing recorded, `/metrics` not found; a value that
+/// is not a boolean stops `serve` with a readable message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_be_turned_off() {
+    let db = Db::new(Backend::Sqlite).await.unwrap();
+    let server = Server::start_with(&db, &[("WARDEN_METRICS", "false")], &[]).await;
+    let r = http()
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    server.stop().await;
+
+    let mut env = db.env();
+    env.push(("WARDEN_METRICS".into(), "maybe".into()));
+    let out = cli_with(db.dir.path(), &env, &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("WARDEN_METRICS"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -99,20 +99,14 @@ async fn spans_nest_from_request_to_plugin_and_store() {
     let db = Db::new(Backend::Sqlite).await.unwrap();
     db.create_tenant("acme", &[]);
     let (id, secret) = db.create_client("acme", "read write", &[]);
-    let wasm = plugin_wasm("scope-policy");
-    db.cli_json(&["plugin", "add", wasm.to_str().unwrap(), "--name", "scopes"]);
-    db.cli_json(&[
-        "plugin",
-        "bind",
-        "--tenant",
+    add_and_bind_plugin(
+        &db,
         "acme",
-        "--hook",
         "grant-policy",
-        "--plugin",
+        "scope-policy",
         "scopes",
-        "--config",
         r#"{"allowed_scopes": ["read"]}"#,
-    ]);
+    );
     let collector = Collector::default();
     let endpoint = collector.start().await;
     let server = Server::start_with(

@@ -133,7 +133,9 @@ impl Layer {
                 .map(|v| match v.trim() {
                     "true" => Ok(true),
                     "false" => Ok(false),
-                    other => Err(anyhow::anyhow!("WARDEN_METRICS: {other:?} is not true or false")),
+                    other => Err(anyhow::anyhow!(
+                        "WARDEN_METRICS: {other:?} is not true or false"
+                    )),
                 })
                 .transpose()?,
         })

@@ -497,6 +497,23 @@ pub fn plugin_wasm(name: &str) -> PathBuf {
     panic!("no plugin named {name}");
 }
 
+/// Adds the plugin `plugin` (built by `plugin_wasm`) to the registry as
+/// `name` and binds it to the tenant's `hook` with `config`.
+pub fn add_and_bind_plugin(
+    db: &Db,
+    tenant: &str,
+    hook: &str,
+    plugin: &str,
+    name: &str,
+    config: &str,
+) {
+    let wasm = plugin_wasm(plugin);
+    db.cli_json(&["plugin", "add", wasm.to_str().unwrap(), "--name", name]);
+    db.cli_json(&[
+        "plugin", "bind", "--tenant", tenant, "--hook", hook, "--plugin", name, "--config", config,
+    ]);
+}
+
 /// The admin API's bearer token the tests configure (`WARDEN_ADMIN_TOKEN`).
 pub const ADMIN_TOKEN: &str = "operator-credential-0123456789abcdef";
 

@@ -122,8 +122,9 @@ impl OAuth {
         };
         let deprecation = self.legacy_gate(&tenant, &client).await?;
         // The grant itself, after client authentication (which records the
-        // client on the request's span).
-        let span = tracing::info_span!(
+        // client on the request's span). Debug: logs stay at the request's
+        // span; traces take spans of any level.
+        let span = tracing::debug_span!(
             "grant",
             grant_type = request::grant_label(params),
             error = tracing::field::Empty
