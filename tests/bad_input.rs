@@ -361,7 +361,7 @@ async fn every_response_carries_security_headers(db: Db) {
         "/admin/v1/nowhere".into(),
         "/t/nope/authorize".into(),
     ]);
-    let client = reqwest::Client::builder()
+    let client = client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -304,7 +304,7 @@ struct Recording {
 impl Recording {
     fn new(token_url: String) -> Recording {
         Recording {
-            http: reqwest::ClientBuilder::new()
+            http: client_builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
@@ -323,16 +323,29 @@ impl Recording {
     }
 }
 
+/// oauth2 5's own reqwest support is for reqwest 0.12; this is the same
+/// adapter on the reqwest the rest of the tests use.
 impl<'c> oauth2::AsyncHttpClient<'c> for Recording {
-    type Error = <reqwest::Client as oauth2::AsyncHttpClient<'c>>::Error;
-    type Future = <reqwest::Client as oauth2::AsyncHttpClient<'c>>::Future;
+    type Error = oauth2::HttpClientError<reqwest::Error>;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, Self::Error>> + Send + 'c>,
+    >;
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         if request.uri().to_string() == self.token_url {
             let method = auth_method(request.headers(), request.body());
             self.sent.lock().unwrap().push(method);
         }
-        oauth2::AsyncHttpClient::call(&self.http, request)
+        Box::pin(async move {
+            let request = reqwest::Request::try_from(request).map_err(Box::new)?;
+            let response = self.http.execute(request).await.map_err(Box::new)?;
+            let mut builder = oauth2::http::Response::builder().status(response.status());
+            for (name, value) in response.headers() {
+                builder = builder.header(name, value);
+            }
+            let body = response.bytes().await.map_err(Box::new)?;
+            Ok(builder.body(body.to_vec())?)
+        })
     }
 }
 

@@ -438,7 +438,7 @@ impl Session {
     ) -> (u16, String) {
         let mut fields = vec![("csrf", self.csrf.as_str())];
         fields.extend_from_slice(form);
-        let r = reqwest::Client::builder()
+        let r = client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap()

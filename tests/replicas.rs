@@ -122,7 +122,9 @@ async fn two_replicas_share_tokens_revocations_and_keys() {
 
 /// A counter from a replica's `/metrics`.
 async fn counter(server: &Server, name: &str) -> u64 {
-    let text = reqwest::get(format!("{}/metrics", server.base))
+    let text = http()
+        .get(format!("{}/metrics", server.base))
+        .send()
         .await
         .unwrap()
         .text()

@@ -12,6 +12,7 @@ mod http;
 mod legacy;
 mod metrics;
 mod oauth;
+mod outbound;
 mod plugins;
 mod server;
 mod store;

@@ -92,7 +92,7 @@ pub fn init(config: &Config, verbose: bool, serving: bool) -> anyhow::Result<Tel
 
 fn tracer_provider(otlp: &Otlp) -> anyhow::Result<SdkTracerProvider> {
     let http = Exporter {
-        client: reqwest::Client::builder()
+        client: crate::outbound::client_builder()
             .timeout(EXPORT_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()

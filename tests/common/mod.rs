@@ -94,7 +94,7 @@ impl Db {
                     }
                 };
                 let name = format!("warden_t_{}", random_name());
-                sqlx::query(&format!("CREATE DATABASE {name}"))
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&pool)
                     .await
                     .unwrap();
@@ -184,7 +184,7 @@ impl Drop for Db {
                 rt.block_on(async {
                     if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
                         let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
                                 .execute(&pool)
                                 .await;
                     }
@@ -301,8 +301,18 @@ impl Server {
     }
 }
 
-pub fn http() -> reqwest::Client {
+/// Every test client starts here: reqwest's rustls needs a crypto provider
+/// installed (ring, as in the server) before the first client is built.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
     reqwest::Client::builder()
+}
+
+pub fn http() -> reqwest::Client {
+    client_builder()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap()
@@ -792,7 +802,7 @@ pub fn create_user(
 
 /// A browser-like HTTP client: keeps cookies, does not follow redirects.
 pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
+    client_builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))

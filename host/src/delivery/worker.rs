@@ -59,7 +59,7 @@ impl Worker {
         clock: Arc<dyn Clock>,
         options: WorkerOptions,
     ) -> anyhow::Result<Arc<Self>> {
-        let http = reqwest::Client::builder()
+        let http = crate::outbound::client_builder()
             .timeout(options.timeout)
             // A redirect could lead outside the allowed origins.
             .redirect(reqwest::redirect::Policy::none())

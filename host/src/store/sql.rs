@@ -334,7 +334,7 @@ macro_rules! impl_sql_store {
                      deadline_ms = excluded.deadline_ms, memory_mib = excluded.memory_mib, created_at = excluded.created_at",
                     $crate::store::sql::binding_table(&b.tenant)
                 );
-                sqlx::query(&sql)
+                sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(&b.tenant)
                     .bind(&b.hook)
                     .bind(&b.plugin_name)
@@ -358,7 +358,7 @@ macro_rules! impl_sql_store {
                     "DELETE FROM {} WHERE tenant = $1 AND hook = $2",
                     $crate::store::sql::binding_table(tenant)
                 );
-                let done = sqlx::query(&sql)
+                let done = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(tenant)
                     .bind(hook)
                     .execute(&mut *tx)
@@ -379,7 +379,7 @@ macro_rules! impl_sql_store {
                      WHERE b.tenant = $1 ORDER BY b.hook",
                     $crate::store::sql::binding_table(tenant)
                 );
-                Ok(sqlx::query_as(&sql).bind(tenant).fetch_all(&mut *self.conn().await?).await?)
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant).fetch_all(&mut *self.conn().await?).await?)
             }
 
             #[tracing::instrument(name = "store.create_delivery_secret", level = "debug", skip_all)]

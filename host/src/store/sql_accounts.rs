@@ -109,7 +109,7 @@ macro_rules! group_commits {
                     let pool = pool.clone();
                     Box::pin(async move {
                         let sql = rounds::lookup_sql(hashes.len());
-                        let mut query = sqlx::query_as::<_, $crate::store::RefreshToken>(&sql);
+                        let mut query = sqlx::query_as::<_, $crate::store::RefreshToken>(sqlx::AssertSqlSafe(sql));
                         for h in &hashes {
                             query = query.bind(h);
                         }
@@ -124,7 +124,7 @@ macro_rules! group_commits {
                     let writer = writer.clone();
                     Box::pin(async move {
                         let sql = rounds::rotation_sql(round.len());
-                        let mut query = sqlx::query_scalar::<_, Vec<u8>>(&sql);
+                        let mut query = sqlx::query_scalar::<_, Vec<u8>>(sqlx::AssertSqlSafe(sql));
                         for r in &round {
                             query = $crate::store::sql_accounts::bind_refresh!(query, r.successor)
                                 .bind(&r.spent_hash);
@@ -140,7 +140,7 @@ macro_rules! group_commits {
                     let writer = spender.clone();
                     Box::pin(async move {
                         let sql = rounds::assertion_sql(round.len());
-                        let mut query = sqlx::query_scalar::<_, String>(&sql);
+                        let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
                         for (key, expires_at) in &round {
                             query = query.bind(key).bind(expires_at);
                         }
@@ -196,9 +196,9 @@ macro_rules! impl_sql_accounts {
             #[tracing::instrument(name = "store.delete_user", level = "debug", skip_all)]
             async fn delete_user(&self, tenant: &str, username: &str, now: i64) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
-                sqlx::query(&$crate::store::sql_accounts::revoke_access_sql(
+                sqlx::query(sqlx::AssertSqlSafe($crate::store::sql_accounts::revoke_access_sql(
                     "user_id IN (SELECT id FROM users WHERE tenant = $2 AND username = $3)",
-                ))
+                )))
                 .bind(now)
                 .bind(tenant)
                 .bind(username)
@@ -470,7 +470,7 @@ macro_rules! impl_sql_accounts {
             #[tracing::instrument(name = "store.revoke_refresh_family", level = "debug", skip_all)]
             async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
-                sqlx::query(&$crate::store::sql_accounts::revoke_access_sql("family_id = $2"))
+                sqlx::query(sqlx::AssertSqlSafe($crate::store::sql_accounts::revoke_access_sql("family_id = $2")))
                     .bind(now)
                     .bind(family_id)
                     .execute(&mut *tx)
@@ -495,7 +495,7 @@ macro_rules! impl_sql_accounts {
             #[tracing::instrument(name = "store.revoke_grant", level = "debug", skip_all)]
             async fn revoke_grant(&self, user_id: &str, client_id: &str, now: i64) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
-                sqlx::query(&$crate::store::sql_accounts::revoke_access_sql("user_id = $2 AND client_id = $3"))
+                sqlx::query(sqlx::AssertSqlSafe($crate::store::sql_accounts::revoke_access_sql("user_id = $2 AND client_id = $3")))
                     .bind(now)
                     .bind(user_id)
                     .bind(client_id)

@@ -80,9 +80,9 @@ pub fn generate(
             use rsa::pkcs8::EncodePrivateKey;
             use rsa::traits::PublicKeyParts;
             let key =
-                rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).expect("RSA key generation");
+                rsa::PrivateKey::new(&mut rand::rng(), 2048).expect("RSA key generation");
             let der = key.to_pkcs8_der().expect("RSA key encodes as PKCS#8");
-            let jwk = json!({"kty": "RSA", "n": b64url(&key.n().to_bytes_be()), "e": b64url(&key.e().to_bytes_be())});
+            let jwk = json!({"kty": "RSA", "n": b64url(&key.n_bytes()), "e": b64url(&key.e_bytes())});
             (der.as_bytes().to_vec(), jwk)
         }
     };

@@ -1,8 +1,7 @@
 //! Password hashing with Argon2id (RFC 9106; OWASP's 19 MiB, 2 passes, 1 lane).
 //! Hashing is slow on purpose: callers run it on the blocking pool.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 
 fn argon2() -> Argon2<'static> {
     Argon2::new(
@@ -13,18 +12,18 @@ fn argon2() -> Argon2<'static> {
 }
 
 pub fn hash(password: &str) -> String {
-    let salt = SaltString::encode_b64(&super::random_bytes::<16>(&ring::rand::SystemRandom::new()))
-        .expect("salt");
+    let salt = super::random_bytes::<16>(&ring::rand::SystemRandom::new());
     argon2()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password_with_salt(password.as_bytes(), &salt)
         .expect("argon2 hash")
         .to_string()
 }
 
 /// Checks `password` against a stored hash; a malformed hash never matches.
 pub fn verify(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+    argon2()
+        .verify_password(password.as_bytes(), stored)
+        .is_ok()
 }
 
 /// A hash of a random password, verified against when the username does not
