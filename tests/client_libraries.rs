@@ -328,7 +328,9 @@ impl Recording {
 impl<'c> oauth2::AsyncHttpClient<'c> for Recording {
     type Error = oauth2::HttpClientError<reqwest::Error>;
     type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, Self::Error>> + Send + 'c>,
+        Box<
+            dyn std::future::Future<Output = Result<oauth2::HttpResponse, Self::Error>> + Send + 'c,
+        >,
     >;
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {

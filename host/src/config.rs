@@ -47,6 +47,10 @@ pub struct Layer {
     pub otlp_sample_ratio: Option<f64>,
     pub otlp_service_name: Option<String>,
     pub metrics: Option<bool>,
+    pub header_read_timeout_ms: Option<u64>,
+    pub idle_timeout_ms: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub shutdown_timeout_ms: Option<u64>,
 }
 
 impl Layer {
@@ -84,6 +88,10 @@ impl Layer {
             otlp_sample_ratio: self.otlp_sample_ratio.or(base.otlp_sample_ratio),
             otlp_service_name: self.otlp_service_name.or(base.otlp_service_name),
             metrics: self.metrics.or(base.metrics),
+            header_read_timeout_ms: self.header_read_timeout_ms.or(base.header_read_timeout_ms),
+            idle_timeout_ms: self.idle_timeout_ms.or(base.idle_timeout_ms),
+            max_connections: self.max_connections.or(base.max_connections),
+            shutdown_timeout_ms: self.shutdown_timeout_ms.or(base.shutdown_timeout_ms),
         }
     }
 
@@ -138,6 +146,10 @@ impl Layer {
                     )),
                 })
                 .transpose()?,
+            header_read_timeout_ms: num(&get, "WARDEN_HEADER_READ_TIMEOUT_MS")?,
+            idle_timeout_ms: num(&get, "WARDEN_IDLE_TIMEOUT_MS")?,
+            max_connections: num(&get, "WARDEN_MAX_CONNECTIONS")?,
+            shutdown_timeout_ms: num(&get, "WARDEN_SHUTDOWN_TIMEOUT_MS")?,
         })
     }
 }
@@ -172,6 +184,8 @@ pub struct Config {
     pub otlp: Option<Otlp>,
     /// Whether `serve` records metrics and answers `/metrics`.
     pub metrics: bool,
+    /// Timeouts and the connection cap of the listener.
+    pub connections: crate::http::listener::Limits,
 }
 
 /// An OpenTelemetry collector's OTLP/HTTP endpoint and what is sent to it.
@@ -344,7 +358,26 @@ impl Config {
                 })
             })
             .transpose()?;
+        let connections = crate::http::listener::Limits {
+            header_read_timeout: Duration::from_millis(l.header_read_timeout_ms.unwrap_or(10_000)),
+            idle_timeout: Duration::from_millis(l.idle_timeout_ms.unwrap_or(60_000)),
+            max_connections: l.max_connections.unwrap_or(4096),
+            shutdown_timeout: Duration::from_millis(l.shutdown_timeout_ms.unwrap_or(10_000)),
+        };
+        for (name, d) in [
+            ("header_read_timeout_ms", connections.header_read_timeout),
+            ("idle_timeout_ms", connections.idle_timeout),
+            ("shutdown_timeout_ms", connections.shutdown_timeout),
+        ] {
+            if !(100..=3_600_000).contains(&(d.as_millis() as u64)) {
+                bail!("{name} must be between 100 and 3600000");
+            }
+        }
+        if !(1..=1_000_000).contains(&connections.max_connections) {
+            bail!("max_connections must be between 1 and 1000000");
+        }
         Ok(Config {
+            connections,
             otlp,
             metrics: l.metrics.unwrap_or(true),
             delivery,

@@ -63,7 +63,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         clock.clone(),
         config.delivery.clone(),
     )?;
-    deliveries.spawn();
+    let deliveries = deliveries.spawn();
 
     let lifetimes = Lifetimes {
         default_access_token_ttl: config.access_token_ttl,
@@ -93,15 +93,21 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     tracing::info!(%bound, %public_url, "warden listening");
     // A line on stdout that scripts and tests can wait for.
     println!("listening on http://{bound}");
-    // Responses are written whole; do not let Nagle hold them back.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    let limits = config.connections;
+    let drained =
+        http::listener::serve(listener, http::router(state), limits, shutdown_signal()).await;
+    if !drained {
+        tracing::warn!(
+            timeout_ms = limits.shutdown_timeout.as_millis() as u64,
+            "shutting down with requests still open after shutdown_timeout_ms"
+        );
+    }
+    // The deliveries under way are sent and recorded (or left leased for the next start).
+    if !deliveries.stop(limits.shutdown_timeout).await {
+        tracing::warn!(
+            "shutting down with credential deliveries under way; they are sent again after their lease"
+        );
+    }
     // Nothing counted is lost on a clean shutdown.
     if let Err(e) = usage.flush().await {
         tracing::error!(error = %e, "cannot store installation usage at shutdown");

@@ -9,6 +9,9 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+pub mod code_flow;
+pub use code_flow::{Flow, query_of};
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_warden");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,10 +186,11 @@ impl Drop for Db {
                     .unwrap();
                 rt.block_on(async {
                     if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
-                        let _ =
-                            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                                .execute(&pool)
-                                .await;
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .execute(&pool)
+                        .await;
                     }
                 });
             })

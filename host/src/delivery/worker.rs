@@ -42,6 +42,22 @@ impl WorkerOptions {
     }
 }
 
+/// The outbox poller of a running server.
+pub struct Running {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops polling once the deliveries under way are sent and recorded, or
+    /// after `within` (an unfinished one is leased and sent again later).
+    /// Returns whether it stopped in time.
+    pub async fn stop(self, within: Duration) -> bool {
+        let _ = self.stop.send(true);
+        tokio::time::timeout(within, self.task).await.is_ok()
+    }
+}
+
 pub struct Worker {
     store: Arc<dyn Store>,
     master: Arc<MasterKey>,
@@ -76,26 +92,31 @@ impl Worker {
         }))
     }
 
-    /// Polls the outbox for as long as the process runs.
-    pub fn spawn(self: &Arc<Self>) {
+    /// Polls the outbox until the returned handle is stopped.
+    pub fn spawn(self: &Arc<Self>) -> Running {
         let me = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(me.options.poll);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                // Keep going while full batches come back.
-                while let Ok(n) = me
-                    .run_once()
-                    .await
-                    .inspect_err(|e| tracing::warn!(error = %e, "cannot read the delivery outbox"))
-                {
-                    if n < BATCH as usize {
-                        break;
+        let (stop, mut stopping) = tokio::sync::watch::channel(false);
+        let task =
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(me.options.poll);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = stopping.changed() => return,
+                    }
+                    // Keep going while full batches come back; a batch under way
+                    // is finished (and its outcomes recorded) before a stop.
+                    while let Ok(n) = me.run_once().await.inspect_err(
+                        |e| tracing::warn!(error = %e, "cannot read the delivery outbox"),
+                    ) {
+                        if n < BATCH as usize || *stopping.borrow() {
+                            break;
+                        }
                     }
                 }
-            }
-        });
+            });
+        Running { stop, task }
     }
 
     /// Claims and attempts one batch. Returns how many were attempted.

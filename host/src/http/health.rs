@@ -10,9 +10,16 @@ pub async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
-/// The process can serve: the database answers.
+/// The process can serve: the database answers and keeps writes.
 pub async fn readyz(axum::extract::State(s): State) -> Response {
-    match tokio::time::timeout(Duration::from_secs(2), s.store.ping()).await {
+    if crate::store::health::faulty() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "database not keeping writes"})),
+        )
+            .into_response();
+    }
+    match tokio::time::timeout(Duration::from_secs(2), s.store.writable()).await {
         Ok(Ok(())) => Json(json!({"status": "ready"})).into_response(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");

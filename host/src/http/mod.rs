@@ -10,6 +10,7 @@ mod console;
 mod form;
 mod headers;
 mod health;
+pub mod listener;
 mod metrics;
 mod oauth;
 pub mod openapi;

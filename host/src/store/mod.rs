@@ -13,6 +13,7 @@ mod sql_legacy;
 mod sql_settings;
 mod accounts;
 mod apps;
+pub mod health;
 mod legacy;
 mod postgres;
 mod rounds;
@@ -50,7 +51,7 @@ pub enum StoreError {
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
-    Backend(#[from] sqlx::Error),
+    Backend(sqlx::Error),
     /// One failed write answered for several requests (a rotation round).
     #[error("database error: {0}")]
     Shared(Arc<sqlx::Error>),
@@ -58,6 +59,13 @@ pub enum StoreError {
     Stopped,
     #[error("the database did not answer in time")]
     TimedOut,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        health::note(&e);
+        StoreError::Backend(e)
+    }
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {
@@ -313,8 +321,9 @@ impl Change {
 pub trait Store: Accounts + Apps + Legacy + Settings + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
-    /// Cheap round trip for readiness checks.
-    async fn ping(&self) -> StoreResult<()>;
+    /// Whether a write is kept now: reads still answer on a full disk or a
+    /// read-only database, so readiness asks for a (no-op) write.
+    async fn writable(&self) -> StoreResult<()>;
     /// A counter bumped by every change to what the directory caches.
     async fn generation(&self) -> StoreResult<i64>;
     /// The changes after `generation`, oldest first (at most

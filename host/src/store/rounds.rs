@@ -97,6 +97,7 @@ async fn run_round<I, O>(round: Vec<Pending<I, O>>, run: &RunRound<I, O>) {
             StoreError::Corrupt("a round answered out of step".into())
         }),
         Ok(Ok(Err(e))) => {
+            super::health::note(&e);
             let e = Arc::new(e);
             fail(replies, || StoreError::Shared(e.clone()))
         }

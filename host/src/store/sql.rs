@@ -15,9 +15,13 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
-            #[tracing::instrument(name = "store.ping", level = "debug", skip_all)]
-            async fn ping(&self) -> $crate::store::StoreResult<()> {
-                sqlx::query("SELECT 1").execute(&mut *self.conn().await?).await?;
+            #[tracing::instrument(name = "store.writable", level = "debug", skip_all)]
+            async fn writable(&self) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                sqlx::query("UPDATE cache_generation SET value = value WHERE id = 1")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -752,6 +756,6 @@ pub(crate) fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError 
         sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
             super::StoreError::NotFound("tenant")
         }
-        _ => super::StoreError::Backend(e),
+        _ => e.into(),
     }
 }

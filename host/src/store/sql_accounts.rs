@@ -109,7 +109,9 @@ macro_rules! group_commits {
                     let pool = pool.clone();
                     Box::pin(async move {
                         let sql = rounds::lookup_sql(hashes.len());
-                        let mut query = sqlx::query_as::<_, $crate::store::RefreshToken>(sqlx::AssertSqlSafe(sql));
+                        let mut query = sqlx::query_as::<_, $crate::store::RefreshToken>(
+                            sqlx::AssertSqlSafe(sql),
+                        );
                         for h in &hashes {
                             query = query.bind(h);
                         }

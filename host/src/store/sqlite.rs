@@ -18,6 +18,31 @@ pub struct SqliteStore {
     group_commits: super::rounds::GroupCommits,
 }
 
+/// A connection goes back to its pool only outside a transaction. After a
+/// failed COMMIT (a full disk, an I/O error) or a failed ROLLBACK, SQLite can
+/// keep the transaction open and, with it, the write lock; every later
+/// "transaction" on that connection would nest inside it as a savepoint, be
+/// acknowledged, and never reach the disk. Such a connection is closed (which
+/// rolls back) and the pool opens a fresh one.
+fn pool_options() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().after_release(|conn, _| {
+        Box::pin(async move {
+            // The handle is taken after the worker has run what was queued
+            // before, the rollback of a dropped transaction included.
+            let mut handle = conn.lock_handle().await?;
+            // SAFETY: the locked handle is a live connection the worker
+            // thread does not touch until the lock is released.
+            let autocommit = unsafe {
+                libsqlite3_sys::sqlite3_get_autocommit(handle.as_raw_handle().as_ptr()) != 0
+            };
+            if !autocommit {
+                tracing::warn!("closing a SQLite connection left inside a failed transaction");
+            }
+            Ok(autocommit)
+        })
+    })
+}
+
 impl SqliteStore {
     /// Opens (creating if missing) a SQLite database in WAL mode.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
@@ -30,7 +55,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             // Room for each round size's statement next to the others.
             .statement_cache_capacity(super::rounds::STATEMENT_CACHE);
-        let pool = SqlitePoolOptions::new()
+        let pool = pool_options()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts.clone())
@@ -38,7 +63,7 @@ impl SqliteStore {
             .map_err(|e| anyhow::anyhow!("cannot open SQLite database {url:?}: {e}"))?;
         // The writer never checkpoints the WAL itself (that would stall every
         // queued write behind an fsync); `checkpoint` does it in the background.
-        let writer = SqlitePoolOptions::new()
+        let writer = pool_options()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts.pragma("wal_autocheckpoint", "0"))
@@ -91,3 +116,48 @@ impl_sql_accounts!(SqliteStore);
 impl_sql_apps!(SqliteStore);
 impl_sql_legacy!(SqliteStore);
 impl_sql_settings!(SqliteStore);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts =
+            SqliteConnectOptions::from_str(&format!("sqlite://{}/t.db", dir.path().display()))
+                .unwrap()
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal);
+        let pool = pool_options()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        {
+            // As a COMMIT that failed and a ROLLBACK that failed would leave it.
+            let mut conn = pool.acquire().await.unwrap();
+            sqlx::raw_sql("BEGIN; INSERT INTO t VALUES (1)")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // What was acknowledged is on disk for everyone; the stray one is not.
+        let other = SqlitePoolOptions::new().connect_with(opts).await.unwrap();
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT x FROM t")
+            .fetch_all(&other)
+            .await
+            .unwrap();
+        assert_eq!(rows, vec![(2,)]);
+    }
+}

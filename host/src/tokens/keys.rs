@@ -79,10 +79,10 @@ pub fn generate(
         SigningAlg::RS256 => {
             use rsa::pkcs8::EncodePrivateKey;
             use rsa::traits::PublicKeyParts;
-            let key =
-                rsa::PrivateKey::new(&mut rand::rng(), 2048).expect("RSA key generation");
+            let key = rsa::PrivateKey::new(&mut rand::rng(), 2048).expect("RSA key generation");
             let der = key.to_pkcs8_der().expect("RSA key encodes as PKCS#8");
-            let jwk = json!({"kty": "RSA", "n": b64url(&key.n_bytes()), "e": b64url(&key.e_bytes())});
+            let jwk =
+                json!({"kty": "RSA", "n": b64url(&key.n_bytes()), "e": b64url(&key.e_bytes())});
             (der.as_bytes().to_vec(), jwk)
         }
     };
