@@ -6,6 +6,8 @@ mod common;
 use common::*;
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -128,8 +130,8 @@ async fn refresh(server: &Server, id: &str, secret: &str, token: &str) -> Reply 
     .await
 }
 
-/// Creates client `name` through the admin API: `Some(true)` if answered 201,
-/// `Some(false)` if refused as storage trouble (503 problem document).
+/// Creates client `name` through the admin API: true if answered 201, false
+/// if refused as storage trouble (a 503 problem document); never anything else.
 async fn create_client(api: &AdminApi, name: &str) -> bool {
     let r = api
         .post(
@@ -148,11 +150,93 @@ async fn create_client(api: &AdminApi, name: &str) -> bool {
             );
             false
         }
-        other => panic!(
-            "creating {name} on a full disk answered {other}: {}",
-            r.text
-        ),
+        other => panic!("creating {name} answered {other}: {}", r.text),
     }
+}
+
+/// Admin writes from several clients at once, until stopped.
+struct Writers {
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<Vec<(String, bool, Duration)>>>,
+}
+
+impl Writers {
+    fn start(server: &Server, n: usize) -> Writers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let tasks = (0..n)
+            .map(|w| {
+                let api = AdminApi::of(server);
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    let mut done = Vec::new();
+                    for i in 0.. {
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let name = format!("w{w}-{i}");
+                        let t = Instant::now();
+                        let ok = create_client(&api, &name).await;
+                        done.push((name, ok, t.elapsed()));
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    done
+                })
+            })
+            .collect();
+        Writers { stop, tasks }
+    }
+
+    /// (acknowledged, refused, the slowest answer)
+    async fn finish(self) -> (Vec<String>, Vec<String>, Duration) {
+        self.stop.store(true, Ordering::Relaxed);
+        let (mut acked, mut refused, mut slowest) = (Vec::new(), Vec::new(), Duration::ZERO);
+        for t in self.tasks {
+            for (name, ok, took) in t.await.unwrap() {
+                slowest = slowest.max(took);
+                if ok {
+                    acked.push(name)
+                } else {
+                    refused.push(name)
+                }
+            }
+        }
+        (acked, refused, slowest)
+    }
+}
+
+async fn ready(server: &Server) -> u16 {
+    http()
+        .get(format!("{}/readyz", server.base))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Polls a refresh of `token` until it answers 200 (every other answer a
+/// clear 503); returns the new refresh token and how long it took.
+async fn refresh_until_ok(
+    server: &Server,
+    id: &str,
+    secret: &str,
+    token: &str,
+    within: Duration,
+) -> (String, Duration) {
+    let started = Instant::now();
+    while started.elapsed() < within {
+        let r = refresh(server, id, secret, token).await;
+        if r.status == 200 {
+            return (
+                r.body["refresh_token"].as_str().unwrap().to_string(),
+                started.elapsed(),
+            );
+        }
+        assert_eq!(r.status, 503, "{}", r.text);
+        assert_eq!(r.body["error"], "temporarily_unavailable", "{}", r.text);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("refresh did not answer 200 within {within:?}");
 }
 
 async fn client_names(db_path: &Path) -> (String, Vec<String>) {
@@ -171,16 +255,10 @@ async fn client_names(db_path: &Path) -> (String, Vec<String>) {
     (check, names.into_iter().map(|(n,)| n).collect())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_disk_never_acknowledges_a_lost_write_and_storage_recovers_by_itself() {
-    let Some(disk) = SmallDisk::mount(16) else {
-        return;
-    };
-    let mut db = Db::new(Backend::Sqlite).await.unwrap();
-    let db_path = disk.path.join("warden.db");
-    db.url = format!("sqlite://{}", db_path.display());
+/// The tenant, alice, and a code-flow client with refresh tokens, made with the CLI.
+fn setup(db: &Db) -> (String, String) {
     db.create_tenant("acme", &[]);
-    create_user(&db, "acme", "alice", PASSWORD, &[]);
+    create_user(db, "acme", "alice", PASSWORD, &[]);
     let app = db.cli_json(&[
         "client",
         "create",
@@ -195,37 +273,37 @@ async fn a_full_disk_never_acknowledges_a_lost_write_and_storage_recovers_by_its
         "--redirect-uri",
         REDIRECT,
     ]);
-    let (id, secret) = (
+    (
         app["client_id"].as_str().unwrap().to_string(),
         app["client_secret"].as_str().unwrap().to_string(),
-    );
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_never_acknowledges_a_lost_write_and_storage_recovers_by_itself() {
+    let Some(disk) = SmallDisk::mount(16) else {
+        return;
+    };
+    let mut db = Db::new(Backend::Sqlite).await.unwrap();
+    let db_path = disk.path.join("warden.db");
+    db.url = format!("sqlite://{}", db_path.display());
+    let (id, secret) = setup(&db);
     let server = Server::start_with(&db, &[("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN)], &[]).await;
     let api = AdminApi::of(&server);
     let in_use = refresh_token(&server, &id, &secret).await;
     let untouched = refresh_token(&server, &id, &secret).await;
-    let mut acknowledged = Vec::new();
-    let mut refused = Vec::new();
     for i in 0..3 {
-        let name = format!("before-{i}");
-        assert!(create_client(&api, &name).await, "the disk has room yet");
-        acknowledged.push(name);
+        assert!(
+            create_client(&api, &format!("before-{i}")).await,
+            "the disk has room yet"
+        );
     }
 
+    // The disk fills up under three writers, stays full a while, and frees.
+    let writers = Writers::start(&server, 3);
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let filler = disk.fill();
-    for i in 0..30 {
-        let name = format!("full-{i}");
-        if create_client(&api, &name).await {
-            acknowledged.push(name);
-        } else {
-            refused.push(name);
-        }
-    }
-    eprintln!(
-        "on the full disk: {} acknowledged, {} refused",
-        acknowledged.len() - 3,
-        refused.len()
-    );
-    assert!(!refused.is_empty(), "a full disk refuses some writes");
+    tokio::time::sleep(Duration::from_millis(700)).await;
     // The refresh grant answers in bounded time: a token, or a clear 503.
     let started = Instant::now();
     let r = refresh(&server, &id, &secret, &in_use).await;
@@ -242,55 +320,43 @@ async fn a_full_disk_never_acknowledges_a_lost_write_and_storage_recovers_by_its
         }
         other => panic!("refresh on a full disk answered {other}: {}", r.text),
     };
-    let ready = http()
-        .get(format!("{}/readyz", server.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 503, "not ready while writes fail");
+    assert_eq!(ready(&server).await, 503, "not ready while writes fail");
 
     std::fs::remove_file(&filler).unwrap();
-    let freed = Instant::now();
     // Storage recovers by itself: no restart.
-    let mut back = None;
-    while freed.elapsed() < Duration::from_secs(5) {
-        let r = refresh(&server, &id, &secret, &untouched).await;
-        if r.status == 200 {
-            back = Some(freed.elapsed());
-            break;
-        }
-        assert_eq!(r.status, 503, "{}", r.text);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let back = back.expect("refresh answers 200 within 5 s of space returning");
+    let (_, back) =
+        refresh_until_ok(&server, &id, &secret, &untouched, Duration::from_secs(5)).await;
     eprintln!("refresh answered 200 again {back:?} after space returned");
-    let r = refresh(&server, &id, &secret, &in_use).await;
-    assert_eq!(
-        r.status, 200,
-        "the family used on the full disk lives: {}",
-        r.text
+    refresh_until_ok(&server, &id, &secret, &in_use, Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (mut acked, refused, slowest) = writers.finish().await;
+    eprintln!(
+        "under load: {} acknowledged, {} refused, slowest answer {slowest:?}",
+        acked.len(),
+        refused.len()
+    );
+    assert!(!refused.is_empty(), "a full disk refuses writes");
+    assert!(
+        slowest < Duration::from_secs(12),
+        "slowest admin write {slowest:?}"
     );
     assert!(
         eventually(Duration::from_secs(5), || async {
-            http()
-                .get(format!("{}/readyz", server.base))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 200)
+            ready(&server).await == 200
         })
         .await,
         "ready again once writes succeed"
     );
-    for i in 0..5 {
+    for i in 0..3 {
         let name = format!("after-{i}");
         assert!(create_client(&api, &name).await, "space is back");
-        acknowledged.push(name);
+        acked.push(name);
     }
     server.stop().await;
 
     let (check, names) = client_names(&db_path).await;
     assert_eq!(check, "ok");
-    for name in &acknowledged {
+    for name in &acked {
         assert!(
             names.contains(name),
             "{name} was answered 201 but is not stored"
@@ -302,8 +368,201 @@ async fn a_full_disk_never_acknowledges_a_lost_write_and_storage_recovers_by_its
     // A restart sees the same.
     let server = Server::start_with(&db, &[("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN)], &[]).await;
     let listed = api_names(&AdminApi::of(&server)).await;
-    for name in &acknowledged {
+    for name in &acked {
         assert!(listed.contains(name), "{name} is listed after a restart");
+    }
+    server.stop().await;
+}
+
+/// A PostgreSQL cluster of the test's own, so it can be stopped and started.
+struct OwnPostgres {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnPostgres {
+    /// `None` (the test says it is skipped) without PostgreSQL's server binaries.
+    fn start() -> Option<OwnPostgres> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .find(|b| b.join("initdb").exists());
+        let Some(bin) = bin else {
+            assert!(
+                std::env::var("WARDEN_REQUIRE_POSTGRES").is_err(),
+                "PostgreSQL's server binaries are required (WARDEN_REQUIRE_POSTGRES=1)"
+            );
+            eprintln!("SKIPPED: no PostgreSQL server binaries under /usr/lib/postgresql");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        // initdb refuses root; the cluster belongs to the postgres user.
+        assert!(
+            std::process::Command::new("chown")
+                .args(["-R", "postgres"])
+                .arg(dir.path())
+                .status()
+                .unwrap()
+                .success()
+        );
+        let pg = OwnPostgres {
+            dir,
+            port: free_port(),
+        };
+        pg.run(
+            &bin,
+            "initdb",
+            &["-D", &pg.data(), "-A", "trust", "-U", "postgres"],
+        );
+        std::fs::write(bin_marker(&pg.dir), bin.to_str().unwrap()).unwrap();
+        pg.up();
+        Some(pg)
+    }
+
+    fn data(&self) -> String {
+        format!("{}/data", self.dir.path().display())
+    }
+
+    fn bin(&self) -> PathBuf {
+        PathBuf::from(std::fs::read_to_string(bin_marker(&self.dir)).unwrap())
+    }
+
+    fn run(&self, bin: &Path, tool: &str, args: &[&str]) {
+        let out = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(bin.join(tool))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn up(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = format!("{}/log", self.dir.path().display());
+        self.run(
+            &self.bin(),
+            "pg_ctl",
+            &["-D", &self.data(), "-o", &opts, "-l", &log, "-w", "start"],
+        );
+    }
+
+    fn down(&self) {
+        self.run(
+            &self.bin(),
+            "pg_ctl",
+            &["-D", &self.data(), "-m", "fast", "-w", "stop"],
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+fn bin_marker(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("bin-path")
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin().join("pg_ctl"))
+            .args(["-D", &self.data(), "-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_stopped_and_started_mid_load_loses_nothing_acknowledged() {
+    let Some(pg) = OwnPostgres::start() else {
+        return;
+    };
+    let mut db = Db::new(Backend::Sqlite).await.unwrap();
+    db.url = pg.url();
+    let (id, secret) = setup(&db);
+    let (cc_id, cc_secret) = db.create_client("acme", "read", &[]);
+    let server = Server::start_with(&db, &[("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN)], &[]).await;
+    let untouched = refresh_token(&server, &id, &secret).await;
+    // A client in use is in the directory's memory by the time the database goes.
+    token(&server, "acme", &cc_id, &cc_secret, &[("scope", "read")]).await;
+    for i in 0..3 {
+        assert!(create_client(&AdminApi::of(&server), &format!("before-{i}")).await);
+    }
+
+    let writers = Writers::start(&server, 3);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    pg.down();
+    // Tokens that need no database keep coming while it is down.
+    let outage = Instant::now();
+    let mut issued = 0;
+    while outage.elapsed() < Duration::from_secs(2) {
+        let r = post_form(
+            &format!("{}/token", server.issuer("acme")),
+            Some((&cc_id, &cc_secret)),
+            &[("grant_type", "client_credentials"), ("scope", "read")],
+        )
+        .await;
+        assert_eq!(
+            r.status, 200,
+            "client_credentials during the outage: {}",
+            r.text
+        );
+        issued += 1;
+    }
+    assert_eq!(
+        ready(&server).await,
+        503,
+        "not ready while the database is down"
+    );
+    pg.up();
+    let (_, back) =
+        refresh_until_ok(&server, &id, &secret, &untouched, Duration::from_secs(10)).await;
+    eprintln!(
+        "{issued} client_credentials tokens during the outage; refresh answered 200 {back:?} after PostgreSQL was back"
+    );
+    assert!(
+        back < Duration::from_secs(5),
+        "refresh back {back:?} after PostgreSQL"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (acked, refused, slowest) = writers.finish().await;
+    eprintln!(
+        "under load: {} acknowledged, {} refused, slowest answer {slowest:?}",
+        acked.len(),
+        refused.len()
+    );
+    assert!(
+        !refused.is_empty(),
+        "writes were refused while the database was down"
+    );
+    assert!(
+        slowest < Duration::from_secs(12),
+        "slowest admin write {slowest:?}"
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            ready(&server).await == 200
+        })
+        .await,
+        "ready again once the database is back"
+    );
+    let listed = api_names(&AdminApi::of(&server)).await;
+    for name in &acked {
+        assert!(
+            listed.contains(name),
+            "{name} was answered 201 but is not stored"
+        );
     }
     server.stop().await;
 }
