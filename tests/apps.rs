@@ -22,6 +22,7 @@ on_both_backends!(
     usage_is_counted_per_installation_across_restarts_and_replicas,
     an_hourly_quota_refuses_further_tokens_across_replicas,
     a_pull_app_gets_tokens_with_its_key_for_each_installation,
+    pushed_secrets_decrypt_with_stock_libraries_for_every_key_type,
 );
 
 /// A Procore-style data-connection app: a tenant permission, a project
@@ -291,6 +292,32 @@ async fn bad_manifests_name_the_field(db: Db) {
         (
             "jwks.keys[0]",
             Box::new(|m| m["jwks"] = json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]})),
+        ),
+        // Encryption keys Warden cannot encrypt to: refused, never a secret in clear.
+        (
+            "jwks.keys[1]",
+            Box::new(|m| {
+                m["jwks"] = json!({"keys": [
+                    {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "use": "sig"},
+                    {"kty": "EC", "crv": "P-384", "use": "enc",
+                     "x": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                     "y": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]})
+            }),
+        ),
+        (
+            "jwks.keys[0]",
+            Box::new(|m| {
+                // 1024 bits: too weak.
+                m["jwks"] = json!({"keys": [{"kty": "RSA", "use": "enc", "e": "AQAB",
+                    "n": format!("{}Q", "w".repeat(170))}]})
+            }),
+        ),
+        (
+            "jwks.keys[0]",
+            Box::new(|m| {
+                m["jwks"] = json!({"keys": [{"kty": "RSA", "use": "enc", "alg": "RSA1_5", "e": "AQAB",
+                    "n": format!("{}Q", "w".repeat(341))}]})
+            }),
         ),
     ];
     for (field, edit) in cases {
@@ -621,10 +648,16 @@ struct PyReceiver {
 
 impl PyReceiver {
     async fn start() -> PyReceiver {
+        Self::start_with_key("X25519").await
+    }
+
+    /// A receiver whose encryption key is of `kind`: X25519, P-256 or RSA.
+    async fn start_with_key(kind: &str) -> PyReceiver {
         let dir = tempfile::tempdir().unwrap();
         let process = tokio::process::Command::new(python())
             .arg(py_dir().join("app_receiver.py"))
             .env("RECEIVER_DIR", dir.path())
+            .env("RECEIVER_KEY", kind)
             .kill_on_drop(true)
             .spawn()
             .expect("start the receiver");
@@ -782,6 +815,77 @@ async fn provet_credentials_are_pushed_signed_and_encrypted(db: Db) {
     assert!(events.iter().all(|e| e["verified"] == true), "{events:?}");
     // The rotated secret worked for the integrator while installed.
     assert_eq!(events[3]["token_status"], 200, "{}", events[3]);
+}
+
+/// Integrators publish the encryption key their JOSE library makes by default:
+/// RSA (RSA-OAEP-256) for most, X25519 or P-256 for others. Each gets its
+/// secret only as a JWE, which joserfc (in the hook) and `jose` on npm decrypt.
+async fn pushed_secrets_decrypt_with_stock_libraries_for_every_key_type(db: Db) {
+    db.create_tenant("clinic-1", &[]);
+    let server = Server::start_with(
+        &db,
+        &[
+            ("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN),
+            ("WARDEN_DELIVERY_BACKOFF_MS", "200"),
+            ("WARDEN_DELIVERY_POLL_MS", "100"),
+        ],
+        &[],
+    )
+    .await;
+    let api = AdminApi::of(&server);
+    for (kind, alg) in [
+        ("RSA", "RSA-OAEP-256"),
+        ("P-256", "ECDH-ES"),
+        ("X25519", "ECDH-ES"),
+    ] {
+        let receiver = PyReceiver::start_with_key(kind).await;
+        let slug = format!("sync-{}", kind.to_lowercase());
+        let manifest = json!({
+            "slug": slug,
+            "name": format!("Sync {kind}"),
+            "publisher": {"name": "Integrator Oy"},
+            "hook_url": format!("http://127.0.0.1:{}/hook", receiver.port),
+            "jwks": {"keys": [receiver.public_jwk]},
+            "permissions": [{"name": "patients:read", "level": "tenant", "description": "Read patient records"}]
+        });
+        let r = api.post("/apps", manifest).await;
+        assert_eq!(r.status, 201, "{kind}: {}", r.text);
+        std::fs::write(
+            receiver.dir.path().join("secret"),
+            r.body["webhook_secret"].as_str().unwrap(),
+        )
+        .unwrap();
+        let r = api
+            .post("/tenants/clinic-1/installations", json!({"app": slug}))
+            .await;
+        assert_eq!(r.status, 201, "{kind}: {}", r.text);
+        let secret = r.body["client_secret"].as_str().unwrap().to_string();
+        let created = receiver.wait_for(1).await.remove(0);
+        assert_eq!(created["verified"], true, "{kind}: {created}");
+        assert_eq!(created["clear_secret_sent"], false, "{kind}: JWE only");
+        // joserfc decrypted it in the hook, and the secret got a token.
+        assert_eq!(created["token_status"], 200, "{kind}: {created}");
+        let private = std::fs::read_to_string(receiver.dir.path().join("private.jwk")).unwrap();
+        let jose = run_js(
+            "decrypt_jwe.mjs",
+            &[
+                (
+                    "JWE",
+                    created["client_secret_jwe"].as_str().unwrap().to_string(),
+                ),
+                ("PRIVATE_JWK", private),
+                ("ALG", alg.to_string()),
+            ],
+        )
+        .await;
+        assert_eq!(jose["header"]["alg"], alg, "{kind}: {jose}");
+        assert_eq!(jose["header"]["enc"], "A256GCM");
+        assert_eq!(
+            jose["plaintext"]["client_secret"],
+            secret.as_str(),
+            "{kind}"
+        );
+    }
 }
 
 async fn upgrades_wait_for_approval_and_drops_apply_at_once(db: Db) {

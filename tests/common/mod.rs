@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub mod code_flow;
+#[allow(unused_imports)]
 pub use code_flow::{Flow, query_of};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_warden");
@@ -849,6 +850,7 @@ pub fn npm_install() {
         if js_dir().join("node_modules/openid-client").exists()
             && js_dir().join("node_modules/playwright-core").exists()
             && js_dir().join("node_modules/axe-core").exists()
+            && js_dir().join("node_modules/jose").exists()
         {
             return;
         }

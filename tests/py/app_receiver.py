@@ -1,10 +1,12 @@
 """An integrator's hook, as Provet Cloud's integrators run one: receives an
 app's lifecycle events from Warden, verifies each with the `standardwebhooks`
-package unchanged, decrypts pushed client secrets (a JWE to its own X25519
-key, with joserfc) and gets a token with them.
+package unchanged, decrypts pushed client secrets (a JWE to its own key, with joserfc) and gets
+a token with them. $RECEIVER_KEY picks the key: X25519 (the default), P-256
+or RSA (RSA-OAEP-256, what most JOSE libraries generate by default).
 
 Files in $RECEIVER_DIR: it writes `public.jwk` (its encryption key, for the
-app's manifest) and `port`; it reads `secret` (the app's whsec_ secret, once
+app's manifest), `private.jwk` (so a second JOSE library can decrypt too) and
+`port`; it reads `secret` (the app's whsec_ secret, once
 the test has registered the app); it appends one JSON line per event to
 `events.jsonl`. Answers 503 while `fail` exists (a hook that is down)."""
 
@@ -17,11 +19,18 @@ from pathlib import Path
 
 import requests
 from joserfc import jwe
-from joserfc.jwk import OKPKey
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 DIR = Path(os.environ["RECEIVER_DIR"])
-KEY = OKPKey.generate_key("X25519")
+KIND = os.environ.get("RECEIVER_KEY", "X25519")
+KEY = {
+    "X25519": lambda: OKPKey.generate_key("X25519"),
+    "P-256": lambda: ECKey.generate_key("P-256"),
+    "RSA": lambda: RSAKey.generate_key(2048),
+}[KIND]()
+# joserfc leaves RSA-OAEP-256 out of its default JWE algorithms: allow it.
+REGISTRY = jwe.JWERegistry(algorithms=["ECDH-ES", "RSA-OAEP-256", "A256GCM"])
 LOCK = threading.Lock()
 
 
@@ -65,7 +74,10 @@ class Hook(BaseHTTPRequestHandler):
         creds = data.get("credentials")
         if creds:
             entry["clear_secret_sent"] = "client_secret" in creds
-            plain = jwe.decrypt_compact(creds["client_secret_jwe"], KEY).plaintext
+            entry["client_secret_jwe"] = creds.get("client_secret_jwe")
+            plain = jwe.decrypt_compact(
+                creds["client_secret_jwe"], KEY, registry=REGISTRY
+            ).plaintext
             client_secret = json.loads(plain)["client_secret"]
             # What the integrator does next: get a token for this tenant.
             r = requests.post(
@@ -84,6 +96,9 @@ class Hook(BaseHTTPRequestHandler):
 def main():
     public = KEY.as_dict(private=False)
     public.update(use="enc", kid="receiver-enc")
+    if KIND == "RSA":
+        public["alg"] = "RSA-OAEP-256"
+    (DIR / "private.jwk").write_text(json.dumps(KEY.as_dict(private=True)))
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     (DIR / "public.jwk").write_text(json.dumps(public))
     (DIR / "port").write_text(str(server.server_address[1]))

@@ -36,7 +36,7 @@ const NEVER_BLOCKED: &[&str] = &["installation.deleted", "installation.suspended
 impl Admin {
     /// The outbox rows for one lifecycle event to the app's hook. New push
     /// credentials travel as a JWE to the app's `enc` key when it published
-    /// one, else in clear JSON (over TLS).
+    /// one (RSA, X25519 or P-256), else in clear JSON (over TLS).
     pub(super) async fn app_event(
         &self,
         kind: &str,
@@ -57,7 +57,9 @@ impl Admin {
                     client_secret: None,
                 };
                 match &app.jwks {
-                    Some(jwks) if crate::tokens::jwe::has_encryption_key(jwks) => {
+                    // An app that published an encryption key gets its secret
+                    // encrypted or not at all: never in clear.
+                    Some(jwks) if crate::tokens::jwe::wants_encryption(jwks) => {
                         let plain = json!({"client_secret": c.secret}).to_string();
                         let jwe = crate::tokens::jwe::encrypt(jwks, plain.as_bytes(), &self.rng)
                             .or_else(|e| invalid(e.to_string()))?;

@@ -439,8 +439,88 @@ pub fn validate_jwks(jwks: &serde_json::Value) -> Result<(), ManifestError> {
         {
             return err(format!("{field}.use"), "must be \"enc\" or \"sig\"");
         }
+        // An app that marks a key for encryption gets its secrets encrypted to
+        // it, never in clear: a key Warden cannot encrypt to is refused now.
+        if k.get("use").and_then(|u| u.as_str()) == Some("enc") {
+            match encryption_key(k) {
+                Ok(Some(_)) => {}
+                Ok(None) => return err(field, ENC_KEYS),
+                Err(why) => return err(field, format!("{why}; {ENC_KEYS}")),
+            }
+        }
     }
     Ok(())
+}
+
+const ENC_KEYS: &str =
+    "an encryption key must be RSA (RSA-OAEP-256, 2048 to 8192 bits), X25519 or P-256 (ECDH-ES)";
+
+/// A public key a pushed secret can be encrypted to (RFC 7518).
+#[derive(Debug, PartialEq)]
+pub enum EncryptionKey {
+    /// ECDH-ES to an X25519 key (RFC 8037): its 32 bytes.
+    X25519(Vec<u8>),
+    /// ECDH-ES to a P-256 key: the uncompressed point.
+    P256(Vec<u8>),
+    /// RSA-OAEP-256: the modulus and exponent, big-endian.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+}
+
+/// What `k` is as an encryption key: `Ok(None)` for a kind that is not one
+/// (a signing-only curve, say), `Err` for one that cannot be used as it is.
+pub fn encryption_key(k: &serde_json::Value) -> Result<Option<EncryptionKey>, &'static str> {
+    use base64::Engine;
+    let text = |name: &str| k.get(name).and_then(|v| v.as_str());
+    let bytes = |name: &str| {
+        text(name).and_then(|v| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(v)
+                .ok()
+        })
+    };
+    let alg = text("alg");
+    match (text("kty"), text("crv")) {
+        (Some("OKP"), Some("X25519")) | (Some("EC"), Some("P-256"))
+            if alg.is_some_and(|a| a != "ECDH-ES") =>
+        {
+            Err("its alg is not ECDH-ES")
+        }
+        (Some("OKP"), Some("X25519")) => match bytes("x") {
+            Some(x) if x.len() == 32 => Ok(Some(EncryptionKey::X25519(x))),
+            _ => Err("its x is not 32 base64url-encoded bytes"),
+        },
+        (Some("EC"), Some("P-256")) => match (bytes("x"), bytes("y")) {
+            (Some(x), Some(y)) if x.len() == 32 && y.len() == 32 => {
+                let mut point = vec![4u8];
+                point.extend_from_slice(&x);
+                point.extend_from_slice(&y);
+                Ok(Some(EncryptionKey::P256(point)))
+            }
+            _ => Err("its x and y are not 32 base64url-encoded bytes each"),
+        },
+        (Some("RSA"), _) if alg.is_some_and(|a| a != "RSA-OAEP-256") => {
+            Err("its alg is not RSA-OAEP-256")
+        }
+        (Some("RSA"), _) => {
+            let (Some(n), Some(e)) = (bytes("n"), bytes("e")) else {
+                return Err("its n and e are not base64url");
+            };
+            let n: Vec<u8> = n.into_iter().skip_while(|b| *b == 0).collect();
+            let e: Vec<u8> = e.into_iter().skip_while(|b| *b == 0).collect();
+            if !(256..=1024).contains(&n.len()) {
+                return Err("its modulus is not 2048 to 8192 bits");
+            }
+            let odd = |v: &[u8]| v.last().is_some_and(|b| b & 1 == 1);
+            // Exponents from 3 to 2^33 - 1, as RSA libraries accept them.
+            let e_ok =
+                (1..=5).contains(&e.len()) && (e.len() < 5 || e[0] == 1) && odd(&e) && e != [1];
+            if !odd(&n) || !e_ok {
+                return Err("its n or e is not a valid RSA public key");
+            }
+            Ok(Some(EncryptionKey::Rsa { n, e }))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// App slugs appear in service-account names and URLs.
