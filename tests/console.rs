@@ -381,20 +381,21 @@ struct Session {
     tenant: String,
     client: reqwest::Client,
     csrf: String,
+    /// The CSRF cookie's value (what the form token is bound to, with the session).
+    binding: String,
     /// The session cookie's value, to replay it where a browser would not.
     cookie: String,
 }
 
 async fn sign_in(server: &Server, tenant: &str, username: &str) -> Session {
     let client = browser();
-    let page = client
+    let r = client
         .get(format!("{}/t/{tenant}/console", server.base))
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    let binding = set_cookie_value(&r, "warden_csrf").expect("a CSRF cookie");
+    let page = r.text().await.unwrap();
     let csrf = hidden_field(&page, "csrf");
     let r = client
         .post(format!("{}/t/{tenant}/login", server.base))
@@ -410,21 +411,35 @@ async fn sign_in(server: &Server, tenant: &str, username: &str) -> Session {
         .await
         .unwrap();
     assert_eq!(r.status(), 303, "{username} signs in");
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("warden_session="))
-        .map(|v| v.split(';').next().unwrap().to_string())
-        .expect("a session cookie");
+    let cookie = set_cookie_value(&r, "warden_session").expect("a session cookie");
+    // Forms carry a token bound to the session: the one on a signed-in page
+    // (the sign-out page has a form for every user, admin or not).
+    let page = client
+        .get(format!("{}/t/{tenant}/logout", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_field(&page, "csrf");
     Session {
         base: server.base.clone(),
         tenant: tenant.into(),
         client,
         csrf,
+        binding,
         cookie,
     }
+}
+
+fn set_cookie_value(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_string())
 }
 
 impl Session {
@@ -445,7 +460,10 @@ impl Session {
             .request(method, format!("{}/t/acme/console{path}", self.base))
             .header(
                 "cookie",
-                format!("warden_session={}; warden_csrf={}", self.cookie, self.csrf),
+                format!(
+                    "warden_session={}; warden_csrf={}",
+                    self.cookie, self.binding
+                ),
             )
             .header("content-type", "application/x-www-form-urlencoded")
             .body(encode_form(&fields))

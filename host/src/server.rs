@@ -59,7 +59,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     crate::delivery::webhook_keys::ensure(&*store, &master, &admin.rng, clock.now()).await?;
     let deliveries = crate::delivery::Worker::new(
         store.clone(),
-        master,
+        master.clone(),
         clock.clone(),
         config.delivery.clone(),
     )?;
@@ -89,6 +89,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         secret_rotation_overlap: config.secret_rotation_overlap,
         metrics,
         secure_cookies: public_url.starts_with("https://"),
+        csrf_key: master.derive("warden form csrf v1"),
     });
     tracing::info!(%bound, %public_url, "warden listening");
     // A line on stdout that scripts and tests can wait for.

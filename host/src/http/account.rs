@@ -191,7 +191,7 @@ pub async fn create_token(
         Err(r) => return r,
     };
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    if !super::pages::csrf_pairs_ok(&headers, get("csrf")) {
+    if !super::pages::csrf_valid(&s, &tenant, &headers, get("csrf")) {
         return error_page(
             StatusCode::FORBIDDEN,
             "This form expired or did not come from this site. Reload the page and try again.",
@@ -239,7 +239,7 @@ async fn account_form(
     body: Body,
 ) -> Result<Session, Response> {
     let params = read_form(headers, body).await?;
-    if !csrf_ok(headers, &params) {
+    if !csrf_ok(s, tenant, headers, &params) {
         return Err(error_page(
             StatusCode::FORBIDDEN,
             "This form expired or did not come from this site. Reload the page and try again.",

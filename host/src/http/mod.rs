@@ -32,8 +32,10 @@ pub struct AppState {
     /// Renders what the process-wide recorder holds, for `/metrics`
     /// (`None`: metrics are off and `/metrics` is not found).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-    /// Cookies get `Secure` when the public URL is https.
+    /// Cookies get `Secure` and the `__Host-` prefix when the public URL is https.
     pub secure_cookies: bool,
+    /// Signs form CSRF tokens to the browser's session (derived from the master key).
+    pub csrf_key: ring::hmac::Key,
 }
 
 pub type State = axum::extract::State<Arc<AppState>>;

@@ -1,7 +1,10 @@
 //! The pages end users see: the authorization endpoint, login and consent.
 //! Server-rendered HTML that works without JavaScript; every form carries a
-//! CSRF token checked against a cookie (double submit), and the session
-//! cookie is HttpOnly, SameSite=Lax, scoped to the tenant, Secure on https.
+//! CSRF token that is an HMAC, under a key derived from the master key, of
+//! the browser's CSRF cookie and its session cookie, so a token fits only the
+//! browser and the session it was made for. Cookies are HttpOnly,
+//! SameSite=Lax, one set per tenant; on https they are Secure with the
+//! `__Host-` prefix (so no other host or path can plant them).
 
 use super::brand::Brand;
 use super::{State, form};
@@ -99,7 +102,18 @@ pub(super) fn redirect(to: &str, cookies: Vec<String>) -> Response {
     r
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A cookie's name: on https `__Host-{base}-{tenant}` (the prefix requires
+/// `Path=/`, so the tenant goes into the name), else `{base}` on the tenant's path.
+fn cookie_name(s: &super::AppState, tenant: &str, base: &str) -> String {
+    if s.secure_cookies {
+        format!("__Host-{base}-{tenant}")
+    } else {
+        base.to_string()
+    }
+}
+
+fn cookie(s: &super::AppState, tenant: &str, headers: &HeaderMap, base: &str) -> Option<String> {
+    let name = cookie_name(s, tenant, base);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -115,30 +129,73 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         })
 }
 
-fn set_cookie(s: &super::AppState, tenant: &str, name: &str, value: &str, max_age: i64) -> String {
-    let secure = if s.secure_cookies { "; Secure" } else { "" };
-    format!("{name}={value}; Path=/t/{tenant}/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+fn set_cookie(s: &super::AppState, tenant: &str, base: &str, value: &str, max_age: i64) -> String {
+    let name = cookie_name(s, tenant, base);
+    if s.secure_cookies {
+        format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax; Secure")
+    } else {
+        format!("{name}={value}; Path=/t/{tenant}/; Max-Age={max_age}; HttpOnly; SameSite=Lax")
+    }
 }
 
-/// The CSRF token for forms: the cookie's, or a fresh one to set.
+/// The browser's session cookie for `tenant`, if it sent one.
+fn session_cookie(s: &super::AppState, tenant: &str, headers: &HeaderMap) -> Option<String> {
+    cookie(s, tenant, headers, SESSION_COOKIE)
+}
+
+/// The form token for this browser (`binding`, its CSRF cookie, one per
+/// tenant) and the session it presents now: HMAC(key, binding, session).
+fn csrf_token(s: &super::AppState, binding: &str, session: Option<&str>) -> String {
+    let mut ctx = ring::hmac::Context::with_key(&s.csrf_key);
+    for part in [binding, session.unwrap_or_default()] {
+        ctx.update(&(part.len() as u64).to_be_bytes());
+        ctx.update(part.as_bytes());
+    }
+    b64url(ctx.sign().as_ref())
+}
+
+/// The CSRF token for forms, bound to the browser and its session; sets the
+/// browser's CSRF cookie when it has none.
 pub(super) fn csrf(
     s: &super::AppState,
     tenant: &str,
     headers: &HeaderMap,
     cookies: &mut Vec<String>,
 ) -> String {
-    cookie(headers, CSRF_COOKIE).unwrap_or_else(|| {
-        let token = b64url(&random_bytes::<32>(&s.oauth.rng));
-        cookies.push(set_cookie(s, tenant, CSRF_COOKIE, &token, SESSION_TTL));
-        token
-    })
+    let binding = cookie(s, tenant, headers, CSRF_COOKIE).unwrap_or_else(|| {
+        let binding = b64url(&random_bytes::<32>(&s.oauth.rng));
+        cookies.push(set_cookie(s, tenant, CSRF_COOKIE, &binding, SESSION_TTL));
+        binding
+    });
+    csrf_token(s, &binding, session_cookie(s, tenant, headers).as_deref())
 }
 
-pub(super) fn csrf_ok(headers: &HeaderMap, params: &Params) -> bool {
-    match (cookie(headers, CSRF_COOKIE), params.get("csrf")) {
-        (Some(c), Some(f)) => bool::from(subtle::ConstantTimeEq::ct_eq(c.as_bytes(), f.as_bytes())),
-        _ => false,
-    }
+/// Whether `presented` is the token for this browser and session, compared
+/// in constant time.
+pub(super) fn csrf_valid(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    presented: Option<&str>,
+) -> bool {
+    let (Some(binding), Some(presented)) = (cookie(s, tenant, headers, CSRF_COOKIE), presented)
+    else {
+        return false;
+    };
+    let expected = csrf_token(s, &binding, session_cookie(s, tenant, headers).as_deref());
+    bool::from(subtle::ConstantTimeEq::ct_eq(
+        expected.as_bytes(),
+        presented.as_bytes(),
+    ))
+}
+
+pub(super) fn csrf_ok(
+    s: &super::AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    params: &Params,
+) -> bool {
+    csrf_valid(s, tenant, headers, params.get("csrf"))
 }
 
 fn parse_query(query: Option<&str>) -> Result<Params, String> {
@@ -169,7 +226,7 @@ pub async fn authorize(
     };
     let session = s
         .oauth
-        .session(&tenant, cookie(&headers, SESSION_COOKIE).as_deref())
+        .session(&tenant, session_cookie(&s, &tenant, &headers).as_deref())
         .await;
     let continue_query = query.unwrap_or_default();
     match s.oauth.authorization_next(&request, session.as_ref()).await {
@@ -375,7 +432,7 @@ pub async fn login(
             return_to,
         )
     };
-    if !csrf_ok(&headers, &params) {
+    if !csrf_ok(&s, &tenant, &headers, &params) {
         return again(
             "Your sign-in form expired. Please try again.",
             StatusCode::FORBIDDEN,
@@ -464,7 +521,7 @@ pub async fn consent(
         Ok(p) => p,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, &params) {
+    if !csrf_ok(&s, &tenant, &headers, &params) {
         return error_page(
             StatusCode::FORBIDDEN,
             "This form expired or did not come from this site. Go back to the app and start again.",
@@ -472,7 +529,7 @@ pub async fn consent(
     }
     let Some(session) = s
         .oauth
-        .session(&tenant, cookie(&headers, SESSION_COOKIE).as_deref())
+        .session(&tenant, session_cookie(&s, &tenant, &headers).as_deref())
         .await
     else {
         return error_page(
@@ -604,13 +661,13 @@ pub async fn logout(
         Ok(p) => p,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, &params) {
+    if !csrf_ok(&s, &tenant, &headers, &params) {
         return error_page(
             StatusCode::FORBIDDEN,
             "This form expired or did not come from this site.",
         );
     }
-    if let Some(c) = cookie(&headers, SESSION_COOKIE) {
+    if let Some(c) = session_cookie(&s, &tenant, &headers) {
         s.oauth.logout(&c).await;
     }
     let cleared = vec![set_cookie(&s, &tenant, SESSION_COOKIE, "", 0)];
@@ -646,7 +703,7 @@ pub(super) async fn session_of(
     headers: &HeaderMap,
 ) -> Option<Session> {
     s.oauth
-        .session(tenant, cookie(headers, SESSION_COOKIE).as_deref())
+        .session(tenant, session_cookie(s, tenant, headers).as_deref())
         .await
 }
 
@@ -710,11 +767,4 @@ pub(super) async fn read_pairs(
             &format!("The form could not be read: {}.", e.description),
         )
     })
-}
-
-pub(super) fn csrf_pairs_ok(headers: &HeaderMap, presented: Option<&str>) -> bool {
-    match (cookie(headers, CSRF_COOKIE), presented) {
-        (Some(c), Some(f)) => bool::from(subtle::ConstantTimeEq::ct_eq(c.as_bytes(), f.as_bytes())),
-        _ => false,
-    }
 }

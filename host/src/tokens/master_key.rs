@@ -5,7 +5,11 @@ use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::SystemRandom;
 use std::fmt;
 
-pub struct MasterKey(LessSafeKey);
+pub struct MasterKey {
+    aead: LessSafeKey,
+    /// For keys derived per purpose (the CSRF key, say).
+    derive: ring::hmac::Key,
+}
 
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -39,9 +43,17 @@ impl MasterKey {
     }
 
     fn from_bytes(b: &[u8]) -> Self {
-        MasterKey(LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, b).expect("32-byte AES key"),
-        ))
+        MasterKey {
+            aead: LessSafeKey::new(UnboundKey::new(&AES_256_GCM, b).expect("32-byte AES key")),
+            derive: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b),
+        }
+    }
+
+    /// A key for `purpose`, the same on every replica sharing this master key
+    /// and unrelated to the key that seals data at rest.
+    pub fn derive(&self, purpose: &str) -> ring::hmac::Key {
+        let tag = ring::hmac::sign(&self.derive, purpose.as_bytes());
+        ring::hmac::Key::new(ring::hmac::HMAC_SHA256, tag.as_ref())
     }
 
     /// A new random key and its base64 text form.
@@ -56,7 +68,7 @@ impl MasterKey {
     pub fn seal(&self, context: &str, plaintext: &[u8], rng: &SystemRandom) -> Vec<u8> {
         let nonce = super::random_bytes::<NONCE_LEN>(rng);
         let mut buf = plaintext.to_vec();
-        self.0
+        self.aead
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(context.as_bytes()),
@@ -76,7 +88,7 @@ impl MasterKey {
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| WrongMasterKey)?;
         let mut buf = ct.to_vec();
         let plain = self
-            .0
+            .aead
             .open_in_place(nonce, Aad::from(context.as_bytes()), &mut buf)
             .map_err(|_| WrongMasterKey)?;
         Ok(plain.to_vec())

@@ -30,7 +30,7 @@ mod selection;
 mod settings;
 
 use super::brand::Brand;
-use super::pages::{Page, csrf, csrf_pairs_ok, read_pairs, redirect, session_of};
+use super::pages::{Page, csrf, csrf_valid, read_pairs, redirect, session_of};
 use crate::admin::AdminError;
 use crate::apps::AppError;
 use crate::domain::user::User;
@@ -408,7 +408,7 @@ pub(super) async fn submitted(
         .iter()
         .find(|(n, _)| n == "csrf")
         .map(|(_, v)| v.as_str());
-    if !csrf_pairs_ok(headers, presented) {
+    if !csrf_valid(s, tenant, headers, presented) {
         return Err(super::pages::error_page(
             StatusCode::FORBIDDEN,
             "This form expired or did not come from this site. Reload the page and try again.",
