@@ -51,6 +51,8 @@ pub struct Layer {
     pub idle_timeout_ms: Option<u64>,
     pub max_connections: Option<usize>,
     pub shutdown_timeout_ms: Option<u64>,
+    pub trusted_proxies: Option<String>,
+    pub forwarded_header: Option<String>,
 }
 
 impl Layer {
@@ -92,6 +94,8 @@ impl Layer {
             idle_timeout_ms: self.idle_timeout_ms.or(base.idle_timeout_ms),
             max_connections: self.max_connections.or(base.max_connections),
             shutdown_timeout_ms: self.shutdown_timeout_ms.or(base.shutdown_timeout_ms),
+            trusted_proxies: self.trusted_proxies.or(base.trusted_proxies),
+            forwarded_header: self.forwarded_header.or(base.forwarded_header),
         }
     }
 
@@ -150,6 +154,8 @@ impl Layer {
             idle_timeout_ms: num(&get, "WARDEN_IDLE_TIMEOUT_MS")?,
             max_connections: num(&get, "WARDEN_MAX_CONNECTIONS")?,
             shutdown_timeout_ms: num(&get, "WARDEN_SHUTDOWN_TIMEOUT_MS")?,
+            trusted_proxies: get("WARDEN_TRUSTED_PROXIES"),
+            forwarded_header: get("WARDEN_FORWARDED_HEADER"),
         })
     }
 }
@@ -186,6 +192,8 @@ pub struct Config {
     pub metrics: bool,
     /// Timeouts and the connection cap of the listener.
     pub connections: crate::http::listener::Limits,
+    /// Reverse proxies whose forwarding header names the client.
+    pub trusted_proxies: crate::http::client_addr::TrustedProxies,
 }
 
 /// An OpenTelemetry collector's OTLP/HTTP endpoint and what is sent to it.
@@ -376,8 +384,19 @@ impl Config {
         if !(1..=1_000_000).contains(&connections.max_connections) {
             bail!("max_connections must be between 1 and 1000000");
         }
+        let forwarded_header = match l.forwarded_header.as_deref().unwrap_or("x-forwarded-for") {
+            "x-forwarded-for" => crate::http::client_addr::ForwardedHeader::XForwardedFor,
+            "forwarded" => crate::http::client_addr::ForwardedHeader::Forwarded,
+            other => bail!("forwarded_header {other:?} is not one of: x-forwarded-for, forwarded"),
+        };
+        let trusted_proxies = crate::http::client_addr::TrustedProxies::parse(
+            l.trusted_proxies.as_deref().unwrap_or_default(),
+            forwarded_header,
+        )
+        .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
         Ok(Config {
             connections,
+            trusted_proxies,
             otlp,
             metrics: l.metrics.unwrap_or(true),
             delivery,

@@ -95,8 +95,14 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     // A line on stdout that scripts and tests can wait for.
     println!("listening on http://{bound}");
     let limits = config.connections;
-    let drained =
-        http::listener::serve(listener, http::router(state), limits, shutdown_signal()).await;
+    let drained = http::listener::serve(
+        listener,
+        http::router(state),
+        limits,
+        config.trusted_proxies.clone(),
+        shutdown_signal(),
+    )
+    .await;
     if !drained {
         tracing::warn!(
             timeout_ms = limits.shutdown_timeout.as_millis() as u64,

@@ -3,6 +3,7 @@
 //! `serve` has none of these (hyper's header timeout needs a timer it does
 //! not set), so one client could hold the server's file descriptors forever.
 
+use super::client_addr::{ClientAddr, TrustedProxies};
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::TokioIo;
@@ -36,8 +37,10 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    proxies: TrustedProxies,
     shutdown: impl Future<Output = ()>,
 ) -> bool {
+    let proxies = Arc::new(proxies);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let (closing, closed) = watch::channel(false);
     tokio::pin!(shutdown);
@@ -77,6 +80,7 @@ pub async fn serve(
             tcp,
             remote,
             app.clone(),
+            proxies.clone(),
             limits,
             closed.clone(),
             slot,
@@ -95,6 +99,7 @@ async fn connection(
     tcp: TcpStream,
     remote: SocketAddr,
     app: Router,
+    proxies: Arc<TrustedProxies>,
     limits: Limits,
     mut closing: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
@@ -108,7 +113,9 @@ async fn connection(
     let service =
         hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             let busy = Busy::start(&on_request);
+            let client = proxies.client(remote.ip(), req.headers());
             req.extensions_mut().insert(ConnectInfo(remote));
+            req.extensions_mut().insert(ClientAddr(client));
             let app = app.clone();
             async move {
                 let response =

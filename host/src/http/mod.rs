@@ -6,6 +6,7 @@ mod admin_apps;
 mod admin_legacy;
 mod admin_settings;
 mod brand;
+pub mod client_addr;
 mod console;
 mod form;
 mod headers;

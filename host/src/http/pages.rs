@@ -7,6 +7,7 @@
 //! `__Host-` prefix (so no other host or path can plant them).
 
 use super::brand::Brand;
+use super::client_addr::ClientAddr;
 use super::{State, form};
 use crate::oauth::authorize::{AuthorizeError, AuthorizeRequest, Next};
 use crate::oauth::login::{LoginError, SESSION_TTL};
@@ -14,11 +15,10 @@ use crate::oauth::{ErrorCode, Params};
 use crate::store::Session;
 use crate::tokens::{b64url, random_bytes};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, RawQuery};
+use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use std::net::SocketAddr;
 
 const SESSION_COOKIE: &str = "warden_session";
 const CSRF_COOKIE: &str = "warden_csrf";
@@ -398,7 +398,7 @@ pub(super) async fn read_form(headers: &HeaderMap, body: Body) -> Result<Params,
 pub async fn login(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(ClientAddr(client)): axum::Extension<ClientAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -446,7 +446,7 @@ pub async fn login(
     };
     match s
         .oauth
-        .login(&tenant, username, password, &peer.ip().to_string())
+        .login(&tenant, username, password, &client.to_string())
         .await
     {
         Ok(session_cookie) => {

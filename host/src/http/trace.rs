@@ -17,10 +17,15 @@ pub async fn trace(req: Request, next: Next) -> Response {
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "<unmatched>".into());
     let method = req.method().clone();
+    let client = req
+        .extensions()
+        .get::<super::client_addr::ClientAddr>()
+        .map(|c| c.0);
     let span = tracing::info_span!(
         "request",
         method = %method,
         route,
+        client = client.map(tracing::field::display),
         tenant = Empty,
         client_id = Empty,
         status = Empty,
