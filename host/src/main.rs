@@ -1,6 +1,7 @@
 //! `warden`: an OAuth 2.0 / OpenID Connect authorization server.
 
 mod admin;
+mod admin_tokens;
 mod apps;
 mod cli;
 mod clock;

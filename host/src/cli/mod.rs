@@ -1,6 +1,7 @@
 //! The `warden` command line. Every command reads the same configuration as
 //! `serve`; each noun (`warden tenant …`, `warden app …`) is its own module.
 
+mod admin_token;
 mod app;
 mod audit;
 mod client;
@@ -81,6 +82,9 @@ pub enum Command {
     Migrate,
     /// Print the admin API's OpenAPI 3.1 document (also served at /admin/v1/openapi.json).
     Openapi,
+    /// Named, scoped tokens for the admin API.
+    #[command(subcommand, name = "admin-token")]
+    AdminToken(admin_token::AdminTokenCmd),
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(tenant::TenantCmd),
@@ -198,6 +202,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             print!("{}", crate::http::openapi::json());
             Ok(())
         }
+        Command::AdminToken(cmd) => admin_token::run(cmd, config).await,
         Command::Tenant(cmd) => tenant::run(cmd, config).await,
         Command::Client(cmd) => client::run(cmd, config).await,
         Command::Keys(cmd) => keys::run(cmd, config).await,

@@ -1,5 +1,6 @@
 //! Tenants, clients and the rules about them: plain types, no I/O.
 
+pub mod admin_scope;
 pub mod app;
 pub mod legacy;
 pub mod markdown;

@@ -5,6 +5,7 @@
 
 use super::State;
 use crate::admin::{AdminError, BindRequest};
+use crate::domain::admin_scope::{self, AdminScope};
 use crate::domain::{NewClient, Scope, SigningAlg};
 use crate::store::StoreError;
 use axum::body::Body;
@@ -83,9 +84,10 @@ pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
         .merge(super::admin_settings::api())
 }
 
-pub fn routes() -> Router<Arc<super::AppState>> {
+pub fn routes(state: Arc<super::AppState>) -> Router<Arc<super::AppState>> {
     let (router, _contract) = api().split_for_parts();
     router
+        .route_layer(axum::middleware::from_fn_with_state(state, authenticate))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such admin endpoint") })
         // Answers may carry a client or signing secret: no cache keeps them.
         .layer(axum::middleware::map_response(no_store))
@@ -189,31 +191,90 @@ impl From<StoreError> for Problem {
 
 pub(super) type Result<T> = std::result::Result<T, Problem>;
 
-/// Checks the operator credential; the API is off without one.
-pub(super) fn authorize(s: &super::AppState, headers: &HeaderMap) -> Result<()> {
-    let Some(token) = &s.admin_token else {
-        return Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "the admin API is disabled: set admin_token (WARDEN_ADMIN_TOKEN) to enable it",
-        ));
+/// Who is calling the admin API: the configured `admin_token` (every scope,
+/// audited as `operator`) or a named token (audited as `operator:{name}`).
+#[derive(Clone, Debug)]
+pub struct AdminActor {
+    pub name: String,
+    scopes: Vec<AdminScope>,
+}
+
+/// The route layer every admin route runs behind: the bearer token is
+/// checked, and the scope the route needs (one rule: `admin_scope::required`).
+async fn authenticate(
+    axum::extract::State(s): State,
+    matched: Option<axum::extract::MatchedPath>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = matched
+        .as_ref()
+        .map(|m| m.as_str().trim_start_matches("/admin/v1").to_string())
+        .unwrap_or_default();
+    // The contract is public: clients are generated from it.
+    if path == "/openapi.json" {
+        return next.run(req).await;
+    }
+    let actor = match actor(&s, req.headers()).await {
+        Ok(actor) => actor,
+        Err(problem) => return problem.into_response(),
     };
+    let needed = admin_scope::required(req.method().as_str(), &path);
+    if !actor.scopes.contains(&needed) {
+        return Problem::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "the admin token {:?} lacks the scope {:?} ({})",
+                actor.name,
+                needed.as_str(),
+                needed.describe()
+            ),
+        )
+        .into_response();
+    }
+    req.extensions_mut().insert(actor);
+    next.run(req).await
+}
+
+async fn actor(s: &super::AppState, headers: &HeaderMap) -> Result<AdminActor> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim());
-    match presented {
-        Some(t) if token.verify(t) => Ok(()),
-        Some(_) => Err(Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "the admin token is not valid",
-        )),
-        None => Err(Problem::new(
+    if let (Some(t), Some(token)) = (presented, &s.admin_token)
+        && token.verify(t)
+    {
+        return Ok(AdminActor {
+            name: "operator".into(),
+            scopes: AdminScope::ALL.to_vec(),
+        });
+    }
+    if let Some(t) = presented
+        && let Some(record) = s
+            .store
+            .admin_token_by_hash(&crate::tokens::secret::hash(t), now(s))
+            .await?
+    {
+        return Ok(AdminActor {
+            name: format!("operator:{}", record.name),
+            scopes: AdminScope::split(&record.scopes),
+        });
+    }
+    if s.admin_token.is_none() && !s.store.any_admin_token().await? {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "the admin API is disabled: set admin_token (WARDEN_ADMIN_TOKEN) or create a token with `warden admin-token create` to enable it",
+        ));
+    }
+    Err(match presented {
+        Some(_) => Problem::new(StatusCode::UNAUTHORIZED, "the admin token is not valid"),
+        None => Problem::new(
             StatusCode::UNAUTHORIZED,
             "send the operator credential as Authorization: Bearer <admin token>",
-        )),
-    }
+        ),
+    })
 }
 
 async fn body_bytes(body: Body, limit: usize) -> Result<axum::body::Bytes> {
@@ -385,7 +446,6 @@ async fn create_tenant(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let b: NewTenantBody = json_body(&headers, body).await?;
     let alg = SigningAlg::parse(b.signing_alg.as_deref().unwrap_or("ES256"))
         .map_err(Problem::bad_request)?;
@@ -412,8 +472,7 @@ async fn create_tenant(
     get, path = "/tenants", tag = "tenants",
     responses((status = 200, description = "Every tenant", body = Vec<TenantRow>))
 )]
-async fn list_tenants(axum::extract::State(s): State, headers: HeaderMap) -> Result<Response> {
-    authorize(&s, &headers)?;
+async fn list_tenants(axum::extract::State(s): State) -> Result<Response> {
     let tenants = s.store.tenants().await?;
     let rows: Vec<_> = tenants
         .iter()
@@ -470,7 +529,6 @@ async fn create_client(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let b: NewClientBody = json_body(&headers, body).await?;
     if !b.metadata.is_object() {
         return Err(Problem::bad_request("metadata must be a JSON object"));
@@ -515,9 +573,7 @@ async fn create_client(
 async fn list_clients(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     if s.store.tenant(&tenant).await?.is_none() {
         return Err(StoreError::NotFound("tenant").into());
     }
@@ -559,7 +615,6 @@ async fn rotate_secret(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let b: RotateSecretBody = json_body(&headers, body).await?;
     let overlap = b.overlap.unwrap_or(s.secret_rotation_overlap);
     let (secret, until) = s
@@ -595,7 +650,6 @@ async fn rotate_delivery_secret(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let b: RotateDeliverySecretBody = json_body(&headers, body).await?;
     let (secret, until) = s
         .admin
@@ -622,9 +676,7 @@ async fn rotate_delivery_secret(
 async fn delete_client(
     axum::extract::State(s): State,
     Path(client_id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     s.admin.delete_client(&client_id, now(&s)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -648,7 +700,6 @@ async fn rotate_key(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let b: RotateKeyBody = json_body(&headers, body).await?;
     let alg = b
         .signing_alg
@@ -683,10 +734,8 @@ struct AddPluginQuery {
 async fn add_plugin(
     axum::extract::State(s): State,
     Query(q): Query<AddPluginQuery>,
-    headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let name = q.name.ok_or_else(|| {
         Problem::bad_request(
             "name the plugin: POST /admin/v1/plugins?name=NAME with the .wasm as the body",
@@ -704,8 +753,7 @@ async fn add_plugin(
     get, path = "/plugins", tag = "plugins",
     responses((status = 200, description = "Every plugin version", body = Vec<crate::store::PluginRecord>))
 )]
-async fn list_plugins(axum::extract::State(s): State, headers: HeaderMap) -> Result<Response> {
-    authorize(&s, &headers)?;
+async fn list_plugins(axum::extract::State(s): State) -> Result<Response> {
     Ok(Json(s.store.plugins().await?).into_response())
 }
 
@@ -745,20 +793,16 @@ async fn bind_platform(
     params(("hook" = crate::plugins::Hook, Path, description = "The hook")),
     responses((status = 204, description = "The hook has no platform default any more"))
 )]
-async fn unbind_platform(
-    state: State,
-    Path(hook): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response> {
-    unbind(state, Path((crate::store::PLATFORM.into(), hook)), headers).await
+async fn unbind_platform(state: State, Path(hook): Path<String>) -> Result<Response> {
+    unbind(state, Path((crate::store::PLATFORM.into(), hook))).await
 }
 
 #[utoipa::path(
     get, path = "/bindings", tag = "plugins",
     responses((status = 200, description = "The platform-wide default bindings", body = Vec<BindingRow>))
 )]
-async fn list_platform_bindings(state: State, headers: HeaderMap) -> Result<Response> {
-    list_bindings(state, Path(crate::store::PLATFORM.into()), headers).await
+async fn list_platform_bindings(state: State) -> Result<Response> {
+    list_bindings(state, Path(crate::store::PLATFORM.into())).await
 }
 
 #[utoipa::path(
@@ -773,7 +817,6 @@ async fn bind(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let b: BindBody = json_body(&headers, body).await?;
     let config = b.config.to_string();
     let request = BindRequest {
@@ -800,9 +843,7 @@ async fn bind(
 async fn unbind(
     axum::extract::State(s): State,
     Path((tenant, hook)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     s.store.unbind_plugin(&tenant, &hook).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -815,9 +856,7 @@ async fn unbind(
 async fn list_bindings(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let rows: Vec<_> = s
         .store
         .bindings(&tenant)
@@ -860,9 +899,7 @@ async fn list_deliveries(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
     Query(q): Query<ListQuery>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let rows = s.store.deliveries(&tenant, q.limit()?).await?;
     Ok(Json(rows).into_response())
 }
@@ -875,9 +912,7 @@ async fn list_deliveries(
 async fn retry_delivery(
     axum::extract::State(s): State,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     s.store.retry_delivery(&id, s.oauth.clock.now_ms()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -891,9 +926,7 @@ async fn list_audit(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
     Query(q): Query<ListQuery>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let rows = s.store.audit_events(&tenant, q.limit()?).await?;
     Ok(Json(rows).into_response())
 }
@@ -951,7 +984,6 @@ async fn create_user(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let b: NewUserBody = json_body(&headers, body).await?;
     let new = crate::admin::NewUser {
         tenant,
@@ -973,9 +1005,7 @@ async fn create_user(
 async fn list_users(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     if s.store.tenant(&tenant).await?.is_none() {
         return Err(StoreError::NotFound("tenant").into());
     }
@@ -997,9 +1027,7 @@ async fn list_users(
 async fn delete_user(
     axum::extract::State(s): State,
     Path((tenant, username)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     s.store.delete_user(&tenant, &username, now(&s)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -3,7 +3,7 @@
 
 use super::State;
 use super::admin::Path;
-use super::admin::{Problem, Result, authorize, created, json_body, json_bytes, json_list, now};
+use super::admin::{Problem, Result, created, json_body, json_bytes, json_list, now};
 use crate::apps::{AppError, AppVersionView, InstallRequest, InstallationView};
 use crate::domain::app::Suspender;
 use crate::store::Resource;
@@ -61,7 +61,6 @@ pub(super) async fn changed(s: &super::AppState) {
 
 /// The operator acts through the admin API; tenant admins will act through
 /// the console, which names them.
-const OPERATOR: &str = "operator";
 
 #[utoipa::path(
     post, path = "/apps", tag = "apps",
@@ -73,7 +72,6 @@ async fn register_app(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let manifest = json_bytes(&headers, body).await?;
     let (version, secret) = s.admin.register_app(&manifest, now(&s)).await?;
     Ok(created(serde_json::json!(AppRegistered {
@@ -86,8 +84,7 @@ async fn register_app(
     get, path = "/apps", tag = "apps",
     responses((status = 200, description = "Every app's newest version", body = Vec<AppVersionView>))
 )]
-async fn list_apps(axum::extract::State(s): State, headers: HeaderMap) -> Result<Response> {
-    authorize(&s, &headers)?;
+async fn list_apps(axum::extract::State(s): State) -> Result<Response> {
     let apps: Vec<AppVersionView> = s
         .store
         .apps()
@@ -103,12 +100,7 @@ async fn list_apps(axum::extract::State(s): State, headers: HeaderMap) -> Result
     params(("slug" = String, Path, description = "The app's slug")),
     responses((status = 200, description = "The newest version and the list of all", body = AppView))
 )]
-async fn get_app(
-    axum::extract::State(s): State,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response> {
-    authorize(&s, &headers)?;
+async fn get_app(axum::extract::State(s): State, Path(slug): Path<String>) -> Result<Response> {
     let versions = s.store.app_versions(&slug).await?;
     let Some(latest) = versions.last() else {
         return Err(Problem::new(StatusCode::NOT_FOUND, "app not found"));
@@ -141,7 +133,6 @@ async fn publish_version(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let manifest = json_bytes(&headers, body).await?;
     let (version, new) = s
         .admin
@@ -176,7 +167,6 @@ async fn rotate_webhook_secret(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let req: Overlap = json_body(&headers, body).await?;
     let overlap = req
         .overlap
@@ -204,7 +194,6 @@ async fn put_resources(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let resources: Vec<Resource> = json_list(&headers, body).await?;
     s.admin.put_resources(&tenant, resources).await?;
     Ok(Json(s.store.resources(&tenant).await?).into_response())
@@ -218,9 +207,7 @@ async fn put_resources(
 async fn list_resources(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     if s.store.tenant(&tenant).await?.is_none() {
         return Err(Problem::new(StatusCode::NOT_FOUND, "tenant not found"));
     }
@@ -235,9 +222,7 @@ async fn list_resources(
 async fn delete_resource(
     axum::extract::State(s): State,
     Path((tenant, kind, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     s.admin
         .delete_resource(&tenant, &kind, &id, now(&s))
         .await?;
@@ -269,13 +254,13 @@ fn all() -> Value {
 )]
 async fn install(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let req: Install = json_body(&headers, body).await?;
-    let actor = req.installed_by.unwrap_or_else(|| OPERATOR.into());
+    let actor = req.installed_by.unwrap_or_else(|| actor.name.clone());
     if actor.is_empty() || actor.chars().count() > 200 {
         return Err(Problem::unprocessable(
             "installed_by",
@@ -307,12 +292,7 @@ async fn install(
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     responses((status = 200, description = "What the tenant can install, in the words its admins read", body = Vec<crate::apps::catalog::CatalogEntry>))
 )]
-async fn catalog(
-    axum::extract::State(s): State,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response> {
-    authorize(&s, &headers)?;
+async fn catalog(axum::extract::State(s): State, Path(tenant): Path<String>) -> Result<Response> {
     Ok(Json(s.admin.catalog(&tenant).await?).into_response())
 }
 
@@ -324,9 +304,7 @@ async fn catalog(
 async fn list_installations(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     if s.store.tenant(&tenant).await?.is_none() {
         return Err(Problem::new(StatusCode::NOT_FOUND, "tenant not found"));
     }
@@ -348,9 +326,7 @@ async fn list_installations(
 async fn get_installation(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let i = s.admin.installation(&tenant, &id).await?;
     Ok(Json(InstallationView::from(&i)).into_response())
 }
@@ -371,15 +347,15 @@ struct Quota {
 )]
 async fn set_quota(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let q: Quota = json_body(&headers, body).await?;
     let i = s
         .admin
-        .set_installation_quota(&tenant, &id, q.tokens_per_hour, OPERATOR, now(&s))
+        .set_installation_quota(&tenant, &id, q.tokens_per_hour, &actor.name, now(&s))
         .await?;
     changed(&s).await;
     Ok(Json(InstallationView::from(&i)).into_response())
@@ -402,9 +378,7 @@ async fn usage(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
     super::admin::Query(q): super::admin::Query<UsageQuery>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let days = q.days.unwrap_or(30);
     if !(1..=crate::usage::MAX_DAYS).contains(&days) {
         return Err(Problem::bad_request(format!(
@@ -423,11 +397,12 @@ async fn usage(
 )]
 async fn uninstall(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
-    s.admin.uninstall(&tenant, &id, OPERATOR, now(&s)).await?;
+    s.admin
+        .uninstall(&tenant, &id, &actor.name, now(&s))
+        .await?;
     changed(&s).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -440,15 +415,15 @@ async fn uninstall(
 )]
 async fn set_resources(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let selection: Value = json_body(&headers, body).await?;
     let i = s
         .admin
-        .set_installation_resources(&tenant, &id, &selection, OPERATOR, now(&s))
+        .set_installation_resources(&tenant, &id, &selection, &actor.name, now(&s))
         .await?;
     changed(&s).await;
     Ok(Json(InstallationView::from(&i)).into_response())
@@ -478,13 +453,16 @@ fn side(req: Side) -> Result<Suspender> {
 )]
 async fn suspend(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let by = side(json_body(&headers, body).await?)?;
-    let i = s.admin.suspend(&tenant, &id, by, OPERATOR, now(&s)).await?;
+    let i = s
+        .admin
+        .suspend(&tenant, &id, by, &actor.name, now(&s))
+        .await?;
     changed(&s).await;
     Ok(Json(InstallationView::from(&i)).into_response())
 }
@@ -497,13 +475,16 @@ async fn suspend(
 )]
 async fn resume(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let by = side(json_body(&headers, body).await?)?;
-    let i = s.admin.resume(&tenant, &id, by, OPERATOR, now(&s)).await?;
+    let i = s
+        .admin
+        .resume(&tenant, &id, by, &actor.name, now(&s))
+        .await?;
     changed(&s).await;
     Ok(Json(InstallationView::from(&i)).into_response())
 }
@@ -523,15 +504,21 @@ struct Approval {
 )]
 async fn approve_upgrade(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let req: Approval = json_body(&headers, body).await?;
     let i = s
         .admin
-        .approve_upgrade(&tenant, &id, &req.optional_permissions, OPERATOR, now(&s))
+        .approve_upgrade(
+            &tenant,
+            &id,
+            &req.optional_permissions,
+            &actor.name,
+            now(&s),
+        )
         .await?;
     changed(&s).await;
     Ok(Json(InstallationView::from(&i)).into_response())
@@ -545,15 +532,15 @@ async fn approve_upgrade(
 )]
 async fn decline_upgrade(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let _: Approval = json_body(&headers, body).await?;
     let i = s
         .admin
-        .decline_upgrade(&tenant, &id, OPERATOR, now(&s))
+        .decline_upgrade(&tenant, &id, &actor.name, now(&s))
         .await?;
     changed(&s).await;
     Ok(Json(InstallationView::from(&i)).into_response())
@@ -568,16 +555,16 @@ async fn decline_upgrade(
 )]
 async fn rotate_secret(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let req: super::admin::RotateSecretBody = json_body(&headers, body).await?;
     let overlap = req.overlap.unwrap_or(s.secret_rotation_overlap);
     let (client_id, secret, until) = s
         .admin
-        .rotate_installation_secret(&tenant, &id, overlap, OPERATOR, now(&s))
+        .rotate_installation_secret(&tenant, &id, overlap, &actor.name, now(&s))
         .await?;
     changed(&s).await;
     Ok(Json(InstallationSecretRotated {

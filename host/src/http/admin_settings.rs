@@ -3,7 +3,7 @@
 
 use super::State;
 use super::admin::Path;
-use super::admin::{Problem, Result, authorize, json_body, now};
+use super::admin::{Problem, Result, json_body, now};
 use crate::domain::settings::{Branding, TenantSettings, UserInstalls};
 use axum::Json;
 use axum::body::Body;
@@ -42,9 +42,7 @@ struct SettingsDocument {
 async fn get_settings(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let settings = s
         .admin
         .tenant_settings(&tenant)
@@ -61,11 +59,11 @@ async fn get_settings(
 )]
 async fn put_settings(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    authorize(&s, &headers)?;
     let d: SettingsDocument = json_body(&headers, body).await?;
     let wanted = TenantSettings {
         branding: Branding {
@@ -78,7 +76,7 @@ async fn put_settings(
     };
     let saved = s
         .admin
-        .set_tenant_settings(&tenant, wanted, "operator", now(&s))
+        .set_tenant_settings(&tenant, wanted, &actor.name, now(&s))
         .await
         .map_err(Problem::from)?;
     Ok(Json(saved).into_response())

@@ -90,7 +90,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(oauth::evaluations),
         )
         .nest("/t/{tenant}/console", console::routes())
-        .nest("/admin/v1", admin::routes())
+        .nest("/admin/v1", admin::routes(state.clone()))
         .fallback(health::not_found)
         .layer(axum::middleware::from_fn(trace::trace))
         .layer(axum::middleware::map_response_with_state(

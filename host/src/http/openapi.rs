@@ -5,6 +5,7 @@
 //! `/admin/v1/openapi.json`, printed by `warden openapi` and checked in as
 //! `openapi/admin-v1.json` (a test fails when that copy is stale).
 
+use crate::domain::admin_scope::{self, AdminScope};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -18,10 +19,13 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
         title = "Warden admin API",
         description = "What the `warden` CLI does, over HTTP, for operators' automation: \
             tenants, clients, users, plugins and their bindings, apps, installations, \
-            deliveries, the legacy sunset and tenant settings. Every operation needs the \
-            operator credential (`admin_token`) as a bearer token; without one configured \
-            the API answers 404. Errors are RFC 9457 problem documents. Times are Unix \
-            seconds unless a field says otherwise.",
+            deliveries, the legacy sunset and tenant settings. Every operation but this \
+            document needs an admin token as a bearer token: the configured `admin_token` \
+            (every scope) or a named token from `warden admin-token create`, whose scopes \
+            each operation lists under `security` (every token may read; a write needs \
+            its noun's scope, else 403). Without any token the API answers 404. Errors \
+            are RFC 9457 problem documents. Times are Unix seconds unless a field says \
+            otherwise.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&AdminToken),
@@ -95,12 +99,47 @@ impl utoipa::Modify for AdminToken {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "The operator credential configured as admin_token (WARDEN_ADMIN_TOKEN).",
-                    ))
+                    .description(Some(scheme_description()))
                     .build(),
             ),
         );
+    }
+}
+
+fn scheme_description() -> String {
+    let scopes: Vec<String> = AdminScope::ALL
+        .iter()
+        .map(|s| format!("`{}`: {}", s.as_str(), s.describe()))
+        .collect();
+    format!(
+        "The configured admin_token (WARDEN_ADMIN_TOKEN), which has every scope, or a \
+         named token from `warden admin-token create --scopes …`. Scopes: {}.",
+        scopes.join("; ")
+    )
+}
+
+/// Each operation's `security` names the scope it needs, from the same rule
+/// the route layer enforces.
+fn state_scopes(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::SecurityRequirement;
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let path = path.trim_start_matches("/admin/v1");
+        for (method, op) in [
+            ("GET", &mut item.get),
+            ("PUT", &mut item.put),
+            ("POST", &mut item.post),
+            ("DELETE", &mut item.delete),
+            ("PATCH", &mut item.patch),
+        ] {
+            if let Some(op) = op {
+                op.security = Some(if path == "/openapi.json" {
+                    vec![SecurityRequirement::default()]
+                } else {
+                    let scope = admin_scope::required(method, path);
+                    vec![SecurityRequirement::new("admin_token", [scope.as_str()])]
+                });
+            }
+        }
     }
 }
 
@@ -109,6 +148,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = utoipa_axum::router::OpenApiRouter::with_openapi(Contract::openapi())
         .nest("/admin/v1", super::admin::api())
         .into_openapi();
+    state_scopes(&mut doc);
     add_problem_responses(&mut doc);
     mark_optional_bodies(&mut doc);
     doc
@@ -193,7 +233,8 @@ fn add_problem_responses(doc: &mut utoipa::openapi::OpenApi) {
             }
             let mut statuses = vec!["400", "401", "404", "503"];
             if changes {
-                statuses.extend(["409", "413", "415", "422"]);
+                // 403: the token lacks the scope the operation names.
+                statuses.extend(["403", "409", "413", "415", "422"]);
             }
             for status in statuses {
                 op.responses

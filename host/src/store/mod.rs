@@ -11,7 +11,10 @@ mod sql_apps;
 mod sql_legacy;
 #[macro_use]
 mod sql_settings;
+#[macro_use]
+mod sql_admin_tokens;
 mod accounts;
+mod admin_tokens;
 mod apps;
 pub mod health;
 mod legacy;
@@ -25,6 +28,7 @@ pub use accounts::{
     Accounts, AuthorizationCode, ConsentRecord, PersonalAccessToken, Redemption, RefreshToken,
     Session,
 };
+pub use admin_tokens::{AdminTokenRecord, AdminTokens};
 pub use apps::{
     AppVersion, Apps, HourlyRow, InstallationChange, NewInstallation, Resource, UsageRow,
     WebhookKey,
@@ -318,7 +322,7 @@ impl Change {
 }
 
 #[async_trait]
-pub trait Store: Accounts + Apps + Legacy + Settings + Send + Sync + 'static {
+pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Whether a write is kept now: reads still answer on a full disk or a

@@ -88,3 +88,4 @@ impl_sql_accounts!(PostgresStore);
 impl_sql_apps!(PostgresStore);
 impl_sql_legacy!(PostgresStore);
 impl_sql_settings!(PostgresStore);
+impl_sql_admin_tokens!(PostgresStore);

@@ -116,6 +116,7 @@ impl_sql_accounts!(SqliteStore);
 impl_sql_apps!(SqliteStore);
 impl_sql_legacy!(SqliteStore);
 impl_sql_settings!(SqliteStore);
+impl_sql_admin_tokens!(SqliteStore);
 
 #[cfg(test)]
 mod tests {
