@@ -542,10 +542,9 @@ async fn postgres_stopped_and_started_mid_load_loses_nothing_acknowledged() {
         acked.len(),
         refused.len()
     );
-    assert!(
-        !refused.is_empty(),
-        "writes were refused while the database was down"
-    );
+    // Writes during the outage wait for a connection (up to the pool's 5 s)
+    // and then succeed, or answer a clear 503: both are fine, a hang is not.
+    assert!(!acked.is_empty(), "writes go on after PostgreSQL is back");
     assert!(
         slowest < Duration::from_secs(12),
         "slowest admin write {slowest:?}"

@@ -4,7 +4,26 @@
 mod common;
 use common::*;
 
-on_both_backends!(request_logs_are_structured_and_free_of_secrets);
+on_both_backends!(
+    request_logs_are_structured_and_free_of_secrets,
+    a_log_written_to_a_file_has_no_escape_codes,
+);
+
+/// The default (pretty) format, written to a file as an operator's service
+/// manager would: plain text, no terminal colour codes.
+async fn a_log_written_to_a_file_has_no_escape_codes(db: Db) {
+    db.create_tenant("acme", &[]);
+    let (id, secret) = db.create_client("acme", "read", &[]);
+    let server = Server::start(&db).await;
+    token(&server, "acme", &id, &secret, &[]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let logs = server.logs();
+    assert!(logs.contains("handled"), "{logs}");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "an escape byte in the log file:\n{logs}"
+    );
+}
 
 async fn request_logs_are_structured_and_free_of_secrets(db: Db) {
     db.create_tenant("acme", &[]);

@@ -47,7 +47,10 @@ pub fn init(config: &Config, verbose: bool, serving: bool) -> anyhow::Result<Tel
     };
     let filter = EnvFilter::try_new(format!("{level},sqlx=warn"))
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colours only for a person at a terminal: a file or a pipe gets plain text.
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let logs = match config.log_format {
         LogFormat::Json => logs
             .json()

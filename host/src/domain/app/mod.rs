@@ -692,7 +692,7 @@ mod tests {
             ("delivery_plugin", json!({"sha256": "a".repeat(64)})),
             (
                 "jwks",
-                json!({"keys": [{"kty": "OKP", "crv": "X25519", "x": "abc", "use": "enc"},
+                json!({"keys": [{"kty": "OKP", "crv": "X25519", "x": "A".repeat(43), "use": "enc"},
                                 {"kty": "OKP", "crv": "Ed25519", "x": "abc", "use": "sig"}]}),
             ),
         ] {
