@@ -12,16 +12,23 @@ WORK=$(mktemp -d)
 PID=
 trap 'kill $PID 2>/dev/null || true; kill $HOLD 2>/dev/null || true; rm -rf "$WORK"' EXIT
 HOLD=
-export WARDEN_DATABASE_URL="sqlite://$WORK/bench.db"
 export WARDEN_LISTEN=127.0.0.1:18183
 export WARDEN_LOG=${WARDEN_LOG:-warn}
-"$A" tenant create bench --json >/dev/null
-CREDS=$("$A" client create --tenant bench --name bench --scopes "read write" --json)
-ID=$(echo "$CREDS" | sed -n 's/.*"client_id": "\([^"]*\)".*/\1/p')
-SECRET=$(echo "$CREDS" | sed -n 's/.*"client_secret": "\([^"]*\)".*/\1/p')
-export BASIC=$(printf '%s:%s' "$ID" "$SECRET" | base64 -w0)
+# A database each: a newer binary's migrations are not an older one's.
+setup() { # $1 name, $2 binary: prints the client's Basic credentials
+  export WARDEN_DATABASE_URL="sqlite://$WORK/$1.db"
+  "$2" tenant create bench --json >/dev/null 2>&1
+  local creds id secret
+  creds=$("$2" client create --tenant bench --name bench --scopes "read write" --json 2>/dev/null)
+  id=$(echo "$creds" | sed -n 's/.*"client_id": "\([^"]*\)".*/\1/p')
+  secret=$(echo "$creds" | sed -n 's/.*"client_secret": "\([^"]*\)".*/\1/p')
+  printf '%s:%s' "$id" "$secret" | base64 -w0
+}
+BASIC_A=$(setup a "$A")
+BASIC_B=$(setup b "$B")
 URL=http://127.0.0.1:18183/t/bench/token
-run() { # $1 label, $2 binary
+run() { # $1 label, $2 binary, $3 database name, $4 Basic credentials
+  export WARDEN_DATABASE_URL="sqlite://$WORK/$3.db" BASIC=$4
   "$2" serve > "$WORK/serve.log" 2>&1 &
   PID=$!
   for _ in $(seq 100); do curl -sf http://127.0.0.1:18183/healthz >/dev/null && break; sleep 0.05; done
@@ -41,6 +48,6 @@ time.sleep(3600)" &
   kill "$PID"; wait "$PID" 2>/dev/null || true
 }
 for r in $(seq "$ROUNDS"); do
-  run "A round $r" "$A"
-  run "B round $r" "$B"
+  run "A round $r" "$A" a "$BASIC_A"
+  run "B round $r" "$B" b "$BASIC_B"
 done

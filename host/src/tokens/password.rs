@@ -47,4 +47,13 @@ mod tests {
         assert!(!super::verify("wrong horse battery", &h));
         assert!(!super::verify("x", "not a hash"));
     }
+
+    #[test]
+    fn hashes_stored_before_the_argon2_upgrade_still_verify() {
+        // Made by the reference C implementation (argon2-cffi) with Warden's
+        // parameters: the PHC string users' rows hold from argon2 0.5 on.
+        let stored = "$argon2id$v=19$m=19456,t=2,p=1$oEz7yfUoQ/mz+h47dlPqjg$NHRqfs/W0DmgXJXdWw8j/cJM4BXEMr16M3eb8CNBrHA";
+        assert!(super::verify("correct horse battery staple", stored));
+        assert!(!super::verify("correct horse battery stapler", stored));
+    }
 }
