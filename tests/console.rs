@@ -13,7 +13,45 @@ use serde_json::{Value, json};
 on_both_backends!(
     an_admin_walks_every_console_flow_in_a_real_browser,
     console_actions_refuse_non_admins_other_tenants_and_missing_csrf,
+    unknown_console_addresses_are_pages_with_a_way_back,
 );
+
+/// `/console/` and a mistyped address are console pages (a title, the
+/// language, the navigation or a way to sign in), never a bare JSON error.
+async fn unknown_console_addresses_are_pages_with_a_way_back(db: Db) {
+    let (server, _api) = setup(&db, "http://127.0.0.1:9/hook", &[]).await;
+    let alice = sign_in(&server, "acme", "alice").await;
+    let r = alice
+        .client
+        .get(format!("{}/t/acme/console/", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/t/acme/console");
+    let (status, page) = alice.get("/no-such-page").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("<html lang="), "{page}");
+    assert!(page.contains("<title>Page not found"), "{page}");
+    assert!(
+        page.contains("href=\"/t/acme/console/installations\""),
+        "the navigation: {page}"
+    );
+    assert!(page.contains("Back to the console"), "{page}");
+    // Someone not signed in gets the tenant's page and a way to sign in.
+    let r = http()
+        .get(format!(
+            "{}/t/acme/console/installations/x/nope",
+            server.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<title>Page not found"), "{page}");
+    assert!(page.contains("Sign in to the console"), "{page}");
+}
 
 const PASSWORD: &str = "correct horse battery staple";
 

@@ -90,6 +90,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(oauth::evaluations),
         )
         .nest("/t/{tenant}/console", console::routes())
+        .route("/t/{tenant}/console/", get(console::to_overview))
+        .route(
+            "/t/{tenant}/console/{*rest}",
+            get(console::not_found).post(console::not_found),
+        )
         .nest("/admin/v1", admin::routes(state.clone()))
         .fallback(health::not_found)
         .layer(axum::middleware::from_fn(trace::trace))

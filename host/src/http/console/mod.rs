@@ -486,6 +486,68 @@ pub(super) fn moment(t: i64) -> String {
 }
 
 /// GET `{issuer}/console`: what needs the admin's attention.
+/// `…/console/` is the overview.
+pub(super) async fn to_overview(
+    axum::extract::Path(tenant): axum::extract::Path<String>,
+) -> Response {
+    redirect(&format!("/t/{tenant}/console"), vec![])
+}
+
+/// Any other address under the console is a console page saying so, with the navigation (or, for
+/// someone not signed in, the way to sign in) — never a bare error body.
+pub(super) async fn not_found(
+    axum::extract::State(s): super::State,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let Some(tenant) = uri
+        .path()
+        .strip_prefix("/t/")
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(tenant, _)| tenant.to_string())
+    else {
+        return super::health::not_found().await;
+    };
+    if s.oauth.tenant(&tenant).await.is_err() {
+        return super::pages::error_page(
+            StatusCode::NOT_FOUND,
+            "This organisation does not exist.",
+        );
+    }
+    let body = |home: &str, link: &str| {
+        html! {
+            h1 { "Page not found" }
+            p { "There is no such page in the console. It may have moved, or the address may be mistyped." }
+            p { a href=(home) { (link) } }
+        }
+    };
+    match signed_in(&s, &tenant, &headers).await {
+        Ok(Some(v)) => {
+            let home = v.base();
+            v.render(
+                StatusCode::NOT_FOUND,
+                None,
+                "Page not found",
+                body(&home, "Back to the console"),
+            )
+        }
+        Ok(None) => {
+            let brand = super::brand::load(&s, &tenant).await;
+            Page {
+                status: StatusCode::NOT_FOUND,
+                body: super::pages::branded(
+                    &brand,
+                    "Page not found",
+                    body(&format!("/t/{tenant}/console"), "Sign in to the console"),
+                ),
+                ..Default::default()
+            }
+            .into_response()
+        }
+        Err(r) => r,
+    }
+}
+
 async fn overview(
     axum::extract::State(s): super::State,
     axum::extract::Path(tenant): axum::extract::Path<String>,
