@@ -14,7 +14,60 @@ on_both_backends!(
     an_admin_walks_every_console_flow_in_a_real_browser,
     console_actions_refuse_non_admins_other_tenants_and_missing_csrf,
     unknown_console_addresses_are_pages_with_a_way_back,
+    an_install_on_no_project_is_refused_and_creates_nothing,
 );
+
+/// GitHub will not install an app until a repository is picked: neither
+/// will the console (nor the admin API) install a per-project app on none.
+async fn an_install_on_no_project_is_refused_and_creates_nothing(db: Db) {
+    let (server, api) = setup(&db, "http://127.0.0.1:9/hook", &[]).await;
+    let alice = sign_in(&server, "acme", "alice").await;
+    let (status, page) = alice
+        .post(
+            "/catalog/docs-sync/install",
+            &[("action", "install"), ("resources", "selected")],
+            None,
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("choose at least one of the Projects"),
+        "the form says what is missing: {page}"
+    );
+    assert!(
+        page.contains("Install Docs Sync"),
+        "the form is shown again: {page}"
+    );
+    let r = api
+        .post(
+            "/tenants/acme/installations",
+            json!({"app": "docs-sync", "resources": {"project": []}}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let listed = api.get("/tenants/acme/installations").await.body;
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["app"] != "docs-sync"),
+        "nothing was installed: {listed}"
+    );
+    // With a project picked it installs.
+    let (status, page) = alice
+        .post(
+            "/catalog/docs-sync/install",
+            &[
+                ("action", "install"),
+                ("resources", "selected"),
+                ("r", "project:p1"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+}
 
 /// `/console/` and a mistyped address are console pages (a title, the
 /// language, the navigation or a way to sign in), never a bare JSON error.

@@ -452,6 +452,29 @@ impl Admin {
         Ok(selection)
     }
 
+    /// A new installation (or a request for one) must reach something: an app
+    /// that works per resource installed on none of them could do nothing.
+    pub(crate) fn selects_something(manifest: &Manifest, selection: &Selection) -> Result<()> {
+        match selection {
+            Selection::Some(map)
+                if !manifest.resource_types.is_empty()
+                    && map.values().all(|ids| ids.is_empty()) =>
+            {
+                let names: Vec<&str> = manifest
+                    .resource_types
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect();
+                invalid(format!(
+                    "resources: choose at least one of the {} {} may use, or all of them",
+                    names.join(" or "),
+                    manifest.name
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Installs the newest version of an app in a tenant: the admin approves
     /// its required permissions (and any optional ones named), selects
     /// resources, and the installation gets a service account and, for a
@@ -474,6 +497,7 @@ impl Admin {
         let resources = self
             .selection(&req.tenant, manifest, &req.resources)
             .await?;
+        Self::selects_something(manifest, &resources)?;
         let reviewed = self
             .review_approval(
                 Approval {

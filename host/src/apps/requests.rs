@@ -111,6 +111,7 @@ impl Admin {
         let selection = self
             .selection(&user.tenant, &latest.manifest, &req.resources)
             .await?;
+        Self::selects_something(&latest.manifest, &selection)?;
         if self
             .store
             .installations(&user.tenant)
