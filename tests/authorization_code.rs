@@ -1085,6 +1085,10 @@ async fn refresh_lifetimes_and_logout(db: Db) {
         .await;
     assert_eq!((status, location), (200, None));
     assert!(body.contains("You are signed out"));
+    assert!(
+        body.contains("href=\"/t/acme/account\"") && body.contains("Sign in again"),
+        "a way back in: {body}"
+    );
 }
 
 async fn cors_only_for_public_client_origins(db: Db) {

@@ -684,7 +684,14 @@ pub async fn logout(
         Some(to) => redirect(&to, cleared),
         None => {
             let brand = super::brand::load(&s, &tenant).await;
-            let body = branded(&brand, "Signed out", html! { h1 { "You are signed out" } });
+            let body = branded(
+                &brand,
+                "Signed out",
+                html! {
+                    h1 { "You are signed out" }
+                    p { a href={ "/t/" (tenant) "/account" } { "Sign in again" } }
+                },
+            );
             Page {
                 status: StatusCode::OK,
                 body,
