@@ -666,38 +666,10 @@ async fn tokens_via_code_flow(
         client_id: client_id.into(),
         browser: browser(),
     };
-    let (verifier, challenge) = pkce();
-    let params = [
-        ("response_type", "code"),
-        ("redirect_uri", REDIRECT),
-        ("scope", scope),
-        ("code_challenge", &challenge),
-        ("code_challenge_method", "S256"),
-    ];
-    let (_, login_page, _) = flow.get(&flow.authorize_url(&params)).await;
-    let (_, _, location) = flow.login("acme", &login_page, "alice", PASSWORD).await;
-    let (status, page, location) = flow
-        .get(&format!("{}{}", server.base, location.unwrap()))
+    let body = flow
+        .tokens("acme", "alice", PASSWORD, REDIRECT, scope, secret)
         .await;
-    let location = if status == 200 {
-        flow.decide("acme", &page, "approve").await.2
-    } else {
-        location
-    };
-    let code = query_of(&location.unwrap())["code"].clone();
-    let r = post_form(
-        &format!("{}/token", flow.issuer),
-        Some((client_id, secret)),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    (r.body, flow.browser)
+    (body, flow.browser)
 }
 
 fn refresh_client(db: &Db) -> (String, String) {

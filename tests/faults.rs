@@ -89,39 +89,10 @@ async fn refresh_token(server: &Server, client_id: &str, secret: &str) -> String
         client_id: client_id.into(),
         browser: browser(),
     };
-    let (verifier, challenge) = pkce();
-    let (_, login_page, _) = flow
-        .get(&flow.authorize_url(&[
-            ("response_type", "code"),
-            ("redirect_uri", REDIRECT),
-            ("scope", "read"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ]))
+    let body = flow
+        .tokens("acme", "alice", PASSWORD, REDIRECT, "read", secret)
         .await;
-    let (_, _, location) = flow.login("acme", &login_page, "alice", PASSWORD).await;
-    let (status, page, location) = flow
-        .get(&format!("{}{}", server.base, location.unwrap()))
-        .await;
-    let location = if status == 200 {
-        flow.decide("acme", &page, "approve").await.2
-    } else {
-        location
-    };
-    let code = query_of(&location.unwrap())["code"].clone();
-    let r = post_form(
-        &format!("{}/token", flow.issuer),
-        Some((client_id, secret)),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["refresh_token"].as_str().unwrap().to_string()
+    body["refresh_token"].as_str().unwrap().to_string()
 }
 
 async fn refresh(server: &Server, id: &str, secret: &str, token: &str) -> Reply {

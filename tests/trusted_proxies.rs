@@ -15,70 +15,40 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// A browser that connects from `from`, saying (as a proxy would) that it
 /// forwards for `forwarded_for`.
-struct Browser {
-    http: reqwest::Client,
-    issuer: String,
-    client_id: String,
-    forwarded_for: Option<&'static str>,
-}
+struct Browser(Flow);
 
 impl Browser {
-    fn new(
-        server: &Server,
-        client_id: &str,
-        from: &str,
-        forwarded_for: Option<&'static str>,
-    ) -> Browser {
-        Browser {
-            http: client_builder()
+    fn new(server: &Server, client_id: &str, from: &str, forwarded_for: Option<&str>) -> Browser {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(client) = forwarded_for {
+            headers.insert("x-forwarded-for", client.parse().unwrap());
+        }
+        Browser(Flow {
+            issuer: server.issuer("acme"),
+            client_id: client_id.into(),
+            browser: client_builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
                 .local_address(from.parse::<IpAddr>().unwrap())
+                .default_headers(headers)
                 .build()
                 .unwrap(),
-            issuer: server.issuer("acme"),
-            client_id: client_id.into(),
-            forwarded_for,
-        }
-    }
-
-    fn with_header(&self, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self.forwarded_for {
-            Some(client) => r.header("x-forwarded-for", client),
-            None => r,
-        }
+        })
     }
 
     /// Tries to sign in; returns the status.
     async fn login(&self, username: &str, password: &str) -> u16 {
         let (_, challenge) = pkce();
-        let url = format!(
-            "{}/authorize?client_id={}&response_type=code&redirect_uri={}&code_challenge={challenge}&code_challenge_method=S256",
-            self.issuer,
-            self.client_id,
-            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
-        );
-        let page = self
-            .with_header(self.http.get(url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let r = self
-            .with_header(self.http.post(format!("{}/login", self.issuer)))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(encode_form(&[
-                ("csrf", &hidden_field(&page, "csrf")),
-                ("continue", &hidden_field(&page, "continue")),
-                ("username", username),
-                ("password", password),
+        let (_, page, _) = self
+            .0
+            .get(&self.0.authorize_url(&[
+                ("response_type", "code"),
+                ("redirect_uri", REDIRECT),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
             ]))
-            .send()
-            .await
-            .unwrap();
-        r.status().as_u16()
+            .await;
+        self.0.login("acme", &page, username, password).await.0
     }
 }
 
@@ -136,8 +106,8 @@ async fn one_forwarded_client_is_throttled_not_its_neighbours(db: Db) {
     let spoofing = Browser::new(&server, client_id, "127.0.0.1", Some("203.0.113.7"));
     assert_eq!(spoofing.login("alice", PASSWORD).await, 303);
     for i in 0..20 {
-        let fresh: &'static str = Box::leak(format!("198.51.100.{i}").into_boxed_str());
-        let spoofing = Browser::new(&server, client_id, "127.0.0.1", Some(fresh));
+        let fresh = format!("198.51.100.{i}");
+        let spoofing = Browser::new(&server, client_id, "127.0.0.1", Some(&fresh));
         assert_eq!(
             spoofing
                 .login(&format!("ghost-{i}"), "wrong password!")

@@ -1,7 +1,7 @@
 //! The authorization code flow as a browser drives it over HTTP (login and
 //! consent pages, the code in the redirect), for tests that need its tokens.
 
-use super::{encode_form, hidden_field};
+use super::{encode_form, hidden_field, pkce, post_form};
 
 pub struct Flow {
     pub issuer: String,
@@ -86,6 +86,53 @@ impl Flow {
             &[("csrf", &csrf), ("continue", &cont), ("decision", decision)],
         )
         .await
+    }
+
+    /// The whole flow for `user` (login, then consent if asked), and the
+    /// code exchanged with PKCE by a client with `secret`: the token response.
+    pub async fn tokens(
+        &self,
+        tenant: &str,
+        user: &str,
+        password: &str,
+        redirect: &str,
+        scope: &str,
+        secret: &str,
+    ) -> serde_json::Value {
+        let (verifier, challenge) = pkce();
+        let params = [
+            ("response_type", "code"),
+            ("redirect_uri", redirect),
+            ("scope", scope),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ];
+        let (_, login_page, _) = self.get(&self.authorize_url(&params)).await;
+        let (_, _, location) = self.login(tenant, &login_page, user, password).await;
+        let next = url::Url::parse(&self.issuer)
+            .unwrap()
+            .join(&location.expect("a signed-in user is sent on"))
+            .unwrap();
+        let (status, page, location) = self.get(next.as_str()).await;
+        let location = if status == 200 {
+            self.decide(tenant, &page, "approve").await.2
+        } else {
+            location
+        };
+        let code = query_of(&location.unwrap())["code"].clone();
+        let r = post_form(
+            &format!("{}/token", self.issuer),
+            Some((&self.client_id, secret)),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body
     }
 }
 
