@@ -466,7 +466,7 @@ impl Admin {
                     .map(|t| t.name.as_str())
                     .collect();
                 invalid(format!(
-                    "resources: choose at least one of the {} {} may use, or all of them",
+                    "An installation on nothing could do nothing: choose at least one of the {} {} may use, or all of them.",
                     names.join(" or "),
                     manifest.name
                 ))
