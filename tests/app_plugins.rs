@@ -1,4 +1,4 @@
-//! Plugins see apps (`warden:plugin@0.2.0`), through the real binary: grant
+//! Plugins see apps (`warden:plugin@0.2.0` and later), through the real binary: grant
 //! policies and permission checks get the installation, the install policy
 //! refuses or trims an admin's approval, a tenant's or the platform's
 //! credential-delivery plugin shapes the events to an app's hook (Warden's
@@ -25,8 +25,13 @@ const FAST_DELIVERY: &[(&str, &str)] = &[
 
 /// A component checked in as built against `warden:plugin@0.1.0`.
 fn fixture_0_1_0(name: &str) -> PathBuf {
+    fixture("0.1.0", name)
+}
+
+/// A component checked in as built against an older `warden:plugin`.
+fn fixture(version: &str, name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/warden-plugin-0.1.0")
+        .join(format!("../tests/fixtures/warden-plugin-{version}"))
         .join(format!("{name}.wasm"))
 }
 
@@ -239,6 +244,19 @@ async fn grant_and_permission_plugins_see_the_installation(db: Db) {
         .await,
         "a 0.1.0 permission check runs, without installations"
     );
+    // Built against 0.2.0 (before decisions could be reused), it loads and
+    // decides as before, seeing the installation.
+    add(&db, &fixture("0.2.0", "project_permission"), "projects-0-2");
+    bind(&db, "acme", "permission-check", "projects-0-2", json!({}));
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            permitted(&server, &bearer, subject, "documents:write", "p1").await["decision"] == true
+        })
+        .await,
+        "a 0.2.0 permission check sees the installation"
+    );
+    let p3 = permitted(&server, &bearer, subject, "documents:write", "p3").await;
+    assert_eq!(p3["decision"], false, "{p3}");
     let listed = db.cli_json(&["plugin", "list"]);
     let wit_of = |name: &str| {
         listed
@@ -250,9 +268,10 @@ async fn grant_and_permission_plugins_see_the_installation(db: Db) {
     };
     assert_eq!(
         wit_of("projects"),
-        Some(json!("warden:plugin@0.2.0")),
+        Some(json!("warden:plugin@0.3.0")),
         "{listed}"
     );
+    assert_eq!(wit_of("projects-0-2"), Some(json!("warden:plugin@0.2.0")));
     assert_eq!(wit_of("projects-0-1"), Some(json!("warden:plugin@0.1.0")));
 }
 

@@ -70,12 +70,17 @@ fn managed_by_installation(client: &Client) -> Result<()> {
     }
 }
 
+/// A day: a decision that holds longer is a configuration, not a decision.
+pub const MAX_DECISION_CACHE_SECONDS: i64 = 86_400;
+
 /// Changes to a tenant's lifetimes; `None` leaves one as it is.
 #[derive(Default)]
 pub struct TenantLifetimes {
     pub refresh_idle_ttl: Option<Option<i64>>,
     pub refresh_absolute_ttl: Option<Option<i64>>,
     pub pat_max_ttl: Option<Option<i64>>,
+    /// How long plugin decisions may be reused (0: never).
+    pub decision_cache_max_seconds: Option<Option<i64>>,
 }
 
 /// What an operator asks for when creating a user.
@@ -224,6 +229,7 @@ impl Admin {
             refresh_idle_ttl: None,
             refresh_absolute_ttl: None,
             pat_max_ttl: None,
+            decision_cache_max_seconds: None,
         };
         let key = keys::generate(slug, alg, now, &self.master, &self.rng);
         self.store.create_tenant(&tenant, &key).await?;
@@ -491,6 +497,14 @@ impl Admin {
                 }
                 *field = v;
             }
+        }
+        if let Some(v) = l.decision_cache_max_seconds {
+            if v.is_some_and(|v| !(0..=MAX_DECISION_CACHE_SECONDS).contains(&v)) {
+                return Err(AdminError::Invalid(format!(
+                    "decision_cache_max_seconds must be 0 (never reuse) to {MAX_DECISION_CACHE_SECONDS} seconds"
+                )));
+            }
+            tenant.decision_cache_max_seconds = v;
         }
         self.store.update_tenant_lifetimes(&tenant).await?;
         Ok(tenant)

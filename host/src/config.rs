@@ -35,6 +35,9 @@ pub struct Layer {
     pub plugin_max_memory_mib: Option<usize>,
     pub plugin_cache_dir: Option<PathBuf>,
     pub plugin_pool_slots: Option<u32>,
+    pub plugin_decision_cache_entries: Option<usize>,
+    pub plugin_decision_cache_mib: Option<usize>,
+    pub plugin_decision_cache_max_seconds: Option<u64>,
     pub delivery_max_attempts: Option<i64>,
     pub delivery_backoff_ms: Option<u64>,
     pub delivery_timeout_ms: Option<u64>,
@@ -76,6 +79,15 @@ impl Layer {
             plugin_max_memory_mib: self.plugin_max_memory_mib.or(base.plugin_max_memory_mib),
             plugin_cache_dir: self.plugin_cache_dir.or(base.plugin_cache_dir),
             plugin_pool_slots: self.plugin_pool_slots.or(base.plugin_pool_slots),
+            plugin_decision_cache_entries: self
+                .plugin_decision_cache_entries
+                .or(base.plugin_decision_cache_entries),
+            plugin_decision_cache_mib: self
+                .plugin_decision_cache_mib
+                .or(base.plugin_decision_cache_mib),
+            plugin_decision_cache_max_seconds: self
+                .plugin_decision_cache_max_seconds
+                .or(base.plugin_decision_cache_max_seconds),
             delivery_max_attempts: self.delivery_max_attempts.or(base.delivery_max_attempts),
             delivery_backoff_ms: self.delivery_backoff_ms.or(base.delivery_backoff_ms),
             delivery_timeout_ms: self.delivery_timeout_ms.or(base.delivery_timeout_ms),
@@ -130,6 +142,12 @@ impl Layer {
             plugin_max_memory_mib: num(&get, "WARDEN_PLUGIN_MAX_MEMORY_MIB")?,
             plugin_cache_dir: get("WARDEN_PLUGIN_CACHE_DIR").map(PathBuf::from),
             plugin_pool_slots: num(&get, "WARDEN_PLUGIN_POOL_SLOTS")?,
+            plugin_decision_cache_entries: num(&get, "WARDEN_PLUGIN_DECISION_CACHE_ENTRIES")?,
+            plugin_decision_cache_mib: num(&get, "WARDEN_PLUGIN_DECISION_CACHE_MIB")?,
+            plugin_decision_cache_max_seconds: num(
+                &get,
+                "WARDEN_PLUGIN_DECISION_CACHE_MAX_SECONDS",
+            )?,
             delivery_max_attempts: num(&get, "WARDEN_DELIVERY_MAX_ATTEMPTS")?,
             delivery_backoff_ms: num(&get, "WARDEN_DELIVERY_BACKOFF_MS")?,
             delivery_timeout_ms: num(&get, "WARDEN_DELIVERY_TIMEOUT_MS")?,
@@ -180,6 +198,8 @@ pub struct Config {
     plugin_cache_dir: Option<PathBuf>,
     /// Memory and table slots in the plugin instance pool.
     pub plugin_pool_slots: u32,
+    /// Bounds of the plugin decisions kept for reuse, and the default cap.
+    pub plugin_decisions: crate::plugins::decisions::CacheOptions,
     pub delivery: crate::delivery::WorkerOptions,
     /// The operator credential for the admin API; `None` turns the API off.
     pub admin_token: Option<crate::http::admin::AdminToken>,
@@ -242,6 +262,31 @@ impl std::fmt::Debug for Config {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://warden.db";
 
+/// The decision cache's bounds: 100,000 entries and 64 MiB unless set;
+/// decisions reused for at most 5 minutes unless a tenant sets otherwise.
+fn decision_cache(l: &Layer) -> anyhow::Result<crate::plugins::decisions::CacheOptions> {
+    let d = crate::plugins::decisions::CacheOptions::default();
+    let entries = l.plugin_decision_cache_entries.unwrap_or(d.max_entries);
+    let mib = l.plugin_decision_cache_mib.unwrap_or(d.max_bytes >> 20);
+    let seconds = l
+        .plugin_decision_cache_max_seconds
+        .unwrap_or(d.max_age.as_secs());
+    if entries > 100_000_000 || mib > 65_536 {
+        bail!("plugin_decision_cache_entries must be at most 100000000 and plugin_decision_cache_mib at most 65536 (0 turns reuse off)");
+    }
+    if seconds > crate::admin::MAX_DECISION_CACHE_SECONDS as u64 {
+        bail!(
+            "plugin_decision_cache_max_seconds must be 0 (never reuse) to {} seconds",
+            crate::admin::MAX_DECISION_CACHE_SECONDS
+        );
+    }
+    Ok(crate::plugins::decisions::CacheOptions {
+        max_entries: entries,
+        max_bytes: mib << 20,
+        max_age: Duration::from_secs(seconds),
+    })
+}
+
 impl Config {
     /// Reads the file (explicit path, `WARDEN_CONFIG`, or `./warden.toml` if
     /// present), then the environment, then `flags`.
@@ -259,6 +304,7 @@ impl Config {
     }
 
     fn resolve(l: Layer) -> anyhow::Result<Config> {
+        let plugin_decisions = decision_cache(&l)?;
         let listen_text = l.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
             anyhow::anyhow!(
@@ -410,6 +456,7 @@ impl Config {
             },
             plugin_cache_dir: l.plugin_cache_dir,
             plugin_pool_slots,
+            plugin_decisions,
             listen,
             public_url,
             database_url: l
@@ -452,6 +499,7 @@ impl Config {
             cache_dir,
             pool_slots: self.plugin_pool_slots,
             baseline_compile: true,
+            decisions: self.plugin_decisions,
         }
     }
 

@@ -15,6 +15,9 @@ pub const TOKENS_ISSUED: &str = "warden_tokens_issued_total";
 pub const TOKENS_REFUSED: &str = "warden_tokens_refused_total";
 pub const PLUGIN_CALL_DURATION: &str = "warden_plugin_call_duration_seconds";
 pub const PLUGIN_FAILURES: &str = "warden_plugin_failures_total";
+pub const PLUGIN_DECISIONS_REUSED: &str = "warden_plugin_decisions_reused_total";
+pub const PLUGIN_DECISION_CACHE_ENTRIES: &str = "warden_plugin_decision_cache_entries";
+pub const PLUGIN_DECISION_CACHE_BYTES: &str = "warden_plugin_decision_cache_bytes";
 pub const DELIVERIES: &str = "warden_deliveries_total";
 pub const OUTBOX_PENDING: &str = "warden_delivery_outbox_pending";
 pub const OUTBOX_OLDEST_AGE: &str = "warden_delivery_outbox_oldest_pending_age_seconds";
@@ -58,6 +61,9 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
     for outcome in ["delivered", "failed", "dead_lettered"] {
         counter!(DELIVERIES, "outcome" => outcome).absolute(0);
     }
+    for hook in [crate::plugins::Hook::GrantPolicy, crate::plugins::Hook::PermissionCheck] {
+        counter!(PLUGIN_DECISIONS_REUSED, "hook" => hook.as_str()).absolute(0);
+    }
     for hook in crate::plugins::Hook::ALL {
         for kind in crate::plugins::PluginError::KINDS {
             counter!(PLUGIN_FAILURES, "hook" => hook.as_str(), "kind" => kind).absolute(0);
@@ -97,6 +103,19 @@ fn describe() {
     describe_counter!(
         PLUGIN_FAILURES,
         "Plugin calls that failed closed, by hook and kind."
+    );
+    describe_counter!(
+        PLUGIN_DECISIONS_REUSED,
+        "Grant and permission decisions answered without a plugin call, because the plugin let the host reuse them (cache-for)."
+    );
+    describe_gauge!(
+        PLUGIN_DECISION_CACHE_ENTRIES,
+        "Plugin decisions held for reuse."
+    );
+    describe_gauge!(
+        PLUGIN_DECISION_CACHE_BYTES,
+        metrics::Unit::Bytes,
+        "About the memory the plugin decisions held for reuse take."
     );
     describe_counter!(DELIVERIES, "Credential delivery attempts by outcome.");
     describe_gauge!(
@@ -196,6 +215,17 @@ pub fn token(grant_type: &'static str, refused: Option<&'static str>) {
 pub fn plugin_call(hook: &'static str, failure: Option<&'static str>, took: Duration) {
     histogram!(PLUGIN_CALL_DURATION, "hook" => hook, "outcome" => failure.unwrap_or("ok"))
         .record(took);
+}
+
+/// A decision answered from what the plugin let the host reuse, without a call.
+pub fn plugin_decision_reused(hook: &'static str) {
+    counter!(PLUGIN_DECISIONS_REUSED, "hook" => hook).increment(1);
+}
+
+/// The reused decisions held, read at scrape time.
+pub fn plugin_decision_cache(entries: u64, bytes: u64) {
+    gauge!(PLUGIN_DECISION_CACHE_ENTRIES).set(entries as f64);
+    gauge!(PLUGIN_DECISION_CACHE_BYTES).set(bytes as f64);
 }
 
 pub fn plugin_failure(hook: &'static str, kind: &'static str) {

@@ -10,8 +10,11 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub mod code_flow;
+pub mod scrape;
 #[allow(unused_imports)]
 pub use code_flow::{Flow, query_of};
+#[allow(unused_imports)]
+pub use scrape::Scrape;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_warden");
 

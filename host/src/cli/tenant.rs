@@ -30,7 +30,8 @@ pub enum TenantCmd {
         json: bool,
     },
     /// Change a tenant's refresh-token and personal-access-token lifetimes
-    /// (seconds; 0 returns to the configured default).
+    /// (seconds; 0 returns to the configured default) and how long its
+    /// plugins' decisions may be reused.
     Set {
         slug: String,
         #[arg(long)]
@@ -39,6 +40,11 @@ pub enum TenantCmd {
         refresh_absolute_ttl: Option<i64>,
         #[arg(long)]
         pat_max_ttl: Option<i64>,
+        /// The longest a grant policy's or permission check's decision is
+        /// reused when the plugin allows it (cache-for): seconds, 0 to call
+        /// the plugin every time, or `default` for the server's setting.
+        #[arg(long, value_parser = decision_cache_seconds)]
+        decision_cache_max_seconds: Option<Reuse>,
         #[arg(long)]
         json: bool,
     },
@@ -76,6 +82,7 @@ pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
             refresh_idle_ttl,
             refresh_absolute_ttl,
             pat_max_ttl,
+            decision_cache_max_seconds,
             json,
         } => {
             let reset = |v: Option<i64>| v.map(|v| (v != 0).then_some(v));
@@ -83,6 +90,7 @@ pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
                 refresh_idle_ttl: reset(refresh_idle_ttl),
                 refresh_absolute_ttl: reset(refresh_absolute_ttl),
                 pat_max_ttl: reset(pat_max_ttl),
+                decision_cache_max_seconds: decision_cache_max_seconds.map(|r| r.0),
             };
             let t = admin(&config)
                 .await?
@@ -90,7 +98,7 @@ pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
                 .await?;
             print(
                 json,
-                json!({"slug": t.slug, "refresh_idle_ttl": t.refresh_idle_ttl, "refresh_absolute_ttl": t.refresh_absolute_ttl, "pat_max_ttl": t.pat_max_ttl}),
+                json!({"slug": t.slug, "refresh_idle_ttl": t.refresh_idle_ttl, "refresh_absolute_ttl": t.refresh_absolute_ttl, "pat_max_ttl": t.pat_max_ttl, "decision_cache_max_seconds": t.decision_cache_max_seconds}),
                 format!("tenant {} updated", t.slug),
             );
             Ok(())
@@ -118,4 +126,17 @@ pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `--decision-cache-max-seconds`: seconds, or `default` (`None`).
+#[derive(Clone, Copy, Debug)]
+pub struct Reuse(Option<i64>);
+
+fn decision_cache_seconds(s: &str) -> Result<Reuse, String> {
+    if s == "default" {
+        return Ok(Reuse(None));
+    }
+    s.parse::<i64>()
+        .map(|n| Reuse(Some(n)))
+        .map_err(|_| format!("{s:?} is neither a number of seconds nor `default`"))
 }

@@ -65,6 +65,9 @@ pub struct Tenant {
     pub refresh_absolute_ttl: Option<i64>,
     /// The longest a personal access token may live.
     pub pat_max_ttl: Option<i64>,
+    /// The longest the host reuses a plugin's decision (`cache-for`), in
+    /// seconds; `None` takes the operator's default, 0 reuses nothing.
+    pub decision_cache_max_seconds: Option<i64>,
 }
 
 /// Tenant slugs appear in URLs and issuers: keep them boring.
@@ -269,6 +272,7 @@ mod tests {
             refresh_idle_ttl: None,
             refresh_absolute_ttl: None,
             pat_max_ttl: None,
+            decision_cache_max_seconds: None,
         }
     }
 

@@ -13,6 +13,8 @@ pub async fn metrics(axum::extract::State(s): State) -> Response {
     };
     crate::metrics::pools(&s.store.pools());
     crate::metrics::directory_refresh_age(s.oauth.directory.refresh_age());
+    let held = s.admin.plugins.decision_cache_use();
+    crate::metrics::plugin_decision_cache(held.entries, held.bytes);
     match s.store.outbox_depth().await {
         Ok((pending, oldest)) => {
             let now = s.oauth.clock.now();

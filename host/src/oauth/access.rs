@@ -76,19 +76,18 @@ impl OAuth {
         let Some(bound) = &tenant.permission_check else {
             return self.builtin_decision(tenant, evaluation).await;
         };
-        let context = bound.context(&tenant.tenant.slug);
-        let installation = self
-            .subject_installation(tenant, evaluation)
-            .await?
-            .map(|e| InstallationInfo::from(&e.installation));
+        let installation = self.subject_installation(tenant, evaluation).await?;
+        let installation = installation
+            .as_deref()
+            .map(|e| (InstallationInfo::from(&e.installation), (&e.installation).into()));
+        let cap = tenant.tenant.decision_cache_max_seconds.map(super::issue::seconds);
         self.plugins
-            .check_permission(
-                &bound.plugin,
-                context,
-                bound.limits,
+            .decide_permission(
+                bound,
+                &tenant.tenant.slug,
                 evaluation,
-                installation.as_ref(),
-                &bound.config,
+                installation.as_ref().map(|(i, s)| (i, *s)),
+                cap,
             )
             .await
             .map_err(|e| {

@@ -61,6 +61,11 @@ pub struct TokenResponse {
     pub expires_at: i64,
 }
 
+/// A tenant's setting in seconds (never negative) as a duration.
+pub(super) fn seconds(s: i64) -> std::time::Duration {
+    std::time::Duration::from_secs(s.max(0) as u64)
+}
+
 impl OAuth {
     pub(super) async fn issue_access_token(
         &self,
@@ -97,16 +102,11 @@ impl OAuth {
                 request_time: now,
                 installation: grant.installation.map(Into::into),
             };
-            let context = policy.context(&grant.tenant.tenant.slug);
+            let state = grant.installation.map(Into::into);
+            let cap = grant.tenant.tenant.decision_cache_max_seconds.map(seconds);
             match self
                 .plugins
-                .evaluate_grant(
-                    &policy.plugin,
-                    context,
-                    policy.limits,
-                    &request,
-                    &policy.config,
-                )
+                .decide_grant(policy, &request, state, cap)
                 .await
             {
                 Ok(GrantDecision::Allow {

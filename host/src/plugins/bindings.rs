@@ -1,6 +1,7 @@
 //! Host-side bindings for the WIT packages: the one place `bindgen!` runs.
-//! `wit/` is the current package (`warden:plugin@0.2.0`); `wit/0.1.0/` the
-//! previous one, whose components keep loading (see `compat.rs`). Types are
+//! `wit/` is the current package (`warden:plugin@0.3.0`); `wit/0.2.0/` and
+//! `wit/0.1.0/` the previous ones, whose components keep loading (see
+//! `compat.rs`). Types are
 //! generated once per package (with its grant-policy world) and shared.
 //! Exports are async so a plugin runs on a fiber inside the request's task and
 //! yields to other requests at every epoch tick.
@@ -19,8 +20,8 @@ pub mod permission {
         path: "../wit",
         exports: { default: async },
         with: {
-            "warden:plugin/host@0.2.0": super::grant::warden::plugin::host,
-            "warden:plugin/types@0.2.0": super::grant::warden::plugin::types,
+            "warden:plugin/host@0.3.0": super::grant::warden::plugin::host,
+            "warden:plugin/types@0.3.0": super::grant::warden::plugin::types,
         },
     });
 }
@@ -31,8 +32,8 @@ pub mod delivery {
         path: "../wit",
         exports: { default: async },
         with: {
-            "warden:plugin/host@0.2.0": super::grant::warden::plugin::host,
-            "warden:plugin/types@0.2.0": super::grant::warden::plugin::types,
+            "warden:plugin/host@0.3.0": super::grant::warden::plugin::host,
+            "warden:plugin/types@0.3.0": super::grant::warden::plugin::types,
         },
     });
 }
@@ -43,14 +44,68 @@ pub mod install {
         path: "../wit",
         exports: { default: async },
         with: {
-            "warden:plugin/host@0.2.0": super::grant::warden::plugin::host,
-            "warden:plugin/types@0.2.0": super::grant::warden::plugin::types,
+            "warden:plugin/host@0.3.0": super::grant::warden::plugin::host,
+            "warden:plugin/types@0.3.0": super::grant::warden::plugin::types,
         },
     });
 }
 
 pub use grant::warden::plugin::host;
 pub use grant::warden::plugin::types;
+
+/// `warden:plugin@0.2.0`, for components built before decisions could be
+/// reused. 0.3.0 only added types, so 0.2.0's types are 0.3.0's (the
+/// component model checks types by structure): no conversion per call.
+pub mod v2 {
+    pub mod grant {
+        wasmtime::component::bindgen!({
+            world: "grant-policy",
+            path: "../wit/0.2.0",
+            exports: { default: async },
+            with: {
+                "warden:plugin/types@0.2.0": crate::plugins::bindings::types,
+            },
+        });
+    }
+
+    pub mod permission {
+        wasmtime::component::bindgen!({
+            world: "permission-check",
+            path: "../wit/0.2.0",
+            exports: { default: async },
+            with: {
+                "warden:plugin/host@0.2.0": super::grant::warden::plugin::host,
+                "warden:plugin/types@0.2.0": crate::plugins::bindings::types,
+            },
+        });
+    }
+
+    pub mod delivery {
+        wasmtime::component::bindgen!({
+            world: "credential-delivery",
+            path: "../wit/0.2.0",
+            exports: { default: async },
+            with: {
+                "warden:plugin/host@0.2.0": super::grant::warden::plugin::host,
+                "warden:plugin/types@0.2.0": crate::plugins::bindings::types,
+            },
+        });
+    }
+
+    pub mod install {
+        wasmtime::component::bindgen!({
+            world: "install-policy",
+            path: "../wit/0.2.0",
+            exports: { default: async },
+            with: {
+                "warden:plugin/host@0.2.0": super::grant::warden::plugin::host,
+                "warden:plugin/types@0.2.0": crate::plugins::bindings::types,
+            },
+        });
+    }
+
+    pub use grant::warden::plugin::host;
+}
 
 /// `warden:plugin@0.1.0`, for components built before apps.
 pub mod v1 {

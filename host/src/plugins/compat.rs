@@ -1,11 +1,42 @@
-//! Components built against `warden:plugin@0.1.0` keep working: the host
-//! builds every request in the current package's types and converts it here
-//! for them (they do not see installations), and converts their answers back.
-//! This is the one file that knows 0.1.0.
+//! Components built against older `warden:plugin` versions keep working.
+//! 0.2.0 shares 0.3.0's types (see `bindings::v2`): only its log import is
+//! routed here, and its decisions simply hold for no time. For 0.1.0 the
+//! host builds every request in the current package's types and converts it
+//! here (they do not see installations), and converts their answers back.
+//! This is the one file that knows the old versions.
 
 use super::bindings::v1::{host as old_host, types as old};
-use super::bindings::{host, types as new};
+use super::bindings::{host, types as new, v2};
 use super::sandbox::CallState;
+
+impl v2::host::Host for CallState {
+    fn log(&mut self, level: v2::host::Level, message: String) {
+        let level = match level {
+            v2::host::Level::Debug => host::Level::Debug,
+            v2::host::Level::Info => host::Level::Info,
+            v2::host::Level::Warn => host::Level::Warn,
+            v2::host::Level::Error => host::Level::Error,
+        };
+        host::Host::log(self, level, message)
+    }
+}
+
+/// A 0.2.0 grant decision: reused never.
+pub fn grant_answer(decision: new::GrantDecision) -> new::GrantAnswer {
+    new::GrantAnswer {
+        decision,
+        cache_for: 0,
+    }
+}
+
+/// A 0.2.0 permission decision: reused never.
+pub fn permission_answer(d: new::PermissionDecision) -> new::PermissionAnswer {
+    new::PermissionAnswer {
+        decision: d.decision,
+        reason: d.reason,
+        cache_for: 0,
+    }
+}
 
 impl old_host::Host for CallState {
     fn log(&mut self, level: old_host::Level, message: String) {
@@ -39,8 +70,8 @@ pub fn grant_request(r: &new::GrantRequest) -> old::GrantRequest {
     }
 }
 
-pub fn grant_decision(d: old::GrantDecision) -> new::GrantDecision {
-    match d {
+pub fn grant_decision(d: old::GrantDecision) -> new::GrantAnswer {
+    grant_answer(match d {
         old::GrantDecision::Allow(a) => new::GrantDecision::Allow(new::Allow {
             scopes: a.scopes,
             claims: a
@@ -62,7 +93,7 @@ pub fn grant_decision(d: old::GrantDecision) -> new::GrantDecision {
             },
             description: d.description,
         }),
-    }
+    })
 }
 
 pub fn evaluation(e: &new::Evaluation) -> old::Evaluation {
@@ -85,10 +116,11 @@ pub fn evaluation(e: &new::Evaluation) -> old::Evaluation {
     }
 }
 
-pub fn permission_decision(d: old::PermissionDecision) -> new::PermissionDecision {
-    new::PermissionDecision {
+pub fn permission_decision(d: old::PermissionDecision) -> new::PermissionAnswer {
+    new::PermissionAnswer {
         decision: d.decision,
         reason: d.reason,
+        cache_for: 0,
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::bindings::{
     self, delivery::CredentialDeliveryPre, grant::GrantPolicyPre, install::InstallPolicyPre,
-    permission::PermissionCheckPre, v1,
+    permission::PermissionCheckPre, v1, v2,
 };
 use super::sandbox::CallState;
 use super::{BASELINE_SLOTS, Code, Hook, HostOptions, Optimise, Plugin, PluginError, Pre};
@@ -112,6 +112,14 @@ pub(super) fn classify(
         (Hook::CredentialDelivery, Pre::Delivery(p))
     } else if let Ok(p) = InstallPolicyPre::new(pre.clone()) {
         (Hook::InstallPolicy, Pre::Install(p))
+    } else if let Ok(p) = v2::grant::GrantPolicyPre::new(pre.clone()) {
+        (Hook::GrantPolicy, Pre::GrantV2(p))
+    } else if let Ok(p) = v2::permission::PermissionCheckPre::new(pre.clone()) {
+        (Hook::PermissionCheck, Pre::PermissionV2(p))
+    } else if let Ok(p) = v2::delivery::CredentialDeliveryPre::new(pre.clone()) {
+        (Hook::CredentialDelivery, Pre::DeliveryV2(p))
+    } else if let Ok(p) = v2::install::InstallPolicyPre::new(pre.clone()) {
+        (Hook::InstallPolicy, Pre::InstallV2(p))
     } else if let Ok(p) = v1::grant::GrantPolicyPre::new(pre.clone()) {
         (Hook::GrantPolicy, Pre::GrantV1(p))
     } else if let Ok(p) = v1::permission::PermissionCheckPre::new(pre.clone()) {
@@ -207,6 +215,8 @@ pub(super) fn linker_for(engine: &Engine) -> anyhow::Result<Linker<CallState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
     bindings::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
+        .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    v2::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
         .map_err(|e| anyhow::anyhow!("{e:#}"))?;
     v1::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
         .map_err(|e| anyhow::anyhow!("{e:#}"))?;

@@ -283,6 +283,10 @@ impl PluginHost {
                     Ok(i) => i.call_deliver(&mut store, &wit_event, config).await,
                     Err(e) => Err(e),
                 },
+                (Pre::DeliveryV2(pre), _) => match pre.instantiate_async(&mut store).await {
+                    Ok(i) => i.call_deliver(&mut store, &wit_event, config).await,
+                    Err(e) => Err(e),
+                },
                 (Pre::DeliveryV1(pre), wit::Event::Credential(c)) => {
                     match pre.instantiate_async(&mut store).await {
                         Ok(i) => i

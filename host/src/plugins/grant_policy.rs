@@ -3,9 +3,13 @@
 
 use super::bindings::types as wit;
 use super::installation::InstallationInfo;
-use super::{CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure};
+use super::decisions::{Cached, InstallationState, grant_key};
+use super::{
+    BoundPlugin, CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::time::Duration;
 
 /// Claims a plugin may never set: they carry the token's meaning.
 pub const RESERVED_CLAIMS: &[&str] = &[
@@ -79,7 +83,35 @@ pub enum GrantDecision {
 }
 
 impl PluginHost {
-    /// Runs a grant-policy plugin once with a fresh instance.
+    /// The bound grant policy's decision on `request`: one it let the host
+    /// reuse for this same input, or a fresh call.
+    pub async fn decide_grant(
+        &self,
+        bound: &BoundPlugin,
+        request: &GrantRequest,
+        installation: Option<InstallationState>,
+        cap: Option<Duration>,
+    ) -> Result<GrantDecision, PluginError> {
+        let hold = self.reuse_cap(cap);
+        let key = (!hold.is_zero()).then(|| grant_key(bound.id, request, installation));
+        if let Some(Cached::Grant(d)) = key.as_ref().and_then(|k| self.decisions.get(k)) {
+            crate::metrics::plugin_decision_reused(Hook::GrantPolicy.as_str());
+            return Ok(d);
+        }
+        let context = bound.context(&request.tenant);
+        let (decision, cache_for) = self
+            .evaluate_grant(&bound.plugin, context, bound.limits, request, &bound.config)
+            .await?;
+        if let Some(key) = key {
+            let hold = hold.min(Duration::from_secs(cache_for.into()));
+            self.decisions
+                .put(key, Cached::Grant(decision.clone()), hold);
+        }
+        Ok(decision)
+    }
+
+    /// Runs a grant-policy plugin once with a fresh instance; the decision
+    /// and how many seconds the plugin lets it be reused.
     pub async fn evaluate_grant(
         &self,
         plugin: &Plugin,
@@ -87,7 +119,7 @@ impl PluginHost {
         limits: Limits,
         request: &GrantRequest,
         config: &str,
-    ) -> Result<GrantDecision, PluginError> {
+    ) -> Result<(GrantDecision, u32), PluginError> {
         let span = super::call_span(Hook::GrantPolicy, &context);
         super::observed(Hook::GrantPolicy, span, async move {
             if plugin.hook != Hook::GrantPolicy {
@@ -112,9 +144,16 @@ impl PluginHost {
                 request_time: request.request_time,
                 installation: request.installation.as_ref().map(InstallationInfo::to_wit),
             };
-            let decision = match &code.pre {
+            let answer = match &code.pre {
                 Pre::Grant(pre) => match pre.instantiate_async(&mut store).await {
                     Ok(i) => i.call_evaluate(&mut store, &wit_request, config).await,
+                    Err(e) => Err(e),
+                },
+                Pre::GrantV2(pre) => match pre.instantiate_async(&mut store).await {
+                    Ok(i) => i
+                        .call_evaluate(&mut store, &wit_request, config)
+                        .await
+                        .map(compat::grant_answer),
                     Err(e) => Err(e),
                 },
                 Pre::GrantV1(pre) => match pre.instantiate_async(&mut store).await {
@@ -127,7 +166,7 @@ impl PluginHost {
                 _ => return Err(plugin.wrong_hook(Hook::GrantPolicy)),
             }
             .map_err(|e| failure(e, limits))?;
-            enforce(request, decision)
+            Ok((enforce(request, answer.decision)?, answer.cache_for))
         })
         .await
     }

@@ -62,9 +62,6 @@ impl PluginHost {
         let span = super::call_span(Hook::InstallPolicy, &context);
         super::observed(Hook::InstallPolicy, span, async move {
             let code = plugin.code();
-            let Pre::Install(pre) = &code.pre else {
-                return Err(plugin.wrong_hook(Hook::InstallPolicy));
-            };
             let limits = self.clamp(limits);
             let mut store = self.store(&code.engine, context, limits);
             let request = wit::InstallRequest {
@@ -101,9 +98,16 @@ impl PluginHost {
                 actor: review.actor.clone(),
                 request_time: review.request_time,
             };
-            let decision = match pre.instantiate_async(&mut store).await {
-                Ok(i) => i.call_review(&mut store, &request, config).await,
-                Err(e) => Err(e),
+            let decision = match &code.pre {
+                Pre::Install(pre) => match pre.instantiate_async(&mut store).await {
+                    Ok(i) => i.call_review(&mut store, &request, config).await,
+                    Err(e) => Err(e),
+                },
+                Pre::InstallV2(pre) => match pre.instantiate_async(&mut store).await {
+                    Ok(i) => i.call_review(&mut store, &request, config).await,
+                    Err(e) => Err(e),
+                },
+                _ => return Err(plugin.wrong_hook(Hook::InstallPolicy)),
             }
             .map_err(|e| failure(e, limits))?;
             enforce(review, decision)

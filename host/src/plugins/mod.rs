@@ -7,6 +7,7 @@ mod bindings;
 mod compat;
 mod compile;
 pub mod credential_delivery;
+pub mod decisions;
 pub mod grant_policy;
 pub mod install_policy;
 pub mod installation;
@@ -17,7 +18,7 @@ pub use sandbox::CallContext;
 
 use bindings::{
     delivery::CredentialDeliveryPre, grant::GrantPolicyPre, install::InstallPolicyPre,
-    permission::PermissionCheckPre, v1,
+    permission::PermissionCheckPre, v1, v2,
 };
 use compile::{
     classify, compile, engine_for, engine_for_baseline, from_disk, linker_for, optimise, to_disk,
@@ -117,6 +118,8 @@ pub struct HostOptions {
     pub pool_slots: u32,
     /// Run a new component on Winch's code while Cranelift compiles it.
     pub baseline_compile: bool,
+    /// Bounds of the decisions plugins let the host reuse.
+    pub decisions: decisions::CacheOptions,
 }
 
 impl Default for HostOptions {
@@ -129,6 +132,7 @@ impl Default for HostOptions {
             },
             cache_dir: None,
             pool_slots: DEFAULT_POOL_SLOTS,
+            decisions: decisions::CacheOptions::default(),
         }
     }
 }
@@ -154,7 +158,7 @@ pub enum PluginError {
     )]
     TooBig(String),
     #[error(
-        "component exports none of the worlds grant-policy, permission-check, credential-delivery, install-policy (warden:plugin@0.2.0 or 0.1.0)"
+        "component exports none of the worlds grant-policy, permission-check, credential-delivery, install-policy (warden:plugin@0.3.0, 0.2.0 or 0.1.0)"
     )]
     NoKnownWorld,
     #[error("plugin exports {actual}, not {expected}")]
@@ -196,19 +200,26 @@ impl PluginError {
 /// A component ready to instantiate, by world and package version.
 enum Pre {
     Grant(GrantPolicyPre<CallState>),
+    GrantV2(v2::grant::GrantPolicyPre<CallState>),
     GrantV1(v1::grant::GrantPolicyPre<CallState>),
     Permission(PermissionCheckPre<CallState>),
+    PermissionV2(v2::permission::PermissionCheckPre<CallState>),
     PermissionV1(v1::permission::PermissionCheckPre<CallState>),
     Delivery(CredentialDeliveryPre<CallState>),
+    DeliveryV2(v2::delivery::CredentialDeliveryPre<CallState>),
     DeliveryV1(v1::delivery::CredentialDeliveryPre<CallState>),
     Install(InstallPolicyPre<CallState>),
+    InstallV2(v2::install::InstallPolicyPre<CallState>),
 }
 
 impl Pre {
     fn wit_version(&self) -> &'static str {
         match self {
             Pre::GrantV1(_) | Pre::PermissionV1(_) | Pre::DeliveryV1(_) => "0.1.0",
-            _ => "0.2.0",
+            Pre::GrantV2(_) | Pre::PermissionV2(_) | Pre::DeliveryV2(_) | Pre::InstallV2(_) => {
+                "0.2.0"
+            }
+            _ => "0.3.0",
         }
     }
 }
@@ -284,6 +295,8 @@ impl std::fmt::Debug for Plugin {
 /// A plugin bound to a tenant's hook, ready to call.
 #[derive(Debug)]
 pub struct BoundPlugin {
+    /// Unique to this load of the binding: decisions reused for it die with it.
+    pub id: u64,
     pub name: String,
     pub version: i64,
     pub plugin: Arc<Plugin>,
@@ -316,6 +329,8 @@ pub struct PluginHost {
     options: HostOptions,
     compiled: RwLock<HashMap<String, Arc<Plugin>>>,
     builtin_delivery: std::sync::OnceLock<Arc<Plugin>>,
+    /// Decisions plugins let the host reuse (`cache-for`).
+    decisions: decisions::DecisionCache,
 }
 
 /// A component running Winch's code, to be compiled by Cranelift.
@@ -388,9 +403,10 @@ impl PluginHost {
             linker,
             baseline,
             optimiser: std::sync::Mutex::new(optimiser),
-            options,
             compiled: RwLock::new(HashMap::new()),
             builtin_delivery: std::sync::OnceLock::new(),
+            decisions: decisions::DecisionCache::new(options.decisions),
+            options,
         }))
     }
 
@@ -400,6 +416,17 @@ impl PluginHost {
             deadline: wanted.deadline.min(self.options.max.deadline),
             memory_bytes: wanted.memory_bytes.min(self.options.max.memory_bytes),
         }
+    }
+
+    /// How long a decision may be reused at most: the tenant's cap if it
+    /// set one, else the operator's.
+    fn reuse_cap(&self, tenant: Option<Duration>) -> Duration {
+        tenant.unwrap_or(self.decisions.options().max_age)
+    }
+
+    /// Entries and bytes of reused decisions held, for `/metrics`.
+    pub fn decision_cache_use(&self) -> decisions::CacheUse {
+        self.decisions.usage()
     }
 
     /// The built-in credential-delivery plugin, compiled on first use.
@@ -612,6 +639,17 @@ async fn observed<T>(
     result
 }
 
+/// A decision as `plugin test` prints it: with the seconds the plugin lets
+/// the host reuse it, when it said any.
+fn with_cache_for(mut decision: serde_json::Value, cache_for: u32) -> serde_json::Value {
+    if cache_for > 0
+        && let Some(d) = decision.as_object_mut()
+    {
+        d.insert("cache_for".into(), cache_for.into());
+    }
+    decision
+}
+
 /// `warden plugin test`: loads `file`, checks it implements `hook`, runs it
 /// once on the JSON in `input` and returns the decision as JSON.
 pub async fn run_once(
@@ -644,6 +682,7 @@ pub async fn run_once(
         baseline_compile: false,
         // One component, one call at a time.
         pool_slots: 16,
+        decisions: decisions::CacheOptions::default(),
     })?;
     let plugin = host
         .load(&bytes)
@@ -676,12 +715,12 @@ pub async fn run_once(
         Hook::GrantPolicy => {
             let request: grant_policy::GrantRequest = serde_json::from_str(&input_text)
                 .map_err(|e| not_a("a grant-policy request", e))?;
-            let decision = repeated(repeat, || {
+            let (decision, cache_for) = repeated(repeat, || {
                 host.evaluate_grant(&plugin, context.clone(), limits, &request, config)
             })
             .await
             .map_err(failed)?;
-            Ok(serde_json::to_value(decision)?)
+            Ok(with_cache_for(serde_json::to_value(decision)?, cache_for))
         }
         Hook::PermissionCheck => {
             // An AuthZEN evaluation, plus the installation a plugin would see.
@@ -694,7 +733,7 @@ pub async fn run_once(
             }
             let input: Input =
                 serde_json::from_str(&input_text).map_err(|e| not_a("an AuthZEN evaluation", e))?;
-            let decision = repeated(repeat, || {
+            let (decision, cache_for) = repeated(repeat, || {
                 host.check_permission(
                     &plugin,
                     context.clone(),
@@ -706,7 +745,7 @@ pub async fn run_once(
             })
             .await
             .map_err(failed)?;
-            Ok(serde_json::to_value(decision)?)
+            Ok(with_cache_for(serde_json::to_value(decision)?, cache_for))
         }
         Hook::InstallPolicy => {
             let review: install_policy::InstallReview = serde_json::from_str(&input_text)

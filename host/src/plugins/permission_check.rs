@@ -2,9 +2,13 @@
 
 use super::bindings::types as wit;
 use super::installation::InstallationInfo;
-use super::{CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure};
+use super::decisions::{Cached, InstallationState, permission_key};
+use super::{
+    BoundPlugin, CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::time::Duration;
 
 /// One AuthZEN evaluation (subject × action × resource × context).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -80,6 +84,45 @@ pub fn builtin_rule(e: &Evaluation) -> Decision {
 }
 
 impl PluginHost {
+    /// The bound permission check's decision on `evaluation`: one it let the
+    /// host reuse for this same input, or a fresh call.
+    pub async fn decide_permission(
+        &self,
+        bound: &BoundPlugin,
+        tenant: &str,
+        evaluation: &Evaluation,
+        installation: Option<(&InstallationInfo, InstallationState)>,
+        cap: Option<Duration>,
+    ) -> Result<Decision, PluginError> {
+        let hold = self.reuse_cap(cap);
+        let info = installation.map(|(i, _)| i);
+        let key = (!hold.is_zero()).then(|| {
+            permission_key(bound.id, tenant, evaluation, info, installation.map(|(_, s)| s))
+        });
+        if let Some(Cached::Permission(d)) = key.as_ref().and_then(|k| self.decisions.get(k)) {
+            crate::metrics::plugin_decision_reused(Hook::PermissionCheck.as_str());
+            return Ok(d);
+        }
+        let (decision, cache_for) = self
+            .check_permission(
+                &bound.plugin,
+                bound.context(tenant),
+                bound.limits,
+                evaluation,
+                info,
+                &bound.config,
+            )
+            .await?;
+        if let Some(key) = key {
+            let hold = hold.min(Duration::from_secs(cache_for.into()));
+            self.decisions
+                .put(key, Cached::Permission(decision.clone()), hold);
+        }
+        Ok(decision)
+    }
+
+    /// Runs a permission-check plugin once with a fresh instance; the
+    /// decision and how many seconds the plugin lets it be reused.
     pub async fn check_permission(
         &self,
         plugin: &Plugin,
@@ -88,7 +131,7 @@ impl PluginHost {
         evaluation: &Evaluation,
         installation: Option<&InstallationInfo>,
         config: &str,
-    ) -> Result<Decision, PluginError> {
+    ) -> Result<(Decision, u32), PluginError> {
         let span = super::call_span(Hook::PermissionCheck, &context);
         super::observed(Hook::PermissionCheck, span, async move {
             if plugin.hook != Hook::PermissionCheck {
@@ -120,6 +163,13 @@ impl PluginHost {
                     Ok(i) => i.call_check(&mut store, &request, config).await,
                     Err(e) => Err(e),
                 },
+                Pre::PermissionV2(pre) => match pre.instantiate_async(&mut store).await {
+                    Ok(i) => i
+                        .call_check(&mut store, &request, config)
+                        .await
+                        .map(compat::permission_answer),
+                    Err(e) => Err(e),
+                },
                 Pre::PermissionV1(pre) => match pre.instantiate_async(&mut store).await {
                     Ok(i) => i
                         .call_check(&mut store, &compat::evaluation(&request), config)
@@ -135,10 +185,11 @@ impl PluginHost {
                     "reason longer than {MAX_REASON} bytes"
                 )));
             }
-            Ok(Decision {
+            let decision = Decision {
                 decision: d.decision,
                 reason: d.reason,
-            })
+            };
+            Ok((decision, d.cache_for))
         })
         .await
     }

@@ -13,6 +13,7 @@ pub struct TenantRow {
     pub refresh_idle_ttl: Option<i64>,
     pub refresh_absolute_ttl: Option<i64>,
     pub pat_max_ttl: Option<i64>,
+    pub decision_cache_max_seconds: Option<i64>,
 }
 
 impl TryFrom<TenantRow> for Tenant {
@@ -27,6 +28,7 @@ impl TryFrom<TenantRow> for Tenant {
             refresh_idle_ttl: r.refresh_idle_ttl,
             refresh_absolute_ttl: r.refresh_absolute_ttl,
             pat_max_ttl: r.pat_max_ttl,
+            decision_cache_max_seconds: r.decision_cache_max_seconds,
         })
     }
 }

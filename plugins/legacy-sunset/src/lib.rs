@@ -13,7 +13,7 @@
 wit_bindgen::generate!({ world: "grant-policy", path: "../../wit" });
 
 use warden::plugin::host::{Level, log};
-use warden::plugin::types::{Allow, Deny, DenyCode};
+use warden::plugin::types::{Allow, Deny, DenyCode, GrantDecision};
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +48,15 @@ fn parse_date(s: &str) -> Option<i64> {
 struct LegacySunset;
 
 impl Guest for LegacySunset {
-    fn evaluate(request: GrantRequest, config: String) -> GrantDecision {
+    // Its decision is never reused: it depends on the time (legacy-sunset)
+    // or on nothing a cache could key (hostile).
+    fn evaluate(request: GrantRequest, config: String) -> GrantAnswer {
+        GrantAnswer { decision: LegacySunset::decide(request, config), cache_for: 0 }
+    }
+}
+
+impl LegacySunset {
+    fn decide(request: GrantRequest, config: String) -> GrantDecision {
         let parsed = serde_json::from_str::<Config>(&config).ok().and_then(|c| parse_date(&c.sunset).map(|t| (c, t)));
         let Some((config, sunset_at)) = parsed else {
             log(Level::Error, "bad binding configuration: need {\"sunset\": \"YYYY-MM-DD\", \"migrate_to\": \"…\"}");

@@ -15,6 +15,10 @@
 //! (`{"type": "service_account", "id": "usr_…"}`), what its tenant admin
 //! approved counts instead: the installation's permissions, and its
 //! selected projects (all of them when the admin chose all resources).
+//!
+//! The decision depends only on the evaluation, so the binding may let the
+//! host reuse it: `{"cache_for_seconds": 60}` (0, the default, calls the
+//! plugin every time).
 
 wit_bindgen::generate!({ world: "permission-check", path: "../../wit" });
 
@@ -29,49 +33,55 @@ fn strings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn deny(reason: String) -> PermissionDecision {
-    PermissionDecision { decision: false, reason: Some(reason) }
+fn deny(reason: String) -> (bool, String) {
+    (false, reason)
 }
 
 impl Guest for ProjectPermission {
-    fn check(request: Evaluation, _config: String) -> PermissionDecision {
-        let subject: Value = serde_json::from_str(&request.subject.properties).unwrap_or(Value::Null);
-        let resource: Value = serde_json::from_str(&request.resource.properties).unwrap_or(Value::Null);
-        let (permissions, projects) = match &request.installation {
-            Some(i) => {
-                let projects = match &i.resources {
-                    Resources::All => None,
-                    Resources::Selected(types) => {
-                        Some(types.iter().filter(|t| t.type_ == "project").flat_map(|t| t.ids.clone()).collect())
-                    }
-                };
-                (i.permissions.clone(), projects)
-            }
-            None => (strings(subject.get("permissions")), Some(strings(subject.get("projects")))),
-        };
-        let project = if request.resource.type_ == "project" {
-            Some(request.resource.id.clone())
-        } else {
-            match resource.get("project") {
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                _ => None,
-            }
-        };
-        if !permissions.contains(&request.action.name) {
-            return deny(format!("{} was not granted {}", request.subject.id, request.action.name));
-        }
-        let Some(project) = project else {
-            return deny(format!("{} {} belongs to no project", request.resource.type_, request.resource.id));
-        };
-        if projects.is_some_and(|p| !p.contains(&project)) {
-            return deny(format!("{} may not touch project {project}", request.subject.id));
-        }
-        PermissionDecision {
-            decision: true,
-            reason: Some(format!("{} holds {} in project {project}", request.subject.id, request.action.name)),
-        }
+    fn check(request: Evaluation, config: String) -> PermissionAnswer {
+        let cache_for = serde_json::from_str::<Value>(&config)
+            .ok()
+            .and_then(|c| c.get("cache_for_seconds")?.as_u64())
+            .map_or(0, |s| s.min(u64::from(u32::MAX)) as u32);
+        let (decision, reason) = decide(request);
+        PermissionAnswer { decision, reason: Some(reason), cache_for }
     }
+}
+
+fn decide(request: Evaluation) -> (bool, String) {
+    let subject: Value = serde_json::from_str(&request.subject.properties).unwrap_or(Value::Null);
+    let resource: Value = serde_json::from_str(&request.resource.properties).unwrap_or(Value::Null);
+    let (permissions, projects) = match &request.installation {
+        Some(i) => {
+            let projects = match &i.resources {
+                Resources::All => None,
+                Resources::Selected(types) => {
+                    Some(types.iter().filter(|t| t.type_ == "project").flat_map(|t| t.ids.clone()).collect())
+                }
+            };
+            (i.permissions.clone(), projects)
+        }
+        None => (strings(subject.get("permissions")), Some(strings(subject.get("projects")))),
+    };
+    let project = if request.resource.type_ == "project" {
+        Some(request.resource.id.clone())
+    } else {
+        match resource.get("project") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    if !permissions.contains(&request.action.name) {
+        return deny(format!("{} was not granted {}", request.subject.id, request.action.name));
+    }
+    let Some(project) = project else {
+        return deny(format!("{} {} belongs to no project", request.resource.type_, request.resource.id));
+    };
+    if projects.is_some_and(|p| !p.contains(&project)) {
+        return deny(format!("{} may not touch project {project}", request.subject.id));
+    }
+    (true, format!("{} holds {} in project {project}", request.subject.id, request.action.name))
 }
 
 export!(ProjectPermission);

@@ -18,11 +18,16 @@
 //!
 //! `app_max_lifetime_seconds` caps their lifetime, and an app on
 //! `blocked_apps` gets `access_denied` naming the installation.
+//!
+//! The decision depends only on the request and this configuration, so the
+//! host may reuse it: `{"cache_for_seconds": 300}` lets it answer the same
+//! request again without calling the plugin for up to that long (0, the
+//! default, calls it every time).
 
 wit_bindgen::generate!({ world: "grant-policy", path: "../../wit" });
 
 use warden::plugin::host::{Level, log};
-use warden::plugin::types::{Allow, Deny, DenyCode, JsonField};
+use warden::plugin::types::{Allow, Deny, DenyCode, GrantDecision, JsonField};
 
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -35,57 +40,63 @@ struct Config {
     app_max_lifetime_seconds: Option<u32>,
     #[serde(default)]
     blocked_apps: Vec<String>,
+    #[serde(default)]
+    cache_for_seconds: u32,
 }
 
 struct ScopePolicy;
 
 impl Guest for ScopePolicy {
-    fn evaluate(request: GrantRequest, config: String) -> GrantDecision {
-        let config: Config = match serde_json::from_str(&config) {
-            Ok(c) => c,
+    fn evaluate(request: GrantRequest, config: String) -> GrantAnswer {
+        match serde_json::from_str::<Config>(&config) {
+            Ok(config) => GrantAnswer { cache_for: config.cache_for_seconds, decision: decide(request, config) },
             Err(e) => {
                 log(Level::Error, &format!("bad binding configuration: {e}"));
-                return GrantDecision::Deny(Deny {
+                let decision = GrantDecision::Deny(Deny {
                     code: DenyCode::AccessDenied,
                     description: "the tenant's scope policy is misconfigured".into(),
                 });
+                GrantAnswer { decision, cache_for: 0 }
             }
-        };
-        let claims: Vec<JsonField> = config
-            .claims
-            .iter()
-            .map(|(name, value)| JsonField { name: name.clone(), value: value.to_string() })
-            .collect();
-        if let Some(installation) = &request.installation {
-            if config.blocked_apps.contains(&installation.app) {
-                return GrantDecision::Deny(Deny {
-                    code: DenyCode::AccessDenied,
-                    description: format!(
-                        "this tenant blocks tokens for the app {} (installation {})",
-                        installation.app, installation.id
-                    ),
-                });
-            }
-            let lifetime = [config.max_lifetime_seconds, config.app_max_lifetime_seconds].into_iter().flatten().min();
-            return GrantDecision::Allow(Allow { scopes: request.requested_scopes, claims, lifetime_seconds: lifetime });
         }
-        let scopes: Vec<String> = request
-            .requested_scopes
-            .iter()
-            .filter(|s| config.allowed_scopes.contains(s))
-            .cloned()
-            .collect();
-        if scopes.is_empty() && !request.requested_scopes.is_empty() {
+    }
+}
+
+fn decide(request: GrantRequest, config: Config) -> GrantDecision {
+    let claims: Vec<JsonField> = config
+        .claims
+        .iter()
+        .map(|(name, value)| JsonField { name: name.clone(), value: value.to_string() })
+        .collect();
+    if let Some(installation) = &request.installation {
+        if config.blocked_apps.contains(&installation.app) {
             return GrantDecision::Deny(Deny {
-                code: DenyCode::InvalidScope,
+                code: DenyCode::AccessDenied,
                 description: format!(
-                    "none of the requested scopes is allowed by this tenant's policy (allowed: {})",
-                    config.allowed_scopes.join(" ")
+                    "this tenant blocks tokens for the app {} (installation {})",
+                    installation.app, installation.id
                 ),
             });
         }
-        GrantDecision::Allow(Allow { scopes, claims, lifetime_seconds: config.max_lifetime_seconds })
+        let lifetime = [config.max_lifetime_seconds, config.app_max_lifetime_seconds].into_iter().flatten().min();
+        return GrantDecision::Allow(Allow { scopes: request.requested_scopes, claims, lifetime_seconds: lifetime });
     }
+    let scopes: Vec<String> = request
+        .requested_scopes
+        .iter()
+        .filter(|s| config.allowed_scopes.contains(s))
+        .cloned()
+        .collect();
+    if scopes.is_empty() && !request.requested_scopes.is_empty() {
+        return GrantDecision::Deny(Deny {
+            code: DenyCode::InvalidScope,
+            description: format!(
+                "none of the requested scopes is allowed by this tenant's policy (allowed: {})",
+                config.allowed_scopes.join(" ")
+            ),
+        });
+    }
+    GrantDecision::Allow(Allow { scopes, claims, lifetime_seconds: config.max_lifetime_seconds })
 }
 
 export!(ScopePolicy);

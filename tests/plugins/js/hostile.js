@@ -16,5 +16,5 @@ export function evaluate(request, config) {
     // Only StarlingMonkey has fetch; the sandbox grants no network.
     fetch('http://127.0.0.1:9/steal');
   }
-  return { tag: 'allow', val: { scopes: request.requestedScopes, claims: [] } };
+  return { decision: { tag: 'allow', val: { scopes: request.requestedScopes, claims: [] } }, cacheFor: 0 };
 }

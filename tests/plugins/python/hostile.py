@@ -3,7 +3,7 @@ sandbox must fail it closed, whatever the language."""
 import json
 
 import wit_world
-from wit_world.imports.types import Allow, GrantDecision_Allow
+from wit_world.imports.types import Allow, GrantAnswer, GrantDecision_Allow
 
 
 class WitWorld(wit_world.WitWorld):
@@ -20,5 +20,5 @@ class WitWorld(wit_world.WitWorld):
             raise RuntimeError("the policy gave up")
         if mode == "file":
             with open("/etc/passwd") as f:
-                return GrantDecision_Allow(Allow([f.read()], [], None))
-        return GrantDecision_Allow(Allow(request.requested_scopes, [], None))
+                return GrantAnswer(GrantDecision_Allow(Allow([f.read()], [], None)), 0)
+        return GrantAnswer(GrantDecision_Allow(Allow(request.requested_scopes, [], None)), 0)

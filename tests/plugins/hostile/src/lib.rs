@@ -5,7 +5,7 @@
 
 wit_bindgen::generate!({ world: "grant-policy", path: "../../../wit" });
 
-use warden::plugin::types::{Allow, JsonField};
+use warden::plugin::types::{Allow, GrantDecision, JsonField};
 
 struct Hostile;
 
@@ -21,7 +21,15 @@ fn recurse(n: u64, sink: &mut [u64; 64]) -> u64 {
 }
 
 impl Guest for Hostile {
-    fn evaluate(request: GrantRequest, config: String) -> GrantDecision {
+    // Its decision is never reused: it depends on the time (legacy-sunset)
+    // or on nothing a cache could key (hostile).
+    fn evaluate(request: GrantRequest, config: String) -> GrantAnswer {
+        GrantAnswer { decision: Hostile::decide(request, config), cache_for: 0 }
+    }
+}
+
+impl Hostile {
+    fn decide(request: GrantRequest, config: String) -> GrantDecision {
         let mode = config.trim().trim_matches(|c| c == '"' || c == '{' || c == '}').to_string();
         match mode.as_str() {
             "loop" => {
