@@ -62,9 +62,7 @@ async fn grant_decisions_are_reused_only_for_the_same_input_and_binding(db: Db) 
         "--name",
         "scopes",
     ]);
-    let policy = |org: &str| {
-        json!({"allowed_scopes": ["read", "write"], "claims": {"org": org}, "cache_for_seconds": 300})
-    };
+    let policy = |org: &str| json!({"allowed_scopes": ["read", "write"], "claims": {"org": org}, "cache_for_seconds": 300});
     bind(&db, "acme", "grant-policy", "scopes", policy("acme"));
     // The same component, bound by another tenant with its own configuration.
     bind(&db, "beta", "grant-policy", "scopes", policy("beta"));
@@ -116,10 +114,7 @@ async fn grant_decisions_are_reused_only_for_the_same_input_and_binding(db: Db) 
     for _ in 0..3 {
         assert_eq!(org(&server, "acme", &acme, "read").await, "uncached");
     }
-    assert_eq!(
-        counts(&server, "grant-policy").await,
-        (calls + 3.0, reused)
-    );
+    assert_eq!(counts(&server, "grant-policy").await, (calls + 3.0, reused));
 }
 
 async fn the_tenant_caps_how_long_a_decision_is_reused(db: Db) {
@@ -135,13 +130,7 @@ async fn the_tenant_caps_how_long_a_decision_is_reused(db: Db) {
     // The plugin would have its decision reused for 136 years.
     let forever = json!({"allowed_scopes": ["read"], "claims": {"org": "acme"}, "cache_for_seconds": u32::MAX});
     bind(&db, "acme", "grant-policy", "scopes", forever);
-    let set = db.cli_json(&[
-        "tenant",
-        "set",
-        "acme",
-        "--decision-cache-max-seconds",
-        "1",
-    ]);
+    let set = db.cli_json(&["tenant", "set", "acme", "--decision-cache-max-seconds", "1"]);
     assert_eq!(set["decision_cache_max_seconds"], 1, "{set}");
     let server = Server::start_with(&db, ENV, &[]).await;
 
@@ -157,13 +146,7 @@ async fn the_tenant_caps_how_long_a_decision_is_reused(db: Db) {
     );
 
     // 0: the tenant wants every decision made afresh.
-    db.cli_json(&[
-        "tenant",
-        "set",
-        "acme",
-        "--decision-cache-max-seconds",
-        "0",
-    ]);
+    db.cli_json(&["tenant", "set", "acme", "--decision-cache-max-seconds", "0"]);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (calls, reused) = counts(&server, "grant-policy").await;
     for _ in 0..3 {
@@ -171,14 +154,26 @@ async fn the_tenant_caps_how_long_a_decision_is_reused(db: Db) {
     }
     assert_eq!(counts(&server, "grant-policy").await, (calls + 3.0, reused));
 
-    let bad = db.cli(&["tenant", "set", "acme", "--decision-cache-max-seconds", "90000"]);
+    let bad = db.cli(&[
+        "tenant",
+        "set",
+        "acme",
+        "--decision-cache-max-seconds",
+        "90000",
+    ]);
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(
         stderr.contains("decision_cache_max_seconds must be 0 (never reuse) to 86400 seconds"),
         "{stderr}"
     );
-    let bad = db.cli(&["tenant", "set", "acme", "--decision-cache-max-seconds", "soon"]);
+    let bad = db.cli(&[
+        "tenant",
+        "set",
+        "acme",
+        "--decision-cache-max-seconds",
+        "soon",
+    ]);
     assert!(!bad.status.success());
     assert!(
         String::from_utf8_lossy(&bad.stderr).contains("neither a number of seconds nor `default`")
@@ -275,8 +270,14 @@ async fn permission_decisions_are_forgotten_when_the_installation_changes(db: Db
     let subject = inst["service_account"]["id"].as_str().unwrap();
     let hook = "permission-check";
 
-    assert_eq!(evaluate(&server, &bearer, on_project(subject, "p1")).await["decision"], true);
-    assert_eq!(evaluate(&server, &bearer, on_project(subject, "p1")).await["decision"], true);
+    assert_eq!(
+        evaluate(&server, &bearer, on_project(subject, "p1")).await["decision"],
+        true
+    );
+    assert_eq!(
+        evaluate(&server, &bearer, on_project(subject, "p1")).await["decision"],
+        true
+    );
     assert_eq!(counts(&server, hook).await, (1.0, 1.0));
 
     // The admin takes p1 away: the remembered permit is never served again.
@@ -303,7 +304,10 @@ async fn permission_decisions_are_forgotten_when_the_installation_changes(db: Db
 
     // Suspending the installation forgets its decisions too.
     let r = api
-        .post(&format!("/tenants/acme/installations/{id}/suspend"), json!({}))
+        .post(
+            &format!("/tenants/acme/installations/{id}/suspend"),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(

@@ -272,7 +272,9 @@ fn decision_cache(l: &Layer) -> anyhow::Result<crate::plugins::decisions::CacheO
         .plugin_decision_cache_max_seconds
         .unwrap_or(d.max_age.as_secs());
     if entries > 100_000_000 || mib > 65_536 {
-        bail!("plugin_decision_cache_entries must be at most 100000000 and plugin_decision_cache_mib at most 65536 (0 turns reuse off)");
+        bail!(
+            "plugin_decision_cache_entries must be at most 100000000 and plugin_decision_cache_mib at most 65536 (0 turns reuse off)"
+        );
     }
     if seconds > crate::admin::MAX_DECISION_CACHE_SECONDS as u64 {
         bail!(

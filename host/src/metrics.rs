@@ -61,7 +61,10 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
     for outcome in ["delivered", "failed", "dead_lettered"] {
         counter!(DELIVERIES, "outcome" => outcome).absolute(0);
     }
-    for hook in [crate::plugins::Hook::GrantPolicy, crate::plugins::Hook::PermissionCheck] {
+    for hook in [
+        crate::plugins::Hook::GrantPolicy,
+        crate::plugins::Hook::PermissionCheck,
+    ] {
         counter!(PLUGIN_DECISIONS_REUSED, "hook" => hook.as_str()).absolute(0);
     }
     for hook in crate::plugins::Hook::ALL {

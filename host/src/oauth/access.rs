@@ -77,10 +77,16 @@ impl OAuth {
             return self.builtin_decision(tenant, evaluation).await;
         };
         let installation = self.subject_installation(tenant, evaluation).await?;
-        let installation = installation
-            .as_deref()
-            .map(|e| (InstallationInfo::from(&e.installation), (&e.installation).into()));
-        let cap = tenant.tenant.decision_cache_max_seconds.map(super::issue::seconds);
+        let installation = installation.as_deref().map(|e| {
+            (
+                InstallationInfo::from(&e.installation),
+                (&e.installation).into(),
+            )
+        });
+        let cap = tenant
+            .tenant
+            .decision_cache_max_seconds
+            .map(super::issue::seconds);
         self.plugins
             .decide_permission(
                 bound,

@@ -2,8 +2,8 @@
 //! The host enforces the limits of a decision here, whatever the plugin says.
 
 use super::bindings::types as wit;
-use super::installation::InstallationInfo;
 use super::decisions::{Cached, InstallationState, grant_key};
+use super::installation::InstallationInfo;
 use super::{
     BoundPlugin, CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure,
 };

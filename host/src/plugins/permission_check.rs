@@ -1,8 +1,8 @@
 //! The permission-check hook: an OpenID AuthZEN 1.0 access evaluation.
 
 use super::bindings::types as wit;
-use super::installation::InstallationInfo;
 use super::decisions::{Cached, InstallationState, permission_key};
+use super::installation::InstallationInfo;
 use super::{
     BoundPlugin, CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure,
 };
@@ -97,7 +97,13 @@ impl PluginHost {
         let hold = self.reuse_cap(cap);
         let info = installation.map(|(i, _)| i);
         let key = (!hold.is_zero()).then(|| {
-            permission_key(bound.id, tenant, evaluation, info, installation.map(|(_, s)| s))
+            permission_key(
+                bound.id,
+                tenant,
+                evaluation,
+                info,
+                installation.map(|(_, s)| s),
+            )
         });
         if let Some(Cached::Permission(d)) = key.as_ref().and_then(|k| self.decisions.get(k)) {
             crate::metrics::plugin_decision_reused(Hook::PermissionCheck.as_str());
