@@ -440,6 +440,52 @@ async fn kits_run_in_the_server(lang: Lang) {
         refused.text
     );
 
+    // Bound with `cache_for_seconds`, the kit lets the host reuse its
+    // decision: the same request is answered without calling it.
+    let config =
+        json!({"allowed_scopes": ["read"], "claims": {"org": "acme-2"}, "cache_for_seconds": 300});
+    cli_json(
+        &db,
+        &[
+            "plugin",
+            "bind",
+            "--tenant",
+            "acme",
+            "--hook",
+            "grant-policy",
+            "--plugin",
+            "scopes",
+            "--config",
+            &config.to_string(),
+        ],
+    );
+    let at = &server;
+    let org = move |r: Reply| async move {
+        let access = r.body["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        verify_with_jwks(at, "acme", &access).await["org"].clone()
+    };
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            org(ask("read").await).await == "acme-2"
+        })
+        .await,
+        "{lang:?}: the new binding never decided"
+    );
+    let reused = || async {
+        Scrape::of(&server).await.value(
+            "warden_plugin_decisions_reused_total",
+            &[("hook", "grant-policy")],
+        )
+    };
+    let before = reused().await;
+    for _ in 0..3 {
+        assert_eq!(org(ask("read").await).await, "acme-2");
+    }
+    assert_eq!(reused().await, before + 3.0, "{lang:?}: decisions reused");
+
     // Delivery: the kit shapes the installation event; the host signs it.
     add_and_bind(
         &db,
