@@ -3,9 +3,12 @@
 # client_credentials at 32 connections, alternating runs so drift hits both.
 # With IDLE=N, N idle connections are held open during every run (what the
 # listener's watchdog costs, and whether token p99 holds beside them).
+# With PLUGIN=file.wasm (and POLICY='{…}' its configuration), the tenant has
+# that grant policy bound in both.
 # Usage: bench/ab.sh BIN_A BIN_B [seconds per run, default 10] [rounds, default 3]
 set -euo pipefail
 A=$1; B=$2; DURATION=${3:-10}; ROUNDS=${4:-3}; IDLE=${IDLE:-0}
+POLICY=${POLICY:-'{}'}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
 WORK=$(mktemp -d)
@@ -22,6 +25,10 @@ setup() { # $1 name, $2 binary: prints the client's Basic credentials
   creds=$("$2" client create --tenant bench --name bench --scopes "read write" --json 2>/dev/null)
   id=$(echo "$creds" | sed -n 's/.*"client_id": "\([^"]*\)".*/\1/p')
   secret=$(echo "$creds" | sed -n 's/.*"client_secret": "\([^"]*\)".*/\1/p')
+  if [ -n "${PLUGIN:-}" ]; then
+    "$2" plugin add "$PLUGIN" --name policy >/dev/null 2>&1
+    "$2" plugin bind --tenant bench --hook grant-policy --plugin policy --config "$POLICY" >/dev/null 2>&1
+  fi
   printf '%s:%s' "$id" "$secret" | base64 -w0
 }
 BASIC_A=$(setup a "$A")

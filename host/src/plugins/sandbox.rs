@@ -36,7 +36,9 @@ impl std::fmt::Debug for CallContext {
 }
 
 pub struct CallState {
-    wasi: WasiCtx,
+    /// Built on the plugin's first WASI call: most calls make none, and a
+    /// context costs a dozen allocations and an entropy read.
+    wasi: Option<WasiCtx>,
     table: ResourceTable,
     pub(super) limits: StoreLimits,
     context: CallContext,
@@ -66,17 +68,8 @@ impl HostMonotonicClock for Frozen {
 
 impl CallState {
     pub fn new(context: CallContext, memory_limit: usize) -> Self {
-        // No args, env, preopened directories, sockets or stdin; stdout and
-        // stderr go nowhere; clocks are frozen.
-        let wasi = WasiCtxBuilder::new()
-            .wall_clock(Frozen)
-            .monotonic_clock(Frozen)
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
         CallState {
-            wasi,
+            wasi: None,
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory_limit)
@@ -89,10 +82,22 @@ impl CallState {
     }
 }
 
+/// No args, env, preopened directories, sockets or stdin; stdout and
+/// stderr go nowhere; clocks are frozen.
+fn empty_wasi() -> WasiCtx {
+    WasiCtxBuilder::new()
+        .wall_clock(Frozen)
+        .monotonic_clock(Frozen)
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .build()
+}
+
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: self.wasi.get_or_insert_with(empty_wasi),
             table: &mut self.table,
         }
     }
