@@ -404,6 +404,7 @@ impl Directory {
         };
         Ok(BoundPlugin {
             id: crate::plugins::decisions::next_binding_id(),
+            reuses: Default::default(),
             limits: self
                 .plugins
                 .clamp(Limits::for_binding(&plugin, b.deadline_ms, b.memory_mib)),

@@ -9,6 +9,7 @@ use super::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Claims a plugin may never set: they carry the token's meaning.
@@ -93,8 +94,9 @@ impl PluginHost {
         cap: Option<Duration>,
     ) -> Result<GrantDecision, PluginError> {
         let hold = self.reuse_cap(cap);
-        let key = (!hold.is_zero()).then(|| grant_key(bound.id, request, installation));
-        if let Some(Cached::Grant(d)) = key.as_ref().and_then(|k| self.decisions.get(k)) {
+        let key = || grant_key(bound.id, request, installation);
+        let looked_up = (!hold.is_zero() && bound.reuses.load(Ordering::Relaxed)).then(key);
+        if let Some(Cached::Grant(d)) = looked_up.as_ref().and_then(|k| self.decisions.get(k)) {
             crate::metrics::plugin_decision_reused(Hook::GrantPolicy.as_str());
             return Ok(d);
         }
@@ -102,10 +104,14 @@ impl PluginHost {
         let (decision, cache_for) = self
             .evaluate_grant(&bound.plugin, context, bound.limits, request, &bound.config)
             .await?;
-        if let Some(key) = key {
+        if cache_for > 0 && !hold.is_zero() {
+            bound.reuses.store(true, Ordering::Relaxed);
             let hold = hold.min(Duration::from_secs(cache_for.into()));
-            self.decisions
-                .put(key, Cached::Grant(decision.clone()), hold);
+            self.decisions.put(
+                looked_up.unwrap_or_else(key),
+                Cached::Grant(decision.clone()),
+                hold,
+            );
         }
         Ok(decision)
     }

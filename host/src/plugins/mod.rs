@@ -297,6 +297,9 @@ impl std::fmt::Debug for Plugin {
 pub struct BoundPlugin {
     /// Unique to this load of the binding: decisions reused for it die with it.
     pub id: u64,
+    /// Whether the plugin has answered with a `cache-for`: until it does,
+    /// calls skip computing the input's key and looking it up.
+    pub reuses: std::sync::atomic::AtomicBool,
     pub name: String,
     pub version: i64,
     pub plugin: Arc<Plugin>,

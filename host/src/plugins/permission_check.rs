@@ -8,6 +8,7 @@ use super::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// One AuthZEN evaluation (subject × action × resource × context).
@@ -96,7 +97,7 @@ impl PluginHost {
     ) -> Result<Decision, PluginError> {
         let hold = self.reuse_cap(cap);
         let info = installation.map(|(i, _)| i);
-        let key = (!hold.is_zero()).then(|| {
+        let key = || {
             permission_key(
                 bound.id,
                 tenant,
@@ -104,8 +105,10 @@ impl PluginHost {
                 info,
                 installation.map(|(_, s)| s),
             )
-        });
-        if let Some(Cached::Permission(d)) = key.as_ref().and_then(|k| self.decisions.get(k)) {
+        };
+        let looked_up = (!hold.is_zero() && bound.reuses.load(Ordering::Relaxed)).then(key);
+        if let Some(Cached::Permission(d)) = looked_up.as_ref().and_then(|k| self.decisions.get(k))
+        {
             crate::metrics::plugin_decision_reused(Hook::PermissionCheck.as_str());
             return Ok(d);
         }
@@ -119,10 +122,14 @@ impl PluginHost {
                 &bound.config,
             )
             .await?;
-        if let Some(key) = key {
+        if cache_for > 0 && !hold.is_zero() {
+            bound.reuses.store(true, Ordering::Relaxed);
             let hold = hold.min(Duration::from_secs(cache_for.into()));
-            self.decisions
-                .put(key, Cached::Permission(decision.clone()), hold);
+            self.decisions.put(
+                looked_up.unwrap_or_else(key),
+                Cached::Permission(decision.clone()),
+                hold,
+            );
         }
         Ok(decision)
     }
