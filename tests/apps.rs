@@ -1391,7 +1391,7 @@ async fn usage_is_counted_per_installation_across_restarts_and_replicas(db: Db) 
     for p in ["p1", "p3"] {
         evaluate(&server, &bearer, subject, "documents:write", p).await;
     }
-    let expected = json!({"tokens": 5, "denied": 1, "evaluations": 2});
+    let expected = json!({"tokens": 5, "denied": 1, "evaluations": 2, "decisions_reused": 0});
     assert_eq!(
         usage_of(&api, id).await,
         expected,

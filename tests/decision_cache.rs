@@ -279,10 +279,20 @@ async fn permission_decisions_are_forgotten_when_the_installation_changes(db: Db
         true
     );
     assert_eq!(counts(&server, hook).await, (1.0, 1.0));
-
-    // The admin takes p1 away: the remembered permit is never served again.
+    // The installation's usage counts the decision reused for it.
     let api = AdminApi::of(&server);
     let id = inst["id"].as_str().unwrap();
+    let usage = api
+        .get(&format!("/tenants/acme/installations/{id}/usage"))
+        .await;
+    assert_eq!(
+        usage.body["totals"]["decisions_reused"], 1,
+        "{}",
+        usage.text
+    );
+    assert_eq!(usage.body["totals"]["evaluations"], 2, "{}", usage.text);
+
+    // The admin takes p1 away: the remembered permit is never served again.
     let r = api
         .put(
             &format!("/tenants/acme/installations/{id}/resources"),

@@ -45,6 +45,7 @@ struct Counts {
     tokens: i64,
     denied: i64,
     evaluations: i64,
+    decisions_reused: i64,
     last_token_at: Option<i64>,
 }
 
@@ -223,6 +224,11 @@ impl Usage {
         self.count(&self.pending, installation, |c, _| c.evaluations += 1);
     }
 
+    /// A decision about the installation answered without a plugin call.
+    pub fn decision_reused(&self, installation: &str) {
+        self.count(&self.pending, installation, |c, _| c.decisions_reused += 1);
+    }
+
     fn take(&self) -> Vec<UsageRow> {
         let pending = std::mem::take(&mut *self.pending.lock().expect("usage counts"));
         pending
@@ -234,6 +240,7 @@ impl Usage {
                     tokens: c.tokens,
                     denied: c.denied,
                     evaluations: c.evaluations,
+                    decisions_reused: c.decisions_reused,
                     last_token_at: c.last_token_at,
                 })
             })
@@ -334,6 +341,7 @@ impl Usage {
                 c.tokens += r.tokens;
                 c.denied += r.denied;
                 c.evaluations += r.evaluations;
+                c.decisions_reused += r.decisions_reused;
                 c.last_token_at = c.last_token_at.max(r.last_token_at);
             }
         }
@@ -382,6 +390,7 @@ impl Usage {
                 r.tokens += c.tokens;
                 r.denied += c.denied;
                 r.evaluations += c.evaluations;
+                r.decisions_reused += c.decisions_reused;
                 r.last_token_at = r.last_token_at.max(c.last_token_at);
             }
         }
@@ -412,6 +421,9 @@ pub struct UsageDay {
     pub denied: i64,
     /// AuthZEN evaluations answered.
     pub evaluations: i64,
+    /// Token and permission decisions the tenant's plugins let the server
+    /// reuse, answered without calling them (`cache-for`).
+    pub decisions_reused: i64,
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -419,6 +431,7 @@ pub struct UsageTotals {
     pub tokens: i64,
     pub denied: i64,
     pub evaluations: i64,
+    pub decisions_reused: i64,
 }
 
 fn by_day(installation: &str, rows: Vec<UsageRow>, today: i64, days: i64) -> UsageReport {
@@ -426,6 +439,7 @@ fn by_day(installation: &str, rows: Vec<UsageRow>, today: i64, days: i64) -> Usa
     let mut rows = rows.into_iter().peekable();
     let mut list = Vec::new();
     let (mut tokens, mut denied, mut evaluations, mut last) = (0, 0, 0, None);
+    let mut decisions_reused = 0;
     for day in first..=today {
         let r = match rows.peek() {
             Some(r) if r.day == day => rows.next().unwrap_or_default(),
@@ -434,6 +448,7 @@ fn by_day(installation: &str, rows: Vec<UsageRow>, today: i64, days: i64) -> Usa
         tokens += r.tokens;
         denied += r.denied;
         evaluations += r.evaluations;
+        decisions_reused += r.decisions_reused;
         last = last.max(r.last_token_at);
         let (y, m, d) = crate::clock::civil_from_days(day);
         list.push(UsageDay {
@@ -441,6 +456,7 @@ fn by_day(installation: &str, rows: Vec<UsageRow>, today: i64, days: i64) -> Usa
             tokens: r.tokens,
             denied: r.denied,
             evaluations: r.evaluations,
+            decisions_reused: r.decisions_reused,
         });
     }
     UsageReport {
@@ -450,6 +466,7 @@ fn by_day(installation: &str, rows: Vec<UsageRow>, today: i64, days: i64) -> Usa
             tokens,
             denied,
             evaluations,
+            decisions_reused,
         },
         last_token_at: last,
     }
@@ -467,6 +484,7 @@ mod tests {
             tokens,
             denied: 1,
             evaluations: 0,
+            decisions_reused: 0,
             last_token_at: last,
         };
         let v = serde_json::json!(by_day(

@@ -87,7 +87,8 @@ impl OAuth {
             .tenant
             .decision_cache_max_seconds
             .map(super::issue::seconds);
-        self.plugins
+        let decided = self
+            .plugins
             .decide_permission(
                 bound,
                 &tenant.tenant.slug,
@@ -95,23 +96,26 @@ impl OAuth {
                 installation.as_ref().map(|(i, s)| (i, *s)),
                 cap,
             )
-            .await
-            .map_err(|e| {
-                self.plugins
-                    .record_failure(crate::plugins::Hook::PermissionCheck, e.kind());
-                tracing::error!(
-                    plugin = %format!("{}@{}", bound.name, bound.version),
-                    sha256 = %bound.plugin.sha256,
-                    tenant = %tenant.tenant.slug,
-                    kind = e.kind(),
-                    reason = %e,
-                    "permission check failed closed"
-                );
-                OAuthError::new(
-                    ErrorCode::ServerError,
-                    "the tenant's permission check could not decide; access is refused",
-                )
-            })
+            .await;
+        if let (Ok((_, true)), Some((i, _))) = (&decided, &installation) {
+            self.usage.decision_reused(&i.id);
+        }
+        decided.map(|(decision, _)| decision).map_err(|e| {
+            self.plugins
+                .record_failure(crate::plugins::Hook::PermissionCheck, e.kind());
+            tracing::error!(
+                plugin = %format!("{}@{}", bound.name, bound.version),
+                sha256 = %bound.plugin.sha256,
+                tenant = %tenant.tenant.slug,
+                kind = e.kind(),
+                reason = %e,
+                "permission check failed closed"
+            );
+            OAuthError::new(
+                ErrorCode::ServerError,
+                "the tenant's permission check could not decide; access is refused",
+            )
+        })
     }
 
     /// The built-in rule. An installation's service account holds exactly

@@ -104,11 +104,14 @@ impl OAuth {
             };
             let state = grant.installation.map(Into::into);
             let cap = grant.tenant.tenant.decision_cache_max_seconds.map(seconds);
-            match self
+            let decided = self
                 .plugins
                 .decide_grant(policy, &request, state, cap)
-                .await
-            {
+                .await;
+            if let (Ok((_, true)), Some(i)) = (&decided, grant.installation) {
+                self.usage.decision_reused(&i.id);
+            }
+            match decided.map(|(decision, _)| decision) {
                 Ok(GrantDecision::Allow {
                     scopes,
                     claims,

@@ -85,20 +85,20 @@ pub enum GrantDecision {
 
 impl PluginHost {
     /// The bound grant policy's decision on `request`: one it let the host
-    /// reuse for this same input, or a fresh call.
+    /// reuse for this same input (then `true`), or a fresh call.
     pub async fn decide_grant(
         &self,
         bound: &BoundPlugin,
         request: &GrantRequest,
         installation: Option<InstallationState>,
         cap: Option<Duration>,
-    ) -> Result<GrantDecision, PluginError> {
+    ) -> Result<(GrantDecision, bool), PluginError> {
         let hold = self.reuse_cap(cap);
         let key = || grant_key(bound.id, request, installation);
         let looked_up = (!hold.is_zero() && bound.reuses.load(Ordering::Relaxed)).then(key);
         if let Some(Cached::Grant(d)) = looked_up.as_ref().and_then(|k| self.decisions.get(k)) {
             crate::metrics::plugin_decision_reused(Hook::GrantPolicy.as_str());
-            return Ok(d);
+            return Ok((d, true));
         }
         let context = bound.context(&request.tenant);
         let (decision, cache_for) = self
@@ -113,7 +113,7 @@ impl PluginHost {
                 hold,
             );
         }
-        Ok(decision)
+        Ok((decision, false))
     }
 
     /// Runs a grant-policy plugin once with a fresh instance; the decision

@@ -86,7 +86,7 @@ pub fn builtin_rule(e: &Evaluation) -> Decision {
 
 impl PluginHost {
     /// The bound permission check's decision on `evaluation`: one it let the
-    /// host reuse for this same input, or a fresh call.
+    /// host reuse for this same input (then `true`), or a fresh call.
     pub async fn decide_permission(
         &self,
         bound: &BoundPlugin,
@@ -94,7 +94,7 @@ impl PluginHost {
         evaluation: &Evaluation,
         installation: Option<(&InstallationInfo, InstallationState)>,
         cap: Option<Duration>,
-    ) -> Result<Decision, PluginError> {
+    ) -> Result<(Decision, bool), PluginError> {
         let hold = self.reuse_cap(cap);
         let info = installation.map(|(i, _)| i);
         let key = || {
@@ -110,7 +110,7 @@ impl PluginHost {
         if let Some(Cached::Permission(d)) = looked_up.as_ref().and_then(|k| self.decisions.get(k))
         {
             crate::metrics::plugin_decision_reused(Hook::PermissionCheck.as_str());
-            return Ok(d);
+            return Ok((d, true));
         }
         let (decision, cache_for) = self
             .check_permission(
@@ -131,7 +131,7 @@ impl PluginHost {
                 hold,
             );
         }
-        Ok(decision)
+        Ok((decision, false))
     }
 
     /// Runs a permission-check plugin once with a fresh instance; the

@@ -98,6 +98,8 @@ pub struct UsageRow {
     pub denied: i64,
     /// AuthZEN evaluations about its service account.
     pub evaluations: i64,
+    /// Decisions about it a plugin let the host reuse (no plugin call).
+    pub decisions_reused: i64,
     pub last_token_at: Option<i64>,
 }
 

@@ -371,12 +371,13 @@ macro_rules! impl_sql_apps {
                 }
                 for r in rows {
                     sqlx::query(
-                        "INSERT INTO installation_usage (installation_id, day, tokens, denied, evaluations, last_token_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) \
+                        "INSERT INTO installation_usage (installation_id, day, tokens, denied, evaluations, last_token_at, decisions_reused) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) \
                          ON CONFLICT (installation_id, day) DO UPDATE SET \
                          tokens = installation_usage.tokens + excluded.tokens, \
                          denied = installation_usage.denied + excluded.denied, \
                          evaluations = installation_usage.evaluations + excluded.evaluations, \
+                         decisions_reused = installation_usage.decisions_reused + excluded.decisions_reused, \
                          last_token_at = CASE WHEN installation_usage.last_token_at IS NULL \
                              OR excluded.last_token_at > installation_usage.last_token_at \
                              THEN COALESCE(excluded.last_token_at, installation_usage.last_token_at) \
@@ -388,6 +389,7 @@ macro_rules! impl_sql_apps {
                     .bind(r.denied)
                     .bind(r.evaluations)
                     .bind(r.last_token_at)
+                    .bind(r.decisions_reused)
                     .execute(&mut *tx)
                     .await?;
                 }

@@ -229,6 +229,9 @@ pub(super) async fn detail(
             li { "Tokens issued: " strong { (usage["totals"]["tokens"]) } }
             li { "Requests refused: " strong { (usage["totals"]["denied"]) } }
             li { "Permission checks answered: " strong { (usage["totals"]["evaluations"]) } }
+            @if usage["totals"]["decisions_reused"].as_i64().unwrap_or(0) > 0 {
+                li { "Policy decisions answered from cache: " strong { (usage["totals"]["decisions_reused"]) } }
+            }
             li { "Last token: " @match usage["last_token_at"].as_i64() { Some(t) => (moment(t)), None => "never" } }
             li { "Quota: " @match i.quota_per_hour { Some(q) => { (q) " tokens per hour" }, None => "none" } }
         }
