@@ -91,6 +91,15 @@ async fn unknown_console_addresses_are_pages_with_a_way_back(db: Db) {
         "the navigation: {page}"
     );
     assert!(page.contains("Back to the console"), "{page}");
+    // An installation that is not there is "not found", not a refused action.
+    let (status, page) = alice.get("/installations/in_missing").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("<title>Not found"), "{page}");
+    assert!(
+        page.contains("There is no such installation here."),
+        "{page}"
+    );
+    assert!(!page.contains("Cannot do that"), "{page}");
     // Someone not signed in gets the tenant's page and a way to sign in.
     let r = http()
         .get(format!(
@@ -334,11 +343,10 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
             .contains("documents:delete"),
         "{report}"
     );
-    assert!(
-        report["suspend_notice"]
-            .as_str()
-            .unwrap()
-            .contains("suspended")
+    assert_eq!(
+        report["suspend_notice"],
+        "The installation is suspended; no tokens are issued until it is resumed.",
+        "one status line says so, not two banners"
     );
     assert_eq!(report["token_while_suspended"]["status"], 401, "{report}");
     assert_eq!(report["dead_before_retry"], 1, "{report}");

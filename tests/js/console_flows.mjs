@@ -143,7 +143,9 @@ try {
   // Suspend while the hook is down: that delivery dies; retry it later.
   failing.add('installation.suspended');
   await alice.getByRole('button', { name: 'Suspend' }).click();
-  report.suspend_notice = await notice(alice);
+  // Said once: the page's own status line, no second banner.
+  report.suspend_notice = (await alice.locator('[role=status]').allTextContents())
+    .filter((t) => /suspended/i.test(t)).map((t) => t.replace(/\s+/g, ' ').trim()).join(' | ');
   report.token_while_suspended = await token(creds);
   await waitFor(() => received.find((r) => r.type === 'installation.suspended' && r.failed), 'a failed delivery');
   failing.clear();

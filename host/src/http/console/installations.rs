@@ -5,7 +5,8 @@
 use super::catalog::{applies_to, permission_list, status_class, status_text};
 use super::selection::{self, Picked};
 use super::{
-    Section, Visitor, admin, day, done, moment, notice_banner, submitted_by_admin, visitor,
+    Section, Visitor, admin, day, done, moment, notice_banner, query_param, submitted_by_admin,
+    visitor,
 };
 use crate::apps::AppError;
 use crate::domain::app::{Installation, Manifest, Permission, Selection, Suspender};
@@ -214,12 +215,15 @@ pub(super) async fn detail(
     let body = html! {
         @if let Some(url) = &m.logo_url { img.logo src=(url) alt={ (m.name) " logo" } width="48" height="48"; }
         h1 { (m.name) }
-        (notice_banner(query.as_deref()))
+        // Just suspended: the page's own warning says so, once.
+        @if !(i.suspended_by.is_some() && query_param(query.as_deref(), "done").as_deref() == Some("suspended")) {
+            (notice_banner(query.as_deref()))
+        }
         p {
             span class={ "badge " (status_class(&i)) } #status { (status_text(&i)) }
             " version " (i.version) " \u{00b7} installed " (day(i.created_at)) " by " (i.installed_by)
         }
-        @if let Some(why) = i.unusable_because() { p.warning { (capital(why)) "." } }
+        @if let Some(why) = i.unusable_because() { p.warning role="status" { (capital(why)) "." } }
         @if let Some(p) = &pending {
             (upgrade(&v, &i, &m, &p.manifest, p.version))
         }

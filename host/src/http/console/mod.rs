@@ -243,15 +243,21 @@ impl Visitor {
         .into_response()
     }
 
-    /// A refused or failed action, said in the console.
+    /// A refused or failed action, or a page of something that is not
+    /// there, said in the console.
     pub fn failed(&self, e: AppError, back: &str) -> Response {
         let (status, message) = explain(e);
+        let title = if status == StatusCode::NOT_FOUND {
+            "Not found"
+        } else {
+            "Cannot do that"
+        };
         self.render(
             status,
             None,
-            "Cannot do that",
+            title,
             html! {
-                h1 { "Cannot do that" }
+                h1 { (title) }
                 p.error role="alert" { (message) }
                 p { a href=(back) { "Go back" } }
             },
