@@ -446,6 +446,13 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     assert_eq!(report["login_brand"]["name"], "Acme Builders");
     assert_eq!(report["login_brand"]["background"], "rgb(122, 46, 138)");
     assert_eq!(report["login_brand"]["support"], "mailto:it@acme.test");
+    for width in [1280, 375] {
+        assert_eq!(
+            report["login_brand"][format!("support_aligned_{width}")],
+            true,
+            "the support link lines up with the sign-in form at {width} px: {report}"
+        );
+    }
     assert_eq!(report["bob_forbidden"]["heading"], "Administrators only");
 
     // Every page: served, no serious or critical axe violation, no overflow at 375 px.

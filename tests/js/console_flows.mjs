@@ -238,6 +238,13 @@ try {
     background: await anon.locator('header.brand').evaluate((e) => getComputedStyle(e).backgroundColor),
     support: await anon.locator('footer a').getAttribute('href'),
   };
+  // The support link sits in the form's column, at both widths.
+  for (const width of [1280, 375]) {
+    await anon.setViewportSize({ width, height: 800 });
+    const form = await anon.locator('main').boundingBox();
+    const footer = await anon.locator('footer').boundingBox();
+    report.login_brand[`support_aligned_${width}`] = Math.abs(form.x - footer.x) < 1 && Math.abs(form.width - footer.width) < 1;
+  }
 
   // Back to admins only: the user gets the 403 page.
   await admin('PUT', '/tenants/acme/settings', { display_name: 'Acme Builders', accent_color: '#7a2e8a', support_url: 'mailto:it@acme.test', user_installs: 'admins' });

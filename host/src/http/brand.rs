@@ -54,7 +54,7 @@ const STYLE: &str = "
 body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2328;background:#f6f7f9;line-height:1.5}
 a{color:#0b4f9c}
 header.brand{background:var(--accent);color:var(--on-accent);padding:.5rem 1rem;display:flex;align-items:center;gap:.75rem;flex-wrap:wrap}
-header.brand img{height:2rem;width:auto;max-width:8rem;object-fit:contain;background:#fff;border-radius:4px}
+header.brand img{height:2rem;width:auto;max-width:8rem;object-fit:contain}
 header.brand .name{font-weight:600;font-size:1.1rem}
 header.brand a{color:var(--on-accent)}
 header.brand .who{margin-left:auto;font-size:.9rem}
@@ -102,7 +102,8 @@ th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #d0d7de;vertic
 }
 .chart{width:100%;height:auto;max-width:40rem;background:#fff;border:1px solid #d0d7de;border-radius:4px}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-footer{max-width:64rem;margin:2rem auto;padding:0 1rem;color:#57606a;font-size:.9rem}
+footer{max-width:28rem;margin:2rem auto;padding:0 1rem;color:#57606a;font-size:.9rem}
+footer.wide{max-width:64rem}
 pre{white-space:pre-wrap;overflow-wrap:anywhere}
 ";
 
@@ -148,7 +149,8 @@ pub(super) fn page(
                 @if let Some(nav) = nav { (nav) }
                 main.wide[wide] { (body) }
                 @if let Some(help) = &brand.support_url {
-                    footer { "Need help? " a href=(help) { "Contact " (brand.name) " support" } }
+                    // In the column of the page's content, as wide as it.
+                    footer.wide[wide] { "Need help? " a href=(help) { "Contact " (brand.name) " support" } }
                 }
             }
         }
