@@ -104,11 +104,12 @@ try {
   await alice.getByLabel('Search Projects').fill('Harbour 10');
   await alice.getByRole('button', { name: 'Search', exact: true }).click();
   report.search_matches = await alice.locator('.pick input[type=checkbox]').count();
-  await alice.getByLabel(/Project Harbour 100 /).check();
-  await alice.getByLabel(/Project Harbour 104 /).check();
+  await alice.getByLabel('Project Harbour 100', { exact: true }).check();
+  await alice.getByLabel('Project Harbour 104', { exact: true }).check();
   await alice.getByLabel('Search Projects').fill('Harbour 2');
   await alice.getByRole('button', { name: 'Search', exact: true }).click();
   report.kept_after_search = await text(alice.locator('.pick input:checked + span'));
+  report.install_page = await alice.locator('main').textContent();
   await alice.getByLabel(/Read budgets/).check();
   await alice.getByRole('button', { name: /^Install Docs Sync/ }).click();
   report.installed = { heading: await h1(alice), service_account: (await alice.locator('#service-account').textContent()).trim() };

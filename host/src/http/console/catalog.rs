@@ -155,7 +155,7 @@ pub(super) fn permission_list(m: &Manifest, which: &[&Permission]) -> Markup {
             h3 { "Across the whole organisation" }
             ul.scopes {
                 @for p in &wide {
-                    li { (p.description) " " small.muted { "(" (p.name) ")" } @if !p.required { " " span.badge { "optional" } } }
+                    li { (p.description) @if !p.required { " " span.badge { "optional" } } }
                 }
             }
         }
@@ -165,7 +165,7 @@ pub(super) fn permission_list(m: &Manifest, which: &[&Permission]) -> Markup {
                 h3 { "On the " (t.name) " you select" }
                 ul.scopes {
                     @for p in &these {
-                        li { (p.description) " " small.muted { "(" (p.name) ")" } @if !p.required { " " span.badge { "optional" } } }
+                        li { (p.description) @if !p.required { " " span.badge { "optional" } } }
                     }
                 }
             }
@@ -360,15 +360,15 @@ async fn consent(
                     @for p in &optional {
                         label.inline {
                             input type="checkbox" name="optional" value=(p.name) checked[choice.optional.contains(&p.name)];
-                            span { (p.description) " " small.muted { "(" (p.name) ", " (applies_to(m, p)) ")" } }
+                            span { (p.description) " " small.muted { "(" (applies_to(m, p)) ")" } }
                         }
                     }
                 }
             }
             @if m.credentials == crate::domain::app::CredentialMode::Push {
-                p { "Warden creates a service account for it and sends its credentials to " (m.publisher.name) " directly." }
+                p { "It gets a service account of its own, whose credentials go to " (m.publisher.name) " directly." }
             } @else {
-                p { "Warden creates a service account for it; the app signs in with its own key." }
+                p { "It gets a service account of its own; the app signs in with its own key." }
             }
             @if installing {
                 button.primary type="submit" name="action" value="install" { "Install " (m.name) }

@@ -129,6 +129,12 @@ pub(super) fn fieldset(p: &Picked, types: &[ResourceType], resources: &[Resource
             .map_or(kind.to_string(), |t| t.name.clone())
     };
     let multiple_types = types.len() > 1;
+    // Ids only where a name alone would not tell two resources apart.
+    let mut names: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for r in of_app.iter() {
+        *names.entry(r.name.as_str()).or_default() += 1;
+    }
+    let ambiguous = |r: &Resource| names.get(r.name.as_str()).is_some_and(|n| *n > 1);
     html! {
         fieldset #resources {
             legend { "Which " (label) " may it use?" }
@@ -158,7 +164,7 @@ pub(super) fn fieldset(p: &Picked, types: &[ResourceType], resources: &[Resource
                         @for r in &selected {
                             label.inline {
                                 input type="checkbox" name="r" value={ (r.kind) ":" (r.id) } checked;
-                                span { (r.name) @if multiple_types { " (" (type_name(&r.kind)) ")" } " " span.muted { (r.id) } }
+                                span { (r.name) @if multiple_types { " (" (type_name(&r.kind)) ")" } @if ambiguous(r) { " " span.muted { (r.id) } } }
                             }
                         }
                     }
@@ -167,7 +173,7 @@ pub(super) fn fieldset(p: &Picked, types: &[ResourceType], resources: &[Resource
                         @for r in matching.iter().take(SHOWN) {
                             label.inline {
                                 input type="checkbox" name="r" value={ (r.kind) ":" (r.id) };
-                                span { (r.name) @if multiple_types { " (" (type_name(&r.kind)) ")" } " " span.muted { (r.id) } }
+                                span { (r.name) @if multiple_types { " (" (type_name(&r.kind)) ")" } @if ambiguous(r) { " " span.muted { (r.id) } } }
                             }
                         }
                         @if matching.len() > SHOWN {
