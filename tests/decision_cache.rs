@@ -31,6 +31,11 @@ fn bind(db: &Db, tenant: &str, hook: &str, plugin: &str, config: Value) {
     ]);
 }
 
+fn add_scope_policy(db: &Db) {
+    let wasm = plugin_wasm("scope-policy");
+    db.cli_json(&["plugin", "add", wasm.to_str().unwrap(), "--name", "scopes"]);
+}
+
 /// Plugin calls and reused decisions of `hook` so far.
 async fn counts(server: &Server, hook: &str) -> (f64, f64) {
     let m = Scrape::of(server).await;
@@ -55,13 +60,7 @@ async fn grant_decisions_are_reused_only_for_the_same_input_and_binding(db: Db) 
     db.create_tenant("beta", &[]);
     let acme = db.create_client("acme", "read write", &[]);
     let beta = db.create_client("beta", "read write", &[]);
-    db.cli_json(&[
-        "plugin",
-        "add",
-        plugin_wasm("scope-policy").to_str().unwrap(),
-        "--name",
-        "scopes",
-    ]);
+    add_scope_policy(&db);
     let policy = |org: &str| json!({"allowed_scopes": ["read", "write"], "claims": {"org": org}, "cache_for_seconds": 300});
     bind(&db, "acme", "grant-policy", "scopes", policy("acme"));
     // The same component, bound by another tenant with its own configuration.
@@ -120,13 +119,7 @@ async fn grant_decisions_are_reused_only_for_the_same_input_and_binding(db: Db) 
 async fn the_tenant_caps_how_long_a_decision_is_reused(db: Db) {
     db.create_tenant("acme", &[]);
     let acme = db.create_client("acme", "read", &[]);
-    db.cli_json(&[
-        "plugin",
-        "add",
-        plugin_wasm("scope-policy").to_str().unwrap(),
-        "--name",
-        "scopes",
-    ]);
+    add_scope_policy(&db);
     // The plugin would have its decision reused for 136 years.
     let forever = json!({"allowed_scopes": ["read"], "claims": {"org": "acme"}, "cache_for_seconds": u32::MAX});
     bind(&db, "acme", "grant-policy", "scopes", forever);
@@ -251,19 +244,14 @@ fn on_project(subject: &str, project: &str) -> Value {
 
 async fn permission_decisions_are_forgotten_when_the_installation_changes(db: Db) {
     db.create_tenant("acme", &[]);
-    db.cli_json(&[
-        "plugin",
-        "add",
-        plugin_wasm("project-permission").to_str().unwrap(),
-        "--name",
-        "projects",
-    ]);
-    bind(
+    let reuse = json!({"cache_for_seconds": 300}).to_string();
+    add_and_bind_plugin(
         &db,
         "acme",
         "permission-check",
+        "project-permission",
         "projects",
-        json!({"cache_for_seconds": 300}),
+        &reuse,
     );
     let server = Server::start_with(&db, ENV, &[]).await;
     let (inst, bearer) = installed_app(&server, &db).await;
@@ -341,19 +329,14 @@ async fn permission_decisions_are_forgotten_when_the_installation_changes(db: Db
 
 async fn a_flood_of_distinct_inputs_stays_within_the_bound(db: Db) {
     db.create_tenant("acme", &[]);
-    db.cli_json(&[
-        "plugin",
-        "add",
-        plugin_wasm("project-permission").to_str().unwrap(),
-        "--name",
-        "projects",
-    ]);
-    bind(
+    let reuse = json!({"cache_for_seconds": 300}).to_string();
+    add_and_bind_plugin(
         &db,
         "acme",
         "permission-check",
+        "project-permission",
         "projects",
-        json!({"cache_for_seconds": 300}),
+        &reuse,
     );
     let env = [ENV, &[("WARDEN_PLUGIN_DECISION_CACHE_ENTRIES", "32")]].concat();
     let server = Server::start_with(&db, &env, &[]).await;

@@ -11,6 +11,7 @@
 use super::grant_policy::{GrantDecision, GrantRequest};
 use super::installation::InstallationInfo;
 use super::permission_check::{Decision, Evaluation};
+use super::{BoundPlugin, Hook, PluginError, PluginHost};
 use hashlink::LruCache;
 use ring::digest::{Context, SHA256};
 use std::sync::Mutex;
@@ -47,6 +48,74 @@ impl Default for CacheOptions {
 pub enum Cached {
     Grant(GrantDecision),
     Permission(Decision),
+}
+
+/// A decision of a hook whose plugins may let the host reuse it.
+pub trait Reusable: Clone {
+    const HOOK: Hook;
+    fn cached(self) -> Cached;
+    fn from_cached(c: Cached) -> Option<Self>;
+}
+
+impl Reusable for GrantDecision {
+    const HOOK: Hook = Hook::GrantPolicy;
+    fn cached(self) -> Cached {
+        Cached::Grant(self)
+    }
+    fn from_cached(c: Cached) -> Option<Self> {
+        match c {
+            Cached::Grant(d) => Some(d),
+            Cached::Permission(_) => None,
+        }
+    }
+}
+
+impl Reusable for Decision {
+    const HOOK: Hook = Hook::PermissionCheck;
+    fn cached(self) -> Cached {
+        Cached::Permission(self)
+    }
+    fn from_cached(c: Cached) -> Option<Self> {
+        match c {
+            Cached::Permission(d) => Some(d),
+            Cached::Grant(_) => None,
+        }
+    }
+}
+
+impl PluginHost {
+    /// The one rule of reuse for every hook: a live decision kept for `key`
+    /// (then `true`), else `call` — whose answer is kept for the `cache-for`
+    /// it gave, at most the tenant's `cap` (the operator's when it set none).
+    /// Until a binding's plugin first answers with a `cache-for`, its calls
+    /// skip computing the key.
+    pub(super) async fn reused_or_called<T, Fut>(
+        &self,
+        bound: &BoundPlugin,
+        cap: Option<Duration>,
+        key: impl Fn() -> Key,
+        call: impl FnOnce() -> Fut,
+    ) -> Result<(T, bool), PluginError>
+    where
+        T: Reusable,
+        Fut: std::future::Future<Output = Result<(T, u32), PluginError>>,
+    {
+        let hold = cap.unwrap_or(self.decisions.options().max_age);
+        let looked_up = (!hold.is_zero() && bound.reuses.load(Ordering::Relaxed)).then(&key);
+        let kept = looked_up.as_ref().and_then(|k| self.decisions.get(k));
+        if let Some(d) = kept.and_then(T::from_cached) {
+            crate::metrics::plugin_decision_reused(T::HOOK.as_str());
+            return Ok((d, true));
+        }
+        let (decision, cache_for) = call().await?;
+        if cache_for > 0 && !hold.is_zero() {
+            bound.reuses.store(true, Ordering::Relaxed);
+            let hold = hold.min(Duration::from_secs(cache_for.into()));
+            let key = looked_up.unwrap_or_else(key);
+            self.decisions.put(key, decision.clone().cached(), hold);
+        }
+        Ok((decision, false))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

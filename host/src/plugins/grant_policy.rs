@@ -2,14 +2,13 @@
 //! The host enforces the limits of a decision here, whatever the plugin says.
 
 use super::bindings::types as wit;
-use super::decisions::{Cached, InstallationState, grant_key};
+use super::decisions::{InstallationState, grant_key};
 use super::installation::InstallationInfo;
 use super::{
     BoundPlugin, CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Claims a plugin may never set: they carry the token's meaning.
@@ -93,27 +92,16 @@ impl PluginHost {
         installation: Option<InstallationState>,
         cap: Option<Duration>,
     ) -> Result<(GrantDecision, bool), PluginError> {
-        let hold = self.reuse_cap(cap);
-        let key = || grant_key(bound.id, request, installation);
-        let looked_up = (!hold.is_zero() && bound.reuses.load(Ordering::Relaxed)).then(key);
-        if let Some(Cached::Grant(d)) = looked_up.as_ref().and_then(|k| self.decisions.get(k)) {
-            crate::metrics::plugin_decision_reused(Hook::GrantPolicy.as_str());
-            return Ok((d, true));
-        }
-        let context = bound.context(&request.tenant);
-        let (decision, cache_for) = self
-            .evaluate_grant(&bound.plugin, context, bound.limits, request, &bound.config)
-            .await?;
-        if cache_for > 0 && !hold.is_zero() {
-            bound.reuses.store(true, Ordering::Relaxed);
-            let hold = hold.min(Duration::from_secs(cache_for.into()));
-            self.decisions.put(
-                looked_up.unwrap_or_else(key),
-                Cached::Grant(decision.clone()),
-                hold,
-            );
-        }
-        Ok((decision, false))
+        self.reused_or_called(
+            bound,
+            cap,
+            || grant_key(bound.id, request, installation),
+            || {
+                let context = bound.context(&request.tenant);
+                self.evaluate_grant(&bound.plugin, context, bound.limits, request, &bound.config)
+            },
+        )
+        .await
     }
 
     /// Runs a grant-policy plugin once with a fresh instance; the decision

@@ -421,12 +421,6 @@ impl PluginHost {
         }
     }
 
-    /// How long a decision may be reused at most: the tenant's cap if it
-    /// set one, else the operator's.
-    fn reuse_cap(&self, tenant: Option<Duration>) -> Duration {
-        tenant.unwrap_or(self.decisions.options().max_age)
-    }
-
     /// Entries and bytes of reused decisions held, for `/metrics`.
     pub fn decision_cache_use(&self) -> decisions::CacheUse {
         self.decisions.usage()

@@ -1,14 +1,13 @@
 //! The permission-check hook: an OpenID AuthZEN 1.0 access evaluation.
 
 use super::bindings::types as wit;
-use super::decisions::{Cached, InstallationState, permission_key};
+use super::decisions::{InstallationState, permission_key};
 use super::installation::InstallationInfo;
 use super::{
     BoundPlugin, CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// One AuthZEN evaluation (subject × action × resource × context).
@@ -95,43 +94,24 @@ impl PluginHost {
         installation: Option<(&InstallationInfo, InstallationState)>,
         cap: Option<Duration>,
     ) -> Result<(Decision, bool), PluginError> {
-        let hold = self.reuse_cap(cap);
-        let info = installation.map(|(i, _)| i);
-        let key = || {
-            permission_key(
-                bound.id,
-                tenant,
-                evaluation,
-                info,
-                installation.map(|(_, s)| s),
-            )
-        };
-        let looked_up = (!hold.is_zero() && bound.reuses.load(Ordering::Relaxed)).then(key);
-        if let Some(Cached::Permission(d)) = looked_up.as_ref().and_then(|k| self.decisions.get(k))
-        {
-            crate::metrics::plugin_decision_reused(Hook::PermissionCheck.as_str());
-            return Ok((d, true));
-        }
-        let (decision, cache_for) = self
-            .check_permission(
-                &bound.plugin,
-                bound.context(tenant),
-                bound.limits,
-                evaluation,
-                info,
-                &bound.config,
-            )
-            .await?;
-        if cache_for > 0 && !hold.is_zero() {
-            bound.reuses.store(true, Ordering::Relaxed);
-            let hold = hold.min(Duration::from_secs(cache_for.into()));
-            self.decisions.put(
-                looked_up.unwrap_or_else(key),
-                Cached::Permission(decision.clone()),
-                hold,
-            );
-        }
-        Ok((decision, false))
+        let (info, state) = (installation.map(|(i, _)| i), installation.map(|(_, s)| s));
+        self.reused_or_called(
+            bound,
+            cap,
+            || permission_key(bound.id, tenant, evaluation, info, state),
+            || {
+                let context = bound.context(tenant);
+                self.check_permission(
+                    &bound.plugin,
+                    context,
+                    bound.limits,
+                    evaluation,
+                    info,
+                    &bound.config,
+                )
+            },
+        )
+        .await
     }
 
     /// Runs a permission-check plugin once with a fresh instance; the
