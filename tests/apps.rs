@@ -1276,7 +1276,16 @@ async fn the_catalog_shows_listed_apps_and_how_they_are_installed(db: Db) {
     private["slug"] = json!("internal-sync");
     private["name"] = json!("Internal Sync");
     private["listed"] = json!(false);
-    assert_eq!(api.post("/apps", private).await.status, 201);
+    let r = api.post("/apps", private).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The operator is told why no catalog will show it.
+    let warnings = r.body["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{}", r.text);
+    assert!(
+        warnings[0].as_str().unwrap().contains("\"listed\": true"),
+        "{}",
+        r.text
+    );
     db.create_tenant("globex", &[]);
 
     let catalog = api.get("/tenants/acme/catalog").await;

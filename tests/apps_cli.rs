@@ -218,6 +218,24 @@ async fn registry_from_manifest_files(db: Db) {
         "{text}"
     );
     assert!(text.contains("shown only now"), "{text}");
+    assert!(
+        !text.contains("warning:"),
+        "a listed app needs no warning: {text}"
+    );
+    let mut unlisted = manifest();
+    unlisted["slug"] = json!("unlisted-app");
+    unlisted["listed"] = json!(false);
+    let out = cli_stdin(&db, &["app", "register", "-"], &unlisted.to_string());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("warning: unlisted-app is not listed") && text.contains("\"listed\": true"),
+        "{text}"
+    );
 
     // Bad manifests name the field, on one line, and register nothing.
     let cases: Vec<(&str, Value)> = vec![
@@ -262,8 +280,12 @@ async fn registry_from_manifest_files(db: Db) {
         .iter()
         .map(|a| a["slug"].as_str().unwrap())
         .collect();
-    assert_eq!(slugs.len(), 2, "{apps}");
-    assert!(slugs.contains(&"docs-sync") && slugs.contains(&"other-app"));
+    assert_eq!(slugs.len(), 3, "{apps}");
+    assert!(
+        slugs.contains(&"docs-sync")
+            && slugs.contains(&"other-app")
+            && slugs.contains(&"unlisted-app")
+    );
     let listing = ok(&db, &["app", "list"]);
     assert!(
         listing.contains("docs-sync")

@@ -159,7 +159,7 @@ async fn setup(db: &Db, hook: &str, extra_env: &[(&str, &str)]) -> (Server, Admi
         PASSWORD,
         &["--admin", "--name", "Alice Admin"],
     );
-    create_user(db, "acme", "bob", PASSWORD, &[]);
+    create_user(db, "acme", "bob", PASSWORD, &["--name", "Bob Builder"]);
     create_user(db, "globex", "carol", PASSWORD, &["--admin"]);
     let mut env = vec![
         ("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN),
@@ -264,8 +264,41 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     assert_eq!(report["after_login"]["path"], "/t/acme/console", "{report}");
     assert_eq!(report["after_login"]["heading"], "Overview");
     assert_eq!(
+        report["admin_nav"],
+        json!([
+            "Overview",
+            "Apps",
+            "Installed apps",
+            "People",
+            "Legacy credentials",
+            "Activity",
+            "Settings"
+        ]),
+        "no Requests while only admins install: {report}"
+    );
+    assert_eq!(
         report["catalog_apps"],
         json!(["Docs Sync <b>bold</b>", "Time Tracker"])
+    );
+    assert_eq!(
+        report["catalog_cards"]["perms"],
+        json!([
+            "Can read the company directory and upload documents, on the Projects you choose.",
+            "Can read timesheets."
+        ])
+    );
+    assert_eq!(
+        report["catalog_cards"]["tiles"],
+        json!(["T"]),
+        "Time Tracker has no logo: a tile with its initial"
+    );
+    assert_eq!(report["catalog_search"]["apps"], json!(["Time Tracker"]));
+    assert!(
+        report["catalog_search"]["count"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 of 2 apps"),
+        "{report}"
     );
     // App text is text: no markup, no script, no image from the instructions.
     let detail = &report["detail"];
@@ -290,6 +323,12 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
         json!(["Project Harbour 100", "Project Harbour 104"]),
         "names, without ids where the names tell them apart: {report}"
     );
+    assert_eq!(report["counter_live"]["loaded"], "0", "{report}");
+    assert_eq!(
+        report["counter_live"]["shown"], "2 of 1000 selected",
+        "ticking two boxes counts them without a reload: {report}"
+    );
+    assert_eq!(report["counter_live"]["after_untick"], "1 of 1000 selected");
     assert!(
         !report["install_page"].to_string().contains("Warden"),
         "the console speaks as the tenant: {report}"
@@ -300,6 +339,17 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
             .unwrap()
             .starts_with("docs-sync-"),
         "{report}"
+    );
+    assert_eq!(
+        report["crumbs"],
+        json!(["Installed apps", "Docs Sync <b>bold</b>"])
+    );
+    assert!(
+        report["installed_line"]
+            .as_str()
+            .unwrap()
+            .ends_with("by Alice Admin"),
+        "who installed it, by name: {report}"
     );
     let t1 = &report["token_after_install"];
     assert_eq!(t1["status"], 200, "{report}");
@@ -334,6 +384,10 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
         json!(["Delete documents (documents:delete, on the Projects you select)"])
     );
     assert_eq!(report["status_before_approval"], "Upgrade waiting");
+    assert_eq!(
+        report["overview_upgrades"],
+        json!(["Docs Sync <b>bold</b> asks to move to version 2"])
+    );
     assert!(
         report["upgrade_notice"]
             .as_str()
@@ -366,22 +420,150 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     assert_eq!(totals[0], "Tokens issued: 4", "{report}");
     assert_eq!(totals[1], "Requests refused: 1", "{report}");
     assert_eq!(report["usage_bars"], 1, "today's bar only");
-    let actions: Vec<&str> = report["audit_actions"]
+    let chart = &report["usage_chart"];
+    assert_eq!(chart["bars"], 30, "{report}");
+    assert_eq!(
+        chart["y_labels"],
+        json!(["4", "3", "2", "1", "0"]),
+        "a labelled axis in even steps: {report}"
+    );
+    assert_eq!(
+        chart["x_labels"].as_array().unwrap().len(),
+        5,
+        "weekly dates and the last: {report}"
+    );
+    assert!(
+        chart["caption"]
+            .as_str()
+            .unwrap()
+            .starts_with("Tokens issued, 30 days: 4 in all"),
+        "{report}"
+    );
+    assert_eq!(chart["bars_7"], 7);
+    let rows: Vec<&str> = chart["rows_7"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    for a in [
-        "installation.created",
-        "installation.resources_changed",
-        "installation.upgrade_approved",
-        "installation.suspended",
-        "installation.resumed",
+    assert_eq!(rows.len(), 7);
+    assert!(
+        rows.windows(2).all(|w| w[0] < w[1]),
+        "oldest first, as the bars: {rows:?}"
+    );
+    assert!(
+        chart["refused"]["caption"]
+            .as_str()
+            .unwrap()
+            .starts_with("Requests refused, 7 days: 1 in all"),
+        "{report}"
+    );
+    assert_eq!(chart["refused"]["bars"], 1);
+    assert_eq!(chart["bars_90"], 90);
+    assert_eq!(
+        chart["x_labels_90"].as_array().unwrap().len(),
+        5,
+        "{report}"
+    );
+    let quota = &report["quota"];
+    assert_eq!(
+        quota["notice"],
+        "The token limit is set; it applies from the next request."
+    );
+    assert!(
+        quota["shown"]
+            .as_str()
+            .unwrap()
+            .starts_with("At most 1,000 tokens an hour"),
+        "{report}"
+    );
+    assert_eq!(
+        quota["statuses_over_limit"][2], 429,
+        "a limit of 2 an hour refuses the third token at the latest: {report}"
+    );
+    assert!(
+        quota["bad"].as_str().unwrap().contains("whole number"),
+        "{report}"
+    );
+    assert_eq!(quota["cleared"]["notice"], "The token limit is removed.");
+    assert!(
+        quota["cleared"]["shown"]
+            .as_str()
+            .unwrap()
+            .starts_with("No limit"),
+        "{report}"
+    );
+    assert_eq!(quota["token_after_clear"], 200);
+    let sentences: Vec<&str> = report["audit_sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for s in [
+        "Alice Admin installed Docs Sync <b>bold</b> version 1.",
+        "Alice Admin changed where Docs Sync <b>bold</b> may work.",
+        "Docs Sync <b>bold</b> version 2 asks for approval \u{2014} it would also delete documents.",
+        "Alice Admin approved Docs Sync <b>bold</b> version 2 \u{2014} it may now delete documents.",
+        "Alice Admin suspended Docs Sync <b>bold</b>: it gets no tokens.",
+        "Alice Admin resumed Docs Sync <b>bold</b>.",
+        "Alice Admin limited Docs Sync <b>bold</b> to 1,000 tokens an hour.",
+        "Alice Admin removed Docs Sync <b>bold</b>'s hourly token limit.",
     ] {
-        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+        assert!(sentences.contains(&s), "{s:?} missing from {sentences:#?}");
     }
+    assert!(
+        sentences
+            .iter()
+            .all(|s| !s.contains("installation.") && !s.contains("in_")),
+        "no codes or ids: {sentences:#?}"
+    );
+    assert_eq!(
+        report["activity_installation_choice"], "Docs Sync <b>bold</b>",
+        "the installation filter is a list of names: {report}"
+    );
+    let panel = &report["record_panel"];
+    assert_eq!(panel["visible"], true, "{report}");
+    assert_eq!(panel["hidden_others"], 1, "one record at a time: {report}");
+    assert!(
+        panel["text"]
+            .as_str()
+            .unwrap()
+            .contains("\"action\": \"installation."),
+        "{report}"
+    );
+    let by_actor = &report["activity_by_actor"];
+    assert_eq!(by_actor["query"], "?app=&installation=&actor=alice");
+    assert_eq!(by_actor["all_alice"], true, "{report}");
+    assert!(by_actor["rows"].as_u64().unwrap() >= 8, "{report}");
+    assert_eq!(
+        report["deliveries_header"],
+        json!(["When", "Message", "To", "Status", "Action"])
+    );
     assert_eq!(report["settings_notice"], "Settings saved.");
+    assert!(
+        report["nav_with_requests"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Requests")),
+        "people may ask now: {report}"
+    );
+    assert!(
+        report["bad_zone"]
+            .as_str()
+            .unwrap()
+            .contains("Mars/Olympus")
+            && report["bad_zone"]
+                .as_str()
+                .unwrap()
+                .contains("Europe/Helsinki"),
+        "{report}"
+    );
+    let times = report["activity_times"].as_array().unwrap();
+    assert!(
+        !times.is_empty() && times.iter().all(|t| t.as_str().unwrap().ends_with(" JST")),
+        "times in the tenant's zone: {times:?}"
+    );
     assert_eq!(report["bob_lands_on"], "/t/acme/console/catalog");
     assert_eq!(report["bob_nav"], json!(["Apps"]));
     assert_eq!(report["bob_request_heading"], "Ask for Time Tracker");
@@ -397,7 +579,7 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     );
     let card = report["request_card"].as_str().unwrap();
     assert!(
-        card.contains("bob asked") && card.contains("For the site timesheets"),
+        card.contains("Bob Builder asked") && card.contains("For the site timesheets"),
         "{card}"
     );
     assert_eq!(report["request_installed"], "Time Tracker is installed");
@@ -420,7 +602,7 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r.as_str().unwrap().starts_with("dave"))
+        .find(|r| r.as_str().unwrap().starts_with("Dave Diaz"))
         .unwrap()
         .clone();
     assert!(dave.as_str().unwrap().contains("Administrator"), "{dave}");
@@ -432,6 +614,46 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
             .iter()
             .all(|a| !a.as_str().unwrap().contains("Delete"))
     );
+    assert_eq!(
+        report["people_search"]["count"],
+        "1 of 3 people \u{b7} Show everyone"
+    );
+    assert!(
+        report["people_search"]["rows"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Dave Diaz dave"),
+        "{report}"
+    );
+    assert_eq!(
+        report["people_edited"]["notice"],
+        "Their details were saved."
+    );
+    assert!(
+        report["people_edited"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("dave@acme.test")),
+        "{report}"
+    );
+    let link = &report["password_link"];
+    assert_eq!(link["shape"], "/t/acme/password/TOKEN", "{report}");
+    assert_eq!(link["form_heading"], "Set your password");
+    assert_eq!(link["mismatch"], "The two passwords are not the same.");
+    assert_eq!(link["set_heading"], "Your password is set");
+    assert_eq!(
+        link["second_use"],
+        json!({"status": 404, "heading": "This link does not work any more"}),
+        "a link works once"
+    );
+    assert_eq!(link["signed_in_to"], "Overview", "the new password works");
+    assert_ne!(
+        report["people_last_sign_in"].as_str().unwrap().trim(),
+        "never",
+        "{report}"
+    );
+    assert_eq!(report["delete_heading"], "Delete Dave Diaz?");
     assert!(
         report["person_deleted"]
             .as_str()
@@ -463,9 +685,17 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     let pages = report["pages"].as_object().unwrap();
     assert!(pages.len() >= 17, "{pages:?}");
     for (name, p) in pages {
-        let expected = if name == "forbidden" { 403 } else { 200 };
+        let expected = match name.as_str() {
+            "forbidden" => 403,
+            "password_link_gone" => 404,
+            _ => 200,
+        };
         assert_eq!(p["status"], expected, "{name}: {p}");
         assert_eq!(p["violations"], json!([]), "{name}: {p}");
+        assert_eq!(p["heading_order"], json!([]), "{name}: {p}");
+        if !p["violations_1280"].is_null() {
+            assert_eq!(p["violations_1280"], json!([]), "{name} at 1280 px: {p}");
+        }
         assert!(p["overflow"].is_null(), "{name} overflows at 375 px: {p}");
     }
     // What an app registered shows only its exact logo origin to the browser.

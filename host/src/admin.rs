@@ -531,6 +531,7 @@ impl Admin {
             is_admin: new.is_admin,
             created_at: now,
             installation: None,
+            last_sign_in_at: None,
         };
         self.store.create_user(&user).await?;
         Ok(user)

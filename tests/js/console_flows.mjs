@@ -6,7 +6,7 @@
 // Prints one JSON line the Rust test asserts on.
 import http from 'node:http';
 import { chromium } from 'playwright-core';
-import { a11yContext, axeViolations, horizontalOverflow, screenshot } from './page_checks.mjs';
+import { a11yContext, axeRuleViolations, axeViolations, horizontalOverflow, screenshot } from './page_checks.mjs';
 
 const { BASE, ADMIN_TOKEN, HOOK_PORT, CHROMIUM, SHOTS, PASSWORD, CONSENT_URL } = process.env;
 const T = `${BASE}/t/acme`;
@@ -73,6 +73,34 @@ const text = async (locator) => (await locator.allTextContents()).map((t) => t.r
 const h1 = async (page) => (await page.getByRole('heading', { level: 1 }).textContent()).trim();
 const notice = async (page) => (await page.locator('.notice').first().textContent()).replace(/\s+/g, ' ').trim();
 
+// What Chromium renders in `selector`, generated content included (a CSS
+// counter is not in the DOM; the accessibility tree has its value). Works
+// with JavaScript off.
+async function renderedText(page, selector) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+    const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+    const { node } = await cdp.send('DOM.describeNode', { nodeId });
+    const { nodes: all } = await cdp.send('Accessibility.getFullAXTree');
+    const byId = new Map(all.map((n) => [n.nodeId, n]));
+    const start = all.find((n) => n.backendDOMNodeId === node.backendNodeId);
+    if (!start) return null;
+    const out = [];
+    const walk = (n) => {
+      if (n.role?.value === 'StaticText' || n.role?.value === 'InlineTextBox') {
+        if (n.role.value === 'StaticText') out.push(n.name?.value ?? '');
+        return;
+      }
+      for (const c of n.childIds || []) if (byId.has(c)) walk(byId.get(c));
+    };
+    walk(start);
+    return out.join('').replace(/\s+/g, ' ').trim();
+  } finally {
+    await cdp.detach();
+  }
+}
+
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -83,10 +111,19 @@ try {
   // Signing in from the console's address comes back to it.
   await signIn(alice, C, 'alice');
   report.after_login = { path: new URL(alice.url()).pathname, heading: await h1(alice) };
+  report.admin_nav = await text(alice.locator('nav.console a'));
 
   // The catalog and an app's page: plain language, no markup from the app.
   await alice.getByRole('link', { name: 'Apps', exact: true }).click();
   report.catalog_apps = await text(alice.locator('#catalog h2'));
+  report.catalog_cards = {
+    perms: await text(alice.locator('#catalog .perms')),
+    tiles: await text(alice.locator('#catalog .logo.tile')),
+  };
+  await alice.getByLabel('Search apps').fill('timesheets');
+  await alice.getByRole('button', { name: 'Search', exact: true }).click();
+  report.catalog_search = { apps: await text(alice.locator('#catalog h2')), count: (await alice.locator('#catalog-count').textContent()).replace(/\s+/g, ' ').trim() };
+  await alice.getByRole('link', { name: 'Show all' }).click();
   await alice.getByRole('link', { name: 'Docs Sync <b>bold</b>' }).click();
   report.detail = {
     heading: await h1(alice),
@@ -106,6 +143,14 @@ try {
   report.search_matches = await alice.locator('.pick input[type=checkbox]').count();
   await alice.getByLabel('Project Harbour 100', { exact: true }).check();
   await alice.getByLabel('Project Harbour 104', { exact: true }).check();
+  // The counter follows the boxes with no reload (and no script).
+  report.counter_live = {
+    loaded: await alice.locator('#selection-count .live').getAttribute('data-loaded'),
+    shown: await renderedText(alice, '#selection-count'),
+  };
+  await alice.getByLabel('Project Harbour 104', { exact: true }).uncheck();
+  report.counter_live.after_untick = await renderedText(alice, '#selection-count');
+  await alice.getByLabel('Project Harbour 104', { exact: true }).check();
   await alice.getByLabel('Search Projects').fill('Harbour 2');
   await alice.getByRole('button', { name: 'Search', exact: true }).click();
   report.kept_after_search = await text(alice.locator('.pick input:checked + span'));
@@ -120,6 +165,8 @@ try {
   // Edit the projects: every "North 5…" one instead.
   await alice.getByRole('link', { name: 'See the installation' }).click();
   const installationUrl = alice.url();
+  report.crumbs = await text(alice.locator('nav.crumbs li'));
+  report.installed_line = (await alice.locator('main p', { has: alice.locator('#status') }).textContent()).replace(/\s+/g, ' ').trim();
   await alice.getByRole('link', { name: 'Change Projects' }).click();
   await alice.getByRole('button', { name: 'Clear selection' }).click();
   await alice.getByLabel('Search Projects').fill('North 5');
@@ -134,6 +181,8 @@ try {
   const manifest = JSON.parse(process.env.MANIFEST);
   manifest.permissions.push({ name: 'documents:delete', level: 'resource', resource_type: 'project', description: 'Delete documents' });
   report.publish = (await admin('POST', '/apps/docs-sync/versions', manifest)).status;
+  await alice.goto(C);
+  report.overview_upgrades = await text(alice.locator('#upgrades li'));
   await alice.goto(installationUrl);
   report.upgrade_added = await text(alice.locator('#upgrade-added li'));
   report.status_before_approval = (await alice.locator('#status').textContent()).trim();
@@ -157,7 +206,7 @@ try {
     await alice.goto(`${C}/activity`);
   }
   report.dead_before_retry = await alice.locator('#deliveries .badge.dead').count();
-  await alice.getByRole('button', { name: /^Retry delivery installation.suspended/ }).click();
+  await alice.getByRole('button', { name: /^Retry delivery Suspended/ }).click();
   report.retry_notice = await notice(alice);
   await waitFor(() => received.find((r) => r.type === 'installation.suspended' && !r.failed), 'the retried delivery');
   report.retried_delivered = true;
@@ -168,12 +217,65 @@ try {
   // Its usage: four tokens and the refused one, today's bar drawn.
   await alice.goto(installationUrl);
   report.usage_totals = await text(alice.locator('#usage-totals li'));
-  report.usage_bars = await alice.locator('svg.chart rect[height]:not([height="0.0"])').count();
+  report.usage_bars = await alice.locator('.area .bar:not([style="height:0.0%"])').count();
+  report.usage_chart = {
+    bars: await alice.locator('.area .bar').count(),
+    y_labels: await text(alice.locator('.y-axis span')),
+    x_labels: (await text(alice.locator('.x-axis span'))).filter((t) => t !== ''),
+    caption: (await alice.locator('figure.usage figcaption').textContent()).replace(/\s+/g, ' ').trim(),
+  };
+  await alice.getByRole('link', { name: 'Last 7 days' }).click();
+  report.usage_chart.bars_7 = await alice.locator('.area .bar').count();
+  report.usage_chart.rows_7 = await text(alice.locator('#usage-days tbody td:first-child'));
+  await alice.getByRole('link', { name: 'Requests refused' }).click();
+  report.usage_chart.refused = {
+    caption: (await alice.locator('figure.usage figcaption').textContent()).replace(/\s+/g, ' ').trim(),
+    bars: await alice.locator('.area .bar:not([style="height:0.0%"])').count(),
+  };
+  await alice.getByRole('link', { name: 'Last 90 days' }).click();
+  report.usage_chart.bars_90 = await alice.locator('.area .bar').count();
+  report.usage_chart.x_labels_90 = (await text(alice.locator('.x-axis span'))).filter((t) => t !== '');
+
+  // An hourly token limit, set and removed on the installation's page.
+  await alice.goto(installationUrl);
+  await alice.getByLabel('Most tokens an hour').fill('1,000');
+  await alice.getByRole('button', { name: 'Set limit' }).click();
+  report.quota = { notice: await notice(alice), shown: (await alice.locator('#quota').textContent()).replace(/\s+/g, ' ').trim() };
+  await alice.getByLabel('Most tokens an hour').fill('2');
+  await alice.getByRole('button', { name: 'Set limit' }).click();
+  // Tokens of this hour from before the limit count once they are stored;
+  // at most two more are issued in any case.
+  const statuses = [];
+  for (let i = 0; i < 3; i++) statuses.push((await token(creds)).status);
+  report.quota.statuses_over_limit = statuses;
+  await alice.getByLabel('Most tokens an hour').fill('lots');
+  await alice.getByRole('button', { name: 'Set limit' }).click();
+  report.quota.bad = (await alice.locator('[role=alert]').textContent()).trim();
+  await alice.goto(installationUrl);
+  await alice.getByRole('button', { name: 'Remove limit' }).click();
+  report.quota.cleared = { notice: await notice(alice), shown: (await alice.locator('#quota').textContent()).replace(/\s+/g, ' ').trim() };
+  report.quota.token_after_clear = (await token(creds)).status;
 
   // The audit trail, filtered by installation.
   const installationId = installationUrl.split('/').pop();
   await alice.goto(`${C}/activity?installation=${installationId}`);
-  report.audit_actions = await text(alice.locator('#audit td[data-label=What]'));
+  report.audit_sentences = await text(alice.locator('#audit td[data-label="What happened"]'));
+  report.activity_installation_choice = (await alice.locator('#f-installation option[selected]').textContent()).trim();
+  await alice.getByRole('link', { name: 'Record' }).first().click();
+  report.record_panel = {
+    visible: await alice.locator('section.record').first().isVisible(),
+    hidden_others: await alice.locator('section.record:visible').count(),
+    text: await alice.locator('section.record pre').first().textContent(),
+  };
+  await alice.goto(`${C}/activity`);
+  await alice.locator('#f-actor').selectOption({ label: 'Alice Admin' });
+  await alice.getByRole('button', { name: 'Filter' }).click();
+  report.activity_by_actor = {
+    query: new URL(alice.url()).search,
+    rows: await alice.locator('#audit tbody tr').count(),
+    all_alice: (await text(alice.locator('#audit td[data-label="What happened"]'))).every((t) => t.startsWith('Alice Admin')),
+  };
+  report.deliveries_header = await text(alice.locator('#deliveries thead th'));
 
   // Branding, and who may install: users may ask.
   await alice.goto(`${C}/settings`);
@@ -181,8 +283,15 @@ try {
   await alice.getByLabel('Accent colour').fill('#7a2e8a');
   await alice.getByLabel(/Support link/).fill('mailto:it@acme.test');
   await alice.getByRole('radio', { name: /People may ask/ }).check();
+  await alice.getByLabel('Times on these pages are shown in').fill('Asia/Tokyo');
   await alice.getByRole('button', { name: 'Save settings' }).click();
   report.settings_notice = await notice(alice);
+  report.nav_with_requests = await text(alice.locator('nav.console a'));
+  await alice.getByLabel('Times on these pages are shown in').fill('Mars/Olympus');
+  await alice.getByRole('button', { name: 'Save settings' }).click();
+  report.bad_zone = (await alice.locator('[role=alert]').textContent()).trim();
+  await alice.goto(`${C}/activity`);
+  report.activity_times = await text(alice.locator('#audit td[data-label=When]'));
 
   // A user asks for an app; the admin approves it.
   const bobContext = await browser.newContext({ javaScriptEnabled: false });
@@ -212,14 +321,51 @@ try {
   // People: add one, make them an admin, delete them.
   await alice.goto(`${C}/people`);
   await alice.getByLabel('Username').fill('dave');
+  await alice.getByLabel('Name (optional)').fill('Dave Diaz');
   await alice.getByLabel('Initial password').fill(PASSWORD);
   await alice.getByRole('button', { name: 'Add person' }).click();
   report.person_added = await notice(alice);
-  await alice.getByRole('button', { name: 'Make admin: dave' }).click();
+  await alice.getByRole('button', { name: 'Make admin: Dave Diaz' }).click();
   report.people_after_grant = await text(alice.locator('#people tbody tr'));
   report.service_accounts = await text(alice.locator('#service-accounts tbody tr'));
-  await alice.getByRole('link', { name: 'Delete dave' }).click();
-  await alice.getByRole('button', { name: 'Delete dave' }).click();
+  // Search, edit, and a one-time password link Dave uses once.
+  await alice.getByLabel('Search people').fill('diaz');
+  await alice.getByRole('button', { name: 'Search', exact: true }).click();
+  report.people_search = { count: (await alice.locator('#people-count').textContent()).replace(/\s+/g, ' ').trim(), rows: await text(alice.locator('#people tbody tr')) };
+  await alice.getByRole('link', { name: 'Edit Dave Diaz' }).click();
+  await alice.getByLabel('E-mail').fill('dave@acme.test');
+  await alice.getByRole('button', { name: 'Save' }).click();
+  report.people_edited = { notice: await notice(alice), rows: await text(alice.locator('#people tbody tr')) };
+  await alice.getByRole('link', { name: 'Edit Dave Diaz' }).click();
+  await alice.getByRole('button', { name: 'Make a password link' }).click();
+  const link = (await alice.locator('#password-link code').textContent()).trim();
+  report.password_link = { shape: link.replace(/password\/[A-Za-z0-9_-]{43}$/, 'password/TOKEN').replace(BASE, '') };
+  const daveContext = await browser.newContext({ javaScriptEnabled: false });
+  const dave = await daveContext.newPage();
+  await dave.goto(link);
+  report.password_link.form_heading = await h1(dave);
+  await dave.getByLabel('New password', { exact: true }).fill('dave-new-password-1');
+  await dave.getByLabel('The same password again').fill('something else entirely');
+  await dave.getByRole('button', { name: 'Set password' }).click();
+  report.password_link.mismatch = (await dave.locator('[role=alert]').textContent()).trim();
+  await dave.getByLabel('New password', { exact: true }).fill('dave-new-password-1');
+  await dave.getByLabel('The same password again').fill('dave-new-password-1');
+  await dave.getByRole('button', { name: 'Set password' }).click();
+  report.password_link.set_heading = await h1(dave);
+  const again = await dave.goto(link);
+  report.password_link.second_use = { status: again.status(), heading: await h1(dave) };
+  await dave.goto(C);
+  await dave.getByLabel('Username').fill('dave');
+  await dave.getByLabel('Password').fill('dave-new-password-1');
+  await dave.getByRole('button', { name: 'Sign in' }).click();
+  report.password_link.signed_in_to = await h1(dave);
+  await daveContext.close();
+  await alice.goto(`${C}/people?q=dave`);
+  report.people_last_sign_in = await alice.locator('#people td[data-label="Last sign-in"]').first().textContent();
+  await alice.goto(`${C}/people`);
+  await alice.getByRole('link', { name: 'Delete Dave Diaz' }).click();
+  report.delete_heading = await h1(alice);
+  await alice.getByRole('button', { name: 'Delete Dave Diaz' }).click();
   report.person_deleted = await notice(alice);
   report.people_after_delete = (await text(alice.locator('#people tbody tr'))).length;
 
@@ -270,11 +416,18 @@ try {
   pages.installation = `${C}/installations/${ttId}`;
   pages.uninstall = `${C}/installations/${ttId}/uninstall`;
   pages.consent = CONSENT_URL;
+  pages.person_edit = `${C}/people/bob/edit`;
+  await desk.goto(`${C}/people/bob/edit`);
+  await desk.getByRole('button', { name: 'Make a password link' }).click();
+  pages.password_link = (await desk.locator('#password-link code').textContent()).trim();
+  pages.password_link_gone = `${T}/password/not-a-link`;
+  pages.catalog_search = `${C}/catalog?q=nothing-matches-this`;
   async function check(name, page, url) {
     const r = await page.goto(url);
     report.pages[name] = {
       status: r.status(),
       violations: await axeViolations(page),
+      heading_order: await axeRuleViolations(page, ['heading-order']),
       overflow: await horizontalOverflow(page),
     };
     await screenshot(page, SHOTS, `${name}-375`);
@@ -282,6 +435,9 @@ try {
   for (const [name, url] of Object.entries(pages)) {
     await check(name, checker, url);
     await desk.goto(url);
+    // At desktop width too: axe, then the screenshot.
+    const deskViolations = await axeViolations(desk);
+    report.pages[name].violations_1280 = deskViolations;
     await screenshot(desk, SHOTS, `${name}-1280`);
   }
   const out = await (await a11yContext(browser, { viewport: { width: 375, height: 800 } })).newPage();

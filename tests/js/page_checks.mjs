@@ -81,6 +81,16 @@ export async function axeViolations(page, runOptions = {}) {
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
+// The violations of the given axe rules, whatever their impact (say
+// ['heading-order'], which axe rates moderate): [{ id, impact, nodes }].
+export async function axeRuleViolations(page, rules) {
+  await axeViolations(page, { runOnly: { type: 'rule', values: rules } }); // loads axe
+  return page.evaluate(async (values) => {
+    const results = await window.axe.run(document, { runOnly: { type: 'rule', values }, resultTypes: ['violations'] });
+    return results.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  }, rules);
+}
+
 // null if nothing sticks out to the right of the viewport, otherwise
 //   { scrollWidth, clientWidth, offenders: [up to 5 { tag, id, class, right }] }
 // Offenders are elements whose bounding box ends right of

@@ -6,6 +6,7 @@ pub mod catalog;
 mod events;
 mod policy;
 mod quota;
+pub use quota::MAX_QUOTA;
 mod requests;
 
 pub use requests::InstallRight;
@@ -526,6 +527,7 @@ impl Admin {
             is_admin: false,
             created_at: now,
             installation: Some(id.clone()),
+            last_sign_in_at: None,
         };
         let credentials = match manifest.credentials {
             CredentialMode::Push => {
@@ -876,4 +878,17 @@ impl From<&AppVersion> for AppVersionView {
             manifest: v.manifest.clone(),
         }
     }
+}
+
+/// What an operator should hear about a manifest they just registered.
+pub fn registration_warnings(m: &Manifest) -> Vec<String> {
+    let mut out = vec![];
+    if !m.listed {
+        out.push(format!(
+            "{} is not listed: no tenant's catalog shows it, so tenant admins cannot install it from the console. \
+             Publish a version with \"listed\": true to offer it, or install it through the admin API.",
+            m.slug
+        ));
+    }
+    out
 }

@@ -98,14 +98,16 @@ pub async fn run(cmd: AppCmd, config: Config) -> anyhow::Result<()> {
                 .map_err(|e| manifest_error(&file, e))?;
             let mut value = app_json(&version);
             value["webhook_secret"] = secret.0.clone().into();
-            print(
-                json,
-                value,
-                format!(
-                    "registered app {} ({}), version 1\nwebhook signing secret: {}\n(shown only now; the app verifies the Standard Webhooks signatures of its events with it)",
-                    version.app, version.manifest.name, secret.0
-                ),
+            let warnings = crate::apps::registration_warnings(&version.manifest);
+            value["warnings"] = json!(warnings);
+            let mut text = format!(
+                "registered app {} ({}), version 1\nwebhook signing secret: {}\n(shown only now; the app verifies the Standard Webhooks signatures of its events with it)",
+                version.app, version.manifest.name, secret.0
             );
+            for w in &warnings {
+                text.push_str(&format!("\nwarning: {w}"));
+            }
+            print(json, value, text);
             Ok(())
         }
         AppCmd::List { json } => {

@@ -60,6 +60,32 @@ pub struct TenantSettings {
     #[serde(flatten)]
     pub branding: Branding,
     pub user_installs: UserInstalls,
+    /// An IANA time zone (`Europe/Helsinki`) the console shows times in;
+    /// unset is UTC.
+    pub time_zone: Option<String>,
+}
+
+/// A time zone setting as saved: blank is unset, anything else must be an
+/// IANA name, saved as the database spells it.
+pub fn time_zone(name: Option<&str>) -> Result<Option<String>, ManifestError> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || ManifestError {
+        field: "time_zone".into(),
+        message: format!("{name:?} is not a time zone; use an IANA name like Europe/Helsinki"),
+    };
+    if name.len() > 64 {
+        return Err(bad());
+    }
+    let zone = jiff::tz::TimeZone::get(name).map_err(|_| bad())?;
+    Ok(Some(zone.iana_name().unwrap_or(name).to_string()))
+}
+
+/// The zone named by a saved setting (UTC when unset or no longer known).
+pub fn zone(name: Option<&str>) -> jiff::tz::TimeZone {
+    name.and_then(|n| jiff::tz::TimeZone::get(n).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 const MAX_DISPLAY_NAME: usize = 100;
@@ -222,6 +248,20 @@ mod tests {
         ] {
             assert_eq!(branding(json.clone()).unwrap_err().field, field, "{json}");
         }
+    }
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(time_zone(Some("  ")).unwrap(), None);
+        assert_eq!(time_zone(None).unwrap(), None);
+        assert_eq!(
+            time_zone(Some(" Europe/Helsinki ")).unwrap().as_deref(),
+            Some("Europe/Helsinki")
+        );
+        let e = time_zone(Some("Mars/Olympus")).unwrap_err();
+        assert_eq!(e.field, "time_zone");
+        assert!(e.message.contains("Europe/Helsinki"), "{}", e.message);
+        assert_eq!(zone(Some("Mars/Olympus")), jiff::tz::TimeZone::UTC);
     }
 
     #[test]

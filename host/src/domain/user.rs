@@ -18,6 +18,8 @@ pub struct User {
     /// Set for an installation's service account: a directory entry the app
     /// acts as, which never signs in and is not edited or deleted by hand.
     pub installation: Option<String>,
+    /// When they last signed in (a session created), if ever.
+    pub last_sign_in_at: Option<i64>,
 }
 
 impl User {

@@ -74,9 +74,11 @@ async fn register_app(
 ) -> Result<Response> {
     let manifest = json_bytes(&headers, body).await?;
     let (version, secret) = s.admin.register_app(&manifest, now(&s)).await?;
+    let warnings = crate::apps::registration_warnings(&version.manifest);
     Ok(created(serde_json::json!(AppRegistered {
         app: AppVersionView::from(&version),
         webhook_secret: secret.0,
+        warnings,
     })))
 }
 
@@ -583,6 +585,9 @@ struct AppRegistered {
     app: AppVersionView,
     /// `whsec_…`: verifies the app's lifecycle events. Shown only here.
     webhook_secret: String,
+    /// What the operator may not expect, such as an app left out of every
+    /// tenant's catalog because its manifest does not say `"listed": true`.
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -32,6 +32,10 @@ struct SettingsDocument {
     support_url: Option<String>,
     #[serde(default)]
     user_installs: UserInstalls,
+    /// An IANA time zone for the console's times; unset is UTC.
+    #[serde(default)]
+    #[schema(example = "Europe/Helsinki")]
+    time_zone: Option<String>,
 }
 
 #[utoipa::path(
@@ -73,6 +77,7 @@ async fn put_settings(
             support_url: d.support_url,
         },
         user_installs: d.user_installs,
+        time_zone: d.time_zone,
     };
     let saved = s
         .admin

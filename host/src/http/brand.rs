@@ -62,6 +62,8 @@ nav.console{background:#fff;border-bottom:1px solid #d0d7de;padding:0 .5rem}
 nav.console ul{list-style:none;margin:0 auto;padding:0;display:flex;flex-wrap:wrap;max-width:64rem}
 nav.console a{display:block;padding:.6rem .7rem;text-decoration:none;color:#1f2328;border-bottom:3px solid transparent}
 nav.console a[aria-current=page]{border-bottom-color:var(--accent);font-weight:600}
+nav.crumbs ol{list-style:none;display:flex;flex-wrap:wrap;gap:.25rem;padding:0;margin:0 0 .25rem;font-size:.9rem}
+nav.crumbs li+li::before{content:'\\203A';margin-right:.25rem;color:#57606a}
 main{max-width:28rem;margin:2rem auto;padding:0 1rem}
 main.wide{max-width:64rem;margin-top:1.25rem}
 h1{font-size:1.6rem;margin:.5rem 0 1rem;overflow-wrap:anywhere}
@@ -89,7 +91,18 @@ form.inline{display:inline}
 ul.plain{list-style:none;padding:0}
 ul.scopes li{margin:.3rem 0}
 .logo{width:3rem;height:3rem;object-fit:contain;border-radius:6px;background:#fff;border:1px solid #d0d7de;float:right;margin-left:.5rem}
+.logo.tile{display:flex;align-items:center;justify-content:center;color:#fff;font-weight:700;font-size:1.4rem;border:0}
+form.filters{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:flex-end;margin-bottom:.5rem}
+form.filters>div{flex:1 1 12rem}
+form.filters>div:last-child{flex:0 0 auto}
+p.perms{font-size:.9rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.75rem}
+fieldset#resources{counter-reset:picked}
+#resources .pick input[type=checkbox]:checked{counter-increment:picked}
+.pick fieldset{border:0;margin:.25rem 0;padding:0}
+.pick legend{font-weight:600;padding:0;margin:.4rem 0 .1rem}
+.selection-count{font-weight:600;margin:.4rem 0 0}
+.selection-count .live::before{content:counter(picked)}
 .pick{max-height:24rem;overflow-y:auto;border:1px solid #d0d7de;border-radius:4px;padding:.25rem .75rem;background:#fff}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #d0d7de;vertical-align:top;overflow-wrap:anywhere}
@@ -99,12 +112,28 @@ th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #d0d7de;vertic
  table.stack td{display:block;border:0;padding:.15rem .5rem}
  table.stack td[data-label]::before{content:attr(data-label) ': ';font-weight:600}
  header.brand .who{margin-left:0}
+ nav.console ul{flex-wrap:nowrap;overflow-x:auto;scrollbar-width:thin}
+ nav.console a{padding:.5rem .55rem;white-space:nowrap}
 }
-.chart{width:100%;height:auto;max-width:40rem;background:#fff;border:1px solid #d0d7de;border-radius:4px}
+figure.usage{margin:0 0 1rem;max-width:48rem}
+figure.usage figcaption{margin-bottom:.4rem}
+.plot{display:grid;grid-template-columns:auto 1fr;column-gap:.4rem;background:#fff;border:1px solid #d0d7de;border-radius:4px;padding:.9rem .9rem .4rem .5rem}
+.y-axis{display:flex;flex-direction:column;justify-content:space-between;height:12rem;margin:-.6em 0;font-size:.8rem;line-height:1.2;color:#57606a;text-align:right}
+.area{height:12rem;display:flex;align-items:flex-end;gap:2px;border-left:1px solid #57606a;border-bottom:1px solid #57606a;background:repeating-linear-gradient(to top,transparent 0,transparent calc(25% - 1px),#d0d7de calc(25% - 1px),#d0d7de 25%)}
+.area .bar{flex:1 1 0;background:var(--accent)}
+.x-axis{display:flex;gap:2px;padding-top:.2rem;font-size:.8rem;color:#57606a}
+.x-axis span{flex:1 1 0;min-width:0;display:flex;white-space:nowrap}
+.x-axis span:last-child{justify-content:flex-end}
+nav.choices{display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:.25rem 0 .75rem}
+nav.choices a[aria-current]{font-weight:600;color:#1f2328;text-decoration:none}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 footer{max-width:28rem;margin:2rem auto;padding:0 1rem;color:#57606a;font-size:.9rem}
 footer.wide{max-width:64rem}
 pre{white-space:pre-wrap;overflow-wrap:anywhere}
+section.record{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:.5rem 1rem;margin:.75rem 0}
+section.record:not(:target){display:none}
+section.record pre{background:#f6f7f9;padding:.5rem;border-radius:4px;font-size:.85rem}
 ";
 
 /// A whole page: the tenant's header, then `body` in `main` (`wide` for

@@ -16,6 +16,7 @@ mod metrics;
 mod oauth;
 pub mod openapi;
 mod pages;
+mod password_link;
 mod trace;
 
 use crate::oauth::OAuth;
@@ -67,6 +68,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/t/{tenant}/logout",
             get(pages::logout_page).post(pages::logout),
+        )
+        .route(
+            "/t/{tenant}/password/{token}",
+            get(password_link::show).post(password_link::set),
         )
         .route("/t/{tenant}/account", get(account::account))
         .route("/t/{tenant}/account/tokens", post(account::create_token))

@@ -1,7 +1,7 @@
 //! Storage of end users and what hangs off them: sessions, consents,
 //! authorization codes. A supertrait of `Store`, so one handle reaches both.
 
-use super::StoreResult;
+use super::{AuditEvent, StoreResult};
 use crate::domain::user::User;
 use async_trait::async_trait;
 
@@ -117,6 +117,17 @@ impl std::fmt::Debug for PersonalAccessToken {
     }
 }
 
+/// A one-time link for a person to set their password.
+#[derive(Clone, sqlx::FromRow)]
+pub struct PasswordReset {
+    pub token_hash: Vec<u8>,
+    pub tenant: String,
+    pub user_id: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
 #[async_trait]
 pub trait Accounts: Send + Sync {
     async fn create_user(&self, user: &User) -> StoreResult<()>;
@@ -145,7 +156,39 @@ pub trait Accounts: Send + Sync {
     /// The tenant's scope descriptions, in the order it first described them.
     async fn scope_descriptions(&self, tenant: &str) -> StoreResult<Vec<(String, String)>>;
 
+    /// Creates the session and notes the person's last sign-in.
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// A person's name and e-mail (`Managed` for a service account).
+    async fn update_user_profile(
+        &self,
+        tenant: &str,
+        username: &str,
+        display_name: Option<&str>,
+        email: Option<&str>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// Saves a one-time password link; earlier unused ones of the person
+    /// stop working.
+    async fn create_password_reset(
+        &self,
+        reset: &PasswordReset,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// The link's person, while it is unused and unexpired at `now`.
+    async fn password_reset(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> StoreResult<Option<PasswordReset>>;
+    /// Uses the link once: sets the password and ends the person's sessions.
+    /// `false` (and nothing changed) if it was used or expired meanwhile.
+    async fn use_password_reset(
+        &self,
+        token_hash: &[u8],
+        password_hash: &str,
+        now: i64,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
     async fn session(&self, id_hash: &[u8], now: i64) -> StoreResult<Option<Session>>;
     async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()>;
 

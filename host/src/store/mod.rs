@@ -25,8 +25,8 @@ mod settings;
 mod sqlite;
 
 pub use accounts::{
-    Accounts, AuthorizationCode, ConsentRecord, PersonalAccessToken, Redemption, RefreshToken,
-    Session,
+    Accounts, AuthorizationCode, ConsentRecord, PasswordReset, PersonalAccessToken, Redemption,
+    RefreshToken, Session,
 };
 pub use admin_tokens::{AdminTokenRecord, AdminTokens};
 pub use apps::{

@@ -110,6 +110,7 @@ pub struct UserRow {
     pub is_admin: bool,
     pub created_at: i64,
     pub installation_id: Option<String>,
+    pub last_sign_in_at: Option<i64>,
 }
 
 impl From<UserRow> for crate::domain::user::User {
@@ -124,6 +125,7 @@ impl From<UserRow> for crate::domain::user::User {
             is_admin: r.is_admin,
             created_at: r.created_at,
             installation: r.installation_id,
+            last_sign_in_at: r.last_sign_in_at,
         }
     }
 }

@@ -293,15 +293,126 @@ macro_rules! impl_sql_accounts {
 
             #[tracing::instrument(name = "store.create_session", level = "debug", skip_all)]
             async fn create_session(&self, s: &$crate::store::Session) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin().await?;
                 sqlx::query("INSERT INTO sessions (id_hash, tenant, user_id, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&s.id_hash)
                     .bind(&s.tenant)
                     .bind(&s.user_id)
                     .bind(s.auth_time)
                     .bind(s.expires_at)
-                    .execute(&mut *self.conn().await?)
+                    .execute(&mut *tx)
                     .await?;
+                sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
+                    .bind(s.auth_time)
+                    .bind(&s.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
                 Ok(())
+            }
+
+            #[tracing::instrument(name = "store.update_user_profile", level = "debug", skip_all)]
+            async fn update_user_profile(
+                &self,
+                tenant: &str,
+                username: &str,
+                display_name: Option<&str>,
+                email: Option<&str>,
+                audit: &$crate::store::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let done = sqlx::query("UPDATE users SET display_name = $1, email = $2 WHERE tenant = $3 AND username = $4 AND installation_id IS NULL")
+                    .bind(display_name)
+                    .bind(email)
+                    .bind(tenant)
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::sql_accounts::missing_or_managed!(&mut *tx, tenant, username));
+                }
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(name = "store.create_password_reset", level = "debug", skip_all)]
+            async fn create_password_reset(
+                &self,
+                r: &$crate::store::PasswordReset,
+                audit: &$crate::store::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL")
+                    .bind(&r.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO password_resets (token_hash, tenant, user_id, created_by, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&r.token_hash)
+                .bind(&r.tenant)
+                .bind(&r.user_id)
+                .bind(&r.created_by)
+                .bind(r.created_at)
+                .bind(r.expires_at)
+                .execute(&mut *tx)
+                .await?;
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(name = "store.password_reset", level = "debug", skip_all)]
+            async fn password_reset(
+                &self,
+                token_hash: &[u8],
+                now: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::PasswordReset>> {
+                Ok(sqlx::query_as(
+                    "SELECT * FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&mut *self.conn().await?)
+                .await?)
+            }
+
+            #[tracing::instrument(name = "store.use_password_reset", level = "debug", skip_all)]
+            async fn use_password_reset(
+                &self,
+                token_hash: &[u8],
+                password_hash: &str,
+                now: i64,
+                audit: &$crate::store::AuditEvent,
+            ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.begin().await?;
+                // Claimed first: of two submissions of one link, one wins.
+                let user: Option<(String,)> = sqlx::query_as(
+                    "UPDATE password_resets SET used_at = $1 \
+                     WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
+                )
+                .bind(now)
+                .bind(token_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((user_id,)) = user else {
+                    return Ok(false);
+                };
+                sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND installation_id IS NULL")
+                    .bind(password_hash)
+                    .bind(&user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                // A new password ends every session.
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(&user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                tx.commit().await?;
+                Ok(true)
             }
 
             #[tracing::instrument(name = "store.session", level = "debug", skip_all)]

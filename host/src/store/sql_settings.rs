@@ -9,15 +9,15 @@ macro_rules! impl_sql_settings {
                 &self,
                 tenant: &str,
             ) -> $crate::store::StoreResult<$crate::domain::settings::TenantSettings> {
-                let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>, String)> =
+                let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>, String, Option<String>)> =
                     sqlx::query_as(
-                        "SELECT display_name, logo_url, accent_color, support_url, user_installs \
+                        "SELECT display_name, logo_url, accent_color, support_url, user_installs, time_zone \
                          FROM tenant_settings WHERE tenant = $1",
                     )
                     .bind(tenant)
                     .fetch_optional(&mut *self.conn().await?)
                     .await?;
-                let Some((display_name, logo_url, accent_color, support_url, installs)) = row else {
+                let Some((display_name, logo_url, accent_color, support_url, installs, time_zone)) = row else {
                     return Ok(Default::default());
                 };
                 let user_installs = $crate::domain::settings::UserInstalls::parse(&installs)
@@ -30,6 +30,7 @@ macro_rules! impl_sql_settings {
                         support_url,
                     },
                     user_installs,
+                    time_zone,
                 })
             }
 
@@ -44,11 +45,11 @@ macro_rules! impl_sql_settings {
                 let mut tx = self.begin().await?;
                 let b = &s.branding;
                 sqlx::query(
-                    "INSERT INTO tenant_settings (tenant, display_name, logo_url, accent_color, support_url, user_installs, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                    "INSERT INTO tenant_settings (tenant, display_name, logo_url, accent_color, support_url, user_installs, time_zone, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                      ON CONFLICT (tenant) DO UPDATE SET display_name = excluded.display_name, logo_url = excluded.logo_url, \
                      accent_color = excluded.accent_color, support_url = excluded.support_url, \
-                     user_installs = excluded.user_installs, updated_at = excluded.updated_at",
+                     user_installs = excluded.user_installs, time_zone = excluded.time_zone, updated_at = excluded.updated_at",
                 )
                 .bind(tenant)
                 .bind(&b.display_name)
@@ -56,6 +57,7 @@ macro_rules! impl_sql_settings {
                 .bind(&b.accent_color)
                 .bind(&b.support_url)
                 .bind(s.user_installs.as_str())
+                .bind(&s.time_zone)
                 .bind(now)
                 .execute(&mut *tx)
                 .await

@@ -1,32 +1,20 @@
 //! What happened: the tenant's audit trail, filtered by app, installation
 //! and actor, and the deliveries to apps with a retry for dead ones.
 
-use super::{Section, admin, done, moment, notice_banner, query_param, submitted_by_admin};
+use super::names::Names;
+use super::trail::Entry;
+use super::{Section, admin, done, notice_banner, query_param, submitted_by_admin};
+use crate::domain::app::Installation;
 use crate::store::AuditEvent;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use maud::html;
-use serde_json::Value;
 
 /// How far back the filters look, and how many records a page shows.
 const SCANNED: i64 = 2_000;
 const SHOWN: usize = 200;
-
-/// The app, installation and actor a record is about.
-type About = (Option<String>, Option<String>, Option<String>);
-
-/// What a record is about, from its detail.
-fn about(e: &AuditEvent) -> About {
-    let d: Value = serde_json::from_str(&e.detail).unwrap_or(Value::Null);
-    let s = |v: &Value| v.as_str().map(str::to_string);
-    let app = s(&d["app"])
-        .or_else(|| s(&d["after"]["app"]))
-        .or_else(|| s(&d["before"]["app"]));
-    let installation = s(&d["installation"]).or_else(|| s(&d["after"]["id"]));
-    (app, installation, s(&d["actor"]))
-}
 
 /// GET `{issuer}/console/activity?app=&installation=&actor=`.
 pub(super) async fn page(
@@ -40,34 +28,40 @@ pub(super) async fn page(
     let filter = |name| query_param(q, name).filter(|x| !x.trim().is_empty());
     let (want_app, want_installation, want_actor) =
         (filter("app"), filter("installation"), filter("actor"));
-    let (events, deliveries, installations) = match (
+    let (events, deliveries, installations, names) = match (
         s.store.audit_events(&tenant, SCANNED).await,
         s.store.deliveries(&tenant, 100).await,
         s.store.installations(&tenant).await,
+        Names::load(s.store.as_ref(), &tenant).await,
     ) {
-        (Ok(a), Ok(d), Ok(i)) => (a, d, i),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return v.failed(e.into(), &v.base()),
+        (Ok(a), Ok(d), Ok(i), Ok(n)) => (a, d, i, n),
+        (Err(e), _, _, _) | (_, Err(e), _, _) | (_, _, Err(e), _) | (_, _, _, Err(e)) => {
+            return v.failed(e.into(), &v.base());
+        }
     };
-    // What each record is about, read once for the filters and the app list.
-    let described: Vec<(&AuditEvent, About)> = events.iter().map(|e| (e, about(e))).collect();
-    let mut apps: Vec<String> = installations.iter().map(|i| i.app.clone()).collect();
-    apps.extend(described.iter().filter_map(|(_, (app, _, _))| app.clone()));
-    apps.sort();
-    apps.dedup();
-    let matching: Vec<(&AuditEvent, About)> = described
-        .into_iter()
-        .filter(|(_, (app, inst, actor))| {
-            want_app.as_ref().is_none_or(|w| app.as_ref() == Some(w))
-                && want_installation
-                    .as_ref()
-                    .is_none_or(|w| inst.as_ref() == Some(w))
-                && want_actor
-                    .as_ref()
-                    .is_none_or(|w| actor.as_ref() == Some(w))
+    let mut names = names;
+    let entries: Vec<Entry> = events.iter().map(Entry::of).collect();
+    let choices = Choices::of(&entries, &installations, &names);
+    let matching: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| {
+            let is = |want: &Option<String>, got: &Option<String>| {
+                want.as_ref().is_none_or(|w| got.as_ref() == Some(w))
+            };
+            is(&want_app, &e.app)
+                && is(&want_installation, &e.installation)
+                && is(&want_actor, &e.actor)
         })
         .take(SHOWN)
         .collect();
+    // Upgrades are told in the words of the version they are about.
+    for e in &matching {
+        if let (Some(app), Some(version)) = (&e.app, e.upgrade_version()) {
+            names.with_version(s.store.as_ref(), app, version).await;
+        }
+    }
     let base = v.base();
+    let selected = |want: &Option<String>, value: &str| want.as_deref() == Some(value);
     let body = html! {
         h1 { "Activity" }
         (notice_banner(q))
@@ -77,39 +71,47 @@ pub(super) async fn page(
                     label for="f-app" { "App" }
                     select #f-app name="app" {
                         option value="" { "Any app" }
-                        @for a in &apps { option value=(a) selected[want_app.as_ref() == Some(a)] { (a) } }
+                        @for (slug, name) in &choices.apps { option value=(slug) selected[selected(&want_app, slug)] { (name) } }
                     }
                 }
                 div {
-                    label for="f-installation" { "Installation ID" }
-                    input #f-installation type="text" name="installation" value=(want_installation.clone().unwrap_or_default());
+                    label for="f-installation" { "Installation" }
+                    select #f-installation name="installation" {
+                        option value="" { "Any installation" }
+                        @for (id, label) in &choices.installations { option value=(id) selected[selected(&want_installation, id)] { (label) } }
+                    }
                 }
                 div {
                     label for="f-actor" { "Done by" }
-                    input #f-actor type="text" name="actor" value=(want_actor.clone().unwrap_or_default()) placeholder="username, platform, operator";
+                    select #f-actor name="actor" {
+                        option value="" { "Anyone" }
+                        @for (actor, name) in &choices.actors { option value=(actor) selected[selected(&want_actor, actor)] { (name) } }
+                    }
                 }
             }
             button type="submit" { "Filter" }
             a.button href={ (base) "/activity" } { "Clear" }
         }
-        h2 { "Audit trail" }
+        h2 #audit-title { "Audit trail" }
         @if matching.is_empty() { p { "Nothing matches." } }
         @else {
-            table.stack #audit {
-                thead { tr { th scope="col" { "When" } th scope="col" { "What" } th scope="col" { "App" } th scope="col" { "By" } th scope="col" { "Details" } } }
+            table.stack #audit aria-labelledby="audit-title" {
+                thead { tr { th scope="col" { "When" } th scope="col" { "What happened" } th scope="col" { "Record" } } }
                 tbody {
-                    @for (e, (app, inst, actor)) in &matching {
+                    @for (n, e) in matching.iter().enumerate() {
                         tr {
-                            td data-label="When" { (moment(e.created_at)) }
-                            td data-label="What" { (e.action) }
-                            td data-label="App" {
-                                (app.as_deref().unwrap_or(""))
-                                @if let Some(i) = inst { br; a href={ (base) "/activity?installation=" (i) } { code { (i) } } }
-                            }
-                            td data-label="By" { (actor.as_deref().unwrap_or("")) }
-                            td data-label="Details" { details { summary { "Show" } pre { (e.detail) } } }
+                            td data-label="When" { (v.moment(e.event.created_at)) }
+                            td data-label="What happened" { (e.sentence(&names, &v)) "." }
+                            td data-label="Record" { a href={ "#record-" (n) } aria-label={ "Record of: " (e.sentence(&names, &v)) } { "Record" } }
                         }
                     }
+                }
+            }
+            @for (n, e) in matching.iter().enumerate() {
+                section.record id={ "record-" (n) } aria-labelledby={ "record-title-" (n) } {
+                    h3 id={ "record-title-" (n) } { "Record: " (e.sentence(&names, &v)) }
+                    pre { (e.raw(&v)) }
+                    a href="#audit-title" { "Close" }
                 }
             }
         }
@@ -117,24 +119,24 @@ pub(super) async fn page(
         @if deliveries.is_empty() { p { "Nothing was delivered yet." } }
         @else {
             table.stack #deliveries aria-labelledby="deliveries-title" {
-                thead { tr { th scope="col" { "When" } th scope="col" { "Event" } th scope="col" { "To" } th scope="col" { "Status" } th scope="col" { "" } } }
+                thead { tr { th scope="col" { "When" } th scope="col" { "Message" } th scope="col" { "To" } th scope="col" { "Status" } th scope="col" { "Action" } } }
                 tbody {
                     @for d in &deliveries {
                         tr {
-                            td data-label="When" { (moment(d.created_at)) }
-                            td data-label="Event" { (d.event) @if let Some(a) = &d.app { " (" (a) ")" } }
+                            td data-label="When" { (v.moment(d.created_at)) }
+                            td data-label="Message" { (delivery_event(&d.event)) @if let Some(a) = &d.app { " \u{2014} " (names.app(a)) } }
                             td data-label="To" { (d.url) }
                             td data-label="Status" {
-                                span class={ "badge " (d.status) } { (d.status) } " after " (d.attempts) " attempt" @if d.attempts != 1 { "s" }
+                                span class={ "badge " (d.status) } { (delivery_status(&d.status)) } " after " (d.attempts) " attempt" @if d.attempts != 1 { "s" }
                                 @if let Some(err) = &d.last_error { br; span.muted { (err) } }
                             }
-                            td data-label="Retry" {
+                            td data-label="Action" {
                                 @if d.status == "dead" {
                                     form.inline method="post" action={ (base) "/deliveries/" (d.id) "/retry" } {
                                         (v.csrf_field())
-                                        button type="submit" aria-label={ "Retry delivery " (d.event) " to " (d.url) } { "Retry" }
+                                        button type="submit" aria-label={ "Retry delivery " (delivery_event(&d.event)) " to " (d.url) } { "Retry" }
                                     }
-                                }
+                                } @else { span.muted { "\u{2014}" } }
                             }
                         }
                     }
@@ -143,6 +145,83 @@ pub(super) async fn page(
         }
     };
     v.render(StatusCode::OK, Some(Section::Activity), "Activity", body)
+}
+
+/// What the filters offer, each value with the name a person knows it by.
+struct Choices {
+    apps: Vec<(String, String)>,
+    installations: Vec<(String, String)>,
+    actors: Vec<(String, String)>,
+}
+
+impl Choices {
+    fn of(entries: &[Entry], installations: &[Installation], names: &Names) -> Choices {
+        let mut apps: Vec<(String, String)> = installations
+            .iter()
+            .map(|i| i.app.clone())
+            .chain(entries.iter().filter_map(|e| e.app.clone()))
+            .map(|slug| (names.app(&slug).to_string(), slug))
+            .map(|(name, slug)| (slug, name))
+            .collect();
+        apps.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        apps.dedup();
+        // Live installations first, by name; then ones uninstalled since.
+        let mut ids: Vec<(String, String)> = installations
+            .iter()
+            .map(|i| (i.id.clone(), names.app(&i.app).to_string()))
+            .collect();
+        ids.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut gone: Vec<(String, String)> = vec![];
+        for e in entries {
+            if let (Some(id), Some(app)) = (&e.installation, &e.app)
+                && !ids.iter().chain(&gone).any(|(i, _)| i == id)
+            {
+                gone.push((id.clone(), format!("{} (uninstalled)", names.app(app))));
+            }
+        }
+        ids.extend(gone);
+        let mut actors: Vec<(String, String)> = entries
+            .iter()
+            .filter_map(|e| e.actor.clone())
+            .map(|a| (names.actor(&a), a))
+            .map(|(name, a)| (a, name))
+            .collect();
+        actors.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        actors.dedup();
+        Choices {
+            apps,
+            installations: ids,
+            actors,
+        }
+    }
+}
+
+/// A delivery's event for people.
+fn delivery_event(event: &str) -> &str {
+    match event {
+        "credentials.created" => "New credentials",
+        "credentials.rotated" => "Rotated credentials",
+        "credentials.revoked" => "Credentials revoked",
+        "installation.created" => "Installed",
+        "installation.deleted" => "Uninstalled",
+        "installation.suspended" => "Suspended",
+        "installation.resumed" => "Resumed",
+        "installation.resources_changed" => "Access changed",
+        "installation.upgrade_requested" => "Upgrade waiting",
+        "installation.upgrade_approved" => "Upgrade approved",
+        "installation.upgrade_declined" => "Upgrade declined",
+        "installation.credentials_rotated" => "Rotated credentials",
+        other => other,
+    }
+}
+
+fn delivery_status(status: &str) -> &str {
+    match status {
+        "pending" => "Sending",
+        "delivered" => "Delivered",
+        "dead" => "Failed",
+        other => other,
+    }
 }
 
 /// POST `{issuer}/console/deliveries/{id}/retry`: a dead delivery of this

@@ -48,12 +48,96 @@ async fn offered(
         .collect())
 }
 
+/// The app's logo, or a tile with its initial where it has none.
 fn logo(m: &Manifest, size: u32) -> Markup {
+    let initial: String = m
+        .name
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_else(|| "?".into());
+    // A steady colour per app, dark enough for white text (WCAG AA).
+    const TILES: [&str; 6] = [
+        "#1a5fb4", "#26734d", "#8a3b12", "#6b3fa0", "#a51d2d", "#365a6e",
+    ];
+    let tile = TILES[m.slug.bytes().map(usize::from).sum::<usize>() % TILES.len()];
     html! {
         @if let Some(url) = &m.logo_url {
             img.logo src=(url) alt={ (m.name) " logo" } width=(size) height=(size);
+        } @else {
+            span.logo.tile aria-hidden="true" style={ "background:" (tile) } { (initial) }
         }
     }
+}
+
+/// What an app asks for, in a line: "Can read the company directory and
+/// upload documents, on the Projects you choose".
+fn permission_summary(m: &Manifest) -> String {
+    let mut asks: Vec<String> = m
+        .permissions
+        .iter()
+        .filter(|p| p.required)
+        .map(|p| {
+            let mut c = p.description.chars();
+            c.next()
+                .map(|f| f.to_lowercase().chain(c).collect())
+                .unwrap_or_default()
+        })
+        .collect();
+    if asks.is_empty() {
+        return "Asks for no permissions".into();
+    }
+    if asks.len() > 3 {
+        let more = asks.len() - 2;
+        asks.truncate(2);
+        asks.push(format!("{more} more things"));
+    }
+    let last = asks.pop().unwrap_or_default();
+    let list = if asks.is_empty() {
+        last
+    } else {
+        format!("{} and {last}", asks.join(", "))
+    };
+    let mut line = format!("Can {list}");
+    if !m.resource_types.is_empty() {
+        line.push_str(&format!(
+            ", on the {} you choose",
+            selection::names(&m.resource_types)
+        ));
+    }
+    line
+}
+
+/// Which apps the catalog shows (`?show=`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Show {
+    All,
+    Installed,
+    Available,
+}
+
+impl Show {
+    fn parse(s: Option<&str>) -> Show {
+        match s {
+            Some("installed") => Show::Installed,
+            Some("available") => Show::Available,
+            _ => Show::All,
+        }
+    }
+}
+
+/// Whether the app matches every word of a catalog search, in its name,
+/// publisher, description or permissions (case-insensitive).
+fn matches(m: &Manifest, query: &str) -> bool {
+    let haystack = std::iter::once(m.name.as_str())
+        .chain([m.publisher.name.as_str(), m.description.as_str()])
+        .chain(m.permissions.iter().map(|p| p.description.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    query
+        .split_whitespace()
+        .all(|w| haystack.contains(&w.to_lowercase()))
 }
 
 /// GET `{issuer}/console/catalog`.
@@ -69,17 +153,55 @@ pub(super) async fn list(
         Err(e) => return v.failed(e.into(), &v.base()),
     };
     let base = v.base();
+    let q = query.as_deref();
+    let search = super::query_param(q, "q").unwrap_or_default();
+    let search = search.trim();
+    let show = Show::parse(super::query_param(q, "show").as_deref());
+    let offered_count = apps.len();
+    let apps: Vec<_> = apps
+        .into_iter()
+        .filter(|(a, here)| {
+            let shown = match show {
+                Show::All => true,
+                Show::Installed => here.is_some(),
+                Show::Available => here.is_none(),
+            };
+            shown && matches(&a.manifest, search)
+        })
+        .collect();
     let images = apps
         .iter()
         .filter_map(|(a, _)| a.manifest.logo_url.as_deref().and_then(image_origin))
         .collect();
     let body = html! {
         h1 { "Apps" }
-        (notice_banner(query.as_deref()))
+        (notice_banner(q))
         @if !v.user.is_admin {
             p { "Apps your organisation can connect. You can ask an administrator to install one." }
         }
-        @if apps.is_empty() { p { "No apps are offered yet." } }
+        @if offered_count == 0 { p { "No apps are offered yet." } }
+        @else {
+            form.filters method="get" action={ (base) "/catalog" } role="search" {
+                div {
+                    label for="catalog-q" { "Search apps" }
+                    input #catalog-q type="search" name="q" value=(search) placeholder="Name, publisher or what it does";
+                }
+                div {
+                    label for="catalog-show" { "Show" }
+                    select #catalog-show name="show" {
+                        option value="all" selected[show == Show::All] { "All apps" }
+                        option value="available" selected[show == Show::Available] { "Not installed" }
+                        option value="installed" selected[show == Show::Installed] { "Installed" }
+                    }
+                }
+                div { button type="submit" { "Search" } }
+            }
+            p.muted #catalog-count role="status" {
+                (apps.len()) " of " (offered_count) " app" @if offered_count != 1 { "s" }
+                @if !search.is_empty() || show != Show::All { " \u{00b7} " a href={ (base) "/catalog" } { "Show all" } }
+            }
+            @if apps.is_empty() { p { "No app matches. Try other words." } }
+        }
         div.grid #catalog {
             @for (a, here) in &apps {
                 @let m = &a.manifest;
@@ -88,6 +210,7 @@ pub(super) async fn list(
                     h2 { a href={ (base) "/catalog/" (m.slug) } { (m.name) } }
                     p.muted { "by " (m.publisher.name) }
                     @if !m.description.is_empty() { p { (summary(&m.description)) } }
+                    p.perms { (permission_summary(m)) "." }
                     @if let Some(i) = here {
                         p { span class={ "badge " (status_class(i)) } { "Installed \u{00b7} " (status_text(i)) } }
                     }
@@ -202,6 +325,7 @@ pub(super) async fn detail(
     let base = v.base();
     let all: Vec<&Permission> = m.permissions.iter().collect();
     let body = html! {
+        (v.crumbs(&[("Apps", format!("{base}/catalog"))], &m.name))
         (logo(m, 64))
         h1 { (m.name) }
         p.muted {
@@ -340,6 +464,7 @@ async fn consent(
         format!("Ask for {}", m.name)
     };
     let body = html! {
+        (v.crumbs(&[("Apps", format!("{base}/catalog")), (m.name.as_str(), format!("{base}/catalog/{}", m.slug))], "Install"))
         (logo(m, 48))
         h1 { (title) }
         p.muted { "by " (m.publisher.name) " \u{00b7} version " (app.version) }

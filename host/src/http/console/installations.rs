@@ -3,10 +3,11 @@
 //! pending upgrade shown as what changes, to approve or decline.
 
 use super::catalog::{applies_to, permission_list, status_class, status_text};
+use super::chart::{self, Metric};
 use super::selection::{self, Picked};
+use super::trail::thousands;
 use super::{
-    Section, Visitor, admin, day, done, moment, notice_banner, query_param, submitted_by_admin,
-    visitor,
+    Section, Visitor, admin, done, notice_banner, query_param, submitted_by_admin, visitor,
 };
 use crate::apps::AppError;
 use crate::domain::app::{Installation, Manifest, Permission, Selection, Suspender};
@@ -112,7 +113,7 @@ pub(super) async fn list(
                             td data-label="Version" { (i.version) @if let Some(p) = i.pending_version { " (" (p) " waiting)" } }
                             td data-label="Permissions" { (i.permissions.len()) }
                             td data-label="Resources" { @if let Some(m) = m { (resources_summary(m, &i.resources)) } }
-                            td data-label="Last used" { @match last { Some(t) => (moment(*t)), None => "never" } }
+                            td data-label="Last used" { @match last { Some(t) => (v.moment(*t)), None => "never" } }
                         }
                     }
                 }
@@ -183,8 +184,14 @@ pub(super) async fn detail(
         .await
     );
     let (i, m) = or_page!(load(&s, &v, &id).await);
-    let usage = match s.oauth.usage.report(&i.id, 30).await {
-        Ok(u) => serde_json::json!(u),
+    let q = query.as_deref();
+    let period = query_param(q, "days")
+        .and_then(|d| d.parse::<i64>().ok())
+        .filter(|d| chart::PERIODS.contains(d))
+        .unwrap_or(30);
+    let metric = Metric::parse(query_param(q, "metric").as_deref());
+    let usage = match s.oauth.usage.report(&i.id, period).await {
+        Ok(u) => u,
         Err(e) => return v.failed(e.into(), &v.base()),
     };
     let pending = match i.pending_version {
@@ -192,19 +199,22 @@ pub(super) async fn detail(
         None => None,
     };
     let resources = s.store.resources(&tenant).await.unwrap_or_default();
-    let days: Vec<(String, i64)> = usage["days"]
-        .as_array()
+    let installed_by = match s.store.user_by_name(&tenant, &i.installed_by).await {
+        Ok(Some(u)) => u.display_name.unwrap_or(u.username),
+        _ => i.installed_by.clone(),
+    };
+    let series: Vec<(String, i64)> = usage
+        .days
+        .iter()
         .map(|d| {
-            d.iter()
-                .map(|x| {
-                    (
-                        x["date"].as_str().unwrap_or_default().to_string(),
-                        x["tokens"].as_i64().unwrap_or(0),
-                    )
-                })
-                .collect()
+            let value = match metric {
+                Metric::Tokens => d.tokens,
+                Metric::Denied => d.denied,
+                Metric::Evaluations => d.evaluations,
+            };
+            (d.date.clone(), value)
         })
-        .unwrap_or_default();
+        .collect();
     let base = v.base();
     let here = format!("{base}/installations/{}", i.id);
     let approved: Vec<&Permission> = m
@@ -213,6 +223,7 @@ pub(super) async fn detail(
         .filter(|p| i.permissions.contains(&p.name))
         .collect();
     let body = html! {
+        (v.crumbs(&[("Installed apps", format!("{base}/installations"))], &m.name))
         @if let Some(url) = &m.logo_url { img.logo src=(url) alt={ (m.name) " logo" } width="48" height="48"; }
         h1 { (m.name) }
         // Just suspended: the page's own warning says so, once.
@@ -221,23 +232,46 @@ pub(super) async fn detail(
         }
         p {
             span class={ "badge " (status_class(&i)) } #status { (status_text(&i)) }
-            " version " (i.version) " \u{00b7} installed " (day(i.created_at)) " by " (i.installed_by)
+            " version " (i.version) " \u{00b7} installed " (v.day(i.created_at)) " by " (installed_by)
         }
         @if let Some(why) = i.unusable_because() { p.warning role="status" { (capital(why)) "." } }
         @if let Some(p) = &pending {
             (upgrade(&v, &i, &m, &p.manifest, p.version))
         }
-        h2 { "Usage, last 30 days" }
-        (super::chart::bars("Tokens per day", &days))
-        ul.plain #usage-totals {
-            li { "Tokens issued: " strong { (usage["totals"]["tokens"]) } }
-            li { "Requests refused: " strong { (usage["totals"]["denied"]) } }
-            li { "Permission checks answered: " strong { (usage["totals"]["evaluations"]) } }
-            @if usage["totals"]["decisions_reused"].as_i64().unwrap_or(0) > 0 {
-                li { "Policy decisions answered from cache: " strong { (usage["totals"]["decisions_reused"]) } }
+        h2 #usage { "Usage" }
+        nav.choices aria-label="Period" {
+            @for d in chart::PERIODS {
+                a href={ (here) "?days=" (d) "&metric=" (metric.key()) "#usage" } aria-current=[(d == period).then_some("true")] { "Last " (d) " days" }
             }
-            li { "Last token: " @match usage["last_token_at"].as_i64() { Some(t) => (moment(t)), None => "never" } }
-            li { "Quota: " @match i.quota_per_hour { Some(q) => { (q) " tokens per hour" }, None => "none" } }
+        }
+        nav.choices aria-label="Shown" {
+            @for m in Metric::ALL {
+                a href={ (here) "?days=" (period) "&metric=" (m.key()) "#usage" } aria-current=[(m == metric).then_some("true")] { (m.label()) }
+            }
+        }
+        (chart::bars(metric, &series))
+        details {
+            summary { "Show the numbers" }
+            table #usage-days {
+                thead { tr {
+                    th scope="col" { "Day (UTC)" } th.num scope="col" { "Tokens issued" }
+                    th.num scope="col" { "Requests refused" } th.num scope="col" { "Permission checks" }
+                } }
+                tbody {
+                    @for d in &usage.days {
+                        tr { td { (d.date) } td.num { (thousands(d.tokens)) } td.num { (thousands(d.denied)) } td.num { (thousands(d.evaluations)) } }
+                    }
+                }
+            }
+        }
+        ul.plain #usage-totals {
+            li { "Tokens issued: " strong { (thousands(usage.totals.tokens)) } }
+            li { "Requests refused: " strong { (thousands(usage.totals.denied)) } }
+            li { "Permission checks answered: " strong { (thousands(usage.totals.evaluations)) } }
+            @if usage.totals.decisions_reused > 0 {
+                li { "Policy decisions answered from cache: " strong { (thousands(usage.totals.decisions_reused)) } }
+            }
+            li { "Last token: " @match usage.last_token_at { Some(t) => (v.moment(t)), None => "never" } }
         }
         h2 { "What it may do" }
         (permission_list(&m, &approved))
@@ -259,6 +293,25 @@ pub(super) async fn detail(
                 }
             }
             a.button href={ (here) "/resources" } { "Change " (selection::names(&m.resource_types)) }
+        }
+        h2 #quota-title { "Token limit" }
+        p #quota {
+            @match i.quota_per_hour {
+                Some(q) => { "At most " strong { (thousands(q)) } " tokens an hour; requests beyond it are refused until the next hour." }
+                None => { "No limit: the app gets as many tokens an hour as it asks for." }
+            }
+        }
+        form method="post" action={ (here) "/quota" } aria-labelledby="quota-title" {
+            (v.csrf_field())
+            label for="tokens_per_hour" { "Most tokens an hour" }
+            input #tokens_per_hour type="text" inputmode="numeric" name="tokens_per_hour" autocomplete="off"
+                value=[i.quota_per_hour.map(thousands)] style="max-width:12rem" aria-describedby="quota-hint";
+            small.muted #quota-hint { "A whole number, like 1,000." }
+            br;
+            button type="submit" name="action" value="set" { "Set limit" }
+            @if i.quota_per_hour.is_some() {
+                button type="submit" name="action" value="clear" { "Remove limit" }
+            }
         }
         h2 { "Identity" }
         ul.plain {
@@ -392,6 +445,7 @@ async fn resources_page(
     let here = format!("{}/installations/{}", v.base(), i.id);
     let title = format!("{}: {}", m.name, selection::names(&m.resource_types));
     let body = html! {
+        (v.crumbs(&[("Installed apps", format!("{}/installations", v.base())), (m.name.as_str(), here.clone())], &selection::names(&m.resource_types)))
         h1 { (title) }
         @if let Some(e) = &error { p.error role="alert" { (e) } }
         form method="post" action={ (here) "/resources" } {
@@ -460,6 +514,63 @@ async fn act(
         }
         Err(e) => v.failed(e, &here),
     }
+}
+
+/// POST `{issuer}/console/installations/{id}/quota`: `action=set` with
+/// `tokens_per_hour`, or `action=clear`.
+pub(super) async fn set_quota(
+    axum::extract::State(s): crate::http::State,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (v, form) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
+    let quota = match form.get("action") {
+        Some("clear") => None,
+        _ => match form.get("tokens_per_hour").map(str::trim) {
+            Some(n) => match n.replace([',', '_', ' '], "").parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    return v.failed(
+                        AppError::Field {
+                            field: "tokens_per_hour".into(),
+                            message: "Enter the most tokens an hour as a whole number, like 1000."
+                                .into(),
+                        },
+                        &format!("{}/installations/{id}#quota-title", v.base()),
+                    );
+                }
+            },
+            None => None,
+        },
+    };
+    let now = s.oauth.clock.now();
+    let r = s
+        .admin
+        .set_installation_quota(&tenant, &id, quota, v.actor(), now)
+        .await
+        .map_err(|e| match e {
+            AppError::Field { field, .. } if field == "tokens_per_hour" => AppError::Field {
+                field,
+                message: format!(
+                    "The limit must be between 1 and {} tokens an hour.",
+                    thousands(crate::apps::MAX_QUOTA)
+                ),
+            },
+            e => e,
+        });
+    act(
+        &s,
+        &v,
+        &id,
+        if quota.is_some() {
+            "quota_set"
+        } else {
+            "quota_cleared"
+        },
+        r,
+    )
+    .await
 }
 
 /// POST `{issuer}/console/installations/{id}/suspend`.
@@ -542,6 +653,7 @@ pub(super) async fn uninstall_confirm(
     let here = format!("{}/installations/{}", v.base(), i.id);
     let title = format!("Uninstall {}?", m.name);
     let body = html! {
+        (v.crumbs(&[("Installed apps", format!("{}/installations", v.base())), (m.name.as_str(), here.clone())], "Uninstall"))
         h1 { (title) }
         p.warning {
             (m.name) " loses access at once: its credentials and every token it holds stop working, "

@@ -2,7 +2,7 @@
 //! on its sunset date): each one's last use, the days left, and the app
 //! that replaces it.
 
-use super::{Section, admin, day, moment};
+use super::{Section, admin};
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -68,12 +68,12 @@ pub(super) async fn page(
                 @let left = (ends - now).div_euclid(86_400);
                 div.warning #sunset {
                     @if left >= 0 {
-                        p { strong { (left) " days left" } ": legacy credentials stop working on " (day(ends)) "." }
+                        p { strong { (left) " days left" } ": legacy credentials stop working on " (v.day(ends)) "." }
                     } @else {
-                        p { strong { "Retired" } ": legacy credentials stopped working on " (day(ends)) "." }
+                        p { strong { "Retired" } ": legacy credentials stopped working on " (v.day(ends)) "." }
                     }
                     p { (p.message) }
-                    @if let Some(e) = &exempt { p { "Your organisation is exempt until " (day(e.until)) "." } }
+                    @if let Some(e) = &exempt { p { "Your organisation is exempt until " (v.day(e.until)) "." } }
                     @if let Some(u) = &p.migration_url { p { a href=(u) rel="noopener noreferrer" { "How to move to apps" } } }
                 }
             }
@@ -95,7 +95,7 @@ pub(super) async fn page(
                                 br; code { (m.client_id) }
                             }
                             td data-label="Last used" {
-                                @match ever.get(&m.client_id).and_then(|(_, last)| *last) { Some(t) => (moment(t)), None => "never" }
+                                @match ever.get(&m.client_id).and_then(|(_, last)| *last) { Some(t) => (v.moment(t)), None => "never" }
                             }
                             td data-label="Uses, 30 days" { (recent.get(&m.client_id).map_or(0, |(n, _)| *n)) }
                             td data-label="Replaced by" {

@@ -24,10 +24,12 @@ mod catalog;
 mod chart;
 mod installations;
 mod legacy;
+mod names;
 mod people;
 mod requests;
 mod selection;
 mod settings;
+mod trail;
 
 use super::brand::Brand;
 use super::pages::{Page, csrf, csrf_valid, read_pairs, redirect, session_of};
@@ -62,6 +64,7 @@ pub(super) fn routes() -> Router<Arc<super::AppState>> {
             "/installations/{id}/resources",
             get(installations::resources_form).post(installations::set_resources),
         )
+        .route("/installations/{id}/quota", post(installations::set_quota))
         .route("/installations/{id}/suspend", post(installations::suspend))
         .route("/installations/{id}/resume", post(installations::resume))
         .route(
@@ -76,6 +79,14 @@ pub(super) fn routes() -> Router<Arc<super::AppState>> {
         .route("/requests/{id}", post(requests::decide))
         .route("/people", get(people::list).post(people::create))
         .route("/people/{username}/admin", post(people::set_admin))
+        .route(
+            "/people/{username}/edit",
+            get(people::edit_form).post(people::edit),
+        )
+        .route(
+            "/people/{username}/password-link",
+            post(people::password_link),
+        )
         .route(
             "/people/{username}/delete",
             get(people::delete_confirm).post(people::delete),
@@ -145,8 +156,13 @@ pub(super) struct Visitor {
     /// May see the catalog: an admin, or anyone when the tenant lets
     /// people request or install apps.
     pub may_browse: bool,
+    /// People may ask for apps (the tenant's install setting), so the
+    /// Requests section is in the navigation.
+    pub requests_open: bool,
     pub brand: Brand,
     pub csrf: String,
+    /// The tenant's time zone setting: the console's times are in it.
+    pub zone: jiff::tz::TimeZone,
     cookies: Vec<String>,
 }
 
@@ -208,7 +224,11 @@ impl Visitor {
     ) -> Response {
         let base = self.base();
         let sections: Vec<Section> = if self.user.is_admin {
-            Section::ALL.to_vec()
+            // Requests only matter where people may ask for apps.
+            Section::ALL
+                .into_iter()
+                .filter(|s| *s != Section::Requests || self.requests_open || section == Some(*s))
+                .collect()
         } else if self.may_browse {
             vec![Section::Catalog]
         } else {
@@ -264,6 +284,39 @@ impl Visitor {
         )
     }
 
+    /// A date in the tenant's time zone: `2026-12-02`.
+    pub fn day(&self, t: i64) -> String {
+        self.at(t, "%Y-%m-%d")
+    }
+
+    /// A moment in the tenant's time zone: `2026-12-02 16:05 EET`.
+    pub fn moment(&self, t: i64) -> String {
+        self.at(t, "%Y-%m-%d %H:%M %Z")
+    }
+
+    fn at(&self, t: i64, format: &str) -> String {
+        match jiff::Timestamp::from_second(t) {
+            Ok(ts) => ts
+                .to_zoned_datetime(self.zone.clone())
+                .strftime(format)
+                .to_string(),
+            Err(_) => t.to_string(),
+        }
+    }
+
+    /// The way back from a page below a section: "Installed apps › Docs
+    /// Sync › Uninstall", each but the last a link.
+    pub fn crumbs(&self, trail: &[(&str, String)], here: &str) -> Markup {
+        html! {
+            nav.crumbs aria-label="Breadcrumb" {
+                ol {
+                    @for (label, href) in trail { li { a href=(href) { (label) } } }
+                    li aria-current="page" { (here) }
+                }
+            }
+        }
+    }
+
     /// The hidden CSRF field every console form carries.
     pub fn csrf_field(&self) -> Markup {
         html! { input type="hidden" name="csrf" value=(self.csrf); }
@@ -281,7 +334,9 @@ fn explain(e: AppError) -> (StatusCode, String) {
             StatusCode::FORBIDDEN,
             format!("Your organisation's install policy refused: {reason}"),
         ),
-        AppError::Admin(AdminError::Invalid(m)) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+        AppError::Admin(AdminError::Invalid(m)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, capitalise(&m))
+        }
         AppError::Admin(e @ AdminError::Plugin { .. }) => {
             (StatusCode::UNPROCESSABLE_ENTITY, capitalise(&e.to_string()))
         }
@@ -312,10 +367,17 @@ fn explain(e: AppError) -> (StatusCode, String) {
     }
 }
 
+/// A message as a sentence: capital first, full stop last.
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect::<String>() + ".",
+        Some(f) => {
+            let mut out: String = f.to_uppercase().chain(c).collect();
+            if !out.ends_with(['.', '!', '?']) {
+                out.push('.');
+            }
+            out
+        }
         None => String::new(),
     }
 }
@@ -354,17 +416,21 @@ async fn signed_in(
             ));
         }
     };
-    let may_browse = user.is_admin
-        || matches!(s.store.tenant_settings(tenant).await,
-                    Ok(t) if t.user_installs != crate::domain::settings::UserInstalls::Admins);
+    let settings = s.store.tenant_settings(tenant).await.ok();
+    let requests_open = matches!(&settings,
+                    Some(t) if t.user_installs != crate::domain::settings::UserInstalls::Admins);
+    let may_browse = user.is_admin || requests_open;
+    let zone = crate::domain::settings::zone(settings.and_then(|t| t.time_zone).as_deref());
     let mut cookies = vec![];
     let token = csrf(s, tenant, headers, &mut cookies);
     Ok(Some(Visitor {
         tenant: tenant.into(),
         user,
         may_browse,
+        requests_open,
         brand: super::brand::load(s, tenant).await,
         csrf: token,
+        zone,
         cookies,
     }))
 }
@@ -459,8 +525,11 @@ pub(super) fn notice(done: Option<&str>) -> Option<&'static str> {
         "user_created" => "The person was added.",
         "admin_granted" => "They are an administrator now.",
         "admin_removed" => "They are no longer an administrator.",
+        "user_updated" => "Their details were saved.",
         "user_deleted" => "The person was deleted; their sessions and tokens stopped working.",
         "retried" => "The delivery is queued again.",
+        "quota_set" => "The token limit is set; it applies from the next request.",
+        "quota_cleared" => "The token limit is removed.",
         "settings" => "Settings saved.",
         _ => return None,
     })
@@ -477,18 +546,6 @@ pub(super) fn notice_banner(query: Option<&str>) -> Markup {
     html! {
         @if let Some(n) = n { p.notice role="status" { (n) } }
     }
-}
-
-/// A date (UTC) for people: `2026-12-02`.
-pub(super) fn day(t: i64) -> String {
-    let (y, m, d) = crate::clock::civil_from_days(t.div_euclid(86_400));
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// A moment (UTC) for people: `2026-12-02 14:05 UTC`.
-pub(super) fn moment(t: i64) -> String {
-    let secs = t.rem_euclid(86_400);
-    format!("{} {:02}:{:02} UTC", day(t), secs / 3600, secs % 3600 / 60)
 }
 
 /// GET `{issuer}/console`: what needs the admin's attention.
@@ -575,9 +632,20 @@ async fn overview(
         let deliveries = s.store.deliveries(&tenant, 200).await?;
         let legacy = s.store.legacy_clients().await?;
         let policy = s.store.legacy_policy().await?;
-        Ok::<_, StoreError>((installations, requests, deliveries, legacy, policy))
+        let names = names::Names::load(s.store.as_ref(), &tenant).await?;
+        let today = s.oauth.clock.now().div_euclid(86_400);
+        let recent = s.oauth.usage.legacy_report(today - 29).await?;
+        Ok::<_, StoreError>((
+            installations,
+            requests,
+            deliveries,
+            legacy,
+            policy,
+            names,
+            recent,
+        ))
     };
-    let (installations, requests, deliveries, legacy, policy) = match load.await {
+    let (installations, requests, deliveries, legacy, policy, names, recent) = match load.await {
         Ok(x) => x,
         Err(e) => return v.failed(e.into(), &v.base()),
     };
@@ -587,7 +655,12 @@ async fn overview(
         .collect();
     let open_requests = requests.iter().filter(|r| r.status == "pending").count();
     let dead = deliveries.iter().filter(|d| d.status == "dead").count();
-    let legacy_here = legacy.iter().filter(|l| l.tenant == tenant).count();
+    let legacy_here: Vec<_> = legacy.iter().filter(|l| l.tenant == tenant).collect();
+    // Used means used lately (as on the legacy page), not merely existing.
+    let legacy_used = legacy_here
+        .iter()
+        .filter(|l| recent.get(&l.client_id).is_some_and(|(uses, _)| *uses > 0))
+        .count();
     let base = v.base();
     let now = s.oauth.clock.now();
     let body = html! {
@@ -610,15 +683,16 @@ async fn overview(
                 @if open_requests > 0 { a href={ (base) "/requests" } { "Review requests" } " " }
                 @if dead > 0 { a href={ (base) "/activity" } { "See deliveries" } }
             }
-            @if legacy_here > 0 {
+            @if !legacy_here.is_empty() {
                 div.card {
                     h2 { "Legacy credentials" }
-                    p {
-                        (legacy_here) " legacy credential" @if legacy_here != 1 { "s" } " in use"
+                    p #legacy-summary {
+                        (legacy_here.len()) " legacy credential" @if legacy_here.len() != 1 { "s" } ", "
+                        (legacy_used) " used in the last 30 days"
                         @if let Some(p) = &policy {
                             @let days = (p.sunset_at - now).div_euclid(86_400);
-                            @if days >= 0 { ", " (days) " days until they stop working on " (day(p.sunset_at)) }
-                            @else { ", retired on " (day(p.sunset_at)) }
+                            @if days >= 0 { ", " (days) " days until they stop working on " (v.day(p.sunset_at)) }
+                            @else { ", retired on " (v.day(p.sunset_at)) }
                         }
                         "."
                     }
@@ -628,9 +702,9 @@ async fn overview(
         }
         @if !pending_upgrades.is_empty() {
             h2 { "Upgrades waiting for approval" }
-            ul {
+            ul #upgrades {
                 @for i in &pending_upgrades {
-                    li { a href={ (base) "/installations/" (i.id) } { (i.app) } " asks to move to version " (i.pending_version.unwrap_or_default()) }
+                    li { a href={ (base) "/installations/" (i.id) } { (names.app(&i.app)) } " asks to move to version " (i.pending_version.unwrap_or_default()) }
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! and, apart from them, its apps' service accounts, which belong to their
 //! installations and cannot be edited here.
 
-use super::{Section, admin, day, done, notice_banner, submitted_by_admin};
+use super::{Section, admin, done, notice_banner, submitted_by_admin};
 use crate::admin::{AdminError, NewUser};
 use axum::body::Body;
 use axum::extract::{Path, RawQuery};
@@ -23,34 +23,60 @@ pub(super) async fn list(
         Err(e) => return v.failed(e.into(), &v.base()),
     };
     let (accounts, people): (Vec<_>, Vec<_>) = users.iter().partition(|u| u.is_service_account());
+    let search = super::query_param(query.as_deref(), "q").unwrap_or_default();
+    let words: Vec<String> = search.split_whitespace().map(str::to_lowercase).collect();
+    let shown: Vec<_> = people
+        .iter()
+        .filter(|u| {
+            let text = format!(
+                "{} {} {}",
+                u.username,
+                u.display_name.as_deref().unwrap_or_default(),
+                u.email.as_deref().unwrap_or_default()
+            )
+            .to_lowercase();
+            words.iter().all(|w| text.contains(w))
+        })
+        .collect();
     let base = v.base();
     let body = html! {
         h1 { "People" }
         (notice_banner(query.as_deref()))
+        form.filters method="get" action={ (base) "/people" } role="search" {
+            div {
+                label for="people-q" { "Search people" }
+                input #people-q type="search" name="q" value=(search) placeholder="Name, username or e-mail";
+            }
+            div { button type="submit" { "Search" } }
+        }
+        p.muted #people-count role="status" {
+            (shown.len()) " of " (people.len()) " " @if people.len() == 1 { "person" } @else { "people" }
+            @if !search.is_empty() { " \u{00b7} " a href={ (base) "/people" } { "Show everyone" } }
+        }
         table.stack #people {
-            thead { tr { th scope="col" { "Username" } th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Actions" } } }
+            thead { tr { th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Last sign-in" } th scope="col" { "Actions" } } }
             tbody {
-                @for u in &people {
+                @for u in &shown {
+                    @let name = u.display_name.as_deref().unwrap_or(&u.username);
                     tr {
-                        td data-label="Username" { (u.username) }
-                        td data-label="Name" { (u.display_name.as_deref().unwrap_or("")) }
+                        td data-label="Name" { (name) @if u.display_name.is_some() { " " br; span.muted { (u.username) } } }
                         td data-label="E-mail" { (u.email.as_deref().unwrap_or("")) }
                         td data-label="Role" { @if u.is_admin { "Administrator" } @else { "Member" } }
+                        td data-label="Last sign-in" { @match u.last_sign_in_at { Some(t) => (v.moment(t)), None => "never" } }
                         td data-label="Actions" {
+                            a.button href={ (base) "/people/" (u.username) "/edit" } aria-label={ "Edit " (name) } { "Edit" }
                             @if u.username != v.user.username {
                                 form.inline method="post" action={ (base) "/people/" (u.username) "/admin" } {
                                     (v.csrf_field())
                                     @if u.is_admin {
                                         input type="hidden" name="admin" value="no";
-                                        button type="submit" aria-label={ "Remove admin: " (u.username) } { "Remove admin" }
+                                        button type="submit" aria-label={ "Remove admin: " (name) } { "Remove admin" }
                                     } @else {
                                         input type="hidden" name="admin" value="yes";
-                                        button type="submit" aria-label={ "Make admin: " (u.username) } { "Make admin" }
+                                        button type="submit" aria-label={ "Make admin: " (name) } { "Make admin" }
                                     }
                                 }
-                                a.button href={ (base) "/people/" (u.username) "/delete" } aria-label={ "Delete " (u.username) } { "Delete" }
-                            } @else {
-                                span.muted { "You" }
+                                a.button href={ (base) "/people/" (u.username) "/delete" } aria-label={ "Delete " (name) } { "Delete" }
                             }
                         }
                     }
@@ -86,7 +112,7 @@ pub(super) async fn list(
                                     a href={ (base) "/installations/" (i) } { (u.display_name.as_deref().unwrap_or(i)) }
                                 }
                             }
-                            td data-label="Created" { (day(u.created_at)) }
+                            td data-label="Created" { (v.day(u.created_at)) }
                         }
                     }
                 }
@@ -177,13 +203,15 @@ pub(super) async fn delete_confirm(
         }
         Err(e) => return v.failed(e.into(), &back),
     };
-    let title = format!("Delete {}?", user.username);
+    let name = user.display_name.as_deref().unwrap_or(&user.username);
+    let title = format!("Delete {name}?");
     let body = html! {
+        (v.crumbs(&[("People", back.clone())], &format!("Delete {name}")))
         h1 { (title) }
-        p.warning { (user.display_name.as_deref().unwrap_or(&user.username)) " will be signed out everywhere; the apps and tokens they connected stop working. This cannot be undone." }
+        p.warning { (name) " (" (user.username) ") will be signed out everywhere; the apps and tokens they connected stop working. This cannot be undone." }
         form method="post" action={ (back) "/" (user.username) "/delete" } {
             (v.csrf_field())
-            button.danger type="submit" { "Delete " (user.username) }
+            button.danger type="submit" { "Delete " (name) }
             a.button href=(back) { "Cancel" }
         }
     };
@@ -206,5 +234,145 @@ pub(super) async fn delete(
     {
         Ok(()) => done(&back, "user_deleted"),
         Err(e) => v.failed(e, &back),
+    }
+}
+
+/// A person of this tenant (not a service account), or the console's
+/// not-found page.
+async fn person(
+    s: &crate::http::AppState,
+    v: &super::Visitor,
+    username: &str,
+) -> Result<crate::domain::user::User, Response> {
+    let back = format!("{}/people", v.base());
+    match s.store.user_by_name(&v.tenant, username).await {
+        Ok(Some(u)) if !u.is_service_account() => Ok(u),
+        Ok(_) => Err(v.failed(crate::store::StoreError::NotFound("person").into(), &back)),
+        Err(e) => Err(v.failed(e.into(), &back)),
+    }
+}
+
+fn edit_page(
+    v: &super::Visitor,
+    u: &crate::domain::user::User,
+    link: Option<(&str, i64)>,
+    error: Option<String>,
+) -> Response {
+    let back = format!("{}/people", v.base());
+    let here = format!("{back}/{}", u.username);
+    let name = u.display_name.as_deref().unwrap_or(&u.username);
+    let title = format!("Edit {name}");
+    let body = html! {
+        (v.crumbs(&[("People", back.clone())], name))
+        h1 { (title) }
+        @if let Some(e) = &error { p.error role="alert" { (e) } }
+        p.muted {
+            "Username " strong { (u.username) } " \u{00b7} "
+            @if u.is_admin { "Administrator" } @else { "Member" } " \u{00b7} added " (v.day(u.created_at))
+            " \u{00b7} last sign-in " @match u.last_sign_in_at { Some(t) => (v.moment(t)), None => "never" }
+        }
+        form method="post" action={ (here) "/edit" } style="max-width:28rem" {
+            (v.csrf_field())
+            label for="edit-name" { "Name" }
+            input #edit-name type="text" name="name" maxlength="200" value=(u.display_name.as_deref().unwrap_or_default()) autocomplete="off";
+            label for="edit-email" { "E-mail" }
+            input #edit-email type="email" name="email" maxlength="200" value=(u.email.as_deref().unwrap_or_default()) autocomplete="off";
+            button.primary type="submit" { "Save" }
+            a.button href=(back) { "Cancel" }
+        }
+        h2 { "Password" }
+        @if let Some((link, expires)) = link {
+            div.notice role="status" #password-link {
+                p { "Give " (name) " this link. It works once, until " (v.moment(expires)) "; it is not shown again." }
+                p { code { (link) } }
+            }
+        } @else {
+            p { "Make a one-time link for " (name) " to set a new password. Their current password keeps working until they use it; then they are signed out everywhere." }
+        }
+        form method="post" action={ (here) "/password-link" } {
+            (v.csrf_field())
+            button type="submit" { @if link.is_some() { "Make another link" } @else { "Make a password link" } }
+        }
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    v.render(status, Some(Section::People), &title, body)
+}
+
+/// GET `{issuer}/console/people/{username}/edit`.
+pub(super) async fn edit_form(
+    axum::extract::State(s): crate::http::State,
+    Path((tenant, username)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let v = or_page!(
+        admin(
+            &s,
+            &tenant,
+            &headers,
+            &format!("console/people/{username}/edit")
+        )
+        .await
+    );
+    let u = or_page!(person(&s, &v, &username).await);
+    edit_page(&v, &u, None, None)
+}
+
+/// POST `{issuer}/console/people/{username}/edit`: name and e-mail.
+pub(super) async fn edit(
+    axum::extract::State(s): crate::http::State,
+    Path((tenant, username)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (v, form) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
+    let u = or_page!(person(&s, &v, &username).await);
+    let field = |k: &str| form.get(k).map(str::to_string);
+    match s
+        .admin
+        .update_user_as(
+            &tenant,
+            &username,
+            field("name"),
+            field("email"),
+            v.actor(),
+            s.oauth.clock.now(),
+        )
+        .await
+    {
+        Ok(_) => done(&format!("{}/people", v.base()), "user_updated"),
+        Err(e) => {
+            let (_, message) = super::explain(e);
+            let mut shown = u.clone();
+            shown.display_name = field("name");
+            shown.email = field("email");
+            edit_page(&v, &shown, None, Some(message))
+        }
+    }
+}
+
+/// POST `{issuer}/console/people/{username}/password-link`: a one-time
+/// link for the person to set a new password, shown on the page once.
+pub(super) async fn password_link(
+    axum::extract::State(s): crate::http::State,
+    Path((tenant, username)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (v, _) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
+    let u = or_page!(person(&s, &v, &username).await);
+    match s
+        .admin
+        .password_reset_link(&tenant, &username, v.actor(), s.oauth.clock.now())
+        .await
+    {
+        Ok((token, expires)) => {
+            let link = format!("{}/password/{token}", s.oauth.directory.issuer(&tenant));
+            edit_page(&v, &u, Some((link.as_str(), expires)), None)
+        }
+        Err(e) => v.failed(e, &format!("{}/people/{username}/edit", v.base())),
     }
 }

@@ -1,7 +1,7 @@
 //! Users' install requests (when the tenant lets users ask): the list an
 //! admin decides from, approve (installs as asked) or decline.
 
-use super::{Section, admin, done, moment, notice_banner, submitted_by_admin};
+use super::{Section, admin, done, notice_banner, submitted_by_admin};
 use axum::body::Body;
 use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
@@ -23,12 +23,11 @@ pub(super) async fn list(
         (Ok(r), Ok(t)) => (r, t),
         (Err(e), _) | (_, Err(e)) => return v.failed(e.into(), &v.base()),
     };
-    let mut names = std::collections::HashMap::new();
-    for r in &requests {
-        if let Ok(Some(a)) = s.store.app_version(&r.app, None).await {
-            names.insert(r.app.clone(), a.manifest.name);
-        }
-    }
+    let names = match super::names::Names::load(s.store.as_ref(), &tenant).await {
+        Ok(n) => n,
+        Err(e) => return v.failed(e.into(), &v.base()),
+    };
+    let resources = s.store.resources(&tenant).await.unwrap_or_default();
     let base = v.base();
     let (open, decided): (Vec<_>, Vec<_>) = requests
         .iter()
@@ -42,18 +41,21 @@ pub(super) async fn list(
         }
         @if open.is_empty() { p { "No request is waiting." } }
         @for r in &open {
-            @let name = names.get(&r.app).map_or(r.app.as_str(), String::as_str);
+            @let name = names.app(&r.app);
+            @let who = names.person(&r.requested_by);
             @let optional: Vec<String> = serde_json::from_str(&r.optional_permissions).unwrap_or_default();
             div.card.request {
                 h2 { (name) }
-                p { strong { (r.requested_by) } " asked on " (moment(r.created_at)) "." }
+                p { strong { (who) } " asked on " (v.moment(r.created_at)) "." }
                 @if !r.note.is_empty() { blockquote style="white-space:pre-line" { (r.note) } }
-                p { "Resources: " code { (r.resources) } }
-                @if !optional.is_empty() { p { "Optional permissions asked for: " (optional.join(", ")) } }
+                p { "Where: " (names.selection(&r.app, &r.resources, &resources)) }
+                @if !optional.is_empty() {
+                    p { "Also asks that it may " (optional.iter().map(|p| names.permission(&r.app, Some(r.version), p)).collect::<Vec<_>>().join(", ")) "." }
+                }
                 form.inline method="post" action={ (base) "/requests/" (r.id) } {
                     (v.csrf_field())
-                    button.primary type="submit" name="decision" value="approve" aria-label={ "Approve and install " (name) " for " (r.requested_by) } { "Approve and install" }
-                    button type="submit" name="decision" value="decline" aria-label={ "Decline " (name) " for " (r.requested_by) } { "Decline" }
+                    button.primary type="submit" name="decision" value="approve" aria-label={ "Approve and install " (name) " for " (who) } { "Approve and install" }
+                    button type="submit" name="decision" value="decline" aria-label={ "Decline " (name) " for " (who) } { "Decline" }
                 }
                 " "
                 a href={ (base) "/catalog/" (r.app) } { "About " (name) }
@@ -66,10 +68,10 @@ pub(super) async fn list(
                 tbody {
                     @for r in &decided {
                         tr {
-                            td data-label="App" { (names.get(&r.app).map_or(r.app.as_str(), String::as_str)) }
-                            td data-label="Asked by" { (r.requested_by) }
-                            td data-label="Decision" { (r.status) @if let Some(t) = r.decided_at { " " (moment(t)) } }
-                            td data-label="By" { (r.decided_by.as_deref().unwrap_or("")) }
+                            td data-label="App" { (names.app(&r.app)) }
+                            td data-label="Asked by" { (names.person(&r.requested_by)) }
+                            td data-label="Decision" { (decision(&r.status)) @if let Some(t) = r.decided_at { " " (v.moment(t)) } }
+                            td data-label="By" { (r.decided_by.as_deref().map(|d| names.actor(d)).unwrap_or_default()) }
                         }
                     }
                 }
@@ -121,5 +123,15 @@ pub(super) async fn decide(
             crate::admin::AdminError::Invalid("Choose Approve or Decline.".into()).into(),
             &back,
         ),
+    }
+}
+
+/// A decided request's status for people.
+fn decision(status: &str) -> &str {
+    match status {
+        "approved" => "Approved",
+        "declined" => "Declined",
+        "failed" => "Could not be installed",
+        other => other,
     }
 }

@@ -154,32 +154,42 @@ pub(super) fn fieldset(p: &Picked, types: &[ResourceType], resources: &[Resource
                     input #resource-search type="search" name="q" value=(p.query) style="flex:1 1 12rem";
                     button type="submit" name="action" value="search" style="margin:0" { "Search" }
                 }
-                p.muted aria-live="polite" {
-                    (selected.len()) " selected of " (of_app.len()) "."
-                    @if !p.query.is_empty() { " " (matching.len()) " more match \u{201c}" (p.query) "\u{201d}." }
+                @if !p.query.is_empty() {
+                    p.muted { (matching.len()) " more match \u{201c}" (p.query) "\u{201d}." }
                 }
                 div.pick {
+                    // Groups of boxes are fieldsets: their legends are read with
+                    // each box, and they sit below the page's headings in any order.
                     @if !selected.is_empty() {
-                        h3 { "Selected" }
-                        @for r in &selected {
-                            label.inline {
-                                input type="checkbox" name="r" value={ (r.kind) ":" (r.id) } checked;
-                                span { (r.name) @if multiple_types { " (" (type_name(&r.kind)) ")" } @if ambiguous(r) { " " span.muted { (r.id) } } }
+                        fieldset {
+                            legend { "Selected" }
+                            @for r in &selected {
+                                label.inline {
+                                    input type="checkbox" name="r" value={ (r.kind) ":" (r.id) } checked;
+                                    span { (r.name) @if multiple_types { " (" (type_name(&r.kind)) ")" } @if ambiguous(r) { " " span.muted { (r.id) } } }
+                                }
                             }
                         }
                     }
                     @if !matching.is_empty() {
-                        h3 { @if p.query.is_empty() { "All " (label) } @else { "Matching" } }
-                        @for r in matching.iter().take(SHOWN) {
-                            label.inline {
-                                input type="checkbox" name="r" value={ (r.kind) ":" (r.id) };
-                                span { (r.name) @if multiple_types { " (" (type_name(&r.kind)) ")" } @if ambiguous(r) { " " span.muted { (r.id) } } }
+                        fieldset {
+                            legend { @if p.query.is_empty() { "All " (label) } @else { "Matching" } }
+                            @for r in matching.iter().take(SHOWN) {
+                                label.inline {
+                                    input type="checkbox" name="r" value={ (r.kind) ":" (r.id) };
+                                    span { (r.name) @if multiple_types { " (" (type_name(&r.kind)) ")" } @if ambiguous(r) { " " span.muted { (r.id) } } }
+                                }
+                            }
+                            @if matching.len() > SHOWN {
+                                p.muted { (matching.len() - SHOWN) " more not shown: search to narrow the list." }
                             }
                         }
-                        @if matching.len() > SHOWN {
-                            p.muted { (matching.len() - SHOWN) " more not shown: search to narrow the list." }
-                        }
                     }
+                }
+                // Counted by CSS from the ticked boxes, so it follows each
+                // click with no script; the text is the count at load.
+                p.selection-count #selection-count {
+                    span.live data-loaded=(selected.len()) {} " of " (of_app.len()) " selected"
                 }
                 button type="submit" name="action" value="select_matching" {
                     @if p.query.is_empty() { "Select all " (label) } @else { "Select all matching" }

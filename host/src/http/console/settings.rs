@@ -1,5 +1,6 @@
 //! The tenant's settings: its look on every page (name, logo, accent
-//! colour, support link) and who may install apps.
+//! colour, support link), the time zone of its console and who may
+//! install apps.
 
 use super::{Section, Visitor, admin, done, notice_banner, submitted_by_admin};
 use crate::domain::settings::{Branding, TenantSettings, UserInstalls};
@@ -54,6 +55,15 @@ fn form(v: &Visitor, t: &TenantSettings, query: Option<&str>, error: Option<Stri
                 input #support_url type="text" name="support_url" maxlength="2000" value=(value(&b.support_url)) placeholder="mailto:it@example.com";
             }
             fieldset {
+                legend { "Time zone" }
+                label for="time_zone" { "Times on these pages are shown in" }
+                input #time_zone type="text" name="time_zone" list="zones" maxlength="64" value=(value(&t.time_zone)) placeholder="UTC" aria-describedby="zone-hint" autocomplete="off";
+                small.muted #zone-hint { "A place like Europe/Helsinki or America/New_York. Leave it empty for UTC." }
+                datalist #zones {
+                    @for z in jiff::tz::db().available() { option value=(z) {} }
+                }
+            }
+            fieldset {
                 legend { "Who may install apps" }
                 (choice(UserInstalls::Admins, "Administrators only", "Other people cannot see the app catalog."))
                 (choice(UserInstalls::Request, "People may ask; an administrator approves", "Requests wait under Requests; nothing reaches the app until approved."))
@@ -97,6 +107,7 @@ pub(super) async fn save(
             support_url: text("support_url"),
         },
         user_installs,
+        time_zone: text("time_zone"),
     };
     match s
         .admin
