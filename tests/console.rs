@@ -325,10 +325,13 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
     );
     assert_eq!(report["counter_live"]["loaded"], "0", "{report}");
     assert_eq!(
-        report["counter_live"]["shown"], "2 of 1000 selected",
+        report["counter_live"]["shown"], "2 of 1,000 selected",
         "ticking two boxes counts them without a reload: {report}"
     );
-    assert_eq!(report["counter_live"]["after_untick"], "1 of 1000 selected");
+    assert_eq!(
+        report["counter_live"]["after_untick"],
+        "1 of 1,000 selected"
+    );
     assert!(
         !report["install_page"].to_string().contains("Warden"),
         "the console speaks as the tenant: {report}"
@@ -661,6 +664,17 @@ async fn an_admin_walks_every_console_flow_in_a_real_browser(db: Db) {
             .contains("deleted")
     );
     assert_eq!(report["people_after_delete"], 2, "alice and bob remain");
+    let recent = report["sentences_after_delete"].as_array().unwrap();
+    for s in [
+        "Alice Admin deleted Dave Diaz.",
+        "Dave Diaz set a new password with their link.",
+        "Alice Admin made a one-time password link for Dave Diaz.",
+    ] {
+        assert!(
+            recent.contains(&json!(s)),
+            "a deleted person keeps their name in the trail: {s:?} not in {recent:?}"
+        );
+    }
     assert!(
         report["uninstall_notice"]
             .as_str()

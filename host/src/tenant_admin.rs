@@ -65,7 +65,7 @@ impl Admin {
         self.audit_best_effort(record(
             &user.tenant,
             "user.created",
-            json!({"actor": actor, "user": user.username, "admin": user.is_admin}),
+            json!({"actor": actor, "user": user.username, "name": user.display_name, "admin": user.is_admin}),
             now,
         ))
         .await;
@@ -118,11 +118,16 @@ impl Admin {
         if username == actor {
             return Err(AdminError::Invalid("you cannot delete your own account".into()).into());
         }
+        let name = self
+            .store
+            .user_by_name(tenant, username)
+            .await?
+            .and_then(|u| u.display_name);
         self.store.delete_user(tenant, username, now).await?;
         self.audit_best_effort(record(
             tenant,
             "user.deleted",
-            json!({"actor": actor, "user": username}),
+            json!({"actor": actor, "user": username, "name": name}),
             now,
         ))
         .await;

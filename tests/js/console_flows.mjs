@@ -368,6 +368,8 @@ try {
   await alice.getByRole('button', { name: 'Delete Dave Diaz' }).click();
   report.person_deleted = await notice(alice);
   report.people_after_delete = (await text(alice.locator('#people tbody tr'))).length;
+  await alice.goto(`${C}/activity`);
+  report.sentences_after_delete = (await text(alice.locator('#audit td[data-label="What happened"]'))).slice(0, 6);
 
   // Uninstall Docs Sync, confirming; its credentials stop working.
   await alice.goto(`${installationUrl}/uninstall`);

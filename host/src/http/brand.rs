@@ -126,6 +126,8 @@ figure.usage figcaption{margin-bottom:.4rem}
 .x-axis span:last-child{justify-content:flex-end}
 nav.choices{display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:.25rem 0 .75rem}
 nav.choices a[aria-current]{font-weight:600;color:#1f2328;text-decoration:none}
+td.shrink,th.shrink{white-space:nowrap;width:1%}
+input+small.muted{display:block;margin-top:.15rem}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 footer{max-width:28rem;margin:2rem auto;padding:0 1rem;color:#57606a;font-size:.9rem}

@@ -41,6 +41,12 @@ pub(super) async fn page(
     };
     let mut names = names;
     let entries: Vec<Entry> = events.iter().map(Entry::of).collect();
+    // People deleted since are named as their records last named them.
+    for e in &entries {
+        if let (Some(user), Some(name)) = (e.detail["user"].as_str(), e.detail["name"].as_str()) {
+            names.remember_person(user, name);
+        }
+    }
     let choices = Choices::of(&entries, &installations, &names);
     let matching: Vec<&Entry> = entries
         .iter()
@@ -96,13 +102,13 @@ pub(super) async fn page(
         @if matching.is_empty() { p { "Nothing matches." } }
         @else {
             table.stack #audit aria-labelledby="audit-title" {
-                thead { tr { th scope="col" { "When" } th scope="col" { "What happened" } th scope="col" { "Record" } } }
+                thead { tr { th.shrink scope="col" { "When" } th scope="col" { "What happened" } th.shrink scope="col" { "Record" } } }
                 tbody {
                     @for (n, e) in matching.iter().enumerate() {
                         tr {
-                            td data-label="When" { (v.moment(e.event.created_at)) }
+                            td.shrink data-label="When" { (v.moment(e.event.created_at)) }
                             td data-label="What happened" { (e.sentence(&names, &v)) "." }
-                            td data-label="Record" { a href={ "#record-" (n) } aria-label={ "Record of: " (e.sentence(&names, &v)) } { "Record" } }
+                            td.shrink data-label="Record" { a href={ "#record-" (n) } aria-label={ "Record of: " (e.sentence(&names, &v)) } { "Record" } }
                         }
                     }
                 }
@@ -119,18 +125,18 @@ pub(super) async fn page(
         @if deliveries.is_empty() { p { "Nothing was delivered yet." } }
         @else {
             table.stack #deliveries aria-labelledby="deliveries-title" {
-                thead { tr { th scope="col" { "When" } th scope="col" { "Message" } th scope="col" { "To" } th scope="col" { "Status" } th scope="col" { "Action" } } }
+                thead { tr { th scope="col" { "When" } th scope="col" { "Message" } th scope="col" { "To" } th scope="col" { "Status" } th.shrink scope="col" { "Action" } } }
                 tbody {
                     @for d in &deliveries {
                         tr {
-                            td data-label="When" { (v.moment(d.created_at)) }
+                            td.shrink data-label="When" { (v.moment(d.created_at)) }
                             td data-label="Message" { (delivery_event(&d.event)) @if let Some(a) = &d.app { " \u{2014} " (names.app(a)) } }
                             td data-label="To" { (d.url) }
                             td data-label="Status" {
                                 span class={ "badge " (d.status) } { (delivery_status(&d.status)) } " after " (d.attempts) " attempt" @if d.attempts != 1 { "s" }
                                 @if let Some(err) = &d.last_error { br; span.muted { (err) } }
                             }
-                            td data-label="Action" {
+                            td.shrink data-label="Action" {
                                 @if d.status == "dead" {
                                     form.inline method="post" action={ (base) "/deliveries/" (d.id) "/retry" } {
                                         (v.csrf_field())

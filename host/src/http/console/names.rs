@@ -15,6 +15,7 @@ pub(super) struct Names {
     /// Particular versions, read when an upgrade is described.
     versions: HashMap<(String, i64), Manifest>,
     people: HashMap<String, User>,
+    gone: HashMap<String, String>,
 }
 
 impl Names {
@@ -36,6 +37,7 @@ impl Names {
             apps,
             versions: HashMap::new(),
             people,
+            gone: HashMap::new(),
         })
     }
 
@@ -64,13 +66,28 @@ impl Names {
         }
     }
 
+    /// A name for someone no longer among the tenant's people (the first
+    /// one given wins: records come newest first).
+    pub fn remember_person(&mut self, username: &str, name: &str) {
+        self.gone
+            .entry(username.to_string())
+            .or_insert_with(|| name.to_string());
+    }
+
     /// A person's display name, or their username when they have none (or
     /// are no longer here).
     pub fn person(&self, username: &str) -> String {
-        self.people
-            .get(username)
-            .and_then(|u| u.display_name.clone())
-            .unwrap_or_else(|| username.to_string())
+        match self.people.get(username) {
+            Some(u) => u
+                .display_name
+                .clone()
+                .unwrap_or_else(|| username.to_string()),
+            None => self
+                .gone
+                .get(username)
+                .cloned()
+                .unwrap_or_else(|| username.to_string()),
+        }
     }
 
     /// What a permission lets the app do, in lower case to go inside a

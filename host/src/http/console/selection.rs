@@ -189,7 +189,7 @@ pub(super) fn fieldset(p: &Picked, types: &[ResourceType], resources: &[Resource
                 // Counted by CSS from the ticked boxes, so it follows each
                 // click with no script; the text is the count at load.
                 p.selection-count #selection-count {
-                    span.live data-loaded=(selected.len()) {} " of " (of_app.len()) " selected"
+                    span.live data-loaded=(selected.len()) {} " of " (super::trail::thousands(of_app.len() as i64)) " selected"
                 }
                 button type="submit" name="action" value="select_matching" {
                     @if p.query.is_empty() { "Select all " (label) } @else { "Select all matching" }

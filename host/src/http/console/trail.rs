@@ -161,11 +161,14 @@ impl<'a> Entry<'a> {
                 None => "The organisation was exempted from the legacy sunset".into(),
             },
             "legacy.exemption_lifted" => "The exemption from the legacy sunset was lifted".into(),
-            "delivery.dead_lettered" => format!(
-                "A message to {} could not be delivered after {} attempts",
-                d["url"].as_str().unwrap_or("an app"),
-                d["attempts"].as_i64().unwrap_or(0)
-            ),
+            "delivery.dead_lettered" => {
+                let n = d["attempts"].as_i64().unwrap_or(0);
+                format!(
+                    "A message to {} could not be delivered after {n} attempt{}",
+                    d["url"].as_str().unwrap_or("an app"),
+                    if n == 1 { "" } else { "s" }
+                )
+            }
             "delivery.retried" => format!("{who} sent a failed delivery again"),
             "delivery.signing_secret_rotated" => {
                 "The secret that signs deliveries was rotated".into()
