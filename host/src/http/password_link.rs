@@ -46,11 +46,15 @@ fn form(
     brand: &super::brand::Brand,
     tenant: &str,
     token: &str,
-    username: &str,
+    user: &crate::domain::user::User,
     csrf: &str,
     error: Option<&str>,
     cookies: Vec<String>,
 ) -> Response {
+    let (username, name) = (
+        user.username.as_str(),
+        user.display_name.as_deref().unwrap_or(&user.username),
+    );
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -62,7 +66,10 @@ fn form(
         "Set your password",
         html! {
             h1 { "Set your password" }
-            p { "For " strong { (username) } " at " (brand.name) ". Signing in everywhere starts again with the new password." }
+            p {
+                "For " strong { (name) } @if name != username { " (" (username) ")" }
+                " at " (brand.name) ". Signing in everywhere starts again with the new password."
+            }
             @if let Some(e) = error { p.error role="alert" { (e) } }
             form method="post" action={ "/t/" (tenant) "/password/" (token) } {
                 input type="hidden" name="csrf" value=(csrf);
@@ -91,15 +98,7 @@ pub async fn show(
         Ok(Some(user)) => {
             let mut cookies = vec![];
             let csrf = csrf(&s, &tenant, &headers, &mut cookies);
-            form(
-                &brand,
-                &tenant,
-                &token,
-                &user.username,
-                &csrf,
-                None,
-                cookies,
-            )
+            form(&brand, &tenant, &token, &user, &csrf, None, cookies)
         }
         Ok(None) => gone(&brand, &tenant),
         Err(e) => {
@@ -159,7 +158,7 @@ pub async fn set(
             &brand,
             &tenant,
             &token,
-            &user.username,
+            &user,
             &csrf,
             Some(message),
             cookies,
