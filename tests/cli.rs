@@ -167,10 +167,42 @@ async fn demo_prints_credentials_that_work(db: Db) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let account = b.get(url).send().await.unwrap().text().await.unwrap();
+    assert!(url.ends_with("/t/demo/console"), "the console first: {url}");
+    let account = b
+        .get(format!("{}/account", server.issuer("demo")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         account.contains("Your account") && account.contains("Demo User"),
         "{account}"
+    );
+    // In a browser: the demo user is the tenant's admin, the catalog has an
+    // app, and installing it on the demo's projects completes.
+    let report = run_js(
+        "demo_console.mjs",
+        &[
+            ("CONSOLE", url.to_string()),
+            ("USERNAME", user.to_string()),
+            ("PASSWORD", password.to_string()),
+            ("CHROMIUM", chromium()),
+        ],
+    )
+    .await;
+    assert_eq!(report["after_sign_in"], "Overview", "{report}");
+    assert_eq!(
+        report["apps"],
+        serde_json::json!(["Site Photos"]),
+        "{report}"
+    );
+    assert_eq!(report["projects"], 6, "{report}");
+    assert_eq!(report["installed"], "Site Photos is installed", "{report}");
+    assert_eq!(
+        report["delivered"], 1,
+        "credentials reached the demo hook: {report}"
     );
     server.kill().await;
     // A second --demo start keeps the tenant and hands out working credentials again.
@@ -192,6 +224,16 @@ async fn demo_prints_credentials_that_work(db: Db) {
         db.cli_json(&["tenant", "list"]).as_array().unwrap().len(),
         1
     );
+    // Idempotent: still one app, the same six projects, the installation kept.
+    assert_eq!(db.cli_json(&["app", "list"]).as_array().unwrap().len(), 1);
+    assert_eq!(
+        db.cli_json(&["resource", "list", "--tenant", "demo"])
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    again.kill().await;
 }
 
 fn stderr_of(out: &std::process::Output) -> String {

@@ -111,7 +111,8 @@ impl Layer {
         }
     }
 
-    /// `WARDEN_<NAME>` for every setting.
+    /// `WARDEN_<NAME>` for every setting (and the standard `OTEL_*` ones
+    /// for traces).
     fn from_env(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
         fn num<T: std::str::FromStr>(
             get: &impl Fn(&str) -> Option<String>,
@@ -156,9 +157,16 @@ impl Layer {
             refresh_token_idle_ttl: num(&get, "WARDEN_REFRESH_TOKEN_IDLE_TTL")?,
             refresh_token_absolute_ttl: num(&get, "WARDEN_REFRESH_TOKEN_ABSOLUTE_TTL")?,
             pat_max_ttl: num(&get, "WARDEN_PAT_MAX_TTL")?,
-            otlp_endpoint: get("WARDEN_OTLP_ENDPOINT"),
-            otlp_sample_ratio: num(&get, "WARDEN_OTLP_SAMPLE_RATIO")?,
-            otlp_service_name: get("WARDEN_OTLP_SERVICE_NAME"),
+            // The OpenTelemetry SDKs' standard variables, where Warden's own
+            // are not set.
+            otlp_endpoint: get("WARDEN_OTLP_ENDPOINT")
+                .or_else(|| get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").map(traces_base))
+                .or_else(|| get("OTEL_EXPORTER_OTLP_ENDPOINT")),
+            otlp_sample_ratio: match num(&get, "WARDEN_OTLP_SAMPLE_RATIO")? {
+                Some(r) => Some(r),
+                None => otel_sample_ratio(&get)?,
+            },
+            otlp_service_name: get("WARDEN_OTLP_SERVICE_NAME").or_else(|| get("OTEL_SERVICE_NAME")),
             metrics: get("WARDEN_METRICS")
                 .map(|v| match v.trim() {
                     "true" => Ok(true),
@@ -593,6 +601,38 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
     Ok(key)
 }
 
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` names the traces URL itself; the
+/// setting is the base that `/v1/traces` is added to.
+fn traces_base(url: String) -> String {
+    match url.trim_end_matches('/').strip_suffix("/v1/traces") {
+        Some(base) => base.to_string(),
+        None => url,
+    }
+}
+
+/// `OTEL_TRACES_SAMPLER` (and `_ARG`) as a ratio of new traces sampled.
+fn otel_sample_ratio(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<f64>> {
+    let Some(sampler) = get("OTEL_TRACES_SAMPLER") else {
+        return Ok(None);
+    };
+    let arg = || -> anyhow::Result<f64> {
+        match get("OTEL_TRACES_SAMPLER_ARG") {
+            None => Ok(1.0),
+            Some(v) => v.trim().parse::<f64>().map_err(|_| {
+                anyhow::anyhow!("OTEL_TRACES_SAMPLER_ARG: {v:?} is not a number between 0 and 1")
+            }),
+        }
+    };
+    Ok(Some(match sampler.trim() {
+        "always_on" | "parentbased_always_on" => 1.0,
+        "always_off" | "parentbased_always_off" => 0.0,
+        "traceidratio" | "parentbased_traceidratio" => arg()?,
+        other => anyhow::bail!(
+            "OTEL_TRACES_SAMPLER: {other:?} is not one of always_on, always_off, traceidratio and their parentbased_ forms"
+        ),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -617,6 +657,53 @@ mod tests {
         assert_eq!(c.listen.port(), 2);
         assert_eq!(c.access_token_ttl, 10);
         assert_eq!(c.database_url, "sqlite::memory:");
+    }
+
+    #[test]
+    fn the_standard_otel_variables_are_honoured_below_wardens_own() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let l = Layer::from_env(env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            ("OTEL_SERVICE_NAME", "auth-eu"),
+            ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+        ]))
+        .unwrap();
+        assert_eq!(l.otlp_endpoint.as_deref(), Some("http://collector:4318"));
+        assert_eq!(l.otlp_service_name.as_deref(), Some("auth-eu"));
+        assert_eq!(l.otlp_sample_ratio, Some(0.25));
+        let l = Layer::from_env(env(&[
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "http://collector:4318/v1/traces",
+            ),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://other:4318"),
+            ("OTEL_TRACES_SAMPLER", "always_off"),
+        ]))
+        .unwrap();
+        assert_eq!(l.otlp_endpoint.as_deref(), Some("http://collector:4318"));
+        assert_eq!(l.otlp_sample_ratio, Some(0.0));
+        let l = Layer::from_env(env(&[
+            ("WARDEN_OTLP_ENDPOINT", "http://mine:4318"),
+            ("WARDEN_OTLP_SERVICE_NAME", "warden-a"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            ("OTEL_SERVICE_NAME", "auth-eu"),
+        ]))
+        .unwrap();
+        assert_eq!(l.otlp_endpoint.as_deref(), Some("http://mine:4318"));
+        assert_eq!(l.otlp_service_name.as_deref(), Some("warden-a"));
+        let e = Layer::from_env(env(&[("OTEL_TRACES_SAMPLER", "jaeger_remote")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("OTEL_TRACES_SAMPLER"), "{e}");
     }
 
     #[test]

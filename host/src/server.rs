@@ -90,6 +90,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         metrics,
         secure_cookies: public_url.starts_with("https://"),
         csrf_key: master.derive("warden form csrf v1"),
+        demo,
     });
     tracing::info!(%bound, %public_url, "warden listening");
     // A line on stdout that scripts and tests can wait for.
@@ -162,6 +163,9 @@ async fn shutdown_signal() {
 const DEMO_TENANT: &str = "demo";
 const DEMO_CLIENT: &str = "demo-app";
 const DEMO_USER: &str = "demo";
+const DEMO_APP: &str = "site-photos";
+/// Where the demo app's hook points: this server, which accepts it.
+pub const DEMO_HOOK: &str = "/demo/app-hook";
 
 /// Ensures tenant `demo` and client `demo-app` exist and prints working
 /// credentials. The secret is only ever stored hashed, so an existing demo
@@ -208,28 +212,83 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
     let password = crate::tokens::b64url(&crate::tokens::random_bytes::<12>(
         &ring::rand::SystemRandom::new(),
     ));
+    // The tenant's admin: the console is the product's centre.
     let user = crate::admin::NewUser {
         tenant: DEMO_TENANT.into(),
         username: DEMO_USER.into(),
         password: password.clone(),
         email: None,
         display_name: Some("Demo User".into()),
-        is_admin: false,
+        is_admin: true,
     };
     match admin.create_user(user, now).await {
         Ok(_) => {}
         Err(crate::admin::AdminError::Store(StoreError::Conflict(_))) => {
             admin
                 .set_password(DEMO_TENANT, DEMO_USER, password.clone())
-                .await?
+                .await?;
+            admin
+                .store
+                .set_user_admin(DEMO_TENANT, DEMO_USER, true)
+                .await?;
         }
         Err(e) => return Err(e.into()),
     }
+    demo_app(admin, public_url, now).await?;
     let issuer = format!("{public_url}/t/{DEMO_TENANT}");
-    println!("\nSign in as {DEMO_USER} / {password} at {issuer}/account");
+    println!("\nWarden demo is ready. Open the console and install an app:\n");
+    println!("Sign in as {DEMO_USER} / {password} at {issuer}/console");
     println!(
-        "\nWarden demo tenant is ready.\n  issuer:        {issuer}\n  discovery:     {issuer}/.well-known/openid-configuration\n  client_id:     {client_id}\n  client_secret: {}\n\nGet an access token:\n  curl -s -u '{client_id}:{}' -d grant_type=client_credentials -d scope='read write' {issuer}/token\n",
+        "\nFor an app of your own:\n  issuer:        {issuer}\n  discovery:     {issuer}/.well-known/openid-configuration\n  client_id:     {client_id}\n  client_secret: {}\n\nGet an access token:\n  curl -s -u '{client_id}:{}' -d grant_type=client_credentials -d scope='read write' {issuer}/token\n",
         secret.0, secret.0
     );
+    Ok(())
+}
+
+/// The sample app of the demo's catalog and the projects it can be
+/// installed on; its hook is this server's `/demo/app-hook`, which takes
+/// every delivery, so an install completes end to end.
+async fn demo_app(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result<()> {
+    if admin.store.app_version(DEMO_APP, None).await?.is_none() {
+        let manifest = serde_json::json!({
+            "slug": DEMO_APP,
+            "name": "Site Photos",
+            "listed": true,
+            "description": "Photos from your building sites, sorted by project and day.",
+            "publisher": {"name": "Example Apps", "url": "https://apps.example"},
+            "setup_instructions": "1. Install **Site Photos** on the projects it should see.\n2. Open the app and sign in with your organisation.",
+            "hook_url": format!("{public_url}{DEMO_HOOK}"),
+            "resource_types": [{"type": "project", "name": "Projects"}],
+            "permissions": [
+                {"name": "directory:read", "level": "tenant", "description": "See who works in your organisation"},
+                {"name": "photos:read", "level": "resource", "resource_type": "project", "description": "View site photos"},
+                {"name": "photos:write", "level": "resource", "resource_type": "project", "description": "Upload site photos", "required": false}
+            ]
+        });
+        admin
+            .register_app(manifest.to_string().as_bytes(), now)
+            .await
+            .map_err(|e| anyhow::anyhow!("the demo app: {e}"))?;
+    }
+    let projects = [
+        ("p1", "Harbour Tower"),
+        ("p2", "North Bridge"),
+        ("p3", "Riverside School"),
+        ("p4", "Station Square"),
+        ("p5", "Hillside Clinic"),
+        ("p6", "Old Mill Lofts"),
+    ];
+    let resources = projects
+        .iter()
+        .map(|(id, name)| crate::store::Resource {
+            kind: "project".into(),
+            id: (*id).into(),
+            name: (*name).into(),
+        })
+        .collect();
+    admin
+        .put_resources(DEMO_TENANT, resources)
+        .await
+        .map_err(|e| anyhow::anyhow!("the demo projects: {e}"))?;
     Ok(())
 }

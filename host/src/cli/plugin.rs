@@ -44,7 +44,7 @@ pub enum PluginCmd {
         /// The platform-wide default instead of one tenant's binding.
         #[arg(long, conflicts_with = "tenant")]
         platform: bool,
-        /// grant-policy, permission-check or credential-delivery.
+        /// grant-policy, permission-check, credential-delivery or install-policy.
         #[arg(long)]
         hook: String,
         /// NAME (newest version) or NAME@VERSION.
@@ -75,7 +75,7 @@ pub enum PluginCmd {
     Test {
         /// The component (.wasm).
         file: PathBuf,
-        /// grant-policy, permission-check or credential-delivery.
+        /// grant-policy, permission-check, credential-delivery or install-policy.
         #[arg(long)]
         hook: String,
         /// JSON file with the request the hook receives.

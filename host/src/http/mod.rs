@@ -38,13 +38,23 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Signs form CSRF tokens to the browser's session (derived from the master key).
     pub csrf_key: ring::hmac::Key,
+    /// `serve --demo`: the demo app's hook (`/demo/app-hook`) is served.
+    pub demo: bool,
 }
 
 pub type State = axum::extract::State<Arc<AppState>>;
 
 pub fn router(state: Arc<AppState>) -> Router {
     let https = state.secure_cookies;
-    Router::new()
+    let mut routes = Router::new();
+    if state.demo {
+        // The demo app's hook: takes each delivery, so a demo install completes.
+        routes = routes.route(
+            crate::server::DEMO_HOOK,
+            axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
+        );
+    }
+    routes
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))

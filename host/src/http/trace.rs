@@ -1,5 +1,5 @@
-//! One span per request (method, route, status, latency, tenant, client_id)
-//! and its latency in `warden_http_request_duration_seconds` by route
+//! One span per request (method, route, status, latency, tenant, client_id),
+//! logged at `debug` (`warn` for a 5xx, `info` when slow), and its latency in `warden_http_request_duration_seconds` by route
 //! template, method and status. Never headers or bodies: they carry secrets
 //! (`traceparent` is read, to continue a caller's trace).
 
@@ -9,6 +9,9 @@ use axum::response::Response;
 use std::time::Instant;
 use tracing::{Instrument, field::Empty};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+/// A request slower than this is logged at `info` even when requests are not.
+const SLOW: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub async fn trace(req: Request, next: Next) -> Response {
     let route = req
@@ -44,7 +47,17 @@ pub async fn trace(req: Request, next: Next) -> Response {
     let took = started.elapsed();
     let latency = took.as_micros() as u64;
     span.record("status", status).record("latency_us", latency);
-    span.in_scope(|| tracing::info!(status, latency_us = latency, "handled"));
+    // One line per request only when asked (`log = "debug"`): at `info` a
+    // busy server's log holds what needs a look, failures and slow answers.
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, latency_us = latency, "handled");
+        } else if took >= SLOW {
+            tracing::info!(status, latency_us = latency, slow = true, "handled");
+        } else {
+            tracing::debug!(status, latency_us = latency, "handled");
+        }
+    });
     crate::metrics::http_request(route, method.as_str(), status, took);
     response
 }
