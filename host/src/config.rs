@@ -15,6 +15,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// What `serve` and the CLI do with migrations this build brings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MigrateMode {
+    /// Apply them (the default; what one server on SQLite wants).
+    Auto,
+    /// Refuse to start while any is pending: `warden migrate` applies them,
+    /// once, before a rolling upgrade starts the new version.
+    Check,
+}
+
 /// Settings as they may appear in the file, the environment or flags.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +41,7 @@ pub struct Layer {
     pub usage_flush_ms: Option<u64>,
     pub log_format: Option<String>,
     pub log: Option<String>,
+    pub migrate: Option<String>,
     pub plugin_max_deadline_ms: Option<u64>,
     pub plugin_max_memory_mib: Option<usize>,
     pub plugin_cache_dir: Option<PathBuf>,
@@ -74,6 +85,7 @@ impl Layer {
             cache_refresh_ms: self.cache_refresh_ms.or(base.cache_refresh_ms),
             usage_flush_ms: self.usage_flush_ms.or(base.usage_flush_ms),
             log_format: self.log_format.or(base.log_format),
+            migrate: self.migrate.or(base.migrate),
             log: self.log.or(base.log),
             plugin_max_deadline_ms: self.plugin_max_deadline_ms.or(base.plugin_max_deadline_ms),
             plugin_max_memory_mib: self.plugin_max_memory_mib.or(base.plugin_max_memory_mib),
@@ -138,6 +150,7 @@ impl Layer {
             cache_refresh_ms: num(&get, "WARDEN_CACHE_REFRESH_MS")?,
             usage_flush_ms: num(&get, "WARDEN_USAGE_FLUSH_MS")?,
             log_format: get("WARDEN_LOG_FORMAT"),
+            migrate: get("WARDEN_MIGRATE"),
             log: get("WARDEN_LOG"),
             plugin_max_deadline_ms: num(&get, "WARDEN_PLUGIN_MAX_DEADLINE_MS")?,
             plugin_max_memory_mib: num(&get, "WARDEN_PLUGIN_MAX_MEMORY_MIB")?,
@@ -200,6 +213,7 @@ pub struct Config {
     /// How often each replica adds its installation usage counts to the database.
     pub usage_flush: Duration,
     pub log_format: LogFormat,
+    pub migrate: MigrateMode,
     pub log: String,
     /// The ceiling for any plugin binding's limits.
     pub plugin_max: crate::plugins::Limits,
@@ -344,6 +358,11 @@ impl Config {
         if !(100..=3_600_000).contains(&usage_flush_ms) {
             bail!("usage_flush_ms must be between 100 and 3600000");
         }
+        let migrate = match l.migrate.as_deref().unwrap_or("auto") {
+            "auto" => MigrateMode::Auto,
+            "check" => MigrateMode::Check,
+            other => bail!("migrate {other:?} is not one of: auto, check"),
+        };
         let log_format = match l.log_format.as_deref().unwrap_or("pretty") {
             "pretty" => LogFormat::Pretty,
             "json" => LogFormat::Json,
@@ -480,6 +499,7 @@ impl Config {
             cache_refresh: Duration::from_millis(cache_refresh_ms),
             usage_flush: Duration::from_millis(usage_flush_ms),
             log_format,
+            migrate,
             log: l.log.unwrap_or_else(|| "info".into()),
         })
     }

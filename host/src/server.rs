@@ -24,7 +24,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     // A missing master key is reported before any migration runs.
     let store = crate::store::open(&config.database_url).await?;
     let master = Arc::new(config.master_key()?);
-    crate::cli::migrate(&*store).await?;
+    crate::cli::migrate(&*store, &config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -78,8 +78,13 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Apply database migrations and exit.
-    Migrate,
+    /// Apply the database migrations this version brings, and exit (with
+    /// `migrate = "check"`, the one step that changes the schema).
+    Migrate {
+        /// List the pending migrations; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the admin API's OpenAPI 3.1 document (also served at /admin/v1/openapi.json).
     Openapi,
     /// Named, scoped tokens for the admin API.
@@ -120,25 +125,83 @@ pub enum Command {
     Legacy(legacy::LegacyCmd),
 }
 
-/// Opens and migrates the configured store.
+/// Opens the configured store, migrated (or checked, `migrate = "check"`).
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let store = store::open(&config.database_url).await?;
-    migrate(&*store).await?;
+    migrate(&*store, config).await?;
     Ok(store)
 }
 
-pub async fn migrate(store: &dyn Store) -> anyhow::Result<()> {
+/// Applies this version's migrations, or with `migrate = "check"` refuses
+/// to go on while any is pending (a newer version's are no obstacle).
+pub async fn migrate(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
+    match config.migrate {
+        crate::config::MigrateMode::Auto => store
+            .migrate()
+            .await
+            .context("cannot apply database migrations"),
+        crate::config::MigrateMode::Check => {
+            let state = store
+                .migrations()
+                .await
+                .context("cannot read the database's migrations")?;
+            if state.pending.is_empty() {
+                return Ok(());
+            }
+            let names: Vec<String> = state
+                .pending
+                .iter()
+                .map(|(v, d)| format!("{v:04} {d}"))
+                .collect();
+            anyhow::bail!(
+                "the database lacks {} migration{} of this version ({}); with migrate = \"check\" nothing migrates by itself: run `warden migrate` with the same configuration, then start again",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            )
+        }
+    }
+}
+
+/// `warden migrate [--dry-run]`.
+async fn migrate_command(config: &Config, dry_run: bool) -> anyhow::Result<()> {
+    let store = store::open(&config.database_url).await?;
+    let state = store
+        .migrations()
+        .await
+        .context("cannot read the database's migrations")?;
+    for (v, d) in &state.pending {
+        println!(
+            "{} {v:04} {d}",
+            if dry_run { "pending" } else { "applying" }
+        );
+    }
+    if !state.newer.is_empty() {
+        println!(
+            "the database also has {} migration{} of a newer version; this one leaves them alone",
+            state.newer.len(),
+            if state.newer.len() == 1 { "" } else { "s" }
+        );
+    }
+    if dry_run {
+        if state.pending.is_empty() {
+            println!("nothing to apply: the database is up to date");
+        }
+        return Ok(());
+    }
     store
         .migrate()
         .await
-        .context("cannot apply database migrations")
+        .context("cannot apply database migrations")?;
+    println!("database is up to date");
+    Ok(())
 }
 
 pub async fn admin(config: &Config) -> anyhow::Result<Admin> {
     // A missing master key is reported before any migration runs.
     let store = store::open(&config.database_url).await?;
     let master = Arc::new(config.master_key()?);
-    migrate(&*store).await?;
+    migrate(&*store, config).await?;
     let plugins = crate::plugins::PluginHost::new(config.plugin_host_options())?;
     let public = config.public_url_or(config.listen);
     Ok(Admin::new(
@@ -193,11 +256,7 @@ fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
 pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { demo } => crate::server::serve(config, demo).await,
-        Command::Migrate => {
-            open_store(&config).await?;
-            println!("database is up to date");
-            Ok(())
-        }
+        Command::Migrate { dry_run } => migrate_command(&config, dry_run).await,
         Command::Openapi => {
             print!("{}", crate::http::openapi::json());
             Ok(())

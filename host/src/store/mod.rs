@@ -321,10 +321,21 @@ impl Change {
     }
 }
 
+/// Where the database stands against this version's migrations.
+#[derive(Debug, Default)]
+pub struct Migrations {
+    /// `(version, description)`, oldest first.
+    pub pending: Vec<(i64, String)>,
+    pub newer: Vec<i64>,
+}
+
 #[async_trait]
 pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
+    /// This version's migrations not applied yet, and applied ones it does
+    /// not know (a newer version's).
+    async fn migrations(&self) -> StoreResult<Migrations>;
     /// Whether a write is kept now: reads still answer on a full disk or a
     /// read-only database, so readiness asks for a (no-op) write.
     async fn writable(&self) -> StoreResult<()>;

@@ -5,7 +5,13 @@ use sqlx::{Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+/// Migrations a newer version applied are left alone (`ignore_missing`):
+/// they are additive, so this version keeps serving beside that one during
+/// a rolling upgrade.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate::Migrator {
+    ignore_missing: true,
+    ..sqlx::migrate!("../migrations/postgres")
+};
 
 pub struct PostgresStore {
     pool: PgPool,

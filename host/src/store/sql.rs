@@ -15,6 +15,30 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.migrations", level = "debug", skip_all)]
+            async fn migrations(&self) -> $crate::store::StoreResult<$crate::store::Migrations> {
+                use sqlx::migrate::Migrate;
+                let migrator = self.migrator();
+                let mut conn = self.pool.acquire().await?;
+                conn.ensure_migrations_table(&migrator.table_name).await?;
+                let applied = conn.list_applied_migrations(&migrator.table_name).await?;
+                let known: std::collections::BTreeSet<i64> =
+                    migrator.iter().filter(|m| m.migration_type.is_up_migration()).map(|m| m.version).collect();
+                Ok($crate::store::Migrations {
+                    pending: migrator
+                        .iter()
+                        .filter(|m| m.migration_type.is_up_migration())
+                        .filter(|m| !applied.iter().any(|a| a.version == m.version))
+                        .map(|m| (m.version, m.description.to_string()))
+                        .collect(),
+                    newer: applied
+                        .iter()
+                        .map(|a| a.version)
+                        .filter(|v| !known.contains(v))
+                        .collect(),
+                })
+            }
+
             #[tracing::instrument(name = "store.writable", level = "debug", skip_all)]
             async fn writable(&self) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;

@@ -7,7 +7,13 @@ use sqlx::{Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+/// Migrations a newer version applied are left alone (`ignore_missing`):
+/// they are additive, so this version keeps serving beside that one during
+/// a rolling upgrade.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate::Migrator {
+    ignore_missing: true,
+    ..sqlx::migrate!("../migrations/sqlite")
+};
 
 pub struct SqliteStore {
     pool: SqlitePool,
