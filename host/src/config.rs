@@ -34,36 +34,52 @@ pub struct Layer {
     pub database_url: Option<String>,
     pub master_key: Option<String>,
     pub master_key_file: Option<PathBuf>,
+    #[serde(default, deserialize_with = "seconds")]
     pub access_token_ttl: Option<i64>,
+    #[serde(default, deserialize_with = "seconds")]
     pub max_access_token_ttl: Option<i64>,
+    #[serde(default, deserialize_with = "seconds")]
     pub secret_rotation_overlap: Option<i64>,
+    #[serde(default, deserialize_with = "millis")]
     pub cache_refresh_ms: Option<u64>,
+    #[serde(default, deserialize_with = "millis")]
     pub usage_flush_ms: Option<u64>,
     pub log_format: Option<String>,
     pub log: Option<String>,
     pub migrate: Option<String>,
+    #[serde(default, deserialize_with = "millis")]
     pub plugin_max_deadline_ms: Option<u64>,
     pub plugin_max_memory_mib: Option<usize>,
     pub plugin_cache_dir: Option<PathBuf>,
     pub plugin_pool_slots: Option<u32>,
     pub plugin_decision_cache_entries: Option<usize>,
     pub plugin_decision_cache_mib: Option<usize>,
+    #[serde(default, deserialize_with = "seconds_u64")]
     pub plugin_decision_cache_max_seconds: Option<u64>,
     pub delivery_max_attempts: Option<i64>,
+    #[serde(default, deserialize_with = "millis")]
     pub delivery_backoff_ms: Option<u64>,
+    #[serde(default, deserialize_with = "millis")]
     pub delivery_timeout_ms: Option<u64>,
+    #[serde(default, deserialize_with = "millis")]
     pub delivery_poll_ms: Option<u64>,
     pub admin_token: Option<String>,
+    #[serde(default, deserialize_with = "seconds")]
     pub refresh_token_idle_ttl: Option<i64>,
+    #[serde(default, deserialize_with = "seconds")]
     pub refresh_token_absolute_ttl: Option<i64>,
+    #[serde(default, deserialize_with = "seconds")]
     pub pat_max_ttl: Option<i64>,
     pub otlp_endpoint: Option<String>,
     pub otlp_sample_ratio: Option<f64>,
     pub otlp_service_name: Option<String>,
     pub metrics: Option<bool>,
+    #[serde(default, deserialize_with = "millis")]
     pub header_read_timeout_ms: Option<u64>,
+    #[serde(default, deserialize_with = "millis")]
     pub idle_timeout_ms: Option<u64>,
     pub max_connections: Option<usize>,
+    #[serde(default, deserialize_with = "millis")]
     pub shutdown_timeout_ms: Option<u64>,
     pub trusted_proxies: Option<String>,
     pub forwarded_header: Option<String>,
@@ -144,32 +160,33 @@ impl Layer {
             database_url: get("WARDEN_DATABASE_URL"),
             master_key: get("WARDEN_MASTER_KEY"),
             master_key_file: get("WARDEN_MASTER_KEY_FILE").map(PathBuf::from),
-            access_token_ttl: num(&get, "WARDEN_ACCESS_TOKEN_TTL")?,
-            max_access_token_ttl: num(&get, "WARDEN_MAX_ACCESS_TOKEN_TTL")?,
-            secret_rotation_overlap: num(&get, "WARDEN_SECRET_ROTATION_OVERLAP")?,
-            cache_refresh_ms: num(&get, "WARDEN_CACHE_REFRESH_MS")?,
-            usage_flush_ms: num(&get, "WARDEN_USAGE_FLUSH_MS")?,
+            access_token_ttl: env_seconds(&get, "WARDEN_ACCESS_TOKEN_TTL")?,
+            max_access_token_ttl: env_seconds(&get, "WARDEN_MAX_ACCESS_TOKEN_TTL")?,
+            secret_rotation_overlap: env_seconds(&get, "WARDEN_SECRET_ROTATION_OVERLAP")?,
+            cache_refresh_ms: env_millis(&get, "WARDEN_CACHE_REFRESH_MS")?,
+            usage_flush_ms: env_millis(&get, "WARDEN_USAGE_FLUSH_MS")?,
             log_format: get("WARDEN_LOG_FORMAT"),
             migrate: get("WARDEN_MIGRATE"),
             log: get("WARDEN_LOG"),
-            plugin_max_deadline_ms: num(&get, "WARDEN_PLUGIN_MAX_DEADLINE_MS")?,
+            plugin_max_deadline_ms: env_millis(&get, "WARDEN_PLUGIN_MAX_DEADLINE_MS")?,
             plugin_max_memory_mib: num(&get, "WARDEN_PLUGIN_MAX_MEMORY_MIB")?,
             plugin_cache_dir: get("WARDEN_PLUGIN_CACHE_DIR").map(PathBuf::from),
             plugin_pool_slots: num(&get, "WARDEN_PLUGIN_POOL_SLOTS")?,
             plugin_decision_cache_entries: num(&get, "WARDEN_PLUGIN_DECISION_CACHE_ENTRIES")?,
             plugin_decision_cache_mib: num(&get, "WARDEN_PLUGIN_DECISION_CACHE_MIB")?,
-            plugin_decision_cache_max_seconds: num(
+            plugin_decision_cache_max_seconds: env_seconds(
                 &get,
                 "WARDEN_PLUGIN_DECISION_CACHE_MAX_SECONDS",
-            )?,
+            )?
+            .map(|v: i64| v.max(0) as u64),
             delivery_max_attempts: num(&get, "WARDEN_DELIVERY_MAX_ATTEMPTS")?,
-            delivery_backoff_ms: num(&get, "WARDEN_DELIVERY_BACKOFF_MS")?,
-            delivery_timeout_ms: num(&get, "WARDEN_DELIVERY_TIMEOUT_MS")?,
-            delivery_poll_ms: num(&get, "WARDEN_DELIVERY_POLL_MS")?,
+            delivery_backoff_ms: env_millis(&get, "WARDEN_DELIVERY_BACKOFF_MS")?,
+            delivery_timeout_ms: env_millis(&get, "WARDEN_DELIVERY_TIMEOUT_MS")?,
+            delivery_poll_ms: env_millis(&get, "WARDEN_DELIVERY_POLL_MS")?,
             admin_token: get("WARDEN_ADMIN_TOKEN"),
-            refresh_token_idle_ttl: num(&get, "WARDEN_REFRESH_TOKEN_IDLE_TTL")?,
-            refresh_token_absolute_ttl: num(&get, "WARDEN_REFRESH_TOKEN_ABSOLUTE_TTL")?,
-            pat_max_ttl: num(&get, "WARDEN_PAT_MAX_TTL")?,
+            refresh_token_idle_ttl: env_seconds(&get, "WARDEN_REFRESH_TOKEN_IDLE_TTL")?,
+            refresh_token_absolute_ttl: env_seconds(&get, "WARDEN_REFRESH_TOKEN_ABSOLUTE_TTL")?,
+            pat_max_ttl: env_seconds(&get, "WARDEN_PAT_MAX_TTL")?,
             // The OpenTelemetry SDKs' standard variables, where Warden's own
             // are not set.
             otlp_endpoint: get("WARDEN_OTLP_ENDPOINT")
@@ -189,10 +206,10 @@ impl Layer {
                     )),
                 })
                 .transpose()?,
-            header_read_timeout_ms: num(&get, "WARDEN_HEADER_READ_TIMEOUT_MS")?,
-            idle_timeout_ms: num(&get, "WARDEN_IDLE_TIMEOUT_MS")?,
+            header_read_timeout_ms: env_millis(&get, "WARDEN_HEADER_READ_TIMEOUT_MS")?,
+            idle_timeout_ms: env_millis(&get, "WARDEN_IDLE_TIMEOUT_MS")?,
             max_connections: num(&get, "WARDEN_MAX_CONNECTIONS")?,
-            shutdown_timeout_ms: num(&get, "WARDEN_SHUTDOWN_TIMEOUT_MS")?,
+            shutdown_timeout_ms: env_millis(&get, "WARDEN_SHUTDOWN_TIMEOUT_MS")?,
             trusted_proxies: get("WARDEN_TRUSTED_PROXIES"),
             forwarded_header: get("WARDEN_FORWARDED_HEADER"),
         })
@@ -621,6 +638,97 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
     Ok(key)
 }
 
+/// A duration written with its unit: `500ms`, `10s`, `5m`, `10h`, `2d`, in
+/// milliseconds; `None` for anything else (a bare number included).
+fn with_unit_ms(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let per = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(per)
+}
+
+/// A setting in seconds: a whole number of seconds, or a duration with a
+/// unit that comes to whole seconds.
+fn parse_seconds(text: &str) -> Result<i64, String> {
+    if let Ok(n) = text.trim().parse::<i64>() {
+        return Ok(n);
+    }
+    match with_unit_ms(text) {
+        Some(ms) if ms % 1_000 == 0 => Ok((ms / 1_000) as i64),
+        Some(_) => Err(format!("{text:?} is not a whole number of seconds")),
+        None => Err(format!(
+            "{text:?} is not a duration: give seconds (3600) or a number with a unit (500ms, 10s, 5m, 10h, 2d)"
+        )),
+    }
+}
+
+/// A setting in milliseconds: a number of milliseconds, or a duration with a unit.
+fn parse_millis(text: &str) -> Result<u64, String> {
+    if let Ok(n) = text.trim().parse::<u64>() {
+        return Ok(n);
+    }
+    with_unit_ms(text).ok_or_else(|| {
+        format!(
+            "{text:?} is not a duration: give milliseconds (500) or a number with a unit (500ms, 10s, 5m, 10h, 2d)"
+        )
+    })
+}
+
+/// A number or a string in the file.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumberOrText {
+    Number(i64),
+    Text(String),
+}
+
+fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<NumberOrText>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumberOrText::Number(n)) => Ok(Some(n)),
+        Some(NumberOrText::Text(t)) => parse_seconds(&t)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+fn seconds_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    seconds(d)?
+        .map(|n| u64::try_from(n).map_err(|_| serde::de::Error::custom("must not be negative")))
+        .transpose()
+}
+
+fn millis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match Option::<NumberOrText>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumberOrText::Number(n)) => u64::try_from(n)
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("must not be negative")),
+        Some(NumberOrText::Text(t)) => parse_millis(&t).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+fn env_seconds(get: &impl Fn(&str) -> Option<String>, var: &str) -> anyhow::Result<Option<i64>> {
+    get(var)
+        .map(|v| parse_seconds(&v).map_err(|e| anyhow::anyhow!("{var}: {e}")))
+        .transpose()
+}
+
+fn env_millis(get: &impl Fn(&str) -> Option<String>, var: &str) -> anyhow::Result<Option<u64>> {
+    get(var)
+        .map(|v| parse_millis(&v).map_err(|e| anyhow::anyhow!("{var}: {e}")))
+        .transpose()
+}
+
 /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` names the traces URL itself; the
 /// setting is the base that `/v1/traces` is added to.
 fn traces_base(url: String) -> String {
@@ -724,6 +832,50 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(e.contains("OTEL_TRACES_SAMPLER"), "{e}");
+    }
+
+    #[test]
+    fn durations_take_units_everywhere() {
+        assert_eq!(parse_seconds("3600"), Ok(3600));
+        assert_eq!(parse_seconds("10h"), Ok(36_000));
+        assert_eq!(parse_seconds(" 2d "), Ok(172_800));
+        assert_eq!(parse_seconds("90s"), Ok(90));
+        assert!(
+            parse_seconds("1500ms")
+                .unwrap_err()
+                .contains("whole number of seconds")
+        );
+        assert!(parse_seconds("soon").unwrap_err().contains("10h"));
+        assert_eq!(parse_millis("250"), Ok(250));
+        assert_eq!(parse_millis("500ms"), Ok(500));
+        assert_eq!(parse_millis("10s"), Ok(10_000));
+        assert_eq!(parse_millis("5m"), Ok(300_000));
+        assert!(parse_millis("5 weeks").is_err());
+        let file: Layer = toml::from_str(
+            "access_token_ttl = \"10h\"\ncache_refresh_ms = \"2s\"\nshutdown_timeout_ms = 1500\npat_max_ttl = 86400\nplugin_decision_cache_max_seconds = \"5m\"",
+        )
+        .unwrap();
+        assert_eq!(file.access_token_ttl, Some(36_000));
+        assert_eq!(file.cache_refresh_ms, Some(2_000));
+        assert_eq!(file.shutdown_timeout_ms, Some(1_500));
+        assert_eq!(file.pat_max_ttl, Some(86_400));
+        assert_eq!(file.plugin_decision_cache_max_seconds, Some(300));
+        let e = toml::from_str::<Layer>("delivery_timeout_ms = \"soon\"")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("delivery_timeout_ms") && e.contains("10s"),
+            "{e}"
+        );
+        let env = Layer::from_env(|k| match k {
+            "WARDEN_USAGE_FLUSH_MS" => Some("1m".into()),
+            "WARDEN_REFRESH_TOKEN_IDLE_TTL" => Some("30d".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(env.usage_flush_ms, Some(60_000));
+        assert_eq!(env.refresh_token_idle_ttl, Some(2_592_000));
     }
 
     #[test]
