@@ -30,6 +30,7 @@ pub enum MigrateMode {
 #[serde(deny_unknown_fields)]
 pub struct Layer {
     pub listen: Option<String>,
+    pub management_listen: Option<String>,
     pub public_url: Option<String>,
     pub database_url: Option<String>,
     pub master_key: Option<String>,
@@ -89,6 +90,7 @@ impl Layer {
     fn over(self, base: Layer) -> Layer {
         Layer {
             listen: self.listen.or(base.listen),
+            management_listen: self.management_listen.or(base.management_listen),
             public_url: self.public_url.or(base.public_url),
             database_url: self.database_url.or(base.database_url),
             master_key: self.master_key.or(base.master_key),
@@ -156,6 +158,7 @@ impl Layer {
         }
         Ok(Layer {
             listen: get("WARDEN_LISTEN"),
+            management_listen: get("WARDEN_MANAGEMENT_LISTEN"),
             public_url: get("WARDEN_PUBLIC_URL"),
             database_url: get("WARDEN_DATABASE_URL"),
             master_key: get("WARDEN_MASTER_KEY"),
@@ -218,6 +221,9 @@ impl Layer {
 
 pub struct Config {
     pub listen: SocketAddr,
+    /// Where the admin API, `/metrics` and the health checks are served
+    /// instead of on `listen`, if set.
+    pub management_listen: Option<SocketAddr>,
     /// Without a trailing slash. `None` means "http://{bound address}".
     pub public_url: Option<String>,
     pub database_url: String,
@@ -352,6 +358,20 @@ impl Config {
                 "listen address {listen_text:?} is not of the form IP:PORT (e.g. 127.0.0.1:8080)"
             )
         })?;
+        let management_listen = match l.management_listen.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => {
+                let addr: SocketAddr = text.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "management_listen {text:?} is not of the form IP:PORT (e.g. 127.0.0.1:9090)"
+                    )
+                })?;
+                if addr == listen && addr.port() != 0 {
+                    bail!("management_listen must differ from listen ({listen})");
+                }
+                Some(addr)
+            }
+        };
         let public_url = l.public_url.map(|u| validate_public_url(&u)).transpose()?;
         let access_token_ttl = l.access_token_ttl.unwrap_or(3600);
         let max_access_token_ttl = l.max_access_token_ttl.unwrap_or(86_400);
@@ -504,6 +524,7 @@ impl Config {
             plugin_pool_slots,
             plugin_decisions,
             listen,
+            management_listen,
             public_url,
             database_url: l
                 .database_url

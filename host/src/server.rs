@@ -29,6 +29,14 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let bound = listener.local_addr()?;
+    let management = match config.management_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (management_listen)"))?,
+        ),
+        None => None,
+    };
     let public_url = config.public_url_or(bound);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
@@ -96,14 +104,49 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     // A line on stdout that scripts and tests can wait for.
     println!("listening on http://{bound}");
     let limits = config.connections;
-    let drained = http::listener::serve(
-        listener,
-        http::router(state),
-        limits,
-        config.trusted_proxies.clone(),
-        shutdown_signal(),
-    )
-    .await;
+    // One signal stops both listeners.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let drained = match management {
+        None => {
+            http::listener::serve(
+                listener,
+                http::router(state, http::Listener::All),
+                limits,
+                config.trusted_proxies.clone(),
+                stopped(stopping),
+            )
+            .await
+        }
+        Some(management) => {
+            let at = management.local_addr()?;
+            tracing::info!(%at, "management listening (admin API, metrics, health checks)");
+            println!("management listening on http://{at}");
+            let (public, operator) = tokio::join!(
+                http::listener::serve(
+                    listener,
+                    http::router(state.clone(), http::Listener::Public),
+                    limits,
+                    config.trusted_proxies.clone(),
+                    stopped(stopping.clone()),
+                ),
+                http::listener::serve(
+                    management,
+                    http::router(state, http::Listener::Management),
+                    limits,
+                    config.trusted_proxies.clone(),
+                    stopped(stopping),
+                ),
+            );
+            public && operator
+        }
+    };
     if !drained {
         tracing::warn!(
             timeout_ms = limits.shutdown_timeout.as_millis() as u64,

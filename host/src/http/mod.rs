@@ -44,8 +44,46 @@ pub struct AppState {
 
 pub type State = axum::extract::State<Arc<AppState>>;
 
-pub fn router(state: Arc<AppState>) -> Router {
+/// Which routes a listener serves: all of them (one port, the default), or
+/// with `management_listen` the public ones on one and the operator's
+/// (admin API, metrics, health checks) on the other.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    All,
+    Public,
+    Management,
+}
+
+pub fn router(state: Arc<AppState>, listener: Listener) -> Router {
     let https = state.secure_cookies;
+    let mut routes = Router::new();
+    if listener != Listener::Public {
+        routes = routes.merge(management_routes(state.clone()));
+    }
+    if listener != Listener::Management {
+        routes = routes.merge(public_routes(&state));
+    }
+    routes
+        .fallback(health::not_found)
+        .layer(axum::middleware::from_fn(trace::trace))
+        .layer(axum::middleware::map_response_with_state(
+            https,
+            headers::security_headers,
+        ))
+        .with_state(state)
+}
+
+/// What only the operator reaches.
+fn management_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
+        .nest("/admin/v1", admin::routes(state))
+}
+
+/// What users, apps and browsers reach.
+fn public_routes(state: &AppState) -> Router<Arc<AppState>> {
     let mut routes = Router::new();
     if state.demo {
         // The demo app's hook: takes each delivery, so a demo install completes.
@@ -55,9 +93,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         );
     }
     routes
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics))
         .route(
             "/t/{tenant}/.well-known/openid-configuration",
             get(oauth::metadata),
@@ -110,12 +145,4 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/t/{tenant}/console/{*rest}",
             get(console::not_found).post(console::not_found),
         )
-        .nest("/admin/v1", admin::routes(state.clone()))
-        .fallback(health::not_found)
-        .layer(axum::middleware::from_fn(trace::trace))
-        .layer(axum::middleware::map_response_with_state(
-            https,
-            headers::security_headers,
-        ))
-        .with_state(state)
 }
