@@ -490,11 +490,20 @@ async fn kits_run_in_the_server(lang: Lang) {
         .await,
         "{lang:?}: no decision was ever reused"
     );
-    let before = reused().await;
-    for _ in 0..3 {
-        assert_eq!(org(ask("read").await).await, "acme-2");
-    }
-    assert_eq!(reused().await, before + 3.0, "{lang:?}: decisions reused");
+    // Three identical requests in a row are all answered from memory (a
+    // directory reload in between starts the binding's share afresh, so try
+    // again a few times rather than fail on its timing).
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            let before = reused().await;
+            for _ in 0..3 {
+                assert_eq!(org(ask("read").await).await, "acme-2");
+            }
+            reused().await == before + 3.0
+        })
+        .await,
+        "{lang:?}: decisions were not reused"
+    );
 
     // Delivery: the kit shapes the installation event; the host signs it.
     add_and_bind(
@@ -637,7 +646,14 @@ fn hostile_python_and_javascript_plugins_fail_closed() {
         assert!(ok, "{build}: {err}");
         assert_eq!(decision["scopes"], json!(["read", "admin"]), "{build}");
         for (mode, kind) in [("loop", "timeout"), ("memory", "memory"), ("throw", "trap")] {
-            let (ok, _, err) = plugin_test(&wasm, &format!("\"{mode}\""), &[]);
+            // Growing memory is what must stop the memory mode, not the
+            // deadline, which a loaded machine can reach first.
+            let extra: &[&str] = if mode == "memory" {
+                &["--deadline-ms", "2000"]
+            } else {
+                &[]
+            };
+            let (ok, _, err) = plugin_test(&wasm, &format!("\"{mode}\""), extra);
             assert!(
                 !ok && err.contains(&format!("plugin failed closed ({kind})")),
                 "{build} {mode}: {err}"
