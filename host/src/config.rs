@@ -181,7 +181,12 @@ impl Layer {
                 &get,
                 "WARDEN_PLUGIN_DECISION_CACHE_MAX_SECONDS",
             )?
-            .map(|v: i64| v.max(0) as u64),
+            .map(|v| {
+                u64::try_from(v).map_err(|_| {
+                    anyhow::anyhow!("WARDEN_PLUGIN_DECISION_CACHE_MAX_SECONDS must not be negative")
+                })
+            })
+            .transpose()?,
             delivery_max_attempts: num(&get, "WARDEN_DELIVERY_MAX_ATTEMPTS")?,
             delivery_backoff_ms: env_millis(&get, "WARDEN_DELIVERY_BACKOFF_MS")?,
             delivery_timeout_ms: env_millis(&get, "WARDEN_DELIVERY_TIMEOUT_MS")?,

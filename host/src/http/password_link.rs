@@ -185,12 +185,7 @@ pub async fn set(
         ),
         Ok(false) => gone(&brand, &tenant),
         Err(crate::apps::AppError::Admin(crate::admin::AdminError::Invalid(m))) => {
-            let mut c = m.chars();
-            let m: String = c
-                .next()
-                .map(|f| f.to_uppercase().chain(c).collect())
-                .unwrap_or_default();
-            again(&format!("{m}."))
+            again(&super::console::capitalise(&m))
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot set a password through a link");

@@ -66,6 +66,11 @@ pub(super) async fn page(
             names.with_version(s.store.as_ref(), app, version).await;
         }
     }
+    // Each row's sentence, told once for the row, its link and its record.
+    let told: Vec<(&Entry, String)> = matching
+        .iter()
+        .map(|e| (*e, e.sentence(&names, &v)))
+        .collect();
     let base = v.base();
     let selected = |want: &Option<String>, value: &str| want.as_deref() == Some(value);
     let body = html! {
@@ -104,18 +109,18 @@ pub(super) async fn page(
             table.stack #audit aria-labelledby="audit-title" {
                 thead { tr { th.shrink scope="col" { "When" } th scope="col" { "What happened" } th.shrink scope="col" { "Record" } } }
                 tbody {
-                    @for (n, e) in matching.iter().enumerate() {
+                    @for (n, (e, said)) in told.iter().enumerate() {
                         tr {
                             td.shrink data-label="When" { (v.moment(e.event.created_at)) }
-                            td data-label="What happened" { (e.sentence(&names, &v)) "." }
-                            td.shrink data-label="Record" { a href={ "#record-" (n) } aria-label={ "Record of: " (e.sentence(&names, &v)) } { "Record" } }
+                            td data-label="What happened" { (said) "." }
+                            td.shrink data-label="Record" { a href={ "#record-" (n) } aria-label={ "Record of: " (said) } { "Record" } }
                         }
                     }
                 }
             }
-            @for (n, e) in matching.iter().enumerate() {
+            @for (n, (e, said)) in told.iter().enumerate() {
                 section.record id={ "record-" (n) } aria-labelledby={ "record-title-" (n) } {
-                    h3 id={ "record-title-" (n) } { "Record: " (e.sentence(&names, &v)) }
+                    h3 id={ "record-title-" (n) } { "Record: " (said) }
                     pre { (e.raw(&v)) }
                     a href="#audit-title" { "Close" }
                 }

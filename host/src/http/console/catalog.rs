@@ -77,12 +77,7 @@ fn permission_summary(m: &Manifest) -> String {
         .permissions
         .iter()
         .filter(|p| p.required)
-        .map(|p| {
-            let mut c = p.description.chars();
-            c.next()
-                .map(|f| f.to_lowercase().chain(c).collect())
-                .unwrap_or_default()
-        })
+        .map(|p| super::names::lower_first(&p.description))
         .collect();
     if asks.is_empty() {
         return "Asks for no permissions".into();

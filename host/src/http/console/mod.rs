@@ -368,7 +368,7 @@ fn explain(e: AppError) -> (StatusCode, String) {
 }
 
 /// A message as a sentence: capital first, full stop last.
-fn capitalise(s: &str) -> String {
+pub(super) fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => {

@@ -99,11 +99,7 @@ impl Names {
         let description = manifest
             .and_then(|m| m.permission(name))
             .map_or(name, |p| p.description.as_str());
-        let mut c = description.chars();
-        match c.next() {
-            Some(f) => f.to_lowercase().chain(c).collect(),
-            None => String::new(),
-        }
+        lower_first(description)
     }
 
     /// The kind of resource an app works on ("Projects"), plural.
@@ -150,5 +146,14 @@ impl Names {
             }
             Err(_) => "\u{2014}".into(),
         }
+    }
+}
+
+/// A description to go inside a sentence: "View site photos" → "view site photos".
+pub(super) fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
     }
 }
