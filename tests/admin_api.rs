@@ -31,6 +31,13 @@ impl Api {
         }
         Reply::from(req.send().await.unwrap()).await
     }
+    /// A short list's rows: its one page's `items`.
+    async fn list(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status, 200, "GET {path}: {}", r.text);
+        assert!(r.body["next"].is_null(), "{}", r.text);
+        r.body["items"].clone()
+    }
     async fn get(&self, path: &str) -> Reply {
         self.send(reqwest::Method::GET, path, None).await
     }
@@ -68,8 +75,7 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["issuer"], server.issuer("acme"));
-    let r = api.get("/tenants").await;
-    assert_eq!(r.body[0]["slug"], "acme");
+    assert_eq!(api.list("/tenants").await[0]["slug"], "acme");
 
     let r = api
         .post(
@@ -90,7 +96,7 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
     let t = token(&server, "acme", &id, &secret, &[("scope", "read")]).await;
     assert_eq!(t["scope"], "read");
     let r = api.get("/tenants/acme/clients").await;
-    assert_eq!(r.body[0]["client_id"], id.as_str());
+    assert_eq!(r.body["items"][0]["client_id"], id.as_str());
     assert!(!r.text.contains(&secret), "secrets are never listed");
 
     let r = api
@@ -144,7 +150,7 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
         "already exists",
     );
     assert_eq!(
-        api.get("/tenants/acme/users").await.body[0]["username"],
+        api.list("/tenants/acme/users").await[0]["username"],
         "alice"
     );
     assert_eq!(
@@ -202,9 +208,9 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
         .await,
         "the binding made through the API takes effect"
     );
-    let r = api.get("/tenants/acme/bindings").await;
-    assert_eq!(r.body[0]["plugin_name"], "scopes");
-    assert_eq!(r.body[0]["sha256"].as_str().unwrap().len(), 64);
+    let bound = api.list("/tenants/acme/bindings").await;
+    assert_eq!(bound[0]["plugin_name"], "scopes");
+    assert_eq!(bound[0]["sha256"].as_str().unwrap().len(), 64);
     let r = api
         .send(
             reqwest::Method::DELETE,
@@ -213,7 +219,7 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
-    assert_eq!(api.get("/plugins").await.body[0]["name"], "scopes");
+    assert_eq!(api.list("/plugins").await[0]["name"], "scopes");
     // The same as the platform-wide default for tenants without their own.
     let r = api
         .send(
@@ -243,8 +249,8 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
         .await,
         "the platform default takes effect"
     );
-    assert_eq!(api.get("/bindings").await.body[0]["plugin_name"], "scopes");
-    assert_eq!(api.get("/tenants/acme/bindings").await.body, json!([]));
+    assert_eq!(api.list("/bindings").await[0]["plugin_name"], "scopes");
+    assert_eq!(api.list("/tenants/acme/bindings").await, json!([]));
     let r = api
         .send(reqwest::Method::DELETE, "/bindings/grant-policy", None)
         .await;
@@ -271,7 +277,7 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
         })
         .await
     );
-    assert_eq!(api.get("/tenants/acme/deliveries").await.body, json!([]));
+    assert_eq!(api.list("/tenants/acme/deliveries").await, json!([]));
     // acme has no credential-delivery plugin, so no signing secret to rotate.
     assert_problem(
         &api.post("/tenants/acme/delivery-signing-secret/rotate", json!({}))
@@ -356,9 +362,7 @@ async fn admin_api_refuses_bad_requests(db: Db) {
         "not valid",
     );
     assert!(
-        api.get("/tenants")
-            .await
-            .body
+        api.list("/tenants").await
             .as_array()
             .unwrap()
             .is_empty(),
@@ -467,8 +471,18 @@ async fn admin_api_refuses_bad_requests(db: Db) {
     assert_problem(
         &api.get("/tenants/acme/deliveries?limit=lots").await,
         400,
-        "limit",
+        "limit must be a whole number from 1 to 1000",
     );
+    for bad in ["limit=0", "limit=1001", "limit=-5"] {
+        assert_problem(&api.get(&format!("/tenants?{bad}")).await, 400, "limit");
+    }
+    for bad in ["bm90LWEta2V5", "abc", "0G"] {
+        assert_problem(
+            &api.get(&format!("/tenants/acme/clients?cursor={bad}")).await,
+            400,
+            "cursor is not one this list gives",
+        );
+    }
     assert_problem(
         &api.get("/no/such/thing").await,
         404,

@@ -313,7 +313,7 @@ async fn the_install_policy_refuses_trims_and_fails_closed(db: Db) {
         "the admin reads the policy's reason: {detail}"
     );
     let list = api.get("/tenants/acme/installations").await;
-    assert_eq!(list.body.as_array().unwrap().len(), 0, "nothing installed");
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 0, "nothing installed");
     // The CLI says the same in one line.
     let out = db.cli(&[
         "installation",
@@ -335,7 +335,7 @@ async fn the_install_policy_refuses_trims_and_fails_closed(db: Db) {
     assert_eq!(r.body["permissions"], json!(["reports:read"]));
     let audit = api.get("/tenants/acme/audit").await;
     let created = audit
-        .body
+        .body["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -404,7 +404,7 @@ async fn the_install_policy_refuses_trims_and_fails_closed(db: Db) {
         );
     }
     let list = api.get("/tenants/globex/installations").await;
-    assert_eq!(list.body.as_array().unwrap().len(), 0);
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 0);
     let audit = api.get("/tenants/globex/audit").await;
     assert!(
         audit.text.contains("install_policy.plugin_failed"),

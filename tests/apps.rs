@@ -331,7 +331,7 @@ async fn bad_manifests_name_the_field(db: Db) {
     }
     // Nothing half-written: the registry holds only the one good app.
     let r = api.get("/apps").await;
-    assert_eq!(r.body.as_array().unwrap().len(), 1, "{}", r.text);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
 
     // Registering a slug twice is a conflict; a changed manifest is a new
     // version; the same manifest again publishes nothing.
@@ -419,7 +419,7 @@ async fn bad_manifests_name_the_field(db: Db) {
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
-    assert_eq!(api.get("/tenants/acme/installations").await.body, json!([]));
+    assert_eq!(api.list("/tenants/acme/installations").await, json!([]));
 }
 
 async fn installation_lifecycle_and_service_account(db: Db) {
@@ -441,7 +441,7 @@ async fn installation_lifecycle_and_service_account(db: Db) {
     let path = format!("/tenants/acme/installations/{id}");
 
     // The service account is in the directory, marked, and managed.
-    let users = api.get("/tenants/acme/users").await.body;
+    let users = api.list("/tenants/acme/users").await;
     let sa = users
         .as_array()
         .unwrap()
@@ -601,7 +601,7 @@ async fn installation_lifecycle_and_service_account(db: Db) {
     assert!(!introspected_by(&server, &rs, &live).await);
     assert_eq!(api.get(&path).await.status, 404);
     assert_eq!(api.delete(&path).await.status, 404);
-    let users = api.get("/tenants/acme/users").await.body;
+    let users = api.list("/tenants/acme/users").await;
     assert!(
         !users
             .as_array()
@@ -612,9 +612,7 @@ async fn installation_lifecycle_and_service_account(db: Db) {
     let again = install(&api, json!("all")).await;
     assert_ne!(again["id"], inst["id"]);
     assert_eq!(
-        api.get("/tenants/acme/installations")
-            .await
-            .body
+        api.list("/tenants/acme/installations").await
             .as_array()
             .unwrap()
             .len(),
@@ -1230,7 +1228,7 @@ async fn a_rotated_webhook_secret_co_signs_during_its_overlap(db: Db) {
         )
         .await;
     let newest = r.body["webhook_secret"].as_str().unwrap().to_string();
-    let id = api.get("/tenants/acme/installations").await.body[0]["id"]
+    let id = api.list("/tenants/acme/installations").await[0]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -1290,7 +1288,7 @@ async fn the_catalog_shows_listed_apps_and_how_they_are_installed(db: Db) {
 
     let catalog = api.get("/tenants/acme/catalog").await;
     assert_eq!(catalog.status, 200, "{}", catalog.text);
-    let entries = catalog.body.as_array().unwrap();
+    let entries = catalog.body["items"].as_array().unwrap();
     assert_eq!(
         entries.len(),
         1,
@@ -1330,7 +1328,7 @@ async fn the_catalog_shows_listed_apps_and_how_they_are_installed(db: Db) {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let catalog = api.get("/tenants/acme/catalog").await;
-    let entries = catalog.body.as_array().unwrap();
+    let entries = catalog.body["items"].as_array().unwrap();
     assert_eq!(
         entries.len(),
         2,
@@ -1346,9 +1344,9 @@ async fn the_catalog_shows_listed_apps_and_how_they_are_installed(db: Db) {
     );
     assert_eq!(docs["installation"]["version"], 2);
     let other = api.get("/tenants/globex/catalog").await;
-    assert_eq!(other.body.as_array().unwrap().len(), 1);
+    assert_eq!(other.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(
-        other.body[0]["installation"],
+        other.body["items"][0]["installation"],
         Value::Null,
         "another tenant's installs stay its own"
     );

@@ -45,7 +45,7 @@ async fn an_install_on_no_project_is_refused_and_creates_nothing(db: Db) {
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
-    let listed = api.get("/tenants/acme/installations").await.body;
+    let listed = api.list("/tenants/acme/installations").await;
     assert!(
         listed
             .as_array()
@@ -878,8 +878,8 @@ async fn console_actions_refuse_non_admins_other_tenants_and_missing_csrf(db: Db
     assert_eq!(carol.tenant, "globex");
     // What the admin API says is there, to compare after each refusal.
     let state = || async {
-        let installations = api.get("/tenants/acme/installations").await.body;
-        let users = api.get("/tenants/acme/users").await.body;
+        let installations = api.list("/tenants/acme/installations").await;
+        let users = api.list("/tenants/acme/users").await;
         let settings = api.get("/tenants/acme/settings").await.body;
         json!({"installations": installations, "users": users, "settings": settings})
     };
@@ -1030,7 +1030,7 @@ async fn console_actions_refuse_non_admins_other_tenants_and_missing_csrf(db: Db
         )
         .await;
     assert_eq!(status, 303, "bob installs Time Tracker himself");
-    let listed = api.get("/tenants/acme/installations").await.body;
+    let listed = api.list("/tenants/acme/installations").await;
     let mine = listed
         .as_array()
         .unwrap()
@@ -1053,9 +1053,7 @@ async fn console_actions_refuse_non_admins_other_tenants_and_missing_csrf(db: Db
         .await;
     assert_ne!(status, 303, "Docs Sync asks for more than bob holds");
     assert_eq!(
-        api.get("/tenants/acme/installations")
-            .await
-            .body
+        api.list("/tenants/acme/installations").await
             .as_array()
             .unwrap()
             .len(),

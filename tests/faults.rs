@@ -549,7 +549,7 @@ async fn postgres_stopped_and_started_mid_load_loses_nothing_acknowledged() {
 async fn api_names(api: &AdminApi) -> Vec<String> {
     let r = api.get("/tenants/acme/clients").await;
     assert_eq!(r.status, 200, "{}", r.text);
-    r.body
+    r.body["items"]
         .as_array()
         .unwrap()
         .iter()

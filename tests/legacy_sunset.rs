@@ -166,7 +166,7 @@ async fn the_sunset_warns_browns_out_and_retires_legacy_clients(db: Db) {
     );
     let audit = api.get("/tenants/acme/audit").await;
     let warnings = audit
-        .body
+        .body["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -252,7 +252,7 @@ impl Admin {
             let installed = match &mark.replaced_by {
                 Some(app) => self
                     .store
-                    .installations(&mark.tenant)
+                    .installations(&mark.tenant, &crate::store::Page::all())
                     .await?
                     .iter()
                     .any(|i| &i.app == app),

@@ -223,7 +223,7 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
     }
     let existing = admin
         .store
-        .clients(DEMO_TENANT)
+        .clients(DEMO_TENANT, &crate::store::Page::all())
         .await?
         .into_iter()
         .find(|c| c.name == DEMO_CLIENT);

@@ -560,6 +560,30 @@ impl AdminApi {
     pub async fn get(&self, path: &str) -> Reply {
         self.send(reqwest::Method::GET, path, None).await
     }
+    /// Every row of a paged list, following each page's `next` as a client
+    /// would (each page checked: 200, `items`, `next`, a `Link` to the next).
+    pub async fn list(&self, path: &str) -> Value {
+        let mut rows = Vec::new();
+        let mut url = path.to_string();
+        loop {
+            let r = self.get(&url).await;
+            assert_eq!(r.status, 200, "GET {url}: {}", r.text);
+            rows.extend(r.body["items"].as_array().expect("items").iter().cloned());
+            match r.body["next"].as_str() {
+                None => {
+                    assert!(r.body["next"].is_null(), "{}", r.text);
+                    assert_eq!(r.header("link"), None, "a Link on the last page");
+                    return Value::Array(rows);
+                }
+                Some(next) => {
+                    let link = r.header("link").unwrap_or_default();
+                    assert!(link.contains(next) && link.ends_with("rel=\"next\""), "{link}");
+                    let sep = if path.contains('?') { '&' } else { '?' };
+                    url = format!("{path}{sep}cursor={next}");
+                }
+            }
+        }
+    }
     pub async fn post(&self, path: &str, body: Value) -> Reply {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }

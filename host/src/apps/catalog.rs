@@ -14,14 +14,14 @@ impl Admin {
         self.tenant_must_exist(tenant).await?;
         let installed: HashMap<String, Installation> = self
             .store
-            .installations(tenant)
+            .installations(tenant, &crate::store::Page::all())
             .await?
             .into_iter()
             .map(|i| (i.app.clone(), i))
             .collect();
         Ok(self
             .store
-            .apps()
+            .apps(&crate::store::Page::all())
             .await?
             .iter()
             .filter(|v| v.manifest.listed || installed.contains_key(&v.app))

@@ -395,7 +395,7 @@ impl Admin {
         now: i64,
     ) -> Result<()> {
         let mut changes = Vec::new();
-        for i in self.store.installations(tenant).await? {
+        for i in self.store.installations(tenant, &crate::store::Page::all()).await? {
             if let Some(selection) = i.resources.without(kind, id) {
                 let mut after = i.clone();
                 after.resources = selection;
@@ -434,7 +434,7 @@ impl Admin {
     async fn selection(&self, tenant: &str, manifest: &Manifest, v: &Value) -> Result<Selection> {
         let selection = Selection::from_json(v).or_else(invalid)?;
         if let Selection::Some(map) = &selection {
-            let known = self.store.resources(tenant).await?;
+            let known = self.store.resources(tenant, &crate::store::Page::all()).await?;
             for (kind, ids) in map {
                 if !manifest.resource_types.iter().any(|t| &t.kind == kind) {
                     return invalid(format!(

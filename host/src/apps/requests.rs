@@ -114,7 +114,7 @@ impl Admin {
         Self::selects_something(&latest.manifest, &selection)?;
         if self
             .store
-            .installations(&user.tenant)
+            .installations(&user.tenant, &crate::store::Page::all())
             .await?
             .iter()
             .any(|i| i.app == req.app)

@@ -111,7 +111,9 @@ pub async fn run(cmd: AppCmd, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         AppCmd::List { json } => {
-            let apps = open_store(&config).await?.apps().await?;
+            let store = &open_store(&config).await?;
+            let apps =
+                super::every(|p| async move { store.apps(&p).await }, |a| a.app.clone()).await?;
             print(
                 json,
                 json!(apps.iter().map(app_json).collect::<Vec<_>>()),

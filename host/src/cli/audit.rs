@@ -27,8 +27,9 @@ pub async fn run(cmd: AuditCmd, config: Config) -> anyhow::Result<()> {
         } => {
             let events = open_store(&config)
                 .await?
-                .audit_events(&tenant, limit.clamp(1, 1000))
+                .audit_events(&tenant, &crate::store::Page::first(limit.clamp(1, 1000)))
                 .await?;
+            let events: Vec<_> = events.into_iter().map(|r| r.event).collect();
             let text = events
                 .iter()
                 .map(|e| format!("{}\t{}\t{}", e.created_at, e.action, e.detail))

@@ -153,7 +153,12 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
             if store.tenant(&tenant).await?.is_none() {
                 anyhow::bail!("tenant {tenant:?} not found");
             }
-            let clients = store.clients(&tenant).await?;
+            let (store, tenant) = (&store, &tenant);
+            let clients = super::every(
+                |p| async move { store.clients(tenant, &p).await },
+                |c| (c.created_at, c.client_id.clone()),
+            )
+            .await?;
             let rows: Vec<_> = clients
                 .iter()
                 .map(|c| json!({"client_id": c.client_id, "name": c.name, "grant_types": c.grant_types, "scopes": c.scopes.to_string()}))

@@ -42,7 +42,7 @@ pub async fn run(cmd: DeliveryCmd, config: Config) -> anyhow::Result<()> {
         } => {
             let deliveries = open_store(&config)
                 .await?
-                .deliveries(&tenant, limit.clamp(1, 1000))
+                .deliveries(&tenant, &crate::store::Page::first(limit.clamp(1, 1000)))
                 .await?;
             let text = deliveries
                 .iter()

@@ -280,7 +280,12 @@ pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
             if store.tenant(&tenant).await?.is_none() {
                 return Err(StoreError::NotFound("tenant").into());
             }
-            let list = store.installations(&tenant).await?;
+            let (store, tenant) = (&store, &tenant);
+            let list = super::every(
+                |p| async move { store.installations(tenant, &p).await },
+                |i| (i.created_at, i.id.clone()),
+            )
+            .await?;
             print(
                 json,
                 json!(list.iter().map(installation_json).collect::<Vec<_>>()),

@@ -213,6 +213,27 @@ pub async fn admin(config: &Config) -> anyhow::Result<Admin> {
     ))
 }
 
+/// Reads a whole list a page at a time, so each query stays bounded
+/// however long the list is.
+async fn every<K, T, F, Fut>(mut read: F, key: impl Fn(&T) -> K) -> anyhow::Result<Vec<T>>
+where
+    F: FnMut(crate::store::Page<K>) -> Fut,
+    Fut: std::future::Future<Output = crate::store::StoreResult<Vec<T>>>,
+{
+    const PAGE: i64 = 500;
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let rows = read(crate::store::Page { after, limit: PAGE }).await?;
+        let full = rows.len() as i64 == PAGE;
+        after = rows.last().map(&key);
+        all.extend(rows);
+        if !full {
+            return Ok(all);
+        }
+    }
+}
+
 fn print(json_wanted: bool, value: serde_json::Value, text: String) {
     if json_wanted {
         println!("{value:#}");

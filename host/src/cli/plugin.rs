@@ -149,7 +149,12 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         PluginCmd::List { json } => {
-            let plugins = open_store(&config).await?.plugins().await?;
+            let store = &open_store(&config).await?;
+            let plugins = super::every(
+                |p| async move { store.plugins(&p).await },
+                |r| (r.name.clone(), r.version),
+            )
+            .await?;
             let text = plugins
                 .iter()
                 .map(|p| {

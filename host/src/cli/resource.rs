@@ -93,7 +93,12 @@ pub async fn run(cmd: ResourceCmd, config: Config) -> anyhow::Result<()> {
                     }
                     e => e.into(),
                 })?;
-            let all = admin.store.resources(&tenant).await?;
+            let (store, tenant) = (&admin.store, &tenant);
+            let all = super::every(
+                |p| async move { store.resources(tenant, &p).await },
+                |r| (r.kind.clone(), r.id.clone()),
+            )
+            .await?;
             print(
                 json,
                 json!(all),
@@ -109,7 +114,12 @@ pub async fn run(cmd: ResourceCmd, config: Config) -> anyhow::Result<()> {
             if store.tenant(&tenant).await?.is_none() {
                 return Err(StoreError::NotFound("tenant").into());
             }
-            let resources = store.resources(&tenant).await?;
+            let (store, tenant) = (&store, &tenant);
+            let resources = super::every(
+                |p| async move { store.resources(tenant, &p).await },
+                |r| (r.kind.clone(), r.id.clone()),
+            )
+            .await?;
             print(json, json!(resources), table(&resources));
             Ok(())
         }

@@ -102,7 +102,12 @@ pub async fn run(cmd: UserCmd, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         UserCmd::List { tenant, json } => {
-            let users = open_store(&config).await?.users(&tenant).await?;
+            let (store, tenant) = (&open_store(&config).await?, &tenant);
+            let users = super::every(
+                |p| async move { store.users(tenant, &p).await },
+                |u| u.username.clone(),
+            )
+            .await?;
             let rows: Vec<_> = users
                 .iter()
                 .map(|u| json!({"id": u.id, "username": u.username, "email": u.email, "name": u.display_name, "admin": u.is_admin,

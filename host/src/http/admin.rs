@@ -8,6 +8,7 @@ use crate::admin::{AdminError, BindRequest};
 use crate::domain::admin_scope::{self, AdminScope};
 use crate::domain::{NewClient, Scope, SigningAlg};
 use crate::store::StoreError;
+use super::paging::{PageQuery, PageRequest, Paged};
 use axum::body::Body;
 use axum::extract::{
     FromRequestParts,
@@ -28,6 +29,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// Where the admin API is mounted.
+pub const BASE: &str = "/admin/v1";
 const MAX_JSON: usize = 64 * 1024;
 /// Plugins are uploaded as raw component bytes.
 const MAX_WASM: usize = 32 << 20;
@@ -470,19 +473,20 @@ async fn create_tenant(
 
 #[utoipa::path(
     get, path = "/tenants", tag = "tenants",
-    responses((status = 200, description = "Every tenant", body = Vec<TenantRow>))
+    params(PageQuery),
+    responses((status = 200, description = "The tenants by slug, a page at a time", body = Paged<TenantRow>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
-async fn list_tenants(axum::extract::State(s): State) -> Result<Response> {
-    let tenants = s.store.tenants().await?;
-    let rows: Vec<_> = tenants
-        .iter()
-        .map(|t| TenantRow {
+async fn list_tenants(axum::extract::State(s): State, p: PageRequest) -> Result<Response> {
+    let tenants = s.store.tenants(&p.page()?).await?;
+    Ok(p.respond(
+        tenants,
+        |t| t.slug.clone(),
+        |t| TenantRow {
             issuer: s.oauth.directory.issuer(&t.slug),
-            slug: t.slug.clone(),
+            slug: t.slug,
             signing_alg: t.signing_alg,
-        })
-        .collect();
-    Ok(Json(rows).into_response())
+        },
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -567,30 +571,29 @@ async fn create_client(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/clients", tag = "clients",
-    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
-    responses((status = 200, description = "The tenant's clients (never a secret)", body = Vec<ClientRow>))
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
+    responses((status = 200, description = "The tenant's clients (never a secret), oldest first, a page at a time", body = Paged<ClientRow>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_clients(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
+    p: PageRequest,
 ) -> Result<Response> {
     if s.store.tenant(&tenant).await?.is_none() {
         return Err(StoreError::NotFound("tenant").into());
     }
-    let rows: Vec<_> = s
-        .store
-        .clients(&tenant)
-        .await?
-        .iter()
-        .map(|c| ClientRow {
-            client_id: c.client_id.clone(),
-            name: c.name.clone(),
-            grant_types: c.grant_types.clone(),
+    let clients = s.store.clients(&tenant, &p.page()?).await?;
+    Ok(p.respond(
+        clients,
+        |c| (c.created_at, c.client_id.clone()),
+        |c| ClientRow {
             scopes: c.scopes.to_string(),
-            metadata: c.metadata.clone(),
-        })
-        .collect();
-    Ok(Json(rows).into_response())
+            client_id: c.client_id,
+            name: c.name,
+            grant_types: c.grant_types,
+            metadata: c.metadata,
+        },
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -751,10 +754,12 @@ async fn add_plugin(
 
 #[utoipa::path(
     get, path = "/plugins", tag = "plugins",
-    responses((status = 200, description = "Every plugin version", body = Vec<crate::store::PluginRecord>))
+    params(PageQuery),
+    responses((status = 200, description = "The plugin versions by name, then version, a page at a time", body = Paged<crate::store::PluginRecord>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
-async fn list_plugins(axum::extract::State(s): State) -> Result<Response> {
-    Ok(Json(s.store.plugins().await?).into_response())
+async fn list_plugins(axum::extract::State(s): State, p: PageRequest) -> Result<Response> {
+    let plugins = s.store.plugins(&p.page()?).await?;
+    Ok(p.respond(plugins, |r| (r.name.clone(), r.version), |r| r))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -799,10 +804,11 @@ async fn unbind_platform(state: State, Path(hook): Path<String>) -> Result<Respo
 
 #[utoipa::path(
     get, path = "/bindings", tag = "plugins",
-    responses((status = 200, description = "The platform-wide default bindings", body = Vec<BindingRow>))
+    params(PageQuery),
+    responses((status = 200, description = "The platform-wide default bindings by hook, a page at a time", body = Paged<BindingRow>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
-async fn list_platform_bindings(state: State) -> Result<Response> {
-    list_bindings(state, Path(crate::store::PLATFORM.into())).await
+async fn list_platform_bindings(state: State, p: PageRequest) -> Result<Response> {
+    list_bindings(state, Path(crate::store::PLATFORM.into()), p).await
 }
 
 #[utoipa::path(
@@ -850,58 +856,37 @@ async fn unbind(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/bindings", tag = "plugins",
-    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
-    responses((status = 200, description = "The tenant's bindings", body = Vec<BindingRow>))
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
+    responses((status = 200, description = "The tenant's bindings by hook, a page at a time", body = Paged<BindingRow>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_bindings(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
+    p: PageRequest,
 ) -> Result<Response> {
-    let rows: Vec<_> = s
-        .store
-        .bindings(&tenant)
-        .await?
-        .into_iter()
-        .map(|r| BindingRow {
+    let rows = s.store.bindings(&tenant).await?;
+    Ok(p.respond_all(
+        rows,
+        |r| r.binding.hook.clone(),
+        |r| BindingRow {
             binding: r.binding,
             sha256: r.sha256,
-        })
-        .collect();
-    Ok(Json(rows).into_response())
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct ListQuery {
-    /// How many, newest first: 1-1000 (larger is read as 1000), 50 by default.
-    #[param(value_type = Option<i64>)]
-    limit: Option<String>,
-}
-
-impl ListQuery {
-    fn limit(&self) -> Result<i64> {
-        match &self.limit {
-            None => Ok(50),
-            Some(l) => l
-                .parse::<i64>()
-                .map(|l| l.clamp(1, 1000))
-                .map_err(|_| Problem::bad_request("limit must be a number")),
-        }
-    }
+        },
+    )?)
 }
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/deliveries", tag = "deliveries",
-    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ListQuery),
-    responses((status = 200, description = "The newest deliveries first (never a request body)", body = Vec<crate::store::Delivery>))
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
+    responses((status = 200, description = "The newest deliveries first (never a request body), a page at a time", body = Paged<crate::store::Delivery>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_deliveries(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
-    Query(q): Query<ListQuery>,
+    p: PageRequest,
 ) -> Result<Response> {
-    let rows = s.store.deliveries(&tenant, q.limit()?).await?;
-    Ok(Json(rows).into_response())
+    let rows = s.store.deliveries(&tenant, &p.page()?).await?;
+    Ok(p.respond(rows, |d| (d.created_at, d.id.clone()), |d| d))
 }
 
 #[utoipa::path(
@@ -919,16 +904,16 @@ async fn retry_delivery(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/audit", tag = "deliveries",
-    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ListQuery),
-    responses((status = 200, description = "The newest audit events first", body = Vec<crate::store::AuditEvent>))
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
+    responses((status = 200, description = "The newest audit events first, a page at a time", body = Paged<crate::store::AuditEvent>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_audit(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
-    Query(q): Query<ListQuery>,
+    p: PageRequest,
 ) -> Result<Response> {
-    let rows = s.store.audit_events(&tenant, q.limit()?).await?;
-    Ok(Json(rows).into_response())
+    let rows = s.store.audit_events(&tenant, &p.page()?).await?;
+    Ok(p.respond(rows, |r| r.id, |r| r.event))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -999,24 +984,19 @@ async fn create_user(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/users", tag = "tenants",
-    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
-    responses((status = 200, description = "The tenant's users, service accounts included", body = Vec<UserView>))
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
+    responses((status = 200, description = "The tenant's users, service accounts included, by username, a page at a time", body = Paged<UserView>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_users(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
+    p: PageRequest,
 ) -> Result<Response> {
     if s.store.tenant(&tenant).await?.is_none() {
         return Err(StoreError::NotFound("tenant").into());
     }
-    let users: Vec<UserView> = s
-        .store
-        .users(&tenant)
-        .await?
-        .iter()
-        .map(user_json)
-        .collect();
-    Ok(Json(users).into_response())
+    let users = s.store.users(&tenant, &p.page()?).await?;
+    Ok(p.respond(users, |u| u.username.clone(), |u| user_json(&u)))
 }
 
 #[utoipa::path(

@@ -1,6 +1,7 @@
 //! The admin API for apps, tenants' resources and installations. Thin: parse,
 //! one call to `apps.rs`, render; errors become problem documents here.
 
+use super::paging::{PageQuery, PageRequest, Paged};
 use super::State;
 use super::admin::Path;
 use super::admin::{Problem, Result, created, json_body, json_bytes, json_list, now};
@@ -84,17 +85,12 @@ async fn register_app(
 
 #[utoipa::path(
     get, path = "/apps", tag = "apps",
-    responses((status = 200, description = "Every app's newest version", body = Vec<AppVersionView>))
+    params(PageQuery),
+    responses((status = 200, description = "Every app's newest version by slug, a page at a time", body = Paged<AppVersionView>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
-async fn list_apps(axum::extract::State(s): State) -> Result<Response> {
-    let apps: Vec<AppVersionView> = s
-        .store
-        .apps()
-        .await?
-        .iter()
-        .map(AppVersionView::from)
-        .collect();
-    Ok(Json(apps).into_response())
+async fn list_apps(axum::extract::State(s): State, p: PageRequest) -> Result<Response> {
+    let apps = s.store.apps(&p.page()?).await?;
+    Ok(p.respond(apps, |a| a.app.clone(), |a| AppVersionView::from(&a)))
 }
 
 #[utoipa::path(
@@ -198,22 +194,25 @@ async fn put_resources(
 ) -> Result<Response> {
     let resources: Vec<Resource> = json_list(&headers, body).await?;
     s.admin.put_resources(&tenant, resources).await?;
-    Ok(Json(s.store.resources(&tenant).await?).into_response())
+    let all = s.store.resources(&tenant, &crate::store::Page::all()).await?;
+    Ok(Json(all).into_response())
 }
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/resources", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
-    responses((status = 200, description = "The resources installations can be scoped to", body = Vec<Resource>))
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
+    responses((status = 200, description = "The resources installations can be scoped to, by type and id, a page at a time", body = Paged<Resource>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_resources(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
+    p: PageRequest,
 ) -> Result<Response> {
     if s.store.tenant(&tenant).await?.is_none() {
         return Err(Problem::new(StatusCode::NOT_FOUND, "tenant not found"));
     }
-    Ok(Json(s.store.resources(&tenant).await?).into_response())
+    let resources = s.store.resources(&tenant, &p.page()?).await?;
+    Ok(p.respond(resources, |r| (r.kind.clone(), r.id.clone()), |r| r))
 }
 
 #[utoipa::path(
@@ -291,33 +290,37 @@ async fn install(
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/catalog", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
-    responses((status = 200, description = "What the tenant can install, in the words its admins read", body = Vec<crate::apps::catalog::CatalogEntry>))
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
+    responses((status = 200, description = "What the tenant can install, in the words its admins read, by slug, a page at a time", body = Paged<crate::apps::catalog::CatalogEntry>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
-async fn catalog(axum::extract::State(s): State, Path(tenant): Path<String>) -> Result<Response> {
-    Ok(Json(s.admin.catalog(&tenant).await?).into_response())
+async fn catalog(
+    axum::extract::State(s): State,
+    Path(tenant): Path<String>,
+    p: PageRequest,
+) -> Result<Response> {
+    let entries = s.admin.catalog(&tenant).await?;
+    Ok(p.respond_all(entries, |e| e.slug.clone(), |e| e)?)
 }
 
 #[utoipa::path(
     get, path = "/tenants/{tenant}/installations", tag = "installations",
-    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
-    responses((status = 200, description = "The tenant's installations", body = Vec<InstallationView>))
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
+    responses((status = 200, description = "The tenant's installations, oldest first, a page at a time", body = Paged<InstallationView>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_installations(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
+    p: PageRequest,
 ) -> Result<Response> {
     if s.store.tenant(&tenant).await?.is_none() {
         return Err(Problem::new(StatusCode::NOT_FOUND, "tenant not found"));
     }
-    let list: Vec<InstallationView> = s
-        .store
-        .installations(&tenant)
-        .await?
-        .iter()
-        .map(InstallationView::from)
-        .collect();
-    Ok(Json(list).into_response())
+    let list = s.store.installations(&tenant, &p.page()?).await?;
+    Ok(p.respond(
+        list,
+        |i| (i.created_at, i.id.clone()),
+        |i| InstallationView::from(&i),
+    ))
 }
 
 #[utoipa::path(

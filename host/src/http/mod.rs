@@ -16,6 +16,7 @@ mod metrics;
 mod oauth;
 pub mod openapi;
 mod pages;
+mod paging;
 mod password_link;
 mod trace;
 
@@ -79,7 +80,7 @@ fn management_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
-        .nest("/admin/v1", admin::routes(state))
+        .nest(admin::BASE, admin::routes(state))
 }
 
 /// What users, apps and browsers reach.

@@ -140,7 +140,7 @@ async fn cors(
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return false;
     };
-    let Ok(clients) = s.store.clients(tenant).await else {
+    let Ok(clients) = s.store.clients(tenant, &crate::store::Page::all()).await else {
         return false;
     };
     let allowed = clients

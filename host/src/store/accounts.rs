@@ -133,7 +133,8 @@ pub trait Accounts: Send + Sync {
     async fn create_user(&self, user: &User) -> StoreResult<()>;
     async fn user(&self, id: &str) -> StoreResult<Option<User>>;
     async fn user_by_name(&self, tenant: &str, username: &str) -> StoreResult<Option<User>>;
-    async fn users(&self, tenant: &str) -> StoreResult<Vec<User>>;
+    /// The tenant's users by username.
+    async fn users(&self, tenant: &str, page: &super::Page<String>) -> StoreResult<Vec<User>>;
     /// Deletes a user; their refresh tokens and the access tokens issued
     /// with them (still live at `now`) are revoked.
     async fn delete_user(&self, tenant: &str, username: &str, now: i64) -> StoreResult<()>;

@@ -148,8 +148,8 @@ pub trait Apps {
         now: i64,
         changes: &[InstallationChange],
     ) -> StoreResult<()>;
-    /// The newest version of every app.
-    async fn apps(&self) -> StoreResult<Vec<AppVersion>>;
+    /// The newest version of every app, by slug.
+    async fn apps(&self, page: &super::Page<String>) -> StoreResult<Vec<AppVersion>>;
     /// A version of an app, or its newest when `version` is `None`.
     async fn app_version(
         &self,
@@ -169,7 +169,8 @@ pub trait Apps {
 
     /// Upserts a tenant's resources (by type and id).
     async fn put_resources(&self, tenant: &str, resources: &[Resource]) -> StoreResult<()>;
-    async fn resources(&self, tenant: &str) -> StoreResult<Vec<Resource>>;
+    /// The tenant's resources by type, then id.
+    async fn resources(&self, tenant: &str, page: &super::Page<(String, String)>) -> StoreResult<Vec<Resource>>;
     /// Removes a resource and, atomically, saves the installations whose
     /// selection named it (each checked against the sequence it was read at).
     async fn delete_resource(
@@ -187,8 +188,12 @@ pub trait Apps {
     async fn installation(&self, id: &str) -> StoreResult<Option<Installation>>;
     /// Every live installation of an app, in any tenant.
     async fn app_installations(&self, app: &str) -> StoreResult<Vec<Installation>>;
-    /// The tenant's live installations, oldest first.
-    async fn installations(&self, tenant: &str) -> StoreResult<Vec<Installation>>;
+    /// The tenant's live installations, oldest first (by creation time, then id).
+    async fn installations(
+        &self,
+        tenant: &str,
+        page: &super::Page<(i64, String)>,
+    ) -> StoreResult<Vec<Installation>>;
     /// Saves a change whose `sequence` is one past the stored one;
     /// `Concurrent("installation")` if another change came first.
     async fn save_installation(&self, change: &InstallationChange) -> StoreResult<()>;

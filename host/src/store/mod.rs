@@ -228,6 +228,55 @@ pub enum DeliveryOutcome {
     },
 }
 
+/// Where a list starts and how many rows it reads, in the list's stable
+/// order: `after` is the sort key of the row before (keyset paging, so a
+/// page stays right while rows are added).
+#[derive(Clone, Debug)]
+pub struct Page<K> {
+    pub after: Option<K>,
+    pub limit: i64,
+}
+
+impl<K> Page<K> {
+    /// The whole list.
+    pub const fn all() -> Self {
+        Page {
+            after: None,
+            limit: i64::MAX,
+        }
+    }
+
+    pub const fn first(limit: i64) -> Self {
+        Page { after: None, limit }
+    }
+}
+
+impl Page<String> {
+    /// The key to read after: before every stored one when none is given.
+    pub fn after_key(&self) -> &str {
+        self.after.as_deref().unwrap_or("")
+    }
+}
+
+impl Page<(i64, String)> {
+    /// The (time, id) key to read after (ascending) or before (descending):
+    /// `start` when none is given.
+    pub fn pair(&self, start: i64) -> (i64, &str) {
+        match &self.after {
+            Some((at, id)) => (*at, id.as_str()),
+            None => (start, ""),
+        }
+    }
+}
+
+/// An audit event with its place in the trail (newest is highest).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AuditRecord {
+    pub id: i64,
+    #[sqlx(flatten)]
+    pub event: AuditEvent,
+}
+
 /// Something an operator or tenant admin may need to look back on.
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
@@ -348,14 +397,16 @@ pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync
     /// Creates a tenant together with its first signing key.
     async fn create_tenant(&self, tenant: &Tenant, first_key: &StoredKey) -> StoreResult<()>;
     async fn tenant(&self, slug: &str) -> StoreResult<Option<Tenant>>;
-    async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
+    /// Tenants by slug.
+    async fn tenants(&self, page: &Page<String>) -> StoreResult<Vec<Tenant>>;
     /// Stores the tenant's refresh and PAT lifetimes.
     async fn update_tenant_lifetimes(&self, tenant: &Tenant) -> StoreResult<()>;
 
     /// Creates the client and queues its credential deliveries, atomically.
     async fn create_client(&self, client: &Client, deliveries: &[Delivery]) -> StoreResult<()>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
-    async fn clients(&self, tenant: &str) -> StoreResult<Vec<Client>>;
+    /// The tenant's clients, oldest first (by creation time, then id).
+    async fn clients(&self, tenant: &str, page: &Page<(i64, String)>) -> StoreResult<Vec<Client>>;
     /// Replaces the secret (the old one stays valid until
     /// `previous_expires_at`) and queues the deliveries, atomically.
     async fn rotate_client_secret(
@@ -405,7 +456,8 @@ pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync
         wasm: &[u8],
         now: i64,
     ) -> StoreResult<PluginRecord>;
-    async fn plugins(&self) -> StoreResult<Vec<PluginRecord>>;
+    /// Plugin versions by name, then version.
+    async fn plugins(&self, page: &Page<(String, i64)>) -> StoreResult<Vec<PluginRecord>>;
     /// A version of a plugin, or its newest when `version` is `None`.
     async fn plugin(&self, name: &str, version: Option<i64>) -> StoreResult<Option<PluginRecord>>;
     async fn plugin_wasm(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
@@ -444,13 +496,13 @@ pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync
         limit: i64,
     ) -> StoreResult<Vec<Delivery>>;
     async fn finish_delivery(&self, id: &str, outcome: &DeliveryOutcome) -> StoreResult<()>;
-    /// A tenant's deliveries, newest first.
-    async fn deliveries(&self, tenant: &str, limit: i64) -> StoreResult<Vec<Delivery>>;
+    /// A tenant's deliveries, newest first (by creation time, then id).
+    async fn deliveries(&self, tenant: &str, page: &Page<(i64, String)>) -> StoreResult<Vec<Delivery>>;
     /// Puts a dead delivery back in the queue with a fresh attempt count.
     async fn retry_delivery(&self, id: &str, now_ms: i64) -> StoreResult<()>;
     async fn audit(&self, event: &AuditEvent) -> StoreResult<()>;
-    /// A tenant's audit trail, newest first.
-    async fn audit_events(&self, tenant: &str, limit: i64) -> StoreResult<Vec<AuditEvent>>;
+    /// A tenant's audit trail, newest first; `after` is the id before.
+    async fn audit_events(&self, tenant: &str, page: &Page<i64>) -> StoreResult<Vec<AuditRecord>>;
 }
 
 /// Refuses a database URL neither backend takes, before anything else runs.

@@ -112,9 +112,11 @@ macro_rules! impl_sql_store {
             }
 
             #[tracing::instrument(name = "store.tenants", level = "debug", skip_all)]
-            async fn tenants(&self) -> $crate::store::StoreResult<Vec<$crate::domain::Tenant>> {
+            async fn tenants(&self, page: &$crate::store::Page<String>) -> $crate::store::StoreResult<Vec<$crate::domain::Tenant>> {
                 let rows: Vec<$crate::store::rows::TenantRow> =
-                    sqlx::query_as("SELECT * FROM tenants ORDER BY slug")
+                    sqlx::query_as("SELECT * FROM tenants WHERE slug > $1 ORDER BY slug LIMIT $2")
+                        .bind(page.after_key())
+                        .bind(page.limit)
                         .fetch_all(&mut *self.conn().await?)
                         .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
@@ -161,10 +163,20 @@ macro_rules! impl_sql_store {
             }
 
             #[tracing::instrument(name = "store.clients", level = "debug", skip_all)]
-            async fn clients(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::domain::Client>> {
-                let rows: Vec<$crate::store::rows::ClientRow> =
-                    sqlx::query_as("SELECT * FROM clients WHERE tenant = $1 ORDER BY created_at, client_id")
+            async fn clients(
+                &self,
+                tenant: &str,
+                page: &$crate::store::Page<(i64, String)>,
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::Client>> {
+                let (at, id) = page.pair(i64::MIN);
+                let rows: Vec<$crate::store::rows::ClientRow> = sqlx::query_as(
+                    "SELECT * FROM clients WHERE tenant = $1 AND (created_at, client_id) > ($2, $3) \
+                     ORDER BY created_at, client_id LIMIT $4",
+                )
                         .bind(tenant)
+                        .bind(at)
+                        .bind(id)
+                        .bind(page.limit)
                         .fetch_all(&mut *self.conn().await?)
                         .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
@@ -321,8 +333,20 @@ macro_rules! impl_sql_store {
             }
 
             #[tracing::instrument(name = "store.plugins", level = "debug", skip_all)]
-            async fn plugins(&self) -> $crate::store::StoreResult<Vec<$crate::store::PluginRecord>> {
-                Ok(sqlx::query_as("SELECT * FROM plugins ORDER BY name, version")
+            async fn plugins(
+                &self,
+                page: &$crate::store::Page<(String, i64)>,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::PluginRecord>> {
+                let (name, version) = match &page.after {
+                    Some((n, v)) => (n.as_str(), *v),
+                    None => ("", i64::MIN),
+                };
+                Ok(sqlx::query_as(
+                    "SELECT * FROM plugins WHERE (name, version) > ($1, $2) ORDER BY name, version LIMIT $3",
+                )
+                    .bind(name)
+                    .bind(version)
+                    .bind(page.limit)
                     .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
@@ -555,12 +579,21 @@ macro_rules! impl_sql_store {
             }
 
             #[tracing::instrument(name = "store.deliveries", level = "debug", skip_all)]
-            async fn deliveries(&self, tenant: &str, limit: i64) -> $crate::store::StoreResult<Vec<$crate::store::Delivery>> {
+            async fn deliveries(
+                &self,
+                tenant: &str,
+                page: &$crate::store::Page<(i64, String)>,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::Delivery>> {
+                // Newest first: the key is the row before, read downwards.
+                let (at, id) = page.pair(i64::MAX);
                 Ok(sqlx::query_as(
-                    "SELECT * FROM deliveries WHERE tenant = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+                    "SELECT * FROM deliveries WHERE tenant = $1 AND (created_at, id) < ($2, $3) \
+                     ORDER BY created_at DESC, id DESC LIMIT $4",
                 )
                 .bind(tenant)
-                .bind(limit)
+                .bind(at)
+                .bind(id)
+                .bind(page.limit)
                 .fetch_all(&mut *self.conn().await?)
                 .await?)
             }
@@ -588,12 +621,18 @@ macro_rules! impl_sql_store {
             }
 
             #[tracing::instrument(name = "store.audit_events", level = "debug", skip_all)]
-            async fn audit_events(&self, tenant: &str, limit: i64) -> $crate::store::StoreResult<Vec<$crate::store::AuditEvent>> {
+            async fn audit_events(
+                &self,
+                tenant: &str,
+                page: &$crate::store::Page<i64>,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::AuditRecord>> {
                 Ok(sqlx::query_as(
-                    "SELECT tenant, action, detail, created_at FROM audit_events WHERE tenant = $1 ORDER BY id DESC LIMIT $2",
+                    "SELECT id, tenant, action, detail, created_at FROM audit_events \
+                     WHERE tenant = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
                 )
                 .bind(tenant)
-                .bind(limit)
+                .bind(page.after.unwrap_or(i64::MAX))
+                .bind(page.limit)
                 .fetch_all(&mut *self.conn().await?)
                 .await?)
             }

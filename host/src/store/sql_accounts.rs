@@ -186,10 +186,17 @@ macro_rules! impl_sql_accounts {
             }
 
             #[tracing::instrument(name = "store.users", level = "debug", skip_all)]
-            async fn users(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::domain::user::User>> {
-                let rows: Vec<$crate::store::rows::UserRow> =
-                    sqlx::query_as("SELECT * FROM users WHERE tenant = $1 ORDER BY username")
+            async fn users(
+                &self,
+                tenant: &str,
+                page: &$crate::store::Page<String>,
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::user::User>> {
+                let rows: Vec<$crate::store::rows::UserRow> = sqlx::query_as(
+                    "SELECT * FROM users WHERE tenant = $1 AND username > $2 ORDER BY username LIMIT $3",
+                )
                         .bind(tenant)
+                        .bind(page.after_key())
+                        .bind(page.limit)
                         .fetch_all(&mut *self.conn().await?)
                         .await?;
                 Ok(rows.into_iter().map(Into::into).collect())

@@ -155,11 +155,17 @@ macro_rules! impl_sql_apps {
             }
 
             #[tracing::instrument(name = "store.apps", level = "debug", skip_all)]
-            async fn apps(&self) -> $crate::store::StoreResult<Vec<$crate::store::AppVersion>> {
+            async fn apps(
+                &self,
+                page: &$crate::store::Page<String>,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::AppVersion>> {
                 let rows: Vec<$crate::store::apps::AppVersionRow> = sqlx::query_as(
                     "SELECT v.app, v.version, v.manifest, v.created_at FROM app_versions v \
-                     JOIN apps a ON a.slug = v.app AND a.latest_version = v.version ORDER BY v.app",
+                     JOIN apps a ON a.slug = v.app AND a.latest_version = v.version \
+                     WHERE v.app > $1 ORDER BY v.app LIMIT $2",
                 )
+                .bind(page.after_key())
+                .bind(page.limit)
                 .fetch_all(&mut *self.conn().await?)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
@@ -259,9 +265,23 @@ macro_rules! impl_sql_apps {
             }
 
             #[tracing::instrument(name = "store.resources", level = "debug", skip_all)]
-            async fn resources(&self, tenant: &str) -> $crate::store::StoreResult<Vec<$crate::store::Resource>> {
-                Ok(sqlx::query_as("SELECT type, id, name FROM tenant_resources WHERE tenant = $1 ORDER BY type, id")
+            async fn resources(
+                &self,
+                tenant: &str,
+                page: &$crate::store::Page<(String, String)>,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::Resource>> {
+                let (kind, id) = match &page.after {
+                    Some((kind, id)) => (kind.as_str(), id.as_str()),
+                    None => ("", ""),
+                };
+                Ok(sqlx::query_as(
+                    "SELECT type, id, name FROM tenant_resources WHERE tenant = $1 AND (type, id) > ($2, $3) \
+                     ORDER BY type, id LIMIT $4",
+                )
                     .bind(tenant)
+                    .bind(kind)
+                    .bind(id)
+                    .bind(page.limit)
                     .fetch_all(&mut *self.conn().await?)
                     .await?)
             }
@@ -456,11 +476,17 @@ macro_rules! impl_sql_apps {
             async fn installations(
                 &self,
                 tenant: &str,
+                page: &$crate::store::Page<(i64, String)>,
             ) -> $crate::store::StoreResult<Vec<$crate::domain::app::Installation>> {
+                let (at, id) = page.pair(i64::MIN);
                 let rows: Vec<$crate::store::apps::InstallationRow> = sqlx::query_as(
-                    "SELECT * FROM installations WHERE tenant = $1 AND uninstalled_at IS NULL ORDER BY created_at, id",
+                    "SELECT * FROM installations WHERE tenant = $1 AND uninstalled_at IS NULL \
+                     AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT $4",
                 )
                 .bind(tenant)
+                .bind(at)
+                .bind(id)
+                .bind(page.limit)
                 .fetch_all(&mut *self.conn().await?)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()

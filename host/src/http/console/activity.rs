@@ -29,9 +29,9 @@ pub(super) async fn page(
     let (want_app, want_installation, want_actor) =
         (filter("app"), filter("installation"), filter("actor"));
     let (events, deliveries, installations, names) = match (
-        s.store.audit_events(&tenant, SCANNED).await,
-        s.store.deliveries(&tenant, 100).await,
-        s.store.installations(&tenant).await,
+        s.store.audit_events(&tenant, &crate::store::Page::first(SCANNED)).await,
+        s.store.deliveries(&tenant, &crate::store::Page::first(100)).await,
+        s.store.installations(&tenant, &crate::store::Page::all()).await,
         Names::load(s.store.as_ref(), &tenant).await,
     ) {
         (Ok(a), Ok(d), Ok(i), Ok(n)) => (a, d, i, n),
@@ -40,7 +40,7 @@ pub(super) async fn page(
         }
     };
     let mut names = names;
-    let entries: Vec<Entry> = events.iter().map(Entry::of).collect();
+    let entries: Vec<Entry> = events.iter().map(|r| Entry::of(&r.event)).collect();
     // People deleted since are named as their records last named them.
     for e in &entries {
         if let (Some(user), Some(name)) = (e.detail["user"].as_str(), e.detail["name"].as_str()) {
@@ -246,7 +246,7 @@ pub(super) async fn retry(
     let (v, _) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     let back = format!("{}/activity", v.base());
     // Only this tenant's own dead deliveries, looked up in its outbox.
-    let ours = match s.store.deliveries(&tenant, 1_000).await {
+    let ours = match s.store.deliveries(&tenant, &crate::store::Page::first(1_000)).await {
         Ok(d) => d.into_iter().any(|d| d.id == id && d.status == "dead"),
         Err(e) => return v.failed(e.into(), &back),
     };

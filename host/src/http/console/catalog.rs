@@ -36,9 +36,9 @@ async fn offered(
     s: &crate::http::AppState,
     tenant: &str,
 ) -> Result<Vec<(AppVersion, Option<crate::domain::app::Installation>)>, crate::store::StoreError> {
-    let installed = s.store.installations(tenant).await?;
+    let installed = s.store.installations(tenant, &crate::store::Page::all()).await?;
     Ok(s.store
-        .apps()
+        .apps(&crate::store::Page::all())
         .await?
         .into_iter()
         .filter_map(|a| {
@@ -438,7 +438,7 @@ async fn consent(
             },
         );
     }
-    let resources = match s.store.resources(&v.tenant).await {
+    let resources = match s.store.resources(&v.tenant, &crate::store::Page::all()).await {
         Ok(r) => r,
         Err(e) => return v.failed(e.into(), &base),
     };
@@ -526,7 +526,7 @@ pub(super) async fn install(
     if !v.may_browse {
         return v.forbidden();
     }
-    let resources: Vec<Resource> = match s.store.resources(&tenant).await {
+    let resources: Vec<Resource> = match s.store.resources(&tenant, &crate::store::Page::all()).await {
         Ok(r) => r,
         Err(e) => return v.failed(e.into(), &v.base()),
     };

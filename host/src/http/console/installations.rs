@@ -69,7 +69,7 @@ pub(super) async fn list(
     headers: HeaderMap,
 ) -> Response {
     let v = or_page!(admin(&s, &tenant, &headers, "console/installations").await);
-    let installations = match s.store.installations(&tenant).await {
+    let installations = match s.store.installations(&tenant, &crate::store::Page::all()).await {
         Ok(i) => i,
         Err(e) => return v.failed(e.into(), &v.base()),
     };
@@ -198,7 +198,7 @@ pub(super) async fn detail(
         Some(p) => s.store.app_version(&i.app, Some(p)).await.ok().flatten(),
         None => None,
     };
-    let resources = s.store.resources(&tenant).await.unwrap_or_default();
+    let resources = s.store.resources(&tenant, &crate::store::Page::all()).await.unwrap_or_default();
     let installed_by = match s.store.user_by_name(&tenant, &i.installed_by).await {
         Ok(Some(u)) => u.display_name.unwrap_or(u.username),
         _ => i.installed_by.clone(),
@@ -438,7 +438,7 @@ async fn resources_page(
     picked: Picked,
     error: Option<String>,
 ) -> Response {
-    let resources = match s.store.resources(&v.tenant).await {
+    let resources = match s.store.resources(&v.tenant, &crate::store::Page::all()).await {
         Ok(r) => r,
         Err(e) => return v.failed(e.into(), &v.base()),
     };
@@ -472,7 +472,7 @@ pub(super) async fn set_resources(
 ) -> Response {
     let (v, form) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     let (i, m) = or_page!(load(&s, &v, &id).await);
-    let resources = match s.store.resources(&tenant).await {
+    let resources = match s.store.resources(&tenant, &crate::store::Page::all()).await {
         Ok(r) => r,
         Err(e) => return v.failed(e.into(), &v.base()),
     };

@@ -22,13 +22,13 @@ impl Names {
     /// The catalog's apps and the tenant's people.
     pub async fn load(store: &Db, tenant: &str) -> Result<Names, StoreError> {
         let apps = store
-            .apps()
+            .apps(&crate::store::Page::all())
             .await?
             .into_iter()
             .map(|a| (a.manifest.slug.clone(), a.manifest))
             .collect();
         let people = store
-            .users(tenant)
+            .users(tenant, &crate::store::Page::all())
             .await?
             .into_iter()
             .map(|u| (u.username.clone(), u))

@@ -18,7 +18,7 @@ pub(super) async fn list(
     headers: HeaderMap,
 ) -> Response {
     let v = or_page!(admin(&s, &tenant, &headers, "console/people").await);
-    let users = match s.store.users(&tenant).await {
+    let users = match s.store.users(&tenant, &crate::store::Page::all()).await {
         Ok(u) => u,
         Err(e) => return v.failed(e.into(), &v.base()),
     };

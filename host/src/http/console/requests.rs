@@ -27,7 +27,7 @@ pub(super) async fn list(
         Ok(n) => n,
         Err(e) => return v.failed(e.into(), &v.base()),
     };
-    let resources = s.store.resources(&tenant).await.unwrap_or_default();
+    let resources = s.store.resources(&tenant, &crate::store::Page::all()).await.unwrap_or_default();
     let base = v.base();
     let (open, decided): (Vec<_>, Vec<_>) = requests
         .iter()
