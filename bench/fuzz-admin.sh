@@ -43,9 +43,10 @@ for _ in $(seq 100); do curl -sf http://127.0.0.1:18191/healthz >/dev/null && br
 cd "$WORK"
 status=0
 "$PY" -c "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'st'; sys.exit(schemathesis())" \
+  --config-file "$ROOT/tests/schemathesis.toml" \
   run http://127.0.0.1:18191/admin/v1/openapi.json \
   -H "Authorization: Bearer $WARDEN_ADMIN_TOKEN" \
-  --checks all --exclude-checks positive_data_acceptance \
+  --checks all \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples 100000 --max-time "$SECONDS_TO_RUN" --seed "$SEED" \
   --request-timeout 10 --no-color > "$WORK/st.txt" 2>&1 || status=$?

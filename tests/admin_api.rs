@@ -511,7 +511,7 @@ async fn admin_api_refuses_bad_requests(db: Db) {
             .unwrap(),
     )
     .await;
-    assert_problem(&r, 400, "not a WebAssembly component");
+    assert_problem(&r, 422, "not a WebAssembly component");
     assert_problem(
         &api.send(
             reqwest::Method::PUT,

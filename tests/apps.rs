@@ -540,7 +540,7 @@ async fn installation_lifecycle_and_service_account(db: Db) {
     let mut statuses = [a.status, b2.status];
     statuses.sort();
     assert!(
-        statuses == [200, 400] || statuses == [200, 409],
+        statuses == [200, 409],
         "{statuses:?}: {} / {}",
         a.text,
         b2.text
@@ -560,7 +560,7 @@ async fn installation_lifecycle_and_service_account(db: Db) {
     let r = api
         .post(&format!("{path}/resume"), json!({"by": "platform"}))
         .await;
-    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.status, 409, "{}", r.text);
     assert!(r.body["detail"].as_str().unwrap().contains("tenant"));
     let r = api
         .post(&format!("{path}/resume"), json!({"by": "tenant"}))
@@ -896,18 +896,18 @@ async fn upgrades_wait_for_approval_and_drops_apply_at_once(db: Db) {
         assert_eq!(r.status, 200, "{}", r.text);
         verify_with_jwks(&server, "acme", r.body["access_token"].as_str().unwrap()).await
     };
-    // Nothing pending: nothing to approve or decline.
+    // Nothing pending: nothing to approve or decline (a state, not a bad request).
     assert_eq!(
         api.post(&format!("{path}/upgrade/approve"), json!({}))
             .await
             .status,
-        400
+        409
     );
     assert_eq!(
         api.post(&format!("{path}/upgrade/decline"), json!({}))
             .await
             .status,
-        400
+        409
     );
 
     // Version 2 asks for more: the installation keeps working as approved.

@@ -142,6 +142,14 @@ pub struct Admin {
 pub enum AdminError {
     #[error("{0}")]
     Invalid(String),
+    /// The request is well formed but the thing is not in a state that
+    /// allows it (already suspended, nothing waiting, no secret to rotate).
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is not what the operation takes, for a reason no schema
+    /// states (not a WebAssembly component).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The tenant's plugin for `hook` failed closed (`kind` says how);
@@ -298,7 +306,7 @@ impl Admin {
             .ok_or(StoreError::NotFound("client"))?;
         managed_by_installation(&client)?;
         if client.public {
-            return Err(AdminError::Invalid(
+            return Err(AdminError::Conflict(
                 "a public client has no secret to rotate".into(),
             ));
         }
@@ -562,7 +570,7 @@ impl Admin {
         validate_plugin_name(name)?;
         // Compiling takes a while: let the runtime move other tasks off this thread.
         let plugin = tokio::task::block_in_place(|| host.load(wasm))
-            .map_err(|e| AdminError::Invalid(e.to_string()))?;
+            .map_err(|e| AdminError::Unprocessable(e.to_string()))?;
         let record = self
             .store
             .add_plugin(

@@ -47,7 +47,9 @@ pub struct PolicyRequest {
     pub message: String,
     #[serde(default)]
     pub migration_url: Option<String>,
+    /// At most 20.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub brownouts: Vec<BrownoutRequest>,
 }
 
@@ -146,14 +148,14 @@ impl Admin {
             .await?
             .ok_or(StoreError::NotFound("client"))?;
         if client.installation.is_some() {
-            return Err(AppError::Admin(AdminError::Invalid(
+            return Err(AppError::Admin(AdminError::Conflict(
                 "an installation's client is not legacy: it belongs to an app".into(),
             )));
         }
         if let Some(app) = &replaced_by
             && self.store.app_version(app, None).await?.is_none()
         {
-            return field("replaced_by", format!("{app:?} is not a registered app"));
+            return Err(StoreError::NotFound("app").into());
         }
         let mark = LegacyClient {
             client_id: client.client_id.clone(),
@@ -193,7 +195,7 @@ impl Admin {
         now: i64,
     ) -> Result<Exemption> {
         if self.store.tenant(tenant).await?.is_none() {
-            return field("tenant", format!("{tenant:?} is not a tenant"));
+            return Err(StoreError::NotFound("tenant").into());
         }
         let until = time("until", until)?;
         if until <= now {

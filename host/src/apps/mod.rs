@@ -58,6 +58,11 @@ pub(crate) fn invalid<T>(m: impl Into<String>) -> Result<T> {
     Err(AppError::Admin(AdminError::Invalid(m.into())))
 }
 
+/// The installation is not in a state that allows the action.
+pub(crate) fn conflict<T>(m: impl Into<String>) -> Result<T> {
+    Err(AppError::Admin(AdminError::Conflict(m.into())))
+}
+
 /// What a tenant admin asks for when installing an app.
 pub struct InstallRequest {
     pub tenant: String,
@@ -256,7 +261,7 @@ impl Admin {
     ) -> Result<Installation> {
         let current = self.installation(tenant, id).await?;
         let Some(pending) = current.pending_version else {
-            return invalid("no upgrade is waiting for approval");
+            return conflict("no upgrade is waiting for approval");
         };
         let manifest = self
             .store
@@ -323,7 +328,7 @@ impl Admin {
             now,
             |i| {
                 if i.pending_version.take().is_none() {
-                    return invalid("no upgrade is waiting for approval");
+                    return conflict("no upgrade is waiting for approval");
                 }
                 Ok(())
             },
@@ -669,7 +674,7 @@ impl Admin {
     ) -> Result<Installation> {
         self.change(tenant, id, "installation.suspended", actor, now, |i| {
             if i.suspended_by.is_some() {
-                return invalid("the installation is already suspended");
+                return conflict("the installation is already suspended");
             }
             i.suspended_by = Some(by);
             Ok(())
@@ -692,8 +697,8 @@ impl Admin {
             actor,
             now,
             |i| match i.suspended_by {
-                None => invalid("the installation is not suspended"),
-                Some(s) if s != by => invalid(format!(
+                None => conflict("the installation is not suspended"),
+                Some(s) if s != by => conflict(format!(
                     "the installation was suspended by the {}; only the {} can resume it",
                     s.as_str(),
                     s.as_str()
@@ -758,7 +763,7 @@ impl Admin {
         }
         let before = self.installation(tenant, id).await?;
         let Some(client_id) = before.client_id.clone() else {
-            return invalid("this app pulls its credentials; it has no secret to rotate");
+            return conflict("this app pulls its credentials; it has no secret to rotate");
         };
         let secret = IssuedSecret(secret::generate(CLIENT_SECRET_PREFIX, &self.rng));
         let until = now + overlap;

@@ -162,6 +162,8 @@ impl From<AdminError> for Problem {
     fn from(e: AdminError) -> Self {
         match e {
             AdminError::Invalid(m) => Problem::bad_request(m),
+            AdminError::Conflict(m) => Problem::new(StatusCode::CONFLICT, m),
+            AdminError::Unprocessable(m) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, m),
             AdminError::Plugin { .. } => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
@@ -373,6 +375,39 @@ pub(super) async fn json_list<T: DeserializeOwned>(
     parse_json(&json_bytes(headers, body).await?)
 }
 
+/// JSON Schema counts `5.0` and `5e0` as the integer 5 and the contract
+/// says so; serde's `i64` does not. Whole numbers written that way are
+/// rewritten as integers before the body is read.
+fn whole_numbers(bytes: Vec<u8>) -> Vec<u8> {
+    fn rewrite(v: &mut Value) -> bool {
+        match v {
+            Value::Number(n) if n.is_f64() => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => {
+                    *v = Value::from(f as i64);
+                    true
+                }
+                _ => false,
+            },
+            Value::Array(items) => items.iter_mut().fold(false, |any, x| rewrite(x) | any),
+            Value::Object(map) => map.values_mut().fold(false, |any, x| rewrite(x) | any),
+            _ => false,
+        }
+    }
+    if !bytes.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        return bytes;
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(mut v) => {
+            if rewrite(&mut v) {
+                serde_json::to_vec(&v).unwrap_or(bytes)
+            } else {
+                bytes
+            }
+        }
+        Err(_) => bytes,
+    }
+}
+
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes)
         .map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
@@ -410,7 +445,7 @@ pub(super) async fn json_bytes(headers: &HeaderMap, body: Body) -> Result<Vec<u8
             "send the body as application/json",
         ));
     }
-    Ok(bytes)
+    Ok(whole_numbers(bytes))
 }
 
 pub(super) fn now(s: &super::AppState) -> i64 {
@@ -435,7 +470,11 @@ struct NewTenantBody {
     #[serde(default)]
     #[schema(value_type = Option<SigningAlg>)]
     signing_alg: Option<String>,
+    /// Seconds.
+    #[schema(minimum = 1)]
     access_token_ttl: Option<i64>,
+    /// Seconds: no client or app may ask for longer.
+    #[schema(minimum = 1)]
     max_access_token_ttl: Option<i64>,
 }
 
@@ -492,16 +531,29 @@ async fn list_tenants(axum::extract::State(s): State, p: PageRequest) -> Result<
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewClientBody {
+    /// Not blank.
+    #[schema(pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")]
     name: String,
+    /// `client_credentials` unless told. A public client cannot use
+    /// `client_credentials`; `authorization_code` needs `redirect_uris`.
     #[serde(default = "default_grant_types")]
+    #[schema(value_type = Vec<GrantType>, min_items = 1)]
     grant_types: Vec<String>,
+    /// Space-separated RFC 6749 scope tokens.
     #[serde(default)]
+    #[schema(pattern = r"^[!#-\[\]-~ ]*$")]
     scopes: String,
+    /// A subset of `scopes`.
+    #[schema(pattern = r"^[!#-\[\]-~ ]*$")]
     default_scopes: Option<String>,
+    /// RFC 8707 resource indicators: absolute URIs without a fragment.
     #[serde(default)]
     resources: Vec<String>,
+    /// Seconds.
+    #[schema(minimum = 1)]
     access_token_ttl: Option<i64>,
     #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
     metadata: Value,
     #[serde(default)]
     redirect_uris: Vec<String>,
@@ -511,6 +563,25 @@ struct NewClientBody {
     public: bool,
     /// Public keys: the client authenticates with private_key_jwt.
     jwks: Option<Value>,
+}
+
+/// The grant types a client may be registered with (`token-exchange` and
+/// `token_exchange` name RFC 8693's).
+#[derive(ToSchema)]
+#[allow(dead_code)] // Describes `NewClientBody::grant_types`.
+enum GrantType {
+    #[schema(rename = "client_credentials")]
+    ClientCredentials,
+    #[schema(rename = "authorization_code")]
+    AuthorizationCode,
+    #[schema(rename = "refresh_token")]
+    RefreshToken,
+    #[schema(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
+    #[schema(rename = "token-exchange")]
+    TokenExchangeShort,
+    #[schema(rename = "token_exchange")]
+    TokenExchangeUnderscore,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -724,7 +795,7 @@ async fn rotate_key(
 #[into_params(parameter_in = Query)]
 struct AddPluginQuery {
     /// The plugin's name; adding under an existing name makes its next version.
-    #[param(required = true)]
+    #[param(required = true, pattern = r"^[a-z0-9_-]{1,64}$")]
     name: Option<String>,
 }
 
@@ -765,10 +836,16 @@ async fn list_plugins(axum::extract::State(s): State, p: PageRequest) -> Result<
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BindBody {
+    /// `name` (its newest version) or `name@version`.
+    #[schema(pattern = r"^[^@]*(@[+-]?[0-9]{1,18})?$")]
     plugin: String,
+    /// The plugin's configuration, any JSON.
     #[serde(default = "empty_object")]
     config: Value,
+    #[schema(minimum = 1)]
     deadline_ms: Option<i64>,
+    /// Not below the memory the component starts with.
+    #[schema(minimum = 1)]
     memory_mib: Option<i64>,
 }
 

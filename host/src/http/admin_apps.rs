@@ -180,10 +180,32 @@ async fn rotate_webhook_secret(
     .into_response())
 }
 
+/// Describes `put_resources`' body: at most 1,000 resources (it is read as
+/// `Vec<Resource>`; utoipa has no `max_items` for a bare list).
+struct ResourceList;
+
+impl utoipa::PartialSchema for ResourceList {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(utoipa::openapi::Ref::from_schema_name("Resource"))
+            .max_items(Some(crate::apps::MAX_RESOURCES_PER_REQUEST))
+            .description(Some("Resources to add or rename: at most 1,000 in one request."))
+            .into()
+    }
+}
+
+impl ToSchema for ResourceList {
+    fn schemas(
+        out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+    ) {
+        out.push(("Resource".into(), <Resource as utoipa::PartialSchema>::schema()));
+    }
+}
+
 #[utoipa::path(
     put, path = "/tenants/{tenant}/resources", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
-    request_body(content = Vec<Resource>, description = "Resources to add or rename (at most 1,000)"),
+    request_body(content = ResourceList, description = "Resources to add or rename (at most 1,000)"),
     responses((status = 200, description = "All the tenant's resources", body = Vec<Resource>))
 )]
 async fn put_resources(
@@ -240,6 +262,9 @@ struct Install {
     resources: Value,
     #[serde(default)]
     optional_permissions: Vec<String>,
+    /// Who installed it, as the audit trail names them; the admin token's
+    /// name unless told.
+    #[schema(min_length = 1, max_length = 200)]
     installed_by: Option<String>,
 }
 

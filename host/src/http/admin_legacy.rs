@@ -65,6 +65,7 @@ async fn report(axum::extract::State(s): State) -> Result<Response> {
 #[serde(deny_unknown_fields)]
 struct Mark {
     /// The slug of the app that replaces it.
+    #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$")]
     replaced_by: Option<String>,
 }
 
@@ -103,6 +104,8 @@ async fn unmark(axum::extract::State(s): State, Path(client_id): Path<String>) -
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Exempt {
+    /// The tenant's slug.
+    #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     tenant: String,
     #[schema(value_type = super::openapi::Instant)]
     until: Value,

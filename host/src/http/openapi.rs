@@ -25,7 +25,13 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
             each operation lists under `security` (every token may read; a write needs \
             its noun's scope, else 403). Without any token the API answers 404. Errors \
             are RFC 9457 problem documents. Times are Unix seconds unless a field says \
-            otherwise.",
+            otherwise. No text may hold a NUL character (U+0000): a request with one is \
+            400. The schemas state every rule a request is checked against, except those \
+            JSON Schema cannot (between fields, against what is stored, against the \
+            clock): an operation with such rules names them under \"Beyond its schema\" \
+            with the status that refuses them. Lists come a page at a time: `limit` \
+            (1-1000, 100 unless told) and `cursor` (a page's `next`) in, `items` and \
+            `next` out, and a `Link: <…>; rel=\"next\"` header while more follow.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&AdminToken),
@@ -149,9 +155,43 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .nest("/admin/v1", super::admin::api())
         .into_openapi();
     state_scopes(&mut doc);
+    state_rules_beyond_schemas(&mut doc);
     add_problem_responses(&mut doc);
     mark_optional_bodies(&mut doc);
     doc
+}
+
+/// The rules a request meets that JSON Schema cannot state, by operation:
+/// the status that refuses one and what they are. (tests/schemathesis.toml
+/// lets exactly these operations answer so to a schema-valid request.)
+pub const BEYOND_SCHEMA: &[(&str, u16, &str)] = &[
+    ("create_client", 400, "a public client cannot use `client_credentials` (the default grant type); `authorization_code` needs `redirect_uris`; `default_scopes` lie within `scopes`; `jwks` holds a public signing key and only for a confidential client; redirect URIs (https, or http on loopback, or a private-use scheme) and `resources` (absolute, no fragment) parse as URLs"),
+    ("bind", 400, "the plugin implements the hook; `memory_mib` holds the memory the component starts with; a credential-delivery `config.allowed_origins` lists origins"),
+    ("bind_platform", 400, "the plugin implements the hook; `memory_mib` holds the memory the component starts with; a credential-delivery `config.allowed_origins` lists origins"),
+    ("install", 400, "optional permissions are ones the app offers; the selection names resource types the app declares and resources the tenant has, and at least one resource when a permission is per resource"),
+    ("approve_upgrade", 400, "optional permissions are ones the new version offers; the selection names resource types it declares and resources the tenant has"),
+    ("set_resources", 400, "the selection names resource types the app declares and resources the tenant has, and at least one resource when a permission is per resource"),
+    ("set_policy", 422, "dates exist on the calendar; the sunset is in the future, `warn_from` before it, each brownout ends after it starts and by the sunset; `migration_url` is an http(s) URL"),
+    ("exempt", 422, "the date exists on the calendar and is in the future"),
+    ("register_app", 422, "a pull app has a signing key in `jwks`; a per-resource permission names a declared resource type and a tenant-level one none; names are unique; URLs parse (https, the hook also http on loopback)"),
+    ("publish_version", 422, "the manifest's `slug` is the path's; a pull app has a signing key in `jwks`; a per-resource permission names a declared resource type; names are unique; URLs parse"),
+    ("put_settings", 422, "`time_zone` is an IANA name the server's time zone database knows; `logo_url` is an https URL and `support_url` an https or mailto one"),
+    ("add_plugin", 422, "the body is a WebAssembly component of one of Warden's hook worlds"),
+];
+
+fn state_rules_beyond_schemas(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        for op in [&mut item.put, &mut item.post].into_iter().flatten() {
+            let id = op.operation_id.clone().unwrap_or_default();
+            if let Some((_, status, rules)) = BEYOND_SCHEMA.iter().find(|(o, ..)| *o == id) {
+                let text = format!("Beyond its schema ({status} otherwise): {rules}.");
+                op.description = Some(match op.description.take() {
+                    Some(d) if !d.is_empty() => format!("{d}\n\n{text}"),
+                    _ => text,
+                });
+            }
+        }
+    }
 }
 
 /// A body documented as "May be empty…" may be left out altogether (it then

@@ -152,8 +152,9 @@ impl CursorKey for String {
     fn to_bytes(&self) -> Vec<u8> {
         self.as_bytes().to_vec()
     }
+    /// No stored key holds a NUL, and PostgreSQL takes none in text.
     fn from_bytes(bytes: &[u8]) -> Self {
-        String::from_utf8_lossy(bytes).into_owned()
+        String::from_utf8_lossy(bytes).replace('\0', "")
     }
 }
 
@@ -255,6 +256,7 @@ mod tests {
         // Any cursor the pattern allows names some position.
         assert_eq!(decode::<i64>("01"), Some(1));
         assert_eq!(decode::<(String, i64)>("ff"), Some((String::new(), 255)));
+        assert_eq!(decode::<String>("00610062"), Some("ab".to_string()));
         for bad in ["", "0", "0g", "AB", "zz", &"00".repeat(601)] {
             assert_eq!(decode::<String>(bad), None, "{bad}");
         }

@@ -21,9 +21,12 @@ const MAX_DELIVERY_ORIGINS: usize = 8;
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$")]
     pub slug: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
     pub description: String,
     pub publisher: Publisher,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,6 +43,7 @@ pub struct Manifest {
     /// How to set the app up after installing it, in Markdown (the catalog
     /// renders it safely: no raw HTML, only http(s) and mailto links).
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(max_length = 20000, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
     pub setup_instructions: String,
     /// Where lifecycle events are delivered: https, or http on loopback.
     pub hook_url: String,
@@ -51,6 +55,7 @@ pub struct Manifest {
     pub redirect_uris: Vec<String>,
     /// Seconds; capped by the tenant's and the platform's maximum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub access_token_ttl: Option<i64>,
     #[serde(default)]
     pub credentials: CredentialMode,
@@ -58,7 +63,9 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<serde_json::Value>,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub resource_types: Vec<ResourceType>,
+    #[schema(min_items = 1, max_items = 200)]
     pub permissions: Vec<Permission>,
     /// The app's own credential-delivery component, shaping its events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,6 +79,8 @@ pub struct Manifest {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppDeliveryPlugin {
+    /// The component's SHA-256, as `plugin add` printed it.
+    #[schema(pattern = r"^[0-9a-f]{64}$")]
     pub sha256: String,
     /// The JSON object the plugin gets as its `config`.
     #[serde(default = "empty_object")]
@@ -88,6 +97,7 @@ fn empty_object() -> serde_json::Value {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Publisher {
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -110,7 +120,9 @@ pub enum CredentialMode {
 #[serde(deny_unknown_fields)]
 pub struct ResourceType {
     #[serde(rename = "type")]
+    #[schema(pattern = r"^[a-z0-9_-]{1,64}$")]
     pub kind: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
     pub name: String,
 }
 
@@ -130,6 +142,7 @@ pub struct Permission {
     pub level: Level,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
+    #[schema(min_length = 1, max_length = 2000, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
     pub description: String,
     /// An optional permission is offered at install and may be left out.
     #[serde(default = "yes")]

@@ -334,9 +334,10 @@ fn explain(e: AppError) -> (StatusCode, String) {
             StatusCode::FORBIDDEN,
             format!("Your organisation's install policy refused: {reason}"),
         ),
-        AppError::Admin(AdminError::Invalid(m)) => {
+        AppError::Admin(AdminError::Invalid(m) | AdminError::Unprocessable(m)) => {
             (StatusCode::UNPROCESSABLE_ENTITY, capitalise(&m))
         }
+        AppError::Admin(AdminError::Conflict(m)) => (StatusCode::CONFLICT, capitalise(&m)),
         AppError::Admin(e @ AdminError::Plugin { .. }) => {
             (StatusCode::UNPROCESSABLE_ENTITY, capitalise(&e.to_string()))
         }
