@@ -259,6 +259,32 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
         .send(reqwest::Method::DELETE, "/bindings/grant-policy", None)
         .await;
     assert_eq!(r.status, 404, "{}", r.text);
+    // Binding and unbinding are audited, the tenant's under the tenant and
+    // the platform's under `*`, naming who did it.
+    let trail = |tenant: &'static str| {
+        let api = &api;
+        async move {
+            api.list(&format!("/tenants/{tenant}/audit"))
+                .await
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["action"].as_str().unwrap().starts_with("plugin."))
+                .map(|e| {
+                    let d: Value = serde_json::from_str(e["detail"].as_str().unwrap()).unwrap();
+                    format!("{} {} {}", e["action"].as_str().unwrap(), d["hook"].as_str().unwrap(), d["actor"].as_str().unwrap())
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        trail("acme").await,
+        ["plugin.unbound grant-policy operator", "plugin.bound grant-policy operator"]
+    );
+    assert_eq!(
+        trail("*").await,
+        ["plugin.unbound grant-policy operator", "plugin.bound grant-policy operator"]
+    );
 
     let r = api
         .send(reqwest::Method::DELETE, &format!("/clients/{id}"), None)

@@ -248,6 +248,7 @@ async fn receiver_down_then_up_and_dead_letters(db: Db) {
     receiver.answer(Answer::Fail);
     let mut env = FAST.to_vec();
     env.push(("WARDEN_DELIVERY_MAX_ATTEMPTS", "3"));
+    env.push(("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN));
     let server = Server::start_with(&db, &env, &[]).await;
     db.cli_json(&["client", "rotate-secret", &client_id]);
     assert!(
@@ -283,13 +284,47 @@ async fn receiver_down_then_up_and_dead_letters(db: Db) {
         3
     );
 
+    // Another tenant's delivery cannot be retried through this one, and
+    // the delivery stays dead; the operator's retry through the API is
+    // audited, as the CLI's and the console's are, by the same function.
+    db.create_tenant("globex", &[]);
+    let api = AdminApi::of(&server);
+    let id = dead["id"].as_str().unwrap();
+    let r = api.post(&format!("/tenants/globex/deliveries/{id}/retry"), json!({})).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(delivery_of(&db, "acme", "credentials.rotated")["status"], "dead");
+    let r = api.post(&format!("/tenants/acme/deliveries/{id}/retry"), json!({})).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert!(
+        eventually(Duration::from_secs(15), || async {
+            delivery_of(&db, "acme", "credentials.rotated")["status"] == "dead"
+        })
+        .await,
+        "the receiver still fails: dead again"
+    );
+    let out = db.cli(&["delivery", "retry", "--tenant", "globex", id]);
+    assert!(!out.status.success(), "another tenant's delivery");
     receiver.answer(Answer::Ok);
-    let out = db.cli(&["delivery", "retry", dead["id"].as_str().unwrap()]);
+    let out = db.cli(&["delivery", "retry", "--tenant", "acme", id]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let retried: Vec<Value> = db
+        .cli_json(&["audit", "list", "--tenant", "acme"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "delivery.retried")
+        .map(|a| serde_json::from_str(a["detail"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(
+        retried,
+        [json!({"delivery": id, "actor": "cli"}), json!({"delivery": id, "actor": "operator"})],
+        "one record per retry, the same shape, newest first"
+    );
+    assert!(db.cli_json(&["audit", "list", "--tenant", "globex"]).as_array().unwrap().is_empty());
     assert!(
         eventually(Duration::from_secs(10), || async {
             delivery_of(&db, "acme", "credentials.rotated")["status"] == "delivered"
@@ -297,7 +332,7 @@ async fn receiver_down_then_up_and_dead_letters(db: Db) {
         .await
     );
     // Retrying something not dead is a readable error.
-    let out = db.cli(&["delivery", "retry", dead["id"].as_str().unwrap()]);
+    let out = db.cli(&["delivery", "retry", "--tenant", "acme", id]);
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("not found"),

@@ -28,6 +28,8 @@ pub struct BindRequest<'a> {
     pub config: &'a str,
     pub deadline_ms: Option<i64>,
     pub memory_mib: Option<i64>,
+    /// Who binds, as the audit record names them.
+    pub actor: &'a str,
 }
 
 /// A credential-delivery binding must say where deliveries may go:
@@ -222,10 +224,11 @@ impl Admin {
             .into_iter()
             .flatten()
         {
-            if ttl <= 0 {
-                return Err(AdminError::Invalid(
-                    "token lifetimes must be positive".into(),
-                ));
+            if !(1..=domain::MAX_TOKEN_TTL).contains(&ttl) {
+                return Err(AdminError::Invalid(format!(
+                    "token lifetimes must be between 1 and {} seconds (365 days)",
+                    domain::MAX_TOKEN_TTL
+                )));
             }
         }
         let tenant = Tenant {
@@ -688,8 +691,47 @@ impl Admin {
                 signing_secret = Some(IssuedSecret(fresh));
             }
         }
-        self.store.bind_plugin(&binding).await?;
+        let audit = AuditEvent {
+            tenant: binding.tenant.clone(),
+            action: "plugin.bound".into(),
+            detail: serde_json::json!({
+                "hook": binding.hook, "plugin": binding.plugin_name,
+                "version": binding.plugin_version, "actor": request.actor,
+            })
+            .to_string(),
+            created_at: now,
+        };
+        self.store.bind_plugin(&binding, &audit).await?;
         Ok((binding, signing_secret))
+    }
+
+    /// Removes a tenant's (or the platform's) binding for a hook: the
+    /// platform default, if any, applies again.
+    pub async fn unbind_plugin(&self, tenant: &str, hook: &str, actor: &str, now: i64) -> Result<()> {
+        let hook = Hook::parse(hook).map_err(AdminError::Invalid)?;
+        if tenant != crate::store::PLATFORM && self.store.tenant(tenant).await?.is_none() {
+            return Err(StoreError::NotFound("tenant").into());
+        }
+        let audit = AuditEvent {
+            tenant: tenant.into(),
+            action: "plugin.unbound".into(),
+            detail: serde_json::json!({"hook": hook.as_str(), "actor": actor}).to_string(),
+            created_at: now,
+        };
+        Ok(self.store.unbind_plugin(tenant, hook.as_str(), &audit).await?)
+    }
+
+    /// Sends a dead-lettered delivery of the tenant again, from a fresh
+    /// attempt count. The same check and audit record from the admin API,
+    /// the console and the CLI.
+    pub async fn retry_delivery(&self, tenant: &str, id: &str, actor: &str, now_ms: i64) -> Result<()> {
+        let audit = AuditEvent {
+            tenant: tenant.into(),
+            action: "delivery.retried".into(),
+            detail: serde_json::json!({"delivery": id, "actor": actor}).to_string(),
+            created_at: now_ms.div_euclid(1000),
+        };
+        Ok(self.store.retry_delivery(tenant, id, now_ms, &audit).await?)
     }
 
     /// A new delivery signing secret for the tenant. The one it replaces

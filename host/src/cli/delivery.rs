@@ -17,8 +17,13 @@ pub enum DeliveryCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Queue a dead-lettered delivery again, with a fresh attempt count.
-    Retry { id: String },
+    /// Queue one of the tenant's dead-lettered deliveries again, with a
+    /// fresh attempt count (audited as `delivery.retried`).
+    Retry {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+    },
     /// Replace the tenant's delivery signing secret (printed once). The old
     /// one keeps signing alongside it for the overlap, so receivers can switch.
     RotateSecret {
@@ -70,10 +75,10 @@ pub async fn run(cmd: DeliveryCmd, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        DeliveryCmd::Retry { id } => {
-            open_store(&config)
+        DeliveryCmd::Retry { tenant, id } => {
+            admin(&config)
                 .await?
-                .retry_delivery(&id, SystemClock.now_ms())
+                .retry_delivery(&tenant, &id, super::CLI_ACTOR, SystemClock.now_ms())
                 .await?;
             println!("delivery {id} is queued again");
             Ok(())

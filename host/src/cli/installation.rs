@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// Who the audit trail and the app's events name for what the CLI does.
-const CLI_ACTOR: &str = "cli";
+use super::CLI_ACTOR;
 
 #[derive(Subcommand)]
 pub enum InstallationCmd {

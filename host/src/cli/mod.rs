@@ -213,6 +213,9 @@ pub async fn admin(config: &Config) -> anyhow::Result<Admin> {
     ))
 }
 
+/// Who a CLI command's audit records name.
+pub(crate) const CLI_ACTOR: &str = "cli";
+
 /// Reads a whole list a page at a time, so each query stays bounded
 /// however long the list is.
 async fn every<K, T, F, Fut>(mut read: F, key: impl Fn(&T) -> K) -> anyhow::Result<Vec<T>>

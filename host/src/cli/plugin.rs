@@ -194,6 +194,7 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
                 config: &binding_config,
                 deadline_ms,
                 memory_mib,
+                actor: super::CLI_ACTOR,
             };
             let (b, signing_secret) = admin(&config).await?.bind_plugin(request, now).await?;
             let mut value = json!(b);
@@ -221,9 +222,9 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
             hook,
         } => {
             let tenant = target(tenant, platform);
-            open_store(&config)
+            admin(&config)
                 .await?
-                .unbind_plugin(&tenant, &hook)
+                .unbind_plugin(&tenant, &hook, super::CLI_ACTOR, SystemClock.now())
                 .await?;
             println!("removed the {hook} binding of {}", who(&tenant));
             Ok(())

@@ -87,6 +87,9 @@ pub fn validate_slug(slug: &str) -> Result<(), String> {
 }
 
 /// Grant types a client may be allowed. Only what the server implements.
+/// The longest access token lifetime anything may set: 365 days.
+pub const MAX_TOKEN_TTL: i64 = 365 * 86_400;
+
 pub const SUPPORTED_GRANT_TYPES: &[&str] = &[
     "client_credentials",
     "authorization_code",
@@ -219,9 +222,11 @@ impl NewClient {
             validate_resource(r)?;
         }
         if let Some(ttl) = self.access_token_ttl
-            && ttl <= 0
+            && !(1..=MAX_TOKEN_TTL).contains(&ttl)
         {
-            return Err("access token lifetime must be positive".into());
+            return Err(format!(
+                "access token lifetime must be between 1 and {MAX_TOKEN_TTL} seconds (365 days)"
+            ));
         }
         Ok(())
     }

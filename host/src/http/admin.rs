@@ -470,11 +470,11 @@ struct NewTenantBody {
     #[serde(default)]
     #[schema(value_type = Option<SigningAlg>)]
     signing_alg: Option<String>,
-    /// Seconds.
-    #[schema(minimum = 1)]
+    /// Seconds, at most 365 days.
+    #[schema(minimum = 1, maximum = 31_536_000)]
     access_token_ttl: Option<i64>,
-    /// Seconds: no client or app may ask for longer.
-    #[schema(minimum = 1)]
+    /// Seconds, at most 365 days: no client or app may ask for longer.
+    #[schema(minimum = 1, maximum = 31_536_000)]
     max_access_token_ttl: Option<i64>,
 }
 
@@ -549,8 +549,8 @@ struct NewClientBody {
     /// RFC 8707 resource indicators: absolute URIs without a fragment.
     #[serde(default)]
     resources: Vec<String>,
-    /// Seconds.
-    #[schema(minimum = 1)]
+    /// Seconds, at most 365 days.
+    #[schema(minimum = 1, maximum = 31_536_000)]
     access_token_ttl: Option<i64>,
     #[serde(default = "empty_object")]
     #[schema(value_type = Object)]
@@ -857,12 +857,14 @@ struct BindBody {
 )]
 async fn bind_platform(
     state: State,
+    actor: axum::Extension<AdminActor>,
     Path(hook): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
     bind(
         state,
+        actor,
         Path((crate::store::PLATFORM.into(), hook)),
         headers,
         body,
@@ -875,8 +877,12 @@ async fn bind_platform(
     params(("hook" = crate::plugins::Hook, Path, description = "The hook")),
     responses((status = 204, description = "The hook has no platform default any more"))
 )]
-async fn unbind_platform(state: State, Path(hook): Path<String>) -> Result<Response> {
-    unbind(state, Path((crate::store::PLATFORM.into(), hook))).await
+async fn unbind_platform(
+    state: State,
+    actor: axum::Extension<AdminActor>,
+    Path(hook): Path<String>,
+) -> Result<Response> {
+    unbind(state, actor, Path((crate::store::PLATFORM.into(), hook))).await
 }
 
 #[utoipa::path(
@@ -896,6 +902,7 @@ async fn list_platform_bindings(state: State, p: PageRequest) -> Result<Response
 )]
 async fn bind(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<AdminActor>,
     Path((tenant, hook)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
@@ -909,6 +916,7 @@ async fn bind(
         config: &config,
         deadline_ms: b.deadline_ms,
         memory_mib: b.memory_mib,
+        actor: &actor.name,
     };
     let (binding, signing_secret) = s.admin.bind_plugin(request, now(&s)).await?;
     Ok(Json(BindingView {
@@ -925,9 +933,12 @@ async fn bind(
 )]
 async fn unbind(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<AdminActor>,
     Path((tenant, hook)): Path<(String, String)>,
 ) -> Result<Response> {
-    s.store.unbind_plugin(&tenant, &hook).await?;
+    s.admin
+        .unbind_plugin(&tenant, &hook, &actor.name, now(&s))
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -967,15 +978,18 @@ async fn list_deliveries(
 }
 
 #[utoipa::path(
-    post, path = "/deliveries/{id}/retry", tag = "deliveries",
-    params(("id" = String, Path, description = "The delivery's id")),
-    responses((status = 204, description = "Queued to be sent again now"))
+    post, path = "/tenants/{tenant}/deliveries/{id}/retry", tag = "deliveries",
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The delivery's id")),
+    responses((status = 204, description = "Queued to be sent again now; audited as `delivery.retried`"))
 )]
 async fn retry_delivery(
     axum::extract::State(s): State,
-    Path(id): Path<String>,
+    axum::Extension(actor): axum::Extension<AdminActor>,
+    Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Response> {
-    s.store.retry_delivery(&id, s.oauth.clock.now_ms()).await?;
+    s.admin
+        .retry_delivery(&tenant, &id, &actor.name, s.oauth.clock.now_ms())
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

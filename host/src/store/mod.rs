@@ -461,9 +461,11 @@ pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync
     /// A version of a plugin, or its newest when `version` is `None`.
     async fn plugin(&self, name: &str, version: Option<i64>) -> StoreResult<Option<PluginRecord>>;
     async fn plugin_wasm(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
-    /// Creates or replaces the tenant's (or `PLATFORM`'s) binding for the hook.
-    async fn bind_plugin(&self, binding: &Binding) -> StoreResult<()>;
-    async fn unbind_plugin(&self, tenant: &str, hook: &str) -> StoreResult<()>;
+    /// Creates or replaces the tenant's (or `PLATFORM`'s) binding for the
+    /// hook, with its audit record.
+    async fn bind_plugin(&self, binding: &Binding, audit: &AuditEvent) -> StoreResult<()>;
+    /// Removes the binding, with its audit record; `NotFound` if none.
+    async fn unbind_plugin(&self, tenant: &str, hook: &str, audit: &AuditEvent) -> StoreResult<()>;
     async fn bindings(&self, tenant: &str) -> StoreResult<Vec<BoundPluginRow>>;
 
     /// Stores the tenant's delivery signing secret (sealed) unless it has
@@ -498,8 +500,15 @@ pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync
     async fn finish_delivery(&self, id: &str, outcome: &DeliveryOutcome) -> StoreResult<()>;
     /// A tenant's deliveries, newest first (by creation time, then id).
     async fn deliveries(&self, tenant: &str, page: &Page<(i64, String)>) -> StoreResult<Vec<Delivery>>;
-    /// Puts a dead delivery back in the queue with a fresh attempt count.
-    async fn retry_delivery(&self, id: &str, now_ms: i64) -> StoreResult<()>;
+    /// Puts the tenant's dead delivery back in the queue with a fresh
+    /// attempt count, with its audit record; `NotFound` unless it is one.
+    async fn retry_delivery(
+        &self,
+        tenant: &str,
+        id: &str,
+        now_ms: i64,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
     async fn audit(&self, event: &AuditEvent) -> StoreResult<()>;
     /// A tenant's audit trail, newest first; `after` is the id before.
     async fn audit_events(&self, tenant: &str, page: &Page<i64>) -> StoreResult<Vec<AuditRecord>>;

@@ -377,7 +377,11 @@ macro_rules! impl_sql_store {
             }
 
             #[tracing::instrument(name = "store.bind_plugin", level = "debug", skip_all)]
-            async fn bind_plugin(&self, b: &$crate::store::Binding) -> $crate::store::StoreResult<()> {
+            async fn bind_plugin(
+                &self,
+                b: &$crate::store::Binding,
+                audit: &$crate::store::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 let sql = format!(
                     "INSERT INTO {} (tenant, hook, plugin_name, plugin_version, config, deadline_ms, memory_mib, created_at) \
@@ -399,13 +403,19 @@ macro_rules! impl_sql_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| $crate::store::sql::conflict(e, "binding"))?;
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
                 $crate::store::sql::bump!(&mut *tx, $crate::store::Change::bindings_of(&b.tenant));
                 tx.commit().await?;
                 Ok(())
             }
 
             #[tracing::instrument(name = "store.unbind_plugin", level = "debug", skip_all)]
-            async fn unbind_plugin(&self, tenant: &str, hook: &str) -> $crate::store::StoreResult<()> {
+            async fn unbind_plugin(
+                &self,
+                tenant: &str,
+                hook: &str,
+                audit: &$crate::store::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 let sql = format!(
                     "DELETE FROM {} WHERE tenant = $1 AND hook = $2",
@@ -419,6 +429,7 @@ macro_rules! impl_sql_store {
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound("binding"));
                 }
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
                 $crate::store::sql::bump!(&mut *tx, $crate::store::Change::bindings_of(tenant));
                 tx.commit().await?;
                 Ok(())
@@ -599,18 +610,28 @@ macro_rules! impl_sql_store {
             }
 
             #[tracing::instrument(name = "store.retry_delivery", level = "debug", skip_all)]
-            async fn retry_delivery(&self, id: &str, now_ms: i64) -> $crate::store::StoreResult<()> {
+            async fn retry_delivery(
+                &self,
+                tenant: &str,
+                id: &str,
+                now_ms: i64,
+                audit: &$crate::store::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin().await?;
                 let done = sqlx::query(
                     "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_ms = $1, finished_at = NULL \
-                     WHERE id = $2 AND status = 'dead' AND request IS NOT NULL",
+                     WHERE id = $2 AND tenant = $3 AND status = 'dead' AND request IS NOT NULL",
                 )
                 .bind(now_ms)
                 .bind(id)
-                .execute(&mut *self.conn().await?)
+                .bind(tenant)
+                .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound("dead-lettered delivery"));
                 }
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                tx.commit().await?;
                 Ok(())
             }
 

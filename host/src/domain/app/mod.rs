@@ -55,7 +55,7 @@ pub struct Manifest {
     pub redirect_uris: Vec<String>,
     /// Seconds; capped by the tenant's and the platform's maximum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 31_536_000)]
     pub access_token_ttl: Option<i64>,
     #[serde(default)]
     pub credentials: CredentialMode,
@@ -228,9 +228,12 @@ impl Manifest {
             super::validate_redirect_uri(uri).or_else(|m| err(format!("redirect_uris[{i}]"), m))?;
         }
         if let Some(ttl) = self.access_token_ttl
-            && ttl <= 0
+            && !(1..=super::MAX_TOKEN_TTL).contains(&ttl)
         {
-            return err("access_token_ttl", "must be a positive number of seconds");
+            return err(
+                "access_token_ttl",
+                "must be between 1 and 31536000 seconds (365 days)",
+            );
         }
         if let Some(jwks) = &self.jwks {
             validate_jwks(jwks)?;

@@ -5,7 +5,6 @@ use super::names::Names;
 use super::trail::Entry;
 use super::{Section, admin, done, notice_banner, query_param, submitted_by_admin};
 use crate::domain::app::Installation;
-use crate::store::AuditEvent;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
@@ -245,30 +244,13 @@ pub(super) async fn retry(
 ) -> Response {
     let (v, _) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     let back = format!("{}/activity", v.base());
-    // Only this tenant's own dead deliveries, looked up in its outbox.
-    let ours = match s.store.deliveries(&tenant, &crate::store::Page::first(1_000)).await {
-        Ok(d) => d.into_iter().any(|d| d.id == id && d.status == "dead"),
-        Err(e) => return v.failed(e.into(), &back),
-    };
-    if !ours {
-        return v.failed(
-            crate::store::StoreError::NotFound("failed delivery").into(),
-            &back,
-        );
-    }
-    match s.store.retry_delivery(&id, s.oauth.clock.now_ms()).await {
-        Ok(()) => {
-            let event = AuditEvent {
-                tenant: tenant.clone(),
-                action: "delivery.retried".into(),
-                detail: serde_json::json!({"delivery": id, "actor": v.actor()}).to_string(),
-                created_at: s.oauth.clock.now(),
-            };
-            if let Err(e) = s.store.audit(&event).await {
-                tracing::warn!(error = %e, "cannot write audit record");
-            }
-            done(&back, "retried")
-        }
+    // Only this tenant's own dead deliveries.
+    let retried = s
+        .admin
+        .retry_delivery(&tenant, &id, &v.actor(), s.oauth.clock.now_ms())
+        .await;
+    match retried {
+        Ok(()) => done(&back, "retried"),
         Err(e) => v.failed(e.into(), &back),
     }
 }

@@ -170,6 +170,16 @@ impl<'a> Entry<'a> {
                 )
             }
             "delivery.retried" => format!("{who} sent a failed delivery again"),
+            "plugin.bound" => format!(
+                "{who} set the organisation's {} plugin to {} version {}",
+                d["hook"].as_str().unwrap_or("").replace('-', " "),
+                d["plugin"].as_str().unwrap_or("?"),
+                d["version"].as_i64().unwrap_or(0)
+            ),
+            "plugin.unbound" => format!(
+                "{who} removed the organisation's {} plugin",
+                d["hook"].as_str().unwrap_or("").replace('-', " ")
+            ),
             "delivery.signing_secret_rotated" => {
                 "The secret that signs deliveries was rotated".into()
             }
