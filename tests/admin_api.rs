@@ -272,18 +272,29 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
                 .filter(|e| e["action"].as_str().unwrap().starts_with("plugin."))
                 .map(|e| {
                     let d: Value = serde_json::from_str(e["detail"].as_str().unwrap()).unwrap();
-                    format!("{} {} {}", e["action"].as_str().unwrap(), d["hook"].as_str().unwrap(), d["actor"].as_str().unwrap())
+                    format!(
+                        "{} {} {}",
+                        e["action"].as_str().unwrap(),
+                        d["hook"].as_str().unwrap(),
+                        d["actor"].as_str().unwrap()
+                    )
                 })
                 .collect::<Vec<_>>()
         }
     };
     assert_eq!(
         trail("acme").await,
-        ["plugin.unbound grant-policy operator", "plugin.bound grant-policy operator"]
+        [
+            "plugin.unbound grant-policy operator",
+            "plugin.bound grant-policy operator"
+        ]
     );
     assert_eq!(
         trail("*").await,
-        ["plugin.unbound grant-policy operator", "plugin.bound grant-policy operator"]
+        [
+            "plugin.unbound grant-policy operator",
+            "plugin.bound grant-policy operator"
+        ]
     );
 
     let r = api
@@ -388,10 +399,7 @@ async fn admin_api_refuses_bad_requests(db: Db) {
         "not valid",
     );
     assert!(
-        api.list("/tenants").await
-            .as_array()
-            .unwrap()
-            .is_empty(),
+        api.list("/tenants").await.as_array().unwrap().is_empty(),
         "nothing was created by the refused call"
     );
 
@@ -504,7 +512,8 @@ async fn admin_api_refuses_bad_requests(db: Db) {
     }
     for bad in ["bm90LWEta2V5", "abc", "0G"] {
         assert_problem(
-            &api.get(&format!("/tenants/acme/clients?cursor={bad}")).await,
+            &api.get(&format!("/tenants/acme/clients?cursor={bad}"))
+                .await,
             400,
             "cursor is not one this list gives",
         );

@@ -313,7 +313,11 @@ async fn the_install_policy_refuses_trims_and_fails_closed(db: Db) {
         "the admin reads the policy's reason: {detail}"
     );
     let list = api.get("/tenants/acme/installations").await;
-    assert_eq!(list.body["items"].as_array().unwrap().len(), 0, "nothing installed");
+    assert_eq!(
+        list.body["items"].as_array().unwrap().len(),
+        0,
+        "nothing installed"
+    );
     // The CLI says the same in one line.
     let out = db.cli(&[
         "installation",
@@ -334,8 +338,7 @@ async fn the_install_policy_refuses_trims_and_fails_closed(db: Db) {
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["permissions"], json!(["reports:read"]));
     let audit = api.get("/tenants/acme/audit").await;
-    let created = audit
-        .body["items"]
+    let created = audit.body["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -612,7 +612,8 @@ async fn installation_lifecycle_and_service_account(db: Db) {
     let again = install(&api, json!("all")).await;
     assert_ne!(again["id"], inst["id"]);
     assert_eq!(
-        api.list("/tenants/acme/installations").await
+        api.list("/tenants/acme/installations")
+            .await
             .as_array()
             .unwrap()
             .len(),

@@ -1053,7 +1053,8 @@ async fn console_actions_refuse_non_admins_other_tenants_and_missing_csrf(db: Db
         .await;
     assert_ne!(status, 303, "Docs Sync asks for more than bob holds");
     assert_eq!(
-        api.list("/tenants/acme/installations").await
+        api.list("/tenants/acme/installations")
+            .await
             .as_array()
             .unwrap()
             .len(),

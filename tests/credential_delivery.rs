@@ -290,10 +290,17 @@ async fn receiver_down_then_up_and_dead_letters(db: Db) {
     db.create_tenant("globex", &[]);
     let api = AdminApi::of(&server);
     let id = dead["id"].as_str().unwrap();
-    let r = api.post(&format!("/tenants/globex/deliveries/{id}/retry"), json!({})).await;
+    let r = api
+        .post(&format!("/tenants/globex/deliveries/{id}/retry"), json!({}))
+        .await;
     assert_eq!(r.status, 404, "{}", r.text);
-    assert_eq!(delivery_of(&db, "acme", "credentials.rotated")["status"], "dead");
-    let r = api.post(&format!("/tenants/acme/deliveries/{id}/retry"), json!({})).await;
+    assert_eq!(
+        delivery_of(&db, "acme", "credentials.rotated")["status"],
+        "dead"
+    );
+    let r = api
+        .post(&format!("/tenants/acme/deliveries/{id}/retry"), json!({}))
+        .await;
     assert_eq!(r.status, 204, "{}", r.text);
     assert!(
         eventually(Duration::from_secs(15), || async {
@@ -321,10 +328,18 @@ async fn receiver_down_then_up_and_dead_letters(db: Db) {
         .collect();
     assert_eq!(
         retried,
-        [json!({"delivery": id, "actor": "cli"}), json!({"delivery": id, "actor": "operator"})],
+        [
+            json!({"delivery": id, "actor": "cli"}),
+            json!({"delivery": id, "actor": "operator"})
+        ],
         "one record per retry, the same shape, newest first"
     );
-    assert!(db.cli_json(&["audit", "list", "--tenant", "globex"]).as_array().unwrap().is_empty());
+    assert!(
+        db.cli_json(&["audit", "list", "--tenant", "globex"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         eventually(Duration::from_secs(10), || async {
             delivery_of(&db, "acme", "credentials.rotated")["status"] == "delivered"

@@ -103,14 +103,20 @@ async fn the_sunset_warns_browns_out_and_retires_legacy_clients(db: Db) {
             json!({"tenant": "nobody", "until": now + 100}),
         )
         .await;
-    assert_eq!((r.status, r.body["detail"].as_str()), (404, Some("tenant not found")));
+    assert_eq!(
+        (r.status, r.body["detail"].as_str()),
+        (404, Some("tenant not found"))
+    );
     let r = api
         .put(
             &format!("/clients/{acme_id}/legacy"),
             json!({"replaced_by": "nope"}),
         )
         .await;
-    assert_eq!((r.status, r.body["detail"].as_str()), (404, Some("app not found")));
+    assert_eq!(
+        (r.status, r.body["detail"].as_str()),
+        (404, Some("app not found"))
+    );
     assert_eq!(
         api.put("/clients/cl_nope/legacy", json!({})).await.status,
         404
@@ -164,8 +170,7 @@ async fn the_sunset_warns_browns_out_and_retires_legacy_clients(db: Db) {
         "only legacy clients are warned"
     );
     let audit = api.get("/tenants/acme/audit").await;
-    let warnings = audit
-        .body["items"]
+    let warnings = audit.body["items"]
         .as_array()
         .unwrap()
         .iter()

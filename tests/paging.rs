@@ -15,7 +15,12 @@ const TENANTS: usize = 2_500;
 async fn create_tenants(api: &AdminApi, slugs: Vec<String>) {
     let mut tasks = tokio::task::JoinSet::new();
     for chunk in slugs.chunks(slugs.len().div_ceil(8)) {
-        let (api, chunk) = (AdminApi { base: api.base.clone() }, chunk.to_vec());
+        let (api, chunk) = (
+            AdminApi {
+                base: api.base.clone(),
+            },
+            chunk.to_vec(),
+        );
         tasks.spawn(async move {
             for slug in chunk {
                 let r = api.post("/tenants", json!({ "slug": slug })).await;
@@ -62,7 +67,11 @@ async fn walking_a_list_while_it_grows_misses_and_repeats_nothing(db: Db) {
         assert_eq!(r.status, 200, "{url}: {}", r.text);
         let items = r.body["items"].as_array().unwrap();
         assert!(items.len() <= 500, "page {pages} has {}", items.len());
-        seen.extend(items.iter().map(|t| t["slug"].as_str().unwrap().to_string()));
+        seen.extend(
+            items
+                .iter()
+                .map(|t| t["slug"].as_str().unwrap().to_string()),
+        );
         pages += 1;
         // Others add tenants meanwhile: before the walker's place and after it.
         create_tenants(
@@ -100,7 +109,11 @@ async fn walking_a_list_while_it_grows_misses_and_repeats_nothing(db: Db) {
 
     // The CLI reads the whole list however long it is.
     let out = db.cli(&["tenant", "list"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = String::from_utf8_lossy(&out.stdout).lines().count();
     assert_eq!(lines, TENANTS + 2 * pages, "every tenant, one per line");
     server.stop().await;
@@ -123,7 +136,11 @@ async fn rows_with_the_same_time_page_by_id_and_trails_page_newest_first(db: Db)
     let whole: Vec<Value> = whole.body["items"].as_array().unwrap().clone();
     assert_eq!(whole.len(), 30);
     let paged = api.list("/tenants/acme/clients?limit=7").await;
-    assert_eq!(paged, Value::Array(whole), "pages of 7 are the list in order");
+    assert_eq!(
+        paged,
+        Value::Array(whole),
+        "pages of 7 are the list in order"
+    );
 
     // The audit trail, newest first, in pages of 4.
     for i in 0..10 {
@@ -144,14 +161,26 @@ async fn rows_with_the_same_time_page_by_id_and_trails_page_newest_first(db: Db)
         .map(|e| e["detail"].to_string())
         .collect();
     assert_eq!(names.len(), 10, "{trail}");
-    assert!(names[0].contains("Acme 9") && names[9].contains("Acme 0"), "{names:?}");
+    assert!(
+        names[0].contains("Acme 9") && names[9].contains("Acme 0"),
+        "{names:?}"
+    );
 
     // A cursor is a position: one past the end is an empty last page; one
     // that is not a cursor at all is refused.
     let past = api.get("/tenants/acme/users?cursor=7a7a7a").await;
-    assert_eq!(past.body, json!({"items": [], "next": null}), "{}", past.text);
+    assert_eq!(
+        past.body,
+        json!({"items": [], "next": null}),
+        "{}",
+        past.text
+    );
     let r = api.get("/tenants/acme/audit?cursor=not-a-cursor").await;
     assert_eq!(r.status, 400, "{}", r.text);
-    assert!(r.text.contains("cursor is not one this list gives"), "{}", r.text);
+    assert!(
+        r.text.contains("cursor is not one this list gives"),
+        "{}",
+        r.text
+    );
     server.stop().await;
 }

@@ -707,7 +707,13 @@ impl Admin {
 
     /// Removes a tenant's (or the platform's) binding for a hook: the
     /// platform default, if any, applies again.
-    pub async fn unbind_plugin(&self, tenant: &str, hook: &str, actor: &str, now: i64) -> Result<()> {
+    pub async fn unbind_plugin(
+        &self,
+        tenant: &str,
+        hook: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<()> {
         let hook = Hook::parse(hook).map_err(AdminError::Invalid)?;
         if tenant != crate::store::PLATFORM && self.store.tenant(tenant).await?.is_none() {
             return Err(StoreError::NotFound("tenant").into());
@@ -718,20 +724,32 @@ impl Admin {
             detail: serde_json::json!({"hook": hook.as_str(), "actor": actor}).to_string(),
             created_at: now,
         };
-        Ok(self.store.unbind_plugin(tenant, hook.as_str(), &audit).await?)
+        Ok(self
+            .store
+            .unbind_plugin(tenant, hook.as_str(), &audit)
+            .await?)
     }
 
     /// Sends a dead-lettered delivery of the tenant again, from a fresh
     /// attempt count. The same check and audit record from the admin API,
     /// the console and the CLI.
-    pub async fn retry_delivery(&self, tenant: &str, id: &str, actor: &str, now_ms: i64) -> Result<()> {
+    pub async fn retry_delivery(
+        &self,
+        tenant: &str,
+        id: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<()> {
         let audit = AuditEvent {
             tenant: tenant.into(),
             action: "delivery.retried".into(),
             detail: serde_json::json!({"delivery": id, "actor": actor}).to_string(),
             created_at: now_ms.div_euclid(1000),
         };
-        Ok(self.store.retry_delivery(tenant, id, now_ms, &audit).await?)
+        Ok(self
+            .store
+            .retry_delivery(tenant, id, now_ms, &audit)
+            .await?)
     }
 
     /// A new delivery signing secret for the tenant. The one it replaces

@@ -7,6 +7,32 @@ use crate::admin::{Admin, AdminError};
 use crate::domain::admin_scope::AdminScope;
 use crate::store::{AdminTokenRecord, AuditEvent, PLATFORM};
 use serde_json::json;
+use subtle::ConstantTimeEq;
+
+/// The operator credential, kept only as its SHA-256.
+#[derive(Clone)]
+pub struct AdminToken([u8; 32]);
+
+impl AdminToken {
+    pub fn new(token: &str) -> anyhow::Result<Self> {
+        if token.trim().len() < 32 {
+            anyhow::bail!(
+                "admin_token / WARDEN_ADMIN_TOKEN must be at least 32 characters (e.g. from `openssl rand -base64 32`)"
+            );
+        }
+        Ok(AdminToken(crate::tokens::secret::hash(token.trim())))
+    }
+
+    pub(crate) fn verify(&self, presented: &str) -> bool {
+        crate::tokens::secret::hash(presented).ct_eq(&self.0).into()
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(<redacted>)")
+    }
+}
 
 type Result<T> = std::result::Result<T, AdminError>;
 

@@ -39,10 +39,10 @@ fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyRequest {
-    #[schema(value_type = crate::http::openapi::Instant)]
+    #[schema(value_type = crate::domain::wire::Instant)]
     pub sunset_at: Value,
     #[serde(default)]
-    #[schema(value_type = Option<crate::http::openapi::Instant>)]
+    #[schema(value_type = Option<crate::domain::wire::Instant>)]
     pub warn_from: Option<Value>,
     pub message: String,
     #[serde(default)]
@@ -56,9 +56,9 @@ pub struct PolicyRequest {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BrownoutRequest {
-    #[schema(value_type = crate::http::openapi::Instant)]
+    #[schema(value_type = crate::domain::wire::Instant)]
     pub from: Value,
-    #[schema(value_type = crate::http::openapi::Instant)]
+    #[schema(value_type = crate::domain::wire::Instant)]
     pub until: Value,
 }
 

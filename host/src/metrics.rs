@@ -62,13 +62,13 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
         counter!(DELIVERIES, "outcome" => outcome).absolute(0);
     }
     for hook in [
-        crate::plugins::Hook::GrantPolicy,
-        crate::plugins::Hook::PermissionCheck,
+        crate::domain::hook::Hook::GrantPolicy,
+        crate::domain::hook::Hook::PermissionCheck,
     ] {
         counter!(PLUGIN_DECISIONS_REUSED, "hook" => hook.as_str()).absolute(0);
     }
-    for hook in crate::plugins::Hook::ALL {
-        for kind in crate::plugins::PluginError::KINDS {
+    for hook in crate::domain::hook::Hook::ALL {
+        for kind in crate::domain::hook::FAILURE_KINDS {
             counter!(PLUGIN_FAILURES, "hook" => hook.as_str(), "kind" => kind).absolute(0);
         }
     }

@@ -24,7 +24,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     // A missing master key is reported before any migration runs.
     let store = crate::store::open(&config.database_url).await?;
     let master = Arc::new(config.master_key()?);
-    crate::cli::migrate(&*store, &config).await?;
+    migrate(&*store, &config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -208,7 +208,7 @@ const DEMO_CLIENT: &str = "demo-app";
 const DEMO_USER: &str = "demo";
 const DEMO_APP: &str = "site-photos";
 /// Where the demo app's hook points: this server, which accepts it.
-pub const DEMO_HOOK: &str = "/demo/app-hook";
+pub use crate::http::DEMO_HOOK;
 
 /// Ensures tenant `demo` and client `demo-app` exist and prints working
 /// credentials. The secret is only ever stored hashed, so an existing demo
@@ -334,4 +334,35 @@ async fn demo_app(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result<(
         .await
         .map_err(|e| anyhow::anyhow!("the demo projects: {e}"))?;
     Ok(())
+}
+
+/// Applies this version's migrations, or with `migrate = "check"` refuses
+/// to go on while any is pending (a newer version's are no obstacle).
+pub async fn migrate(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
+    match config.migrate {
+        crate::config::MigrateMode::Auto => store
+            .migrate()
+            .await
+            .context("cannot apply database migrations"),
+        crate::config::MigrateMode::Check => {
+            let state = store
+                .migrations()
+                .await
+                .context("cannot read the database's migrations")?;
+            if state.pending.is_empty() {
+                return Ok(());
+            }
+            let names: Vec<String> = state
+                .pending
+                .iter()
+                .map(|(v, d)| format!("{v:04} {d}"))
+                .collect();
+            anyhow::bail!(
+                "the database lacks {} migration{} of this version ({}); with migrate = \"check\" nothing migrates by itself: run `warden migrate` with the same configuration, then start again",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            )
+        }
+    }
 }

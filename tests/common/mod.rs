@@ -577,7 +577,10 @@ impl AdminApi {
                 }
                 Some(next) => {
                     let link = r.header("link").unwrap_or_default();
-                    assert!(link.contains(next) && link.ends_with("rel=\"next\""), "{link}");
+                    assert!(
+                        link.contains(next) && link.ends_with("rel=\"next\""),
+                        "{link}"
+                    );
                     let sep = if path.contains('?') { '&' } else { '?' };
                     url = format!("{path}{sep}cursor={next}");
                 }

@@ -400,7 +400,11 @@ impl Admin {
         now: i64,
     ) -> Result<()> {
         let mut changes = Vec::new();
-        for i in self.store.installations(tenant, &crate::store::Page::all()).await? {
+        for i in self
+            .store
+            .installations(tenant, &crate::store::Page::all())
+            .await?
+        {
             if let Some(selection) = i.resources.without(kind, id) {
                 let mut after = i.clone();
                 after.resources = selection;
@@ -439,7 +443,10 @@ impl Admin {
     async fn selection(&self, tenant: &str, manifest: &Manifest, v: &Value) -> Result<Selection> {
         let selection = Selection::from_json(v).or_else(invalid)?;
         if let Selection::Some(map) = &selection {
-            let known = self.store.resources(tenant, &crate::store::Page::all()).await?;
+            let known = self
+                .store
+                .resources(tenant, &crate::store::Page::all())
+                .await?;
             for (kind, ids) in map {
                 if !manifest.resource_types.iter().any(|t| &t.kind == kind) {
                     return invalid(format!(
@@ -805,7 +812,7 @@ pub struct InstallationView {
     pub pending_version: Option<i64>,
     /// The approved permission names.
     pub permissions: Vec<String>,
-    #[schema(value_type = crate::http::openapi::Selection)]
+    #[schema(value_type = crate::domain::wire::Selection)]
     pub resources: Value,
     /// Bumped by every change to the selection.
     pub revision: i64,

@@ -128,39 +128,8 @@ pub enum Command {
 /// Opens the configured store, migrated (or checked, `migrate = "check"`).
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let store = store::open(&config.database_url).await?;
-    migrate(&*store, config).await?;
+    crate::server::migrate(&*store, config).await?;
     Ok(store)
-}
-
-/// Applies this version's migrations, or with `migrate = "check"` refuses
-/// to go on while any is pending (a newer version's are no obstacle).
-pub async fn migrate(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
-    match config.migrate {
-        crate::config::MigrateMode::Auto => store
-            .migrate()
-            .await
-            .context("cannot apply database migrations"),
-        crate::config::MigrateMode::Check => {
-            let state = store
-                .migrations()
-                .await
-                .context("cannot read the database's migrations")?;
-            if state.pending.is_empty() {
-                return Ok(());
-            }
-            let names: Vec<String> = state
-                .pending
-                .iter()
-                .map(|(v, d)| format!("{v:04} {d}"))
-                .collect();
-            anyhow::bail!(
-                "the database lacks {} migration{} of this version ({}); with migrate = \"check\" nothing migrates by itself: run `warden migrate` with the same configuration, then start again",
-                names.len(),
-                if names.len() == 1 { "" } else { "s" },
-                names.join(", ")
-            )
-        }
-    }
 }
 
 /// `warden migrate [--dry-run]`.
@@ -201,7 +170,7 @@ pub async fn admin(config: &Config) -> anyhow::Result<Admin> {
     // A missing master key is reported before any migration runs.
     let store = store::open(&config.database_url).await?;
     let master = Arc::new(config.master_key()?);
-    migrate(&*store, config).await?;
+    crate::server::migrate(&*store, config).await?;
     let plugins = crate::plugins::PluginHost::new(config.plugin_host_options())?;
     let public = config.public_url_or(config.listen);
     Ok(Admin::new(
@@ -282,7 +251,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Serve { demo } => crate::server::serve(config, demo).await,
         Command::Migrate { dry_run } => migrate_command(&config, dry_run).await,
         Command::Openapi => {
-            print!("{}", crate::http::openapi::json());
+            print!("{}", crate::http::admin::openapi::json());
             Ok(())
         }
         Command::AdminToken(cmd) => admin_token::run(cmd, config).await,

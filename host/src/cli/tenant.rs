@@ -105,9 +105,11 @@ pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
         }
         TenantCmd::List { json } => {
             let store = &open_store(&config).await?;
-            let tenants =
-                super::every(|p| async move { store.tenants(&p).await }, |t| t.slug.clone())
-                    .await?;
+            let tenants = super::every(
+                |p| async move { store.tenants(&p).await },
+                |t| t.slug.clone(),
+            )
+            .await?;
             let rows: Vec<_> = tenants
                 .iter()
                 .map(|t| json!({"slug": t.slug, "issuer": format!("{public}/t/{}", t.slug), "signing_alg": t.signing_alg}))

@@ -1,6 +1,28 @@
 //! The legacy sunset's rules: where a legacy client stands at a given time.
 
-use crate::store::LegacyPolicy;
+/// The platform-wide sunset of legacy credentials.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct LegacyPolicy {
+    /// From then on, legacy clients get `invalid_client`.
+    pub sunset_at: i64,
+    /// From then on, their tokens carry `Deprecation`/`Sunset` headers and a
+    /// warning is audited.
+    pub warn_from: Option<i64>,
+    /// What integrators read in every warning and refusal.
+    pub message: String,
+    pub migration_url: Option<String>,
+    /// Windows before the sunset in which legacy clients are refused already.
+    pub brownouts: Vec<Brownout>,
+    pub updated_at: i64,
+}
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct Brownout {
+    pub from: i64,
+    pub until: i64,
+}
 
 /// What a legacy client's token request meets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,7 +118,6 @@ pub fn parse_time_str(s: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Brownout;
 
     #[test]
     fn phases_follow_the_calendar_and_exemptions() {

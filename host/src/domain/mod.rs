@@ -2,12 +2,14 @@
 
 pub mod admin_scope;
 pub mod app;
+pub mod hook;
 pub mod legacy;
 pub mod markdown;
 mod redirect;
 mod scope;
 pub mod settings;
 pub mod user;
+pub mod wire;
 pub use redirect::{RedirectUri, validate_redirect_uri};
 pub use scope::{Scope, describe as describe_scopes, grantable_to, is_administrative};
 

@@ -2,9 +2,6 @@
 
 mod account;
 pub mod admin;
-mod admin_apps;
-mod admin_legacy;
-mod admin_settings;
 mod brand;
 pub mod client_addr;
 mod console;
@@ -14,9 +11,7 @@ mod health;
 pub mod listener;
 mod metrics;
 mod oauth;
-pub mod openapi;
 mod pages;
-mod paging;
 mod password_link;
 mod trace;
 
@@ -55,6 +50,18 @@ pub enum Listener {
     Management,
 }
 
+/// An installation changed: this replica's directory drops its view now
+/// (others notice the generation within `cache_refresh_ms`), so the next
+/// token and introspection here already see the change.
+pub(crate) async fn directory_changed(s: &AppState) {
+    if let Err(e) = s.oauth.directory.refresh().await {
+        tracing::warn!(error = %e, "cannot refresh the directory after an installation change");
+    }
+}
+
+/// Where `serve --demo` answers the sample app's lifecycle events itself.
+pub const DEMO_HOOK: &str = "/demo/app-hook";
+
 pub fn router(state: Arc<AppState>, listener: Listener) -> Router {
     let https = state.secure_cookies;
     let mut routes = Router::new();
@@ -89,7 +96,7 @@ fn public_routes(state: &AppState) -> Router<Arc<AppState>> {
     if state.demo {
         // The demo app's hook: takes each delivery, so a demo install completes.
         routes = routes.route(
-            crate::server::DEMO_HOOK,
+            DEMO_HOOK,
             axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
         );
     }

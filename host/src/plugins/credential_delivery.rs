@@ -320,13 +320,7 @@ impl PluginHost {
     }
 }
 
-/// Replaces every occurrence of `secret` in `text`.
-pub fn redact(text: &str, secret: Option<&str>) -> String {
-    match secret {
-        Some(s) if !s.is_empty() => text.replace(s, "<redacted>"),
-        _ => text.to_string(),
-    }
-}
+use super::sandbox::redact;
 
 /// `scheme://host[:port]` of a URL, with default ports left out.
 pub fn origin(url: &url::Url) -> String {

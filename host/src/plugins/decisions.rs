@@ -8,12 +8,12 @@
 //! bytes; the least recently used entries go first, so a flood of distinct
 //! inputs costs plugin calls, never unbounded memory.
 
-use super::grant_policy::{GrantDecision, GrantRequest};
 use super::installation::InstallationInfo;
-use super::permission_check::{Decision, Evaluation};
 use super::{BoundPlugin, Hook, PluginError, PluginHost};
 use hashlink::LruCache;
 use ring::digest::{Context, SHA256};
+use std::any::Any;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -43,44 +43,36 @@ impl Default for CacheOptions {
     }
 }
 
-/// A decision the host keeps, as enforced (never the plugin's raw answer).
-#[derive(Clone, Debug)]
-pub enum Cached {
-    Grant(GrantDecision),
-    Permission(Decision),
+/// A decision the host keeps, as enforced (never the plugin's raw answer):
+/// any hook's, so the cache knows no hook's types (each hook's module says
+/// how its decisions are kept, with `Reusable`).
+#[derive(Clone)]
+pub struct Cached {
+    decision: Arc<dyn Any + Send + Sync>,
+    /// About what the decision holds on the heap.
+    heap: usize,
+}
+
+impl Cached {
+    pub fn new<T: Any + Send + Sync>(decision: T, heap: usize) -> Cached {
+        Cached {
+            decision: Arc::new(decision),
+            heap,
+        }
+    }
+
+    /// The decision, if it is a `T` (keys of different hooks never meet,
+    /// but a wrong type reads as a miss, never as a wrong answer).
+    fn get<T: Any + Clone>(&self) -> Option<T> {
+        self.decision.downcast_ref::<T>().cloned()
+    }
 }
 
 /// A decision of a hook whose plugins may let the host reuse it.
-pub trait Reusable: Clone {
+pub trait Reusable: Clone + Send + Sync + 'static {
     const HOOK: Hook;
-    fn cached(self) -> Cached;
-    fn from_cached(c: Cached) -> Option<Self>;
-}
-
-impl Reusable for GrantDecision {
-    const HOOK: Hook = Hook::GrantPolicy;
-    fn cached(self) -> Cached {
-        Cached::Grant(self)
-    }
-    fn from_cached(c: Cached) -> Option<Self> {
-        match c {
-            Cached::Grant(d) => Some(d),
-            Cached::Permission(_) => None,
-        }
-    }
-}
-
-impl Reusable for Decision {
-    const HOOK: Hook = Hook::PermissionCheck;
-    fn cached(self) -> Cached {
-        Cached::Permission(self)
-    }
-    fn from_cached(c: Cached) -> Option<Self> {
-        match c {
-            Cached::Permission(d) => Some(d),
-            Cached::Grant(_) => None,
-        }
-    }
+    /// About what the decision holds on the heap, for the cache's bound.
+    fn heap_size(&self) -> usize;
 }
 
 impl PluginHost {
@@ -103,7 +95,7 @@ impl PluginHost {
         let hold = cap.unwrap_or(self.decisions.options().max_age);
         let looked_up = (!hold.is_zero() && bound.reuses.load(Ordering::Relaxed)).then(&key);
         let kept = looked_up.as_ref().and_then(|k| self.decisions.get(k));
-        if let Some(d) = kept.and_then(T::from_cached) {
+        if let Some(d) = kept.and_then(|c| c.get::<T>()) {
             crate::metrics::plugin_decision_reused(T::HOOK.as_str());
             return Ok((d, true));
         }
@@ -112,7 +104,9 @@ impl PluginHost {
             bound.reuses.store(true, Ordering::Relaxed);
             let hold = hold.min(Duration::from_secs(cache_for.into()));
             let key = looked_up.unwrap_or_else(key);
-            self.decisions.put(key, decision.clone().cached(), hold);
+            let heap = decision.heap_size();
+            self.decisions
+                .put(key, Cached::new(decision.clone(), heap), hold);
         }
         Ok((decision, false))
     }
@@ -201,7 +195,7 @@ impl DecisionCache {
     /// entries beyond the bounds. A decision bigger than a shard's share of
     /// the bytes is not kept.
     pub fn put(&self, key: Key, decision: Cached, hold: Duration) {
-        let bytes = ENTRY_OVERHEAD + decision_size(&decision);
+        let bytes = ENTRY_OVERHEAD + decision.heap;
         let max_entries = self.options.max_entries.div_ceil(SHARDS);
         let max_bytes = self.options.max_bytes / SHARDS;
         if hold.is_zero() || max_entries == 0 || bytes > max_bytes {
@@ -245,30 +239,12 @@ fn add(counter: &AtomicU64, delta: i64) {
     }
 }
 
-/// About what a decision holds on the heap.
-fn decision_size(d: &Cached) -> usize {
-    let strings = |v: &[String]| v.iter().map(|s| s.len() + 24).sum::<usize>();
-    match d {
-        Cached::Grant(GrantDecision::Allow { scopes, claims, .. }) => {
-            strings(scopes)
-                + claims
-                    .iter()
-                    .map(|(k, v)| k.len() + 2 * v.to_string().len() + 96)
-                    .sum::<usize>()
-        }
-        Cached::Grant(GrantDecision::Deny {
-            error_description, ..
-        }) => error_description.len(),
-        Cached::Permission(d) => d.reason.as_ref().map_or(0, String::len),
-    }
-}
-
 /// Feeds fields into the key's hash: each one length-prefixed, so that no
 /// two different inputs write the same bytes.
-struct KeyHash(Context);
+pub(super) struct KeyHash(Context);
 
 impl KeyHash {
-    fn new(hook: &str) -> KeyHash {
+    pub(super) fn new(hook: &str) -> KeyHash {
         let mut h = KeyHash(Context::new(&SHA256));
         h.str(hook);
         h
@@ -279,22 +255,26 @@ impl KeyHash {
         self.0.update(b);
     }
 
-    fn str(&mut self, s: &str) {
+    pub(super) fn str(&mut self, s: &str) {
         self.bytes(s.as_bytes());
     }
 
-    fn num(&mut self, n: i64) {
+    pub(super) fn num(&mut self, n: i64) {
         self.0.update(&n.to_le_bytes());
     }
 
-    fn list(&mut self, l: &[String]) {
+    pub(super) fn list(&mut self, l: &[String]) {
         self.num(l.len() as i64);
         for s in l {
             self.str(s);
         }
     }
 
-    fn installation(&mut self, i: Option<&InstallationInfo>, state: Option<InstallationState>) {
+    pub(super) fn installation(
+        &mut self,
+        i: Option<&InstallationInfo>,
+        state: Option<InstallationState>,
+    ) {
         let Some(i) = i else {
             return self.num(-1);
         };
@@ -312,7 +292,7 @@ impl KeyHash {
         self.num(i64::from(s.uninstalled));
     }
 
-    fn finish(self, binding: u64) -> Key {
+    pub(super) fn finish(self, binding: u64) -> Key {
         let mut digest = [0u8; 32];
         digest.copy_from_slice(self.0.finish().as_ref());
         Key { binding, digest }
@@ -340,58 +320,12 @@ impl From<&crate::domain::app::Installation> for InstallationState {
     }
 }
 
-/// The key of a grant request: everything but `request_time`.
-pub fn grant_key(binding: u64, r: &GrantRequest, state: Option<InstallationState>) -> Key {
-    let mut h = KeyHash::new("grant-policy");
-    h.str(&r.tenant);
-    h.str(&r.client.id);
-    h.str(&r.client.name);
-    h.str(&r.client.metadata.to_string());
-    h.str(&r.grant_type);
-    h.str(&r.subject);
-    h.list(&r.requested_scopes);
-    h.list(&r.allowed_scopes);
-    h.list(&r.audience);
-    h.num(i64::from(r.lifetime_seconds));
-    h.installation(r.installation.as_ref(), state);
-    h.finish(binding)
-}
-
-/// The key of an AuthZEN evaluation: every field the plugin sees.
-pub fn permission_key(
-    binding: u64,
-    tenant: &str,
-    e: &Evaluation,
-    installation: Option<&InstallationInfo>,
-    state: Option<InstallationState>,
-) -> Key {
-    let object = |m: &serde_json::Map<String, serde_json::Value>| {
-        serde_json::Value::Object(m.clone()).to_string()
-    };
-    let mut h = KeyHash::new("permission-check");
-    h.str(tenant);
-    h.str(&e.subject.kind);
-    h.str(&e.subject.id);
-    h.str(&object(&e.subject.properties));
-    h.str(&e.action.name);
-    h.str(&object(&e.action.properties));
-    h.str(&e.resource.kind);
-    h.str(&e.resource.id);
-    h.str(&object(&e.resource.properties));
-    h.str(&object(&e.context));
-    h.installation(installation, state);
-    h.finish(binding)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn deny(text: &str) -> Cached {
-        Cached::Permission(Decision {
-            decision: false,
-            reason: Some(text.into()),
-        })
+        Cached::new(text.to_string(), text.len())
     }
 
     fn key(n: u64) -> Key {

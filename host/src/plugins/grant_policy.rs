@@ -2,7 +2,7 @@
 //! The host enforces the limits of a decision here, whatever the plugin says.
 
 use super::bindings::types as wit;
-use super::decisions::{InstallationState, grant_key};
+use super::decisions::{InstallationState, Key, KeyHash, Reusable};
 use super::installation::InstallationInfo;
 use super::{
     BoundPlugin, CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure,
@@ -236,6 +236,42 @@ fn enforce(
             })
         }
     }
+}
+
+impl Reusable for GrantDecision {
+    const HOOK: super::Hook = super::Hook::GrantPolicy;
+    fn heap_size(&self) -> usize {
+        let strings = |v: &[String]| v.iter().map(|s| s.len() + 24).sum::<usize>();
+        match self {
+            GrantDecision::Allow { scopes, claims, .. } => {
+                strings(scopes)
+                    + claims
+                        .iter()
+                        .map(|(k, v)| k.len() + 2 * v.to_string().len() + 96)
+                        .sum::<usize>()
+            }
+            GrantDecision::Deny {
+                error_description, ..
+            } => error_description.len(),
+        }
+    }
+}
+
+/// The key of a grant request: everything but `request_time`.
+pub fn grant_key(binding: u64, r: &GrantRequest, state: Option<InstallationState>) -> Key {
+    let mut h = KeyHash::new("grant-policy");
+    h.str(&r.tenant);
+    h.str(&r.client.id);
+    h.str(&r.client.name);
+    h.str(&r.client.metadata.to_string());
+    h.str(&r.grant_type);
+    h.str(&r.subject);
+    h.list(&r.requested_scopes);
+    h.list(&r.allowed_scopes);
+    h.list(&r.audience);
+    h.num(i64::from(r.lifetime_seconds));
+    h.installation(r.installation.as_ref(), state);
+    h.finish(binding)
 }
 
 #[cfg(test)]

@@ -32,40 +32,7 @@ use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, Store};
 
-/// The hooks a tenant can bind a plugin to, one per WIT world.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, utoipa::ToSchema)]
-#[schema(rename_all = "kebab-case")]
-pub enum Hook {
-    GrantPolicy,
-    PermissionCheck,
-    CredentialDelivery,
-    InstallPolicy,
-}
-
-impl Hook {
-    pub const ALL: [Hook; 4] = [
-        Hook::GrantPolicy,
-        Hook::PermissionCheck,
-        Hook::CredentialDelivery,
-        Hook::InstallPolicy,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Hook::GrantPolicy => "grant-policy",
-            Hook::PermissionCheck => "permission-check",
-            Hook::CredentialDelivery => "credential-delivery",
-            Hook::InstallPolicy => "install-policy",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Hook, String> {
-        Hook::ALL
-            .into_iter()
-            .find(|h| h.as_str() == s)
-            .ok_or_else(|| format!("unknown hook {s:?} (expected grant-policy, permission-check, credential-delivery or install-policy)"))
-    }
-}
+pub use crate::domain::hook::Hook;
 
 /// Warden's default credential-delivery plugin (`plugins/credential-webhook`,
 /// compiled and checked in as `host/builtin/`): the platform-wide default for
@@ -179,8 +146,6 @@ pub enum PluginError {
 impl PluginError {
     /// A short label for metrics and audit records.
     /// Every value `kind` returns.
-    pub const KINDS: [&'static str; 5] = ["load", "timeout", "memory", "trap", "invalid"];
-
     pub fn kind(&self) -> &'static str {
         match self {
             PluginError::NotAComponent

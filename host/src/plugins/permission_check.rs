@@ -1,7 +1,7 @@
 //! The permission-check hook: an OpenID AuthZEN 1.0 access evaluation.
 
 use super::bindings::types as wit;
-use super::decisions::{InstallationState, permission_key};
+use super::decisions::{InstallationState, Key, KeyHash, Reusable};
 use super::installation::InstallationInfo;
 use super::{
     BoundPlugin, CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, compat, failure,
@@ -186,6 +186,39 @@ impl PluginHost {
         })
         .await
     }
+}
+
+impl Reusable for Decision {
+    const HOOK: super::Hook = super::Hook::PermissionCheck;
+    fn heap_size(&self) -> usize {
+        self.reason.as_ref().map_or(0, String::len)
+    }
+}
+
+/// The key of an AuthZEN evaluation: every field the plugin sees.
+pub fn permission_key(
+    binding: u64,
+    tenant: &str,
+    e: &Evaluation,
+    installation: Option<&InstallationInfo>,
+    state: Option<InstallationState>,
+) -> Key {
+    let object = |m: &serde_json::Map<String, serde_json::Value>| {
+        serde_json::Value::Object(m.clone()).to_string()
+    };
+    let mut h = KeyHash::new("permission-check");
+    h.str(tenant);
+    h.str(&e.subject.kind);
+    h.str(&e.subject.id);
+    h.str(&object(&e.subject.properties));
+    h.str(&e.action.name);
+    h.str(&object(&e.action.properties));
+    h.str(&e.resource.kind);
+    h.str(&e.resource.id);
+    h.str(&object(&e.resource.properties));
+    h.str(&object(&e.context));
+    h.installation(installation, state);
+    h.finish(binding)
 }
 
 #[cfg(test)]

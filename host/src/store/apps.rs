@@ -170,7 +170,11 @@ pub trait Apps {
     /// Upserts a tenant's resources (by type and id).
     async fn put_resources(&self, tenant: &str, resources: &[Resource]) -> StoreResult<()>;
     /// The tenant's resources by type, then id.
-    async fn resources(&self, tenant: &str, page: &super::Page<(String, String)>) -> StoreResult<Vec<Resource>>;
+    async fn resources(
+        &self,
+        tenant: &str,
+        page: &super::Page<(String, String)>,
+    ) -> StoreResult<Vec<Resource>>;
     /// Removes a resource and, atomically, saves the installations whose
     /// selection named it (each checked against the sequence it was read at).
     async fn delete_resource(

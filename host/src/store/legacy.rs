@@ -4,29 +4,7 @@
 use super::{AuditEvent, StoreResult};
 use async_trait::async_trait;
 
-/// The platform-wide sunset of legacy credentials.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct LegacyPolicy {
-    /// From then on, legacy clients get `invalid_client`.
-    pub sunset_at: i64,
-    /// From then on, their tokens carry `Deprecation`/`Sunset` headers and a
-    /// warning is audited.
-    pub warn_from: Option<i64>,
-    /// What integrators read in every warning and refusal.
-    pub message: String,
-    pub migration_url: Option<String>,
-    /// Windows before the sunset in which legacy clients are refused already.
-    pub brownouts: Vec<Brownout>,
-    pub updated_at: i64,
-}
-
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-pub struct Brownout {
-    pub from: i64,
-    pub until: i64,
-}
+pub use crate::domain::legacy::{Brownout, LegacyPolicy};
 
 /// A client marked legacy.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]

@@ -499,7 +499,11 @@ pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync
     ) -> StoreResult<Vec<Delivery>>;
     async fn finish_delivery(&self, id: &str, outcome: &DeliveryOutcome) -> StoreResult<()>;
     /// A tenant's deliveries, newest first (by creation time, then id).
-    async fn deliveries(&self, tenant: &str, page: &Page<(i64, String)>) -> StoreResult<Vec<Delivery>>;
+    async fn deliveries(
+        &self,
+        tenant: &str,
+        page: &Page<(i64, String)>,
+    ) -> StoreResult<Vec<Delivery>>;
     /// Puts the tenant's dead delivery back in the queue with a fresh
     /// attempt count, with its audit record; `NotFound` unless it is one.
     async fn retry_delivery(

@@ -23,10 +23,17 @@ const MAX_DELIVERY_ORIGINS: usize = 8;
 pub struct Manifest {
     #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$")]
     pub slug: String,
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
     #[serde(default)]
-    #[schema(max_length = 2000, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub description: String,
     pub publisher: Publisher,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,7 +50,10 @@ pub struct Manifest {
     /// How to set the app up after installing it, in Markdown (the catalog
     /// renders it safely: no raw HTML, only http(s) and mailto links).
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    #[schema(max_length = 20000, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub setup_instructions: String,
     /// Where lifecycle events are delivered: https, or http on loopback.
     pub hook_url: String,
@@ -97,7 +107,11 @@ fn empty_object() -> serde_json::Value {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Publisher {
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -122,7 +136,11 @@ pub struct ResourceType {
     #[serde(rename = "type")]
     #[schema(pattern = r"^[a-z0-9_-]{1,64}$")]
     pub kind: String,
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
 }
 
@@ -142,7 +160,11 @@ pub struct Permission {
     pub level: Level,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
-    #[schema(min_length = 1, max_length = 2000, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub description: String,
     /// An optional permission is offered at install and may be left out.
     #[serde(default = "yes")]

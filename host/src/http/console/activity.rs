@@ -28,9 +28,15 @@ pub(super) async fn page(
     let (want_app, want_installation, want_actor) =
         (filter("app"), filter("installation"), filter("actor"));
     let (events, deliveries, installations, names) = match (
-        s.store.audit_events(&tenant, &crate::store::Page::first(SCANNED)).await,
-        s.store.deliveries(&tenant, &crate::store::Page::first(100)).await,
-        s.store.installations(&tenant, &crate::store::Page::all()).await,
+        s.store
+            .audit_events(&tenant, &crate::store::Page::first(SCANNED))
+            .await,
+        s.store
+            .deliveries(&tenant, &crate::store::Page::first(100))
+            .await,
+        s.store
+            .installations(&tenant, &crate::store::Page::all())
+            .await,
         Names::load(s.store.as_ref(), &tenant).await,
     ) {
         (Ok(a), Ok(d), Ok(i), Ok(n)) => (a, d, i, n),

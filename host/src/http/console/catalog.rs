@@ -36,7 +36,10 @@ async fn offered(
     s: &crate::http::AppState,
     tenant: &str,
 ) -> Result<Vec<(AppVersion, Option<crate::domain::app::Installation>)>, crate::store::StoreError> {
-    let installed = s.store.installations(tenant, &crate::store::Page::all()).await?;
+    let installed = s
+        .store
+        .installations(tenant, &crate::store::Page::all())
+        .await?;
     Ok(s.store
         .apps(&crate::store::Page::all())
         .await?
@@ -438,7 +441,11 @@ async fn consent(
             },
         );
     }
-    let resources = match s.store.resources(&v.tenant, &crate::store::Page::all()).await {
+    let resources = match s
+        .store
+        .resources(&v.tenant, &crate::store::Page::all())
+        .await
+    {
         Ok(r) => r,
         Err(e) => return v.failed(e.into(), &base),
     };
@@ -526,10 +533,11 @@ pub(super) async fn install(
     if !v.may_browse {
         return v.forbidden();
     }
-    let resources: Vec<Resource> = match s.store.resources(&tenant, &crate::store::Page::all()).await {
-        Ok(r) => r,
-        Err(e) => return v.failed(e.into(), &v.base()),
-    };
+    let resources: Vec<Resource> =
+        match s.store.resources(&tenant, &crate::store::Page::all()).await {
+            Ok(r) => r,
+            Err(e) => return v.failed(e.into(), &v.base()),
+        };
     let choice = Choice {
         optional: form.all("optional"),
         picked: Picked::from_form(&form, &resources),
@@ -567,7 +575,7 @@ pub(super) async fn install(
     }
     match s.admin.install_as(&v.user, request, now).await {
         Ok((installation, _)) => {
-            crate::http::admin_apps::changed(&s).await;
+            crate::http::directory_changed(&s).await;
             super::redirect(
                 &format!("{}/installations/{}/installed", v.base(), installation.id),
                 vec![],

@@ -69,7 +69,11 @@ pub(super) async fn list(
     headers: HeaderMap,
 ) -> Response {
     let v = or_page!(admin(&s, &tenant, &headers, "console/installations").await);
-    let installations = match s.store.installations(&tenant, &crate::store::Page::all()).await {
+    let installations = match s
+        .store
+        .installations(&tenant, &crate::store::Page::all())
+        .await
+    {
         Ok(i) => i,
         Err(e) => return v.failed(e.into(), &v.base()),
     };
@@ -198,7 +202,11 @@ pub(super) async fn detail(
         Some(p) => s.store.app_version(&i.app, Some(p)).await.ok().flatten(),
         None => None,
     };
-    let resources = s.store.resources(&tenant, &crate::store::Page::all()).await.unwrap_or_default();
+    let resources = s
+        .store
+        .resources(&tenant, &crate::store::Page::all())
+        .await
+        .unwrap_or_default();
     let installed_by = match s.store.user_by_name(&tenant, &i.installed_by).await {
         Ok(Some(u)) => u.display_name.unwrap_or(u.username),
         _ => i.installed_by.clone(),
@@ -438,7 +446,11 @@ async fn resources_page(
     picked: Picked,
     error: Option<String>,
 ) -> Response {
-    let resources = match s.store.resources(&v.tenant, &crate::store::Page::all()).await {
+    let resources = match s
+        .store
+        .resources(&v.tenant, &crate::store::Page::all())
+        .await
+    {
         Ok(r) => r,
         Err(e) => return v.failed(e.into(), &v.base()),
     };
@@ -488,7 +500,7 @@ pub(super) async fn set_resources(
         .await
     {
         Ok(_) => {
-            crate::http::admin_apps::changed(&s).await;
+            crate::http::directory_changed(&s).await;
             done(&format!("{}/installations/{id}", v.base()), "resources")
         }
         Err(e) => {
@@ -509,7 +521,7 @@ async fn act(
     let here = format!("{}/installations/{id}", v.base());
     match result {
         Ok(_) => {
-            crate::http::admin_apps::changed(s).await;
+            crate::http::directory_changed(s).await;
             done(&here, notice)
         }
         Err(e) => v.failed(e, &here),
@@ -691,7 +703,7 @@ pub(super) async fn uninstall(
     let now = s.oauth.clock.now();
     match s.admin.uninstall(&tenant, &id, v.actor(), now).await {
         Ok(_) => {
-            crate::http::admin_apps::changed(&s).await;
+            crate::http::directory_changed(&s).await;
             done(&format!("{}/installations", v.base()), "uninstalled")
         }
         Err(e) => v.failed(e, &format!("{}/installations/{id}", v.base())),

@@ -34,7 +34,10 @@ pub(super) async fn page(
             .find(|e| e.tenant == tenant);
         let recent = s.oauth.usage.legacy_report(today - 29).await?;
         let ever = s.oauth.usage.legacy_report(0).await?;
-        let installed = s.store.installations(&tenant, &crate::store::Page::all()).await?;
+        let installed = s
+            .store
+            .installations(&tenant, &crate::store::Page::all())
+            .await?;
         let mut rows = Vec::new();
         for m in marks {
             let client = s.store.client(&m.client_id).await?;

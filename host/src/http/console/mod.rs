@@ -628,9 +628,15 @@ async fn overview(
         };
     }
     let load = async {
-        let installations = s.store.installations(&tenant, &crate::store::Page::all()).await?;
+        let installations = s
+            .store
+            .installations(&tenant, &crate::store::Page::all())
+            .await?;
         let requests = s.store.install_requests(&tenant).await?;
-        let deliveries = s.store.deliveries(&tenant, &crate::store::Page::first(200)).await?;
+        let deliveries = s
+            .store
+            .deliveries(&tenant, &crate::store::Page::first(200))
+            .await?;
         let legacy = s.store.legacy_clients().await?;
         let policy = s.store.legacy_policy().await?;
         let names = names::Names::load(s.store.as_ref(), &tenant).await?;

@@ -27,7 +27,11 @@ pub(super) async fn list(
         Ok(n) => n,
         Err(e) => return v.failed(e.into(), &v.base()),
     };
-    let resources = s.store.resources(&tenant, &crate::store::Page::all()).await.unwrap_or_default();
+    let resources = s
+        .store
+        .resources(&tenant, &crate::store::Page::all())
+        .await
+        .unwrap_or_default();
     let base = v.base();
     let (open, decided): (Vec<_>, Vec<_>) = requests
         .iter()
@@ -103,7 +107,7 @@ pub(super) async fn decide(
             .await
         {
             Ok((installation, _)) => {
-                crate::http::admin_apps::changed(&s).await;
+                crate::http::directory_changed(&s).await;
                 super::redirect(
                     &format!("{}/installations/{}/installed", v.base(), installation.id),
                     vec![],

@@ -1,12 +1,12 @@
 //! The admin API for apps, tenants' resources and installations. Thin: parse,
 //! one call to `apps.rs`, render; errors become problem documents here.
 
+use super::extract::Path;
+use super::extract::{Problem, Result, created, json_body, json_bytes, json_list, now};
 use super::paging::{PageQuery, PageRequest, Paged};
-use super::State;
-use super::admin::Path;
-use super::admin::{Problem, Result, created, json_body, json_bytes, json_list, now};
 use crate::apps::{AppError, AppVersionView, InstallRequest, InstallationView};
 use crate::domain::app::Suspender;
+use crate::http::State;
 use crate::store::Resource;
 use axum::Json;
 use axum::body::Body;
@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
+pub fn api() -> OpenApiRouter<Arc<crate::http::AppState>> {
     OpenApiRouter::new()
         .routes(routes!(list_apps, register_app))
         .routes(routes!(get_app))
@@ -48,15 +48,6 @@ impl From<AppError> for Problem {
             AppError::Refused(_) => Problem::new(StatusCode::FORBIDDEN, e.to_string()),
             AppError::Field { field, message } => Problem::unprocessable(field, message),
         }
-    }
-}
-
-/// An installation changed: this replica's directory drops its view now
-/// (others notice the generation within `cache_refresh_ms`), so the next
-/// token and introspection here already see the change.
-pub(super) async fn changed(s: &super::AppState) {
-    if let Err(e) = s.oauth.directory.refresh().await {
-        tracing::warn!(error = %e, "cannot refresh the directory after an installation change");
     }
 }
 
@@ -136,7 +127,7 @@ async fn publish_version(
         .admin
         .publish_app_version(&slug, &manifest, now(&s))
         .await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     let out = AppVersionView::from(&version);
     Ok(if new {
         (StatusCode::CREATED, Json(out)).into_response()
@@ -189,16 +180,24 @@ impl utoipa::PartialSchema for ResourceList {
         utoipa::openapi::schema::ArrayBuilder::new()
             .items(utoipa::openapi::Ref::from_schema_name("Resource"))
             .max_items(Some(crate::apps::MAX_RESOURCES_PER_REQUEST))
-            .description(Some("Resources to add or rename: at most 1,000 in one request."))
+            .description(Some(
+                "Resources to add or rename: at most 1,000 in one request.",
+            ))
             .into()
     }
 }
 
 impl ToSchema for ResourceList {
     fn schemas(
-        out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+        out: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
     ) {
-        out.push(("Resource".into(), <Resource as utoipa::PartialSchema>::schema()));
+        out.push((
+            "Resource".into(),
+            <Resource as utoipa::PartialSchema>::schema(),
+        ));
     }
 }
 
@@ -216,7 +215,10 @@ async fn put_resources(
 ) -> Result<Response> {
     let resources: Vec<Resource> = json_list(&headers, body).await?;
     s.admin.put_resources(&tenant, resources).await?;
-    let all = s.store.resources(&tenant, &crate::store::Page::all()).await?;
+    let all = s
+        .store
+        .resources(&tenant, &crate::store::Page::all())
+        .await?;
     Ok(Json(all).into_response())
 }
 
@@ -249,7 +251,7 @@ async fn delete_resource(
     s.admin
         .delete_resource(&tenant, &kind, &id, now(&s))
         .await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -258,7 +260,7 @@ async fn delete_resource(
 struct Install {
     app: String,
     #[serde(default = "all")]
-    #[schema(value_type = crate::http::openapi::Selection)]
+    #[schema(value_type = crate::domain::wire::Selection)]
     resources: Value,
     #[serde(default)]
     optional_permissions: Vec<String>,
@@ -280,7 +282,7 @@ fn all() -> Value {
 )]
 async fn install(
     axum::extract::State(s): State,
-    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -377,7 +379,7 @@ struct Quota {
 )]
 async fn set_quota(
     axum::extract::State(s): State,
-    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
@@ -387,7 +389,7 @@ async fn set_quota(
         .admin
         .set_installation_quota(&tenant, &id, q.tokens_per_hour, &actor.name, now(&s))
         .await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(Json(InstallationView::from(&i)).into_response())
 }
 
@@ -407,7 +409,7 @@ struct UsageQuery {
 async fn usage(
     axum::extract::State(s): State,
     Path((tenant, id)): Path<(String, String)>,
-    super::admin::Query(q): super::admin::Query<UsageQuery>,
+    super::extract::Query(q): super::extract::Query<UsageQuery>,
 ) -> Result<Response> {
     let days = q.days.unwrap_or(30);
     if !(1..=crate::usage::MAX_DAYS).contains(&days) {
@@ -427,25 +429,25 @@ async fn usage(
 )]
 async fn uninstall(
     axum::extract::State(s): State,
-    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Response> {
     s.admin
         .uninstall(&tenant, &id, &actor.name, now(&s))
         .await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[utoipa::path(
     put, path = "/tenants/{tenant}/installations/{id}/resources", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
-    request_body(content = crate::http::openapi::Selection, description = "`\"all\"` or the ids per resource type"),
+    request_body(content = crate::domain::wire::Selection, description = "`\"all\"` or the ids per resource type"),
     responses((status = 200, description = "The installation with its new selection", body = InstallationView))
 )]
 async fn set_resources(
     axum::extract::State(s): State,
-    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
@@ -455,7 +457,7 @@ async fn set_resources(
         .admin
         .set_installation_resources(&tenant, &id, &selection, &actor.name, now(&s))
         .await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(Json(InstallationView::from(&i)).into_response())
 }
 
@@ -483,7 +485,7 @@ fn side(req: Side) -> Result<Suspender> {
 )]
 async fn suspend(
     axum::extract::State(s): State,
-    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
@@ -493,7 +495,7 @@ async fn suspend(
         .admin
         .suspend(&tenant, &id, by, &actor.name, now(&s))
         .await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(Json(InstallationView::from(&i)).into_response())
 }
 
@@ -505,7 +507,7 @@ async fn suspend(
 )]
 async fn resume(
     axum::extract::State(s): State,
-    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
@@ -515,7 +517,7 @@ async fn resume(
         .admin
         .resume(&tenant, &id, by, &actor.name, now(&s))
         .await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(Json(InstallationView::from(&i)).into_response())
 }
 
@@ -534,7 +536,7 @@ struct Approval {
 )]
 async fn approve_upgrade(
     axum::extract::State(s): State,
-    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
@@ -550,7 +552,7 @@ async fn approve_upgrade(
             now(&s),
         )
         .await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(Json(InstallationView::from(&i)).into_response())
 }
 
@@ -562,7 +564,7 @@ async fn approve_upgrade(
 )]
 async fn decline_upgrade(
     axum::extract::State(s): State,
-    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
@@ -572,7 +574,7 @@ async fn decline_upgrade(
         .admin
         .decline_upgrade(&tenant, &id, &actor.name, now(&s))
         .await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(Json(InstallationView::from(&i)).into_response())
 }
 
@@ -580,23 +582,23 @@ async fn decline_upgrade(
     post, path = "/tenants/{tenant}/installations/{id}/rotate-secret", tag = "installations",
     operation_id = "rotate_installation_secret",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
-    request_body(content = super::admin::RotateSecretBody, description = "May be empty"),
+    request_body(content = super::clients::RotateSecretBody, description = "May be empty"),
     responses((status = 200, description = "The push client's new secret, also sent to the app's hook", body = InstallationSecretRotated))
 )]
 async fn rotate_secret(
     axum::extract::State(s): State,
-    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    let req: super::admin::RotateSecretBody = json_body(&headers, body).await?;
+    let req: super::clients::RotateSecretBody = json_body(&headers, body).await?;
     let overlap = req.overlap.unwrap_or(s.secret_rotation_overlap);
     let (client_id, secret, until) = s
         .admin
         .rotate_installation_secret(&tenant, &id, overlap, &actor.name, now(&s))
         .await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(Json(InstallationSecretRotated {
         client_id,
         client_secret: secret.0,

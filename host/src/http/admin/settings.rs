@@ -1,10 +1,10 @@
 //! The admin API for a tenant's own settings (what its admins set on the
 //! console's settings page): branding and who may install apps.
 
-use super::State;
-use super::admin::Path;
-use super::admin::{Problem, Result, json_body, now};
+use super::extract::Path;
+use super::extract::{Problem, Result, json_body, now};
 use crate::domain::settings::{Branding, TenantSettings, UserInstalls};
+use crate::http::State;
 use axum::Json;
 use axum::body::Body;
 use axum::http::HeaderMap;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
+pub fn api() -> OpenApiRouter<Arc<crate::http::AppState>> {
     OpenApiRouter::new().routes(routes!(get_settings, put_settings))
 }
 
@@ -63,7 +63,7 @@ async fn get_settings(
 )]
 async fn put_settings(
     axum::extract::State(s): State,
-    axum::Extension(actor): axum::Extension<super::admin::AdminActor>,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Body,

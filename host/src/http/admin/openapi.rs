@@ -69,32 +69,6 @@ struct ProblemDocument {
     field: Option<String>,
 }
 
-/// A moment as an operator writes it: Unix seconds or an RFC 3339 date-time.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)] // Describes the `serde_json::Value` fields that take either.
-pub enum Instant {
-    Unix(i64),
-    Rfc3339(String),
-}
-
-/// An installation's resources: `"all"` (now and later) or, per resource
-/// type, the ids selected.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)] // Describes `domain::app::Selection`, which serialises by hand.
-pub enum Selection {
-    All(AllResources),
-    Some(std::collections::BTreeMap<String, Vec<String>>),
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
-pub enum AllResources {
-    #[serde(rename = "all")]
-    All,
-}
-
 struct AdminToken;
 
 impl utoipa::Modify for AdminToken {
@@ -152,7 +126,7 @@ fn state_scopes(doc: &mut utoipa::openapi::OpenApi) {
 /// The contract as a value.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = utoipa_axum::router::OpenApiRouter::with_openapi(Contract::openapi())
-        .nest("/admin/v1", super::admin::api())
+        .nest("/admin/v1", super::api())
         .into_openapi();
     state_scopes(&mut doc);
     state_rules_beyond_schemas(&mut doc);
@@ -165,18 +139,66 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// the status that refuses one and what they are. (tests/schemathesis.toml
 /// lets exactly these operations answer so to a schema-valid request.)
 pub const BEYOND_SCHEMA: &[(&str, u16, &str)] = &[
-    ("create_client", 400, "a public client cannot use `client_credentials` (the default grant type); `authorization_code` needs `redirect_uris`; `default_scopes` lie within `scopes`; `jwks` holds a public signing key and only for a confidential client; redirect URIs (https, or http on loopback, or a private-use scheme) and `resources` (absolute, no fragment) parse as URLs"),
-    ("bind", 400, "the plugin implements the hook; `memory_mib` holds the memory the component starts with; a credential-delivery `config.allowed_origins` lists origins"),
-    ("bind_platform", 400, "the plugin implements the hook; `memory_mib` holds the memory the component starts with; a credential-delivery `config.allowed_origins` lists origins"),
-    ("install", 400, "optional permissions are ones the app offers; the selection names resource types the app declares and resources the tenant has, and at least one resource when a permission is per resource"),
-    ("approve_upgrade", 400, "optional permissions are ones the new version offers; the selection names resource types it declares and resources the tenant has"),
-    ("set_resources", 400, "the selection names resource types the app declares and resources the tenant has, and at least one resource when a permission is per resource"),
-    ("set_policy", 422, "dates exist on the calendar; the sunset is in the future, `warn_from` before it, each brownout ends after it starts and by the sunset; `migration_url` is an http(s) URL"),
-    ("exempt", 422, "the date exists on the calendar and is in the future"),
-    ("register_app", 422, "a pull app has a signing key in `jwks`; a per-resource permission names a declared resource type and a tenant-level one none; names are unique; URLs parse (https, the hook also http on loopback)"),
-    ("publish_version", 422, "the manifest's `slug` is the path's; a pull app has a signing key in `jwks`; a per-resource permission names a declared resource type; names are unique; URLs parse"),
-    ("put_settings", 422, "`time_zone` is an IANA name the server's time zone database knows; `logo_url` is an https URL and `support_url` an https or mailto one"),
-    ("add_plugin", 422, "the body is a WebAssembly component of one of Warden's hook worlds"),
+    (
+        "create_client",
+        400,
+        "a public client cannot use `client_credentials` (the default grant type); `authorization_code` needs `redirect_uris`; `default_scopes` lie within `scopes`; `jwks` holds a public signing key and only for a confidential client; redirect URIs (https, or http on loopback, or a private-use scheme) and `resources` (absolute, no fragment) parse as URLs",
+    ),
+    (
+        "bind",
+        400,
+        "the plugin implements the hook; `memory_mib` holds the memory the component starts with; a credential-delivery `config.allowed_origins` lists origins",
+    ),
+    (
+        "bind_platform",
+        400,
+        "the plugin implements the hook; `memory_mib` holds the memory the component starts with; a credential-delivery `config.allowed_origins` lists origins",
+    ),
+    (
+        "install",
+        400,
+        "optional permissions are ones the app offers; the selection names resource types the app declares and resources the tenant has, and at least one resource when a permission is per resource",
+    ),
+    (
+        "approve_upgrade",
+        400,
+        "optional permissions are ones the new version offers; the selection names resource types it declares and resources the tenant has",
+    ),
+    (
+        "set_resources",
+        400,
+        "the selection names resource types the app declares and resources the tenant has, and at least one resource when a permission is per resource",
+    ),
+    (
+        "set_policy",
+        422,
+        "dates exist on the calendar; the sunset is in the future, `warn_from` before it, each brownout ends after it starts and by the sunset; `migration_url` is an http(s) URL",
+    ),
+    (
+        "exempt",
+        422,
+        "the date exists on the calendar and is in the future",
+    ),
+    (
+        "register_app",
+        422,
+        "a pull app has a signing key in `jwks`; a per-resource permission names a declared resource type and a tenant-level one none; names are unique; URLs parse (https, the hook also http on loopback)",
+    ),
+    (
+        "publish_version",
+        422,
+        "the manifest's `slug` is the path's; a pull app has a signing key in `jwks`; a per-resource permission names a declared resource type; names are unique; URLs parse",
+    ),
+    (
+        "put_settings",
+        422,
+        "`time_zone` is an IANA name the server's time zone database knows; `logo_url` is an https URL and `support_url` an https or mailto one",
+    ),
+    (
+        "add_plugin",
+        422,
+        "the body is a WebAssembly component of one of Warden's hook worlds",
+    ),
 ];
 
 fn state_rules_beyond_schemas(doc: &mut utoipa::openapi::OpenApi) {

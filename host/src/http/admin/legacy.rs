@@ -1,10 +1,9 @@
 //! The admin API for the legacy sunset. Thin: parse, one call to
 //! `legacy.rs`, render; errors become problem documents (`AppError`).
 
-use super::State;
-use super::admin::Path;
-use super::admin::{Result, json_body, now};
-use super::admin_apps::changed;
+use super::extract::Path;
+use super::extract::{Result, json_body, now};
+use crate::http::State;
 use crate::legacy::PolicyRequest;
 use axum::Json;
 use axum::body::Body;
@@ -17,7 +16,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
+pub fn api() -> OpenApiRouter<Arc<crate::http::AppState>> {
     OpenApiRouter::new()
         .routes(routes!(set_policy, get_policy))
         .routes(routes!(report))
@@ -38,7 +37,7 @@ async fn set_policy(
 ) -> Result<Response> {
     let request: PolicyRequest = json_body(&headers, body).await?;
     let policy = s.admin.set_legacy_policy(request, now(&s)).await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(Json(policy).into_response())
 }
 
@@ -86,7 +85,7 @@ async fn mark(
         .admin
         .mark_legacy(&client_id, m.replaced_by, now(&s))
         .await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(Json(mark).into_response())
 }
 
@@ -97,7 +96,7 @@ async fn mark(
 )]
 async fn unmark(axum::extract::State(s): State, Path(client_id): Path<String>) -> Result<Response> {
     s.admin.unmark_legacy(&client_id, now(&s)).await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -107,7 +106,7 @@ struct Exempt {
     /// The tenant's slug.
     #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     tenant: String,
-    #[schema(value_type = super::openapi::Instant)]
+    #[schema(value_type = crate::domain::wire::Instant)]
     until: Value,
     #[serde(default)]
     reason: String,
@@ -128,7 +127,7 @@ async fn exempt(
         .admin
         .exempt_tenant(&e.tenant, &e.until, e.reason, now(&s))
         .await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(Json(exemption).into_response())
 }
 
@@ -142,7 +141,7 @@ async fn lift_exemption(
     Path(tenant): Path<String>,
 ) -> Result<Response> {
     s.admin.lift_exemption(&tenant, now(&s)).await?;
-    changed(&s).await;
+    crate::http::directory_changed(&s).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

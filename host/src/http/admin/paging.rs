@@ -5,13 +5,13 @@
 //! well-formed cursor names one (the rows after it), which is what lets the
 //! contract's pattern say exactly which cursors are accepted.
 
-use super::admin::Problem;
+use super::extract::Problem;
 use crate::store::Page;
+use axum::Json;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -66,7 +66,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PageRequest {
             },
         };
         // Nested under the admin base, which the request's URI has lost.
-        let path = format!("{}{}", super::admin::BASE, parts.uri.path());
+        let path = format!("{}{}", super::BASE, parts.uri.path());
         Ok(PageRequest {
             limit,
             cursor: q.cursor,
@@ -239,14 +239,20 @@ mod tests {
         let matches = |c: &str| {
             c.len() % 2 == 0
                 && (2..=1200).contains(&c.len())
-                && c.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                && c.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         };
         let keys = (
             (-5i64, "cl_x".to_string()),
             ("scopes".to_string(), 3i64),
             ("project".to_string(), "p 1".to_string()),
         );
-        for c in [encode(&keys.0), encode(&keys.1), encode(&keys.2), encode(&i64::MAX)] {
+        for c in [
+            encode(&keys.0),
+            encode(&keys.1),
+            encode(&keys.2),
+            encode(&i64::MAX),
+        ] {
             assert!(matches(&c), "{c}");
         }
         assert_eq!(decode(&encode(&keys.0)), Some(keys.0));

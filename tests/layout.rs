@@ -1,0 +1,25 @@
+//! The house's shape: no two modules of the server reach each other, so a
+//! change can be followed one way through (a parent declaring its children
+//! and a child using its parent are the one allowed pair).
+
+use std::process::Command;
+
+#[test]
+fn no_module_imports_one_that_imports_it_back() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let out = Command::new("python3")
+        .arg(format!("{root}/dev/import_cycles.py"))
+        .arg(format!("{root}/host/src"))
+        .output()
+        .expect("run dev/import_cycles.py");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "import circles:\n{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        report.contains("files: ") && report.contains(" 0 circle(s)"),
+        "{report}"
+    );
+}
