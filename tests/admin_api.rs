@@ -122,6 +122,27 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
         .await
     );
     token(&server, "acme", &id, &new_secret, &[]).await;
+    // Each change is in the tenant's trail, naming who made it.
+    let trail = api.list("/tenants/acme/audit").await;
+    let mut seen: Vec<String> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let d: Value = serde_json::from_str(e["detail"].as_str().unwrap()).unwrap();
+            format!("{} {}", e["action"].as_str().unwrap(), d["actor"].as_str().unwrap())
+        })
+        .collect();
+    seen.reverse();
+    assert_eq!(
+        seen,
+        [
+            "tenant.created operator",
+            "client.created operator",
+            "client.secret_rotated operator"
+        ],
+        "{trail}"
+    );
 
     // Users.
     let r = api.post("/tenants/acme/users", json!({"username": "alice", "password": "correct horse battery", "email": "a@acme.test"})).await;

@@ -165,6 +165,16 @@ pub enum AdminError {
 
 type Result<T> = std::result::Result<T, AdminError>;
 
+/// An audit record of `tenant`'s trail.
+fn record(tenant: &str, action: &str, detail: serde_json::Value, now: i64) -> AuditEvent {
+    AuditEvent {
+        tenant: tenant.into(),
+        action: action.into(),
+        detail: detail.to_string(),
+        created_at: now,
+    }
+}
+
 /// How long a replaced delivery signing secret keeps signing unless told.
 pub const DEFAULT_SIGNING_SECRET_OVERLAP: i64 = 86_400;
 /// Longest a replaced delivery signing secret keeps signing.
@@ -217,6 +227,7 @@ impl Admin {
         alg: SigningAlg,
         access_token_ttl: Option<i64>,
         max_access_token_ttl: Option<i64>,
+        actor: &str,
         now: i64,
     ) -> Result<(Tenant, String)> {
         domain::validate_slug(slug).map_err(AdminError::Invalid)?;
@@ -243,7 +254,13 @@ impl Admin {
             decision_cache_max_seconds: None,
         };
         let key = keys::generate(slug, alg, now, &self.master, &self.rng);
-        self.store.create_tenant(&tenant, &key).await?;
+        let audit = record(
+            slug,
+            "tenant.created",
+            serde_json::json!({"signing_alg": alg.as_str(), "kid": key.kid, "actor": actor}),
+            now,
+        );
+        self.store.create_tenant(&tenant, &key, &audit).await?;
         Ok((tenant, key.kid))
     }
 
@@ -252,6 +269,7 @@ impl Admin {
     pub async fn create_client(
         &self,
         mut new: NewClient,
+        actor: &str,
         now: i64,
     ) -> Result<(Client, Option<IssuedSecret>)> {
         for g in &mut new.grant_types {
@@ -290,7 +308,18 @@ impl Admin {
         let deliveries = self
             .credential_deliveries(EventKind::Created, &client, secret.as_ref(), now)
             .await?;
-        self.store.create_client(&client, &deliveries).await?;
+        let audit = record(
+            &client.tenant,
+            "client.created",
+            serde_json::json!({
+                "client_id": client.client_id, "name": client.name,
+                "grant_types": client.grant_types, "public": client.public, "actor": actor,
+            }),
+            now,
+        );
+        self.store
+            .create_client(&client, &deliveries, &audit)
+            .await?;
         Ok((client, secret))
     }
 
@@ -299,6 +328,7 @@ impl Admin {
         &self,
         client_id: &str,
         overlap: i64,
+        actor: &str,
         now: i64,
     ) -> Result<(IssuedSecret, i64)> {
         check_secret_overlap(overlap).map_err(AdminError::Invalid)?;
@@ -318,8 +348,20 @@ impl Admin {
         let deliveries = self
             .credential_deliveries(EventKind::Rotated, &client, Some(&secret), now)
             .await?;
+        let audit = record(
+            &client.tenant,
+            "client.secret_rotated",
+            serde_json::json!({"client_id": client_id, "previous_valid_until": until, "actor": actor}),
+            now,
+        );
         self.store
-            .rotate_client_secret(client_id, &secret::hash(&secret.0), until, &deliveries)
+            .rotate_client_secret(
+                client_id,
+                &secret::hash(&secret.0),
+                until,
+                &deliveries,
+                &audit,
+            )
             .await?;
         Ok((secret, until))
     }
@@ -327,7 +369,7 @@ impl Admin {
     /// Deletes a client; its secret stops working at once. A failing delivery
     /// plugin does not hold a revocation back: the failure is logged, counted
     /// and audited, and the client is deleted without deliveries.
-    pub async fn delete_client(&self, client_id: &str, now: i64) -> Result<()> {
+    pub async fn delete_client(&self, client_id: &str, actor: &str, now: i64) -> Result<()> {
         let client = self
             .store
             .client(client_id)
@@ -342,7 +384,15 @@ impl Admin {
             Err(AdminError::Plugin { .. }) => vec![],
             Err(e) => return Err(e),
         };
-        self.store.delete_client(client_id, &deliveries).await?;
+        let audit = record(
+            &client.tenant,
+            "client.deleted",
+            serde_json::json!({"client_id": client_id, "name": client.name, "actor": actor}),
+            now,
+        );
+        self.store
+            .delete_client(client_id, &deliveries, &audit)
+            .await?;
         Ok(())
     }
 
@@ -798,6 +848,7 @@ impl Admin {
         &self,
         slug: &str,
         alg: Option<SigningAlg>,
+        actor: &str,
         now: i64,
     ) -> Result<(String, SigningAlg, i64)> {
         let tenant = self
@@ -810,8 +861,17 @@ impl Admin {
         let publish_until = now
             + domain::max_access_token_ttl(self.max_access_token_ttl, &tenant)
             + ROTATION_MARGIN;
+        let audit = record(
+            slug,
+            "tenant.key_rotated",
+            serde_json::json!({
+                "kid": key.kid, "signing_alg": alg.as_str(),
+                "previous_published_until": publish_until, "actor": actor,
+            }),
+            now,
+        );
         self.store
-            .rotate_signing_key(&key, now, publish_until)
+            .rotate_signing_key(&key, now, publish_until, &audit)
             .await?;
         Ok((key.kid, alg, publish_until))
     }

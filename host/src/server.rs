@@ -209,13 +209,15 @@ const DEMO_USER: &str = "demo";
 const DEMO_APP: &str = "site-photos";
 /// Where the demo app's hook points: this server, which accepts it.
 pub use crate::http::DEMO_HOOK;
+/// Who the audit records of `serve --demo`'s setup name.
+const DEMO_ACTOR: &str = "demo setup";
 
 /// Ensures tenant `demo` and client `demo-app` exist and prints working
 /// credentials. The secret is only ever stored hashed, so an existing demo
 /// client gets a fresh one.
 async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result<()> {
     match admin
-        .create_tenant(DEMO_TENANT, SigningAlg::ES256, None, None, now)
+        .create_tenant(DEMO_TENANT, SigningAlg::ES256, None, None, DEMO_ACTOR, now)
         .await
     {
         Ok(_) | Err(crate::admin::AdminError::Store(StoreError::Conflict(_))) => {}
@@ -230,7 +232,10 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
     let (client_id, secret) = match existing {
         Some(c) => (
             c.client_id.clone(),
-            admin.rotate_client_secret(&c.client_id, 0, now).await?.0,
+            admin
+                .rotate_client_secret(&c.client_id, 0, DEMO_ACTOR, now)
+                .await?
+                .0,
         ),
         None => {
             let new = NewClient {
@@ -247,7 +252,7 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
                 public: false,
                 jwks: None,
             };
-            let (c, s) = admin.create_client(new, now).await?;
+            let (c, s) = admin.create_client(new, DEMO_ACTOR, now).await?;
             (c.client_id, s.expect("a confidential client has a secret"))
         }
     };

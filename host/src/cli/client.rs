@@ -119,7 +119,10 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
                 public: public_client,
                 jwks,
             };
-            let (client, secret) = admin(&config).await?.create_client(new, now).await?;
+            let (client, secret) = admin(&config)
+                .await?
+                .create_client(new, super::CLI_ACTOR, now)
+                .await?;
             let token_endpoint = format!("{public}/t/{}/token", client.tenant);
             let secret = secret.map(|s| s.0);
             let text = match &secret {
@@ -187,7 +190,7 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
             let overlap = overlap.unwrap_or(config.secret_rotation_overlap);
             let (secret, until) = admin(&config)
                 .await?
-                .rotate_client_secret(&client_id, overlap, now)
+                .rotate_client_secret(&client_id, overlap, super::CLI_ACTOR, now)
                 .await?;
             print(
                 json,
@@ -200,7 +203,10 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         ClientCmd::Delete { client_id } => {
-            admin(&config).await?.delete_client(&client_id, now).await?;
+            admin(&config)
+                .await?
+                .delete_client(&client_id, super::CLI_ACTOR, now)
+                .await?;
             println!("deleted client {client_id}");
             Ok(())
         }

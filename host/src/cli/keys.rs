@@ -34,7 +34,7 @@ pub async fn run(cmd: KeysCmd, config: Config) -> anyhow::Result<()> {
                 .map_err(anyhow::Error::msg)?;
             let (kid, alg, until) = admin(&config)
                 .await?
-                .rotate_signing_key(&tenant, alg, now)
+                .rotate_signing_key(&tenant, alg, super::CLI_ACTOR, now)
                 .await?;
             print(
                 json,

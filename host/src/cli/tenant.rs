@@ -64,7 +64,14 @@ pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
             let alg = SigningAlg::parse(&alg).map_err(anyhow::Error::msg)?;
             let (tenant, kid) = admin(&config)
                 .await?
-                .create_tenant(&slug, alg, access_token_ttl, max_access_token_ttl, now)
+                .create_tenant(
+                    &slug,
+                    alg,
+                    access_token_ttl,
+                    max_access_token_ttl,
+                    super::CLI_ACTOR,
+                    now,
+                )
                 .await?;
             let issuer = format!("{public}/t/{}", tenant.slug);
             print(

@@ -394,16 +394,27 @@ pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync
     /// `MAX_CHANGES_READ`); `None` for a change this build does not know.
     async fn changes_since(&self, generation: i64) -> StoreResult<Vec<(i64, Option<Change>)>>;
 
-    /// Creates a tenant together with its first signing key.
-    async fn create_tenant(&self, tenant: &Tenant, first_key: &StoredKey) -> StoreResult<()>;
+    /// Creates a tenant together with its first signing key and its audit record.
+    async fn create_tenant(
+        &self,
+        tenant: &Tenant,
+        first_key: &StoredKey,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
     async fn tenant(&self, slug: &str) -> StoreResult<Option<Tenant>>;
     /// Tenants by slug.
     async fn tenants(&self, page: &Page<String>) -> StoreResult<Vec<Tenant>>;
     /// Stores the tenant's refresh and PAT lifetimes.
     async fn update_tenant_lifetimes(&self, tenant: &Tenant) -> StoreResult<()>;
 
-    /// Creates the client and queues its credential deliveries, atomically.
-    async fn create_client(&self, client: &Client, deliveries: &[Delivery]) -> StoreResult<()>;
+    /// Creates the client, queues its credential deliveries and writes its
+    /// audit record, atomically.
+    async fn create_client(
+        &self,
+        client: &Client,
+        deliveries: &[Delivery],
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
     /// The tenant's clients, oldest first (by creation time, then id).
     async fn clients(&self, tenant: &str, page: &Page<(i64, String)>) -> StoreResult<Vec<Client>>;
@@ -415,9 +426,16 @@ pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync
         new_hash: &[u8; 32],
         previous_expires_at: i64,
         deliveries: &[Delivery],
+        audit: &AuditEvent,
     ) -> StoreResult<()>;
-    /// Deletes the client and queues the deliveries, atomically.
-    async fn delete_client(&self, client_id: &str, deliveries: &[Delivery]) -> StoreResult<()>;
+    /// Deletes the client, queues the deliveries and writes the audit
+    /// record, atomically.
+    async fn delete_client(
+        &self,
+        client_id: &str,
+        deliveries: &[Delivery],
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
 
     /// Active and still-published keys of a tenant, newest first.
     async fn signing_keys(&self, tenant: &str, now: i64) -> StoreResult<Vec<StoredKey>>;
@@ -428,6 +446,7 @@ pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync
         key: &StoredKey,
         now: i64,
         publish_until: i64,
+        audit: &AuditEvent,
     ) -> StoreResult<()>;
 
     /// Remembers a revoked JWT until it would have expired anyway.

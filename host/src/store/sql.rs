@@ -81,6 +81,7 @@ macro_rules! impl_sql_store {
                 &self,
                 t: &$crate::domain::Tenant,
                 key: &$crate::store::StoredKey,
+                audit: &$crate::store::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 sqlx::query(
@@ -96,6 +97,7 @@ macro_rules! impl_sql_store {
                 .await
                 .map_err(|e| $crate::store::sql::conflict(e, "tenant"))?;
                 $crate::store::sql::insert_key!(&mut *tx, key);
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
                 $crate::store::sql::bump!(&mut *tx, $crate::store::Change::tenant(&t.slug));
                 tx.commit().await?;
                 Ok(())
@@ -143,10 +145,12 @@ macro_rules! impl_sql_store {
                 &self,
                 c: &$crate::domain::Client,
                 deliveries: &[$crate::store::Delivery],
+                audit: &$crate::store::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 $crate::store::sql::insert_client!(&mut *tx, c);
                 $crate::store::sql::insert_deliveries!(&mut *tx, deliveries);
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
                 $crate::store::sql::bump!(&mut *tx, $crate::store::Change::client(&c.client_id));
                 tx.commit().await?;
                 Ok(())
@@ -189,6 +193,7 @@ macro_rules! impl_sql_store {
                 new_hash: &[u8; 32],
                 previous_expires_at: i64,
                 deliveries: &[$crate::store::Delivery],
+                audit: &$crate::store::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 let done = sqlx::query(
@@ -204,6 +209,7 @@ macro_rules! impl_sql_store {
                     return Err($crate::store::StoreError::NotFound("client"));
                 }
                 $crate::store::sql::insert_deliveries!(&mut *tx, deliveries);
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
                 $crate::store::sql::bump!(&mut *tx, $crate::store::Change::client(client_id));
                 tx.commit().await?;
                 Ok(())
@@ -214,6 +220,7 @@ macro_rules! impl_sql_store {
                 &self,
                 client_id: &str,
                 deliveries: &[$crate::store::Delivery],
+                audit: &$crate::store::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
@@ -224,6 +231,7 @@ macro_rules! impl_sql_store {
                     return Err($crate::store::StoreError::NotFound("client"));
                 }
                 $crate::store::sql::insert_deliveries!(&mut *tx, deliveries);
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
                 $crate::store::sql::bump!(&mut *tx, $crate::store::Change::client(client_id));
                 tx.commit().await?;
                 Ok(())
@@ -253,6 +261,7 @@ macro_rules! impl_sql_store {
                 key: &$crate::store::StoredKey,
                 now: i64,
                 publish_until: i64,
+                audit: &$crate::store::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 // Write first, so SQLite takes its write lock at the start.
@@ -271,6 +280,7 @@ macro_rules! impl_sql_store {
                     .bind(&key.tenant)
                     .execute(&mut *tx)
                     .await?;
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
                 $crate::store::sql::bump!(&mut *tx, $crate::store::Change::tenant(&key.tenant));
                 tx.commit().await?;
                 Ok(())

@@ -1,5 +1,6 @@
 //! OAuth clients and their secrets.
 
+use super::AdminActor;
 use super::extract::{Path, Problem, Result, created, json_body, now};
 use super::extract::{empty_object, scope};
 use super::paging::{PageQuery, PageRequest, Paged};
@@ -92,6 +93,7 @@ fn default_grant_types() -> Vec<String> {
 )]
 async fn create_client(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<AdminActor>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -118,7 +120,7 @@ async fn create_client(
         public: b.public,
         jwks: b.jwks,
     };
-    let (client, secret) = s.admin.create_client(new, now(&s)).await?;
+    let (client, secret) = s.admin.create_client(new, &actor.name, now(&s)).await?;
     Ok(created(json!(ClientCreated {
         token_endpoint: format!("{}/token", s.oauth.directory.issuer(&client.tenant)),
         client_id: client.client_id,
@@ -177,6 +179,7 @@ pub(super) struct RotateSecretBody {
 )]
 async fn rotate_secret(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<AdminActor>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -185,7 +188,7 @@ async fn rotate_secret(
     let overlap = b.overlap.unwrap_or(s.secret_rotation_overlap);
     let (secret, until) = s
         .admin
-        .rotate_client_secret(&client_id, overlap, now(&s))
+        .rotate_client_secret(&client_id, overlap, &actor.name, now(&s))
         .await?;
     Ok(Json(SecretRotated {
         client_id,
@@ -202,9 +205,12 @@ async fn rotate_secret(
 )]
 async fn delete_client(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<AdminActor>,
     Path(client_id): Path<String>,
 ) -> Result<Response> {
-    s.admin.delete_client(&client_id, now(&s)).await?;
+    s.admin
+        .delete_client(&client_id, &actor.name, now(&s))
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

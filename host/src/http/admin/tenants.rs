@@ -1,5 +1,6 @@
 //! Tenants and their signing keys.
 
+use super::AdminActor;
 use super::extract::{Path, Problem, Result, created, json_body, now};
 use super::paging::{PageQuery, PageRequest, Paged};
 use crate::domain::SigningAlg;
@@ -46,6 +47,7 @@ struct NewTenantBody {
 )]
 async fn create_tenant(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<AdminActor>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -59,6 +61,7 @@ async fn create_tenant(
             alg,
             b.access_token_ttl,
             b.max_access_token_ttl,
+            &actor.name,
             now(&s),
         )
         .await?;
@@ -104,6 +107,7 @@ struct RotateKeyBody {
 )]
 async fn rotate_key(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<AdminActor>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -115,7 +119,10 @@ async fn rotate_key(
         .map(SigningAlg::parse)
         .transpose()
         .map_err(Problem::bad_request)?;
-    let (kid, alg, until) = s.admin.rotate_signing_key(&tenant, alg, now(&s)).await?;
+    let (kid, alg, until) = s
+        .admin
+        .rotate_signing_key(&tenant, alg, &actor.name, now(&s))
+        .await?;
     Ok(Json(KeyRotated {
         tenant,
         kid,

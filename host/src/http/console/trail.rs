@@ -170,6 +170,20 @@ impl<'a> Entry<'a> {
                 )
             }
             "delivery.retried" => format!("{who} sent a failed delivery again"),
+            "tenant.created" => "The organisation was created".into(),
+            "tenant.key_rotated" => "The organisation's token signing key was rotated".into(),
+            "client.created" => format!(
+                "{who} registered the client {}",
+                d["name"].as_str().unwrap_or("?")
+            ),
+            "client.secret_rotated" => format!(
+                "{who} rotated the secret of client {}",
+                d["client_id"].as_str().unwrap_or("?")
+            ),
+            "client.deleted" => format!(
+                "{who} deleted the client {}",
+                d["name"].as_str().unwrap_or("?")
+            ),
             "plugin.bound" => format!(
                 "{who} set the organisation's {} plugin to {} version {}",
                 d["hook"].as_str().unwrap_or("").replace('-', " "),
