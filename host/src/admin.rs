@@ -810,6 +810,7 @@ impl Admin {
         &self,
         tenant: &str,
         overlap: i64,
+        actor: &str,
         now: i64,
     ) -> Result<(IssuedSecret, i64)> {
         if !(0..=MAX_SIGNING_SECRET_OVERLAP).contains(&overlap) {
@@ -827,18 +828,15 @@ impl Admin {
             &self.rng,
         );
         let until = now + overlap;
+        let audit = record(
+            tenant,
+            "delivery.signing_secret_rotated",
+            serde_json::json!({ "previous_secret_signs_until": until, "actor": actor }),
+            now,
+        );
         self.store
-            .rotate_delivery_secret(tenant, &sealed, until, now)
+            .rotate_delivery_secret(tenant, &sealed, until, now, &audit)
             .await?;
-        let audit = AuditEvent {
-            tenant: tenant.into(),
-            action: "delivery.signing_secret_rotated".into(),
-            detail: serde_json::json!({ "previous_secret_signs_until": until }).to_string(),
-            created_at: now,
-        };
-        if let Err(e) = self.store.audit(&audit).await {
-            tracing::warn!(error = %e, "cannot write audit record");
-        }
         Ok((IssuedSecret(fresh), until))
     }
 

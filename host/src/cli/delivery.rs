@@ -90,7 +90,7 @@ pub async fn run(cmd: DeliveryCmd, config: Config) -> anyhow::Result<()> {
         } => {
             let (secret, until) = admin(&config)
                 .await?
-                .rotate_delivery_secret(&tenant, overlap, now)
+                .rotate_delivery_secret(&tenant, overlap, super::CLI_ACTOR, now)
                 .await?;
             print(
                 json,

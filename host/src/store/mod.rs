@@ -497,14 +497,16 @@ pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync
     ) -> StoreResult<bool>;
     /// The tenant's delivery signing secrets (sealed), if it has any.
     async fn delivery_secrets(&self, tenant: &str) -> StoreResult<Option<DeliverySecrets>>;
-    /// Replaces the tenant's signing secret; the replaced one keeps signing
-    /// alongside until `previous_expires_at`. `NotFound` if it has none.
+    /// Replaces the tenant's signing secret, with its audit record; the
+    /// replaced one keeps signing alongside until `previous_expires_at`.
+    /// `NotFound` if it has none.
     async fn rotate_delivery_secret(
         &self,
         tenant: &str,
         sealed: &[u8],
         previous_expires_at: i64,
         now: i64,
+        audit: &AuditEvent,
     ) -> StoreResult<()>;
     /// Leases up to `limit` due pending deliveries until `now_ms + lease_ms`
     /// and counts the attempt. Replicas never claim the same row at once; a

@@ -496,7 +496,9 @@ macro_rules! impl_sql_store {
                 sealed: &[u8],
                 previous_expires_at: i64,
                 now: i64,
+                audit: &$crate::store::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin().await?;
                 let done = sqlx::query(
                     "UPDATE delivery_secrets SET previous_secret = secret, previous_expires_at = $3, \
                      secret = $2, created_at = $4 WHERE tenant = $1",
@@ -505,11 +507,13 @@ macro_rules! impl_sql_store {
                 .bind(sealed)
                 .bind(previous_expires_at)
                 .bind(now)
-                .execute(&mut *self.conn().await?)
+                .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound("delivery signing secret"));
                 }
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                tx.commit().await?;
                 Ok(())
             }
 

@@ -39,6 +39,7 @@ struct RotateDeliverySecretBody {
 )]
 async fn rotate_delivery_secret(
     axum::extract::State(s): State,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -50,6 +51,7 @@ async fn rotate_delivery_secret(
             &tenant,
             b.overlap
                 .unwrap_or(crate::admin::DEFAULT_SIGNING_SECRET_OVERLAP),
+            &actor.name,
             now(&s),
         )
         .await?;
