@@ -130,7 +130,11 @@ async fn admin_api_manages_tenants_clients_and_plugins(db: Db) {
         .iter()
         .map(|e| {
             let d: Value = serde_json::from_str(e["detail"].as_str().unwrap()).unwrap();
-            format!("{} {}", e["action"].as_str().unwrap(), d["actor"].as_str().unwrap())
+            format!(
+                "{} {}",
+                e["action"].as_str().unwrap(),
+                d["actor"].as_str().unwrap()
+            )
         })
         .collect();
     seen.reverse();

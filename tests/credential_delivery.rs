@@ -338,8 +338,11 @@ async fn receiver_down_then_up_and_dead_letters(db: Db) {
     let acme = db.cli_json(&["audit", "list", "--tenant", "acme", "--limit", "500"]);
     for action in ["tenant.created", "client.created", "client.secret_rotated"] {
         assert!(
-            acme.as_array().unwrap().iter().any(|e| e["action"] == action
-                && e["detail"].as_str().unwrap().contains(r#""actor":"cli""#)),
+            acme.as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == action
+                    && e["detail"].as_str().unwrap().contains(r#""actor":"cli""#)),
             "{action} by cli: {acme}"
         );
     }
