@@ -165,16 +165,6 @@ pub enum AdminError {
 
 type Result<T> = std::result::Result<T, AdminError>;
 
-/// An audit record of `tenant`'s trail.
-fn record(tenant: &str, action: &str, detail: serde_json::Value, now: i64) -> AuditEvent {
-    AuditEvent {
-        tenant: tenant.into(),
-        action: action.into(),
-        detail: detail.to_string(),
-        created_at: now,
-    }
-}
-
 /// How long a replaced delivery signing secret keeps signing unless told.
 pub const DEFAULT_SIGNING_SECRET_OVERLAP: i64 = 86_400;
 /// Longest a replaced delivery signing secret keeps signing.
@@ -254,7 +244,7 @@ impl Admin {
             decision_cache_max_seconds: None,
         };
         let key = keys::generate(slug, alg, now, &self.master, &self.rng);
-        let audit = record(
+        let audit = AuditEvent::new(
             slug,
             "tenant.created",
             serde_json::json!({"signing_alg": alg.as_str(), "kid": key.kid, "actor": actor}),
@@ -308,7 +298,7 @@ impl Admin {
         let deliveries = self
             .credential_deliveries(EventKind::Created, &client, secret.as_ref(), now)
             .await?;
-        let audit = record(
+        let audit = AuditEvent::new(
             &client.tenant,
             "client.created",
             serde_json::json!({
@@ -348,7 +338,7 @@ impl Admin {
         let deliveries = self
             .credential_deliveries(EventKind::Rotated, &client, Some(&secret), now)
             .await?;
-        let audit = record(
+        let audit = AuditEvent::new(
             &client.tenant,
             "client.secret_rotated",
             serde_json::json!({"client_id": client_id, "previous_valid_until": until, "actor": actor}),
@@ -384,7 +374,7 @@ impl Admin {
             Err(AdminError::Plugin { .. }) => vec![],
             Err(e) => return Err(e),
         };
-        let audit = record(
+        let audit = AuditEvent::new(
             &client.tenant,
             "client.deleted",
             serde_json::json!({"client_id": client_id, "name": client.name, "actor": actor}),
@@ -522,12 +512,7 @@ impl Admin {
             Hook::GrantPolicy => "grant_policy.plugin_failed",
             Hook::PermissionCheck => "permission_check.plugin_failed",
         };
-        let audit = AuditEvent {
-            tenant: context.tenant.clone(),
-            action: action.into(),
-            detail: detail.to_string(),
-            created_at: now,
-        };
+        let audit = AuditEvent::new(&context.tenant, action, detail, now);
         if let Err(e) = self.store.audit(&audit).await {
             tracing::warn!(error = %e, "cannot write audit record");
         }
@@ -741,16 +726,15 @@ impl Admin {
                 signing_secret = Some(IssuedSecret(fresh));
             }
         }
-        let audit = AuditEvent {
-            tenant: binding.tenant.clone(),
-            action: "plugin.bound".into(),
-            detail: serde_json::json!({
+        let audit = AuditEvent::new(
+            &binding.tenant,
+            "plugin.bound",
+            serde_json::json!({
                 "hook": binding.hook, "plugin": binding.plugin_name,
                 "version": binding.plugin_version, "actor": request.actor,
-            })
-            .to_string(),
-            created_at: now,
-        };
+            }),
+            now,
+        );
         self.store.bind_plugin(&binding, &audit).await?;
         Ok((binding, signing_secret))
     }
@@ -768,12 +752,12 @@ impl Admin {
         if tenant != crate::store::PLATFORM && self.store.tenant(tenant).await?.is_none() {
             return Err(StoreError::NotFound("tenant").into());
         }
-        let audit = AuditEvent {
-            tenant: tenant.into(),
-            action: "plugin.unbound".into(),
-            detail: serde_json::json!({"hook": hook.as_str(), "actor": actor}).to_string(),
-            created_at: now,
-        };
+        let audit = AuditEvent::new(
+            tenant,
+            "plugin.unbound",
+            serde_json::json!({"hook": hook.as_str(), "actor": actor}),
+            now,
+        );
         Ok(self
             .store
             .unbind_plugin(tenant, hook.as_str(), &audit)
@@ -790,12 +774,12 @@ impl Admin {
         actor: &str,
         now_ms: i64,
     ) -> Result<()> {
-        let audit = AuditEvent {
-            tenant: tenant.into(),
-            action: "delivery.retried".into(),
-            detail: serde_json::json!({"delivery": id, "actor": actor}).to_string(),
-            created_at: now_ms.div_euclid(1000),
-        };
+        let audit = AuditEvent::new(
+            tenant,
+            "delivery.retried",
+            serde_json::json!({"delivery": id, "actor": actor}),
+            now_ms.div_euclid(1000),
+        );
         Ok(self
             .store
             .retry_delivery(tenant, id, now_ms, &audit)
@@ -828,7 +812,7 @@ impl Admin {
             &self.rng,
         );
         let until = now + overlap;
-        let audit = record(
+        let audit = AuditEvent::new(
             tenant,
             "delivery.signing_secret_rotated",
             serde_json::json!({ "previous_secret_signs_until": until, "actor": actor }),
@@ -859,7 +843,7 @@ impl Admin {
         let publish_until = now
             + domain::max_access_token_ttl(self.max_access_token_ttl, &tenant)
             + ROTATION_MARGIN;
-        let audit = record(
+        let audit = AuditEvent::new(
             slug,
             "tenant.key_rotated",
             serde_json::json!({

@@ -27,12 +27,7 @@ fn time(name: &str, v: &Value) -> Result<i64> {
 }
 
 fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
-    AuditEvent {
-        tenant: tenant.into(),
-        action: action.into(),
-        detail: detail.to_string(),
-        created_at: now,
-    }
+    AuditEvent::new(tenant, action, detail, now)
 }
 
 /// The policy as an operator writes it (times as Unix seconds or RFC 3339).

@@ -84,12 +84,7 @@ fn webhook_secret(admin: &Admin) -> String {
 }
 
 pub(crate) fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
-    AuditEvent {
-        tenant: tenant.into(),
-        action: action.into(),
-        detail: detail.to_string(),
-        created_at: now,
-    }
+    AuditEvent::new(tenant, action, detail, now)
 }
 
 impl Admin {

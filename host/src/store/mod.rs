@@ -288,6 +288,18 @@ pub struct AuditEvent {
     pub created_at: i64,
 }
 
+impl AuditEvent {
+    /// A record of `tenant`'s trail (`PLATFORM` for the platform's).
+    pub fn new(tenant: &str, action: &str, detail: serde_json::Value, now: i64) -> AuditEvent {
+        AuditEvent {
+            tenant: tenant.into(),
+            action: action.into(),
+            detail: detail.to_string(),
+            created_at: now,
+        }
+    }
+}
+
 /// A binding joined with the plugin's content hash.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct BoundPluginRow {

@@ -6,9 +6,10 @@
 //! contract's pattern say exactly which cursors are accepted.
 
 use super::extract::Problem;
+use super::extract::Query;
 use crate::store::Page;
 use axum::Json;
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -51,9 +52,8 @@ impl<S: Send + Sync> FromRequestParts<S> for PageRequest {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
-        let Query(q) = Query::<PageQuery>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| Problem::bad_request(format!("bad query: {}", e.body_text())))?;
+        // The admin API's own query extractor: its NUL check and problem document.
+        let Query(q) = Query::<PageQuery>::from_request_parts(parts, state).await?;
         let limit = match q.limit.as_deref() {
             None => DEFAULT_LIMIT,
             Some(l) => match l.parse::<i64>() {
