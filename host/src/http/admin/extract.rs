@@ -246,10 +246,11 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
         .map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
 }
 
-/// The bytes of a JSON body (at most 64 KiB; an empty body reads as `{}`).
+/// The bytes of a JSON body (at most 64 KiB; an empty body reads as `{}`,
+/// but a body of blanks is no JSON text and is refused like any other).
 pub(super) async fn json_bytes(headers: &HeaderMap, body: Body) -> Result<Vec<u8>> {
     let bytes = body_bytes(body, MAX_JSON).await?;
-    let bytes: Vec<u8> = if bytes.iter().all(u8::is_ascii_whitespace) {
+    let bytes: Vec<u8> = if bytes.is_empty() {
         b"{}".to_vec()
     } else {
         bytes.to_vec()
