@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
-"""Import circles in host/src: which modules reach each other through
-`crate::…` and `super::…` paths (use lines and inline paths alike).
+"""Import circles in the server's crates (core/src, host/src): which modules
+of a crate reach each other through `crate::…` and `super::…` paths (use
+lines and inline paths alike). Between the crates the compiler holds the
+direction (the `warden` binary uses `warden-core`, never the reverse).
 
 A parent module declaring and using its children, and a child using its
 parent (`super::`), is how Rust nests modules and is not counted; any other
 pair of modules that reach each other, directly or round a longer loop, is.
 Prints every strongly connected set of modules (a circle) at two levels:
 the top-level modules (what a crate split would have to cut) and the files.
-Exits non-zero when the file level has a circle. Usage:
-    dev/import_cycles.py [host/src]
+Exits non-zero when the file level has a circle in any crate. Usage:
+    dev/import_cycles.py [SRC_DIR ...]
 """
 import os
 import re
 import sys
 
-ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "host", "src")
+HERE = os.path.join(os.path.dirname(__file__), "..")
+ROOTS = sys.argv[1:] or [os.path.join(HERE, "core", "src"), os.path.join(HERE, "host", "src")]
 
 
 def modules(root):
@@ -25,7 +28,7 @@ def modules(root):
             if not f.endswith(".rs"):
                 continue
             rel = os.path.relpath(os.path.join(dirpath, f), root)[:-3].split(os.sep)
-            if rel[-1] in ("mod", "main"):
+            if rel[-1] in ("mod", "main", "lib"):
                 rel = rel[:-1]
             out[os.path.join(dirpath, f)] = "::".join(rel) or "crate"
     return out
@@ -130,7 +133,15 @@ def sccs(graph):
 
 
 def main():
-    mods = modules(ROOT)
+    failed = 0
+    for root in ROOTS:
+        print(f"{os.path.relpath(root, HERE)}:")
+        failed |= crate(root)
+    return failed
+
+
+def crate(root):
+    mods = modules(root)
     known = set(mods.values())
     files, tops = {}, {}
     for path, module in mods.items():

@@ -710,14 +710,14 @@ fn plugin_test_runs_an_install_policy() {
     );
 }
 
-/// The built-in credential-delivery plugin (`host/builtin/`) is the one
+/// The built-in credential-delivery plugin (`core/builtin/`) is the one
 /// `plugins/credential-webhook` builds: both answer every kind of event alike.
 #[test]
 fn the_built_in_delivery_plugin_matches_its_source() {
     let dir = tempfile::tempdir().unwrap();
     let built = plugin_wasm("credential-webhook");
     let builtin =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../host/builtin/credential_webhook.wasm");
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../core/builtin/credential_webhook.wasm");
     let installation = json!({
         "type": "installation.created", "tenant": "acme", "issuer": "https://id.example/t/acme",
         "installation": {"id": "in_1", "app": "docs-sync", "version": 2, "service_account": "usr_1",
@@ -763,7 +763,7 @@ fn the_built_in_delivery_plugin_matches_its_source() {
         assert_eq!(
             run(&built, input),
             run(&builtin, input),
-            "rebuild host/builtin"
+            "rebuild core/builtin"
         );
     }
     let out = run(&builtin, &installation);

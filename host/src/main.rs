@@ -1,26 +1,15 @@
 //! `warden`: an OAuth 2.0 / OpenID Connect authorization server.
 
-mod admin;
-mod admin_tokens;
-mod apps;
+use warden_core::{
+    admin, admin_tokens, apps, clock, delivery, directory, domain, legacy, metrics, oauth,
+    outbound, plugins, store, tokens, usage,
+};
+
 mod cli;
-mod clock;
 mod config;
-mod delivery;
-mod directory;
-mod domain;
 mod http;
-mod legacy;
-mod metrics;
-mod oauth;
-mod outbound;
-mod plugins;
 mod server;
-mod store;
 mod telemetry;
-mod tenant_admin;
-mod tokens;
-mod usage;
 
 use clap::Parser;
 

@@ -10,7 +10,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-impl IntoResponse for OAuthError {
+/// An OAuth error as its RFC 6749 (section 5.2) response, written here once for
+/// every OAuth endpoint (`OAuthError` lives below HTTP, in the core crate).
+pub trait IntoOAuthResponse {
+    fn into_response(self) -> Response;
+}
+
+impl IntoOAuthResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
         let body = json!({"error": self.code.as_str(), "error_description": self.description});

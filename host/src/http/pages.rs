@@ -8,6 +8,7 @@
 
 use super::brand::Brand;
 use super::client_addr::ClientAddr;
+use super::oauth::IntoOAuthResponse;
 use super::{State, form};
 use crate::oauth::authorize::{AuthorizeError, AuthorizeRequest, Next};
 use crate::oauth::login::{LoginError, SESSION_TTL};

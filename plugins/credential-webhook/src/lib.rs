@@ -1,5 +1,5 @@
 //! Credential webhook: Warden's default credential-delivery plugin. Built
-//! into the server (`host/builtin/credential_webhook.wasm`) as the
+//! into the server (`core/builtin/credential_webhook.wasm`) as the
 //! platform-wide default for apps' installation events; bind it yourself to
 //! deliver clients' credentials too. Binding configuration:
 //!

@@ -54,12 +54,12 @@ impl From<StoreError> for AppError {
 
 type Result<T> = std::result::Result<T, AppError>;
 
-pub(crate) fn invalid<T>(m: impl Into<String>) -> Result<T> {
+pub fn invalid<T>(m: impl Into<String>) -> Result<T> {
     Err(AppError::Admin(AdminError::Invalid(m.into())))
 }
 
 /// The installation is not in a state that allows the action.
-pub(crate) fn conflict<T>(m: impl Into<String>) -> Result<T> {
+pub fn conflict<T>(m: impl Into<String>) -> Result<T> {
     Err(AppError::Admin(AdminError::Conflict(m.into())))
 }
 
@@ -83,7 +83,7 @@ fn webhook_secret(admin: &Admin) -> String {
     )
 }
 
-pub(crate) fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
+pub fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
     AuditEvent::new(tenant, action, detail, now)
 }
 
@@ -462,7 +462,7 @@ impl Admin {
 
     /// A new installation (or a request for one) must reach something: an app
     /// that works per resource installed on none of them could do nothing.
-    pub(crate) fn selects_something(manifest: &Manifest, selection: &Selection) -> Result<()> {
+    pub fn selects_something(manifest: &Manifest, selection: &Selection) -> Result<()> {
         match selection {
             Selection::Some(map)
                 if !manifest.resource_types.is_empty()

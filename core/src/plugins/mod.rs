@@ -35,7 +35,7 @@ use wasmtime::{Engine, Store};
 pub use crate::domain::hook::Hook;
 
 /// Warden's default credential-delivery plugin (`plugins/credential-webhook`,
-/// compiled and checked in as `host/builtin/`): the platform-wide default for
+/// compiled and checked in as `core/builtin/`): the platform-wide default for
 /// apps' installation events when neither the tenant nor the platform bound
 /// a credential-delivery plugin that sees them.
 const BUILTIN_DELIVERY: &[u8] = include_bytes!("../../builtin/credential_webhook.wasm");

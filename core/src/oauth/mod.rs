@@ -54,7 +54,7 @@ pub struct OAuth {
     pub plugins: Arc<PluginHost>,
     /// Installations' usage, counted in memory.
     pub usage: Arc<crate::usage::Usage>,
-    pub(crate) rng: SystemRandom,
+    pub rng: SystemRandom,
 }
 
 impl OAuth {
@@ -77,7 +77,7 @@ impl OAuth {
         }
     }
 
-    pub(crate) async fn tenant(&self, slug: &str) -> Result<Arc<TenantEntry>, OAuthError> {
+    pub async fn tenant(&self, slug: &str) -> Result<Arc<TenantEntry>, OAuthError> {
         self.directory
             .tenant(slug, self.clock.now())
             .await?

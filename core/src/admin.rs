@@ -134,10 +134,10 @@ pub struct Admin {
     pub store: Arc<dyn Store>,
     pub master: Arc<MasterKey>,
     pub max_access_token_ttl: i64,
-    pub(crate) plugins: Arc<PluginHost>,
+    pub plugins: Arc<PluginHost>,
     /// For the token endpoint named in credential events.
-    pub(crate) public_url: String,
-    pub(crate) rng: SystemRandom,
+    pub public_url: String,
+    pub rng: SystemRandom,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -469,7 +469,7 @@ impl Admin {
 
     /// The compiled plugin with this sha256: from the cache, else compiled
     /// from the registry.
-    pub(crate) async fn bound_plugin(
+    pub async fn bound_plugin(
         &self,
         sha256: &str,
     ) -> std::result::Result<Arc<Plugin>, PluginError> {
@@ -490,7 +490,7 @@ impl Admin {
     /// A plugin failed closed while deciding an admin's change: counted,
     /// logged and audited (`{hook}.plugin_failed` with `detail`); the change
     /// is refused with the error returned.
-    pub(crate) async fn plugin_failed(
+    pub async fn plugin_failed(
         &self,
         hook: Hook,
         context: &CallContext,

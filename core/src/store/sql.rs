@@ -840,7 +840,7 @@ pub(crate) use {bump, insert_audit, insert_client, insert_deliveries, insert_key
 
 /// Where a tenant's bindings live: the platform's defaults (`PLATFORM`) have
 /// their own table, since they belong to no tenant.
-pub(crate) fn binding_table(tenant: &str) -> &'static str {
+pub fn binding_table(tenant: &str) -> &'static str {
     if tenant == super::PLATFORM {
         "platform_bindings"
     } else {
@@ -849,7 +849,7 @@ pub(crate) fn binding_table(tenant: &str) -> &'static str {
 }
 
 /// Maps unique and foreign-key violations to what they mean to a caller.
-pub(crate) fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError {
+pub fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => super::StoreError::Conflict(what),
         sqlx::Error::Database(d) if d.is_foreign_key_violation() => {

@@ -419,7 +419,7 @@ fn permission_name(field: &str, value: &str) -> Result<(), ManifestError> {
 }
 
 /// An https URL; http only to a loopback host when `loopback_http`.
-pub(crate) fn web_url(field: &str, value: &str, loopback_http: bool) -> Result<(), ManifestError> {
+pub fn web_url(field: &str, value: &str, loopback_http: bool) -> Result<(), ManifestError> {
     if value.len() > MAX_URL {
         return err(field, format!("is longer than {MAX_URL} characters"));
     }
