@@ -15,7 +15,118 @@ on_both_backends!(
     console_actions_refuse_non_admins_other_tenants_and_missing_csrf,
     unknown_console_addresses_are_pages_with_a_way_back,
     an_install_on_no_project_is_refused_and_creates_nothing,
+    deleting_a_person_is_one_action_from_the_console_the_api_and_the_cli,
 );
+
+/// Deleting a person is one action whichever way it comes: the console, the
+/// admin API and the CLI each leave the same `user.deleted` record but for
+/// its actor, and creating or re-passwording one is recorded the same way.
+/// Only a person in the console is kept from deleting themselves or taking
+/// away their own admin role, and a refusal records nothing.
+async fn deleting_a_person_is_one_action_from_the_console_the_api_and_the_cli(db: Db) {
+    db.create_tenant("acme", &[]);
+    create_user(
+        &db,
+        "acme",
+        "alice",
+        PASSWORD,
+        &["--admin", "--name", "Alice Admin"],
+    );
+    create_user(&db, "acme", "dora", PASSWORD, &["--name", "Dora"]);
+    create_user(&db, "acme", "erin", PASSWORD, &["--name", "Erin"]);
+    let server = Server::start_with(&db, &[("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN)], &[]).await;
+    let api = AdminApi::of(&server);
+    let r = api
+        .post(
+            "/tenants/acme/users",
+            json!({"username": "fay", "password": PASSWORD, "name": "Fay"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let records = |action: &str| -> Vec<Value> {
+        db.cli_json(&["audit", "list", "--tenant", "acme"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["action"] == action)
+            .map(|a| serde_json::from_str(a["detail"].as_str().unwrap()).unwrap())
+            .collect()
+    };
+
+    let alice = sign_in(&server, "acme", "alice").await;
+    let (status, page) = alice.post("/people/alice/delete", &[], None).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("You cannot delete your own account"),
+        "{page}"
+    );
+    let (status, page) = alice
+        .post("/people/alice/admin", &[("admin", "no")], None)
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("your own administrator role"), "{page}");
+    assert_eq!(records("user.deleted"), Vec::<Value>::new());
+    assert_eq!(records("user.admin_removed"), Vec::<Value>::new());
+
+    let (status, page) = alice.post("/people/dora/delete", &[], None).await;
+    assert_eq!(status, 303, "{page}");
+    let r = api.delete("/tenants/acme/users/erin").await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = api.delete("/tenants/acme/users/erin").await;
+    assert_eq!(r.status, 404, "deleted once: {}", r.text);
+    let out = db.cli(&["user", "delete", "--tenant", "acme", "--username", "fay"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        records("user.deleted"),
+        [
+            json!({"actor": "cli", "user": "fay", "name": "Fay"}),
+            json!({"actor": "operator", "user": "erin", "name": "Erin"}),
+            json!({"actor": "alice", "user": "dora", "name": "Dora"}),
+        ],
+        "one record per deletion, the same shape, newest first"
+    );
+    let users = api.list("/tenants/acme/users").await;
+    assert_eq!(users.as_array().unwrap().len(), 1, "alice remains: {users}");
+
+    let created: Vec<(Value, Value)> = records("user.created")
+        .into_iter()
+        .map(|d| (d["user"].clone(), d["actor"].clone()))
+        .collect();
+    assert_eq!(
+        created,
+        [
+            (json!("fay"), json!("operator")),
+            (json!("erin"), json!("cli")),
+            (json!("dora"), json!("cli")),
+            (json!("alice"), json!("cli")),
+        ]
+    );
+    let out = cli_stdin(
+        &db,
+        &[
+            "user",
+            "set-password",
+            "--tenant",
+            "acme",
+            "--username",
+            "alice",
+        ],
+        &format!("{PASSWORD}-new\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        records("user.password_set"),
+        [json!({"actor": "cli", "user": "alice"})]
+    );
+}
 
 /// GitHub will not install an app until a repository is picked: neither
 /// will the console (nor the admin API) install a per-project app on none.

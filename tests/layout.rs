@@ -21,7 +21,11 @@ fn no_module_imports_one_that_imports_it_back() {
         String::from_utf8_lossy(&out.stderr)
     );
     let counts: Vec<&str> = report.lines().filter(|l| l.contains("circle(s)")).collect();
-    assert_eq!(counts.len(), 4, "two levels for each of the two crates:\n{report}");
+    assert_eq!(
+        counts.len(),
+        4,
+        "two levels for each of the two crates:\n{report}"
+    );
     assert!(
         counts.iter().all(|l| l.ends_with(" 0 circle(s)")),
         "{report}"

@@ -15,6 +15,5 @@ pub mod oauth;
 pub mod outbound;
 pub mod plugins;
 pub mod store;
-pub mod tenant_admin;
 pub mod tokens;
 pub mod usage;

@@ -269,15 +269,15 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
         display_name: Some("Demo User".into()),
         is_admin: true,
     };
-    match admin.create_user(user, now).await {
+    let actor = crate::admin::Actor::Operator(DEMO_ACTOR);
+    match admin.create_user(user, actor, now).await {
         Ok(_) => {}
         Err(crate::admin::AdminError::Store(StoreError::Conflict(_))) => {
             admin
-                .set_password(DEMO_TENANT, DEMO_USER, password.clone())
+                .set_password(DEMO_TENANT, DEMO_USER, password.clone(), actor, now)
                 .await?;
             admin
-                .store
-                .set_user_admin(DEMO_TENANT, DEMO_USER, true)
+                .set_user_admin(DEMO_TENANT, DEMO_USER, true, actor, now)
                 .await?;
         }
         Err(e) => return Err(e.into()),

@@ -130,22 +130,35 @@ pub struct PasswordReset {
 
 #[async_trait]
 pub trait Accounts: Send + Sync {
-    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    async fn create_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<()>;
     async fn user(&self, id: &str) -> StoreResult<Option<User>>;
     async fn user_by_name(&self, tenant: &str, username: &str) -> StoreResult<Option<User>>;
     /// The tenant's users by username.
     async fn users(&self, tenant: &str, page: &super::Page<String>) -> StoreResult<Vec<User>>;
     /// Deletes a user; their refresh tokens and the access tokens issued
     /// with them (still live at `now`) are revoked.
-    async fn delete_user(&self, tenant: &str, username: &str, now: i64) -> StoreResult<()>;
+    async fn delete_user(
+        &self,
+        tenant: &str,
+        username: &str,
+        now: i64,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
     /// Grants or removes the admin role; `Managed` for a service account.
-    async fn set_user_admin(&self, tenant: &str, username: &str, is_admin: bool)
-    -> StoreResult<()>;
+    async fn set_user_admin(
+        &self,
+        tenant: &str,
+        username: &str,
+        is_admin: bool,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// A new password; every session of the user ends.
     async fn set_password(
         &self,
         tenant: &str,
         username: &str,
         password_hash: &str,
+        audit: &AuditEvent,
     ) -> StoreResult<()>;
 
     async fn set_scope_description(

@@ -162,8 +162,11 @@ macro_rules! impl_sql_accounts {
         #[async_trait::async_trait]
         impl $crate::store::Accounts for $store {
             #[tracing::instrument(name = "store.create_user", level = "debug", skip_all)]
-            async fn create_user(&self, u: &$crate::domain::user::User) -> $crate::store::StoreResult<()> {
-                $crate::store::sql_accounts::insert_user!(&mut *self.conn().await?, u);
+            async fn create_user(&self, u: &$crate::domain::user::User, audit: &$crate::store::AuditEvent) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                $crate::store::sql_accounts::insert_user!(&mut *tx, u);
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -203,7 +206,7 @@ macro_rules! impl_sql_accounts {
             }
 
             #[tracing::instrument(name = "store.delete_user", level = "debug", skip_all)]
-            async fn delete_user(&self, tenant: &str, username: &str, now: i64) -> $crate::store::StoreResult<()> {
+            async fn delete_user(&self, tenant: &str, username: &str, now: i64, audit: &$crate::store::AuditEvent) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 sqlx::query(sqlx::AssertSqlSafe($crate::store::sql_accounts::revoke_access_sql(
                     "user_id IN (SELECT id FROM users WHERE tenant = $2 AND username = $3)",
@@ -231,12 +234,13 @@ macro_rules! impl_sql_accounts {
                 if done.rows_affected() == 0 {
                     return Err($crate::store::sql_accounts::missing_or_managed!(&mut *tx, tenant, username));
                 }
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
                 tx.commit().await?;
                 Ok(())
             }
 
             #[tracing::instrument(name = "store.set_user_admin", level = "debug", skip_all)]
-            async fn set_user_admin(&self, tenant: &str, username: &str, is_admin: bool) -> $crate::store::StoreResult<()> {
+            async fn set_user_admin(&self, tenant: &str, username: &str, is_admin: bool, audit: &$crate::store::AuditEvent) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 let done = sqlx::query("UPDATE users SET is_admin = $1 WHERE tenant = $2 AND username = $3 AND installation_id IS NULL")
                     .bind(is_admin)
@@ -247,12 +251,13 @@ macro_rules! impl_sql_accounts {
                 if done.rows_affected() == 0 {
                     return Err($crate::store::sql_accounts::missing_or_managed!(&mut *tx, tenant, username));
                 }
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
                 tx.commit().await?;
                 Ok(())
             }
 
             #[tracing::instrument(name = "store.set_password", level = "debug", skip_all)]
-            async fn set_password(&self, tenant: &str, username: &str, hash: &str) -> $crate::store::StoreResult<()> {
+            async fn set_password(&self, tenant: &str, username: &str, hash: &str, audit: &$crate::store::AuditEvent) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant = $2 AND username = $3 AND installation_id IS NULL")
                     .bind(hash)
@@ -269,6 +274,7 @@ macro_rules! impl_sql_accounts {
                     .bind(username)
                     .execute(&mut *tx)
                     .await?;
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
                 tx.commit().await?;
                 Ok(())
             }

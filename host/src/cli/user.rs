@@ -1,6 +1,7 @@
 //! `warden user …`: a tenant's end users.
 
-use super::{admin, open_store, print};
+use super::{CLI_ACTOR, admin, open_store, print};
+use crate::admin::Actor;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use anyhow::Context;
@@ -90,7 +91,10 @@ pub async fn run(cmd: UserCmd, config: Config) -> anyhow::Result<()> {
                 display_name: name,
                 is_admin,
             };
-            let user = admin(&config).await?.create_user(new, now).await?;
+            let user = admin(&config)
+                .await?
+                .create_user(new, Actor::Operator(CLI_ACTOR), now)
+                .await?;
             print(
                 json,
                 json!({"id": user.id, "tenant": user.tenant, "username": user.username, "email": user.email, "name": user.display_name, "admin": user.is_admin}),
@@ -145,15 +149,26 @@ pub async fn run(cmd: UserCmd, config: Config) -> anyhow::Result<()> {
             let password = read_password()?;
             admin(&config)
                 .await?
-                .set_password(&tenant, &username, password)
+                .set_password(
+                    &tenant,
+                    &username,
+                    password,
+                    Actor::Operator(CLI_ACTOR),
+                    SystemClock.now(),
+                )
                 .await?;
             println!("password changed for {username}; their sessions have ended");
             Ok(())
         }
         UserCmd::Delete { tenant, username } => {
-            open_store(&config)
+            admin(&config)
                 .await?
-                .delete_user(&tenant, &username, SystemClock.now())
+                .delete_user(
+                    &tenant,
+                    &username,
+                    Actor::Operator(CLI_ACTOR),
+                    SystemClock.now(),
+                )
                 .await?;
             println!("deleted user {username}");
             Ok(())

@@ -184,9 +184,7 @@ pub async fn set(
             vec![],
         ),
         Ok(false) => gone(&brand, &tenant),
-        Err(crate::apps::AppError::Admin(crate::admin::AdminError::Invalid(m))) => {
-            again(&super::console::capitalise(&m))
-        }
+        Err(crate::admin::AdminError::Invalid(m)) => again(&super::console::capitalise(&m)),
         Err(e) => {
             tracing::error!(error = %e, "cannot set a password through a link");
             super::pages::error_page(

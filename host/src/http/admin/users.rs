@@ -2,6 +2,7 @@
 
 use super::extract::{Path, Result, created, json_body, now};
 use super::paging::{PageQuery, PageRequest, Paged};
+use crate::admin::Actor;
 use crate::http::State;
 use crate::store::StoreError;
 use axum::body::Body;
@@ -70,6 +71,7 @@ fn user_json(u: &crate::domain::user::User) -> UserView {
 async fn create_user(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -82,7 +84,10 @@ async fn create_user(
         display_name: b.name,
         is_admin: b.admin,
     };
-    let user = s.admin.create_user(new, now(&s)).await?;
+    let user = s
+        .admin
+        .create_user(new, Actor::Operator(&actor.name), now(&s))
+        .await?;
     Ok(created(json!(user_json(&user))))
 }
 
@@ -111,7 +116,10 @@ async fn list_users(
 async fn delete_user(
     axum::extract::State(s): State,
     Path((tenant, username)): Path<(String, String)>,
+    axum::Extension(actor): axum::Extension<super::AdminActor>,
 ) -> Result<Response> {
-    s.store.delete_user(&tenant, &username, now(&s)).await?;
+    s.admin
+        .delete_user(&tenant, &username, Actor::Operator(&actor.name), now(&s))
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

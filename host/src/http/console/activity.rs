@@ -41,7 +41,7 @@ pub(super) async fn page(
     ) {
         (Ok(a), Ok(d), Ok(i), Ok(n)) => (a, d, i, n),
         (Err(e), _, _, _) | (_, Err(e), _, _) | (_, _, Err(e), _) | (_, _, _, Err(e)) => {
-            return v.failed(e.into(), &v.base());
+            return v.failed(e, &v.base());
         }
     };
     let mut names = names;
@@ -257,6 +257,6 @@ pub(super) async fn retry(
         .await;
     match retried {
         Ok(()) => done(&back, "retried"),
-        Err(e) => v.failed(e.into(), &back),
+        Err(e) => v.failed(e, &back),
     }
 }

@@ -148,7 +148,7 @@ pub(super) async fn list(
     let v = or_page!(catalog_visitor(&s, &tenant, &headers, "console/catalog").await);
     let apps = match offered(&s, &tenant).await {
         Ok(a) => a,
-        Err(e) => return v.failed(e.into(), &v.base()),
+        Err(e) => return v.failed(e, &v.base()),
     };
     let base = v.base();
     let q = query.as_deref();
@@ -317,7 +317,7 @@ pub(super) async fn detail(
     let (app, here) = match app_here(&s, &tenant, &slug).await {
         Ok(Some(x)) => x,
         Ok(None) => return not_offered(&v),
-        Err(e) => return v.failed(e.into(), &v.base()),
+        Err(e) => return v.failed(e, &v.base()),
     };
     let m = &app.manifest;
     let base = v.base();
@@ -423,7 +423,7 @@ async fn consent(
     let (app, here) = match app_here(s, &v.tenant, slug).await {
         Ok(Some(x)) => x,
         Ok(None) => return not_offered(v),
-        Err(e) => return v.failed(e.into(), &v.base()),
+        Err(e) => return v.failed(e, &v.base()),
     };
     let base = v.base();
     if let Some(i) = here {
@@ -447,7 +447,7 @@ async fn consent(
         .await
     {
         Ok(r) => r,
-        Err(e) => return v.failed(e.into(), &base),
+        Err(e) => return v.failed(e, &base),
     };
     let m = &app.manifest;
     let right = match s.admin.install_right(&v.user, m, &choice.optional).await {
@@ -536,7 +536,7 @@ pub(super) async fn install(
     let resources: Vec<Resource> =
         match s.store.resources(&tenant, &crate::store::Page::all()).await {
             Ok(r) => r,
-            Err(e) => return v.failed(e.into(), &v.base()),
+            Err(e) => return v.failed(e, &v.base()),
         };
     let choice = Choice {
         optional: form.all("optional"),
@@ -550,7 +550,7 @@ pub(super) async fn install(
     let manifest = match s.store.app_version(&slug, None).await {
         Ok(Some(a)) => a.manifest,
         Ok(None) => return not_offered(&v),
-        Err(e) => return v.failed(e.into(), &v.base()),
+        Err(e) => return v.failed(e, &v.base()),
     };
     let request = InstallRequest {
         tenant: tenant.clone(),

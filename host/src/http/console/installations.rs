@@ -33,10 +33,10 @@ async fn load(
     match s.store.app_version(&i.app, Some(i.version)).await {
         Ok(Some(a)) => Ok((i, a.manifest)),
         Ok(None) => Err(v.failed(
-            StoreError::NotFound("app version").into(),
+            StoreError::NotFound("app version"),
             &format!("{}/installations", v.base()),
         )),
-        Err(e) => Err(v.failed(e.into(), &v.base())),
+        Err(e) => Err(v.failed(e, &v.base())),
     }
 }
 
@@ -75,7 +75,7 @@ pub(super) async fn list(
         .await
     {
         Ok(i) => i,
-        Err(e) => return v.failed(e.into(), &v.base()),
+        Err(e) => return v.failed(e, &v.base()),
     };
     let mut rows = Vec::new();
     for i in &installations {
@@ -196,7 +196,7 @@ pub(super) async fn detail(
     let metric = Metric::parse(query_param(q, "metric").as_deref());
     let usage = match s.oauth.usage.report(&i.id, period).await {
         Ok(u) => u,
-        Err(e) => return v.failed(e.into(), &v.base()),
+        Err(e) => return v.failed(e, &v.base()),
     };
     let pending = match i.pending_version {
         Some(p) => s.store.app_version(&i.app, Some(p)).await.ok().flatten(),
@@ -452,7 +452,7 @@ async fn resources_page(
         .await
     {
         Ok(r) => r,
-        Err(e) => return v.failed(e.into(), &v.base()),
+        Err(e) => return v.failed(e, &v.base()),
     };
     let here = format!("{}/installations/{}", v.base(), i.id);
     let title = format!("{}: {}", m.name, selection::names(&m.resource_types));
@@ -486,7 +486,7 @@ pub(super) async fn set_resources(
     let (i, m) = or_page!(load(&s, &v, &id).await);
     let resources = match s.store.resources(&tenant, &crate::store::Page::all()).await {
         Ok(r) => r,
-        Err(e) => return v.failed(e.into(), &v.base()),
+        Err(e) => return v.failed(e, &v.base()),
     };
     let picked = Picked::from_form(&form, &resources);
     if form.get("action") != Some("save") {
@@ -640,7 +640,7 @@ pub(super) async fn decide_upgrade(
             act(&s, &v, &id, "upgrade_declined", r).await
         }
         _ => v.failed(
-            crate::admin::AdminError::Invalid("Choose Approve or Decline.".into()).into(),
+            crate::admin::AdminError::Invalid("Choose Approve or Decline.".into()),
             &format!("{}/installations/{id}", v.base()),
         ),
     }
@@ -695,8 +695,7 @@ pub(super) async fn uninstall(
     let (v, form) = or_page!(submitted_by_admin(&s, &tenant, &headers, body).await);
     if form.get("confirm") != Some("yes") {
         return v.failed(
-            crate::admin::AdminError::Invalid("Tick the box to confirm the uninstall.".into())
-                .into(),
+            crate::admin::AdminError::Invalid("Tick the box to confirm the uninstall.".into()),
             &format!("{}/installations/{id}/uninstall", v.base()),
         );
     }

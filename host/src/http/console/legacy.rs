@@ -55,7 +55,7 @@ pub(super) async fn page(
     };
     let (rows, policy, exempt, recent, ever) = match load.await {
         Ok(x) => x,
-        Err(e) => return v.failed(e.into(), &v.base()),
+        Err(e) => return v.failed(e, &v.base()),
     };
     let base = v.base();
     // The date that counts here: the sunset, or the tenant's exemption if later.

@@ -265,8 +265,8 @@ impl Visitor {
 
     /// A refused or failed action, or a page of something that is not
     /// there, said in the console.
-    pub fn failed(&self, e: AppError, back: &str) -> Response {
-        let (status, message) = explain(e);
+    pub fn failed(&self, e: impl Into<AppError>, back: &str) -> Response {
+        let (status, message) = explain(e.into());
         let title = if status == StatusCode::NOT_FOUND {
             "Not found"
         } else {
@@ -654,7 +654,7 @@ async fn overview(
     };
     let (installations, requests, deliveries, legacy, policy, names, recent) = match load.await {
         Ok(x) => x,
-        Err(e) => return v.failed(e.into(), &v.base()),
+        Err(e) => return v.failed(e, &v.base()),
     };
     let pending_upgrades: Vec<_> = installations
         .iter()

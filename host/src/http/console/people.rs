@@ -3,7 +3,7 @@
 //! installations and cannot be edited here.
 
 use super::{Section, admin, done, notice_banner, submitted_by_admin};
-use crate::admin::{AdminError, NewUser};
+use crate::admin::{Actor, AdminError, NewUser};
 use axum::body::Body;
 use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
@@ -20,7 +20,7 @@ pub(super) async fn list(
     let v = or_page!(admin(&s, &tenant, &headers, "console/people").await);
     let users = match s.store.users(&tenant, &crate::store::Page::all()).await {
         Ok(u) => u,
-        Err(e) => return v.failed(e.into(), &v.base()),
+        Err(e) => return v.failed(e, &v.base()),
     };
     let (accounts, people): (Vec<_>, Vec<_>) = users.iter().partition(|u| u.is_service_account());
     let search = super::query_param(query.as_deref(), "q").unwrap_or_default();
@@ -147,7 +147,7 @@ pub(super) async fn create(
     let back = format!("{}/people", v.base());
     match s
         .admin
-        .create_user_as(new, v.actor(), s.oauth.clock.now())
+        .create_user(new, Actor::Person(v.actor()), s.oauth.clock.now())
         .await
     {
         Ok(_) => done(&back, "user_created"),
@@ -168,12 +168,18 @@ pub(super) async fn set_admin(
         Some("yes") => true,
         Some("no") => false,
         _ => {
-            return v.failed(AdminError::Invalid("Say yes or no.".into()).into(), &back);
+            return v.failed(AdminError::Invalid("Say yes or no.".into()), &back);
         }
     };
     match s
         .admin
-        .set_user_admin(&tenant, &username, make, v.actor(), s.oauth.clock.now())
+        .set_user_admin(
+            &tenant,
+            &username,
+            make,
+            Actor::Person(v.actor()),
+            s.oauth.clock.now(),
+        )
         .await
     {
         Ok(()) => done(
@@ -199,9 +205,9 @@ pub(super) async fn delete_confirm(
     let user = match s.store.user_by_name(&tenant, &username).await {
         Ok(Some(u)) if !u.is_service_account() => u,
         Ok(_) => {
-            return v.failed(crate::store::StoreError::NotFound("person").into(), &back);
+            return v.failed(crate::store::StoreError::NotFound("person"), &back);
         }
-        Err(e) => return v.failed(e.into(), &back),
+        Err(e) => return v.failed(e, &back),
     };
     let name = user.display_name.as_deref().unwrap_or(&user.username);
     let title = format!("Delete {name}?");
@@ -229,7 +235,12 @@ pub(super) async fn delete(
     let back = format!("{}/people", v.base());
     match s
         .admin
-        .delete_user_as(&tenant, &username, v.actor(), s.oauth.clock.now())
+        .delete_user(
+            &tenant,
+            &username,
+            Actor::Person(v.actor()),
+            s.oauth.clock.now(),
+        )
         .await
     {
         Ok(()) => done(&back, "user_deleted"),
@@ -247,8 +258,8 @@ async fn person(
     let back = format!("{}/people", v.base());
     match s.store.user_by_name(&v.tenant, username).await {
         Ok(Some(u)) if !u.is_service_account() => Ok(u),
-        Ok(_) => Err(v.failed(crate::store::StoreError::NotFound("person").into(), &back)),
-        Err(e) => Err(v.failed(e.into(), &back)),
+        Ok(_) => Err(v.failed(crate::store::StoreError::NotFound("person"), &back)),
+        Err(e) => Err(v.failed(e, &back)),
     }
 }
 
@@ -333,19 +344,19 @@ pub(super) async fn edit(
     let field = |k: &str| form.get(k).map(str::to_string);
     match s
         .admin
-        .update_user_as(
+        .update_user(
             &tenant,
             &username,
             field("name"),
             field("email"),
-            v.actor(),
+            Actor::Person(v.actor()),
             s.oauth.clock.now(),
         )
         .await
     {
         Ok(_) => done(&format!("{}/people", v.base()), "user_updated"),
         Err(e) => {
-            let (_, message) = super::explain(e);
+            let (_, message) = super::explain(e.into());
             let mut shown = u.clone();
             shown.display_name = field("name");
             shown.email = field("email");
@@ -366,7 +377,12 @@ pub(super) async fn password_link(
     let u = or_page!(person(&s, &v, &username).await);
     match s
         .admin
-        .password_reset_link(&tenant, &username, v.actor(), s.oauth.clock.now())
+        .password_reset_link(
+            &tenant,
+            &username,
+            Actor::Person(v.actor()),
+            s.oauth.clock.now(),
+        )
         .await
     {
         Ok((token, expires)) => {

@@ -21,11 +21,11 @@ pub(super) async fn list(
         s.store.tenant_settings(&tenant).await,
     ) {
         (Ok(r), Ok(t)) => (r, t),
-        (Err(e), _) | (_, Err(e)) => return v.failed(e.into(), &v.base()),
+        (Err(e), _) | (_, Err(e)) => return v.failed(e, &v.base()),
     };
     let names = match super::names::Names::load(s.store.as_ref(), &tenant).await {
         Ok(n) => n,
-        Err(e) => return v.failed(e.into(), &v.base()),
+        Err(e) => return v.failed(e, &v.base()),
     };
     let resources = s
         .store
@@ -124,7 +124,7 @@ pub(super) async fn decide(
             Err(e) => v.failed(e, &back),
         },
         _ => v.failed(
-            crate::admin::AdminError::Invalid("Choose Approve or Decline.".into()).into(),
+            crate::admin::AdminError::Invalid("Choose Approve or Decline.".into()),
             &back,
         ),
     }

@@ -20,7 +20,7 @@ pub(super) async fn page(
     let v = or_page!(admin(&s, &tenant, &headers, "console/settings").await);
     match s.store.tenant_settings(&tenant).await {
         Ok(t) => form(&v, &t, query.as_deref(), None),
-        Err(e) => v.failed(e.into(), &v.base()),
+        Err(e) => v.failed(e, &v.base()),
     }
 }
 

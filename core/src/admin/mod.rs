@@ -1,0 +1,85 @@
+//! Administrative operations shared by the admin API, the console, the CLI and
+//! `--demo`, one file per noun: each action's checks and its audit record
+//! (written in the transaction of the change) live here once.
+
+mod clients;
+mod deliveries;
+mod plugins;
+mod settings;
+mod tenants;
+mod users;
+
+pub use clients::*;
+pub use deliveries::*;
+pub use plugins::*;
+pub use tenants::*;
+pub use users::*;
+
+use crate::plugins::PluginHost;
+use crate::store::{Store, StoreError};
+use crate::tokens::master_key::MasterKey;
+use ring::rand::SystemRandom;
+use std::sync::Arc;
+
+pub struct Admin {
+    pub store: Arc<dyn Store>,
+    pub master: Arc<MasterKey>,
+    pub max_access_token_ttl: i64,
+    pub plugins: Arc<PluginHost>,
+    /// For the token endpoint named in credential events.
+    pub public_url: String,
+    pub rng: SystemRandom,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Invalid(String),
+    /// The request is well formed but the thing is not in a state that
+    /// allows it (already suspended, nothing waiting, no secret to rotate).
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is not what the operation takes, for a reason no schema
+    /// states (not a WebAssembly component).
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The tenant's plugin for `hook` failed closed (`kind` says how);
+    /// details are in the server log.
+    #[error("the tenant's {hook} plugin failed ({kind}); nothing was changed")]
+    Plugin {
+        hook: &'static str,
+        kind: &'static str,
+    },
+}
+
+type Result<T> = std::result::Result<T, AdminError>;
+
+/// A secret (a client's, a delivery signing secret) in the one moment it is shown.
+pub struct IssuedSecret(pub String);
+
+impl std::fmt::Debug for IssuedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IssuedSecret(<redacted>)")
+    }
+}
+
+impl Admin {
+    pub fn new(
+        store: Arc<dyn Store>,
+        master: Arc<MasterKey>,
+        max_access_token_ttl: i64,
+        plugins: Arc<PluginHost>,
+        public_url: String,
+    ) -> Self {
+        Admin {
+            store,
+            master,
+            max_access_token_ttl,
+            plugins,
+            public_url,
+            rng: SystemRandom::new(),
+        }
+    }
+}
