@@ -31,29 +31,24 @@ fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent {
 }
 
 /// The policy as an operator writes it (times as Unix seconds or RFC 3339).
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyRequest {
-    #[schema(value_type = crate::domain::wire::Instant)]
     pub sunset_at: Value,
     #[serde(default)]
-    #[schema(value_type = Option<crate::domain::wire::Instant>)]
     pub warn_from: Option<Value>,
     pub message: String,
     #[serde(default)]
     pub migration_url: Option<String>,
     /// At most 20.
     #[serde(default)]
-    #[schema(max_items = 20)]
     pub brownouts: Vec<BrownoutRequest>,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BrownoutRequest {
-    #[schema(value_type = crate::domain::wire::Instant)]
     pub from: Value,
-    #[schema(value_type = crate::domain::wire::Instant)]
     pub until: Value,
 }
 
@@ -285,14 +280,14 @@ impl Admin {
 }
 
 /// Who still uses legacy credentials, by tenant.
-#[derive(serde::Serialize, utoipa::ToSchema)]
+#[derive(serde::Serialize)]
 pub struct LegacyReport {
     /// `null` until an operator sets one.
     pub policy: Option<LegacyPolicy>,
     pub tenants: Vec<LegacyTenant>,
 }
 
-#[derive(serde::Serialize, utoipa::ToSchema)]
+#[derive(serde::Serialize)]
 pub struct LegacyTenant {
     pub tenant: String,
     pub exempt_until: Option<i64>,
@@ -301,7 +296,7 @@ pub struct LegacyTenant {
     pub clients: Vec<LegacyClientUse>,
 }
 
-#[derive(serde::Serialize, utoipa::ToSchema)]
+#[derive(serde::Serialize)]
 pub struct LegacyClientUse {
     pub client_id: String,
     pub name: String,

@@ -403,7 +403,7 @@ pub const MAX_DAYS: i64 = 366;
 
 /// The report's JSON: one entry per day, oldest first, and totals.
 /// An installation's use, day by day (UTC) and in total.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize)]
 pub struct UsageReport {
     pub installation: String,
     /// Oldest first, every day listed.
@@ -412,7 +412,7 @@ pub struct UsageReport {
     pub last_token_at: Option<i64>,
 }
 
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize)]
 pub struct UsageDay {
     /// `YYYY-MM-DD`.
     pub date: String,
@@ -426,7 +426,7 @@ pub struct UsageDay {
     pub decisions_reused: i64,
 }
 
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize)]
 pub struct UsageTotals {
     pub tokens: i64,
     pub denied: i64,

@@ -62,7 +62,7 @@ fn validate_plugin_name(name: &str) -> Result<()> {
 }
 
 /// A plugin just added, with what its author should know about it.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize)]
 pub struct AddedPlugin {
     #[serde(flatten)]
     pub record: PluginRecord,

@@ -31,7 +31,7 @@ impl Admin {
 }
 
 /// One app as the catalog shows it to a tenant.
-#[derive(serde::Serialize, utoipa::ToSchema)]
+#[derive(serde::Serialize)]
 pub struct CatalogEntry {
     pub slug: String,
     pub name: String,
@@ -56,7 +56,7 @@ pub struct CatalogEntry {
 }
 
 /// A permission in words a tenant admin reads.
-#[derive(serde::Serialize, utoipa::ToSchema)]
+#[derive(serde::Serialize)]
 pub struct CatalogPermission {
     pub name: String,
     pub description: String,

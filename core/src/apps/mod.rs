@@ -793,7 +793,7 @@ impl Admin {
 }
 
 /// An installation as the admin API and its events show it (never a secret).
-#[derive(serde::Serialize, utoipa::ToSchema)]
+#[derive(serde::Serialize)]
 pub struct InstallationView {
     pub id: String,
     pub tenant: String,
@@ -807,7 +807,6 @@ pub struct InstallationView {
     pub pending_version: Option<i64>,
     /// The approved permission names.
     pub permissions: Vec<String>,
-    #[schema(value_type = crate::domain::wire::Selection)]
     pub resources: Value,
     /// Bumped by every change to the selection.
     pub revision: i64,
@@ -823,7 +822,7 @@ pub struct InstallationView {
 }
 
 /// The directory entry an installation acts as.
-#[derive(serde::Serialize, utoipa::ToSchema)]
+#[derive(serde::Serialize)]
 pub struct ServiceAccountView {
     /// A user id: the `sub` of the installation's tokens.
     pub id: String,
@@ -868,7 +867,7 @@ pub fn app_json(v: &AppVersion) -> Value {
 }
 
 /// An app version as the admin API shows it.
-#[derive(serde::Serialize, utoipa::ToSchema)]
+#[derive(serde::Serialize)]
 pub struct AppVersionView {
     pub slug: String,
     pub version: i64,

@@ -2,8 +2,7 @@
 //! so metrics, the store and the admin API can name them without it.
 
 /// The hooks a tenant can bind a plugin to, one per WIT world.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, utoipa::ToSchema)]
-#[schema(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Hook {
     GrantPolicy,
     PermissionCheck,

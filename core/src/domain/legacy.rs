@@ -1,7 +1,7 @@
 //! The legacy sunset's rules: where a legacy client stands at a given time.
 
 /// The platform-wide sunset of legacy credentials.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LegacyPolicy {
     /// From then on, legacy clients get `invalid_client`.
     pub sunset_at: i64,
@@ -16,9 +16,7 @@ pub struct LegacyPolicy {
     pub updated_at: i64,
 }
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Brownout {
     pub from: i64,
     pub until: i64,

@@ -9,7 +9,6 @@ mod redirect;
 mod scope;
 pub mod settings;
 pub mod user;
-pub mod wire;
 pub use redirect::{RedirectUri, validate_redirect_uri};
 pub use scope::{Scope, describe as describe_scopes, grantable_to, is_administrative};
 
@@ -17,7 +16,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// JWS algorithm a tenant signs access tokens with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum SigningAlg {
     ES256,
     EdDSA,

@@ -5,7 +5,7 @@ use super::app::{ManifestError, web_url};
 use serde::{Deserialize, Serialize};
 
 /// How the tenant's login, consent, account and console pages look.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 pub struct Branding {
     /// Shown instead of the tenant's slug.
     #[serde(default)]
@@ -22,7 +22,7 @@ pub struct Branding {
 }
 
 /// Who may install apps from the catalog (Procore's "Allow User Installs").
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum UserInstalls {
     /// Only the tenant's admins install apps.
@@ -55,7 +55,7 @@ impl UserInstalls {
 }
 
 /// Everything a tenant sets for itself.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct TenantSettings {
     #[serde(flatten)]
     pub branding: Branding,

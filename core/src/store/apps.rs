@@ -19,31 +19,15 @@ pub struct AppVersion {
 }
 
 /// A tenant's resource installations can be scoped to.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    serde::Deserialize,
-    serde::Serialize,
-    sqlx::FromRow,
-    utoipa::ToSchema,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize, sqlx::FromRow)]
 #[serde(deny_unknown_fields)]
 pub struct Resource {
     #[serde(rename = "type")]
     #[sqlx(rename = "type")]
-    #[schema(pattern = r"^[a-z0-9_-]{1,64}$")]
     pub kind: String,
     /// The id the platform knows it by: 1-200 printable characters.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
-    )]
     pub id: String,
     /// What admins see: 1-200 characters, not all blank.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
 }
 

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 pub use crate::domain::legacy::{Brownout, LegacyPolicy};
 
 /// A client marked legacy.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct LegacyClient {
     pub client_id: String,
     pub tenant: String,
@@ -17,7 +17,7 @@ pub struct LegacyClient {
 }
 
 /// A tenant allowed to keep its legacy credentials until `until`.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct Exemption {
     pub tenant: String,
     pub until: i64,

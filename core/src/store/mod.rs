@@ -105,7 +105,7 @@ impl std::fmt::Debug for StoredKey {
 }
 
 /// A registered plugin version. The wasm itself is stored once per sha256.
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct PluginRecord {
     pub name: String,
     pub version: i64,
@@ -121,7 +121,7 @@ pub struct PluginRecord {
 pub const PLATFORM: &str = "*";
 
 /// A plugin bound to one of a tenant's hooks (or, for `PLATFORM`, the default).
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct Binding {
     pub tenant: String,
     pub hook: String,
@@ -137,7 +137,7 @@ pub struct Binding {
 /// One HTTP delivery in the outbox. `request` (headers and body, which may
 /// carry a client secret) is sealed under the master key and dropped once the
 /// delivery is finished.
-#[derive(Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Delivery {
     /// Also the `Idempotency-Key` the receiver sees.
     pub id: String,
@@ -278,7 +278,7 @@ pub struct AuditRecord {
 }
 
 /// Something an operator or tenant admin may need to look back on.
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct AuditEvent {
     pub tenant: String,
     /// e.g. `delivery.dead_lettered`, `delivery.plugin_failed`.

@@ -89,7 +89,7 @@ impl<'de> Deserialize<'de> for Selection {
 }
 
 /// Where an installation stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Waiting for the app's required install hook to answer 2xx.
@@ -100,7 +100,7 @@ pub enum Status {
 }
 
 /// Who suspended an installation; only they lift it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Suspender {
     /// The tenant's admin.

@@ -18,22 +18,12 @@ const MAX_RESOURCE_TYPES: usize = 20;
 const MAX_DELIVERY_ORIGINS: usize = 8;
 
 /// An app's manifest: one immutable version of what it declares.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
-    #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$")]
     pub slug: String,
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
-    )]
     pub name: String,
     #[serde(default)]
-    #[schema(
-        max_length = 2000,
-        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
-    )]
     pub description: String,
     pub publisher: Publisher,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,10 +40,6 @@ pub struct Manifest {
     /// How to set the app up after installing it, in Markdown (the catalog
     /// renders it safely: no raw HTML, only http(s) and mailto links).
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    #[schema(
-        max_length = 20000,
-        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
-    )]
     pub setup_instructions: String,
     /// Where lifecycle events are delivered: https, or http on loopback.
     pub hook_url: String,
@@ -65,7 +51,6 @@ pub struct Manifest {
     pub redirect_uris: Vec<String>,
     /// Seconds; capped by the tenant's and the platform's maximum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1, maximum = 31_536_000)]
     pub access_token_ttl: Option<i64>,
     #[serde(default)]
     pub credentials: CredentialMode,
@@ -73,9 +58,7 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<serde_json::Value>,
     #[serde(default)]
-    #[schema(max_items = 20)]
     pub resource_types: Vec<ResourceType>,
-    #[schema(min_items = 1, max_items = 200)]
     pub permissions: Vec<Permission>,
     /// The app's own credential-delivery component, shaping its events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,11 +69,10 @@ pub struct Manifest {
 /// with `plugin add`, named by sha256). It builds the app's own events only,
 /// sandboxed like every plugin, and its deliveries may go only to the hook's
 /// origin and `origins`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AppDeliveryPlugin {
     /// The component's SHA-256, as `plugin add` printed it.
-    #[schema(pattern = r"^[0-9a-f]{64}$")]
     pub sha256: String,
     /// The JSON object the plugin gets as its `config`.
     #[serde(default = "empty_object")]
@@ -104,14 +86,9 @@ fn empty_object() -> serde_json::Value {
     serde_json::json!({})
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Publisher {
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
-    )]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -120,7 +97,7 @@ pub struct Publisher {
 }
 
 /// How an installation's credentials reach the app.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum CredentialMode {
     /// A per-installation client secret, sent to the hook.
@@ -130,21 +107,15 @@ pub enum CredentialMode {
     Pull,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceType {
     #[serde(rename = "type")]
-    #[schema(pattern = r"^[a-z0-9_-]{1,64}$")]
     pub kind: String,
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
-    )]
     pub name: String,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Across the tenant (e.g. read the company directory).
@@ -153,18 +124,13 @@ pub enum Level {
     Resource,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Permission {
     pub name: String,
     pub level: Level,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
-    )]
     pub description: String,
     /// An optional permission is offered at install and may be left out.
     #[serde(default = "yes")]

@@ -56,7 +56,7 @@ impl From<AppError> for Problem {
 
 #[utoipa::path(
     post, path = "/apps", tag = "apps",
-    request_body(content = crate::domain::app::Manifest, description = "The app's manifest (JSON Schema: schemas/app-manifest.schema.json)"),
+    request_body(content = super::schemas::Manifest, description = "The app's manifest (JSON Schema: schemas/app-manifest.schema.json)"),
     responses((status = 201, description = "Registered as version 1; `webhook_secret` (Standard Webhooks) is shown only here", body = AppRegistered))
 )]
 async fn register_app(
@@ -77,7 +77,7 @@ async fn register_app(
 #[utoipa::path(
     get, path = "/apps", tag = "apps",
     params(PageQuery),
-    responses((status = 200, description = "Every app's newest version by slug, a page at a time", body = Paged<AppVersionView>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
+    responses((status = 200, description = "Every app's newest version by slug, a page at a time", body = Paged<super::schemas::AppVersionView>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_apps(axum::extract::State(s): State, p: PageRequest) -> Result<Response> {
     let apps = s.store.apps(&p.page()?).await?;
@@ -110,10 +110,10 @@ async fn get_app(axum::extract::State(s): State, Path(slug): Path<String>) -> Re
 #[utoipa::path(
     post, path = "/apps/{slug}/versions", tag = "apps",
     params(("slug" = String, Path, description = "The app's slug")),
-    request_body(content = crate::domain::app::Manifest, description = "The app's manifest (JSON Schema: schemas/app-manifest.schema.json)"),
+    request_body(content = super::schemas::Manifest, description = "The app's manifest (JSON Schema: schemas/app-manifest.schema.json)"),
     responses(
-        (status = 201, description = "Published as the next version; installations that need more permissions wait for approval", body = AppVersionView),
-        (status = 200, description = "The manifest is unchanged: nothing published", body = AppVersionView),
+        (status = 201, description = "Published as the next version; installations that need more permissions wait for approval", body = super::schemas::AppVersionView),
+        (status = 200, description = "The manifest is unchanged: nothing published", body = super::schemas::AppVersionView),
     )
 )]
 async fn publish_version(
@@ -196,7 +196,7 @@ impl ToSchema for ResourceList {
     ) {
         out.push((
             "Resource".into(),
-            <Resource as utoipa::PartialSchema>::schema(),
+            <super::schemas::Resource as utoipa::PartialSchema>::schema(),
         ));
     }
 }
@@ -205,7 +205,7 @@ impl ToSchema for ResourceList {
     put, path = "/tenants/{tenant}/resources", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     request_body(content = ResourceList, description = "Resources to add or rename (at most 1,000)"),
-    responses((status = 200, description = "All the tenant's resources", body = Vec<Resource>))
+    responses((status = 200, description = "All the tenant's resources", body = Vec<super::schemas::Resource>))
 )]
 async fn put_resources(
     axum::extract::State(s): State,
@@ -225,7 +225,7 @@ async fn put_resources(
 #[utoipa::path(
     get, path = "/tenants/{tenant}/resources", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
-    responses((status = 200, description = "The resources installations can be scoped to, by type and id, a page at a time", body = Paged<Resource>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
+    responses((status = 200, description = "The resources installations can be scoped to, by type and id, a page at a time", body = Paged<super::schemas::Resource>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_resources(
     axum::extract::State(s): State,
@@ -260,7 +260,7 @@ async fn delete_resource(
 struct Install {
     app: String,
     #[serde(default = "all")]
-    #[schema(value_type = crate::domain::wire::Selection)]
+    #[schema(value_type = super::schemas::Selection)]
     resources: Value,
     #[serde(default)]
     optional_permissions: Vec<String>,
@@ -318,7 +318,7 @@ async fn install(
 #[utoipa::path(
     get, path = "/tenants/{tenant}/catalog", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
-    responses((status = 200, description = "What the tenant can install, in the words its admins read, by slug, a page at a time", body = Paged<crate::apps::catalog::CatalogEntry>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
+    responses((status = 200, description = "What the tenant can install, in the words its admins read, by slug, a page at a time", body = Paged<super::schemas::CatalogEntry>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn catalog(
     axum::extract::State(s): State,
@@ -332,7 +332,7 @@ async fn catalog(
 #[utoipa::path(
     get, path = "/tenants/{tenant}/installations", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
-    responses((status = 200, description = "The tenant's installations, oldest first, a page at a time", body = Paged<InstallationView>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
+    responses((status = 200, description = "The tenant's installations, oldest first, a page at a time", body = Paged<super::schemas::InstallationView>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_installations(
     axum::extract::State(s): State,
@@ -353,7 +353,7 @@ async fn list_installations(
 #[utoipa::path(
     get, path = "/tenants/{tenant}/installations/{id}", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
-    responses((status = 200, description = "The installation", body = InstallationView))
+    responses((status = 200, description = "The installation", body = super::schemas::InstallationView))
 )]
 async fn get_installation(
     axum::extract::State(s): State,
@@ -375,7 +375,7 @@ struct Quota {
     put, path = "/tenants/{tenant}/installations/{id}/quota", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     request_body = Quota,
-    responses((status = 200, description = "The installation with its new quota", body = InstallationView))
+    responses((status = 200, description = "The installation with its new quota", body = super::schemas::InstallationView))
 )]
 async fn set_quota(
     axum::extract::State(s): State,
@@ -404,7 +404,7 @@ struct UsageQuery {
 #[utoipa::path(
     get, path = "/tenants/{tenant}/installations/{id}/usage", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id"), UsageQuery),
-    responses((status = 200, description = "Tokens issued and refused and AuthZEN evaluations, by day", body = crate::usage::UsageReport))
+    responses((status = 200, description = "Tokens issued and refused and AuthZEN evaluations, by day", body = super::schemas::UsageReport))
 )]
 async fn usage(
     axum::extract::State(s): State,
@@ -442,8 +442,8 @@ async fn uninstall(
 #[utoipa::path(
     put, path = "/tenants/{tenant}/installations/{id}/resources", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
-    request_body(content = crate::domain::wire::Selection, description = "`\"all\"` or the ids per resource type"),
-    responses((status = 200, description = "The installation with its new selection", body = InstallationView))
+    request_body(content = super::schemas::Selection, description = "`\"all\"` or the ids per resource type"),
+    responses((status = 200, description = "The installation with its new selection", body = super::schemas::InstallationView))
 )]
 async fn set_resources(
     axum::extract::State(s): State,
@@ -465,7 +465,7 @@ async fn set_resources(
 #[serde(deny_unknown_fields)]
 struct Side {
     /// `tenant` (the default) or `platform`.
-    #[schema(value_type = Option<Suspender>)]
+    #[schema(value_type = Option<super::schemas::Suspender>)]
     by: Option<String>,
 }
 
@@ -481,7 +481,7 @@ fn side(req: Side) -> Result<Suspender> {
     post, path = "/tenants/{tenant}/installations/{id}/suspend", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     request_body(content = Side, description = "May be empty: the tenant suspends"),
-    responses((status = 200, description = "Suspended: no tokens until whoever suspended it resumes it", body = InstallationView))
+    responses((status = 200, description = "Suspended: no tokens until whoever suspended it resumes it", body = super::schemas::InstallationView))
 )]
 async fn suspend(
     axum::extract::State(s): State,
@@ -503,7 +503,7 @@ async fn suspend(
     post, path = "/tenants/{tenant}/installations/{id}/resume", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     request_body(content = Side, description = "May be empty: the tenant resumes"),
-    responses((status = 200, description = "Resumed", body = InstallationView))
+    responses((status = 200, description = "Resumed", body = super::schemas::InstallationView))
 )]
 async fn resume(
     axum::extract::State(s): State,
@@ -532,7 +532,7 @@ struct Approval {
     post, path = "/tenants/{tenant}/installations/{id}/upgrade/approve", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     request_body(content = Approval, description = "May be empty"),
-    responses((status = 200, description = "Upgraded to the pending version", body = InstallationView))
+    responses((status = 200, description = "Upgraded to the pending version", body = super::schemas::InstallationView))
 )]
 async fn approve_upgrade(
     axum::extract::State(s): State,
@@ -560,7 +560,7 @@ async fn approve_upgrade(
     post, path = "/tenants/{tenant}/installations/{id}/upgrade/decline", tag = "installations",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("id" = String, Path, description = "The installation's id")),
     request_body(content = Approval, description = "May be empty"),
-    responses((status = 200, description = "Stays on its approved version", body = InstallationView))
+    responses((status = 200, description = "Stays on its approved version", body = super::schemas::InstallationView))
 )]
 async fn decline_upgrade(
     axum::extract::State(s): State,
@@ -612,6 +612,7 @@ async fn rotate_secret(
 #[derive(Serialize, ToSchema)]
 struct AppRegistered {
     #[serde(flatten)]
+    #[schema(value_type = super::schemas::AppVersionView)]
     app: AppVersionView,
     /// `whsec_…`: verifies the app's lifecycle events. Shown only here.
     webhook_secret: String,
@@ -623,6 +624,7 @@ struct AppRegistered {
 #[derive(Serialize, ToSchema)]
 struct AppView {
     #[serde(flatten)]
+    #[schema(value_type = super::schemas::AppVersionView)]
     app: AppVersionView,
     /// Every version, oldest first.
     versions: Vec<VersionRow>,
@@ -643,6 +645,7 @@ struct WebhookSecretRotated {
 #[derive(Serialize, ToSchema)]
 struct InstallationCreated {
     #[serde(flatten)]
+    #[schema(value_type = super::schemas::InstallationView)]
     installation: InstallationView,
     /// The push client's secret, for apps with push credentials.
     #[serde(skip_serializing_if = "Option::is_none")]

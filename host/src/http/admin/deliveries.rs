@@ -66,7 +66,7 @@ async fn rotate_delivery_secret(
 #[utoipa::path(
     get, path = "/tenants/{tenant}/deliveries", tag = "deliveries",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
-    responses((status = 200, description = "The newest deliveries first (never a request body), a page at a time", body = Paged<crate::store::Delivery>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
+    responses((status = 200, description = "The newest deliveries first (never a request body), a page at a time", body = Paged<super::schemas::Delivery>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_deliveries(
     axum::extract::State(s): State,
@@ -96,7 +96,7 @@ async fn retry_delivery(
 #[utoipa::path(
     get, path = "/tenants/{tenant}/audit", tag = "deliveries",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), PageQuery),
-    responses((status = 200, description = "The newest audit events first, a page at a time", body = Paged<crate::store::AuditEvent>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
+    responses((status = 200, description = "The newest audit events first, a page at a time", body = Paged<super::schemas::AuditEvent>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_audit(
     axum::extract::State(s): State,

@@ -27,8 +27,8 @@ pub fn api() -> OpenApiRouter<Arc<crate::http::AppState>> {
 
 #[utoipa::path(
     put, path = "/legacy/policy", tag = "legacy",
-    request_body = crate::legacy::PolicyRequest,
-    responses((status = 200, description = "The platform-wide sunset now in force", body = crate::store::LegacyPolicy))
+    request_body = super::schemas::PolicyRequest,
+    responses((status = 200, description = "The platform-wide sunset now in force", body = super::schemas::LegacyPolicy))
 )]
 async fn set_policy(
     axum::extract::State(s): State,
@@ -54,7 +54,7 @@ async fn get_policy(axum::extract::State(s): State) -> Result<Response> {
 
 #[utoipa::path(
     get, path = "/legacy/report", tag = "legacy",
-    responses((status = 200, description = "Who still uses legacy clients, by tenant", body = crate::legacy::LegacyReport))
+    responses((status = 200, description = "Who still uses legacy clients, by tenant", body = super::schemas::LegacyReport))
 )]
 async fn report(axum::extract::State(s): State) -> Result<Response> {
     Ok(Json(s.admin.legacy_report(&s.oauth.usage, now(&s)).await?).into_response())
@@ -72,7 +72,7 @@ struct Mark {
     put, path = "/clients/{client_id}/legacy", tag = "legacy",
     params(("client_id" = String, Path, description = "The client's client_id")),
     request_body(content = Mark, description = "May be empty"),
-    responses((status = 200, description = "The client is legacy: the sunset applies to it", body = crate::store::LegacyClient))
+    responses((status = 200, description = "The client is legacy: the sunset applies to it", body = super::schemas::LegacyClient))
 )]
 async fn mark(
     axum::extract::State(s): State,
@@ -106,7 +106,7 @@ struct Exempt {
     /// The tenant's slug.
     #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     tenant: String,
-    #[schema(value_type = crate::domain::wire::Instant)]
+    #[schema(value_type = super::schemas::Instant)]
     until: Value,
     #[serde(default)]
     reason: String,
@@ -115,7 +115,7 @@ struct Exempt {
 #[utoipa::path(
     post, path = "/legacy/exemptions", tag = "legacy",
     request_body = Exempt,
-    responses((status = 200, description = "The tenant keeps its legacy clients until `until`", body = crate::store::Exemption))
+    responses((status = 200, description = "The tenant keeps its legacy clients until `until`", body = super::schemas::Exemption))
 )]
 async fn exempt(
     axum::extract::State(s): State,
@@ -147,5 +147,6 @@ async fn lift_exemption(
 
 #[derive(Serialize, ToSchema)]
 struct PolicyView {
+    #[schema(value_type = Option<super::schemas::LegacyPolicy>)]
     policy: Option<crate::store::LegacyPolicy>,
 }

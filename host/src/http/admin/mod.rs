@@ -18,6 +18,7 @@ mod legacy;
 pub mod openapi;
 mod paging;
 mod plugins;
+pub mod schemas;
 mod settings;
 mod tenants;
 mod users;

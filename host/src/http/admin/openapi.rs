@@ -36,7 +36,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     ),
     modifiers(&AdminToken),
     security(("admin_token" = [])),
-    components(schemas(ProblemDocument, crate::plugins::Hook)),
+    components(schemas(ProblemDocument, super::schemas::Hook)),
     tags(
         (name = "tenants", description = "Tenants, their signing keys and users"),
         (name = "clients", description = "OAuth clients and their secrets"),

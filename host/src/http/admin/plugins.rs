@@ -43,7 +43,7 @@ struct AddPluginQuery {
     post, path = "/plugins", tag = "plugins",
     params(AddPluginQuery),
     request_body(description = "The WebAssembly component (at most 32 MiB)", content((WasmComponent = "application/wasm"), (WasmComponent = "application/octet-stream"))),
-    responses((status = 201, description = "Validated, compiled and stored as the name's next version; 422 when it is not a component Warden can run", body = crate::admin::AddedPlugin))
+    responses((status = 201, description = "Validated, compiled and stored as the name's next version; 422 when it is not a component Warden can run", body = super::schemas::AddedPlugin))
 )]
 async fn add_plugin(
     axum::extract::State(s): State,
@@ -66,7 +66,7 @@ async fn add_plugin(
 #[utoipa::path(
     get, path = "/plugins", tag = "plugins",
     params(PageQuery),
-    responses((status = 200, description = "The plugin versions by name, then version, a page at a time", body = Paged<crate::store::PluginRecord>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
+    responses((status = 200, description = "The plugin versions by name, then version, a page at a time", body = Paged<super::schemas::PluginRecord>, headers(("Link" = String, description = "`<…>; rel=\"next\"` when another page follows"))))
 )]
 async fn list_plugins(axum::extract::State(s): State, p: PageRequest) -> Result<Response> {
     let plugins = s.store.plugins(&p.page()?).await?;
@@ -91,7 +91,7 @@ struct BindBody {
 
 #[utoipa::path(
     put, path = "/bindings/{hook}", tag = "plugins",
-    params(("hook" = crate::plugins::Hook, Path, description = "The hook")),
+    params(("hook" = super::schemas::Hook, Path, description = "The hook")),
     request_body = BindBody,
     responses((status = 200, description = "The platform-wide default binding for the hook", body = BindingView))
 )]
@@ -114,7 +114,7 @@ async fn bind_platform(
 
 #[utoipa::path(
     delete, path = "/bindings/{hook}", tag = "plugins",
-    params(("hook" = crate::plugins::Hook, Path, description = "The hook")),
+    params(("hook" = super::schemas::Hook, Path, description = "The hook")),
     responses((status = 204, description = "The hook has no platform default any more"))
 )]
 async fn unbind_platform(
@@ -136,7 +136,7 @@ async fn list_platform_bindings(state: State, p: PageRequest) -> Result<Response
 
 #[utoipa::path(
     put, path = "/tenants/{tenant}/bindings/{hook}", tag = "plugins",
-    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("hook" = crate::plugins::Hook, Path, description = "The hook")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("hook" = super::schemas::Hook, Path, description = "The hook")),
     request_body = BindBody,
     responses((status = 200, description = "The binding; `signing_secret` when a credential-delivery binding created the tenant's", body = BindingView))
 )]
@@ -168,7 +168,7 @@ async fn bind(
 
 #[utoipa::path(
     delete, path = "/tenants/{tenant}/bindings/{hook}", tag = "plugins",
-    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("hook" = crate::plugins::Hook, Path, description = "The hook")),
+    params(("tenant" = String, Path, description = "The tenant's slug", example = "acme"), ("hook" = super::schemas::Hook, Path, description = "The hook")),
     responses((status = 204, description = "Unbound: the platform default, if any, applies again"))
 )]
 async fn unbind(
@@ -212,6 +212,7 @@ struct WasmComponent(Vec<u8>);
 #[derive(Serialize, ToSchema)]
 struct BindingView {
     #[serde(flatten)]
+    #[schema(value_type = super::schemas::Binding)]
     binding: crate::store::Binding,
     /// Set once, when this credential-delivery binding created the tenant's
     /// delivery signing secret.
@@ -222,6 +223,7 @@ struct BindingView {
 #[derive(Serialize, ToSchema)]
 struct BindingRow {
     #[serde(flatten)]
+    #[schema(value_type = super::schemas::Binding)]
     binding: crate::store::Binding,
     /// The bound component's content hash.
     sha256: String,

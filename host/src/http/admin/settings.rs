@@ -31,6 +31,7 @@ struct SettingsDocument {
     #[serde(default)]
     support_url: Option<String>,
     #[serde(default)]
+    #[schema(value_type = super::schemas::UserInstalls)]
     user_installs: UserInstalls,
     /// An IANA time zone for the console's times; unset is UTC.
     #[serde(default)]
@@ -41,7 +42,7 @@ struct SettingsDocument {
 #[utoipa::path(
     get, path = "/tenants/{tenant}/settings", tag = "settings",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
-    responses((status = 200, description = "The tenant's branding and install policy", body = TenantSettings))
+    responses((status = 200, description = "The tenant's branding and install policy", body = super::schemas::TenantSettings))
 )]
 async fn get_settings(
     axum::extract::State(s): State,
@@ -59,7 +60,7 @@ async fn get_settings(
     put, path = "/tenants/{tenant}/settings", tag = "settings",
     params(("tenant" = String, Path, description = "The tenant's slug", example = "acme")),
     request_body(content = SettingsDocument, description = "May be empty: clears every field"),
-    responses((status = 200, description = "The settings as saved (blank fields unset)", body = TenantSettings))
+    responses((status = 200, description = "The settings as saved (blank fields unset)", body = super::schemas::TenantSettings))
 )]
 async fn put_settings(
     axum::extract::State(s): State,

@@ -30,7 +30,7 @@ struct NewTenantBody {
     slug: String,
     /// ES256 unless told.
     #[serde(default)]
-    #[schema(value_type = Option<SigningAlg>)]
+    #[schema(value_type = Option<super::schemas::SigningAlg>)]
     signing_alg: Option<String>,
     /// Seconds, at most 365 days.
     #[schema(minimum = 1, maximum = 31_536_000)]
@@ -95,7 +95,7 @@ async fn list_tenants(axum::extract::State(s): State, p: PageRequest) -> Result<
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RotateKeyBody {
-    #[schema(value_type = Option<SigningAlg>)]
+    #[schema(value_type = Option<super::schemas::SigningAlg>)]
     signing_alg: Option<String>,
 }
 
@@ -137,6 +137,7 @@ struct TenantCreated {
     slug: String,
     /// `{public_url}/t/{slug}`: the `iss` of its tokens.
     issuer: String,
+    #[schema(value_type = super::schemas::SigningAlg)]
     signing_alg: SigningAlg,
     /// The first signing key's `kid`.
     kid: String,
@@ -146,6 +147,7 @@ struct TenantCreated {
 struct TenantRow {
     slug: String,
     issuer: String,
+    #[schema(value_type = super::schemas::SigningAlg)]
     signing_alg: SigningAlg,
 }
 
@@ -153,6 +155,7 @@ struct TenantRow {
 struct KeyRotated {
     tenant: String,
     kid: String,
+    #[schema(value_type = super::schemas::SigningAlg)]
     alg: SigningAlg,
     previous_key_published_until: i64,
 }
