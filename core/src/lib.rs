@@ -3,7 +3,6 @@
 //! Nothing here knows HTTP routing, the command line or the configuration file.
 
 pub mod admin;
-pub mod admin_tokens;
 pub mod apps;
 pub mod clock;
 pub mod delivery;

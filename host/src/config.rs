@@ -252,7 +252,7 @@ pub struct Config {
     pub plugin_decisions: crate::plugins::decisions::CacheOptions,
     pub delivery: crate::delivery::WorkerOptions,
     /// The operator credential for the admin API; `None` turns the API off.
-    pub admin_token: Option<crate::admin_tokens::AdminToken>,
+    pub admin_token: Option<crate::admin::AdminToken>,
     pub refresh_token_idle_ttl: i64,
     pub refresh_token_absolute_ttl: i64,
     pub pat_max_ttl: i64,
@@ -453,7 +453,7 @@ impl Config {
         }
         let admin_token = l
             .admin_token
-            .map(|t| crate::admin_tokens::AdminToken::new(&t))
+            .map(|t| crate::admin::AdminToken::new(&t))
             .transpose()?;
         let refresh_token_idle_ttl = l.refresh_token_idle_ttl.unwrap_or(14 * 86_400);
         let refresh_token_absolute_ttl = l.refresh_token_absolute_ttl.unwrap_or(90 * 86_400);

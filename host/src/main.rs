@@ -1,8 +1,8 @@
 //! `warden`: an OAuth 2.0 / OpenID Connect authorization server.
 
 use warden_core::{
-    admin, admin_tokens, apps, clock, delivery, directory, domain, legacy, metrics, oauth,
-    outbound, plugins, store, tokens, usage,
+    admin, apps, clock, delivery, directory, domain, legacy, metrics, oauth, outbound, plugins,
+    store, tokens, usage,
 };
 
 mod cli;

@@ -2,6 +2,7 @@
 //! `--demo`, one file per noun: each action's checks and its audit record
 //! (written in the transaction of the change) live here once.
 
+mod admin_tokens;
 mod clients;
 mod deliveries;
 mod plugins;
@@ -9,6 +10,7 @@ mod settings;
 mod tenants;
 mod users;
 
+pub use admin_tokens::*;
 pub use clients::*;
 pub use deliveries::*;
 pub use plugins::*;

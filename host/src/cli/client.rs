@@ -71,7 +71,6 @@ pub enum ClientCmd {
 
 pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
     let now = SystemClock.now();
-    let public = config.public_url_or(config.listen);
     match cmd {
         ClientCmd::Create {
             tenant,
@@ -88,120 +87,30 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
             jwks,
             json,
         } => {
-            let jwks = match jwks {
-                None => None,
-                Some(file) => Some(
-                    serde_json::from_slice::<serde_json::Value>(&super::read_input(&file)?)
-                        .map_err(|e| {
-                            anyhow::anyhow!("--jwks {} is not JSON: {e}", file.display())
-                        })?,
-                ),
-            };
-            let metadata: serde_json::Value = serde_json::from_str(&metadata)
-                .map_err(|e| anyhow::anyhow!("--metadata is not valid JSON: {e}"))?;
-            if !metadata.is_object() {
-                anyhow::bail!("--metadata must be a JSON object");
-            }
-            let new = NewClient {
+            create(
+                &config,
                 tenant,
                 name,
-                grant_types: words(&grant_types),
-                scopes: scope(&scopes, "--scopes")?,
-                default_scopes: default_scopes
-                    .as_deref()
-                    .map(|s| scope(s, "--default-scopes"))
-                    .transpose()?,
+                grant_types,
+                scopes,
+                default_scopes,
                 resources,
                 access_token_ttl,
                 metadata,
                 redirect_uris,
                 post_logout_redirect_uris,
-                public: public_client,
+                public_client,
                 jwks,
-            };
-            let (client, secret) = admin(&config)
-                .await?
-                .create_client(new, super::CLI_ACTOR, now)
-                .await?;
-            let token_endpoint = format!("{public}/t/{}/token", client.tenant);
-            let secret = secret.map(|s| s.0);
-            let text = match &secret {
-                Some(s) => format!(
-                    "created client {} in tenant {}\nclient_id:     {}\nclient_secret: {s}\n(the secret is shown only now; store it safely)",
-                    client.name, client.tenant, client.client_id
-                ),
-                None if client.jwks.is_some() => format!(
-                    "created client {} in tenant {}\nclient_id: {} (no secret: it authenticates with private_key_jwt)",
-                    client.name, client.tenant, client.client_id
-                ),
-                None => format!(
-                    "created public client {} in tenant {}\nclient_id: {} (no secret: use PKCE)",
-                    client.name, client.tenant, client.client_id
-                ),
-            };
-            print(
                 json,
-                json!({
-                    "client_id": client.client_id, "client_secret": secret, "tenant": client.tenant,
-                    "name": client.name, "grant_types": client.grant_types, "scopes": client.scopes.to_string(),
-                    "redirect_uris": client.redirect_uris, "public": client.public,
-                    "token_endpoint": token_endpoint,
-                }),
-                text,
-            );
-            Ok(())
-        }
-        ClientCmd::List { tenant, json } => {
-            let store = open_store(&config).await?;
-            if store.tenant(&tenant).await?.is_none() {
-                anyhow::bail!("tenant {tenant:?} not found");
-            }
-            let (store, tenant) = (&store, &tenant);
-            let clients = super::every(
-                |p| async move { store.clients(tenant, &p).await },
-                |c| (c.created_at, c.client_id.clone()),
             )
-            .await?;
-            let rows: Vec<_> = clients
-                .iter()
-                .map(|c| json!({"client_id": c.client_id, "name": c.name, "grant_types": c.grant_types, "scopes": c.scopes.to_string()}))
-                .collect();
-            let text = clients
-                .iter()
-                .map(|c| format!("{}\t{}\t{}", c.client_id, c.name, c.scopes))
-                .collect::<Vec<_>>()
-                .join("\n");
-            print(
-                json,
-                json!(rows),
-                if text.is_empty() {
-                    "no clients".into()
-                } else {
-                    text
-                },
-            );
-            Ok(())
+            .await
         }
+        ClientCmd::List { tenant, json } => list(&config, tenant, json).await,
         ClientCmd::RotateSecret {
             client_id,
             overlap,
             json,
-        } => {
-            let overlap = overlap.unwrap_or(config.secret_rotation_overlap);
-            let (secret, until) = admin(&config)
-                .await?
-                .rotate_client_secret(&client_id, overlap, super::CLI_ACTOR, now)
-                .await?;
-            print(
-                json,
-                json!({"client_id": client_id, "client_secret": secret.0, "previous_secret_valid_until": until}),
-                format!(
-                    "new client_secret: {}\nthe previous secret works for {overlap} more seconds",
-                    secret.0
-                ),
-            );
-            Ok(())
-        }
+        } => rotate_secret(&config, client_id, overlap, json).await,
         ClientCmd::Delete { client_id } => {
             admin(&config)
                 .await?
@@ -211,4 +120,139 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn create(
+    config: &Config,
+    tenant: String,
+    name: String,
+    grant_types: String,
+    scopes: String,
+    default_scopes: Option<String>,
+    resources: Vec<String>,
+    access_token_ttl: Option<i64>,
+    metadata: String,
+    redirect_uris: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
+    public_client: bool,
+    jwks: Option<std::path::PathBuf>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let public = config.public_url_or(config.listen);
+    let jwks = match jwks {
+        None => None,
+        Some(file) => Some(
+            serde_json::from_slice::<serde_json::Value>(&super::read_input(&file)?)
+                .map_err(|e| anyhow::anyhow!("--jwks {} is not JSON: {e}", file.display()))?,
+        ),
+    };
+    let metadata: serde_json::Value = serde_json::from_str(&metadata)
+        .map_err(|e| anyhow::anyhow!("--metadata is not valid JSON: {e}"))?;
+    if !metadata.is_object() {
+        anyhow::bail!("--metadata must be a JSON object");
+    }
+    let new = NewClient {
+        tenant,
+        name,
+        grant_types: words(&grant_types),
+        scopes: scope(&scopes, "--scopes")?,
+        default_scopes: default_scopes
+            .as_deref()
+            .map(|s| scope(s, "--default-scopes"))
+            .transpose()?,
+        resources,
+        access_token_ttl,
+        metadata,
+        redirect_uris,
+        post_logout_redirect_uris,
+        public: public_client,
+        jwks,
+    };
+    let (client, secret) = admin(&config)
+        .await?
+        .create_client(new, super::CLI_ACTOR, now)
+        .await?;
+    let token_endpoint = format!("{public}/t/{}/token", client.tenant);
+    let secret = secret.map(|s| s.0);
+    let text = match &secret {
+        Some(s) => format!(
+            "created client {} in tenant {}\nclient_id:     {}\nclient_secret: {s}\n(the secret is shown only now; store it safely)",
+            client.name, client.tenant, client.client_id
+        ),
+        None if client.jwks.is_some() => format!(
+            "created client {} in tenant {}\nclient_id: {} (no secret: it authenticates with private_key_jwt)",
+            client.name, client.tenant, client.client_id
+        ),
+        None => format!(
+            "created public client {} in tenant {}\nclient_id: {} (no secret: use PKCE)",
+            client.name, client.tenant, client.client_id
+        ),
+    };
+    print(
+        json,
+        json!({
+            "client_id": client.client_id, "client_secret": secret, "tenant": client.tenant,
+            "name": client.name, "grant_types": client.grant_types, "scopes": client.scopes.to_string(),
+            "redirect_uris": client.redirect_uris, "public": client.public,
+            "token_endpoint": token_endpoint,
+        }),
+        text,
+    );
+    Ok(())
+}
+
+async fn list(config: &Config, tenant: String, json: bool) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    if store.tenant(&tenant).await?.is_none() {
+        anyhow::bail!("tenant {tenant:?} not found");
+    }
+    let (store, tenant) = (&store, &tenant);
+    let clients = super::every(
+        |p| async move { store.clients(tenant, &p).await },
+        |c| (c.created_at, c.client_id.clone()),
+    )
+    .await?;
+    let rows: Vec<_> = clients
+                .iter()
+                .map(|c| json!({"client_id": c.client_id, "name": c.name, "grant_types": c.grant_types, "scopes": c.scopes.to_string()}))
+                .collect();
+    let text = clients
+        .iter()
+        .map(|c| format!("{}\t{}\t{}", c.client_id, c.name, c.scopes))
+        .collect::<Vec<_>>()
+        .join("\n");
+    print(
+        json,
+        json!(rows),
+        if text.is_empty() {
+            "no clients".into()
+        } else {
+            text
+        },
+    );
+    Ok(())
+}
+
+async fn rotate_secret(
+    config: &Config,
+    client_id: String,
+    overlap: Option<i64>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let overlap = overlap.unwrap_or(config.secret_rotation_overlap);
+    let (secret, until) = admin(&config)
+        .await?
+        .rotate_client_secret(&client_id, overlap, super::CLI_ACTOR, now)
+        .await?;
+    print(
+        json,
+        json!({"client_id": client_id, "client_secret": secret.0, "previous_secret_valid_until": until}),
+        format!(
+            "new client_secret: {}\nthe previous secret works for {overlap} more seconds",
+            secret.0
+        ),
+    );
+    Ok(())
 }

@@ -241,58 +241,18 @@ pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
             installed_by,
             json,
         } => {
-            let resources = selection(&resources, "--resources")?;
-            let actor = installed_by.unwrap_or_else(|| CLI_ACTOR.into());
-            if actor.is_empty() || actor.chars().count() > 200 {
-                anyhow::bail!("--installed-by: use 1-200 characters");
-            }
-            let (installation, credentials) = admin(&config)
-                .await?
-                .install(
-                    InstallRequest {
-                        tenant,
-                        app,
-                        resources,
-                        optional_permissions,
-                        actor,
-                    },
-                    now,
-                )
-                .await?;
-            let mut value = installation_json(&installation);
-            let mut text = format!(
-                "installed {}\n{}",
-                installation.app,
-                describe(&installation)
-            );
-            if let Some((_, secret)) = credentials {
-                text.push_str(&format!(
-                    "\nclient_secret: {}\n(the secret is shown only now, and sent to the app's hook; store it safely)",
-                    secret.0
-                ));
-                value["client_secret"] = secret.0.into();
-            }
-            print(json, value, text);
-            Ok(())
-        }
-        InstallationCmd::List { tenant, json } => {
-            let store = open_store(&config).await?;
-            if store.tenant(&tenant).await?.is_none() {
-                return Err(StoreError::NotFound("tenant").into());
-            }
-            let (store, tenant) = (&store, &tenant);
-            let list = super::every(
-                |p| async move { store.installations(tenant, &p).await },
-                |i| (i.created_at, i.id.clone()),
-            )
-            .await?;
-            print(
+            create(
+                &config,
+                tenant,
+                app,
+                resources,
+                optional_permissions,
+                installed_by,
                 json,
-                json!(list.iter().map(installation_json).collect::<Vec<_>>()),
-                rows(list.iter().map(row).collect(), "no installations"),
-            );
-            Ok(())
+            )
+            .await
         }
+        InstallationCmd::List { tenant, json } => list(&config, tenant, json).await,
         InstallationCmd::Show { tenant, id, json } => {
             let i = admin(&config).await?.installation(&tenant, &id).await?;
             print(json, installation_json(&i), describe(&i));
@@ -303,60 +263,13 @@ pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
             id,
             tokens_per_hour,
             json,
-        } => {
-            let quota = match tokens_per_hour.as_str() {
-                "none" => None,
-                n => Some(n.parse::<i64>().map_err(|_| {
-                    anyhow::anyhow!("tokens per hour must be a number or `none` (got {n:?})")
-                })?),
-            };
-            let i = admin(&config)
-                .await?
-                .set_installation_quota(&tenant, &id, quota, CLI_ACTOR, now)
-                .await?;
-            let text = match quota {
-                Some(q) => format!("installation {id} may get {q} tokens per hour"),
-                None => format!("installation {id} has no hourly quota"),
-            };
-            print(json, installation_json(&i), text);
-            Ok(())
-        }
+        } => set_quota(&config, tenant, id, tokens_per_hour, json).await,
         InstallationCmd::Usage {
             tenant,
             id,
             days,
             json,
-        } => {
-            if !(1..=crate::usage::MAX_DAYS).contains(&days) {
-                anyhow::bail!("--days must be between 1 and {}", crate::usage::MAX_DAYS);
-            }
-            let admin = admin(&config).await?;
-            admin.installation(&tenant, &id).await?;
-            let usage = crate::usage::Usage::new(admin.store.clone(), Arc::new(SystemClock));
-            let report = serde_json::json!(usage.report(&id, days).await?);
-            let mut text: Vec<String> = report["days"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|d| d["tokens"] != 0 || d["denied"] != 0 || d["evaluations"] != 0)
-                .map(|d| {
-                    format!(
-                        "{}\t{} tokens\t{} denied\t{} evaluations",
-                        d["date"].as_str().unwrap_or_default(),
-                        d["tokens"],
-                        d["denied"],
-                        d["evaluations"]
-                    )
-                })
-                .collect();
-            let t = &report["totals"];
-            text.push(format!(
-                "last {days} days: {} tokens, {} denied, {} evaluations",
-                t["tokens"], t["denied"], t["evaluations"]
-            ));
-            print(json, report, text.join("\n"));
-            Ok(())
-        }
+        } => usage(&config, tenant, id, days, json).await,
         InstallationCmd::Delete { tenant, id } => {
             let i = admin(&config)
                 .await?
@@ -373,20 +286,7 @@ pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
             id,
             resources,
             json,
-        } => {
-            let resources = selection(&resources, "the selection")?;
-            let i = admin(&config)
-                .await?
-                .set_installation_resources(&tenant, &id, &resources, CLI_ACTOR, now)
-                .await?;
-            let text = format!(
-                "installation {id} now selects {} (revision {})",
-                self::resources(&i),
-                i.revision
-            );
-            print(json, installation_json(&i), text);
-            Ok(())
-        }
+        } => set_resources(&config, tenant, id, resources, json).await,
         InstallationCmd::Suspend {
             tenant,
             id,
@@ -423,55 +323,233 @@ pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
             id,
             optional_permissions,
             json,
-        } => {
-            let i = admin(&config)
-                .await?
-                .approve_upgrade(&tenant, &id, &optional_permissions, CLI_ACTOR, now)
-                .await?;
-            let text = format!(
-                "installation {id} of {} approved version {}: {}, permissions {}",
-                i.app,
-                i.version,
-                status(&i),
-                i.permissions.join(" ")
-            );
-            print(json, installation_json(&i), text);
-            Ok(())
-        }
+        } => approve_upgrade(&config, tenant, id, optional_permissions, json).await,
         InstallationCmd::DeclineUpgrade { tenant, id, json } => {
-            let i = admin(&config)
-                .await?
-                .decline_upgrade(&tenant, &id, CLI_ACTOR, now)
-                .await?;
-            let text = format!(
-                "declined the upgrade of installation {id} of {}: it stays at version {} ({})",
-                i.app,
-                i.version,
-                status(&i)
-            );
-            print(json, installation_json(&i), text);
-            Ok(())
+            decline_upgrade(&config, tenant, id, json).await
         }
         InstallationCmd::RotateSecret {
             tenant,
             id,
             overlap,
             json,
-        } => {
-            let overlap = overlap.unwrap_or(config.secret_rotation_overlap);
-            let (client_id, secret, until) = admin(&config)
-                .await?
-                .rotate_installation_secret(&tenant, &id, overlap, CLI_ACTOR, now)
-                .await?;
-            print(
-                json,
-                json!({"client_id": client_id, "client_secret": secret.0, "previous_secret_expires_at": until}),
-                format!(
-                    "new client_secret for {client_id}: {}\n(shown only now, and sent to the app's hook; the previous secret works for {overlap} more seconds)",
-                    secret.0
-                ),
-            );
-            Ok(())
-        }
+        } => rotate_secret(&config, tenant, id, overlap, json).await,
     }
+}
+
+async fn create(
+    config: &Config,
+    tenant: String,
+    app: String,
+    resources: String,
+    optional_permissions: Vec<String>,
+    installed_by: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let resources = selection(&resources, "--resources")?;
+    let actor = installed_by.unwrap_or_else(|| CLI_ACTOR.into());
+    if actor.is_empty() || actor.chars().count() > 200 {
+        anyhow::bail!("--installed-by: use 1-200 characters");
+    }
+    let (installation, credentials) = admin(&config)
+        .await?
+        .install(
+            InstallRequest {
+                tenant,
+                app,
+                resources,
+                optional_permissions,
+                actor,
+            },
+            now,
+        )
+        .await?;
+    let mut value = installation_json(&installation);
+    let mut text = format!(
+        "installed {}\n{}",
+        installation.app,
+        describe(&installation)
+    );
+    if let Some((_, secret)) = credentials {
+        text.push_str(&format!(
+                    "\nclient_secret: {}\n(the secret is shown only now, and sent to the app's hook; store it safely)",
+                    secret.0
+                ));
+        value["client_secret"] = secret.0.into();
+    }
+    print(json, value, text);
+    Ok(())
+}
+
+async fn list(config: &Config, tenant: String, json: bool) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    if store.tenant(&tenant).await?.is_none() {
+        return Err(StoreError::NotFound("tenant").into());
+    }
+    let (store, tenant) = (&store, &tenant);
+    let list = super::every(
+        |p| async move { store.installations(tenant, &p).await },
+        |i| (i.created_at, i.id.clone()),
+    )
+    .await?;
+    print(
+        json,
+        json!(list.iter().map(installation_json).collect::<Vec<_>>()),
+        rows(list.iter().map(row).collect(), "no installations"),
+    );
+    Ok(())
+}
+
+async fn set_quota(
+    config: &Config,
+    tenant: String,
+    id: String,
+    tokens_per_hour: String,
+    json: bool,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let quota = match tokens_per_hour.as_str() {
+        "none" => None,
+        n => Some(n.parse::<i64>().map_err(|_| {
+            anyhow::anyhow!("tokens per hour must be a number or `none` (got {n:?})")
+        })?),
+    };
+    let i = admin(&config)
+        .await?
+        .set_installation_quota(&tenant, &id, quota, CLI_ACTOR, now)
+        .await?;
+    let text = match quota {
+        Some(q) => format!("installation {id} may get {q} tokens per hour"),
+        None => format!("installation {id} has no hourly quota"),
+    };
+    print(json, installation_json(&i), text);
+    Ok(())
+}
+
+async fn usage(
+    config: &Config,
+    tenant: String,
+    id: String,
+    days: i64,
+    json: bool,
+) -> anyhow::Result<()> {
+    if !(1..=crate::usage::MAX_DAYS).contains(&days) {
+        anyhow::bail!("--days must be between 1 and {}", crate::usage::MAX_DAYS);
+    }
+    let admin = admin(&config).await?;
+    admin.installation(&tenant, &id).await?;
+    let usage = crate::usage::Usage::new(admin.store.clone(), Arc::new(SystemClock));
+    let report = serde_json::json!(usage.report(&id, days).await?);
+    let mut text: Vec<String> = report["days"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["tokens"] != 0 || d["denied"] != 0 || d["evaluations"] != 0)
+        .map(|d| {
+            format!(
+                "{}\t{} tokens\t{} denied\t{} evaluations",
+                d["date"].as_str().unwrap_or_default(),
+                d["tokens"],
+                d["denied"],
+                d["evaluations"]
+            )
+        })
+        .collect();
+    let t = &report["totals"];
+    text.push(format!(
+        "last {days} days: {} tokens, {} denied, {} evaluations",
+        t["tokens"], t["denied"], t["evaluations"]
+    ));
+    print(json, report, text.join("\n"));
+    Ok(())
+}
+
+async fn set_resources(
+    config: &Config,
+    tenant: String,
+    id: String,
+    resources: String,
+    json: bool,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let resources = selection(&resources, "the selection")?;
+    let i = admin(&config)
+        .await?
+        .set_installation_resources(&tenant, &id, &resources, CLI_ACTOR, now)
+        .await?;
+    let text = format!(
+        "installation {id} now selects {} (revision {})",
+        self::resources(&i),
+        i.revision
+    );
+    print(json, installation_json(&i), text);
+    Ok(())
+}
+
+async fn approve_upgrade(
+    config: &Config,
+    tenant: String,
+    id: String,
+    optional_permissions: Vec<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let i = admin(&config)
+        .await?
+        .approve_upgrade(&tenant, &id, &optional_permissions, CLI_ACTOR, now)
+        .await?;
+    let text = format!(
+        "installation {id} of {} approved version {}: {}, permissions {}",
+        i.app,
+        i.version,
+        status(&i),
+        i.permissions.join(" ")
+    );
+    print(json, installation_json(&i), text);
+    Ok(())
+}
+
+async fn decline_upgrade(
+    config: &Config,
+    tenant: String,
+    id: String,
+    json: bool,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let i = admin(&config)
+        .await?
+        .decline_upgrade(&tenant, &id, CLI_ACTOR, now)
+        .await?;
+    let text = format!(
+        "declined the upgrade of installation {id} of {}: it stays at version {} ({})",
+        i.app,
+        i.version,
+        status(&i)
+    );
+    print(json, installation_json(&i), text);
+    Ok(())
+}
+
+async fn rotate_secret(
+    config: &Config,
+    tenant: String,
+    id: String,
+    overlap: Option<i64>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let overlap = overlap.unwrap_or(config.secret_rotation_overlap);
+    let (client_id, secret, until) = admin(&config)
+        .await?
+        .rotate_installation_secret(&tenant, &id, overlap, CLI_ACTOR, now)
+        .await?;
+    print(
+        json,
+        json!({"client_id": client_id, "client_secret": secret.0, "previous_secret_expires_at": until}),
+        format!(
+            "new client_secret for {client_id}: {}\n(shown only now, and sent to the app's hook; the previous secret works for {overlap} more seconds)",
+            secret.0
+        ),
+    );
+    Ok(())
 }

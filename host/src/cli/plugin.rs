@@ -99,83 +99,15 @@ pub enum PluginCmd {
 }
 
 pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
-    let now = SystemClock.now();
-    let cache_dir = config.plugin_host_options().cache_dir;
     match cmd {
         PluginCmd::New {
             name,
             lang,
             hook,
             dir,
-        } => {
-            let hook = crate::plugins::Hook::parse(&hook).map_err(anyhow::Error::msg)?;
-            let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
-            let kit = super::plugin_kit::write(&dir, &name, lang, hook)?;
-            println!(
-                "wrote a {} plugin for {} in {}\nbuild it there with:\n  {}\nthen: warden plugin add {} --name {name}",
-                format!("{lang:?}").to_lowercase(),
-                hook.as_str(),
-                dir.display(),
-                kit.build.join("\n  "),
-                dir.join(&kit.output).display(),
-            );
-            Ok(())
-        }
-        PluginCmd::Add { file, name, json } => {
-            let wasm = std::fs::read(&file)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let host = crate::plugins::PluginHost::new(config.plugin_host_options())?;
-            let added = admin(&config)
-                .await?
-                .add_plugin(&host, &name, &wasm, now)
-                .await?;
-            let record = &added.record;
-            let mut text = format!(
-                "added plugin {}@{} ({}, {}), sha256 {}\nbindings get {} MiB of memory unless they set --memory-mib",
-                record.name,
-                record.version,
-                record.hook,
-                record.wit,
-                record.sha256,
-                added.default_memory_mib
-            );
-            if !added.ungranted_imports.is_empty() {
-                text.push_str(&format!(
-                    "\nnote: it imports {}, which the sandbox does not grant: a call that uses them fails closed",
-                    added.ungranted_imports.join(", ")
-                ));
-            }
-            print(json, json!(added), text);
-            Ok(())
-        }
-        PluginCmd::List { json } => {
-            let store = &open_store(&config).await?;
-            let plugins = super::every(
-                |p| async move { store.plugins(&p).await },
-                |r| (r.name.clone(), r.version),
-            )
-            .await?;
-            let text = plugins
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{}@{}\t{}\t{}\t{}",
-                        p.name, p.version, p.hook, p.wit, p.sha256
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            print(
-                json,
-                json!(plugins),
-                if text.is_empty() {
-                    "no plugins".into()
-                } else {
-                    text
-                },
-            );
-            Ok(())
-        }
+        } => new(name, lang, hook, dir).await,
+        PluginCmd::Add { file, name, json } => add(&config, file, name, json).await,
+        PluginCmd::List { json } => list(&config, json).await,
         PluginCmd::Bind {
             tenant,
             platform,
@@ -186,35 +118,18 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
             memory_mib,
             json,
         } => {
-            let tenant = target(tenant, platform);
-            let request = crate::admin::BindRequest {
-                tenant: &tenant,
-                hook: &hook,
-                plugin: &plugin,
-                config: &binding_config,
+            bind(
+                &config,
+                tenant,
+                platform,
+                hook,
+                plugin,
+                binding_config,
                 deadline_ms,
                 memory_mib,
-                actor: super::CLI_ACTOR,
-            };
-            let (b, signing_secret) = admin(&config).await?.bind_plugin(request, now).await?;
-            let mut value = json!(b);
-            let mut text = format!(
-                "{} now runs {}@{} for {} (on every replica within {:?})",
-                who(&b.tenant),
-                b.plugin_name,
-                b.plugin_version,
-                b.hook,
-                config.cache_refresh
-            );
-            if let Some(secret) = signing_secret {
-                value["signing_secret"] = json!(secret.0);
-                text.push_str(&format!(
-                    "\ndelivery signing secret: {}\n(shown only now; receivers verify the Warden-Signature header with it)",
-                    secret.0
-                ));
-            }
-            print(json, value, text);
-            Ok(())
+                json,
+            )
+            .await
         }
         PluginCmd::Unbind {
             tenant,
@@ -233,26 +148,171 @@ pub async fn run(cmd: PluginCmd, config: Config) -> anyhow::Result<()> {
             file,
             hook,
             input,
-            config,
+            config: plugin_config,
             deadline_ms,
             memory_mib,
             repeat,
         } => {
-            let decision = crate::plugins::run_once(
-                &file,
-                &hook,
-                &input,
+            test(
                 &config,
-                std::time::Duration::from_millis(deadline_ms),
-                memory_mib.map(|m| m << 20),
-                repeat.max(1),
-                cache_dir,
+                file,
+                hook,
+                input,
+                plugin_config,
+                deadline_ms,
+                memory_mib,
+                repeat,
             )
-            .await?;
-            println!("{decision:#}");
-            Ok(())
+            .await
         }
     }
+}
+
+async fn new(
+    name: String,
+    lang: super::plugin_kit::Lang,
+    hook: String,
+    dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let hook = crate::plugins::Hook::parse(&hook).map_err(anyhow::Error::msg)?;
+    let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+    let kit = super::plugin_kit::write(&dir, &name, lang, hook)?;
+    println!(
+        "wrote a {} plugin for {} in {}\nbuild it there with:\n  {}\nthen: warden plugin add {} --name {name}",
+        format!("{lang:?}").to_lowercase(),
+        hook.as_str(),
+        dir.display(),
+        kit.build.join("\n  "),
+        dir.join(&kit.output).display(),
+    );
+    Ok(())
+}
+
+async fn add(config: &Config, file: PathBuf, name: String, json: bool) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let wasm =
+        std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let host = crate::plugins::PluginHost::new(config.plugin_host_options())?;
+    let added = admin(&config)
+        .await?
+        .add_plugin(&host, &name, &wasm, now)
+        .await?;
+    let record = &added.record;
+    let mut text = format!(
+        "added plugin {}@{} ({}, {}), sha256 {}\nbindings get {} MiB of memory unless they set --memory-mib",
+        record.name,
+        record.version,
+        record.hook,
+        record.wit,
+        record.sha256,
+        added.default_memory_mib
+    );
+    if !added.ungranted_imports.is_empty() {
+        text.push_str(&format!(
+                    "\nnote: it imports {}, which the sandbox does not grant: a call that uses them fails closed",
+                    added.ungranted_imports.join(", ")
+                ));
+    }
+    print(json, json!(added), text);
+    Ok(())
+}
+
+async fn list(config: &Config, json: bool) -> anyhow::Result<()> {
+    let store = &open_store(&config).await?;
+    let plugins = super::every(
+        |p| async move { store.plugins(&p).await },
+        |r| (r.name.clone(), r.version),
+    )
+    .await?;
+    let text = plugins
+        .iter()
+        .map(|p| {
+            format!(
+                "{}@{}\t{}\t{}\t{}",
+                p.name, p.version, p.hook, p.wit, p.sha256
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    print(
+        json,
+        json!(plugins),
+        if text.is_empty() {
+            "no plugins".into()
+        } else {
+            text
+        },
+    );
+    Ok(())
+}
+
+async fn bind(
+    config: &Config,
+    tenant: Option<String>,
+    platform: bool,
+    hook: String,
+    plugin: String,
+    binding_config: String,
+    deadline_ms: Option<i64>,
+    memory_mib: Option<i64>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let tenant = target(tenant, platform);
+    let request = crate::admin::BindRequest {
+        tenant: &tenant,
+        hook: &hook,
+        plugin: &plugin,
+        config: &binding_config,
+        deadline_ms,
+        memory_mib,
+        actor: super::CLI_ACTOR,
+    };
+    let (b, signing_secret) = admin(&config).await?.bind_plugin(request, now).await?;
+    let mut value = json!(b);
+    let mut text = format!(
+        "{} now runs {}@{} for {} (on every replica within {:?})",
+        who(&b.tenant),
+        b.plugin_name,
+        b.plugin_version,
+        b.hook,
+        config.cache_refresh
+    );
+    if let Some(secret) = signing_secret {
+        value["signing_secret"] = json!(secret.0);
+        text.push_str(&format!(
+                    "\ndelivery signing secret: {}\n(shown only now; receivers verify the Warden-Signature header with it)",
+                    secret.0
+                ));
+    }
+    print(json, value, text);
+    Ok(())
+}
+
+async fn test(
+    config: &Config,
+    file: PathBuf,
+    hook: String,
+    input: PathBuf,
+    plugin_config: String,
+    deadline_ms: u64,
+    memory_mib: Option<usize>,
+    repeat: u32,
+) -> anyhow::Result<()> {
+    let cache_dir = config.plugin_host_options().cache_dir;
+    let decision = crate::plugins::run_once(
+        &file,
+        &hook,
+        &input,
+        &plugin_config,
+        std::time::Duration::from_millis(deadline_ms),
+        memory_mib.map(|m| m << 20),
+        repeat.max(1),
+        cache_dir,
+    )
+    .await?;
+    println!("{decision:#}");
+    Ok(())
 }
 
 /// The binding's owner: a tenant, or the platform's default (`--platform`).

@@ -51,8 +51,6 @@ pub enum TenantCmd {
 }
 
 pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
-    let now = SystemClock.now();
-    let public = config.public_url_or(config.listen);
     match cmd {
         TenantCmd::Create {
             slug,
@@ -61,28 +59,15 @@ pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
             max_access_token_ttl,
             json,
         } => {
-            let alg = SigningAlg::parse(&alg).map_err(anyhow::Error::msg)?;
-            let (tenant, kid) = admin(&config)
-                .await?
-                .create_tenant(
-                    &slug,
-                    alg,
-                    access_token_ttl,
-                    max_access_token_ttl,
-                    super::CLI_ACTOR,
-                    now,
-                )
-                .await?;
-            let issuer = format!("{public}/t/{}", tenant.slug);
-            print(
+            create(
+                &config,
+                slug,
+                alg,
+                access_token_ttl,
+                max_access_token_ttl,
                 json,
-                json!({"slug": tenant.slug, "issuer": issuer, "signing_alg": alg, "kid": kid}),
-                format!(
-                    "created tenant {}\nissuer: {issuer}\nsigning key: {kid} ({alg})",
-                    tenant.slug
-                ),
-            );
-            Ok(())
+            )
+            .await
         }
         TenantCmd::Set {
             slug,
@@ -92,52 +77,110 @@ pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
             decision_cache_max_seconds,
             json,
         } => {
-            let reset = |v: Option<i64>| v.map(|v| (v != 0).then_some(v));
-            let lifetimes = crate::admin::TenantLifetimes {
-                refresh_idle_ttl: reset(refresh_idle_ttl),
-                refresh_absolute_ttl: reset(refresh_absolute_ttl),
-                pat_max_ttl: reset(pat_max_ttl),
-                decision_cache_max_seconds: decision_cache_max_seconds.map(|r| r.0),
-            };
-            let t = admin(&config)
-                .await?
-                .set_tenant_lifetimes(&slug, lifetimes)
-                .await?;
-            print(
+            set(
+                &config,
+                slug,
+                refresh_idle_ttl,
+                refresh_absolute_ttl,
+                pat_max_ttl,
+                decision_cache_max_seconds,
                 json,
-                json!({"slug": t.slug, "refresh_idle_ttl": t.refresh_idle_ttl, "refresh_absolute_ttl": t.refresh_absolute_ttl, "pat_max_ttl": t.pat_max_ttl, "decision_cache_max_seconds": t.decision_cache_max_seconds}),
-                format!("tenant {} updated", t.slug),
-            );
-            Ok(())
-        }
-        TenantCmd::List { json } => {
-            let store = &open_store(&config).await?;
-            let tenants = super::every(
-                |p| async move { store.tenants(&p).await },
-                |t| t.slug.clone(),
             )
-            .await?;
-            let rows: Vec<_> = tenants
+            .await
+        }
+        TenantCmd::List { json } => list(&config, json).await,
+    }
+}
+
+async fn create(
+    config: &Config,
+    slug: String,
+    alg: String,
+    access_token_ttl: Option<i64>,
+    max_access_token_ttl: Option<i64>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let public = config.public_url_or(config.listen);
+    let alg = SigningAlg::parse(&alg).map_err(anyhow::Error::msg)?;
+    let (tenant, kid) = admin(&config)
+        .await?
+        .create_tenant(
+            &slug,
+            alg,
+            access_token_ttl,
+            max_access_token_ttl,
+            super::CLI_ACTOR,
+            now,
+        )
+        .await?;
+    let issuer = format!("{public}/t/{}", tenant.slug);
+    print(
+        json,
+        json!({"slug": tenant.slug, "issuer": issuer, "signing_alg": alg, "kid": kid}),
+        format!(
+            "created tenant {}\nissuer: {issuer}\nsigning key: {kid} ({alg})",
+            tenant.slug
+        ),
+    );
+    Ok(())
+}
+
+async fn set(
+    config: &Config,
+    slug: String,
+    refresh_idle_ttl: Option<i64>,
+    refresh_absolute_ttl: Option<i64>,
+    pat_max_ttl: Option<i64>,
+    decision_cache_max_seconds: Option<Reuse>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let reset = |v: Option<i64>| v.map(|v| (v != 0).then_some(v));
+    let lifetimes = crate::admin::TenantLifetimes {
+        refresh_idle_ttl: reset(refresh_idle_ttl),
+        refresh_absolute_ttl: reset(refresh_absolute_ttl),
+        pat_max_ttl: reset(pat_max_ttl),
+        decision_cache_max_seconds: decision_cache_max_seconds.map(|r| r.0),
+    };
+    let t = admin(&config)
+        .await?
+        .set_tenant_lifetimes(&slug, lifetimes)
+        .await?;
+    print(
+        json,
+        json!({"slug": t.slug, "refresh_idle_ttl": t.refresh_idle_ttl, "refresh_absolute_ttl": t.refresh_absolute_ttl, "pat_max_ttl": t.pat_max_ttl, "decision_cache_max_seconds": t.decision_cache_max_seconds}),
+        format!("tenant {} updated", t.slug),
+    );
+    Ok(())
+}
+
+async fn list(config: &Config, json: bool) -> anyhow::Result<()> {
+    let public = config.public_url_or(config.listen);
+    let store = &open_store(&config).await?;
+    let tenants = super::every(
+        |p| async move { store.tenants(&p).await },
+        |t| t.slug.clone(),
+    )
+    .await?;
+    let rows: Vec<_> = tenants
                 .iter()
                 .map(|t| json!({"slug": t.slug, "issuer": format!("{public}/t/{}", t.slug), "signing_alg": t.signing_alg}))
                 .collect();
-            let text = tenants
-                .iter()
-                .map(|t| format!("{}\t{}\t{public}/t/{}", t.slug, t.signing_alg, t.slug))
-                .collect::<Vec<_>>()
-                .join("\n");
-            print(
-                json,
-                json!(rows),
-                if text.is_empty() {
-                    "no tenants".into()
-                } else {
-                    text
-                },
-            );
-            Ok(())
-        }
-    }
+    let text = tenants
+        .iter()
+        .map(|t| format!("{}\t{}\t{public}/t/{}", t.slug, t.signing_alg, t.slug))
+        .collect::<Vec<_>>()
+        .join("\n");
+    print(
+        json,
+        json!(rows),
+        if text.is_empty() {
+            "no tenants".into()
+        } else {
+            text
+        },
+    );
+    Ok(())
 }
 
 /// `--decision-cache-max-seconds`: seconds, or `default` (`None`).

@@ -72,7 +72,6 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 pub async fn run(cmd: UserCmd, config: Config) -> anyhow::Result<()> {
-    let now = SystemClock.now();
     match cmd {
         UserCmd::Create {
             tenant,
@@ -81,85 +80,9 @@ pub async fn run(cmd: UserCmd, config: Config) -> anyhow::Result<()> {
             name,
             admin: is_admin,
             json,
-        } => {
-            let password = read_password()?;
-            let new = crate::admin::NewUser {
-                tenant,
-                username,
-                password,
-                email,
-                display_name: name,
-                is_admin,
-            };
-            let user = admin(&config)
-                .await?
-                .create_user(new, Actor::Operator(CLI_ACTOR), now)
-                .await?;
-            print(
-                json,
-                json!({"id": user.id, "tenant": user.tenant, "username": user.username, "email": user.email, "name": user.display_name, "admin": user.is_admin}),
-                format!(
-                    "created user {} ({}) in tenant {}",
-                    user.username, user.id, user.tenant
-                ),
-            );
-            Ok(())
-        }
-        UserCmd::List { tenant, json } => {
-            let (store, tenant) = (&open_store(&config).await?, &tenant);
-            let users = super::every(
-                |p| async move { store.users(tenant, &p).await },
-                |u| u.username.clone(),
-            )
-            .await?;
-            let rows: Vec<_> = users
-                .iter()
-                .map(|u| json!({"id": u.id, "username": u.username, "email": u.email, "name": u.display_name, "admin": u.is_admin,
-                                "service_account": u.is_service_account(), "installation": u.installation}))
-                .collect();
-            let text = users
-                .iter()
-                .map(|u| {
-                    format!(
-                        "{}\t{}\t{}{}",
-                        u.id,
-                        u.username,
-                        u.email.as_deref().unwrap_or(""),
-                        if u.is_service_account() {
-                            "\tservice account"
-                        } else {
-                            ""
-                        }
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            print(
-                json,
-                json!(rows),
-                if text.is_empty() {
-                    "no users".into()
-                } else {
-                    text
-                },
-            );
-            Ok(())
-        }
-        UserCmd::SetPassword { tenant, username } => {
-            let password = read_password()?;
-            admin(&config)
-                .await?
-                .set_password(
-                    &tenant,
-                    &username,
-                    password,
-                    Actor::Operator(CLI_ACTOR),
-                    SystemClock.now(),
-                )
-                .await?;
-            println!("password changed for {username}; their sessions have ended");
-            Ok(())
-        }
+        } => create(&config, tenant, username, email, name, is_admin, json).await,
+        UserCmd::List { tenant, json } => list(&config, tenant, json).await,
+        UserCmd::SetPassword { tenant, username } => set_password(&config, tenant, username).await,
         UserCmd::Delete { tenant, username } => {
             admin(&config)
                 .await?
@@ -187,4 +110,95 @@ pub async fn run(cmd: UserCmd, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn create(
+    config: &Config,
+    tenant: String,
+    username: String,
+    email: Option<String>,
+    name: Option<String>,
+    is_admin: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let password = read_password()?;
+    let new = crate::admin::NewUser {
+        tenant,
+        username,
+        password,
+        email,
+        display_name: name,
+        is_admin,
+    };
+    let user = admin(&config)
+        .await?
+        .create_user(new, Actor::Operator(CLI_ACTOR), now)
+        .await?;
+    print(
+        json,
+        json!({"id": user.id, "tenant": user.tenant, "username": user.username, "email": user.email, "name": user.display_name, "admin": user.is_admin}),
+        format!(
+            "created user {} ({}) in tenant {}",
+            user.username, user.id, user.tenant
+        ),
+    );
+    Ok(())
+}
+
+async fn list(config: &Config, tenant: String, json: bool) -> anyhow::Result<()> {
+    let (store, tenant) = (&open_store(&config).await?, &tenant);
+    let users = super::every(
+        |p| async move { store.users(tenant, &p).await },
+        |u| u.username.clone(),
+    )
+    .await?;
+    let rows: Vec<_> = users
+                .iter()
+                .map(|u| json!({"id": u.id, "username": u.username, "email": u.email, "name": u.display_name, "admin": u.is_admin,
+                                "service_account": u.is_service_account(), "installation": u.installation}))
+                .collect();
+    let text = users
+        .iter()
+        .map(|u| {
+            format!(
+                "{}\t{}\t{}{}",
+                u.id,
+                u.username,
+                u.email.as_deref().unwrap_or(""),
+                if u.is_service_account() {
+                    "\tservice account"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    print(
+        json,
+        json!(rows),
+        if text.is_empty() {
+            "no users".into()
+        } else {
+            text
+        },
+    );
+    Ok(())
+}
+
+async fn set_password(config: &Config, tenant: String, username: String) -> anyhow::Result<()> {
+    let password = read_password()?;
+    admin(&config)
+        .await?
+        .set_password(
+            &tenant,
+            &username,
+            password,
+            Actor::Operator(CLI_ACTOR),
+            SystemClock.now(),
+        )
+        .await?;
+    println!("password changed for {username}; their sessions have ended");
+    Ok(())
 }

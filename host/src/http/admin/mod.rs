@@ -37,7 +37,7 @@ use utoipa_axum::routes;
 /// Where the admin API is mounted.
 pub const BASE: &str = "/admin/v1";
 
-pub use crate::admin_tokens::AdminToken;
+pub use crate::admin::AdminToken;
 
 /// The admin routes with their contract; `routes()` is what the server mounts.
 pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
