@@ -339,6 +339,144 @@ fn decision_cache(l: &Layer) -> anyhow::Result<crate::plugins::decisions::CacheO
     })
 }
 
+/// `listen` and `management_listen`, which must differ.
+fn listeners(l: &Layer) -> anyhow::Result<(SocketAddr, Option<SocketAddr>)> {
+    let listen_text = l.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listen: SocketAddr = listen_text.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "listen address {listen_text:?} is not of the form IP:PORT (e.g. 127.0.0.1:8080)"
+        )
+    })?;
+    let management_listen = match l.management_listen.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => {
+            let addr: SocketAddr = text.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "management_listen {text:?} is not of the form IP:PORT (e.g. 127.0.0.1:9090)"
+                )
+            })?;
+            if addr == listen && addr.port() != 0 {
+                bail!("management_listen must differ from listen ({listen})");
+            }
+            Some(addr)
+        }
+    };
+    Ok((listen, management_listen))
+}
+
+/// The most any binding may ask of a plugin, and the pool's slots.
+fn plugin_limits(l: &Layer) -> anyhow::Result<(crate::plugins::Limits, u32)> {
+    let plugin_max_deadline_ms = l.plugin_max_deadline_ms.unwrap_or(1000);
+    let plugin_max_memory_mib = l.plugin_max_memory_mib.unwrap_or(64);
+    if !(1..=60_000).contains(&plugin_max_deadline_ms)
+        || !(1..=4096).contains(&plugin_max_memory_mib)
+    {
+        bail!("plugin_max_deadline_ms must be 1-60000 and plugin_max_memory_mib 1-4096");
+    }
+    let plugin_pool_slots = l
+        .plugin_pool_slots
+        .unwrap_or(crate::plugins::DEFAULT_POOL_SLOTS);
+    if !(16..=32_768).contains(&plugin_pool_slots) {
+        bail!("plugin_pool_slots must be between 16 and 32768");
+    }
+    // Each slot reserves address space (not memory) for the largest plugin memory.
+    if u64::from(plugin_pool_slots) * plugin_max_memory_mib as u64 > 16 << 20 {
+        bail!(
+            "plugin_pool_slots × plugin_max_memory_mib would reserve more than 16 TiB of address space; lower one of them"
+        );
+    }
+    let limits = crate::plugins::Limits {
+        deadline: Duration::from_millis(plugin_max_deadline_ms),
+        memory_bytes: plugin_max_memory_mib << 20,
+    };
+    Ok((limits, plugin_pool_slots))
+}
+
+fn delivery_options(l: &Layer) -> anyhow::Result<crate::delivery::WorkerOptions> {
+    let delivery = crate::delivery::WorkerOptions {
+        max_attempts: l.delivery_max_attempts.unwrap_or(10),
+        backoff: Duration::from_millis(l.delivery_backoff_ms.unwrap_or(5000)),
+        timeout: Duration::from_millis(l.delivery_timeout_ms.unwrap_or(10_000)),
+        poll: Duration::from_millis(l.delivery_poll_ms.unwrap_or(1000)),
+    };
+    if !(1..=100).contains(&delivery.max_attempts) {
+        bail!("delivery_max_attempts must be 1-100");
+    }
+    for (name, d, range) in [
+        ("delivery_backoff_ms", delivery.backoff, 10..=3_600_000),
+        ("delivery_timeout_ms", delivery.timeout, 100..=300_000),
+        ("delivery_poll_ms", delivery.poll, 10..=60_000),
+    ] {
+        if !range.contains(&(d.as_millis() as u64)) {
+            bail!(
+                "{name} must be between {} and {}",
+                range.start(),
+                range.end()
+            );
+        }
+    }
+    Ok(delivery)
+}
+
+/// Traces to a collector, when `otlp_endpoint` is set.
+fn otlp(l: &Layer) -> anyhow::Result<Option<Otlp>> {
+    l.otlp_endpoint
+        .clone()
+        .map(|endpoint| -> anyhow::Result<Otlp> {
+            match url::Url::parse(&endpoint) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+                _ => bail!(
+                    "otlp_endpoint {endpoint:?} is not an http:// or https:// URL (e.g. http://127.0.0.1:4318)"
+                ),
+            }
+            let sample_ratio = l.otlp_sample_ratio.unwrap_or(1.0);
+            if !(0.0..=1.0).contains(&sample_ratio) {
+                bail!("otlp_sample_ratio must be between 0 and 1");
+            }
+            Ok(Otlp {
+                endpoint,
+                sample_ratio,
+                service_name: l.otlp_service_name.clone().unwrap_or_else(|| "warden".into()),
+            })
+        })
+        .transpose()
+}
+
+fn connection_limits(l: &Layer) -> anyhow::Result<crate::http::listener::Limits> {
+    let connections = crate::http::listener::Limits {
+        header_read_timeout: Duration::from_millis(l.header_read_timeout_ms.unwrap_or(10_000)),
+        idle_timeout: Duration::from_millis(l.idle_timeout_ms.unwrap_or(60_000)),
+        max_connections: l.max_connections.unwrap_or(4096),
+        shutdown_timeout: Duration::from_millis(l.shutdown_timeout_ms.unwrap_or(10_000)),
+    };
+    for (name, d) in [
+        ("header_read_timeout_ms", connections.header_read_timeout),
+        ("idle_timeout_ms", connections.idle_timeout),
+        ("shutdown_timeout_ms", connections.shutdown_timeout),
+    ] {
+        if !(100..=3_600_000).contains(&(d.as_millis() as u64)) {
+            bail!("{name} must be between 100 and 3600000");
+        }
+    }
+    if !(1..=1_000_000).contains(&connections.max_connections) {
+        bail!("max_connections must be between 1 and 1000000");
+    }
+    Ok(connections)
+}
+
+fn trusted_proxies(l: &Layer) -> anyhow::Result<crate::http::client_addr::TrustedProxies> {
+    let forwarded_header = match l.forwarded_header.as_deref().unwrap_or("x-forwarded-for") {
+        "x-forwarded-for" => crate::http::client_addr::ForwardedHeader::XForwardedFor,
+        "forwarded" => crate::http::client_addr::ForwardedHeader::Forwarded,
+        other => bail!("forwarded_header {other:?} is not one of: x-forwarded-for, forwarded"),
+    };
+    crate::http::client_addr::TrustedProxies::parse(
+        l.trusted_proxies.as_deref().unwrap_or_default(),
+        forwarded_header,
+    )
+    .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))
+}
+
 impl Config {
     /// Reads the file (explicit path, `WARDEN_CONFIG`, or `./warden.toml` if
     /// present), then the environment, then `flags`.
@@ -357,27 +495,12 @@ impl Config {
 
     fn resolve(l: Layer) -> anyhow::Result<Config> {
         let plugin_decisions = decision_cache(&l)?;
-        let listen_text = l.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
-        let listen: SocketAddr = listen_text.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "listen address {listen_text:?} is not of the form IP:PORT (e.g. 127.0.0.1:8080)"
-            )
-        })?;
-        let management_listen = match l.management_listen.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => {
-                let addr: SocketAddr = text.parse().map_err(|_| {
-                    anyhow::anyhow!(
-                        "management_listen {text:?} is not of the form IP:PORT (e.g. 127.0.0.1:9090)"
-                    )
-                })?;
-                if addr == listen && addr.port() != 0 {
-                    bail!("management_listen must differ from listen ({listen})");
-                }
-                Some(addr)
-            }
-        };
-        let public_url = l.public_url.map(|u| validate_public_url(&u)).transpose()?;
+        let (listen, management_listen) = listeners(&l)?;
+        let public_url = l
+            .public_url
+            .as_deref()
+            .map(validate_public_url)
+            .transpose()?;
         let access_token_ttl = l.access_token_ttl.unwrap_or(3600);
         let max_access_token_ttl = l.max_access_token_ttl.unwrap_or(86_400);
         if access_token_ttl <= 0 || max_access_token_ttl <= 0 {
@@ -410,50 +533,12 @@ impl Config {
             "json" => LogFormat::Json,
             other => bail!("log_format {other:?} is not one of: pretty, json"),
         };
-        let plugin_max_deadline_ms = l.plugin_max_deadline_ms.unwrap_or(1000);
-        let plugin_max_memory_mib = l.plugin_max_memory_mib.unwrap_or(64);
-        if !(1..=60_000).contains(&plugin_max_deadline_ms)
-            || !(1..=4096).contains(&plugin_max_memory_mib)
-        {
-            bail!("plugin_max_deadline_ms must be 1-60000 and plugin_max_memory_mib 1-4096");
-        }
-        let plugin_pool_slots = l
-            .plugin_pool_slots
-            .unwrap_or(crate::plugins::DEFAULT_POOL_SLOTS);
-        if !(16..=32_768).contains(&plugin_pool_slots) {
-            bail!("plugin_pool_slots must be between 16 and 32768");
-        }
-        // Each slot reserves address space (not memory) for the largest plugin memory.
-        if u64::from(plugin_pool_slots) * plugin_max_memory_mib as u64 > 16 << 20 {
-            bail!(
-                "plugin_pool_slots × plugin_max_memory_mib would reserve more than 16 TiB of address space; lower one of them"
-            );
-        }
-        let delivery = crate::delivery::WorkerOptions {
-            max_attempts: l.delivery_max_attempts.unwrap_or(10),
-            backoff: Duration::from_millis(l.delivery_backoff_ms.unwrap_or(5000)),
-            timeout: Duration::from_millis(l.delivery_timeout_ms.unwrap_or(10_000)),
-            poll: Duration::from_millis(l.delivery_poll_ms.unwrap_or(1000)),
-        };
-        if !(1..=100).contains(&delivery.max_attempts) {
-            bail!("delivery_max_attempts must be 1-100");
-        }
-        for (name, d, range) in [
-            ("delivery_backoff_ms", delivery.backoff, 10..=3_600_000),
-            ("delivery_timeout_ms", delivery.timeout, 100..=300_000),
-            ("delivery_poll_ms", delivery.poll, 10..=60_000),
-        ] {
-            if !range.contains(&(d.as_millis() as u64)) {
-                bail!(
-                    "{name} must be between {} and {}",
-                    range.start(),
-                    range.end()
-                );
-            }
-        }
+        let (plugin_max, plugin_pool_slots) = plugin_limits(&l)?;
+        let delivery = delivery_options(&l)?;
         let admin_token = l
             .admin_token
-            .map(|t| crate::admin::AdminToken::new(&t))
+            .as_deref()
+            .map(crate::admin::AdminToken::new)
             .transpose()?;
         let refresh_token_idle_ttl = l.refresh_token_idle_ttl.unwrap_or(14 * 86_400);
         let refresh_token_absolute_ttl = l.refresh_token_absolute_ttl.unwrap_or(90 * 86_400);
@@ -463,54 +548,9 @@ impl Config {
                 "refresh_token_idle_ttl, refresh_token_absolute_ttl and pat_max_ttl must be positive numbers of seconds"
             );
         }
-        let otlp = l
-            .otlp_endpoint
-            .map(|endpoint| -> anyhow::Result<Otlp> {
-                match url::Url::parse(&endpoint) {
-                    Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-                    _ => bail!(
-                        "otlp_endpoint {endpoint:?} is not an http:// or https:// URL (e.g. http://127.0.0.1:4318)"
-                    ),
-                }
-                let sample_ratio = l.otlp_sample_ratio.unwrap_or(1.0);
-                if !(0.0..=1.0).contains(&sample_ratio) {
-                    bail!("otlp_sample_ratio must be between 0 and 1");
-                }
-                Ok(Otlp {
-                    endpoint,
-                    sample_ratio,
-                    service_name: l.otlp_service_name.unwrap_or_else(|| "warden".into()),
-                })
-            })
-            .transpose()?;
-        let connections = crate::http::listener::Limits {
-            header_read_timeout: Duration::from_millis(l.header_read_timeout_ms.unwrap_or(10_000)),
-            idle_timeout: Duration::from_millis(l.idle_timeout_ms.unwrap_or(60_000)),
-            max_connections: l.max_connections.unwrap_or(4096),
-            shutdown_timeout: Duration::from_millis(l.shutdown_timeout_ms.unwrap_or(10_000)),
-        };
-        for (name, d) in [
-            ("header_read_timeout_ms", connections.header_read_timeout),
-            ("idle_timeout_ms", connections.idle_timeout),
-            ("shutdown_timeout_ms", connections.shutdown_timeout),
-        ] {
-            if !(100..=3_600_000).contains(&(d.as_millis() as u64)) {
-                bail!("{name} must be between 100 and 3600000");
-            }
-        }
-        if !(1..=1_000_000).contains(&connections.max_connections) {
-            bail!("max_connections must be between 1 and 1000000");
-        }
-        let forwarded_header = match l.forwarded_header.as_deref().unwrap_or("x-forwarded-for") {
-            "x-forwarded-for" => crate::http::client_addr::ForwardedHeader::XForwardedFor,
-            "forwarded" => crate::http::client_addr::ForwardedHeader::Forwarded,
-            other => bail!("forwarded_header {other:?} is not one of: x-forwarded-for, forwarded"),
-        };
-        let trusted_proxies = crate::http::client_addr::TrustedProxies::parse(
-            l.trusted_proxies.as_deref().unwrap_or_default(),
-            forwarded_header,
-        )
-        .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
+        let otlp = otlp(&l)?;
+        let connections = connection_limits(&l)?;
+        let trusted_proxies = trusted_proxies(&l)?;
         Ok(Config {
             connections,
             trusted_proxies,
@@ -521,10 +561,7 @@ impl Config {
             refresh_token_idle_ttl,
             refresh_token_absolute_ttl,
             pat_max_ttl,
-            plugin_max: crate::plugins::Limits {
-                deadline: Duration::from_millis(plugin_max_deadline_ms),
-                memory_bytes: plugin_max_memory_mib << 20,
-            },
+            plugin_max,
             plugin_cache_dir: l.plugin_cache_dir,
             plugin_pool_slots,
             plugin_decisions,

@@ -58,6 +58,28 @@ pub enum AdminError {
 
 type Result<T> = std::result::Result<T, AdminError>;
 
+/// What the app and settings services answer: an `AdminError`, or a field of
+/// a manifest or form that cannot be accepted, or the install policy's no.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Manifest(#[from] crate::domain::app::ManifestError),
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    /// A field of the request is out of range (422 naming it).
+    #[error("{field}: {message}")]
+    Field { field: String, message: String },
+    /// The tenant's install policy said no; the reason is its own words.
+    #[error("the tenant's install policy refused: {0}")]
+    Refused(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        AppError::Admin(AdminError::Store(e))
+    }
+}
+
 /// A secret (a client's, a delivery signing secret) in the one moment it is shown.
 pub struct IssuedSecret(pub String);
 

@@ -2,8 +2,7 @@
 //! its own admins in the console or by an operator through the admin API.
 
 use super::Admin;
-use crate::apps::AppError;
-use crate::apps::audit as record;
+use super::AppError;
 use crate::domain::settings::TenantSettings;
 use crate::store::StoreError;
 use serde_json::json;
@@ -32,7 +31,7 @@ impl Admin {
             user_installs: settings.user_installs,
             time_zone: crate::domain::settings::time_zone(settings.time_zone.as_deref())?,
         };
-        let audit = record(
+        let audit = crate::store::AuditEvent::new(
             tenant,
             "tenant.settings_changed",
             json!({"actor": actor, "before": before, "after": after}),

@@ -32,25 +32,7 @@ use serde_json::{Value, json};
 /// Most resources one request may upsert.
 pub const MAX_RESOURCES_PER_REQUEST: usize = 1_000;
 
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error(transparent)]
-    Manifest(#[from] ManifestError),
-    #[error(transparent)]
-    Admin(#[from] AdminError),
-    /// A field of the request is out of range (422 naming it).
-    #[error("{field}: {message}")]
-    Field { field: String, message: String },
-    /// The tenant's install policy said no; the reason is its own words.
-    #[error("the tenant's install policy refused: {0}")]
-    Refused(String),
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        AppError::Admin(AdminError::Store(e))
-    }
-}
+pub use crate::admin::AppError;
 
 type Result<T> = std::result::Result<T, AppError>;
 
