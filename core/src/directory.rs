@@ -5,7 +5,8 @@
 //! another replica or the CLI apply within one interval and a change to one
 //! tenant leaves the other tenants' entries warm.
 
-use crate::domain::app::{CredentialMode, Installation, Manifest};
+use crate::domain::installation::Installation;
+use crate::domain::manifest::{CredentialMode, Manifest};
 use crate::domain::{Client, Tenant};
 use crate::plugins::{BoundPlugin, Hook, Limits, PluginHost};
 use crate::store::{AppVersion, LegacyClient, LegacyPolicy};
@@ -302,9 +303,13 @@ impl Directory {
                 StoreError::Corrupt(format!("installation {id} names a missing app version"))
             })?
             .manifest;
-        let claims = crate::domain::app::token_claims(&manifest, &installation, None);
-        let pull_client = (manifest.credentials == CredentialMode::Pull)
-            .then(|| Arc::new(crate::domain::app::pull_client(&manifest, &installation)));
+        let claims = crate::domain::installation::token_claims(&manifest, &installation, None);
+        let pull_client = (manifest.credentials == CredentialMode::Pull).then(|| {
+            Arc::new(crate::domain::installation::pull_client(
+                &manifest,
+                &installation,
+            ))
+        });
         Ok(Some(Arc::new(InstallationEntry {
             installation,
             manifest,

@@ -63,7 +63,7 @@ type Result<T> = std::result::Result<T, AdminError>;
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error(transparent)]
-    Manifest(#[from] crate::domain::app::ManifestError),
+    Manifest(#[from] crate::domain::manifest::ManifestError),
     #[error(transparent)]
     Admin(#[from] AdminError),
     /// A field of the request is out of range (422 naming it).

@@ -4,7 +4,8 @@
 
 use super::{InstallationView, Result};
 use crate::admin::Admin;
-use crate::domain::app::{CredentialMode, Installation, Level, Publisher, ResourceType};
+use crate::domain::installation::Installation;
+use crate::domain::manifest::{CredentialMode, Level, Publisher, ResourceType};
 use crate::domain::markdown::render_safe;
 use crate::store::AppVersion;
 use std::collections::HashMap;

@@ -7,7 +7,8 @@
 
 use super::{AppError, Result, invalid};
 use crate::admin::Admin;
-use crate::domain::app::{Installation, Manifest, ManifestError};
+use crate::domain::installation::Installation;
+use crate::domain::manifest::{Manifest, ManifestError};
 use crate::plugins::credential_delivery::{DeliveryEvent, InstallationEvent, PushedCredentials};
 use crate::plugins::{BUILTIN_DELIVERY_NAME, CallContext, Hook, Limits, Plugin};
 use crate::store::{Delivery, PLATFORM};

@@ -16,10 +16,8 @@ use events::Credentials;
 use policy::Approval;
 
 use crate::admin::{Admin, AdminError, CLIENT_SECRET_PREFIX, IssuedSecret};
-use crate::domain::app::{
-    CredentialMode, Installation, Manifest, ManifestError, Selection, Suspender,
-    service_account_name,
-};
+use crate::domain::installation::{Installation, Selection, Suspender, service_account_name};
+use crate::domain::manifest::{CredentialMode, Manifest, ManifestError};
 use crate::domain::user::User;
 use crate::domain::{Client, Scope};
 use crate::store::{
@@ -783,7 +781,7 @@ pub struct InstallationView {
     pub app: String,
     /// The approved manifest version.
     pub version: i64,
-    pub status: crate::domain::app::Status,
+    pub status: crate::domain::installation::Status,
     pub suspended_by: Option<Suspender>,
     /// A newer version waiting for approval.
     pub pending_version: Option<i64>,
@@ -854,7 +852,7 @@ pub struct AppVersionView {
     pub slug: String,
     pub version: i64,
     pub created_at: i64,
-    pub manifest: crate::domain::app::Manifest,
+    pub manifest: crate::domain::manifest::Manifest,
 }
 
 impl From<&AppVersion> for AppVersionView {

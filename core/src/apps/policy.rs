@@ -4,7 +4,8 @@
 
 use super::{AppError, Result};
 use crate::admin::Admin;
-use crate::domain::app::{Manifest, Selection};
+use crate::domain::installation::Selection;
+use crate::domain::manifest::Manifest;
 use crate::plugins::install_policy::{InstallKind, InstallReview, InstallVerdict};
 use crate::plugins::{CallContext, Hook, Limits};
 

@@ -3,7 +3,7 @@
 
 use super::{AppError, Result, audit};
 use crate::admin::Admin;
-use crate::domain::app::Installation;
+use crate::domain::installation::Installation;
 use serde_json::json;
 
 /// The largest hourly token quota.

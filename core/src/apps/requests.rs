@@ -6,7 +6,8 @@
 use super::{AppError, InstallRequest, Result, audit, invalid};
 use crate::admin::{Admin, IssuedSecret};
 use crate::domain::Client;
-use crate::domain::app::{Installation, Manifest};
+use crate::domain::installation::Installation;
+use crate::domain::manifest::Manifest;
 use crate::domain::settings::UserInstalls;
 use crate::domain::user::User;
 use crate::store::{Decision, InstallRequestRecord, StoreError};

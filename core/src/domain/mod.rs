@@ -1,9 +1,10 @@
 //! Tenants, clients and the rules about them: plain types, no I/O.
 
 pub mod admin_scope;
-pub mod app;
 pub mod hook;
+pub mod installation;
 pub mod legacy;
+pub mod manifest;
 pub mod markdown;
 mod redirect;
 mod scope;
@@ -191,8 +192,8 @@ impl NewClient {
             if self.public {
                 return Err("a public client proves nothing: it cannot register keys".into());
             }
-            app::validate_jwks(jwks).map_err(|e| e.to_string())?;
-            if !app::has_signing_key(jwks) {
+            manifest::validate_jwks(jwks).map_err(|e| e.to_string())?;
+            if !manifest::has_signing_key(jwks) {
                 return Err(
                     "jwks needs a public signing key (\"use\": \"sig\") for private_key_jwt".into(),
                 );

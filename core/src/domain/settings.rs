@@ -1,7 +1,7 @@
 //! A tenant's own settings: how its pages look (branding) and who may
 //! install apps. Plain types and their validation, no I/O.
 
-use super::app::{ManifestError, web_url};
+use super::manifest::{ManifestError, web_url};
 use serde::{Deserialize, Serialize};
 
 /// How the tenant's login, consent, account and console pages look.

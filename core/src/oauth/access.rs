@@ -135,7 +135,7 @@ impl OAuth {
             });
         };
         let r = &evaluation.resource;
-        let (decision, reason) = crate::domain::app::permits(
+        let (decision, reason) = crate::domain::installation::permits(
             &entry.manifest,
             &entry.installation,
             &evaluation.action.name,

@@ -9,7 +9,7 @@ use super::assertion;
 use super::{ErrorCode, OAuth, OAuthError, Params};
 use crate::directory::TenantEntry;
 use crate::domain::Client;
-use crate::domain::app::CredentialMode;
+use crate::domain::manifest::CredentialMode;
 use crate::tokens::secret;
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@
 use super::issue::{Grant, TokenResponse};
 use super::{ErrorCode, OAuth, OAuthError};
 use crate::directory::TenantEntry;
-use crate::domain::app::token_claims;
+use crate::domain::installation::token_claims;
 use crate::domain::{Client, Scope};
 
 pub async fn grant(

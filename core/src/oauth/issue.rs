@@ -3,7 +3,7 @@
 
 use super::{ErrorCode, OAuth, OAuthError};
 use crate::directory::TenantEntry;
-use crate::domain::app::Installation;
+use crate::domain::installation::Installation;
 use crate::domain::{self, Client, Scope};
 use crate::plugins::grant_policy::{ClientInfo, DenyCode, GrantDecision, GrantRequest};
 use crate::tokens::{b64url, jwt};

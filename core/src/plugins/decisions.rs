@@ -309,8 +309,8 @@ pub struct InstallationState {
     pub uninstalled: bool,
 }
 
-impl From<&crate::domain::app::Installation> for InstallationState {
-    fn from(i: &crate::domain::app::Installation) -> Self {
+impl From<&crate::domain::installation::Installation> for InstallationState {
+    fn from(i: &crate::domain::installation::Installation) -> Self {
         InstallationState {
             sequence: i.sequence,
             revision: i.revision,

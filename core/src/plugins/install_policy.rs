@@ -5,7 +5,8 @@
 use super::bindings::types as wit;
 use super::installation::resources;
 use super::{CallContext, Hook, Limits, Plugin, PluginError, PluginHost, Pre, failure};
-use crate::domain::app::{Level, Permission, Publisher, Selection};
+use crate::domain::installation::Selection;
+use crate::domain::manifest::{Level, Permission, Publisher};
 use serde::{Deserialize, Serialize};
 
 const MAX_REASON: usize = 512;

@@ -2,7 +2,7 @@
 //! shared by the grant-policy, permission-check and credential-delivery hooks.
 
 use super::bindings::types as wit;
-use crate::domain::app::{Installation, Selection};
+use crate::domain::installation::{Installation, Selection};
 use serde::{Deserialize, Serialize};
 
 /// What the admin approved for an installation (mirrors `installation`).

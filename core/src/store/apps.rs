@@ -5,7 +5,8 @@
 
 use super::{AuditEvent, Delivery, DeliverySecrets, StoreError, StoreResult};
 use crate::domain::Client;
-use crate::domain::app::{Installation, Manifest, Selection, Suspender};
+use crate::domain::installation::{Installation, Selection, Suspender};
+use crate::domain::manifest::Manifest;
 use crate::domain::user::User;
 use async_trait::async_trait;
 

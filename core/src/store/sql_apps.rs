@@ -81,7 +81,7 @@ macro_rules! impl_sql_apps {
             #[tracing::instrument(name = "store.create_app", level = "debug", skip_all)]
             async fn create_app(
                 &self,
-                manifest: &$crate::domain::app::Manifest,
+                manifest: &$crate::domain::manifest::Manifest,
                 sealed_webhook_secret: &[u8],
                 now: i64,
             ) -> $crate::store::StoreResult<()> {
@@ -108,7 +108,7 @@ macro_rules! impl_sql_apps {
             #[tracing::instrument(name = "store.publish_app_version", level = "debug", skip_all)]
             async fn publish_app_version(
                 &self,
-                manifest: &$crate::domain::app::Manifest,
+                manifest: &$crate::domain::manifest::Manifest,
                 version: i64,
                 now: i64,
                 changes: &[$crate::store::InstallationChange],
@@ -144,7 +144,7 @@ macro_rules! impl_sql_apps {
             async fn app_installations(
                 &self,
                 app: &str,
-            ) -> $crate::store::StoreResult<Vec<$crate::domain::app::Installation>> {
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::installation::Installation>> {
                 let rows: Vec<$crate::store::apps::InstallationRow> = sqlx::query_as(
                     "SELECT * FROM installations WHERE app = $1 AND uninstalled_at IS NULL ORDER BY created_at, id",
                 )
@@ -362,7 +362,7 @@ macro_rules! impl_sql_apps {
             async fn installation(
                 &self,
                 id: &str,
-            ) -> $crate::store::StoreResult<Option<$crate::domain::app::Installation>> {
+            ) -> $crate::store::StoreResult<Option<$crate::domain::installation::Installation>> {
                 let row: Option<$crate::store::apps::InstallationRow> =
                     sqlx::query_as("SELECT * FROM installations WHERE id = $1")
                         .bind(id)
@@ -477,7 +477,7 @@ macro_rules! impl_sql_apps {
                 &self,
                 tenant: &str,
                 page: &$crate::store::Page<(i64, String)>,
-            ) -> $crate::store::StoreResult<Vec<$crate::domain::app::Installation>> {
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::installation::Installation>> {
                 let (at, id) = page.pair(i64::MIN);
                 let rows: Vec<$crate::store::apps::InstallationRow> = sqlx::query_as(
                     "SELECT * FROM installations WHERE tenant = $1 AND uninstalled_at IS NULL \

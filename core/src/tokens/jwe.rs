@@ -5,7 +5,7 @@
 //! key. Stock JOSE libraries decrypt it.
 
 use super::b64url;
-use crate::domain::app::{EncryptionKey, encryption_key};
+use crate::domain::manifest::{EncryptionKey, encryption_key};
 use ring::rand::SystemRandom;
 use ring::{aead, agreement, digest};
 use serde_json::{Value, json};

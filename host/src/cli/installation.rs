@@ -5,7 +5,7 @@ use super::{admin, open_store, print, rows};
 use crate::apps::{InstallRequest, installation_json};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::domain::app::{Installation, Suspender};
+use crate::domain::installation::{Installation, Suspender};
 use crate::store::StoreError;
 use clap::Subcommand;
 use serde_json::{Value, json};

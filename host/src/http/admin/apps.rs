@@ -5,7 +5,7 @@ use super::extract::Path;
 use super::extract::{Problem, Result, created, json_body, json_bytes, json_list, now};
 use super::paging::{PageQuery, PageRequest, Paged};
 use crate::apps::{AppError, AppVersionView, InstallRequest, InstallationView};
-use crate::domain::app::Suspender;
+use crate::domain::installation::Suspender;
 use crate::http::State;
 use crate::store::Resource;
 use axum::Json;

@@ -119,7 +119,7 @@ pub struct AppVersionView {
     pub manifest: Manifest,
 }
 
-// core/src/domain/app/installation.rs
+// core/src/domain/installation.rs
 
 /// Where an installation stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -142,7 +142,7 @@ pub enum Suspender {
     Platform,
 }
 
-// core/src/domain/app/mod.rs
+// core/src/domain/manifest.rs
 
 /// An app's manifest: one immutable version of what it declares.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, ToSchema)]

@@ -4,7 +4,7 @@
 use super::names::Names;
 use super::trail::Entry;
 use super::{Section, admin, done, notice_banner, query_param, submitted_by_admin};
-use crate::domain::app::Installation;
+use crate::domain::installation::Installation;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};

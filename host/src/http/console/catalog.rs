@@ -5,7 +5,7 @@
 use super::selection::{self, Picked};
 use super::{Section, Visitor, notice_banner, submitted, visitor};
 use crate::apps::{InstallRequest, InstallRight};
-use crate::domain::app::{Level, Manifest, Permission};
+use crate::domain::manifest::{Level, Manifest, Permission};
 use crate::domain::markdown::render_safe;
 use crate::domain::settings::image_origin;
 use crate::store::{AppVersion, Resource};
@@ -35,7 +35,13 @@ async fn catalog_visitor(
 async fn offered(
     s: &crate::http::AppState,
     tenant: &str,
-) -> Result<Vec<(AppVersion, Option<crate::domain::app::Installation>)>, crate::store::StoreError> {
+) -> Result<
+    Vec<(
+        AppVersion,
+        Option<crate::domain::installation::Installation>,
+    )>,
+    crate::store::StoreError,
+> {
     let installed = s
         .store
         .installations(tenant, &crate::store::Page::all())
@@ -232,22 +238,22 @@ fn summary(text: &str) -> String {
 }
 
 /// The CSS class of an installation's status badge.
-pub(super) fn status_class(i: &crate::domain::app::Installation) -> &'static str {
+pub(super) fn status_class(i: &crate::domain::installation::Installation) -> &'static str {
     match i.status() {
-        crate::domain::app::Status::Active => "active",
-        crate::domain::app::Status::Suspended => "suspended",
-        crate::domain::app::Status::UpgradePending => "upgrade_pending",
-        crate::domain::app::Status::Installing => "installing",
+        crate::domain::installation::Status::Active => "active",
+        crate::domain::installation::Status::Suspended => "suspended",
+        crate::domain::installation::Status::UpgradePending => "upgrade_pending",
+        crate::domain::installation::Status::Installing => "installing",
     }
 }
 
 /// What people read for an installation's status.
-pub(super) fn status_text(i: &crate::domain::app::Installation) -> &'static str {
+pub(super) fn status_text(i: &crate::domain::installation::Installation) -> &'static str {
     match i.status() {
-        crate::domain::app::Status::Active => "Active",
-        crate::domain::app::Status::Suspended => "Suspended",
-        crate::domain::app::Status::UpgradePending => "Upgrade waiting",
-        crate::domain::app::Status::Installing => "Installing",
+        crate::domain::installation::Status::Active => "Active",
+        crate::domain::installation::Status::Suspended => "Suspended",
+        crate::domain::installation::Status::UpgradePending => "Upgrade waiting",
+        crate::domain::installation::Status::Installing => "Installing",
     }
 }
 
@@ -298,8 +304,13 @@ async fn app_here(
     s: &crate::http::AppState,
     tenant: &str,
     slug: &str,
-) -> Result<Option<(AppVersion, Option<crate::domain::app::Installation>)>, crate::store::StoreError>
-{
+) -> Result<
+    Option<(
+        AppVersion,
+        Option<crate::domain::installation::Installation>,
+    )>,
+    crate::store::StoreError,
+> {
     Ok(offered(s, tenant)
         .await?
         .into_iter()
@@ -341,7 +352,7 @@ pub(super) async fn detail(
         }
         h2 { "What it will be able to do" }
         (permission_list(m, &all))
-        @if m.credentials == crate::domain::app::CredentialMode::Pull {
+        @if m.credentials == crate::domain::manifest::CredentialMode::Pull {
             p.muted { "The app signs in with its own key: no secret is created for it." }
         } @else {
             p.muted { "Its credentials are sent straight to the app; nobody has to copy a secret." }
@@ -492,7 +503,7 @@ async fn consent(
                     }
                 }
             }
-            @if m.credentials == crate::domain::app::CredentialMode::Push {
+            @if m.credentials == crate::domain::manifest::CredentialMode::Push {
                 p { "It gets a service account of its own, whose credentials go to " (m.publisher.name) " directly." }
             } @else {
                 p { "It gets a service account of its own; the app signs in with its own key." }

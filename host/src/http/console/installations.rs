@@ -10,7 +10,8 @@ use super::{
     Section, Visitor, admin, done, notice_banner, query_param, submitted_by_admin, visitor,
 };
 use crate::apps::AppError;
-use crate::domain::app::{Installation, Manifest, Permission, Selection, Suspender};
+use crate::domain::installation::{Installation, Selection, Suspender};
+use crate::domain::manifest::{Manifest, Permission};
 use crate::domain::settings::image_origin;
 use crate::store::StoreError;
 use axum::body::Body;

@@ -2,7 +2,8 @@
 //! people by their display name, permissions by their description, never
 //! by slug, username or scope string where a name exists.
 
-use crate::domain::app::{Manifest, Selection};
+use crate::domain::installation::Selection;
+use crate::domain::manifest::Manifest;
 use crate::domain::user::User;
 use crate::store::{Resource, Store, StoreError};
 

@@ -6,7 +6,8 @@
 //! and is listed first.
 
 use super::Form;
-use crate::domain::app::{ResourceType, Selection};
+use crate::domain::installation::Selection;
+use crate::domain::manifest::ResourceType;
 use crate::store::Resource;
 use maud::{Markup, html};
 use std::collections::BTreeSet;

@@ -1,10 +1,8 @@
 //! Apps that tenants install: the manifest an integrator publishes (what the
-//! app needs), and the rules about it. Plain types, no I/O. The manifest's
-//! JSON Schema is `schemas/app-manifest.schema.json`.
+//! app needs), and the rules about it. Plain types, no I/O (the operations on
+//! apps are in `apps/`; an installation's own types in `installation.rs`).
+//! The manifest's JSON Schema is `schemas/app-manifest.schema.json`.
 
-mod installation;
-
-pub use installation::*;
 use serde::{Deserialize, Serialize};
 
 /// Longest text a person reads (description, permission description).
@@ -543,11 +541,12 @@ pub fn validate_app_slug(slug: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn procore() -> serde_json::Value {
+    /// A manifest like Procore's: per-project permissions and company-wide ones.
+    pub(crate) fn procore() -> serde_json::Value {
         json!({
             "slug": "docs-sync",
             "name": "Docs Sync",
@@ -562,7 +561,7 @@ mod tests {
         })
     }
 
-    fn parse(v: serde_json::Value) -> Result<Manifest, ManifestError> {
+    pub(crate) fn parse(v: serde_json::Value) -> Result<Manifest, ManifestError> {
         Manifest::parse(v.to_string().as_bytes())
     }
 
@@ -621,64 +620,9 @@ mod tests {
     }
 
     #[test]
-    fn selections_and_authorization_details() {
-        let m = parse(procore()).unwrap();
-        let sel = Selection::from_json(&json!({"project": ["p2", "p1", "p1"]})).unwrap();
-        let mut inst = Installation {
-            id: "in_1".into(),
-            tenant: "t".into(),
-            app: "docs-sync".into(),
-            version: 1,
-            permissions: m.approvable(&[]).unwrap(),
-            resources: sel,
-            suspended_by: None,
-            pending_version: None,
-            service_account: "usr_1".into(),
-            service_account_name: "docs-sync-0a0b0c0d".into(),
-            client_id: None,
-            installed_by: "admin".into(),
-            created_at: 0,
-            updated_at: 0,
-            revision: 3,
-            sequence: 1,
-            uninstalled_at: None,
-            awaiting_hook: false,
-            quota_per_hour: None,
-        };
-        assert_eq!(
-            authorization_details(&m, &inst),
-            [
-                json!({"type": "project", "actions": ["documents:write"], "identifiers": ["p1", "p2"]})
-            ]
-        );
-        assert!(permits(&m, &inst, "documents:write", Some(("project", "p1"))).0);
-        assert!(!permits(&m, &inst, "documents:write", Some(("project", "p3"))).0);
-        assert!(!permits(&m, &inst, "budget:read", Some(("project", "p1"))).0);
-        assert!(permits(&m, &inst, "directory:read", None).0);
-        let many: Vec<String> = (0..=MAX_TOKEN_IDENTIFIERS)
-            .map(|i| format!("p{i}"))
-            .collect();
-        inst.resources = Selection::from_json(&json!({ "project": many })).unwrap();
-        let d = authorization_details(&m, &inst);
-        assert_eq!(d[0]["identifiers_omitted"], true);
-        assert_eq!(d[0]["revision"], 3);
-        assert!(d[0].get("identifiers").is_none());
-        inst.resources = Selection::All;
-        assert_eq!(
-            authorization_details(&m, &inst)[0]["identifiers"],
-            json!(["*"])
-        );
-        assert_eq!(
-            inst.resources.without("project", "p1"),
-            None,
-            "all stays all when a resource goes"
-        );
-    }
-
-    #[test]
     fn the_published_schema_names_every_field() {
         let schema: serde_json::Value =
-            serde_json::from_str(include_str!("../../../../schemas/app-manifest.schema.json"))
+            serde_json::from_str(include_str!("../../../schemas/app-manifest.schema.json"))
                 .unwrap();
         let mut full = procore();
         for (k, v) in [

@@ -2,7 +2,7 @@
 //! selection of resources, the status, and what its tokens and AuthZEN
 //! answers carry (`authorization_details`, `token_claims`, `permits`).
 
-use super::{Level, Manifest};
+use super::manifest::{Level, Manifest};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -344,5 +344,67 @@ pub fn permits(
                 )
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::manifest::tests::{parse, procore};
+    use serde_json::json;
+
+    #[test]
+    fn selections_and_authorization_details() {
+        let m = parse(procore()).unwrap();
+        let sel = Selection::from_json(&json!({"project": ["p2", "p1", "p1"]})).unwrap();
+        let mut inst = Installation {
+            id: "in_1".into(),
+            tenant: "t".into(),
+            app: "docs-sync".into(),
+            version: 1,
+            permissions: m.approvable(&[]).unwrap(),
+            resources: sel,
+            suspended_by: None,
+            pending_version: None,
+            service_account: "usr_1".into(),
+            service_account_name: "docs-sync-0a0b0c0d".into(),
+            client_id: None,
+            installed_by: "admin".into(),
+            created_at: 0,
+            updated_at: 0,
+            revision: 3,
+            sequence: 1,
+            uninstalled_at: None,
+            awaiting_hook: false,
+            quota_per_hour: None,
+        };
+        assert_eq!(
+            authorization_details(&m, &inst),
+            [
+                json!({"type": "project", "actions": ["documents:write"], "identifiers": ["p1", "p2"]})
+            ]
+        );
+        assert!(permits(&m, &inst, "documents:write", Some(("project", "p1"))).0);
+        assert!(!permits(&m, &inst, "documents:write", Some(("project", "p3"))).0);
+        assert!(!permits(&m, &inst, "budget:read", Some(("project", "p1"))).0);
+        assert!(permits(&m, &inst, "directory:read", None).0);
+        let many: Vec<String> = (0..=MAX_TOKEN_IDENTIFIERS)
+            .map(|i| format!("p{i}"))
+            .collect();
+        inst.resources = Selection::from_json(&json!({ "project": many })).unwrap();
+        let d = authorization_details(&m, &inst);
+        assert_eq!(d[0]["identifiers_omitted"], true);
+        assert_eq!(d[0]["revision"], 3);
+        assert!(d[0].get("identifiers").is_none());
+        inst.resources = Selection::All;
+        assert_eq!(
+            authorization_details(&m, &inst)[0]["identifiers"],
+            json!(["*"])
+        );
+        assert_eq!(
+            inst.resources.without("project", "p1"),
+            None,
+            "all stays all when a resource goes"
+        );
     }
 }
