@@ -9,6 +9,7 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+pub mod apps;
 pub mod code_flow;
 pub mod scrape;
 #[allow(unused_imports)]
