@@ -126,6 +126,17 @@ async fn deleting_a_person_is_one_action_from_the_console_the_api_and_the_cli(db
         records("user.password_set"),
         [json!({"actor": "cli", "user": "alice"})]
     );
+    // Listing people of a tenant that does not exist is the same answer
+    // from both: not found, rather than nobody.
+    let r = api.get("/tenants/nope/users").await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let out = db.cli(&["user", "list", "--tenant", "nope"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("tenant not found"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// GitHub will not install an app until a repository is picked: neither

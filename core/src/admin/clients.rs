@@ -39,6 +39,16 @@ pub fn check_secret_overlap(overlap: i64) -> std::result::Result<(), String> {
     }
 }
 
+/// A page of the tenant's clients, oldest first.
+pub async fn list_clients(
+    store: &dyn crate::store::Store,
+    tenant: &str,
+    page: &crate::store::Page<(i64, String)>,
+) -> Result<Vec<Client>> {
+    super::existing_tenant(store, tenant).await?;
+    Ok(store.clients(tenant, page).await?)
+}
+
 impl Admin {
     /// Registers a client. A confidential client gets its secret (shown once);
     /// a public client has none.

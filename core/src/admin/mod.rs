@@ -89,6 +89,16 @@ impl std::fmt::Debug for IssuedSecret {
     }
 }
 
+/// `NotFound("tenant")` unless the tenant exists: what every per-tenant list
+/// checks first, so an unknown tenant is 404, not an empty list. Lists read
+/// the store alone (no master key, no plugins), so they take the store.
+pub async fn existing_tenant(store: &dyn Store, tenant: &str) -> Result<()> {
+    match store.tenant(tenant).await? {
+        Some(_) => Ok(()),
+        None => Err(StoreError::NotFound("tenant").into()),
+    }
+}
+
 impl Admin {
     pub fn new(
         store: Arc<dyn Store>,

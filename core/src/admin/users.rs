@@ -69,6 +69,16 @@ async fn hash_password(new_password: String) -> Result<String> {
         .map_err(|_| AdminError::Invalid("password hashing failed".into()))
 }
 
+/// A page of the tenant's users (service accounts too), by username.
+pub async fn list_users(
+    store: &dyn crate::store::Store,
+    tenant: &str,
+    page: &crate::store::Page<String>,
+) -> Result<Vec<User>> {
+    super::existing_tenant(store, tenant).await?;
+    Ok(store.users(tenant, page).await?)
+}
+
 impl Admin {
     /// Creates a person of the tenant with an Argon2id password hash.
     pub async fn create_user(&self, new: NewUser, actor: Actor<'_>, now: i64) -> Result<User> {

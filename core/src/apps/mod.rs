@@ -67,6 +67,26 @@ pub fn audit(tenant: &str, action: &str, detail: Value, now: i64) -> AuditEvent 
     AuditEvent::new(tenant, action, detail, now)
 }
 
+/// A page of the tenant's resources, by type and id.
+pub async fn list_resources(
+    store: &dyn crate::store::Store,
+    tenant: &str,
+    page: &crate::store::Page<(String, String)>,
+) -> Result<Vec<Resource>> {
+    crate::admin::existing_tenant(store, tenant).await?;
+    Ok(store.resources(tenant, page).await?)
+}
+
+/// A page of the tenant's installations, oldest first.
+pub async fn list_installations(
+    store: &dyn crate::store::Store,
+    tenant: &str,
+    page: &crate::store::Page<(i64, String)>,
+) -> Result<Vec<Installation>> {
+    crate::admin::existing_tenant(store, tenant).await?;
+    Ok(store.installations(tenant, page).await?)
+}
+
 impl Admin {
     /// One lifecycle change, ready to save: `after` gets the next sequence,
     /// the audit record says who did it with before and after (plus `detail`),

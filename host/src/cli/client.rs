@@ -203,13 +203,9 @@ async fn create(
 }
 
 async fn list(config: &Config, tenant: String, json: bool) -> anyhow::Result<()> {
-    let store = open_store(&config).await?;
-    if store.tenant(&tenant).await?.is_none() {
-        anyhow::bail!("tenant {tenant:?} not found");
-    }
-    let (store, tenant) = (&store, &tenant);
+    let (store, tenant) = (&*open_store(config).await?, &tenant);
     let clients = super::every(
-        |p| async move { store.clients(tenant, &p).await },
+        |p| async move { crate::admin::list_clients(store, tenant, &p).await },
         |c| (c.created_at, c.client_id.clone()),
     )
     .await?;

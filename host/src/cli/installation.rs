@@ -6,7 +6,7 @@ use crate::apps::{InstallRequest, installation_json};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::installation::{Installation, Suspender};
-use crate::store::StoreError;
+
 use clap::Subcommand;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -382,13 +382,9 @@ async fn create(
 }
 
 async fn list(config: &Config, tenant: String, json: bool) -> anyhow::Result<()> {
-    let store = open_store(&config).await?;
-    if store.tenant(&tenant).await?.is_none() {
-        return Err(StoreError::NotFound("tenant").into());
-    }
-    let (store, tenant) = (&store, &tenant);
+    let (store, tenant) = (&*open_store(config).await?, &tenant);
     let list = super::every(
-        |p| async move { store.installations(tenant, &p).await },
+        |p| async move { crate::apps::list_installations(store, tenant, &p).await },
         |i| (i.created_at, i.id.clone()),
     )
     .await?;

@@ -187,10 +187,11 @@ pub(crate) const CLI_ACTOR: &str = "cli";
 
 /// Reads a whole list a page at a time, so each query stays bounded
 /// however long the list is.
-async fn every<K, T, F, Fut>(mut read: F, key: impl Fn(&T) -> K) -> anyhow::Result<Vec<T>>
+async fn every<K, T, E, F, Fut>(mut read: F, key: impl Fn(&T) -> K) -> anyhow::Result<Vec<T>>
 where
     F: FnMut(crate::store::Page<K>) -> Fut,
-    Fut: std::future::Future<Output = crate::store::StoreResult<Vec<T>>>,
+    Fut: std::future::Future<Output = Result<Vec<T>, E>>,
+    E: std::error::Error + Send + Sync + 'static,
 {
     const PAGE: i64 = 500;
     let mut all = Vec::new();

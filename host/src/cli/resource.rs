@@ -6,7 +6,7 @@ use crate::admin::AdminError;
 use crate::apps::AppError;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::store::{Resource, StoreError};
+use crate::store::Resource;
 use clap::Subcommand;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -110,13 +110,9 @@ pub async fn run(cmd: ResourceCmd, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         ResourceCmd::List { tenant, json } => {
-            let store = open_store(&config).await?;
-            if store.tenant(&tenant).await?.is_none() {
-                return Err(StoreError::NotFound("tenant").into());
-            }
-            let (store, tenant) = (&store, &tenant);
+            let (store, tenant) = (&*open_store(&config).await?, &tenant);
             let resources = super::every(
-                |p| async move { store.resources(tenant, &p).await },
+                |p| async move { crate::apps::list_resources(store, tenant, &p).await },
                 |r| (r.kind.clone(), r.id.clone()),
             )
             .await?;

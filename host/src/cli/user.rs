@@ -147,9 +147,9 @@ async fn create(
 }
 
 async fn list(config: &Config, tenant: String, json: bool) -> anyhow::Result<()> {
-    let (store, tenant) = (&open_store(&config).await?, &tenant);
+    let (store, tenant) = (&*open_store(config).await?, &tenant);
     let users = super::every(
-        |p| async move { store.users(tenant, &p).await },
+        |p| async move { crate::admin::list_users(store, tenant, &p).await },
         |u| u.username.clone(),
     )
     .await?;

@@ -232,10 +232,7 @@ async fn list_resources(
     Path(tenant): Path<String>,
     p: PageRequest,
 ) -> Result<Response> {
-    if s.store.tenant(&tenant).await?.is_none() {
-        return Err(Problem::new(StatusCode::NOT_FOUND, "tenant not found"));
-    }
-    let resources = s.store.resources(&tenant, &p.page()?).await?;
+    let resources = crate::apps::list_resources(&*s.store, &tenant, &p.page()?).await?;
     Ok(p.respond(resources, |r| (r.kind.clone(), r.id.clone()), |r| r))
 }
 
@@ -339,10 +336,7 @@ async fn list_installations(
     Path(tenant): Path<String>,
     p: PageRequest,
 ) -> Result<Response> {
-    if s.store.tenant(&tenant).await?.is_none() {
-        return Err(Problem::new(StatusCode::NOT_FOUND, "tenant not found"));
-    }
-    let list = s.store.installations(&tenant, &p.page()?).await?;
+    let list = crate::apps::list_installations(&*s.store, &tenant, &p.page()?).await?;
     Ok(p.respond(
         list,
         |i| (i.created_at, i.id.clone()),

@@ -6,7 +6,7 @@ use super::extract::{empty_object, scope};
 use super::paging::{PageQuery, PageRequest, Paged};
 use crate::domain::NewClient;
 use crate::http::State;
-use crate::store::StoreError;
+
 use axum::Json;
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
@@ -144,10 +144,7 @@ async fn list_clients(
     Path(tenant): Path<String>,
     p: PageRequest,
 ) -> Result<Response> {
-    if s.store.tenant(&tenant).await?.is_none() {
-        return Err(StoreError::NotFound("tenant").into());
-    }
-    let clients = s.store.clients(&tenant, &p.page()?).await?;
+    let clients = crate::admin::list_clients(&*s.store, &tenant, &p.page()?).await?;
     Ok(p.respond(
         clients,
         |c| (c.created_at, c.client_id.clone()),

@@ -4,7 +4,7 @@ use super::extract::{Path, Result, created, json_body, now};
 use super::paging::{PageQuery, PageRequest, Paged};
 use crate::admin::Actor;
 use crate::http::State;
-use crate::store::StoreError;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -101,10 +101,7 @@ async fn list_users(
     Path(tenant): Path<String>,
     p: PageRequest,
 ) -> Result<Response> {
-    if s.store.tenant(&tenant).await?.is_none() {
-        return Err(StoreError::NotFound("tenant").into());
-    }
-    let users = s.store.users(&tenant, &p.page()?).await?;
+    let users = crate::admin::list_users(&*s.store, &tenant, &p.page()?).await?;
     Ok(p.respond(users, |u| u.username.clone(), |u| user_json(&u)))
 }
 
