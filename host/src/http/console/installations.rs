@@ -212,18 +212,6 @@ pub(super) async fn detail(
         Ok(Some(u)) => u.display_name.unwrap_or(u.username),
         _ => i.installed_by.clone(),
     };
-    let series: Vec<(String, i64)> = usage
-        .days
-        .iter()
-        .map(|d| {
-            let value = match metric {
-                Metric::Tokens => d.tokens,
-                Metric::Denied => d.denied,
-                Metric::Evaluations => d.evaluations,
-            };
-            (d.date.clone(), value)
-        })
-        .collect();
     let base = v.base();
     let here = format!("{base}/installations/{}", i.id);
     let approved: Vec<&Permission> = m
@@ -247,6 +235,49 @@ pub(super) async fn detail(
         @if let Some(p) = &pending {
             (upgrade(&v, &i, &m, &p.manifest, p.version))
         }
+        (usage_section(&v, &here, period, metric, &usage))
+        h2 { "What it may do" }
+        (permission_list(&m, &approved))
+        (where_section(&i, &m, &resources, &here))
+        (manage_sections(&v, &i, &base, &here))
+    };
+    let images = m
+        .logo_url
+        .as_deref()
+        .and_then(image_origin)
+        .into_iter()
+        .collect();
+    v.render_with_images(
+        StatusCode::OK,
+        Some(Section::Installations),
+        &m.name,
+        body,
+        images,
+    )
+}
+
+/// The installation's usage: a chart for the period and metric asked for,
+/// the numbers behind it, the totals.
+fn usage_section(
+    v: &Visitor,
+    here: &str,
+    period: i64,
+    metric: Metric,
+    usage: &crate::usage::UsageReport,
+) -> Markup {
+    let series: Vec<(String, i64)> = usage
+        .days
+        .iter()
+        .map(|d| {
+            let value = match metric {
+                Metric::Tokens => d.tokens,
+                Metric::Denied => d.denied,
+                Metric::Evaluations => d.evaluations,
+            };
+            (d.date.clone(), value)
+        })
+        .collect();
+    html! {
         h2 #usage { "Usage" }
         nav.choices aria-label="Period" {
             @for d in chart::PERIODS {
@@ -282,8 +313,17 @@ pub(super) async fn detail(
             }
             li { "Last token: " @match usage.last_token_at { Some(t) => (v.moment(t)), None => "never" } }
         }
-        h2 { "What it may do" }
-        (permission_list(&m, &approved))
+    }
+}
+
+/// Which of the tenant's resources the installation may touch.
+fn where_section(
+    i: &Installation,
+    m: &Manifest,
+    resources: &[crate::store::Resource],
+    here: &str,
+) -> Markup {
+    html! {
         h2 { "Where" }
         @if m.resource_types.is_empty() {
             p { "This app works across the whole organisation." }
@@ -303,6 +343,12 @@ pub(super) async fn detail(
             }
             a.button href={ (here) "/resources" } { "Change " (selection::names(&m.resource_types)) }
         }
+    }
+}
+
+/// The token limit, the installation's identity, suspend/resume and uninstall.
+fn manage_sections(v: &Visitor, i: &Installation, base: &str, here: &str) -> Markup {
+    html! {
         h2 #quota-title { "Token limit" }
         p #quota {
             @match i.quota_per_hour {
@@ -344,20 +390,7 @@ pub(super) async fn detail(
         }
         a.button href={ (base) "/activity?installation=" (i.id) } { "Activity" }
         a.button href={ (here) "/uninstall" } { "Uninstall\u{2026}" }
-    };
-    let images = m
-        .logo_url
-        .as_deref()
-        .and_then(image_origin)
-        .into_iter()
-        .collect();
-    v.render_with_images(
-        StatusCode::OK,
-        Some(Section::Installations),
-        &m.name,
-        body,
-        images,
-    )
+    }
 }
 
 fn capital(s: &str) -> String {
