@@ -25,18 +25,8 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let store = crate::store::open(&config.database_url).await?;
     let master = Arc::new(config.master_key()?);
     migrate(&*store, &config).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let (listener, management) = bind(&config).await?;
     let bound = listener.local_addr()?;
-    let management = match config.management_listen {
-        Some(addr) => Some(
-            tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on {addr} (management_listen)"))?,
-        ),
-        None => None,
-    };
     let public_url = config.public_url_or(bound);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
@@ -104,6 +94,54 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     // A line on stdout that scripts and tests can wait for.
     println!("listening on http://{bound}");
     let limits = config.connections;
+    let drained = listen(state, listener, management, &config).await?;
+    if !drained {
+        tracing::warn!(
+            timeout_ms = limits.shutdown_timeout.as_millis() as u64,
+            "shutting down with requests still open after shutdown_timeout_ms"
+        );
+    }
+    // The deliveries under way are sent and recorded (or left leased for the next start).
+    if !deliveries.stop(limits.shutdown_timeout).await {
+        tracing::warn!(
+            "shutting down with credential deliveries under way; they are sent again after their lease"
+        );
+    }
+    // Nothing counted is lost on a clean shutdown.
+    if let Err(e) = usage.flush().await {
+        tracing::error!(error = %e, "cannot store installation usage at shutdown");
+    }
+    tracing::info!("shut down");
+    Ok(())
+}
+
+/// The public listener and, when configured, the management one.
+async fn bind(
+    config: &Config,
+) -> anyhow::Result<(tokio::net::TcpListener, Option<tokio::net::TcpListener>)> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let management = match config.management_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (management_listen)"))?,
+        ),
+        None => None,
+    };
+    Ok((listener, management))
+}
+
+/// Serves until a shutdown signal; whether every open request finished
+/// within `shutdown_timeout_ms`.
+async fn listen(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    management: Option<tokio::net::TcpListener>,
+    config: &Config,
+) -> anyhow::Result<bool> {
+    let limits = config.connections;
     // One signal stops both listeners.
     let (stop, stopping) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -113,7 +151,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let drained = match management {
+    Ok(match management {
         None => {
             http::listener::serve(
                 listener,
@@ -146,25 +184,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             );
             public && operator
         }
-    };
-    if !drained {
-        tracing::warn!(
-            timeout_ms = limits.shutdown_timeout.as_millis() as u64,
-            "shutting down with requests still open after shutdown_timeout_ms"
-        );
-    }
-    // The deliveries under way are sent and recorded (or left leased for the next start).
-    if !deliveries.stop(limits.shutdown_timeout).await {
-        tracing::warn!(
-            "shutting down with credential deliveries under way; they are sent again after their lease"
-        );
-    }
-    // Nothing counted is lost on a clean shutdown.
-    if let Err(e) = usage.flush().await {
-        tracing::error!(error = %e, "cannot store installation usage at shutdown");
-    }
-    tracing::info!("shut down");
-    Ok(())
+    })
 }
 
 /// Revoked `jti`s are needed only until the token would have expired.
