@@ -287,4 +287,47 @@ async fn the_sunset_warns_browns_out_and_retires_legacy_clients(db: Db) {
         "{}",
         String::from_utf8_lossy(&db.cli(&["legacy", "report"]).stdout)
     );
+
+    // The CLI sets the policy through the same service: the API reads it back.
+    let out = db.cli(&[
+        "legacy",
+        "policy",
+        "--sunset-at",
+        "2031-06-01T00:00:00Z",
+        "--warn-from",
+        "2031-03-01T00:00:00Z",
+        "--message",
+        "Install the Docs Sync app",
+        "--brownout",
+        "2031-05-01T09:00:00Z/2031-05-01T10:00:00Z",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("stop working at 2031-06-01T00:00:00Z"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let policy = api.get("/legacy/policy").await.body["policy"].clone();
+    assert_eq!(policy["sunset_at"], 1_938_038_400, "{policy}");
+    assert_eq!(policy["message"], "Install the Docs Sync app");
+    assert_eq!(
+        policy["brownouts"],
+        json!([{"from": 1_935_392_400, "until": 1_935_396_000}])
+    );
+    let out = db.cli(&[
+        "legacy",
+        "policy",
+        "--sunset-at",
+        "2031-06-01T00:00:00Z",
+        "--message",
+        "x",
+        "--brownout",
+        "soon",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("write FROM/UNTIL"));
 }

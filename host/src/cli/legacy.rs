@@ -1,6 +1,7 @@
 //! `warden legacy …`: the legacy sunset (policy, marks, exemptions, report).
 
 use super::{admin, print};
+use crate::admin::Admin;
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::legacy::{BrownoutRequest, PolicyRequest};
 use clap::Subcommand;
@@ -81,37 +82,14 @@ pub async fn run(cmd: LegacyCmd, config: crate::config::Config) -> anyhow::Resul
             brownouts,
             json,
         } => {
-            let brownouts = brownouts
-                .iter()
-                .map(|b| {
-                    let (from, until) = b.split_once('/').ok_or_else(|| {
-                        anyhow::anyhow!("--brownout {b:?}: write FROM/UNTIL, e.g. 2027-03-01T09:00:00Z/2027-03-01T10:00:00Z")
-                    })?;
-                    Ok(BrownoutRequest { from: time(from), until: time(until) })
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let policy = admin
-                .set_legacy_policy(
-                    PolicyRequest {
-                        sunset_at: time(&sunset_at),
-                        warn_from: warn_from.as_deref().map(time),
-                        message,
-                        migration_url,
-                        brownouts,
-                    },
-                    now,
-                )
-                .await?;
-            let text = format!(
-                "legacy credentials stop working at {}{}; {} brownout(s)",
-                rfc3339(policy.sunset_at),
-                policy
-                    .warn_from
-                    .map(|w| format!(", with warnings from {}", rfc3339(w)))
-                    .unwrap_or_default(),
-                policy.brownouts.len()
-            );
-            print(json, json!(policy), text);
+            let policy = PolicyArgs {
+                sunset_at,
+                warn_from,
+                message,
+                migration_url,
+                brownouts,
+            };
+            set_policy(&admin, policy, json, now).await?;
         }
         LegacyCmd::Mark {
             client_id,
@@ -145,40 +123,89 @@ pub async fn run(cmd: LegacyCmd, config: crate::config::Config) -> anyhow::Resul
             admin.lift_exemption(&tenant, now).await?;
             println!("tenant {tenant} has no exemption");
         }
-        LegacyCmd::Report { json } => {
-            // Counts stored by the servers (each flushes every usage_flush_ms).
-            let usage = crate::usage::Usage::new(admin.store.clone(), Arc::new(SystemClock));
-            let report = serde_json::json!(admin.legacy_report(&usage, now).await?);
-            let mut lines = vec![];
-            for t in report["tenants"].as_array().into_iter().flatten() {
-                for c in t["clients"].as_array().into_iter().flatten() {
-                    let last = c["last_used_at"]
-                        .as_i64()
-                        .map(rfc3339)
-                        .unwrap_or_else(|| "never".into());
-                    let replaced = match (
-                        c["replaced_by"].as_str(),
-                        c["replacement_installed"].as_bool(),
-                    ) {
-                        (Some(app), Some(true)) => format!("replaced by {app} (installed)"),
-                        (Some(app), _) => format!("replaced by {app} (not installed)"),
-                        _ => "no replacement named".into(),
-                    };
-                    lines.push(format!(
-                        "{}\t{}\t{} uses in 30 days, last {last}\t{replaced}",
-                        t["tenant"].as_str().unwrap_or_default(),
-                        c["client_id"].as_str().unwrap_or_default(),
-                        c["uses_30d"]
-                    ));
-                }
-            }
-            let text = if lines.is_empty() {
-                "no legacy clients".into()
-            } else {
-                lines.join("\n")
+        LegacyCmd::Report { json } => report(&admin, json, now).await?,
+    }
+    Ok(())
+}
+
+/// `legacy policy`'s arguments, as given.
+struct PolicyArgs {
+    sunset_at: String,
+    warn_from: Option<String>,
+    message: String,
+    migration_url: Option<String>,
+    brownouts: Vec<String>,
+}
+
+async fn set_policy(admin: &Admin, p: PolicyArgs, json: bool, now: i64) -> anyhow::Result<()> {
+    let brownouts = p
+        .brownouts
+        .iter()
+        .map(|b| {
+            let (from, until) = b.split_once('/').ok_or_else(|| {
+                anyhow::anyhow!("--brownout {b:?}: write FROM/UNTIL, e.g. 2027-03-01T09:00:00Z/2027-03-01T10:00:00Z")
+            })?;
+            Ok(BrownoutRequest { from: time(from), until: time(until) })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let policy = admin
+        .set_legacy_policy(
+            PolicyRequest {
+                sunset_at: time(&p.sunset_at),
+                warn_from: p.warn_from.as_deref().map(time),
+                message: p.message,
+                migration_url: p.migration_url,
+                brownouts,
+            },
+            now,
+        )
+        .await?;
+    let text = format!(
+        "legacy credentials stop working at {}{}; {} brownout(s)",
+        rfc3339(policy.sunset_at),
+        policy
+            .warn_from
+            .map(|w| format!(", with warnings from {}", rfc3339(w)))
+            .unwrap_or_default(),
+        policy.brownouts.len()
+    );
+    print(json, json!(policy), text);
+    Ok(())
+}
+
+/// Who still uses legacy credentials, from the counts the servers stored
+/// (each flushes every usage_flush_ms).
+async fn report(admin: &Admin, json: bool, now: i64) -> anyhow::Result<()> {
+    let usage = crate::usage::Usage::new(admin.store.clone(), Arc::new(SystemClock));
+    let report = serde_json::json!(admin.legacy_report(&usage, now).await?);
+    let mut lines = vec![];
+    for t in report["tenants"].as_array().into_iter().flatten() {
+        for c in t["clients"].as_array().into_iter().flatten() {
+            let last = c["last_used_at"]
+                .as_i64()
+                .map(rfc3339)
+                .unwrap_or_else(|| "never".into());
+            let replaced = match (
+                c["replaced_by"].as_str(),
+                c["replacement_installed"].as_bool(),
+            ) {
+                (Some(app), Some(true)) => format!("replaced by {app} (installed)"),
+                (Some(app), _) => format!("replaced by {app} (not installed)"),
+                _ => "no replacement named".into(),
             };
-            print(json, report, text);
+            lines.push(format!(
+                "{}\t{}\t{} uses in 30 days, last {last}\t{replaced}",
+                t["tenant"].as_str().unwrap_or_default(),
+                c["client_id"].as_str().unwrap_or_default(),
+                c["uses_30d"]
+            ));
         }
     }
+    let text = if lines.is_empty() {
+        "no legacy clients".into()
+    } else {
+        lines.join("\n")
+    };
+    print(json, report, text);
     Ok(())
 }
