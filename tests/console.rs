@@ -115,7 +115,7 @@ async fn deleting_a_person_is_one_action_from_the_console_the_api_and_the_cli(db
             "--username",
             "alice",
         ],
-        &format!("{PASSWORD}-new\n"),
+        &format!("{PASSWORD}\n"),
     );
     assert!(
         out.status.success(),
@@ -126,6 +126,33 @@ async fn deleting_a_person_is_one_action_from_the_console_the_api_and_the_cli(db
         records("user.password_set"),
         [json!({"actor": "cli", "user": "alice"})]
     );
+    // Describing a scope from the CLI is recorded too, and the console's
+    // activity tells both as sentences (an operator set alice's password).
+    let out = db.cli(&[
+        "user",
+        "describe-scope",
+        "--tenant",
+        "acme",
+        "read",
+        "Read your documents",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        records("scope.described"),
+        [json!({"actor": "cli", "scope": "read", "description": "Read your documents"})]
+    );
+    let out = db.cli(&["user", "describe-scope", "--tenant", "nope", "read", "Read"]);
+    assert!(!out.status.success(), "no such tenant");
+    let alice = sign_in(&server, "acme", "alice").await;
+    let (status, page) = alice.get("/activity").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("set a new password for"), "{page}");
+    assert!(page.contains("described the scope read as"), "{page}");
+
     // Listing people of a tenant that does not exist is the same answer
     // from both: not found, rather than nobody.
     let r = api.get("/tenants/nope/users").await;

@@ -22,6 +22,38 @@ pub struct TenantLifetimes {
     pub decision_cache_max_seconds: Option<Option<i64>>,
 }
 
+/// Describes a scope in plain words for the consent page (at most 200
+/// characters); describing it again replaces the words and keeps its place.
+pub async fn describe_scope(
+    store: &dyn crate::store::Store,
+    tenant: &str,
+    scope: &str,
+    description: &str,
+    actor: &str,
+    now: i64,
+) -> Result<()> {
+    crate::domain::Scope::parse(scope).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    let description = description.trim();
+    if description.is_empty()
+        || description.chars().count() > 200
+        || description.chars().any(char::is_control)
+    {
+        return Err(AdminError::Invalid(
+            "a scope's description is 1-200 characters, without control characters".into(),
+        ));
+    }
+    super::existing_tenant(store, tenant).await?;
+    let audit = AuditEvent::new(
+        tenant,
+        "scope.described",
+        serde_json::json!({"actor": actor, "scope": scope, "description": description}),
+        now,
+    );
+    Ok(store
+        .set_scope_description(tenant, scope, description, &audit)
+        .await?)
+}
+
 impl Admin {
     pub async fn create_tenant(
         &self,

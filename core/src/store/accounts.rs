@@ -166,6 +166,7 @@ pub trait Accounts: Send + Sync {
         tenant: &str,
         scope: &str,
         description: &str,
+        audit: &AuditEvent,
     ) -> StoreResult<()>;
     /// The tenant's scope descriptions, in the order it first described them.
     async fn scope_descriptions(&self, tenant: &str) -> StoreResult<Vec<(String, String)>>;

@@ -280,7 +280,8 @@ macro_rules! impl_sql_accounts {
             }
 
             #[tracing::instrument(name = "store.set_scope_description", level = "debug", skip_all)]
-            async fn set_scope_description(&self, tenant: &str, scope: &str, description: &str) -> $crate::store::StoreResult<()> {
+            async fn set_scope_description(&self, tenant: &str, scope: &str, description: &str, audit: &$crate::store::AuditEvent) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin().await?;
                 // A new scope goes last; describing one again keeps its place.
                 sqlx::query(
                     "INSERT INTO scope_descriptions (tenant, scope, description, position) VALUES ($1, $2, $3, \
@@ -290,9 +291,11 @@ macro_rules! impl_sql_accounts {
                 .bind(tenant)
                 .bind(scope)
                 .bind(description)
-                .execute(&mut *self.conn().await?)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::store::sql::conflict(e, "scope description"))?;
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                tx.commit().await?;
                 Ok(())
             }
 

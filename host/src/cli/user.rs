@@ -101,11 +101,15 @@ pub async fn run(cmd: UserCmd, config: Config) -> anyhow::Result<()> {
             scope,
             description,
         } => {
-            crate::domain::Scope::parse(&scope).map_err(|e| anyhow::anyhow!("{e}"))?;
-            open_store(&config)
-                .await?
-                .set_scope_description(&tenant, &scope, &description)
-                .await?;
+            crate::admin::describe_scope(
+                &*open_store(&config).await?,
+                &tenant,
+                &scope,
+                &description,
+                CLI_ACTOR,
+                SystemClock.now(),
+            )
+            .await?;
             println!("scope {scope} is shown as: {description}");
             Ok(())
         }

@@ -138,7 +138,15 @@ impl<'a> Entry<'a> {
             "user.password_reset" => {
                 format!("{who} made a one-time password link for {}", person("user"))
             }
-            "user.password_set" => format!("{} set a new password with their link", person("user")),
+            "user.password_set" if d["actor"] == d["user"] => {
+                format!("{} set a new password with their link", person("user"))
+            }
+            "user.password_set" => format!("{who} set a new password for {}", person("user")),
+            "scope.described" => format!(
+                "{who} described the scope {} as \u{201c}{}\u{201d}",
+                d["scope"].as_str().unwrap_or("?"),
+                d["description"].as_str().unwrap_or_default()
+            ),
             "user.updated" => format!("{who} changed {}'s details", person("user")),
             "tenant.settings_changed" => format!("{who} changed the organisation's settings"),
             "legacy.warning" => {
