@@ -31,3 +31,23 @@ fn no_module_imports_one_that_imports_it_back() {
         "{report}"
     );
 }
+
+/// The admin API's contract describes the core's types in the binary (the
+/// core knows nothing of OpenAPI): each description must keep the fields,
+/// types and serde attributes of the type it describes, or the contract
+/// would promise a shape the server no longer sends.
+#[test]
+fn the_admin_api_schemas_describe_the_core_types_as_they_are() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let out = Command::new("python3")
+        .arg(format!("{root}/dev/schema_mirrors.py"))
+        .output()
+        .expect("run dev/schema_mirrors.py");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains(" 0 differ"), "{report}");
+}

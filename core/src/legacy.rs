@@ -184,9 +184,7 @@ impl Admin {
         reason: String,
         now: i64,
     ) -> Result<Exemption> {
-        if self.store.tenant(tenant).await?.is_none() {
-            return Err(StoreError::NotFound("tenant").into());
-        }
+        crate::admin::existing_tenant(&*self.store, tenant).await?;
         let until = time("until", until)?;
         if until <= now {
             return field("until", "is in the past");
@@ -205,9 +203,7 @@ impl Admin {
     }
 
     pub async fn lift_exemption(&self, tenant: &str, now: i64) -> Result<()> {
-        if self.store.tenant(tenant).await?.is_none() {
-            return Err(StoreError::NotFound("tenant").into());
-        }
+        crate::admin::existing_tenant(&*self.store, tenant).await?;
         let record = audit(
             tenant,
             "legacy.exemption_lifted",

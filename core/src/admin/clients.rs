@@ -64,9 +64,7 @@ impl Admin {
             }
         }
         new.validate().map_err(AdminError::Invalid)?;
-        if self.store.tenant(&new.tenant).await?.is_none() {
-            return Err(StoreError::NotFound("tenant").into());
-        }
+        super::existing_tenant(&*self.store, &new.tenant).await?;
         let secret = secret::generate(CLIENT_SECRET_PREFIX, &self.rng);
         let client = Client {
             client_id: format!("cl_{}", b64url(&random_bytes::<16>(&self.rng))),

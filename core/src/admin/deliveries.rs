@@ -3,7 +3,7 @@
 
 use super::{Admin, AdminError, IssuedSecret, Result};
 use crate::delivery;
-use crate::store::{AuditEvent, StoreError};
+use crate::store::AuditEvent;
 use crate::tokens::secret;
 
 /// How long a replaced delivery signing secret keeps signing unless told.
@@ -50,9 +50,7 @@ impl Admin {
                 "overlap must be between 0 and {MAX_SIGNING_SECRET_OVERLAP} seconds (7 days)"
             )));
         }
-        if self.store.tenant(tenant).await?.is_none() {
-            return Err(StoreError::NotFound("tenant").into());
-        }
+        super::existing_tenant(&*self.store, tenant).await?;
         let fresh = secret::generate(delivery::SIGNING_SECRET_PREFIX, &self.rng);
         let sealed = self.master.seal(
             &delivery::secret_context(tenant),

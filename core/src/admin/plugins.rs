@@ -171,8 +171,8 @@ impl Admin {
     ) -> Result<(Binding, Option<IssuedSecret>)> {
         let hook = Hook::parse(request.hook).map_err(AdminError::Invalid)?;
         let platform = request.tenant == crate::store::PLATFORM;
-        if !platform && self.store.tenant(request.tenant).await?.is_none() {
-            return Err(StoreError::NotFound("tenant").into());
+        if !platform {
+            super::existing_tenant(&*self.store, request.tenant).await?;
         }
         let (name, version) = match request.plugin.split_once('@') {
             Some((n, v)) => (
@@ -282,8 +282,8 @@ impl Admin {
         now: i64,
     ) -> Result<()> {
         let hook = Hook::parse(hook).map_err(AdminError::Invalid)?;
-        if tenant != crate::store::PLATFORM && self.store.tenant(tenant).await?.is_none() {
-            return Err(StoreError::NotFound("tenant").into());
+        if tenant != crate::store::PLATFORM {
+            super::existing_tenant(&*self.store, tenant).await?;
         }
         let audit = AuditEvent::new(
             tenant,

@@ -4,16 +4,13 @@
 use super::Admin;
 use super::AppError;
 use crate::domain::settings::TenantSettings;
-use crate::store::StoreError;
 use serde_json::json;
 
 type Result<T> = std::result::Result<T, AppError>;
 
 impl Admin {
     pub async fn tenant_settings(&self, tenant: &str) -> Result<TenantSettings> {
-        if self.store.tenant(tenant).await?.is_none() {
-            return Err(StoreError::NotFound("tenant").into());
-        }
+        super::existing_tenant(&*self.store, tenant).await?;
         Ok(self.store.tenant_settings(tenant).await?)
     }
 

@@ -61,9 +61,9 @@ fn reset_token_hash(token: &str) -> Vec<u8> {
         .to_vec()
 }
 
-/// Argon2id off the async workers (it is slow on purpose).
+/// Argon2id off the async workers (it is slow on purpose); the caller has
+/// checked the password.
 async fn hash_password(new_password: String) -> Result<String> {
-    validate_password(&new_password).map_err(AdminError::Invalid)?;
     tokio::task::spawn_blocking(move || password::hash(&new_password))
         .await
         .map_err(|_| AdminError::Invalid("password hashing failed".into()))
@@ -84,9 +84,7 @@ impl Admin {
     pub async fn create_user(&self, new: NewUser, actor: Actor<'_>, now: i64) -> Result<User> {
         validate_username(&new.username).map_err(AdminError::Invalid)?;
         validate_password(&new.password).map_err(AdminError::Invalid)?;
-        if self.store.tenant(&new.tenant).await?.is_none() {
-            return Err(StoreError::NotFound("tenant").into());
-        }
+        super::existing_tenant(&*self.store, &new.tenant).await?;
         let password_hash = hash_password(new.password).await?;
         let user = User {
             id: format!("usr_{}", b64url(&random_bytes::<16>(&self.rng))),
@@ -119,6 +117,7 @@ impl Admin {
         actor: Actor<'_>,
         now: i64,
     ) -> Result<()> {
+        validate_password(&new_password).map_err(AdminError::Invalid)?;
         let hash = hash_password(new_password).await?;
         let audit = AuditEvent::new(
             tenant,

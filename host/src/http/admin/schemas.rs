@@ -1,7 +1,8 @@
 //! The OpenAPI schemas of the core's types the admin API sends and takes, as
 //! the contract describes them: the core knows nothing of OpenAPI, so each is
-//! described here, field for field as it serialises (Schemathesis' response
-//! conformance checks hold the two together). Never constructed.
+//! described here, field for field as it serialises. `dev/schema_mirrors.py`
+//! (run by tests/layout.rs) checks each against its core type, and
+//! Schemathesis' conformance checks the answers. Never constructed.
 #![allow(dead_code)]
 
 use serde::{Deserialize, Serialize};
