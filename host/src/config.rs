@@ -477,6 +477,50 @@ fn trusted_proxies(l: &Layer) -> anyhow::Result<crate::http::client_addr::Truste
     .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))
 }
 
+fn access_token_ttls(l: &Layer) -> anyhow::Result<(i64, i64)> {
+    let access_token_ttl = l.access_token_ttl.unwrap_or(3600);
+    let max_access_token_ttl = l.max_access_token_ttl.unwrap_or(86_400);
+    if access_token_ttl <= 0 || max_access_token_ttl <= 0 {
+        bail!("access token lifetimes must be positive numbers of seconds");
+    }
+    if access_token_ttl > max_access_token_ttl {
+        bail!(
+            "access_token_ttl ({access_token_ttl}s) exceeds max_access_token_ttl ({max_access_token_ttl}s)"
+        );
+    }
+    Ok((access_token_ttl, max_access_token_ttl))
+}
+
+fn refresh_ttls(l: &Layer) -> anyhow::Result<(i64, i64, i64)> {
+    let refresh_token_idle_ttl = l.refresh_token_idle_ttl.unwrap_or(14 * 86_400);
+    let refresh_token_absolute_ttl = l.refresh_token_absolute_ttl.unwrap_or(90 * 86_400);
+    let pat_max_ttl = l.pat_max_ttl.unwrap_or(365 * 86_400);
+    if refresh_token_idle_ttl <= 0 || refresh_token_absolute_ttl <= 0 || pat_max_ttl <= 0 {
+        bail!(
+            "refresh_token_idle_ttl, refresh_token_absolute_ttl and pat_max_ttl must be positive numbers of seconds"
+        );
+    }
+    Ok((
+        refresh_token_idle_ttl,
+        refresh_token_absolute_ttl,
+        pat_max_ttl,
+    ))
+}
+
+fn modes(l: &Layer) -> anyhow::Result<(MigrateMode, LogFormat)> {
+    let migrate = match l.migrate.as_deref().unwrap_or("auto") {
+        "auto" => MigrateMode::Auto,
+        "check" => MigrateMode::Check,
+        other => bail!("migrate {other:?} is not one of: auto, check"),
+    };
+    let log_format = match l.log_format.as_deref().unwrap_or("pretty") {
+        "pretty" => LogFormat::Pretty,
+        "json" => LogFormat::Json,
+        other => bail!("log_format {other:?} is not one of: pretty, json"),
+    };
+    Ok((migrate, log_format))
+}
+
 impl Config {
     /// Reads the file (explicit path, `WARDEN_CONFIG`, or `./warden.toml` if
     /// present), then the environment, then `flags`.
@@ -501,16 +545,7 @@ impl Config {
             .as_deref()
             .map(validate_public_url)
             .transpose()?;
-        let access_token_ttl = l.access_token_ttl.unwrap_or(3600);
-        let max_access_token_ttl = l.max_access_token_ttl.unwrap_or(86_400);
-        if access_token_ttl <= 0 || max_access_token_ttl <= 0 {
-            bail!("access token lifetimes must be positive numbers of seconds");
-        }
-        if access_token_ttl > max_access_token_ttl {
-            bail!(
-                "access_token_ttl ({access_token_ttl}s) exceeds max_access_token_ttl ({max_access_token_ttl}s)"
-            );
-        }
+        let (access_token_ttl, max_access_token_ttl) = access_token_ttls(&l)?;
         let secret_rotation_overlap = l.secret_rotation_overlap.unwrap_or(86_400);
         if let Err(e) = crate::admin::check_secret_overlap(secret_rotation_overlap) {
             bail!("secret_rotation_overlap: {e}");
@@ -523,16 +558,7 @@ impl Config {
         if !(100..=3_600_000).contains(&usage_flush_ms) {
             bail!("usage_flush_ms must be between 100 and 3600000");
         }
-        let migrate = match l.migrate.as_deref().unwrap_or("auto") {
-            "auto" => MigrateMode::Auto,
-            "check" => MigrateMode::Check,
-            other => bail!("migrate {other:?} is not one of: auto, check"),
-        };
-        let log_format = match l.log_format.as_deref().unwrap_or("pretty") {
-            "pretty" => LogFormat::Pretty,
-            "json" => LogFormat::Json,
-            other => bail!("log_format {other:?} is not one of: pretty, json"),
-        };
+        let (migrate, log_format) = modes(&l)?;
         let (plugin_max, plugin_pool_slots) = plugin_limits(&l)?;
         let delivery = delivery_options(&l)?;
         let admin_token = l
@@ -540,14 +566,7 @@ impl Config {
             .as_deref()
             .map(crate::admin::AdminToken::new)
             .transpose()?;
-        let refresh_token_idle_ttl = l.refresh_token_idle_ttl.unwrap_or(14 * 86_400);
-        let refresh_token_absolute_ttl = l.refresh_token_absolute_ttl.unwrap_or(90 * 86_400);
-        let pat_max_ttl = l.pat_max_ttl.unwrap_or(365 * 86_400);
-        if refresh_token_idle_ttl <= 0 || refresh_token_absolute_ttl <= 0 || pat_max_ttl <= 0 {
-            bail!(
-                "refresh_token_idle_ttl, refresh_token_absolute_ttl and pat_max_ttl must be positive numbers of seconds"
-            );
-        }
+        let (refresh_token_idle_ttl, refresh_token_absolute_ttl, pat_max_ttl) = refresh_ttls(&l)?;
         let otlp = otlp(&l)?;
         let connections = connection_limits(&l)?;
         let trusted_proxies = trusted_proxies(&l)?;

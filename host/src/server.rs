@@ -63,13 +63,6 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     )?;
     let deliveries = deliveries.spawn();
 
-    let lifetimes = Lifetimes {
-        default_access_token_ttl: config.access_token_ttl,
-        max_access_token_ttl: config.max_access_token_ttl,
-        refresh_idle_ttl: config.refresh_token_idle_ttl,
-        refresh_absolute_ttl: config.refresh_token_absolute_ttl,
-        pat_max_ttl: config.pat_max_ttl,
-    };
     let usage = crate::usage::Usage::new(store.clone(), clock.clone());
     usage.spawn(config.usage_flush);
     let state = Arc::new(AppState {
@@ -77,7 +70,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             directory,
             store.clone(),
             plugins,
-            lifetimes,
+            lifetimes(&config),
             clock,
             usage.clone(),
         ),
@@ -93,16 +86,44 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     tracing::info!(%bound, %public_url, "warden listening");
     // A line on stdout that scripts and tests can wait for.
     println!("listening on http://{bound}");
-    let limits = config.connections;
     let drained = listen(state, listener, management, &config).await?;
+    shut_down(
+        drained,
+        deliveries,
+        usage,
+        config.connections.shutdown_timeout,
+    )
+    .await;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+fn lifetimes(config: &Config) -> Lifetimes {
+    Lifetimes {
+        default_access_token_ttl: config.access_token_ttl,
+        max_access_token_ttl: config.max_access_token_ttl,
+        refresh_idle_ttl: config.refresh_token_idle_ttl,
+        refresh_absolute_ttl: config.refresh_token_absolute_ttl,
+        pat_max_ttl: config.pat_max_ttl,
+    }
+}
+
+/// After the listeners drained (or gave up): finish deliveries under way and
+/// store what usage was counted.
+async fn shut_down(
+    drained: bool,
+    deliveries: crate::delivery::Running,
+    usage: Arc<crate::usage::Usage>,
+    timeout: Duration,
+) {
     if !drained {
         tracing::warn!(
-            timeout_ms = limits.shutdown_timeout.as_millis() as u64,
+            timeout_ms = timeout.as_millis() as u64,
             "shutting down with requests still open after shutdown_timeout_ms"
         );
     }
     // The deliveries under way are sent and recorded (or left leased for the next start).
-    if !deliveries.stop(limits.shutdown_timeout).await {
+    if !deliveries.stop(timeout).await {
         tracing::warn!(
             "shutting down with credential deliveries under way; they are sent again after their lease"
         );
@@ -111,8 +132,6 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     if let Err(e) = usage.flush().await {
         tracing::error!(error = %e, "cannot store installation usage at shutdown");
     }
-    tracing::info!("shut down");
-    Ok(())
 }
 
 /// The public listener and, when configured, the management one.

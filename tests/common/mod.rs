@@ -10,7 +10,10 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub mod apps;
+pub mod apps_cli;
+pub mod authorization_code;
 pub mod code_flow;
+pub mod console;
 pub mod scrape;
 #[allow(unused_imports)]
 pub use code_flow::{Flow, query_of};

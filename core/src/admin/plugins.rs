@@ -201,6 +201,41 @@ impl Admin {
         if hook == Hook::CredentialDelivery {
             check_allowed_origins(&config)?;
         }
+        self.check_binding_limits(&plugin, &request).await?;
+        let binding = Binding {
+            tenant: request.tenant.into(),
+            hook: hook.as_str().into(),
+            plugin_name: plugin.name,
+            plugin_version: plugin.version,
+            config: config.to_string(),
+            deadline_ms: request.deadline_ms,
+            memory_mib: request.memory_mib,
+            created_at: now,
+        };
+        let signing_secret = match hook == Hook::CredentialDelivery && !platform {
+            true => self.first_delivery_secret(&binding.tenant, now).await?,
+            false => None,
+        };
+        let audit = AuditEvent::new(
+            &binding.tenant,
+            "plugin.bound",
+            serde_json::json!({
+                "hook": binding.hook, "plugin": binding.plugin_name,
+                "version": binding.plugin_version, "actor": request.actor,
+            }),
+            now,
+        );
+        self.store.bind_plugin(&binding, &audit).await?;
+        Ok((binding, signing_secret))
+    }
+
+    /// A deadline and memory limit must be positive, and the memory enough
+    /// for the component to start.
+    async fn check_binding_limits(
+        &self,
+        plugin: &PluginRecord,
+        request: &BindRequest<'_>,
+    ) -> Result<()> {
         for (what, v) in [
             ("deadline", request.deadline_ms),
             ("memory limit", request.memory_mib),
@@ -217,59 +252,34 @@ impl Admin {
             let needs = loaded.initial_memory.div_ceil(1 << 20);
             if (mib as usize) < needs {
                 return Err(AdminError::Invalid(format!(
-                    "plugin {name}@{} starts with {needs} MiB of memory: a limit of {mib} MiB cannot run it (leave the limit unset for its default of {} MiB)",
+                    "plugin {}@{} starts with {needs} MiB of memory: a limit of {mib} MiB cannot run it (leave the limit unset for its default of {} MiB)",
+                    plugin.name,
                     plugin.version,
                     loaded.default_memory() >> 20
                 )));
             }
         }
-        let binding = Binding {
-            tenant: request.tenant.into(),
-            hook: hook.as_str().into(),
-            plugin_name: plugin.name,
-            plugin_version: plugin.version,
-            config: config.to_string(),
-            deadline_ms: request.deadline_ms,
-            memory_mib: request.memory_mib,
-            created_at: now,
-        };
-        let mut signing_secret = None;
-        // A platform default has no tenant secret to show; each tenant gets
-        // one when its first delivery is queued (`delivery rotate-secret`
-        // shows a fresh one).
-        if hook == Hook::CredentialDelivery
-            && !platform
-            && self
-                .store
-                .delivery_secrets(&binding.tenant)
-                .await?
-                .is_none()
-        {
-            let fresh = secret::generate(delivery::SIGNING_SECRET_PREFIX, &self.rng);
-            let sealed = self.master.seal(
-                &delivery::secret_context(&binding.tenant),
-                fresh.as_bytes(),
-                &self.rng,
-            );
-            if self
-                .store
-                .create_delivery_secret(&binding.tenant, &sealed, now)
-                .await?
-            {
-                signing_secret = Some(IssuedSecret(fresh));
-            }
+        Ok(())
+    }
+
+    /// A platform default has no tenant secret to show; each tenant gets
+    /// one when its first delivery is queued (`delivery rotate-secret`
+    /// shows a fresh one).
+    async fn first_delivery_secret(&self, tenant: &str, now: i64) -> Result<Option<IssuedSecret>> {
+        if self.store.delivery_secrets(tenant).await?.is_some() {
+            return Ok(None);
         }
-        let audit = AuditEvent::new(
-            &binding.tenant,
-            "plugin.bound",
-            serde_json::json!({
-                "hook": binding.hook, "plugin": binding.plugin_name,
-                "version": binding.plugin_version, "actor": request.actor,
-            }),
-            now,
+        let fresh = secret::generate(delivery::SIGNING_SECRET_PREFIX, &self.rng);
+        let sealed = self.master.seal(
+            &delivery::secret_context(tenant),
+            fresh.as_bytes(),
+            &self.rng,
         );
-        self.store.bind_plugin(&binding, &audit).await?;
-        Ok((binding, signing_secret))
+        let created = self
+            .store
+            .create_delivery_secret(tenant, &sealed, now)
+            .await?;
+        Ok(created.then(|| IssuedSecret(fresh)))
     }
 
     /// Removes a tenant's (or the platform's) binding for a hook: the

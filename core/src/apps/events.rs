@@ -50,53 +50,9 @@ impl Admin {
         let issuer = format!("{}/t/{}", self.public_url, i.tenant);
         let credentials = match credentials {
             None => None,
-            Some(c) => {
-                let mut pushed = PushedCredentials {
-                    client_id: c.client_id.into(),
-                    token_endpoint: format!("{issuer}/token"),
-                    client_secret_jwe: None,
-                    client_secret: None,
-                };
-                match &app.jwks {
-                    // An app that published an encryption key gets its secret
-                    // encrypted or not at all: never in clear.
-                    Some(jwks) if crate::tokens::jwe::wants_encryption(jwks) => {
-                        let plain = json!({"client_secret": c.secret}).to_string();
-                        let jwe = crate::tokens::jwe::encrypt(jwks, plain.as_bytes(), &self.rng)
-                            .or_else(|e| invalid(e.to_string()))?;
-                        pushed.client_secret_jwe = Some(jwe);
-                    }
-                    _ => pushed.client_secret = Some(c.secret.into()),
-                }
-                Some(pushed)
-            }
+            Some(c) => Some(self.pushed_credentials(c, app, &issuer)?),
         };
-        let status = serde_json::to_value(i.status())
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let event = InstallationEvent {
-            kind: kind.into(),
-            tenant: i.tenant.clone(),
-            issuer,
-            installation: i.into(),
-            status,
-            sequence: i.sequence.max(0) as u64,
-            installed_by: i.installed_by.clone(),
-            detail: match detail {
-                Value::Object(map) => map,
-                _ => Default::default(),
-            },
-            credentials,
-            hook_url: app.hook_url.clone(),
-            occurred_at: now,
-            event_id: crate::delivery::new_event_id(&self.rng),
-            extra_origins: app
-                .delivery_plugin
-                .as_ref()
-                .map(|d| d.origins.clone())
-                .unwrap_or_default(),
-        };
+        let event = self.installation_event(kind, i, app, issuer, credentials, detail, now);
         let event_id = event.event_id.clone();
         let event = DeliveryEvent::Installation(event);
         let chosen = match self.installation_delivery_plugin(&i.tenant, app).await {
@@ -147,6 +103,73 @@ impl Admin {
             &self.rng,
             now,
         ))
+    }
+
+    /// New push credentials travel as a JWE to the app's `enc` key when it
+    /// published one, else in clear JSON (over TLS).
+    fn pushed_credentials(
+        &self,
+        c: Credentials<'_>,
+        app: &Manifest,
+        issuer: &str,
+    ) -> Result<PushedCredentials> {
+        let mut pushed = PushedCredentials {
+            client_id: c.client_id.into(),
+            token_endpoint: format!("{issuer}/token"),
+            client_secret_jwe: None,
+            client_secret: None,
+        };
+        match &app.jwks {
+            // An app that published an encryption key gets its secret
+            // encrypted or not at all: never in clear.
+            Some(jwks) if crate::tokens::jwe::wants_encryption(jwks) => {
+                let plain = json!({"client_secret": c.secret}).to_string();
+                let jwe = crate::tokens::jwe::encrypt(jwks, plain.as_bytes(), &self.rng)
+                    .or_else(|e| invalid(e.to_string()))?;
+                pushed.client_secret_jwe = Some(jwe);
+            }
+            _ => pushed.client_secret = Some(c.secret.into()),
+        }
+        Ok(pushed)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn installation_event(
+        &self,
+        kind: &str,
+        i: &Installation,
+        app: &Manifest,
+        issuer: String,
+        credentials: Option<PushedCredentials>,
+        detail: Value,
+        now: i64,
+    ) -> InstallationEvent {
+        let status = serde_json::to_value(i.status())
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        InstallationEvent {
+            kind: kind.into(),
+            tenant: i.tenant.clone(),
+            issuer,
+            installation: i.into(),
+            status,
+            sequence: i.sequence.max(0) as u64,
+            installed_by: i.installed_by.clone(),
+            detail: match detail {
+                Value::Object(map) => map,
+                _ => Default::default(),
+            },
+            credentials,
+            hook_url: app.hook_url.clone(),
+            occurred_at: now,
+            event_id: crate::delivery::new_event_id(&self.rng),
+            extra_origins: app
+                .delivery_plugin
+                .as_ref()
+                .map(|d| d.origins.clone())
+                .unwrap_or_default(),
+        }
     }
 
     /// The app's own delivery plugin; else the tenant's credential-delivery

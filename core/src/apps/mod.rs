@@ -522,44 +522,10 @@ impl Admin {
             .await?;
         let permissions = reviewed.permissions;
         let id = format!("in_{}", b64url(&random_bytes::<12>(&self.rng)));
-        let account_name = service_account_name(&manifest.slug, random_bytes::<4>(&self.rng));
-        let service_account = User {
-            id: format!("usr_{}", b64url(&random_bytes::<16>(&self.rng))),
-            tenant: req.tenant.clone(),
-            username: account_name.clone(),
-            // No password ever verifies against this: it cannot sign in.
-            password_hash: "!service-account".into(),
-            email: None,
-            display_name: Some(format!("{} (app)", manifest.name)),
-            is_admin: false,
-            created_at: now,
-            installation: Some(id.clone()),
-            last_sign_in_at: None,
-        };
+        let service_account = self.service_account(&req.tenant, manifest, &id, now);
         let credentials = match manifest.credentials {
             CredentialMode::Push => {
-                let secret = secret::generate(CLIENT_SECRET_PREFIX, &self.rng);
-                let client = Client {
-                    client_id: format!("cl_{}", b64url(&random_bytes::<16>(&self.rng))),
-                    tenant: req.tenant.clone(),
-                    name: manifest.name.clone(),
-                    grant_types: vec!["client_credentials".into()],
-                    scopes: Scope::from_valid(permissions.iter().cloned()),
-                    default_scopes: Scope::from_valid(permissions.iter().cloned()),
-                    resources: vec![],
-                    access_token_ttl: manifest.access_token_ttl,
-                    secret_hash: secret::hash(&secret),
-                    previous_secret_hash: None,
-                    previous_secret_expires_at: None,
-                    metadata: json!({"app": manifest.slug, "installation": id}),
-                    created_at: now,
-                    redirect_uris: vec![],
-                    public: false,
-                    post_logout_redirect_uris: vec![],
-                    installation: Some(id.clone()),
-                    jwks: None,
-                };
-                Some((client, IssuedSecret(secret)))
+                Some(self.push_client(&req.tenant, manifest, &id, &permissions, now))
             }
             CredentialMode::Pull => None,
         };
@@ -573,7 +539,7 @@ impl Admin {
             suspended_by: None,
             pending_version: None,
             service_account: service_account.id.clone(),
-            service_account_name: account_name,
+            service_account_name: service_account.username.clone(),
             client_id: credentials.as_ref().map(|(c, _)| c.client_id.clone()),
             installed_by: req.actor.clone(),
             created_at: now,
@@ -613,6 +579,57 @@ impl Admin {
             })
             .await?;
         Ok((installation, credentials))
+    }
+
+    /// The installation's own user: it acts as this account and can never sign in.
+    fn service_account(&self, tenant: &str, manifest: &Manifest, id: &str, now: i64) -> User {
+        let username = service_account_name(&manifest.slug, random_bytes::<4>(&self.rng));
+        User {
+            id: format!("usr_{}", b64url(&random_bytes::<16>(&self.rng))),
+            tenant: tenant.to_string(),
+            username,
+            // No password ever verifies against this: it cannot sign in.
+            password_hash: "!service-account".into(),
+            email: None,
+            display_name: Some(format!("{} (app)", manifest.name)),
+            is_admin: false,
+            created_at: now,
+            installation: Some(id.to_string()),
+            last_sign_in_at: None,
+        }
+    }
+
+    /// A push app's client: `client_credentials` for exactly the approved permissions.
+    fn push_client(
+        &self,
+        tenant: &str,
+        manifest: &Manifest,
+        id: &str,
+        permissions: &[String],
+        now: i64,
+    ) -> (Client, IssuedSecret) {
+        let secret = secret::generate(CLIENT_SECRET_PREFIX, &self.rng);
+        let client = Client {
+            client_id: format!("cl_{}", b64url(&random_bytes::<16>(&self.rng))),
+            tenant: tenant.to_string(),
+            name: manifest.name.clone(),
+            grant_types: vec!["client_credentials".into()],
+            scopes: Scope::from_valid(permissions.iter().cloned()),
+            default_scopes: Scope::from_valid(permissions.iter().cloned()),
+            resources: vec![],
+            access_token_ttl: manifest.access_token_ttl,
+            secret_hash: secret::hash(&secret),
+            previous_secret_hash: None,
+            previous_secret_expires_at: None,
+            metadata: json!({"app": manifest.slug, "installation": id}),
+            created_at: now,
+            redirect_uris: vec![],
+            public: false,
+            post_logout_redirect_uris: vec![],
+            installation: Some(id.to_string()),
+            jwks: None,
+        };
+        (client, IssuedSecret(secret))
     }
 
     /// A live installation of this tenant.

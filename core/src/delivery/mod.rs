@@ -7,7 +7,7 @@ pub mod webhook_keys;
 mod worker;
 
 pub use signature::{SIGNATURE_HEADER, sign};
-pub use worker::{Worker, WorkerOptions};
+pub use worker::{Running, Worker, WorkerOptions};
 
 use crate::plugins::credential_delivery::{CredentialEvent, DeliveryRequest};
 use crate::store::Delivery;

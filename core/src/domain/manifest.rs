@@ -80,6 +80,40 @@ pub struct AppDeliveryPlugin {
     pub origins: Vec<String>,
 }
 
+impl AppDeliveryPlugin {
+    fn validate(&self) -> Result<(), ManifestError> {
+        let hex = self.sha256.len() == 64
+            && self
+                .sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !hex {
+            return err(
+                "delivery_plugin.sha256",
+                "must be a lowercase hex sha256 of an added plugin",
+            );
+        }
+        if !self.config.is_object() {
+            return err("delivery_plugin.config", "must be a JSON object");
+        }
+        if self.origins.len() > MAX_DELIVERY_ORIGINS {
+            return err(
+                "delivery_plugin.origins",
+                format!("at most {MAX_DELIVERY_ORIGINS}"),
+            );
+        }
+        for (i, o) in self.origins.iter().enumerate() {
+            let field = format!("delivery_plugin.origins[{i}]");
+            web_url(&field, o, true)?;
+            let u = url::Url::parse(o).or_else(|_| err(&field, "is not a URL"))?;
+            if u.path() != "/" || u.query().is_some() {
+                return err(field, "must be an origin: scheme://host[:port], no path");
+            }
+        }
+        Ok(())
+    }
+}
+
 fn empty_object() -> serde_json::Value {
     serde_json::json!({})
 }
@@ -230,6 +264,14 @@ impl Manifest {
                 "a pull app authenticates with private_key_jwt: publish a public signing key (\"use\": \"sig\")",
             );
         }
+        self.validate_resource_types()?;
+        if let Some(d) = &self.delivery_plugin {
+            d.validate()?;
+        }
+        self.validate_permissions()
+    }
+
+    fn validate_resource_types(&self) -> Result<(), ManifestError> {
         if self.resource_types.len() > MAX_RESOURCE_TYPES {
             return err("resource_types", format!("at most {MAX_RESOURCE_TYPES}"));
         }
@@ -244,35 +286,10 @@ impl Manifest {
                 );
             }
         }
-        if let Some(d) = &self.delivery_plugin {
-            let hex = d.sha256.len() == 64
-                && d.sha256
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-            if !hex {
-                return err(
-                    "delivery_plugin.sha256",
-                    "must be a lowercase hex sha256 of an added plugin",
-                );
-            }
-            if !d.config.is_object() {
-                return err("delivery_plugin.config", "must be a JSON object");
-            }
-            if d.origins.len() > MAX_DELIVERY_ORIGINS {
-                return err(
-                    "delivery_plugin.origins",
-                    format!("at most {MAX_DELIVERY_ORIGINS}"),
-                );
-            }
-            for (i, o) in d.origins.iter().enumerate() {
-                let field = format!("delivery_plugin.origins[{i}]");
-                web_url(&field, o, true)?;
-                let u = url::Url::parse(o).or_else(|_| err(&field, "is not a URL"))?;
-                if u.path() != "/" || u.query().is_some() {
-                    return err(field, "must be an origin: scheme://host[:port], no path");
-                }
-            }
-        }
+        Ok(())
+    }
+
+    fn validate_permissions(&self) -> Result<(), ManifestError> {
         if self.permissions.is_empty() {
             return err("permissions", "an app must ask for at least one permission");
         }

@@ -8,7 +8,7 @@ use super::{ErrorCode, OAuth, OAuthError};
 use super::{id_token, refresh};
 use crate::directory::TenantEntry;
 use crate::domain::{Client, Scope, is_administrative};
-use crate::store::Redemption;
+use crate::store::{AuthorizationCode, Redemption};
 use crate::tokens::{b64url, secret};
 
 pub async fn grant(
@@ -19,7 +19,6 @@ pub async fn grant(
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let invalid = |d: &'static str| OAuthError::new(ErrorCode::InvalidGrant, d);
     if !client.allows_grant("authorization_code") {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
@@ -28,20 +27,7 @@ pub async fn grant(
     }
     let now = oauth.clock.now();
     let hash = secret::hash(code);
-    let issued = match oauth.store.redeem_code(&hash, now).await? {
-        Redemption::Fresh(c) => c,
-        Redemption::Reused(c) => {
-            if let (Some(jti), Some(exp)) = (&c.access_jti, c.access_expires_at) {
-                oauth.store.revoke_token(jti, &c.tenant, exp).await?;
-            }
-            if let Some(family) = &c.family_id {
-                oauth.store.revoke_refresh_family(family, now).await?;
-            }
-            tracing::warn!(client_id = %c.client_id, tenant = %c.tenant, "authorization code reused; revoked what it issued");
-            return Err(invalid("the authorization code was already used"));
-        }
-        Redemption::Unknown => return Err(invalid("the authorization code is invalid")),
-    };
+    let issued = redeem_once(oauth, &hash, now).await?;
     if issued.tenant != tenant.tenant.slug || issued.client_id != client.client_id {
         return Err(invalid(
             "the authorization code was issued to another client",
@@ -50,66 +36,21 @@ pub async fn grant(
     if issued.expires_at <= now {
         return Err(invalid("the authorization code has expired"));
     }
-    // RFC 6749 §4.1.3: required when it was in the authorization request; we
-    // require it always unless the client has exactly one registered URI.
-    let expected_uri = redirect_uri.or(match client.redirect_uris.as_slice() {
-        [only] => Some(only.as_str()),
-        _ => None,
-    });
-    if expected_uri != Some(issued.redirect_uri.as_str()) {
-        return Err(invalid(
-            "redirect_uri does not match the authorization request",
-        ));
-    }
-    match (&issued.code_challenge, code_verifier) {
-        (Some(challenge), Some(verifier)) => {
-            let computed =
-                b64url(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
-            if !is_pkce_verifier(verifier)
-                || !bool::from(subtle::ConstantTimeEq::ct_eq(
-                    computed.as_bytes(),
-                    challenge.as_bytes(),
-                ))
-            {
-                return Err(invalid("code_verifier does not match the code_challenge"));
-            }
-        }
-        (Some(_), None) => {
-            return Err(invalid(
-                "code_verifier is required: the authorization request used PKCE",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(invalid(
-                "code_verifier given but the authorization request had no code_challenge",
-            ));
-        }
-        (None, None) => {}
-    }
+    check_redirect_uri(client, &issued, redirect_uri)?;
+    check_pkce(issued.code_challenge.as_deref(), code_verifier)?;
     let user = oauth
         .store
         .user(&issued.user_id)
         .await?
         .ok_or_else(|| invalid("the user no longer exists"))?;
     let scope = Scope::parse(&issued.scopes).map_err(|_| OAuthError::server_error())?;
-    // Administrative scopes only ever reach administrators (refreshes inherit this).
-    let scope = if user.is_admin {
-        scope
-    } else {
-        Scope::from_valid(
-            scope
-                .iter()
-                .filter(|s| !is_administrative(s))
-                .map(str::to_string),
-        )
-    };
     let mut response = oauth
         .issue_access_token(Grant {
             tenant,
             client,
             grant_type: "authorization_code",
             subject: &user.id,
-            scope,
+            scope: within_role(scope, user.is_admin),
             audience: vec![],
             claims: Default::default(),
             installation: None,
@@ -146,4 +87,88 @@ pub async fn grant(
         &mut response,
     );
     Ok(response)
+}
+
+fn invalid(description: &'static str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, description)
+}
+
+/// A code redeemed twice was stolen: revoke what its first redemption issued.
+async fn redeem_once(
+    oauth: &OAuth,
+    hash: &[u8],
+    now: i64,
+) -> Result<AuthorizationCode, OAuthError> {
+    match oauth.store.redeem_code(hash, now).await? {
+        Redemption::Fresh(c) => Ok(c),
+        Redemption::Reused(c) => {
+            if let (Some(jti), Some(exp)) = (&c.access_jti, c.access_expires_at) {
+                oauth.store.revoke_token(jti, &c.tenant, exp).await?;
+            }
+            if let Some(family) = &c.family_id {
+                oauth.store.revoke_refresh_family(family, now).await?;
+            }
+            tracing::warn!(client_id = %c.client_id, tenant = %c.tenant, "authorization code reused; revoked what it issued");
+            Err(invalid("the authorization code was already used"))
+        }
+        Redemption::Unknown => Err(invalid("the authorization code is invalid")),
+    }
+}
+
+/// RFC 6749 §4.1.3: required when it was in the authorization request; we
+/// require it always unless the client has exactly one registered URI.
+fn check_redirect_uri(
+    client: &Client,
+    issued: &AuthorizationCode,
+    redirect_uri: Option<&str>,
+) -> Result<(), OAuthError> {
+    let expected_uri = redirect_uri.or(match client.redirect_uris.as_slice() {
+        [only] => Some(only.as_str()),
+        _ => None,
+    });
+    if expected_uri != Some(issued.redirect_uri.as_str()) {
+        return Err(invalid(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 7636 §4.6, compared in constant time.
+fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAuthError> {
+    match (challenge, verifier) {
+        (Some(challenge), Some(verifier)) => {
+            let computed =
+                b64url(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
+            if !is_pkce_verifier(verifier)
+                || !bool::from(subtle::ConstantTimeEq::ct_eq(
+                    computed.as_bytes(),
+                    challenge.as_bytes(),
+                ))
+            {
+                return Err(invalid("code_verifier does not match the code_challenge"));
+            }
+            Ok(())
+        }
+        (Some(_), None) => Err(invalid(
+            "code_verifier is required: the authorization request used PKCE",
+        )),
+        (None, Some(_)) => Err(invalid(
+            "code_verifier given but the authorization request had no code_challenge",
+        )),
+        (None, None) => Ok(()),
+    }
+}
+
+/// Administrative scopes only ever reach administrators (refreshes inherit this).
+fn within_role(scope: Scope, is_admin: bool) -> Scope {
+    if is_admin {
+        return scope;
+    }
+    Scope::from_valid(
+        scope
+            .iter()
+            .filter(|s| !is_administrative(s))
+            .map(str::to_string),
+    )
 }

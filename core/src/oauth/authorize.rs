@@ -153,51 +153,8 @@ impl OAuth {
                 ));
             }
         };
-        match (
-            params.get("code_challenge"),
-            params.get("code_challenge_method"),
-        ) {
-            (Some(c), Some("S256")) if is_pkce_challenge(c) => {
-                r.code_challenge = Some(c.to_string())
-            }
-            (Some(_), Some("S256")) => {
-                return Err(r.error(
-                    ErrorCode::InvalidRequest,
-                    "code_challenge must be 43 base64url characters",
-                ));
-            }
-            (Some(_), Some("plain")) => {
-                return Err(r.error(
-                    ErrorCode::InvalidRequest,
-                    "code_challenge_method plain is not accepted; use S256",
-                ));
-            }
-            (Some(_), None) => {
-                return Err(r.error(
-                    ErrorCode::InvalidRequest,
-                    "code_challenge_method=S256 is required with code_challenge",
-                ));
-            }
-            (Some(_), Some(_)) => {
-                return Err(r.error(
-                    ErrorCode::InvalidRequest,
-                    "code_challenge_method must be S256",
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(r.error(
-                    ErrorCode::InvalidRequest,
-                    "code_challenge_method without code_challenge",
-                ));
-            }
-            (None, None) if r.client.public => {
-                return Err(r.error(
-                    ErrorCode::InvalidRequest,
-                    "PKCE (code_challenge with S256) is required for public clients",
-                ));
-            }
-            (None, None) => {}
-        }
+        r.code_challenge = pkce_challenge(params, r.client.public)
+            .map_err(|description| r.error(ErrorCode::InvalidRequest, description))?;
         let known = ["none", "login", "consent", "select_account"];
         if r.prompt.iter().any(|p| !known.contains(&p.as_str()))
             || (r.prompt.len() > 1 && r.prompt.iter().any(|p| p == "none"))
@@ -373,4 +330,23 @@ pub fn is_pkce_verifier(v: &str) -> bool {
     (43..=128).contains(&v.len())
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+/// RFC 7636 §4.3: S256 only (plain is refused), and required of public clients.
+fn pkce_challenge(params: &Params, public: bool) -> Result<Option<String>, &'static str> {
+    match (
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    ) {
+        (Some(c), Some("S256")) if is_pkce_challenge(c) => Ok(Some(c.to_string())),
+        (Some(_), Some("S256")) => Err("code_challenge must be 43 base64url characters"),
+        (Some(_), Some("plain")) => Err("code_challenge_method plain is not accepted; use S256"),
+        (Some(_), None) => Err("code_challenge_method=S256 is required with code_challenge"),
+        (Some(_), Some(_)) => Err("code_challenge_method must be S256"),
+        (None, Some(_)) => Err("code_challenge_method without code_challenge"),
+        (None, None) if public => {
+            Err("PKCE (code_challenge with S256) is required for public clients")
+        }
+        (None, None) => Ok(None),
+    }
 }

@@ -157,6 +157,16 @@ impl OAuth {
         }
         let jwks = manifest.jwks.as_ref().ok_or_else(unknown)?;
         self.check_assertion(tenant, jwt, &client_id, jwks).await?;
+        self.installation_client(tenant, &client_id, params).await
+    }
+
+    /// The client of the pull app's installation named by `installation_id`.
+    async fn installation_client(
+        &self,
+        tenant: &TenantEntry,
+        client_id: &str,
+        params: &Params,
+    ) -> Result<Arc<Client>, OAuthError> {
         let id = params.get("installation_id").ok_or_else(|| {
             OAuthError::invalid_request(
                 "installation_id is required: name the installation of your app to act for",

@@ -5,6 +5,7 @@ use super::{ErrorCode, OAuth, OAuthError};
 use crate::directory::TenantEntry;
 use crate::domain::installation::Installation;
 use crate::domain::{self, Client, Scope};
+use crate::plugins::BoundPlugin;
 use crate::plugins::grant_policy::{ClientInfo, DenyCode, GrantDecision, GrantRequest};
 use crate::tokens::{b64url, jwt};
 use serde::Serialize;
@@ -72,7 +73,7 @@ impl OAuth {
         grant: Grant<'_>,
     ) -> Result<TokenResponse, OAuthError> {
         let now = self.clock.now();
-        let mut ttl = domain::access_token_ttl(
+        let ttl = domain::access_token_ttl(
             self.lifetimes.default_access_token_ttl,
             self.lifetimes.max_access_token_ttl,
             &grant.tenant.tenant,
@@ -83,74 +84,13 @@ impl OAuth {
         } else {
             grant.audience.clone()
         };
-        let mut scope = grant.scope.clone();
-        let mut extra = serde_json::Map::new();
-        if let Some(policy) = &grant.tenant.grant_policy {
-            let request = GrantRequest {
-                tenant: grant.tenant.tenant.slug.clone(),
-                client: ClientInfo {
-                    id: grant.client.client_id.clone(),
-                    name: grant.client.name.clone(),
-                    metadata: grant.client.metadata.clone(),
-                },
-                grant_type: grant.grant_type.to_string(),
-                subject: grant.subject.to_string(),
-                requested_scopes: scope.iter().map(str::to_string).collect(),
-                allowed_scopes: grant.client.scopes.iter().map(str::to_string).collect(),
-                audience: audience.clone(),
-                lifetime_seconds: ttl.clamp(0, u32::MAX as i64) as u32,
-                request_time: now,
-                installation: grant.installation.map(Into::into),
-            };
-            let state = grant.installation.map(Into::into);
-            let cap = grant.tenant.tenant.decision_cache_max_seconds.map(seconds);
-            let decided = self
-                .plugins
-                .decide_grant(policy, &request, state, cap)
-                .await;
-            if let (Ok((_, true)), Some(i)) = (&decided, grant.installation) {
-                self.usage.decision_reused(&i.id);
+        let (scope, mut extra, ttl) = match &grant.tenant.grant_policy {
+            Some(policy) => {
+                self.grant_policy(&grant, policy, &audience, ttl, now)
+                    .await?
             }
-            match decided.map(|(decision, _)| decision) {
-                Ok(GrantDecision::Allow {
-                    scopes,
-                    claims,
-                    lifetime_seconds,
-                }) => {
-                    scope = Scope::from_valid(scopes);
-                    extra = claims;
-                    ttl = i64::from(lifetime_seconds).max(1);
-                }
-                Ok(GrantDecision::Deny {
-                    error,
-                    error_description,
-                }) => {
-                    let code = match error {
-                        DenyCode::InvalidScope => ErrorCode::InvalidScope,
-                        DenyCode::AccessDenied => ErrorCode::AccessDenied,
-                        DenyCode::UnauthorizedClient => ErrorCode::UnauthorizedClient,
-                        DenyCode::InvalidGrant => ErrorCode::InvalidGrant,
-                    };
-                    return Err(OAuthError::new(code, error_description));
-                }
-                Err(e) => {
-                    self.plugins
-                        .record_failure(crate::plugins::Hook::GrantPolicy, e.kind());
-                    tracing::error!(
-                        plugin = %format!("{}@{}", policy.name, policy.version),
-                        sha256 = %policy.plugin.sha256,
-                        tenant = %grant.tenant.tenant.slug,
-                        kind = e.kind(),
-                        reason = %e,
-                        "grant policy failed closed"
-                    );
-                    return Err(OAuthError::new(
-                        ErrorCode::ServerError,
-                        "the tenant's grant policy could not decide; the request was refused",
-                    ));
-                }
-            }
-        }
+            None => (grant.scope.clone(), serde_json::Map::new(), ttl),
+        };
         extra.extend(grant.claims);
         let jti = b64url(&rand::random::<[u8; 16]>());
         let scope = scope.to_string();
@@ -177,5 +117,81 @@ impl OAuth {
             deprecation: None,
             jti,
         })
+    }
+
+    /// The tenant's grant policy decides the scope, extra claims and lifetime;
+    /// when it cannot decide, the grant fails closed.
+    async fn grant_policy(
+        &self,
+        grant: &Grant<'_>,
+        policy: &BoundPlugin,
+        audience: &[String],
+        ttl: i64,
+        now: i64,
+    ) -> Result<(Scope, serde_json::Map<String, serde_json::Value>, i64), OAuthError> {
+        let request = GrantRequest {
+            tenant: grant.tenant.tenant.slug.clone(),
+            client: ClientInfo {
+                id: grant.client.client_id.clone(),
+                name: grant.client.name.clone(),
+                metadata: grant.client.metadata.clone(),
+            },
+            grant_type: grant.grant_type.to_string(),
+            subject: grant.subject.to_string(),
+            requested_scopes: grant.scope.iter().map(str::to_string).collect(),
+            allowed_scopes: grant.client.scopes.iter().map(str::to_string).collect(),
+            audience: audience.to_vec(),
+            lifetime_seconds: ttl.clamp(0, u32::MAX as i64) as u32,
+            request_time: now,
+            installation: grant.installation.map(Into::into),
+        };
+        let state = grant.installation.map(Into::into);
+        let cap = grant.tenant.tenant.decision_cache_max_seconds.map(seconds);
+        let decided = self
+            .plugins
+            .decide_grant(policy, &request, state, cap)
+            .await;
+        if let (Ok((_, true)), Some(i)) = (&decided, grant.installation) {
+            self.usage.decision_reused(&i.id);
+        }
+        match decided.map(|(decision, _)| decision) {
+            Ok(GrantDecision::Allow {
+                scopes,
+                claims,
+                lifetime_seconds,
+            }) => Ok((
+                Scope::from_valid(scopes),
+                claims,
+                i64::from(lifetime_seconds).max(1),
+            )),
+            Ok(GrantDecision::Deny {
+                error,
+                error_description,
+            }) => {
+                let code = match error {
+                    DenyCode::InvalidScope => ErrorCode::InvalidScope,
+                    DenyCode::AccessDenied => ErrorCode::AccessDenied,
+                    DenyCode::UnauthorizedClient => ErrorCode::UnauthorizedClient,
+                    DenyCode::InvalidGrant => ErrorCode::InvalidGrant,
+                };
+                Err(OAuthError::new(code, error_description))
+            }
+            Err(e) => {
+                self.plugins
+                    .record_failure(crate::plugins::Hook::GrantPolicy, e.kind());
+                tracing::error!(
+                    plugin = %format!("{}@{}", policy.name, policy.version),
+                    sha256 = %policy.plugin.sha256,
+                    tenant = %grant.tenant.tenant.slug,
+                    kind = e.kind(),
+                    reason = %e,
+                    "grant policy failed closed"
+                );
+                Err(OAuthError::new(
+                    ErrorCode::ServerError,
+                    "the tenant's grant policy could not decide; the request was refused",
+                ))
+            }
+        }
     }
 }

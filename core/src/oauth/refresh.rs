@@ -91,7 +91,6 @@ pub async fn grant(
     presented: &str,
     requested: Option<Scope>,
 ) -> Result<TokenResponse, OAuthError> {
-    let invalid = |d: &'static str| OAuthError::new(ErrorCode::InvalidGrant, d);
     if !client.allows_grant("refresh_token") {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
@@ -99,37 +98,8 @@ pub async fn grant(
         ));
     }
     let now_ms = oauth.clock.now_ms();
-    let now = now_ms.div_euclid(1000);
     let hash = secret::hash(presented);
-    let current = oauth
-        .store
-        .refresh_token(&hash)
-        .await?
-        .ok_or_else(|| invalid("the refresh token is invalid"))?;
-    if let Some(spent) = current.spent_at_ms {
-        if now_ms - spent <= REUSE_GRACE_MS && current.expires_at > 0 {
-            return Err(invalid("the refresh token was already used"));
-        }
-        oauth
-            .store
-            .revoke_refresh_family(&current.family_id, now)
-            .await?;
-        tracing::warn!(client_id = %current.client_id, tenant = %current.tenant, family = %current.family_id, "refresh token reused; family revoked");
-        return Err(invalid(
-            "the refresh token was already used; its whole grant has been revoked",
-        ));
-    }
-    if current.tenant != tenant.tenant.slug || current.client_id != client.client_id {
-        // A stolen token presented elsewhere: end its grant.
-        oauth
-            .store
-            .revoke_refresh_family(&current.family_id, now)
-            .await?;
-        return Err(invalid("the refresh token was issued to another client"));
-    }
-    if current.expires_at <= now || current.family_expires_at <= now {
-        return Err(invalid("the refresh token has expired"));
-    }
+    let current = spendable(oauth, tenant, client, &hash, now_ms).await?;
     let original = Scope::parse(&current.scopes).map_err(|_| OAuthError::server_error())?;
     let scope = match requested {
         None => original,
@@ -190,4 +160,51 @@ pub async fn grant(
         );
     }
     Ok(response)
+}
+
+fn invalid(description: &'static str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, description)
+}
+
+/// The presented token, if it may be spent now. A token spent before (past a
+/// short grace for a client's retry) or presented by another client was
+/// stolen: its whole family is revoked.
+async fn spendable(
+    oauth: &OAuth,
+    tenant: &TenantEntry,
+    client: &Client,
+    hash: &[u8],
+    now_ms: i64,
+) -> Result<RefreshToken, OAuthError> {
+    let now = now_ms.div_euclid(1000);
+    let current = oauth
+        .store
+        .refresh_token(&hash)
+        .await?
+        .ok_or_else(|| invalid("the refresh token is invalid"))?;
+    if let Some(spent) = current.spent_at_ms {
+        if now_ms - spent <= REUSE_GRACE_MS && current.expires_at > 0 {
+            return Err(invalid("the refresh token was already used"));
+        }
+        oauth
+            .store
+            .revoke_refresh_family(&current.family_id, now)
+            .await?;
+        tracing::warn!(client_id = %current.client_id, tenant = %current.tenant, family = %current.family_id, "refresh token reused; family revoked");
+        return Err(invalid(
+            "the refresh token was already used; its whole grant has been revoked",
+        ));
+    }
+    if current.tenant != tenant.tenant.slug || current.client_id != client.client_id {
+        // A stolen token presented elsewhere: end its grant.
+        oauth
+            .store
+            .revoke_refresh_family(&current.family_id, now)
+            .await?;
+        return Err(invalid("the refresh token was issued to another client"));
+    }
+    if current.expires_at <= now || current.family_expires_at <= now {
+        return Err(invalid("the refresh token has expired"));
+    }
+    Ok(current)
 }

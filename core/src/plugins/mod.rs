@@ -612,6 +612,58 @@ fn with_cache_for(mut decision: serde_json::Value, cache_for: u32) -> serde_json
     decision
 }
 
+/// A host for `plugin test`, with the component loaded and its hook checked.
+fn load_for_test(
+    file: &std::path::Path,
+    bytes: &[u8],
+    hook: Hook,
+    deadline: Duration,
+    memory_bytes: Option<usize>,
+    cache_dir: Option<PathBuf>,
+) -> anyhow::Result<(Arc<PluginHost>, Arc<Plugin>)> {
+    let host = PluginHost::new(HostOptions {
+        max: Limits {
+            deadline,
+            memory_bytes: memory_bytes.unwrap_or(HostOptions::default().max.memory_bytes),
+        },
+        // Compiling a big component takes seconds: an author testing it
+        // again, or adding it, reuses the compiled code.
+        cache_dir,
+        // Timings are of Cranelift's code, what bindings run.
+        baseline_compile: false,
+        // One component, one call at a time.
+        pool_slots: 16,
+        decisions: decisions::CacheOptions::default(),
+    })?;
+    let plugin = host
+        .load(bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    if plugin.hook != hook {
+        anyhow::bail!(
+            "{}: {}",
+            file.display(),
+            PluginError::WrongHook {
+                expected: hook.as_str(),
+                actual: plugin.hook.as_str()
+            }
+        );
+    }
+    Ok((host, plugin))
+}
+
+/// Shown to the plugin author, who supplied the input: printed as is.
+fn deliveries_as_json(deliveries: Vec<credential_delivery::DeliveryRequest>) -> serde_json::Value {
+    let deliveries: Vec<_> = deliveries
+        .into_iter()
+        .map(|d| {
+            let headers: serde_json::Map<_, _> =
+                d.headers.into_iter().map(|(n, v)| (n, v.into())).collect();
+            serde_json::json!({"url": d.url, "headers": headers, "body": d.body})
+        })
+        .collect();
+    serde_json::json!({ "deliveries": deliveries })
+}
+
 /// `warden plugin test`: loads `file`, checks it implements `hook`, runs it
 /// once on the JSON in `input` and returns the decision as JSON.
 pub async fn run_once(
@@ -632,33 +684,7 @@ pub async fn run_once(
     if serde_json::from_str::<serde_json::Value>(config).is_err() {
         anyhow::bail!("--config is not valid JSON");
     }
-    let host = PluginHost::new(HostOptions {
-        max: Limits {
-            deadline,
-            memory_bytes: memory_bytes.unwrap_or(HostOptions::default().max.memory_bytes),
-        },
-        // Compiling a big component takes seconds: an author testing it
-        // again, or adding it, reuses the compiled code.
-        cache_dir,
-        // Timings are of Cranelift's code, what bindings run.
-        baseline_compile: false,
-        // One component, one call at a time.
-        pool_slots: 16,
-        decisions: decisions::CacheOptions::default(),
-    })?;
-    let plugin = host
-        .load(&bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    if plugin.hook != hook {
-        anyhow::bail!(
-            "{}: {}",
-            file.display(),
-            PluginError::WrongHook {
-                expected: hook.as_str(),
-                actual: plugin.hook.as_str()
-            }
-        );
-    }
+    let (host, plugin) = load_for_test(file, &bytes, hook, deadline, memory_bytes, cache_dir)?;
     let limits = Limits {
         deadline,
         memory_bytes: memory_bytes.unwrap_or(plugin.default_memory()),
@@ -731,16 +757,7 @@ pub async fn run_once(
             })
             .await
             .map_err(failed)?;
-            // Shown to the plugin author, who supplied the input: print as is.
-            let deliveries: Vec<_> = deliveries
-                .into_iter()
-                .map(|d| {
-                    let headers: serde_json::Map<_, _> =
-                        d.headers.into_iter().map(|(n, v)| (n, v.into())).collect();
-                    serde_json::json!({"url": d.url, "headers": headers, "body": d.body})
-                })
-                .collect();
-            Ok(serde_json::json!({ "deliveries": deliveries }))
+            Ok(deliveries_as_json(deliveries))
         }
     }
 }

@@ -270,17 +270,7 @@ pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
             days,
             json,
         } => usage(&config, tenant, id, days, json).await,
-        InstallationCmd::Delete { tenant, id } => {
-            let i = admin(&config)
-                .await?
-                .uninstall(&tenant, &id, CLI_ACTOR, now)
-                .await?;
-            println!(
-                "uninstalled {} from tenant {tenant} (installation {id}): its credentials and tokens no longer work, and service account {} is gone",
-                i.app, i.service_account_name
-            );
-            Ok(())
-        }
+        InstallationCmd::Delete { tenant, id } => uninstall(&config, tenant, id, now).await,
         InstallationCmd::SetResources {
             tenant,
             id,
@@ -292,32 +282,13 @@ pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
             id,
             by: side,
             json,
-        } => {
-            let i = admin(&config)
-                .await?
-                .suspend(&tenant, &id, by(&side), CLI_ACTOR, now)
-                .await?;
-            let text = format!(
-                "suspended installation {id} of {} (by the {side}): it gets no tokens and its live tokens stop being active; only the {side} can resume it",
-                i.app
-            );
-            print(json, installation_json(&i), text);
-            Ok(())
-        }
+        } => suspend(&config, tenant, id, side, json, now).await,
         InstallationCmd::Resume {
             tenant,
             id,
             by: side,
             json,
-        } => {
-            let i = admin(&config)
-                .await?
-                .resume(&tenant, &id, by(&side), CLI_ACTOR, now)
-                .await?;
-            let text = format!("resumed installation {id} of {}: {}", i.app, status(&i));
-            print(json, installation_json(&i), text);
-            Ok(())
-        }
+        } => resume(&config, tenant, id, side, json, now).await,
         InstallationCmd::ApproveUpgrade {
             tenant,
             id,
@@ -334,6 +305,55 @@ pub async fn run(cmd: InstallationCmd, config: Config) -> anyhow::Result<()> {
             json,
         } => rotate_secret(&config, tenant, id, overlap, json).await,
     }
+}
+
+async fn uninstall(config: &Config, tenant: String, id: String, now: i64) -> anyhow::Result<()> {
+    let i = admin(config)
+        .await?
+        .uninstall(&tenant, &id, CLI_ACTOR, now)
+        .await?;
+    println!(
+        "uninstalled {} from tenant {tenant} (installation {id}): its credentials and tokens no longer work, and service account {} is gone",
+        i.app, i.service_account_name
+    );
+    Ok(())
+}
+
+async fn suspend(
+    config: &Config,
+    tenant: String,
+    id: String,
+    side: String,
+    json: bool,
+    now: i64,
+) -> anyhow::Result<()> {
+    let i = admin(config)
+        .await?
+        .suspend(&tenant, &id, by(&side), CLI_ACTOR, now)
+        .await?;
+    let text = format!(
+        "suspended installation {id} of {} (by the {side}): it gets no tokens and its live tokens stop being active; only the {side} can resume it",
+        i.app
+    );
+    print(json, installation_json(&i), text);
+    Ok(())
+}
+
+async fn resume(
+    config: &Config,
+    tenant: String,
+    id: String,
+    side: String,
+    json: bool,
+    now: i64,
+) -> anyhow::Result<()> {
+    let i = admin(config)
+        .await?
+        .resume(&tenant, &id, by(&side), CLI_ACTOR, now)
+        .await?;
+    let text = format!("resumed installation {id} of {}: {}", i.app, status(&i));
+    print(json, installation_json(&i), text);
+    Ok(())
 }
 
 async fn create(

@@ -79,33 +79,12 @@ pub struct Kit {
     pub output: String,
 }
 
-/// Writes the kit for `hook` in `lang` into `dir` (which must not exist or
-/// be empty), naming the plugin `name`.
-pub fn write(dir: &Path, name: &str, lang: Lang, hook: Hook) -> anyhow::Result<Kit> {
-    let valid = (1..=64).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !valid {
-        anyhow::bail!(
-            "invalid plugin name {name:?}: use 1-64 lowercase letters, digits and -, starting with a letter"
-        );
-    }
-    if dir.exists()
-        && std::fs::read_dir(dir)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        anyhow::bail!(
-            "{} already exists and is not empty: choose another directory",
-            dir.display()
-        );
-    }
+/// The language's own files (source, build manifest) and how to build them.
+fn language_files(name: &str, lang: Lang, hook: Hook) -> (Vec<(&'static str, String)>, Kit) {
     let world = hook.as_str();
     let code = source(lang, hook).replace("{{name}}", name);
     let file_stem = name.replace('-', "_");
-    let (files, kit) = match lang {
+    match lang {
         Lang::Rust => (
             vec![
                 (
@@ -166,7 +145,34 @@ pub fn write(dir: &Path, name: &str, lang: Lang, hook: Hook) -> anyhow::Result<K
                 },
             )
         }
-    };
+    }
+}
+
+/// Writes the kit for `hook` in `lang` into `dir` (which must not exist or
+/// be empty), naming the plugin `name`.
+pub fn write(dir: &Path, name: &str, lang: Lang, hook: Hook) -> anyhow::Result<Kit> {
+    let valid = (1..=64).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        anyhow::bail!(
+            "invalid plugin name {name:?}: use 1-64 lowercase letters, digits and -, starting with a letter"
+        );
+    }
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        anyhow::bail!(
+            "{} already exists and is not empty: choose another directory",
+            dir.display()
+        );
+    }
+    let world = hook.as_str();
+    let (files, kit) = language_files(name, lang, hook);
     let setup = match lang {
         Lang::Python => "In a virtualenv (`python3 -m venv .venv && . .venv/bin/activate`), build:",
         Lang::Js => "With Node.js and npm, build:",

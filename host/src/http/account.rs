@@ -6,12 +6,12 @@ use super::State;
 use super::pages::{Page, branded, csrf, csrf_ok, error_page, read_form, redirect, session_of};
 use crate::domain::{Scope, describe_scopes};
 use crate::oauth::pat::PatError;
-use crate::store::Session;
+use crate::store::{ConsentRecord, PersonalAccessToken, Session};
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use maud::html;
+use maud::{Markup, html};
 
 fn when(t: i64) -> String {
     // Dates in UTC, ISO 8601 (day precision is enough here).
@@ -39,38 +39,13 @@ async fn render(
     let Some(session) = session_of(s, tenant, headers).await else {
         return super::pages::login_for_account(s, tenant, headers).await;
     };
-    let load = async {
-        let user = s.store.user(&session.user_id).await?;
-        let grants = s.store.consents(&session.user_id).await?;
-        let known = s.store.scope_descriptions(tenant).await?;
-        // What a person reads: the tenant's descriptions, identity first.
-        let described =
-            |scopes: &str| describe_scopes(&Scope::parse(scopes).unwrap_or_default(), &known);
-        let mut apps = Vec::new();
-        for g in grants {
-            let name = s
-                .store
-                .client(&g.client_id)
-                .await?
-                .map(|c| c.name)
-                .unwrap_or_else(|| g.client_id.clone());
-            let scopes = described(&g.scopes);
-            apps.push((g, name, scopes));
-        }
-        let pats: Vec<_> = s
-            .store
-            .pats(&session.user_id)
-            .await?
-            .into_iter()
-            .map(|p| {
-                let scopes = described(&p.scopes);
-                (p, scopes)
-            })
-            .collect();
-        let offered = s.oauth.pat_scopes(tenant).await?;
-        Ok::<_, crate::store::StoreError>((user, apps, pats, offered))
-    };
-    let Ok((Some(user), apps, pats, offered)) = load.await else {
+    let Ok(Account {
+        user: Some(user),
+        apps,
+        pats,
+        offered,
+    }) = load(s, tenant, &session).await
+    else {
         return error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             "Your account page cannot be shown right now. Try again later.",
@@ -97,66 +72,9 @@ async fn render(
                     p { output #pat-secret { code { (secret) } } }
                 }
             }
-            h2 { "Connected apps" }
-            @if apps.is_empty() {
-                p { "No app has access to your account." }
-            }
-            ul #apps {
-                @for (g, name, scopes) in &apps {
-                    li {
-                        strong { (name) } " (since " (when(g.granted_at)) ") can:"
-                        ul.scopes {
-                            @for (scope, text) in scopes {
-                                li title=(scope) { (text) }
-                            }
-                        }
-                        form method="post" action={ "/t/" (tenant) "/account/apps/" (g.client_id) "/revoke" } style="display:inline" {
-                            input type="hidden" name="csrf" value=(token);
-                            button type="submit" aria-label={ "Revoke access for " (name) } { "Revoke access" }
-                        }
-                    }
-                }
-            }
-            h2 { "Personal access tokens" }
-            @if pats.is_empty() {
-                p { "You have no personal access tokens." }
-            }
-            ul #tokens {
-                @for (p, scopes) in &pats {
-                    li {
-                        strong { (p.name) }
-                        " \u{2014} " @for (i, (scope, text)) in scopes.iter().enumerate() {
-                            @if i > 0 { ", " } span title=(scope) { (text) }
-                        }
-                        " \u{2014} " @if p.expires_at <= now { "expired" } @else { "expires " (when(p.expires_at)) }
-                        @if let Some(u) = p.last_used_at { " \u{2014} last used " (when(u)) }
-                        " "
-                        form method="post" action={ "/t/" (tenant) "/account/tokens/" (p.id) "/revoke" } style="display:inline" {
-                            input type="hidden" name="csrf" value=(token);
-                            button type="submit" aria-label={ "Revoke token " (p.name) } { "Revoke" }
-                        }
-                    }
-                }
-            }
-            h3 { "Create a token" }
-            @if offered.is_empty() {
-                p { "This organisation offers no scopes for personal access tokens." }
-            } @else {
-                form method="post" action={ "/t/" (tenant) "/account/tokens" } {
-                    input type="hidden" name="csrf" value=(token);
-                    label for="pat-name" { "Name" }
-                    input type="text" id="pat-name" name="name" required maxlength="100";
-                    fieldset {
-                        legend { "Scopes" }
-                        @for (scope, text) in &offered {
-                            label { input type="checkbox" name="scope" value=(scope); " " (text) " (" (scope) ")" }
-                        }
-                    }
-                    label for="pat-days" { "Expires in (days)" }
-                    input type="text" id="pat-days" name="days" value="30" inputmode="numeric" required;
-                    button type="submit" { "Create token" }
-                }
-            }
+            (connected_apps(tenant, &token, &apps))
+            (personal_tokens(tenant, &token, &pats, now))
+            (token_form(tenant, &token, &offered))
             @if is_admin {
                 p { a href={ "/t/" (tenant) "/console" } { "Open the admin console" } }
             }
@@ -176,6 +94,143 @@ async fn render(
         images: brand.image_origins(),
     }
     .into_response()
+}
+
+type Described = Vec<(String, String)>;
+
+/// What the account page shows, each scope in the tenant's words.
+struct Account {
+    user: Option<crate::domain::user::User>,
+    /// Each grant with the app's name.
+    apps: Vec<(ConsentRecord, String, Described)>,
+    pats: Vec<(PersonalAccessToken, Described)>,
+    /// The scopes a new token may have.
+    offered: Described,
+}
+
+async fn load(
+    s: &super::AppState,
+    tenant: &str,
+    session: &Session,
+) -> Result<Account, crate::store::StoreError> {
+    let user = s.store.user(&session.user_id).await?;
+    let grants = s.store.consents(&session.user_id).await?;
+    let known = s.store.scope_descriptions(tenant).await?;
+    // What a person reads: the tenant's descriptions, identity first.
+    let described =
+        |scopes: &str| describe_scopes(&Scope::parse(scopes).unwrap_or_default(), &known);
+    let mut apps = Vec::new();
+    for g in grants {
+        let name = s
+            .store
+            .client(&g.client_id)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_else(|| g.client_id.clone());
+        let scopes = described(&g.scopes);
+        apps.push((g, name, scopes));
+    }
+    let pats: Vec<_> = s
+        .store
+        .pats(&session.user_id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let scopes = described(&p.scopes);
+            (p, scopes)
+        })
+        .collect();
+    let offered = s.oauth.pat_scopes(tenant).await?;
+    Ok(Account {
+        user,
+        apps,
+        pats,
+        offered,
+    })
+}
+
+fn connected_apps(
+    tenant: &str,
+    token: &str,
+    apps: &[(ConsentRecord, String, Described)],
+) -> Markup {
+    html! {
+        h2 { "Connected apps" }
+        @if apps.is_empty() {
+            p { "No app has access to your account." }
+        }
+        ul #apps {
+            @for (g, name, scopes) in apps {
+                li {
+                    strong { (name) } " (since " (when(g.granted_at)) ") can:"
+                    ul.scopes {
+                        @for (scope, text) in scopes {
+                            li title=(scope) { (text) }
+                        }
+                    }
+                    form method="post" action={ "/t/" (tenant) "/account/apps/" (g.client_id) "/revoke" } style="display:inline" {
+                        input type="hidden" name="csrf" value=(token);
+                        button type="submit" aria-label={ "Revoke access for " (name) } { "Revoke access" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn personal_tokens(
+    tenant: &str,
+    token: &str,
+    pats: &[(PersonalAccessToken, Described)],
+    now: i64,
+) -> Markup {
+    html! {
+        h2 { "Personal access tokens" }
+        @if pats.is_empty() {
+            p { "You have no personal access tokens." }
+        }
+        ul #tokens {
+            @for (p, scopes) in pats {
+                li {
+                    strong { (p.name) }
+                    " \u{2014} " @for (i, (scope, text)) in scopes.iter().enumerate() {
+                        @if i > 0 { ", " } span title=(scope) { (text) }
+                    }
+                    " \u{2014} " @if p.expires_at <= now { "expired" } @else { "expires " (when(p.expires_at)) }
+                    @if let Some(u) = p.last_used_at { " \u{2014} last used " (when(u)) }
+                    " "
+                    form method="post" action={ "/t/" (tenant) "/account/tokens/" (p.id) "/revoke" } style="display:inline" {
+                        input type="hidden" name="csrf" value=(token);
+                        button type="submit" aria-label={ "Revoke token " (p.name) } { "Revoke" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn token_form(tenant: &str, token: &str, offered: &[(String, String)]) -> Markup {
+    html! {
+        h3 { "Create a token" }
+        @if offered.is_empty() {
+            p { "This organisation offers no scopes for personal access tokens." }
+        } @else {
+            form method="post" action={ "/t/" (tenant) "/account/tokens" } {
+                input type="hidden" name="csrf" value=(token);
+                label for="pat-name" { "Name" }
+                input type="text" id="pat-name" name="name" required maxlength="100";
+                fieldset {
+                    legend { "Scopes" }
+                    @for (scope, text) in offered {
+                        label { input type="checkbox" name="scope" value=(scope); " " (text) " (" (scope) ")" }
+                    }
+                }
+                label for="pat-days" { "Expires in (days)" }
+                input type="text" id="pat-days" name="days" value="30" inputmode="numeric" required;
+                button type="submit" { "Create token" }
+            }
+        }
+    }
 }
 
 /// POST `{issuer}/account/tokens`.

@@ -452,30 +452,15 @@ pub async fn login(
     {
         Ok(session_cookie) => {
             let cookie = set_cookie(&s, &tenant, SESSION_COOKIE, &session_cookie, SESSION_TTL);
-            match request {
-                // Back to the authorization request; this login satisfies prompt=login.
-                Some(_) => redirect(
-                    &format!(
-                        "/t/{tenant}/authorize?{}",
-                        without_prompt_login(&continue_query)
-                    ),
-                    vec![cookie],
-                ),
-                None if return_to.is_some() => redirect(
-                    &format!("/t/{tenant}/{}", return_to.unwrap_or_default()),
-                    vec![cookie],
-                ),
-                None => {
-                    let body = branded(&brand, "Signed in", html! { h1 { "You are signed in" } });
-                    Page {
-                        status: StatusCode::OK,
-                        body,
-                        cookies: vec![cookie],
-                        images: brand.image_origins(),
-                    }
-                    .into_response()
-                }
-            }
+            // Back to the authorization request; this login satisfies prompt=login.
+            let next = match request {
+                Some(_) => Some(format!(
+                    "/t/{tenant}/authorize?{}",
+                    without_prompt_login(&continue_query)
+                )),
+                None => return_to.map(|r| format!("/t/{tenant}/{r}")),
+            };
+            signed_in(&brand, next, cookie)
         }
         Err(LoginError::Invalid) => {
             again("Incorrect username or password.", StatusCode::UNAUTHORIZED)
@@ -489,6 +474,21 @@ pub async fn login(
             StatusCode::SERVICE_UNAVAILABLE,
         ),
     }
+}
+
+/// Where a sign-in goes next, or a page saying it worked.
+fn signed_in(brand: &Brand, next: Option<String>, cookie: String) -> Response {
+    if let Some(next) = next {
+        return redirect(&next, vec![cookie]);
+    }
+    let body = branded(brand, "Signed in", html! { h1 { "You are signed in" } });
+    Page {
+        status: StatusCode::OK,
+        body,
+        cookies: vec![cookie],
+        images: brand.image_origins(),
+    }
+    .into_response()
 }
 
 /// The authorization request's query with `login` taken out of `prompt`.

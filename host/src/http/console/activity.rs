@@ -3,13 +3,14 @@
 
 use super::names::Names;
 use super::trail::Entry;
-use super::{Section, admin, done, notice_banner, query_param, submitted_by_admin};
+use super::{Section, Visitor, admin, done, notice_banner, query_param, submitted_by_admin};
 use crate::domain::installation::Installation;
+use crate::store::Delivery;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use maud::html;
+use maud::{Markup, html};
 
 /// How far back the filters look, and how many records a page shows.
 const SCANNED: i64 = 2_000;
@@ -77,39 +78,59 @@ pub(super) async fn page(
         .map(|e| (*e, e.sentence(&names, &v)))
         .collect();
     let base = v.base();
-    let selected = |want: &Option<String>, value: &str| want.as_deref() == Some(value);
     let body = html! {
         h1 { "Activity" }
         (notice_banner(q))
+        (filters(&base, &choices, [&want_app, &want_installation, &want_actor]))
+        (audit_trail(&told, &v))
+        (deliveries_table(&deliveries, &names, &v))
+    };
+    v.render(StatusCode::OK, Some(Section::Activity), "Activity", body)
+}
+
+/// The app, installation and actor filters, with what is chosen selected.
+fn filters(
+    base: &str,
+    choices: &Choices,
+    [want_app, want_installation, want_actor]: [&Option<String>; 3],
+) -> Markup {
+    let selected = |want: &Option<String>, value: &str| want.as_deref() == Some(value);
+    html! {
         form method="get" action={ (base) "/activity" } #filters {
             div.grid {
                 div {
                     label for="f-app" { "App" }
                     select #f-app name="app" {
                         option value="" { "Any app" }
-                        @for (slug, name) in &choices.apps { option value=(slug) selected[selected(&want_app, slug)] { (name) } }
+                        @for (slug, name) in &choices.apps { option value=(slug) selected[selected(want_app, slug)] { (name) } }
                     }
                 }
                 div {
                     label for="f-installation" { "Installation" }
                     select #f-installation name="installation" {
                         option value="" { "Any installation" }
-                        @for (id, label) in &choices.installations { option value=(id) selected[selected(&want_installation, id)] { (label) } }
+                        @for (id, label) in &choices.installations { option value=(id) selected[selected(want_installation, id)] { (label) } }
                     }
                 }
                 div {
                     label for="f-actor" { "Done by" }
                     select #f-actor name="actor" {
                         option value="" { "Anyone" }
-                        @for (actor, name) in &choices.actors { option value=(actor) selected[selected(&want_actor, actor)] { (name) } }
+                        @for (actor, name) in &choices.actors { option value=(actor) selected[selected(want_actor, actor)] { (name) } }
                     }
                 }
             }
             button type="submit" { "Filter" }
             a.button href={ (base) "/activity" } { "Clear" }
         }
+    }
+}
+
+/// Each record as a sentence, with its raw record one link away.
+fn audit_trail(told: &[(&Entry, String)], v: &Visitor) -> Markup {
+    html! {
         h2 #audit-title { "Audit trail" }
-        @if matching.is_empty() { p { "Nothing matches." } }
+        @if told.is_empty() { p { "Nothing matches." } }
         @else {
             table.stack #audit aria-labelledby="audit-title" {
                 thead { tr { th.shrink scope="col" { "When" } th scope="col" { "What happened" } th.shrink scope="col" { "Record" } } }
@@ -131,13 +152,20 @@ pub(super) async fn page(
                 }
             }
         }
+    }
+}
+
+/// The latest deliveries; a dead one can be retried.
+fn deliveries_table(deliveries: &[Delivery], names: &Names, v: &Visitor) -> Markup {
+    let base = v.base();
+    html! {
         h2 #deliveries-title { "Deliveries to apps" }
         @if deliveries.is_empty() { p { "Nothing was delivered yet." } }
         @else {
             table.stack #deliveries aria-labelledby="deliveries-title" {
                 thead { tr { th scope="col" { "When" } th scope="col" { "Message" } th scope="col" { "To" } th scope="col" { "Status" } th.shrink scope="col" { "Action" } } }
                 tbody {
-                    @for d in &deliveries {
+                    @for d in deliveries {
                         tr {
                             td.shrink data-label="When" { (v.moment(d.created_at)) }
                             td data-label="Message" { (delivery_event(&d.event)) @if let Some(a) = &d.app { " \u{2014} " (names.app(a)) } }
@@ -159,8 +187,7 @@ pub(super) async fn page(
                 }
             }
         }
-    };
-    v.render(StatusCode::OK, Some(Section::Activity), "Activity", body)
+    }
 }
 
 /// What the filters offer, each value with the name a person knows it by.

@@ -468,8 +468,6 @@ async fn consent(
     if right == InstallRight::None {
         return v.forbidden();
     }
-    let required: Vec<&Permission> = m.permissions.iter().filter(|p| p.required).collect();
-    let optional: Vec<&Permission> = m.permissions.iter().filter(|p| !p.required).collect();
     let installing = right == InstallRight::Install;
     let title = if installing {
         format!("Install {}", m.name)
@@ -485,6 +483,35 @@ async fn consent(
         @if !installing {
             p.warning { "An administrator of " (v.brand.name) " decides on this. Nothing is sent to the app until they approve." }
         }
+        (consent_form(v, m, &choice, &resources, installing))
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let images = m
+        .logo_url
+        .as_deref()
+        .and_then(image_origin)
+        .into_iter()
+        .collect();
+    v.render_with_images(status, Some(Section::Catalog), &title, body, images)
+}
+
+/// The resources to select, the permissions (optional ones to tick) and
+/// the button: install, or ask an admin to.
+fn consent_form(
+    v: &Visitor,
+    m: &Manifest,
+    choice: &Choice,
+    resources: &[Resource],
+    installing: bool,
+) -> Markup {
+    let base = v.base();
+    let required: Vec<&Permission> = m.permissions.iter().filter(|p| p.required).collect();
+    let optional: Vec<&Permission> = m.permissions.iter().filter(|p| !p.required).collect();
+    html! {
         form method="post" action={ (base) "/catalog/" (m.slug) "/install" } {
             (v.csrf_field())
             @if !m.resource_types.is_empty() {
@@ -517,19 +544,7 @@ async fn consent(
             }
             a.button href={ (base) "/catalog/" (m.slug) } { "Cancel" }
         }
-    };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let images = m
-        .logo_url
-        .as_deref()
-        .and_then(image_origin)
-        .into_iter()
-        .collect();
-    v.render_with_images(status, Some(Section::Catalog), &title, body, images)
+    }
 }
 
 /// POST `{issuer}/console/catalog/{app}/install`: search or select on the

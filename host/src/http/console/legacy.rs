@@ -2,11 +2,16 @@
 //! on its sunset date): each one's last use, the days left, and the app
 //! that replaces it.
 
-use super::{Section, admin};
+use super::{Section, Visitor, admin};
+use crate::domain::Client;
+use crate::domain::installation::Installation;
+use crate::domain::manifest::Manifest;
+use crate::store::{Exemption, LegacyClient, LegacyPolicy};
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use maud::html;
+use maud::{Markup, html};
+use std::collections::HashMap;
 
 /// GET `{issuer}/console/legacy`.
 pub(super) async fn page(
@@ -57,7 +62,6 @@ pub(super) async fn page(
         Ok(x) => x,
         Err(e) => return v.failed(e, &v.base()),
     };
-    let base = v.base();
     // The date that counts here: the sunset, or the tenant's exemption if later.
     let ends = policy.as_ref().map(|p| {
         exempt
@@ -66,7 +70,27 @@ pub(super) async fn page(
     });
     let body = html! {
         h1 { "Legacy credentials" }
-        @match (&policy, ends) {
+        (sunset_banner(policy.as_ref(), exempt.as_ref(), ends, now, &v))
+        (credentials_table(&rows, &recent, &ever, &v))
+    };
+    v.render(
+        StatusCode::OK,
+        Some(Section::Legacy),
+        "Legacy credentials",
+        body,
+    )
+}
+
+/// The days left before the sunset (or the tenant's exemption).
+fn sunset_banner(
+    policy: Option<&LegacyPolicy>,
+    exempt: Option<&Exemption>,
+    ends: Option<i64>,
+    now: i64,
+    v: &Visitor,
+) -> Markup {
+    html! {
+        @match (policy, ends) {
             (Some(p), Some(ends)) => {
                 @let left = (ends - now).div_euclid(86_400);
                 div.warning #sunset {
@@ -76,12 +100,21 @@ pub(super) async fn page(
                         p { strong { "Retired" } ": legacy credentials stopped working on " (v.day(ends)) "." }
                     }
                     p { (p.message) }
-                    @if let Some(e) = &exempt { p { "Your organisation is exempt until " (v.day(e.until)) "." } }
+                    @if let Some(e) = exempt { p { "Your organisation is exempt until " (v.day(e.until)) "." } }
                     @if let Some(u) = &p.migration_url { p { a href=(u) rel="noopener noreferrer" { "How to move to apps" } } }
                 }
             }
             _ => { p { "No sunset date is set for legacy credentials." } }
         }
+    }
+}
+
+type Uses = HashMap<String, (i64, Option<i64>)>;
+
+/// Each legacy credential's use and the app that replaces it.
+fn credentials_table(rows: &[Row], recent: &Uses, ever: &Uses, v: &Visitor) -> Markup {
+    let base = v.base();
+    html! {
         @if rows.is_empty() {
             p { "Your organisation has no legacy credentials." }
         } @else {
@@ -91,7 +124,7 @@ pub(super) async fn page(
                     th scope="col" { "Replaced by" }
                 } }
                 tbody {
-                    @for (m, client, app, here) in &rows {
+                    @for (m, client, app, here) in rows {
                         tr {
                             td data-label="Credential" {
                                 (client.as_ref().map_or(m.client_id.as_str(), |c| c.name.as_str()))
@@ -113,11 +146,13 @@ pub(super) async fn page(
                 }
             }
         }
-    };
-    v.render(
-        StatusCode::OK,
-        Some(Section::Legacy),
-        "Legacy credentials",
-        body,
-    )
+    }
 }
+
+/// A legacy credential, its client, the app replacing it and its installation here.
+type Row = (
+    LegacyClient,
+    Option<Client>,
+    Option<Manifest>,
+    Option<Installation>,
+);

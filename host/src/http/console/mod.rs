@@ -612,6 +612,73 @@ pub(super) async fn not_found(
     }
 }
 
+/// What the overview counts, as of now.
+struct Counts {
+    now: i64,
+    installed: usize,
+    suspended: usize,
+    /// Installation id, app name and the version it asks for.
+    pending_upgrades: Vec<(String, String, i64)>,
+    open_requests: usize,
+    dead: usize,
+    legacy: usize,
+    /// Legacy credentials used in the last 30 days (as on the legacy page).
+    legacy_used: usize,
+    sunset_at: Option<i64>,
+}
+
+impl Counts {
+    async fn load(s: &super::AppState, tenant: &str) -> Result<Counts, StoreError> {
+        let installations = s
+            .store
+            .installations(tenant, &crate::store::Page::all())
+            .await?;
+        let requests = s.store.install_requests(tenant).await?;
+        let deliveries = s
+            .store
+            .deliveries(tenant, &crate::store::Page::first(200))
+            .await?;
+        let legacy: Vec<_> = (s.store.legacy_clients().await?)
+            .into_iter()
+            .filter(|l| l.tenant == tenant)
+            .collect();
+        let policy = s.store.legacy_policy().await?;
+        let names = names::Names::load(s.store.as_ref(), tenant).await?;
+        let now = s.oauth.clock.now();
+        let recent = s
+            .oauth
+            .usage
+            .legacy_report(now.div_euclid(86_400) - 29)
+            .await?;
+        Ok(Counts {
+            now,
+            installed: installations.len(),
+            suspended: installations
+                .iter()
+                .filter(|i| i.suspended_by.is_some())
+                .count(),
+            pending_upgrades: installations
+                .iter()
+                .filter_map(|i| {
+                    Some((
+                        i.id.clone(),
+                        names.app(&i.app).to_string(),
+                        i.pending_version?,
+                    ))
+                })
+                .collect(),
+            open_requests: requests.iter().filter(|r| r.status == "pending").count(),
+            dead: deliveries.iter().filter(|d| d.status == "dead").count(),
+            legacy: legacy.len(),
+            legacy_used: legacy
+                .iter()
+                .filter(|l| recent.get(&l.client_id).is_some_and(|(uses, _)| *uses > 0))
+                .count(),
+            sunset_at: policy.map(|p| p.sunset_at),
+        })
+    }
+}
+
 async fn overview(
     axum::extract::State(s): super::State,
     axum::extract::Path(tenant): axum::extract::Path<String>,
@@ -627,79 +694,40 @@ async fn overview(
             v.forbidden()
         };
     }
-    let load = async {
-        let installations = s
-            .store
-            .installations(&tenant, &crate::store::Page::all())
-            .await?;
-        let requests = s.store.install_requests(&tenant).await?;
-        let deliveries = s
-            .store
-            .deliveries(&tenant, &crate::store::Page::first(200))
-            .await?;
-        let legacy = s.store.legacy_clients().await?;
-        let policy = s.store.legacy_policy().await?;
-        let names = names::Names::load(s.store.as_ref(), &tenant).await?;
-        let today = s.oauth.clock.now().div_euclid(86_400);
-        let recent = s.oauth.usage.legacy_report(today - 29).await?;
-        Ok::<_, StoreError>((
-            installations,
-            requests,
-            deliveries,
-            legacy,
-            policy,
-            names,
-            recent,
-        ))
-    };
-    let (installations, requests, deliveries, legacy, policy, names, recent) = match load.await {
-        Ok(x) => x,
+    let c = match Counts::load(&s, &tenant).await {
+        Ok(c) => c,
         Err(e) => return v.failed(e, &v.base()),
     };
-    let pending_upgrades: Vec<_> = installations
-        .iter()
-        .filter(|i| i.pending_version.is_some())
-        .collect();
-    let open_requests = requests.iter().filter(|r| r.status == "pending").count();
-    let dead = deliveries.iter().filter(|d| d.status == "dead").count();
-    let legacy_here: Vec<_> = legacy.iter().filter(|l| l.tenant == tenant).collect();
-    // Used means used lately (as on the legacy page), not merely existing.
-    let legacy_used = legacy_here
-        .iter()
-        .filter(|l| recent.get(&l.client_id).is_some_and(|(uses, _)| *uses > 0))
-        .count();
     let base = v.base();
-    let now = s.oauth.clock.now();
     let body = html! {
         h1 { "Overview" }
         (notice_banner(query.as_deref()))
         div.grid {
             div.card {
                 h2 { "Installed apps" }
-                p { (installations.len()) " installed, "
-                    (installations.iter().filter(|i| i.suspended_by.is_some()).count()) " suspended." }
+                p { (c.installed) " installed, " (c.suspended) " suspended." }
                 a href={ (base) "/installations" } { "See installed apps" }
             }
             div.card {
                 h2 { "Waiting for you" }
                 ul.plain {
-                    li { (pending_upgrades.len()) " upgrade" @if pending_upgrades.len() != 1 { "s" } " to approve" }
-                    li { (open_requests) " install request" @if open_requests != 1 { "s" } }
-                    li { (dead) " failed deliver" @if dead == 1 { "y" } @else { "ies" } " to apps" }
+                    li { (c.pending_upgrades.len()) " upgrade" @if c.pending_upgrades.len() != 1 { "s" } " to approve" }
+                    li { (c.open_requests) " install request" @if c.open_requests != 1 { "s" } }
+                    li { (c.dead) " failed deliver" @if c.dead == 1 { "y" } @else { "ies" } " to apps" }
                 }
-                @if open_requests > 0 { a href={ (base) "/requests" } { "Review requests" } " " }
-                @if dead > 0 { a href={ (base) "/activity" } { "See deliveries" } }
+                @if c.open_requests > 0 { a href={ (base) "/requests" } { "Review requests" } " " }
+                @if c.dead > 0 { a href={ (base) "/activity" } { "See deliveries" } }
             }
-            @if !legacy_here.is_empty() {
+            @if c.legacy > 0 {
                 div.card {
                     h2 { "Legacy credentials" }
                     p #legacy-summary {
-                        (legacy_here.len()) " legacy credential" @if legacy_here.len() != 1 { "s" } ", "
-                        (legacy_used) " used in the last 30 days"
-                        @if let Some(p) = &policy {
-                            @let days = (p.sunset_at - now).div_euclid(86_400);
-                            @if days >= 0 { ", " (days) " days until they stop working on " (v.day(p.sunset_at)) }
-                            @else { ", retired on " (v.day(p.sunset_at)) }
+                        (c.legacy) " legacy credential" @if c.legacy != 1 { "s" } ", "
+                        (c.legacy_used) " used in the last 30 days"
+                        @if let Some(sunset_at) = c.sunset_at {
+                            @let days = (sunset_at - c.now).div_euclid(86_400);
+                            @if days >= 0 { ", " (days) " days until they stop working on " (v.day(sunset_at)) }
+                            @else { ", retired on " (v.day(sunset_at)) }
                         }
                         "."
                     }
@@ -707,11 +735,11 @@ async fn overview(
                 }
             }
         }
-        @if !pending_upgrades.is_empty() {
+        @if !c.pending_upgrades.is_empty() {
             h2 { "Upgrades waiting for approval" }
             ul #upgrades {
-                @for i in &pending_upgrades {
-                    li { a href={ (base) "/installations/" (i.id) } { (names.app(&i.app)) } " asks to move to version " (i.pending_version.unwrap_or_default()) }
+                @for (id, app, version) in &c.pending_upgrades {
+                    li { a href={ (base) "/installations/" (id) } { (app) } " asks to move to version " (version) }
                 }
             }
         }

@@ -2,13 +2,14 @@
 //! and, apart from them, its apps' service accounts, which belong to their
 //! installations and cannot be edited here.
 
-use super::{Section, admin, done, notice_banner, submitted_by_admin};
+use super::{Section, Visitor, admin, done, notice_banner, submitted_by_admin};
 use crate::admin::{Actor, AdminError, NewUser};
+use crate::domain::user::User;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use maud::html;
+use maud::{Markup, html};
 
 /// GET `{issuer}/console/people`.
 pub(super) async fn list(
@@ -53,10 +54,22 @@ pub(super) async fn list(
             (shown.len()) " of " (people.len()) " " @if people.len() == 1 { "person" } @else { "people" }
             @if !search.is_empty() { " \u{00b7} " a href={ (base) "/people" } { "Show everyone" } }
         }
+        (people_table(&shown, &v))
+        (add_person_form(&v))
+        (service_accounts(&accounts, &v))
+    };
+    v.render(StatusCode::OK, Some(Section::People), "People", body)
+}
+
+/// Each person with their role and what an admin may do to them; an admin
+/// cannot demote or delete themselves.
+fn people_table(shown: &[&&User], v: &Visitor) -> Markup {
+    let base = v.base();
+    html! {
         table.stack #people {
             thead { tr { th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Last sign-in" } th scope="col" { "Actions" } } }
             tbody {
-                @for u in &shown {
+                @for u in shown {
                     @let name = u.display_name.as_deref().unwrap_or(&u.username);
                     tr {
                         td data-label="Name" { (name) @if u.display_name.is_some() { " " br; span.muted { (u.username) } } }
@@ -83,6 +96,12 @@ pub(super) async fn list(
                 }
             }
         }
+    }
+}
+
+fn add_person_form(v: &Visitor) -> Markup {
+    let base = v.base();
+    html! {
         h2 { "Add a person" }
         form method="post" action={ (base) "/people" } style="max-width:28rem" {
             (v.csrf_field())
@@ -97,6 +116,12 @@ pub(super) async fn list(
             label.inline { input type="checkbox" name="admin" value="yes"; span { "Administrator" } }
             button.primary type="submit" { "Add person" }
         }
+    }
+}
+
+fn service_accounts(accounts: &[&User], v: &Visitor) -> Markup {
+    let base = v.base();
+    html! {
         h2 { "Service accounts" }
         p.muted { "Each installed app acts as its own service account. They cannot sign in and go away when the app is uninstalled." }
         @if accounts.is_empty() { p { "None: no app is installed." } }
@@ -104,7 +129,7 @@ pub(super) async fn list(
             table.stack #service-accounts {
                 thead { tr { th scope="col" { "Account" } th scope="col" { "App" } th scope="col" { "Created" } } }
                 tbody {
-                    @for u in &accounts {
+                    @for u in accounts {
                         tr {
                             td data-label="Account" { (u.username) }
                             td data-label="App" {
@@ -118,8 +143,7 @@ pub(super) async fn list(
                 }
             }
         }
-    };
-    v.render(StatusCode::OK, Some(Section::People), "People", body)
+    }
 }
 
 /// POST `{issuer}/console/people`: add a person.

@@ -104,6 +104,38 @@ pub(super) fn names(types: &[ResourceType]) -> String {
     }
 }
 
+/// How a resource is named in the list: with its type when the app uses
+/// several, and its id only where a name alone would not tell two apart.
+struct Tell<'a> {
+    types: &'a [ResourceType],
+    names: std::collections::HashMap<&'a str, usize>,
+}
+
+impl<'a> Tell<'a> {
+    fn new(types: &'a [ResourceType], of_app: &[&'a Resource]) -> Self {
+        let mut names = std::collections::HashMap::new();
+        for r in of_app {
+            *names.entry(r.name.as_str()).or_default() += 1;
+        }
+        Tell { types, names }
+    }
+
+    fn checkbox(&self, r: &Resource, checked: bool) -> Markup {
+        let type_name = self
+            .types
+            .iter()
+            .find(|t| t.kind == r.kind)
+            .map_or(r.kind.as_str(), |t| t.name.as_str());
+        let ambiguous = self.names.get(r.name.as_str()).is_some_and(|n| *n > 1);
+        html! {
+            label.inline {
+                input type="checkbox" name="r" value={ (r.kind) ":" (r.id) } checked[checked];
+                span { (r.name) @if self.types.len() > 1 { " (" (type_name) ")" } @if ambiguous { " " span.muted { (r.id) } } }
+            }
+        }
+    }
+}
+
 /// The selection fieldset; the enclosing form's first submit button must
 /// be the search one this renders, so Enter in the search box searches.
 pub(super) fn fieldset(p: &Picked, types: &[ResourceType], resources: &[Resource]) -> Markup {
@@ -123,19 +155,7 @@ pub(super) fn fieldset(p: &Picked, types: &[ResourceType], resources: &[Resource
         .iter()
         .filter(|r| !p.ids.contains(&(r.kind.clone(), r.id.clone())) && matches(r, &q))
         .collect();
-    let type_name = |kind: &str| {
-        types
-            .iter()
-            .find(|t| t.kind == kind)
-            .map_or(kind.to_string(), |t| t.name.clone())
-    };
-    let multiple_types = types.len() > 1;
-    // Ids only where a name alone would not tell two resources apart.
-    let mut names: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for r in of_app.iter() {
-        *names.entry(r.name.as_str()).or_default() += 1;
-    }
-    let ambiguous = |r: &Resource| names.get(r.name.as_str()).is_some_and(|n| *n > 1);
+    let tell = Tell::new(types, &of_app);
     html! {
         fieldset #resources {
             legend { "Which " (label) " may it use?" }
@@ -165,10 +185,7 @@ pub(super) fn fieldset(p: &Picked, types: &[ResourceType], resources: &[Resource
                         fieldset {
                             legend { "Selected" }
                             @for r in &selected {
-                                label.inline {
-                                    input type="checkbox" name="r" value={ (r.kind) ":" (r.id) } checked;
-                                    span { (r.name) @if multiple_types { " (" (type_name(&r.kind)) ")" } @if ambiguous(r) { " " span.muted { (r.id) } } }
-                                }
+                                (tell.checkbox(r, true))
                             }
                         }
                     }
@@ -176,10 +193,7 @@ pub(super) fn fieldset(p: &Picked, types: &[ResourceType], resources: &[Resource
                         fieldset {
                             legend { @if p.query.is_empty() { "All " (label) } @else { "Matching" } }
                             @for r in matching.iter().take(SHOWN) {
-                                label.inline {
-                                    input type="checkbox" name="r" value={ (r.kind) ":" (r.id) };
-                                    span { (r.name) @if multiple_types { " (" (type_name(&r.kind)) ")" } @if ambiguous(r) { " " span.muted { (r.id) } } }
-                                }
+                                (tell.checkbox(r, false))
                             }
                             @if matching.len() > SHOWN {
                                 p.muted { (matching.len() - SHOWN) " more not shown: search to narrow the list." }
