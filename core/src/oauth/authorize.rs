@@ -12,6 +12,10 @@ use crate::store::{AuthorizationCode, Session};
 use crate::tokens::{b64url, random_bytes, secret};
 use std::sync::Arc;
 
+/// What the user reads when a pushed request is spent, expired or unknown.
+pub(super) const PUSHED_GONE: &str =
+    "This sign-in link has expired or was already used. Go back to the app and sign in again.";
+
 /// How long a code may wait to be redeemed.
 const CODE_TTL: i64 = 60;
 
@@ -27,6 +31,9 @@ pub struct AuthorizeRequest {
     pub prompt: Vec<String>,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    /// The hash of the RFC 9126 `request_uri` this request was pushed as:
+    /// spent when its code is issued.
+    pub pushed: Option<Vec<u8>>,
 }
 
 /// Why an authorization request stops.
@@ -34,8 +41,12 @@ pub struct AuthorizeRequest {
 pub enum AuthorizeError {
     /// Shown on a page: the client or redirect URI cannot be trusted.
     Page(String),
-    /// Sent back to the client's redirect URI.
-    Redirect { url: String },
+    /// Sent back to the client's redirect URI (as `url`).
+    Redirect {
+        url: String,
+        error: ErrorCode,
+        description: String,
+    },
 }
 
 /// What the user must do next.
@@ -52,6 +63,8 @@ impl AuthorizeRequest {
     pub fn error(&self, code: ErrorCode, description: &str) -> AuthorizeError {
         AuthorizeError::Redirect {
             url: self.respond(&[("error", code.as_str()), ("error_description", description)]),
+            error: code,
+            description: description.to_string(),
         }
     }
 
@@ -95,6 +108,19 @@ impl OAuth {
             .map_err(|_| page("The server cannot check this app right now. Try again later."))?
             .filter(|c| c.tenant == tenant.tenant.slug)
             .ok_or_else(|| page("This sign-in link names an app that is not registered here."))?;
+        // RFC 9126 §4: a pushed request stands for the whole request; other
+        // parameters in the URL are ignored.
+        let (pushed_params, pushed) = match params.get("request_uri") {
+            Some(uri) => {
+                let (p, hash) = self
+                    .pushed_request(&tenant.tenant.slug, &client, uri)
+                    .await
+                    .map_err(AuthorizeError::Page)?;
+                (Some(p), Some(hash))
+            }
+            None => (None, None),
+        };
+        let params = pushed_params.as_ref().unwrap_or(params);
         let redirect_uri = RedirectUri::matching(&client.redirect_uris, params.get("redirect_uri"))
             .ok_or_else(|| page("This sign-in link would send you to an address the app has not registered, so it was stopped."))?;
         let request = AuthorizeRequest {
@@ -111,6 +137,7 @@ impl OAuth {
             login_hint: params.get("login_hint").map(str::to_string),
             tenant,
             client,
+            pushed,
         };
         self.check(request, params)
     }
@@ -261,6 +288,22 @@ impl OAuth {
         session: &Session,
         scope: &Scope,
     ) -> Result<String, AuthorizeError> {
+        if let Some(hash) = &r.pushed {
+            let spent = self
+                .store
+                .spend_pushed_request(hash, self.clock.now())
+                .await;
+            match spent {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(AuthorizeError::Page(PUSHED_GONE.into()));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot spend a pushed authorization request");
+                    return Err(r.error(ErrorCode::TemporarilyUnavailable, "try again later"));
+                }
+            }
+        }
         let code = b64url(&random_bytes::<32>(&self.rng));
         let row = AuthorizationCode {
             code_hash: secret::hash(&code).to_vec(),

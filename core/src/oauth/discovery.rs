@@ -18,6 +18,9 @@ pub fn metadata(tenant: &TenantEntry) -> Value {
         "jwks_uri": format!("{issuer}/jwks.json"),
         "introspection_endpoint": format!("{issuer}/introspect"),
         "revocation_endpoint": format!("{issuer}/revoke"),
+        // RFC 9126: offered to every client, required of none (yet).
+        "pushed_authorization_request_endpoint": format!("{issuer}/par"),
+        "require_pushed_authorization_requests": false,
         "grant_types_supported": SUPPORTED_GRANT_TYPES,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -15,6 +15,7 @@ mod introspect;
 mod issue;
 mod legacy;
 pub mod login;
+mod par;
 pub mod params;
 pub mod pat;
 mod refresh;
@@ -25,6 +26,7 @@ mod userinfo;
 pub use client_auth::PresentedAuth;
 pub use error::{ErrorCode, OAuthError};
 pub use issue::{Deprecation, TokenResponse};
+pub use par::Pushed;
 pub use params::Params;
 
 use crate::clock::Clock;

@@ -25,6 +25,26 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every pair as given, empty values included.
+    pub fn pairs(&self) -> impl Iterator<Item = &(String, String)> {
+        self.0.iter()
+    }
+
+    /// `application/x-www-form-urlencoded`, as a pushed request is kept.
+    pub fn to_form(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.0.iter())
+            .finish()
+    }
+
+    pub fn from_form(form: &str) -> Result<Self, String> {
+        Self::from_pairs(
+            url::form_urlencoded::parse(form.as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
     pub fn all(&self, name: &str) -> impl Iterator<Item = &str> {
         self.0
             .iter()

@@ -43,6 +43,27 @@ impl std::fmt::Debug for AuthorizationCode {
     }
 }
 
+/// An RFC 9126 pushed authorization request, by the hash of its request_uri.
+#[derive(Clone, sqlx::FromRow)]
+pub struct PushedRequest {
+    pub uri_hash: Vec<u8>,
+    pub tenant: String,
+    pub client_id: String,
+    /// The request's parameters, form-encoded.
+    pub params: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+impl std::fmt::Debug for PushedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushedRequest")
+            .field("client_id", &self.client_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What redeeming a code found.
 #[derive(Debug)]
 pub enum Redemption {
@@ -230,6 +251,12 @@ pub trait Accounts: Send + Sync {
         scopes: &str,
         now: i64,
     ) -> StoreResult<()>;
+
+    async fn create_pushed_request(&self, request: &PushedRequest) -> StoreResult<()>;
+    async fn pushed_request(&self, uri_hash: &[u8]) -> StoreResult<Option<PushedRequest>>;
+    /// Marks a pushed request used, atomically: `true` for exactly one
+    /// caller, and only before it expires.
+    async fn spend_pushed_request(&self, uri_hash: &[u8], now: i64) -> StoreResult<bool>;
 
     async fn create_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
     /// Marks the code used, atomically: exactly one redemption is `Fresh`.

@@ -700,7 +700,11 @@ macro_rules! impl_sql_store {
                     .bind(now)
                     .execute(&mut *self.conn().await?)
                     .await?;
-                Ok(done.rows_affected() + assertions.rows_affected())
+                let pushed = sqlx::query("DELETE FROM pushed_requests WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&mut *self.conn().await?)
+                    .await?;
+                Ok(done.rows_affected() + assertions.rows_affected() + pushed.rows_affected())
             }
 
             #[tracing::instrument(name = "store.use_client_assertion", level = "debug", skip_all)]

@@ -519,6 +519,41 @@ macro_rules! impl_sql_accounts {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.create_pushed_request", level = "debug", skip_all)]
+            async fn create_pushed_request(&self, r: &$crate::store::PushedRequest) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO pushed_requests (uri_hash, tenant, client_id, params, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&r.uri_hash)
+                .bind(&r.tenant)
+                .bind(&r.client_id)
+                .bind(&r.params)
+                .bind(r.expires_at)
+                .execute(&mut *self.conn().await?)
+                .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(name = "store.pushed_request", level = "debug", skip_all)]
+            async fn pushed_request(&self, uri_hash: &[u8]) -> $crate::store::StoreResult<Option<$crate::store::PushedRequest>> {
+                Ok(sqlx::query_as("SELECT * FROM pushed_requests WHERE uri_hash = $1")
+                    .bind(uri_hash)
+                    .fetch_optional(&mut *self.conn().await?)
+                    .await?)
+            }
+
+            #[tracing::instrument(name = "store.spend_pushed_request", level = "debug", skip_all)]
+            async fn spend_pushed_request(&self, uri_hash: &[u8], now: i64) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE pushed_requests SET used_at = $1 WHERE uri_hash = $2 AND used_at IS NULL AND expires_at > $1",
+                )
+                .bind(now)
+                .bind(uri_hash)
+                .execute(&mut *self.conn().await?)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             #[tracing::instrument(name = "store.create_code", level = "debug", skip_all)]
             async fn create_code(&self, c: &$crate::store::AuthorizationCode) -> $crate::store::StoreResult<()> {
                 sqlx::query(

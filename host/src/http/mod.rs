@@ -116,6 +116,7 @@ fn public_routes(state: &AppState) -> Router<Arc<AppState>> {
             post(oauth::token).options(oauth::token_preflight),
         )
         .route("/t/{tenant}/authorize", get(pages::authorize))
+        .route("/t/{tenant}/par", post(oauth::par))
         .route("/t/{tenant}/login", post(pages::login))
         .route("/t/{tenant}/consent", post(pages::consent))
         .route(

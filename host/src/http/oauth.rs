@@ -169,6 +169,28 @@ async fn cors(
     allowed
 }
 
+/// RFC 9126 pushed authorization request: 201 with the `request_uri`.
+pub async fn par(
+    axum::extract::State(s): State,
+    path: TenantPath,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match read_request(path, &headers, body).await {
+        Ok((tenant, auth, params)) => {
+            match s
+                .oauth
+                .push_authorization_request(&tenant, auth, &params)
+                .await
+            {
+                Ok(p) => (StatusCode::CREATED, no_store(), Json(p)).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 pub async fn introspect(
     axum::extract::State(s): State,
     path: TenantPath,

@@ -253,7 +253,7 @@ pub async fn authorize(
 fn authorize_error(e: AuthorizeError) -> Response {
     match e {
         AuthorizeError::Page(message) => error_page(StatusCode::BAD_REQUEST, &message),
-        AuthorizeError::Redirect { url } => redirect(&url, vec![]),
+        AuthorizeError::Redirect { url, .. } => redirect(&url, vec![]),
     }
 }
 

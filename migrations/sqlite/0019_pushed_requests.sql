@@ -1,0 +1,12 @@
+-- RFC 9126 pushed authorization requests: the parameters a client pushed,
+-- kept until a code is issued for them or they expire. Only the SHA-256 of
+-- the request_uri is stored.
+CREATE TABLE pushed_requests (
+    uri_hash    BLOB PRIMARY KEY,
+    tenant      TEXT NOT NULL REFERENCES tenants(slug) ON DELETE CASCADE,
+    client_id   TEXT NOT NULL,
+    params      TEXT NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    used_at     BIGINT
+);
+CREATE INDEX pushed_requests_by_expiry ON pushed_requests (expires_at);
