@@ -234,6 +234,10 @@ async fn schemathesis_finds_nothing_wrong(db: Db) {
             "20261205",
         ])
         .args(["--request-timeout", "10", "--no-color"])
+        // Free-text path segments (a resource's kind and id) make Hypothesis
+        // drop many draws that cannot be a segment; with some seeds that
+        // trips its health check before any request is sent.
+        .args(["--suppress-health-check", "filter_too_much"])
         .current_dir(db.dir.path())
         .output()
         .await

@@ -8,6 +8,7 @@ use common::*;
 on_both_backends!(
     openid_client_pushes_its_authorization_requests,
     pushed_requests_are_checked_and_spent_once,
+    a_client_can_be_required_to_push_its_requests,
 );
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -260,6 +261,98 @@ async fn pushed_requests_are_checked_and_spent_once(db: Db) {
         assert_eq!(status, 400);
         assert!(page.contains(expired), "{page}");
     }
+}
+
+async fn a_client_can_be_required_to_push_its_requests(db: Db) {
+    setup(&db);
+    let strict = |extra: &[&str]| {
+        let mut args = vec![
+            "client",
+            "create",
+            "--tenant",
+            "acme",
+            "--name",
+            "Strict App",
+            "--scopes",
+            "read",
+            "--redirect-uri",
+            REDIRECT,
+            "--require-par",
+        ];
+        args.extend_from_slice(extra);
+        db.cli(&args)
+    };
+    // Only a client that uses the authorization endpoint can be held to it.
+    let out = strict(&["--grant-types", "client_credentials"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "require_pushed_authorization_requests is for clients of the authorization_code grant"
+        ),
+        "{err}"
+    );
+    let out = strict(&["--grant-types", "authorization_code", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(created["require_pushed_authorization_requests"], true);
+    let id = created["client_id"].as_str().unwrap().to_string();
+    let secret = created["client_secret"].as_str().unwrap().to_string();
+
+    let server = Server::start_with(&db, &[("WARDEN_ADMIN_TOKEN", ADMIN_TOKEN)], &[]).await;
+    let flow = Flow {
+        issuer: server.issuer("acme"),
+        client_id: id.clone(),
+        browser: browser(),
+    };
+    let (_, challenge) = pkce();
+    let request = [
+        ("response_type", "code"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "read"),
+        ("state", "s-2"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    // Straight to /authorize: sent back to the app with the reason.
+    let (status, _, location) = flow.get(&flow.authorize_url(&request)).await;
+    assert_eq!(status, 303);
+    let q = query_of(&location.unwrap());
+    assert_eq!(q["error"], "invalid_request");
+    assert!(q["error_description"].contains("RFC 9126"), "{q:?}");
+    assert_eq!(q["state"], "s-2");
+    // Pushed: the sign-in page.
+    let r = push(&server, Some((&id, &secret)), &request).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let request_uri = r.body["request_uri"].as_str().unwrap();
+    let (status, page, _) = flow
+        .get(&flow.authorize_url(&[("request_uri", request_uri)]))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Strict App"), "{page}");
+
+    // The admin API takes the same setting, with the same rule.
+    let api = AdminApi::of(&server);
+    let body = |grants: &[&str]| {
+        serde_json::json!({
+            "name": "Strict API App", "grant_types": grants, "scopes": "read",
+            "redirect_uris": [REDIRECT], "require_pushed_authorization_requests": true,
+        })
+    };
+    let r = api
+        .post("/tenants/acme/clients", body(&["client_credentials"]))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("authorization_code grant"), "{}", r.text);
+    let r = api
+        .post("/tenants/acme/clients", body(&["authorization_code"]))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["require_pushed_authorization_requests"], true);
 }
 
 trait CodeFor {

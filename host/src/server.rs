@@ -290,6 +290,7 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
                 post_logout_redirect_uris: vec![],
                 public: false,
                 jwks: None,
+                require_pushed_authorization_requests: false,
             };
             let (c, s) = admin.create_client(new, DEMO_ACTOR, now).await?;
             (c.client_id, s.expect("a confidential client has a secret"))

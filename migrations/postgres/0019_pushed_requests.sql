@@ -10,3 +10,6 @@ CREATE TABLE pushed_requests (
     used_at     BIGINT
 );
 CREATE INDEX pushed_requests_by_expiry ON pushed_requests (expires_at);
+
+-- RFC 9126 §6 client metadata: this client's authorization requests must be pushed.
+ALTER TABLE clients ADD COLUMN require_pushed_authorization_requests BOOLEAN NOT NULL DEFAULT FALSE;

@@ -85,6 +85,7 @@ impl Admin {
             post_logout_redirect_uris: new.post_logout_redirect_uris,
             installation: None,
             jwks: new.jwks,
+            require_pushed_authorization_requests: new.require_pushed_authorization_requests,
         };
         // A public client's, or one with keys, stored hash is of a secret
         // nobody ever sees.
@@ -98,6 +99,7 @@ impl Admin {
             serde_json::json!({
                 "client_id": client.client_id, "name": client.name,
                 "grant_types": client.grant_types, "public": client.public, "actor": actor,
+                "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
             }),
             now,
         );

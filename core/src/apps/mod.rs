@@ -628,6 +628,7 @@ impl Admin {
             post_logout_redirect_uris: vec![],
             installation: Some(id.to_string()),
             jwks: None,
+            require_pushed_authorization_requests: false,
         };
         (client, IssuedSecret(secret))
     }

@@ -217,6 +217,7 @@ pub fn pull_client(manifest: &Manifest, installation: &Installation) -> crate::d
         post_logout_redirect_uris: vec![],
         installation: Some(installation.id.clone()),
         jwks: None,
+        require_pushed_authorization_requests: false,
     }
 }
 

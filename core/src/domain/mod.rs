@@ -130,6 +130,8 @@ pub struct Client {
     /// Registered public keys (a JWK Set): the client authenticates with
     /// `private_key_jwt` and has no secret.
     pub jwks: Option<serde_json::Value>,
+    /// RFC 9126 §6: authorization requests only by `request_uri` from `/par`.
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl fmt::Debug for Client {
@@ -167,6 +169,7 @@ pub struct NewClient {
     pub public: bool,
     /// Public keys for `private_key_jwt` instead of a secret.
     pub jwks: Option<serde_json::Value>,
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl NewClient {
@@ -198,6 +201,14 @@ impl NewClient {
                     "jwks needs a public signing key (\"use\": \"sig\") for private_key_jwt".into(),
                 );
             }
+        }
+        if self.require_pushed_authorization_requests
+            && !self.grant_types.iter().any(|g| g == "authorization_code")
+        {
+            return Err(
+                "require_pushed_authorization_requests is for clients of the authorization_code grant"
+                    .into(),
+            );
         }
         if self.public && self.grant_types.iter().any(|g| g == "client_credentials") {
             return Err(
@@ -303,6 +314,7 @@ mod tests {
             post_logout_redirect_uris: vec![],
             installation: None,
             jwks: None,
+            require_pushed_authorization_requests: false,
         }
     }
 

@@ -94,6 +94,16 @@ impl OAuth {
         tenant: &str,
         params: &Params,
     ) -> Result<AuthorizeRequest, AuthorizeError> {
+        self.checked_request(tenant, params, false).await
+    }
+
+    /// `pushing`: the request is being pushed (RFC 9126), not yet used.
+    pub(super) async fn checked_request(
+        &self,
+        tenant: &str,
+        params: &Params,
+        pushing: bool,
+    ) -> Result<AuthorizeRequest, AuthorizeError> {
         let page = |m: &str| AuthorizeError::Page(m.to_string());
         let tenant = self.tenant(tenant).await.map_err(|_| {
             page("This sign-in link points to an organisation that does not exist.")
@@ -139,6 +149,15 @@ impl OAuth {
             client,
             pushed,
         };
+        if request.client.require_pushed_authorization_requests
+            && request.pushed.is_none()
+            && !pushing
+        {
+            return Err(request.error(
+                ErrorCode::InvalidRequest,
+                "this client must push its authorization requests to the pushed_authorization_request_endpoint (RFC 9126)",
+            ));
+        }
         self.check(request, params)
     }
 

@@ -48,7 +48,7 @@ impl OAuth {
             ));
         }
         let request = pushed_params(params, &client);
-        self.authorization_request(tenant, &request)
+        self.checked_request(tenant, &request, true)
             .await
             .map_err(|e| match e {
                 AuthorizeError::Page(m) => OAuthError::invalid_request(m),

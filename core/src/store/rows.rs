@@ -53,6 +53,7 @@ pub struct ClientRow {
     pub post_logout_redirect_uris: String,
     pub installation_id: Option<String>,
     pub jwks: Option<String>,
+    pub require_pushed_authorization_requests: bool,
 }
 
 fn hash32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
@@ -88,6 +89,7 @@ impl TryFrom<ClientRow> for Client {
             created_at: r.created_at,
             redirect_uris: words(&r.redirect_uris),
             public: r.public_client,
+            require_pushed_authorization_requests: r.require_pushed_authorization_requests,
             post_logout_redirect_uris: words(&r.post_logout_redirect_uris),
             installation: r.installation_id,
             jwks: r

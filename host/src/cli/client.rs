@@ -46,6 +46,10 @@ pub enum ClientCmd {
         /// it authenticates with private_key_jwt and gets no secret.
         #[arg(long)]
         jwks: Option<std::path::PathBuf>,
+        /// Authorization requests only through the pushed authorization
+        /// request endpoint (RFC 9126).
+        #[arg(long)]
+        require_par: bool,
         #[arg(long)]
         json: bool,
     },
@@ -85,6 +89,7 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
             post_logout_redirect_uris,
             public: public_client,
             jwks,
+            require_par,
             json,
         } => {
             create(
@@ -101,6 +106,7 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
                 post_logout_redirect_uris,
                 public_client,
                 jwks,
+                require_par,
                 json,
             )
             .await
@@ -136,6 +142,7 @@ async fn create(
     post_logout_redirect_uris: Vec<String>,
     public_client: bool,
     jwks: Option<std::path::PathBuf>,
+    require_par: bool,
     json: bool,
 ) -> anyhow::Result<()> {
     let now = SystemClock.now();
@@ -168,6 +175,7 @@ async fn create(
         post_logout_redirect_uris,
         public: public_client,
         jwks,
+        require_pushed_authorization_requests: require_par,
     };
     let (client, secret) = admin(&config)
         .await?
@@ -195,6 +203,7 @@ async fn create(
             "client_id": client.client_id, "client_secret": secret, "tenant": client.tenant,
             "name": client.name, "grant_types": client.grant_types, "scopes": client.scopes.to_string(),
             "redirect_uris": client.redirect_uris, "public": client.public,
+            "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
             "token_endpoint": token_endpoint,
         }),
         text,

@@ -60,6 +60,10 @@ struct NewClientBody {
     public: bool,
     /// Public keys: the client authenticates with private_key_jwt.
     jwks: Option<Value>,
+    /// RFC 9126 §6: authorization requests only through the pushed
+    /// authorization request endpoint (an `authorization_code` client).
+    #[serde(default)]
+    require_pushed_authorization_requests: bool,
 }
 
 /// The grant types a client may be registered with (`token-exchange` and
@@ -119,6 +123,7 @@ async fn create_client(
         post_logout_redirect_uris: b.post_logout_redirect_uris,
         public: b.public,
         jwks: b.jwks,
+        require_pushed_authorization_requests: b.require_pushed_authorization_requests,
     };
     let (client, secret) = s.admin.create_client(new, &actor.name, now(&s)).await?;
     Ok(created(json!(ClientCreated {
@@ -128,6 +133,7 @@ async fn create_client(
         tenant: client.tenant,
         redirect_uris: client.redirect_uris,
         public: client.public,
+        require_pushed_authorization_requests: client.require_pushed_authorization_requests,
         name: client.name,
         grant_types: client.grant_types,
         scopes: client.scopes.to_string(),
@@ -219,6 +225,7 @@ struct ClientCreated {
     tenant: String,
     redirect_uris: Vec<String>,
     public: bool,
+    require_pushed_authorization_requests: bool,
     name: String,
     grant_types: Vec<String>,
     /// Space-separated, as in RFC 6749.

@@ -142,7 +142,7 @@ pub const BEYOND_SCHEMA: &[(&str, u16, &str)] = &[
     (
         "create_client",
         400,
-        "a public client cannot use `client_credentials` (the default grant type); `authorization_code` needs `redirect_uris`; `default_scopes` lie within `scopes`; `jwks` holds a public signing key and only for a confidential client; redirect URIs (https, or http on loopback, or a private-use scheme) and `resources` (absolute, no fragment) parse as URLs",
+        "a public client cannot use `client_credentials` (the default grant type); `authorization_code` needs `redirect_uris`; `require_pushed_authorization_requests` needs `authorization_code`; `default_scopes` lie within `scopes`; `jwks` holds a public signing key and only for a confidential client; redirect URIs (https, or http on loopback, or a private-use scheme) and `resources` (absolute, no fragment) parse as URLs",
     ),
     (
         "bind",
