@@ -62,6 +62,9 @@ impl Admin {
             if g == "token-exchange" || g == "token_exchange" {
                 *g = "urn:ietf:params:oauth:grant-type:token-exchange".into();
             }
+            if g == "device_code" {
+                *g = crate::oauth::device::DEVICE_CODE_GRANT.into();
+            }
         }
         new.validate().map_err(AdminError::Invalid)?;
         super::existing_tenant(&*self.store, &new.tenant).await?;

@@ -97,6 +97,7 @@ pub const SUPPORTED_GRANT_TYPES: &[&str] = &[
     "authorization_code",
     "refresh_token",
     "urn:ietf:params:oauth:grant-type:token-exchange",
+    "urn:ietf:params:oauth:grant-type:device_code",
 ];
 
 /// A registered OAuth client. Secrets are held only as SHA-256 hashes.

@@ -20,6 +20,8 @@ pub fn metadata(tenant: &TenantEntry) -> Value {
         "revocation_endpoint": format!("{issuer}/revoke"),
         // RFC 9126: offered to every client, required of none (yet).
         "pushed_authorization_request_endpoint": format!("{issuer}/par"),
+        // RFC 8628: the person enters the code at `{issuer}/device`.
+        "device_authorization_endpoint": format!("{issuer}/device_authorization"),
         "require_pushed_authorization_requests": false,
         "grant_types_supported": SUPPORTED_GRANT_TYPES,
         "response_types_supported": ["code"],

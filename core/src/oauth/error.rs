@@ -24,6 +24,11 @@ pub enum ErrorCode {
     RequestNotSupported,
     LoginRequired,
     ConsentRequired,
+    /// RFC 8628 §3.5: the device polls before the person has answered,
+    /// too often, or after its code expired.
+    AuthorizationPending,
+    SlowDown,
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -44,6 +49,9 @@ impl ErrorCode {
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::LoginRequired => "login_required",
             ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
         }
     }
 }

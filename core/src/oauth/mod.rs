@@ -8,6 +8,7 @@ mod authorization_code;
 pub mod authorize;
 mod client_auth;
 mod client_credentials;
+pub mod device;
 mod discovery;
 pub mod error;
 mod id_token;
@@ -155,6 +156,9 @@ impl OAuth {
                     refresh_token,
                     scope,
                 } => refresh::grant(self, &tenant, &client, &refresh_token, scope).await,
+                TokenRequest::DeviceCode { device_code } => {
+                    device::grant(self, &tenant, &client, &device_code).await
+                }
                 TokenRequest::AuthorizationCode {
                     code,
                     redirect_uri,

@@ -21,6 +21,8 @@ pub enum TokenRequest {
         refresh_token: String,
         scope: Option<Scope>,
     },
+    /// RFC 8628 §3.4: a device polling.
+    DeviceCode { device_code: String },
     /// RFC 8693, for personal access tokens.
     TokenExchange {
         subject_token: String,
@@ -38,6 +40,7 @@ pub fn grant_label(params: &Params) -> &'static str {
         Some("authorization_code") => "authorization_code",
         Some("refresh_token") => "refresh_token",
         Some("urn:ietf:params:oauth:grant-type:token-exchange") => "token_exchange",
+        Some(super::device::DEVICE_CODE_GRANT) => "device_code",
         Some(_) => "unsupported",
     }
 }
@@ -85,6 +88,12 @@ impl TokenRequest {
                     scope: parse_scope(params)?,
                 })
             }
+            super::device::DEVICE_CODE_GRANT => Ok(TokenRequest::DeviceCode {
+                device_code: params
+                    .get("device_code")
+                    .ok_or_else(|| OAuthError::invalid_request("device_code is required"))?
+                    .to_string(),
+            }),
             // RFC 9700 §2.4: the password grant must not be used.
             "password" => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,

@@ -64,6 +64,36 @@ impl std::fmt::Debug for PushedRequest {
     }
 }
 
+/// An RFC 8628 device authorization, by the hash of its device_code.
+#[derive(Clone, sqlx::FromRow)]
+pub struct DeviceCode {
+    pub device_hash: Vec<u8>,
+    /// Eight letters, without the dash shown to people.
+    pub user_code: String,
+    pub tenant: String,
+    pub client_id: String,
+    /// Requested; on approval, what the person could grant.
+    pub scopes: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// The polling interval now asked of the device (grows with `slow_down`).
+    pub interval_s: i64,
+    pub last_poll_ms: Option<i64>,
+    /// `pending`, `approved`, `denied` or `used`.
+    pub status: String,
+    pub user_id: Option<String>,
+    pub auth_time: Option<i64>,
+}
+
+impl std::fmt::Debug for DeviceCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceCode")
+            .field("client_id", &self.client_id)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What redeeming a code found.
 #[derive(Debug)]
 pub enum Redemption {
@@ -257,6 +287,33 @@ pub trait Accounts: Send + Sync {
     /// Marks a pushed request used, atomically: `true` for exactly one
     /// caller, and only before it expires.
     async fn spend_pushed_request(&self, uri_hash: &[u8], now: i64) -> StoreResult<bool>;
+
+    /// `Conflict` when the user code is taken in the tenant (draw another).
+    async fn create_device_code(&self, code: &DeviceCode) -> StoreResult<()>;
+    async fn device_code(&self, device_hash: &[u8]) -> StoreResult<Option<DeviceCode>>;
+    async fn device_code_by_user_code(
+        &self,
+        tenant: &str,
+        user_code: &str,
+    ) -> StoreResult<Option<DeviceCode>>;
+    /// A person's answer, once, while the code is pending and live: with
+    /// `Some((user, scopes, auth_time))` approved, with `None` denied.
+    async fn decide_device_code(
+        &self,
+        tenant: &str,
+        user_code: &str,
+        approval: Option<(&str, &str, i64)>,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Records a poll; `slowed` adds 5 s to the interval (RFC 8628 §3.5).
+    async fn poll_device_code(
+        &self,
+        device_hash: &[u8],
+        now_ms: i64,
+        slowed: bool,
+    ) -> StoreResult<()>;
+    /// Marks an approved code used, atomically: `true` for exactly one poll.
+    async fn spend_device_code(&self, device_hash: &[u8]) -> StoreResult<bool>;
 
     async fn create_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
     /// Marks the code used, atomically: exactly one redemption is `Fresh`.

@@ -25,8 +25,8 @@ mod settings;
 mod sqlite;
 
 pub use accounts::{
-    Accounts, AuthorizationCode, ConsentRecord, PasswordReset, PersonalAccessToken, PushedRequest,
-    Redemption, RefreshToken, Session,
+    Accounts, AuthorizationCode, ConsentRecord, DeviceCode, PasswordReset, PersonalAccessToken,
+    PushedRequest, Redemption, RefreshToken, Session,
 };
 pub use admin_tokens::{AdminTokenRecord, AdminTokens};
 pub use apps::{
@@ -464,8 +464,8 @@ pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync
     /// Remembers a revoked JWT until it would have expired anyway.
     async fn revoke_token(&self, jti: &str, tenant: &str, expires_at: i64) -> StoreResult<()>;
     async fn is_token_revoked(&self, jti: &str) -> StoreResult<bool>;
-    /// Forgets revoked tokens, spent client assertions and pushed
-    /// authorization requests past their expiry.
+    /// Forgets revoked tokens, spent client assertions, pushed authorization
+    /// requests and device codes past their expiry.
     async fn purge_expired_revocations(&self, now: i64) -> StoreResult<u64>;
     /// Records a client assertion (`key`: its client and `jti`) as spent
     /// until `expires_at`; false if it was spent already, on any replica.

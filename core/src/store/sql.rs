@@ -704,7 +704,14 @@ macro_rules! impl_sql_store {
                     .bind(now)
                     .execute(&mut *self.conn().await?)
                     .await?;
-                Ok(done.rows_affected() + assertions.rows_affected() + pushed.rows_affected())
+                let devices = sqlx::query("DELETE FROM device_codes WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&mut *self.conn().await?)
+                    .await?;
+                Ok(done.rows_affected()
+                    + assertions.rows_affected()
+                    + pushed.rows_affected()
+                    + devices.rows_affected())
             }
 
             #[tracing::instrument(name = "store.use_client_assertion", level = "debug", skip_all)]

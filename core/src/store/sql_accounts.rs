@@ -554,6 +554,101 @@ macro_rules! impl_sql_accounts {
                 Ok(done.rows_affected() == 1)
             }
 
+            #[tracing::instrument(name = "store.create_device_code", level = "debug", skip_all)]
+            async fn create_device_code(&self, c: &$crate::store::DeviceCode) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO device_codes (device_hash, user_code, tenant, client_id, scopes, created_at, expires_at, interval_s) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&c.device_hash)
+                .bind(&c.user_code)
+                .bind(&c.tenant)
+                .bind(&c.client_id)
+                .bind(&c.scopes)
+                .bind(c.created_at)
+                .bind(c.expires_at)
+                .bind(c.interval_s)
+                .execute(&mut *self.conn().await?)
+                .await
+                .map_err(|e| $crate::store::sql::conflict(e, "user code"))?;
+                Ok(())
+            }
+
+            #[tracing::instrument(name = "store.device_code", level = "debug", skip_all)]
+            async fn device_code(&self, device_hash: &[u8]) -> $crate::store::StoreResult<Option<$crate::store::DeviceCode>> {
+                Ok(sqlx::query_as("SELECT * FROM device_codes WHERE device_hash = $1")
+                    .bind(device_hash)
+                    .fetch_optional(&mut *self.conn().await?)
+                    .await?)
+            }
+
+            #[tracing::instrument(name = "store.device_code_by_user_code", level = "debug", skip_all)]
+            async fn device_code_by_user_code(&self, tenant: &str, user_code: &str) -> $crate::store::StoreResult<Option<$crate::store::DeviceCode>> {
+                Ok(sqlx::query_as("SELECT * FROM device_codes WHERE tenant = $1 AND user_code = $2")
+                    .bind(tenant)
+                    .bind(user_code)
+                    .fetch_optional(&mut *self.conn().await?)
+                    .await?)
+            }
+
+            #[tracing::instrument(name = "store.decide_device_code", level = "debug", skip_all)]
+            async fn decide_device_code(
+                &self,
+                tenant: &str,
+                user_code: &str,
+                approval: Option<(&str, &str, i64)>,
+                now: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = match approval {
+                    Some((user_id, scopes, auth_time)) => sqlx::query(
+                        "UPDATE device_codes SET status = 'approved', user_id = $1, scopes = $2, auth_time = $3 \
+                         WHERE tenant = $4 AND user_code = $5 AND status = 'pending' AND expires_at > $6",
+                    )
+                    .bind(user_id)
+                    .bind(scopes)
+                    .bind(auth_time)
+                    .bind(tenant)
+                    .bind(user_code)
+                    .bind(now)
+                    .execute(&mut *self.conn().await?)
+                    .await?,
+                    None => sqlx::query(
+                        "UPDATE device_codes SET status = 'denied' \
+                         WHERE tenant = $1 AND user_code = $2 AND status = 'pending' AND expires_at > $3",
+                    )
+                    .bind(tenant)
+                    .bind(user_code)
+                    .bind(now)
+                    .execute(&mut *self.conn().await?)
+                    .await?,
+                };
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[tracing::instrument(name = "store.poll_device_code", level = "debug", skip_all)]
+            async fn poll_device_code(&self, device_hash: &[u8], now_ms: i64, slowed: bool) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "UPDATE device_codes SET last_poll_ms = $1, interval_s = interval_s + $2 WHERE device_hash = $3",
+                )
+                .bind(now_ms)
+                .bind(if slowed { 5_i64 } else { 0 })
+                .bind(device_hash)
+                .execute(&mut *self.conn().await?)
+                .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(name = "store.spend_device_code", level = "debug", skip_all)]
+            async fn spend_device_code(&self, device_hash: &[u8]) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE device_codes SET status = 'used' WHERE device_hash = $1 AND status = 'approved'",
+                )
+                .bind(device_hash)
+                .execute(&mut *self.conn().await?)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             #[tracing::instrument(name = "store.create_code", level = "debug", skip_all)]
             async fn create_code(&self, c: &$crate::store::AuthorizationCode) -> $crate::store::StoreResult<()> {
                 sqlx::query(

@@ -5,6 +5,7 @@ pub mod admin;
 mod brand;
 pub mod client_addr;
 mod console;
+mod device;
 mod form;
 mod headers;
 mod health;
@@ -117,6 +118,12 @@ fn public_routes(state: &AppState) -> Router<Arc<AppState>> {
         )
         .route("/t/{tenant}/authorize", get(pages::authorize))
         .route("/t/{tenant}/par", post(oauth::par))
+        .route(
+            "/t/{tenant}/device_authorization",
+            post(device::device_authorization),
+        )
+        .route("/t/{tenant}/device", get(device::page))
+        .route("/t/{tenant}/device/decide", post(device::decide))
         .route("/t/{tenant}/login", post(pages::login))
         .route("/t/{tenant}/consent", post(pages::consent))
         .route(

@@ -40,6 +40,11 @@ impl IntoOAuthResponse for OAuthError {
     }
 }
 
+/// A JSON answer no cache keeps (RFC 6749 §5.1).
+pub(super) fn no_store_json(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    (status, no_store(), Json(body)).into_response()
+}
+
 fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
     [
         (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),

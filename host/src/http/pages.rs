@@ -761,7 +761,12 @@ fn is_return_path(path: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b))
         });
-    path == "account" || under_console
+    // The device page, with a code (letters only) to come back to.
+    let device = path == "device"
+        || path.strip_prefix("device?user_code=").is_some_and(|c| {
+            (1..=16).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_uppercase())
+        });
+    path == "account" || under_console || device
 }
 
 /// A form's raw pairs (for repeated fields such as checkboxes).

@@ -67,7 +67,7 @@ struct NewClientBody {
 }
 
 /// The grant types a client may be registered with (`token-exchange` and
-/// `token_exchange` name RFC 8693's).
+/// `token_exchange` name RFC 8693's; `device_code` RFC 8628's).
 #[derive(ToSchema)]
 #[allow(dead_code)] // Describes `NewClientBody::grant_types`.
 enum GrantType {
@@ -83,6 +83,10 @@ enum GrantType {
     TokenExchangeShort,
     #[schema(rename = "token_exchange")]
     TokenExchangeUnderscore,
+    #[schema(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
+    #[schema(rename = "device_code")]
+    DeviceCodeShort,
 }
 
 fn default_grant_types() -> Vec<String> {
