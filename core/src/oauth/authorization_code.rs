@@ -18,6 +18,7 @@ pub async fn grant(
     code: &str,
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if !client.allows_grant("authorization_code") {
         return Err(OAuthError::new(
@@ -54,6 +55,7 @@ pub async fn grant(
             audience: vec![],
             claims: Default::default(),
             installation: None,
+            jkt,
         })
         .await?;
     let granted = Scope::parse(&response.scope).unwrap_or_default();
@@ -66,6 +68,7 @@ pub async fn grant(
                 &user.id,
                 &granted,
                 issued.auth_time,
+                jkt,
                 &mut response,
             )
             .await?,

@@ -14,6 +14,7 @@ pub async fn grant(
     client: &Client,
     requested: Option<Scope>,
     resources: Vec<String>,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if !client.allows_grant("client_credentials") {
         return Err(OAuthError::new(
@@ -22,7 +23,7 @@ pub async fn grant(
         ));
     }
     if let Some(id) = &client.installation {
-        let result = installation_grant(oauth, tenant, client, id, requested, resources).await;
+        let result = installation_grant(oauth, tenant, client, id, requested, resources, jkt).await;
         match &result {
             Ok(_) => oauth.usage.token_issued(id),
             Err(_) => oauth.usage.token_denied(id),
@@ -50,6 +51,7 @@ pub async fn grant(
             audience: resources,
             claims: Default::default(),
             installation: None,
+            jkt,
         })
         .await
 }
@@ -78,6 +80,7 @@ async fn installation_grant(
     installation_id: &str,
     requested: Option<Scope>,
     resources: Vec<String>,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let refused = |why: &str| OAuthError::new(ErrorCode::InvalidClient, why.to_string());
     let entry = oauth
@@ -129,6 +132,7 @@ async fn installation_grant(
             audience: resources,
             claims,
             installation: Some(i),
+            jkt,
         })
         .await;
     if issued.is_err() && i.quota_per_hour.is_some() {

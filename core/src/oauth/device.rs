@@ -288,6 +288,7 @@ pub async fn grant(
     tenant: &TenantEntry,
     client: &Client,
     device_code: &str,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if !client.allows_grant(DEVICE_CODE_GRANT) {
         return Err(OAuthError::new(
@@ -333,7 +334,7 @@ pub async fn grant(
             "the person denied the request",
         )),
         "approved" if oauth.store.spend_device_code(&hash).await? => {
-            issue(oauth, tenant, client, &d).await
+            issue(oauth, tenant, client, &d, jkt).await
         }
         _ => Err(OAuthError::new(
             ErrorCode::InvalidGrant,
@@ -348,6 +349,7 @@ async fn issue(
     tenant: &TenantEntry,
     client: &Client,
     d: &DeviceCode,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let user_id = d.user_id.as_deref().ok_or_else(OAuthError::server_error)?;
     let user = oauth
@@ -367,6 +369,7 @@ async fn issue(
             audience: vec![],
             claims: Default::default(),
             installation: None,
+            jkt,
         })
         .await?;
     let granted = Scope::parse(&response.scope).unwrap_or_default();
@@ -378,6 +381,7 @@ async fn issue(
             &user.id,
             &granted,
             auth_time,
+            jkt,
             &mut response,
         )
         .await?;

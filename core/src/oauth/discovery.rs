@@ -42,5 +42,7 @@ pub fn metadata(tenant: &TenantEntry) -> Value {
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "access_token_signing_alg_values_supported": [alg],
+        // RFC 9449: DPoP proofs at the token endpoint.
+        "dpop_signing_alg_values_supported": super::dpop::ALGORITHMS,
     })
 }

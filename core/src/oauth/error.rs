@@ -29,6 +29,8 @@ pub enum ErrorCode {
     AuthorizationPending,
     SlowDown,
     ExpiredToken,
+    /// RFC 9449 §5: a DPoP proof that is missing, malformed, stale or replayed.
+    InvalidDpopProof,
 }
 
 impl ErrorCode {
@@ -52,6 +54,7 @@ impl ErrorCode {
             ErrorCode::AuthorizationPending => "authorization_pending",
             ErrorCode::SlowDown => "slow_down",
             ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
         }
     }
 }

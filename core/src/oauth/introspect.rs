@@ -25,7 +25,13 @@ pub async fn introspect(
         return Ok(json!({"active": false}));
     }
     claims.insert("active".into(), Value::Bool(true));
-    claims.insert("token_type".into(), Value::String("Bearer".into()));
+    // RFC 9449 §6.2: a bound token says so, with its `cnf`.
+    let token_type = if claims.contains_key("cnf") {
+        "DPoP"
+    } else {
+        "Bearer"
+    };
+    claims.insert("token_type".into(), Value::String(token_type.into()));
     Ok(Value::Object(claims))
 }
 

@@ -23,6 +23,8 @@ pub struct Grant<'a> {
     pub claims: serde_json::Map<String, serde_json::Value>,
     /// The installation the token is for; the policy sees it.
     pub installation: Option<&'a Installation>,
+    /// RFC 9449: the thumbprint of the DPoP key the token is bound to.
+    pub jkt: Option<&'a str>,
 }
 
 /// A legacy client's notice that its credentials go away.
@@ -92,6 +94,9 @@ impl OAuth {
             None => (grant.scope.clone(), serde_json::Map::new(), ttl),
         };
         extra.extend(grant.claims);
+        if let Some(jkt) = grant.jkt {
+            extra.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
+        }
         let jti = b64url(&rand::random::<[u8; 16]>());
         let scope = scope.to_string();
         let claims = jwt::AccessClaims {
@@ -107,7 +112,11 @@ impl OAuth {
         };
         Ok(TokenResponse {
             access_token: jwt::mint(&grant.tenant.active, &claims, &self.rng),
-            token_type: "Bearer",
+            token_type: if grant.jkt.is_some() {
+                "DPoP"
+            } else {
+                "Bearer"
+            },
             expires_in: ttl,
             scope,
             issued_token_type: None,

@@ -10,6 +10,7 @@ mod client_auth;
 mod client_credentials;
 pub mod device;
 mod discovery;
+pub mod dpop;
 pub mod error;
 mod id_token;
 mod introspect;
@@ -87,14 +88,15 @@ impl OAuth {
             .ok_or_else(OAuthError::unknown_tenant)
     }
 
-    /// RFC 6749 §3.2 token endpoint.
+    /// RFC 6749 §3.2 token endpoint; `dpop`, the request's RFC 9449 proof.
     pub async fn token(
         &self,
         tenant: &str,
         auth: PresentedAuth,
         params: &Params,
+        dpop: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
-        let result = self.grant(tenant, auth, params).await;
+        let result = self.grant(tenant, auth, params, dpop).await;
         crate::metrics::token(
             request::grant_label(params),
             result.as_ref().err().map(|e| e.code.as_str()),
@@ -107,6 +109,7 @@ impl OAuth {
         tenant: &str,
         auth: PresentedAuth,
         params: &Params,
+        dpop: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
         let request = TokenRequest::parse(params)?;
         let tenant = self.tenant(tenant).await?;
@@ -124,6 +127,9 @@ impl OAuth {
             _ => self.authenticate(&tenant, auth, params).await?,
         };
         let deprecation = self.legacy_gate(&tenant, &client).await?;
+        let token_endpoint = format!("{}/token", tenant.issuer);
+        let jkt = self.dpop(dpop, "POST", &token_endpoint, None).await?;
+        let jkt = jkt.as_deref();
         // The grant itself, after client authentication (which records the
         // client on the request's span). Debug: logs stay at the request's
         // span; traces take spans of any level.
@@ -135,7 +141,7 @@ impl OAuth {
         let granted = async {
             match request {
                 TokenRequest::ClientCredentials { scope, resources } => {
-                    client_credentials::grant(self, &tenant, &client, scope, resources).await
+                    client_credentials::grant(self, &tenant, &client, scope, resources, jkt).await
                 }
                 TokenRequest::TokenExchange {
                     subject_token,
@@ -149,15 +155,16 @@ impl OAuth {
                         &subject_token,
                         &subject_token_type,
                         scope,
+                        jkt,
                     )
                     .await
                 }
                 TokenRequest::RefreshToken {
                     refresh_token,
                     scope,
-                } => refresh::grant(self, &tenant, &client, &refresh_token, scope).await,
+                } => refresh::grant(self, &tenant, &client, &refresh_token, scope, jkt).await,
                 TokenRequest::DeviceCode { device_code } => {
-                    device::grant(self, &tenant, &client, &device_code).await
+                    device::grant(self, &tenant, &client, &device_code, jkt).await
                 }
                 TokenRequest::AuthorizationCode {
                     code,
@@ -171,6 +178,7 @@ impl OAuth {
                         &code,
                         redirect_uri.as_deref(),
                         code_verifier.as_deref(),
+                        jkt,
                     )
                     .await
                 }

@@ -120,6 +120,7 @@ pub async fn exchange(
     subject_token: &str,
     subject_token_type: &str,
     requested: Option<Scope>,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
     if !client.allows_grant(GRANT) {
@@ -177,6 +178,7 @@ pub async fn exchange(
             audience: vec![],
             claims: Default::default(),
             installation: None,
+            jkt,
         })
         .await?;
     response.issued_token_type = Some(ACCESS_TOKEN_TYPE);

@@ -75,12 +75,18 @@ pub async fn issue(
     user_id: &str,
     scope: &Scope,
     auth_time: i64,
+    jkt: Option<&str>,
     response: &mut TokenResponse,
 ) -> Result<String, OAuthError> {
     let row = mint(
         oauth, tenant, client, user_id, scope, auth_time, None, response,
     );
     oauth.store.create_refresh_token(&row).await?;
+    // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP
+    // key (a confidential client's are bound by its authentication).
+    if let (true, Some(jkt)) = (client.public, jkt) {
+        oauth.store.bind_refresh_family(&row.family_id, jkt).await?;
+    }
     Ok(row.family_id)
 }
 
@@ -90,6 +96,7 @@ pub async fn grant(
     client: &Client,
     presented: &str,
     requested: Option<Scope>,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if !client.allows_grant("refresh_token") {
         return Err(OAuthError::new(
@@ -100,6 +107,15 @@ pub async fn grant(
     let now_ms = oauth.clock.now_ms();
     let hash = secret::hash(presented);
     let current = spendable(oauth, tenant, client, &hash, now_ms).await?;
+    if client.public
+        && let Some(bound) = oauth.store.refresh_family_key(&current.family_id).await?
+        && jkt != Some(bound.as_str())
+    {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidGrant,
+            "this refresh token is bound to a DPoP key: send a DPoP proof signed with that key",
+        ));
+    }
     let original = Scope::parse(&current.scopes).map_err(|_| OAuthError::server_error())?;
     let scope = match requested {
         None => original,
@@ -122,6 +138,7 @@ pub async fn grant(
             audience: vec![],
             claims: Default::default(),
             installation: None,
+            jkt,
         })
         .await?;
     // The successor carries what was actually granted, so a policy that

@@ -327,6 +327,10 @@ pub trait Accounts: Send + Sync {
         family_id: Option<&str>,
     ) -> StoreResult<()>;
 
+    /// RFC 9449: binds a public client's refresh-token family to a DPoP key.
+    async fn bind_refresh_family(&self, family_id: &str, jkt: &str) -> StoreResult<()>;
+    async fn refresh_family_key(&self, family_id: &str) -> StoreResult<Option<String>>;
+
     /// Starts a refresh-token family.
     async fn create_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
     async fn refresh_token(&self, token_hash: &[u8]) -> StoreResult<Option<RefreshToken>>;

@@ -649,6 +649,25 @@ macro_rules! impl_sql_accounts {
                 Ok(done.rows_affected() == 1)
             }
 
+            #[tracing::instrument(name = "store.bind_refresh_family", level = "debug", skip_all)]
+            async fn bind_refresh_family(&self, family_id: &str, jkt: &str) -> $crate::store::StoreResult<()> {
+                sqlx::query("INSERT INTO dpop_bound_families (family_id, jkt) VALUES ($1, $2)")
+                    .bind(family_id)
+                    .bind(jkt)
+                    .execute(&mut *self.conn().await?)
+                    .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(name = "store.refresh_family_key", level = "debug", skip_all)]
+            async fn refresh_family_key(&self, family_id: &str) -> $crate::store::StoreResult<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT jkt FROM dpop_bound_families WHERE family_id = $1")
+                    .bind(family_id)
+                    .fetch_optional(&mut *self.conn().await?)
+                    .await?;
+                Ok(row.map(|(k,)| k))
+            }
+
             #[tracing::instrument(name = "store.create_code", level = "debug", skip_all)]
             async fn create_code(&self, c: &$crate::store::AuthorizationCode) -> $crate::store::StoreResult<()> {
                 sqlx::query(

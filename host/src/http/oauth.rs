@@ -78,8 +78,18 @@ pub async fn token(
     body: Body,
 ) -> Response {
     let tenant_slug = path.as_ref().map(|Path(t)| t.clone()).ok();
-    let mut response = match read_request(path, &headers, body).await {
-        Ok((tenant, auth, params)) => match s.oauth.token(&tenant, auth, &params).await {
+    let request = match dpop_proof(&headers) {
+        Ok(proof) => read_request(path, &headers, body)
+            .await
+            .map(|(tenant, auth, params)| (tenant, auth, params, proof)),
+        Err(e) => Err(e),
+    };
+    let mut response = match request {
+        Ok((tenant, auth, params, proof)) => match s
+            .oauth
+            .token(&tenant, auth, &params, proof.as_deref())
+            .await
+        {
             Ok(t) => {
                 let deprecation = t.deprecation.clone();
                 let mut r = (no_store(), Json(t)).into_response();
@@ -96,6 +106,20 @@ pub async fn token(
         cors(&s, &tenant, &headers, &mut response).await;
     }
     response
+}
+
+/// The request's one RFC 9449 `DPoP` header, if any.
+fn dpop_proof(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+    let mut proofs = headers.get_all("dpop").iter();
+    let proof = match (proofs.next(), proofs.next()) {
+        (None, _) => return Ok(None),
+        (Some(p), None) => p,
+        (Some(_), Some(_)) => return Err(crate::oauth::dpop::invalid("send one DPoP header")),
+    };
+    proof
+        .to_str()
+        .map(|p| Some(p.to_string()))
+        .map_err(|_| crate::oauth::dpop::invalid("the DPoP header is not a JWT"))
 }
 
 /// RFC 9745 `Deprecation` and RFC 8594 `Sunset` (with a `Link` to the
@@ -130,7 +154,8 @@ pub async fn token_preflight(
         );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("content-type"),
+            // DPoP: a browser app's proofs (RFC 9449 §4.1).
+            HeaderValue::from_static("content-type, dpop"),
         );
         h.insert(
             header::ACCESS_CONTROL_MAX_AGE,
