@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     openid_client_gets_dpop_bound_tokens,
     dpop_proofs_are_checked_and_used_once,
+    resource_servers_hold_bound_tokens_to_their_key,
 );
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -31,7 +32,7 @@ async fn openid_client_gets_dpop_bound_tokens(db: Db) {
         "--grant-types",
         "authorization_code,refresh_token",
         "--scopes",
-        "read",
+        "openid read",
         "--redirect-uri",
         REDIRECT,
     ]);
@@ -65,6 +66,9 @@ async fn openid_client_gets_dpop_bound_tokens(db: Db) {
     assert_eq!(r["bearer_still"], "bearer", "{r}");
     assert_eq!(r["code"]["token_type"], "dpop", "{r}");
     assert_eq!(r["code"]["jkt_is_the_keys"], true, "{r}");
+    assert_eq!(r["userinfo_sub_matches"], true, "{r}");
+    assert_eq!(r["stolen_userinfo"]["status"], 401, "{r}");
+    assert_eq!(r["stolen_userinfo"]["error"], "invalid_token", "{r}");
     assert_eq!(r["refresh"]["token_type"], "dpop", "{r}");
     assert_eq!(r["refresh"]["jkt_is_the_keys"], true, "{r}");
     assert_eq!(r["other_key_error"], "invalid_grant", "{r}");
@@ -104,6 +108,22 @@ impl Key {
         );
         let sig = self.pair.sign(&self.rng, input.as_bytes()).unwrap();
         format!("{input}.{}", b64(sig.as_ref()))
+    }
+
+    /// A proof for `htm` `htu` carrying `token`'s hash (RFC 9449 §4.2 `ath`).
+    fn proof_for(&self, htm: &str, htu: &str, token: &str) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let jti = b64(&ring::rand::generate::<[u8; 12]>(&self.rng)
+            .unwrap()
+            .expose());
+        let ath = b64(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref());
+        self.sign(
+            json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk()}),
+            json!({"jti": jti, "htm": htm, "htu": htu, "iat": now, "ath": ath}),
+        )
     }
 
     /// A proof for POST `htu`, `age` seconds old, with a fresh jti.
@@ -228,4 +248,95 @@ async fn dpop_proofs_are_checked_and_used_once(db: Db) {
         r.assert_error(400, "invalid_dpop_proof");
         assert!(r.text.contains("used already"), "{}", r.text);
     }
+}
+
+/// An AuthZEN evaluation with `authorization` and an optional DPoP proof.
+async fn evaluate(server: &Server, authorization: &str, proof: Option<&str>) -> Reply {
+    let mut req = http()
+        .post(format!("{}/access/v1/evaluation", server.issuer("acme")))
+        .header("content-type", "application/json")
+        .header("authorization", authorization)
+        .body(
+            json!({
+                "subject": {"type": "user", "id": "alice"},
+                "action": {"name": "read"},
+                "resource": {"type": "document", "id": "1"},
+            })
+            .to_string(),
+        );
+    if let Some(p) = proof {
+        req = req.header("dpop", p);
+    }
+    Reply::from(req.send().await.unwrap()).await
+}
+
+async fn resource_servers_hold_bound_tokens_to_their_key(db: Db) {
+    db.create_tenant("acme", &[]);
+    let (id, secret) = db.create_client("acme", "read", &[]);
+    let server = Server::start(&db).await;
+    let htu = format!("{}/token", server.issuer("acme"));
+    let evaluation = format!("{}/access/v1/evaluation", server.issuer("acme"));
+    let key = Key::new();
+    let r = token(&server, &id, &secret, &[&key.proof("POST", &htu, 0)]).await;
+    let bound = r.body["access_token"].as_str().unwrap().to_string();
+    let plain = token(&server, &id, &secret, &[]).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // With its key's proof for this request: accepted.
+    let r = evaluate(
+        &server,
+        &format!("DPoP {bound}"),
+        Some(&key.proof_for("POST", &evaluation, &bound)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A leaked bound token used as a bearer token: refused.
+    let r = evaluate(&server, &format!("Bearer {bound}"), None).await;
+    r.assert_error(401, "invalid_token");
+    assert!(r.text.contains("bound to a DPoP key"), "{}", r.text);
+    // With the DPoP scheme but no proof, a proof by another key, a proof
+    // for another token, or a replayed one: refused with the DPoP challenge.
+    let thief = Key::new();
+    let replayed = key.proof_for("POST", &evaluation, &bound);
+    assert_eq!(
+        evaluate(&server, &format!("DPoP {bound}"), Some(&replayed))
+            .await
+            .status,
+        200
+    );
+    let refusals = [
+        (None, "required"),
+        (
+            Some(thief.proof_for("POST", &evaluation, &bound)),
+            "another key",
+        ),
+        (Some(key.proof_for("POST", &evaluation, &plain)), "ath"),
+        (Some(key.proof("POST", &evaluation, 0)), "ath"),
+        (Some(replayed), "used already"),
+    ];
+    for (proof, why) in refusals {
+        let r = evaluate(&server, &format!("DPoP {bound}"), proof.as_deref()).await;
+        r.assert_error(401, "invalid_dpop_proof");
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("DPoP error=\"invalid_dpop_proof\"")
+        );
+        assert!(r.text.contains(why), "{why}: {}", r.text);
+    }
+    // A bearer token stays a bearer token, and is not a DPoP one.
+    assert_eq!(
+        evaluate(&server, &format!("Bearer {plain}"), None)
+            .await
+            .status,
+        200
+    );
+    evaluate(
+        &server,
+        &format!("DPoP {plain}"),
+        Some(&key.proof_for("POST", &evaluation, &plain)),
+    )
+    .await
+    .assert_error(401, "invalid_token");
 }

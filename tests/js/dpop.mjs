@@ -89,7 +89,7 @@ const verifier = client.randomPKCECodeVerifier();
 const state = client.randomState();
 const callback = await authorize(client.buildAuthorizationUrl(app, {
   redirect_uri: REDIRECT_URI,
-  scope: 'read',
+  scope: 'openid read',
   code_challenge: await client.calculatePKCECodeChallenge(verifier),
   code_challenge_method: 'S256',
   state,
@@ -97,6 +97,13 @@ const callback = await authorize(client.buildAuthorizationUrl(app, {
 const tokens = await client.authorizationCodeGrant(app, callback, { pkceCodeVerifier: verifier, expectedState: state }, undefined, { DPoP });
 const claims = jose.decodeJwt(tokens.access_token);
 report.code = { token_type: tokens.token_type, jkt_is_the_keys: claims.cnf?.jkt === await thumbprint(appKey) };
+// userinfo with the bound token: the library sends Authorization: DPoP and a
+// proof with the token's hash.
+const info = await client.fetchUserInfo(app, tokens.access_token, claims.sub, { DPoP });
+report.userinfo_sub_matches = info.sub === claims.sub;
+// Without the key, the token is worth nothing there.
+const stolen = await fetch(`${ISSUER}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+report.stolen_userinfo = { status: stolen.status, error: (await stolen.json()).error };
 const refreshed = await client.refreshTokenGrant(app, tokens.refresh_token, undefined, { DPoP });
 report.refresh = {
   token_type: refreshed.token_type,

@@ -3,6 +3,7 @@
 //! authenticated by a bearer access token of the same tenant. The tenant's
 //! permission-check plugin decides, or the documented built-in rule.
 
+use super::dpop::Presented;
 use super::{ErrorCode, OAuth, OAuthError};
 use crate::directory::{InstallationEntry, TenantEntry};
 use crate::plugins::installation::InstallationInfo;
@@ -18,11 +19,12 @@ impl OAuth {
     pub async fn evaluate_access(
         &self,
         tenant: &str,
-        bearer: Option<&str>,
+        presented: Option<&Presented>,
         body: Value,
     ) -> Result<Value, OAuthError> {
         let tenant = self.tenant(tenant).await?;
-        self.verify_bearer(&tenant, bearer).await?;
+        self.verify_bearer(&tenant, presented, "POST", "/access/v1/evaluation")
+            .await?;
         let evaluation: Evaluation = serde_json::from_value(body).map_err(malformed)?;
         let d = self.decide(&tenant, &evaluation).await?;
         Ok(render(d))
@@ -31,11 +33,12 @@ impl OAuth {
     pub async fn evaluate_access_batch(
         &self,
         tenant: &str,
-        bearer: Option<&str>,
+        presented: Option<&Presented>,
         body: Value,
     ) -> Result<Value, OAuthError> {
         let tenant = self.tenant(tenant).await?;
-        self.verify_bearer(&tenant, bearer).await?;
+        self.verify_bearer(&tenant, presented, "POST", "/access/v1/evaluations")
+            .await?;
         let Value::Object(mut body) = body else {
             return Err(OAuthError::invalid_request(
                 "the request body must be a JSON object",
@@ -168,10 +171,15 @@ impl OAuth {
     }
 
     /// An unexpired, unrevoked access token of this tenant.
+    /// The claims of a live access token of this tenant, presented as it
+    /// must be (DPoP-bound or bearer) on a `htm` request to `path` under the
+    /// issuer.
     pub(super) async fn verify_bearer(
         &self,
         tenant: &TenantEntry,
-        bearer: Option<&str>,
+        presented: Option<&Presented>,
+        htm: &str,
+        path: &str,
     ) -> Result<Map<String, Value>, OAuthError> {
         let invalid = || {
             OAuthError::new(
@@ -179,12 +187,19 @@ impl OAuth {
                 "a valid bearer access token of this tenant is required",
             )
         };
-        let token = bearer.ok_or_else(invalid)?;
-        let claims = jwt::verify(token, &tenant.verifiers, &tenant.issuer, self.clock.now())
-            .map_err(|_| invalid())?;
+        let presented = presented.ok_or_else(invalid)?;
+        let claims = jwt::verify(
+            &presented.token,
+            &tenant.verifiers,
+            &tenant.issuer,
+            self.clock.now(),
+        )
+        .map_err(|_| invalid())?;
         if !super::introspect::is_live(self, &claims).await? {
             return Err(invalid());
         }
+        let htu = format!("{}{path}", tenant.issuer);
+        self.check_binding(&claims, presented, htm, &htu).await?;
         Ok(claims)
     }
 }

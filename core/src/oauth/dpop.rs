@@ -17,6 +17,15 @@ pub const ALGORITHMS: &[&str] = &["ES256", "ES384", "EdDSA", "Ed25519", "RS256",
 /// How far a proof's `iat` may be from the server's clock (RFC 9449 §11.1).
 pub const IAT_WINDOW: i64 = 60;
 
+/// An access token as a resource request presented it: `Authorization:
+/// Bearer`, or `Authorization: DPoP` with the request's `DPoP` proof.
+#[derive(Debug)]
+pub struct Presented {
+    pub token: String,
+    pub dpop_scheme: bool,
+    pub proof: Option<String>,
+}
+
 /// A proof that passed every check: the key's RFC 7638 thumbprint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proof {
@@ -225,7 +234,55 @@ pub fn verify(
     Ok(Proof { jkt, jti, iat })
 }
 
+/// RFC 9449 §7.1: at a resource, a DPoP failure is a 401 with its challenge.
+fn at_resource(mut e: OAuthError) -> OAuthError {
+    e.status = 401;
+    e
+}
+
 impl OAuth {
+    /// RFC 9449 §7: a bound token only with the DPoP scheme and a proof by
+    /// its key (for this request, carrying the token's hash); an unbound one
+    /// only as a bearer token.
+    pub(super) async fn check_binding(
+        &self,
+        claims: &serde_json::Map<String, Value>,
+        presented: &Presented,
+        htm: &str,
+        htu: &str,
+    ) -> Result<(), OAuthError> {
+        let bound = claims
+            .get("cnf")
+            .and_then(|c| c.get("jkt"))
+            .and_then(Value::as_str);
+        match (bound, presented.dpop_scheme) {
+            (Some(jkt), true) => {
+                let proven = self
+                    .dpop(presented.proof.as_deref(), htm, htu, Some(&presented.token))
+                    .await
+                    .map_err(at_resource)?
+                    .ok_or_else(|| {
+                        at_resource(invalid("a DPoP proof is required with a DPoP-bound token"))
+                    })?;
+                if proven != jkt {
+                    return Err(at_resource(invalid(
+                        "the DPoP proof is signed by another key than the token is bound to",
+                    )));
+                }
+                Ok(())
+            }
+            (Some(_), false) => Err(OAuthError::new(
+                ErrorCode::InvalidToken,
+                "this access token is bound to a DPoP key: present it as Authorization: DPoP with a proof",
+            )),
+            (None, true) => Err(OAuthError::new(
+                ErrorCode::InvalidToken,
+                "this access token is not DPoP-bound: present it as Authorization: Bearer",
+            )),
+            (None, false) => Ok(()),
+        }
+    }
+
     /// A request's DPoP proof, checked and spent (its `jti` once per key,
     /// on every replica): the key's thumbprint; `None` without a proof.
     pub(super) async fn dpop(

@@ -23,9 +23,17 @@ pub fn add_profile_claims(claims: &mut Value, user: &User, scope: &Scope) {
 }
 
 impl OAuth {
-    pub async fn userinfo(&self, tenant: &str, bearer: Option<&str>) -> Result<Value, OAuthError> {
+    /// `htm`: the request's method (GET or POST).
+    pub async fn userinfo(
+        &self,
+        tenant: &str,
+        presented: Option<&super::dpop::Presented>,
+        htm: &str,
+    ) -> Result<Value, OAuthError> {
         let tenant = self.tenant(tenant).await?;
-        let claims = self.verify_bearer(&tenant, bearer).await?;
+        let claims = self
+            .verify_bearer(&tenant, presented, htm, "/userinfo")
+            .await?;
         let scope = Scope::parse(
             claims
                 .get("scope")

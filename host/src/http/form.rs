@@ -63,23 +63,45 @@ pub async fn read_json(headers: &HeaderMap, body: Body) -> Result<serde_json::Va
 }
 
 /// `Authorization: Bearer <token>` (RFC 6750 §2.1), if present.
-pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+/// The access token of a resource request: `Authorization: Bearer`, or
+/// `Authorization: DPoP` with the request's one `DPoP` proof (RFC 9449 §7.1).
+pub fn access_token(
+    headers: &HeaderMap,
+) -> Result<Option<crate::oauth::dpop::Presented>, OAuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value
         .to_str()
         .map_err(|_| OAuthError::invalid_request("malformed Authorization header"))?;
-    match value.trim().split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(Some(token.trim().to_string()))
-        }
-        _ => Err(OAuthError::invalid_request(
-            "expected Authorization: Bearer <access token>",
-        )),
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .filter(|(_, t)| !t.trim().is_empty())
+        .ok_or_else(|| {
+            OAuthError::invalid_request("expected Authorization: Bearer (or DPoP) <access token>")
+        })?;
+    let dpop_scheme = scheme.eq_ignore_ascii_case("dpop");
+    if !dpop_scheme && !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(OAuthError::invalid_request(
+            "expected Authorization: Bearer (or DPoP) <access token>",
+        ));
     }
+    let mut proofs = headers.get_all("dpop").iter();
+    let proof = match (proofs.next(), proofs.next()) {
+        (None, _) => None,
+        (Some(p), None) => Some(
+            p.to_str()
+                .map_err(|_| crate::oauth::dpop::invalid("the DPoP header is not a JWT"))?
+                .to_string(),
+        ),
+        (Some(_), Some(_)) => return Err(crate::oauth::dpop::invalid("send one DPoP header")),
+    };
+    Ok(Some(crate::oauth::dpop::Presented {
+        token: token.trim().to_string(),
+        dpop_scheme,
+        proof,
+    }))
 }
 
 async fn read_body(body: Body) -> Result<axum::body::Bytes, OAuthError> {

@@ -23,6 +23,10 @@ impl IntoOAuthResponse for OAuthError {
         let mut response = (status, no_store(), Json(body)).into_response();
         let challenge = match self.code {
             ErrorCode::InvalidToken => Some("Bearer error=\"invalid_token\""),
+            // RFC 9449 §7.1, at a resource server.
+            ErrorCode::InvalidDpopProof if status == StatusCode::UNAUTHORIZED => {
+                Some("DPoP error=\"invalid_dpop_proof\"")
+            }
             _ if status == StatusCode::UNAUTHORIZED => Some("Basic realm=\"warden\""),
             _ => None,
         };
@@ -287,14 +291,21 @@ pub async fn webhook_keys(axum::extract::State(s): State) -> Response {
     }
 }
 
-/// The bearer token and JSON body of an access-evaluation request.
+/// The access token and JSON body of an access-evaluation request.
 async fn read_access_request(
     path: TenantPath,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(String, Option<String>, serde_json::Value), OAuthError> {
+) -> Result<
+    (
+        String,
+        Option<crate::oauth::dpop::Presented>,
+        serde_json::Value,
+    ),
+    OAuthError,
+> {
     let tenant = tenant(path)?;
-    let bearer = form::bearer(headers)?;
+    let bearer = form::access_token(headers)?;
     let body = form::read_json(headers, body).await?;
     Ok((tenant, bearer, body))
 }
@@ -308,7 +319,7 @@ pub async fn evaluation(
     match read_access_request(path, &headers, body).await {
         Ok((tenant, bearer, body)) => match s
             .oauth
-            .evaluate_access(&tenant, bearer.as_deref(), body)
+            .evaluate_access(&tenant, bearer.as_ref(), body)
             .await
         {
             Ok(v) => Json(v).into_response(),
@@ -327,7 +338,7 @@ pub async fn evaluations(
     match read_access_request(path, &headers, body).await {
         Ok((tenant, bearer, body)) => match s
             .oauth
-            .evaluate_access_batch(&tenant, bearer.as_deref(), body)
+            .evaluate_access_batch(&tenant, bearer.as_ref(), body)
             .await
         {
             Ok(v) => Json(v).into_response(),

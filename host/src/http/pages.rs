@@ -567,13 +567,18 @@ pub async fn consent(
 pub async fn userinfo(
     axum::extract::State(s): State,
     Path(tenant): Path<String>,
+    method: axum::http::Method,
     headers: HeaderMap,
 ) -> Response {
-    let bearer = match form::bearer(&headers) {
-        Ok(b) => b,
+    let token = match form::access_token(&headers) {
+        Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    match s.oauth.userinfo(&tenant, bearer.as_deref()).await {
+    match s
+        .oauth
+        .userinfo(&tenant, token.as_ref(), method.as_str())
+        .await
+    {
         Ok(v) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(v)).into_response(),
         Err(e) => e.into_response(),
     }
