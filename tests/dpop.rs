@@ -235,6 +235,21 @@ async fn dpop_proofs_are_checked_and_used_once(db: Db) {
     r.assert_error(400, "invalid_dpop_proof");
     assert!(r.text.contains("public key"), "{}", r.text);
 
+    // A client held to DPoP gets no bearer token.
+    let (strict, strict_secret) = db.create_client("acme", "read", &["--require-dpop"]);
+    let r = token(&server, &strict, &strict_secret, &[]).await;
+    r.assert_error(400, "invalid_dpop_proof");
+    assert!(r.text.contains("must be DPoP-bound"), "{}", r.text);
+    let r = token(
+        &server,
+        &strict,
+        &strict_secret,
+        &[&key.proof("POST", &htu, 0)],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["token_type"], "DPoP");
+
     // On every replica: a proof spent on one is refused by the other (two
     // replicas behind one public URL, as behind a load balancer).
     if db.backend == Backend::Postgres {

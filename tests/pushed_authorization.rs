@@ -341,6 +341,7 @@ async fn a_client_can_be_required_to_push_its_requests(db: Db) {
         serde_json::json!({
             "name": "Strict API App", "grant_types": grants, "scopes": "read",
             "redirect_uris": [REDIRECT], "require_pushed_authorization_requests": true,
+            "dpop_bound_access_tokens": true,
         })
     };
     let r = api
@@ -353,6 +354,7 @@ async fn a_client_can_be_required_to_push_its_requests(db: Db) {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["require_pushed_authorization_requests"], true);
+    assert_eq!(r.body["dpop_bound_access_tokens"], true);
 }
 
 trait CodeFor {

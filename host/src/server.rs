@@ -291,6 +291,7 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
                 public: false,
                 jwks: None,
                 require_pushed_authorization_requests: false,
+                dpop_bound_access_tokens: false,
             };
             let (c, s) = admin.create_client(new, DEMO_ACTOR, now).await?;
             (c.client_id, s.expect("a confidential client has a secret"))

@@ -5,3 +5,6 @@ CREATE TABLE dpop_bound_families (
     family_id   TEXT PRIMARY KEY,
     jkt         TEXT NOT NULL
 );
+
+-- RFC 9449 §5.2 client metadata: this client's access tokens must be DPoP-bound.
+ALTER TABLE clients ADD COLUMN dpop_bound_access_tokens BOOLEAN NOT NULL DEFAULT FALSE;

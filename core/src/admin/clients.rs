@@ -89,6 +89,7 @@ impl Admin {
             installation: None,
             jwks: new.jwks,
             require_pushed_authorization_requests: new.require_pushed_authorization_requests,
+            dpop_bound_access_tokens: new.dpop_bound_access_tokens,
         };
         // A public client's, or one with keys, stored hash is of a secret
         // nobody ever sees.
@@ -103,6 +104,7 @@ impl Admin {
                 "client_id": client.client_id, "name": client.name,
                 "grant_types": client.grant_types, "public": client.public, "actor": actor,
                 "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+                "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
             }),
             now,
         );

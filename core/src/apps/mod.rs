@@ -629,6 +629,7 @@ impl Admin {
             installation: Some(id.to_string()),
             jwks: None,
             require_pushed_authorization_requests: false,
+            dpop_bound_access_tokens: false,
         };
         (client, IssuedSecret(secret))
     }

@@ -218,6 +218,7 @@ pub fn pull_client(manifest: &Manifest, installation: &Installation) -> crate::d
         installation: Some(installation.id.clone()),
         jwks: None,
         require_pushed_authorization_requests: false,
+        dpop_bound_access_tokens: false,
     }
 }
 

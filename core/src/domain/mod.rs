@@ -133,6 +133,8 @@ pub struct Client {
     pub jwks: Option<serde_json::Value>,
     /// RFC 9126 §6: authorization requests only by `request_uri` from `/par`.
     pub require_pushed_authorization_requests: bool,
+    /// RFC 9449 §5.2: every access token DPoP-bound (a proof at each request).
+    pub dpop_bound_access_tokens: bool,
 }
 
 impl fmt::Debug for Client {
@@ -171,6 +173,7 @@ pub struct NewClient {
     /// Public keys for `private_key_jwt` instead of a secret.
     pub jwks: Option<serde_json::Value>,
     pub require_pushed_authorization_requests: bool,
+    pub dpop_bound_access_tokens: bool,
 }
 
 impl NewClient {
@@ -316,6 +319,7 @@ mod tests {
             installation: None,
             jwks: None,
             require_pushed_authorization_requests: false,
+            dpop_bound_access_tokens: false,
         }
     }
 

@@ -136,6 +136,39 @@ fn same_target(htu: &str, expected: &str) -> bool {
     strip(htu).is_some_and(|h| Some(h) == strip(expected))
 }
 
+/// The proof's signature checked with its own jwk; the key's thumbprint.
+fn check_signature(
+    alg: &str,
+    jwk: &Value,
+    signed: &str,
+    signature: &[u8],
+) -> Result<String, OAuthError> {
+    let bad_signature = || invalid("the DPoP proof's signature does not verify with its jwk");
+    match alg {
+        "RS256" | "PS256" => {
+            let (jkt, n, e) =
+                rsa_key(jwk).ok_or_else(|| invalid("the DPoP proof's jwk does not fit its alg"))?;
+            let params = if alg == "RS256" {
+                &signature::RSA_PKCS1_2048_8192_SHA256
+            } else {
+                &signature::RSA_PSS_2048_8192_SHA256
+            };
+            signature::RsaPublicKeyComponents { n, e }
+                .verify(params, signed.as_bytes(), signature)
+                .map_err(|_| bad_signature())?;
+            Ok(jkt)
+        }
+        _ => {
+            let (jkt, verifier, public) = key_for(alg, jwk)
+                .ok_or_else(|| invalid("the DPoP proof's jwk does not fit its alg"))?;
+            signature::UnparsedPublicKey::new(verifier, public)
+                .verify(signed.as_bytes(), signature)
+                .map_err(|_| bad_signature())?;
+            Ok(jkt)
+        }
+    }
+}
+
 /// RFC 9449 §4.3 checks 1–11 but replay (the caller's): `htm` and `htu`
 /// are this request's; `access_token`, at a resource, must match `ath`.
 pub fn verify(
@@ -177,30 +210,7 @@ pub fn verify(
     }
     let signed = &proof[..h.len() + 1 + c.len()];
     let signature = b64(sig).ok_or_else(not_jwt)?;
-    let bad_signature = || invalid("the DPoP proof's signature does not verify with its jwk");
-    let jkt = match alg {
-        "RS256" | "PS256" => {
-            let (jkt, n, e) =
-                rsa_key(jwk).ok_or_else(|| invalid("the DPoP proof's jwk does not fit its alg"))?;
-            let params = if alg == "RS256" {
-                &signature::RSA_PKCS1_2048_8192_SHA256
-            } else {
-                &signature::RSA_PSS_2048_8192_SHA256
-            };
-            signature::RsaPublicKeyComponents { n, e }
-                .verify(params, signed.as_bytes(), &signature)
-                .map_err(|_| bad_signature())?;
-            jkt
-        }
-        _ => {
-            let (jkt, verifier, public) = key_for(alg, jwk)
-                .ok_or_else(|| invalid("the DPoP proof's jwk does not fit its alg"))?;
-            signature::UnparsedPublicKey::new(verifier, public)
-                .verify(signed.as_bytes(), &signature)
-                .map_err(|_| bad_signature())?;
-            jkt
-        }
-    };
+    let jkt = check_signature(alg, jwk, signed, &signature)?;
     let claims: Claims = b64(c)
         .and_then(|c| serde_json::from_slice(&c).ok())
         .ok_or_else(not_jwt)?;

@@ -33,6 +33,7 @@ pub use params::Params;
 
 use crate::clock::Clock;
 use crate::directory::{Directory, TenantEntry};
+use crate::domain::Client;
 use crate::plugins::PluginHost;
 use crate::store::Store;
 use request::TokenRequest;
@@ -129,6 +130,11 @@ impl OAuth {
         let deprecation = self.legacy_gate(&tenant, &client).await?;
         let token_endpoint = format!("{}/token", tenant.issuer);
         let jkt = self.dpop(dpop, "POST", &token_endpoint, None).await?;
+        if client.dpop_bound_access_tokens && jkt.is_none() {
+            return Err(dpop::invalid(
+                "this client's tokens must be DPoP-bound: send a DPoP proof (RFC 9449)",
+            ));
+        }
         let jkt = jkt.as_deref();
         // The grant itself, after client authentication (which records the
         // client on the request's span). Debug: logs stay at the request's
@@ -138,60 +144,70 @@ impl OAuth {
             grant_type = request::grant_label(params),
             error = tracing::field::Empty
         );
-        let granted = async {
-            match request {
-                TokenRequest::ClientCredentials { scope, resources } => {
-                    client_credentials::grant(self, &tenant, &client, scope, resources, jkt).await
-                }
-                TokenRequest::TokenExchange {
-                    subject_token,
-                    subject_token_type,
-                    scope,
-                } => {
-                    pat::exchange(
-                        self,
-                        &tenant,
-                        &client,
-                        &subject_token,
-                        &subject_token_type,
-                        scope,
-                        jkt,
-                    )
-                    .await
-                }
-                TokenRequest::RefreshToken {
-                    refresh_token,
-                    scope,
-                } => refresh::grant(self, &tenant, &client, &refresh_token, scope, jkt).await,
-                TokenRequest::DeviceCode { device_code } => {
-                    device::grant(self, &tenant, &client, &device_code, jkt).await
-                }
-                TokenRequest::AuthorizationCode {
-                    code,
-                    redirect_uri,
-                    code_verifier,
-                } => {
-                    authorization_code::grant(
-                        self,
-                        &tenant,
-                        &client,
-                        &code,
-                        redirect_uri.as_deref(),
-                        code_verifier.as_deref(),
-                        jkt,
-                    )
-                    .await
-                }
-            }
-        }
-        .instrument(span.clone())
-        .await;
+        let granted = self
+            .dispatch(request, &tenant, &client, jkt)
+            .instrument(span.clone())
+            .await;
         if let Err(e) = &granted {
             span.record("error", e.code.as_str());
         }
         let mut response = granted?;
         response.deprecation = deprecation;
         Ok(response)
+    }
+
+    /// The grant the request names, for an authenticated client.
+    async fn dispatch(
+        &self,
+        request: TokenRequest,
+        tenant: &TenantEntry,
+        client: &Client,
+        jkt: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        match request {
+            TokenRequest::ClientCredentials { scope, resources } => {
+                client_credentials::grant(self, tenant, client, scope, resources, jkt).await
+            }
+            TokenRequest::TokenExchange {
+                subject_token,
+                subject_token_type,
+                scope,
+            } => {
+                pat::exchange(
+                    self,
+                    tenant,
+                    client,
+                    &subject_token,
+                    &subject_token_type,
+                    scope,
+                    jkt,
+                )
+                .await
+            }
+            TokenRequest::RefreshToken {
+                refresh_token,
+                scope,
+            } => refresh::grant(self, tenant, client, &refresh_token, scope, jkt).await,
+            TokenRequest::DeviceCode { device_code } => {
+                device::grant(self, tenant, client, &device_code, jkt).await
+            }
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                authorization_code::grant(
+                    self,
+                    tenant,
+                    client,
+                    &code,
+                    redirect_uri.as_deref(),
+                    code_verifier.as_deref(),
+                    jkt,
+                )
+                .await
+            }
+        }
     }
 
     /// RFC 7662 introspection.

@@ -107,15 +107,7 @@ pub async fn grant(
     let now_ms = oauth.clock.now_ms();
     let hash = secret::hash(presented);
     let current = spendable(oauth, tenant, client, &hash, now_ms).await?;
-    if client.public
-        && let Some(bound) = oauth.store.refresh_family_key(&current.family_id).await?
-        && jkt != Some(bound.as_str())
-    {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidGrant,
-            "this refresh token is bound to a DPoP key: send a DPoP proof signed with that key",
-        ));
-    }
+    check_family_key(oauth, client, &current.family_id, jkt).await?;
     let original = Scope::parse(&current.scopes).map_err(|_| OAuthError::server_error())?;
     let scope = match requested {
         None => original,
@@ -224,4 +216,24 @@ async fn spendable(
         return Err(invalid("the refresh token has expired"));
     }
     Ok(current)
+}
+
+/// RFC 9449 §5: a public client's bound family refreshes only with a proof
+/// by its key (a refusal spends nothing: the owner can still refresh).
+async fn check_family_key(
+    oauth: &OAuth,
+    client: &Client,
+    family_id: &str,
+    jkt: Option<&str>,
+) -> Result<(), OAuthError> {
+    if client.public
+        && let Some(bound) = oauth.store.refresh_family_key(family_id).await?
+        && jkt != Some(bound.as_str())
+    {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidGrant,
+            "this refresh token is bound to a DPoP key: send a DPoP proof signed with that key",
+        ));
+    }
+    Ok(())
 }

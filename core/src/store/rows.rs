@@ -54,6 +54,7 @@ pub struct ClientRow {
     pub installation_id: Option<String>,
     pub jwks: Option<String>,
     pub require_pushed_authorization_requests: bool,
+    pub dpop_bound_access_tokens: bool,
 }
 
 fn hash32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
@@ -90,6 +91,7 @@ impl TryFrom<ClientRow> for Client {
             redirect_uris: words(&r.redirect_uris),
             public: r.public_client,
             require_pushed_authorization_requests: r.require_pushed_authorization_requests,
+            dpop_bound_access_tokens: r.dpop_bound_access_tokens,
             post_logout_redirect_uris: words(&r.post_logout_redirect_uris),
             installation: r.installation_id,
             jwks: r

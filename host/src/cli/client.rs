@@ -3,7 +3,7 @@
 use super::{admin, open_store, print, scope, words};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::domain::NewClient;
+use crate::domain::{Client, NewClient};
 use clap::Subcommand;
 use serde_json::json;
 
@@ -50,6 +50,10 @@ pub enum ClientCmd {
         /// request endpoint (RFC 9126).
         #[arg(long)]
         require_par: bool,
+        /// Every access token DPoP-bound: token requests without a DPoP
+        /// proof are refused (RFC 9449 §5.2).
+        #[arg(long)]
+        require_dpop: bool,
         #[arg(long)]
         json: bool,
     },
@@ -90,6 +94,7 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
             public: public_client,
             jwks,
             require_par,
+            require_dpop,
             json,
         } => {
             create(
@@ -107,6 +112,7 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
                 public_client,
                 jwks,
                 require_par,
+                require_dpop,
                 json,
             )
             .await
@@ -143,6 +149,7 @@ async fn create(
     public_client: bool,
     jwks: Option<std::path::PathBuf>,
     require_par: bool,
+    require_dpop: bool,
     json: bool,
 ) -> anyhow::Result<()> {
     let now = SystemClock.now();
@@ -176,6 +183,7 @@ async fn create(
         public: public_client,
         jwks,
         require_pushed_authorization_requests: require_par,
+        dpop_bound_access_tokens: require_dpop,
     };
     let (client, secret) = admin(&config)
         .await?
@@ -183,20 +191,7 @@ async fn create(
         .await?;
     let token_endpoint = format!("{public}/t/{}/token", client.tenant);
     let secret = secret.map(|s| s.0);
-    let text = match &secret {
-        Some(s) => format!(
-            "created client {} in tenant {}\nclient_id:     {}\nclient_secret: {s}\n(the secret is shown only now; store it safely)",
-            client.name, client.tenant, client.client_id
-        ),
-        None if client.jwks.is_some() => format!(
-            "created client {} in tenant {}\nclient_id: {} (no secret: it authenticates with private_key_jwt)",
-            client.name, client.tenant, client.client_id
-        ),
-        None => format!(
-            "created public client {} in tenant {}\nclient_id: {} (no secret: use PKCE)",
-            client.name, client.tenant, client.client_id
-        ),
-    };
+    let text = created_text(&client, secret.as_deref());
     print(
         json,
         json!({
@@ -204,6 +199,7 @@ async fn create(
             "name": client.name, "grant_types": client.grant_types, "scopes": client.scopes.to_string(),
             "redirect_uris": client.redirect_uris, "public": client.public,
             "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+            "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
             "token_endpoint": token_endpoint,
         }),
         text,
@@ -260,4 +256,22 @@ async fn rotate_secret(
         ),
     );
     Ok(())
+}
+
+/// What `client create` says: the secret only now, or how it authenticates.
+fn created_text(client: &Client, secret: Option<&str>) -> String {
+    match secret {
+        Some(s) => format!(
+            "created client {} in tenant {}\nclient_id:     {}\nclient_secret: {s}\n(the secret is shown only now; store it safely)",
+            client.name, client.tenant, client.client_id
+        ),
+        None if client.jwks.is_some() => format!(
+            "created client {} in tenant {}\nclient_id: {} (no secret: it authenticates with private_key_jwt)",
+            client.name, client.tenant, client.client_id
+        ),
+        None => format!(
+            "created public client {} in tenant {}\nclient_id: {} (no secret: use PKCE)",
+            client.name, client.tenant, client.client_id
+        ),
+    }
 }

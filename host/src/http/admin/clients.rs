@@ -64,6 +64,10 @@ struct NewClientBody {
     /// authorization request endpoint (an `authorization_code` client).
     #[serde(default)]
     require_pushed_authorization_requests: bool,
+    /// RFC 9449 §5.2: every access token DPoP-bound; token requests without
+    /// a DPoP proof are refused.
+    #[serde(default)]
+    dpop_bound_access_tokens: bool,
 }
 
 /// The grant types a client may be registered with (`token-exchange` and
@@ -128,6 +132,7 @@ async fn create_client(
         public: b.public,
         jwks: b.jwks,
         require_pushed_authorization_requests: b.require_pushed_authorization_requests,
+        dpop_bound_access_tokens: b.dpop_bound_access_tokens,
     };
     let (client, secret) = s.admin.create_client(new, &actor.name, now(&s)).await?;
     Ok(created(json!(ClientCreated {
@@ -138,6 +143,7 @@ async fn create_client(
         redirect_uris: client.redirect_uris,
         public: client.public,
         require_pushed_authorization_requests: client.require_pushed_authorization_requests,
+        dpop_bound_access_tokens: client.dpop_bound_access_tokens,
         name: client.name,
         grant_types: client.grant_types,
         scopes: client.scopes.to_string(),
@@ -230,6 +236,7 @@ struct ClientCreated {
     redirect_uris: Vec<String>,
     public: bool,
     require_pushed_authorization_requests: bool,
+    dpop_bound_access_tokens: bool,
     name: String,
     grant_types: Vec<String>,
     /// Space-separated, as in RFC 6749.
