@@ -28,6 +28,27 @@ const WINDOW: i64 = 15 * 60;
 const FIRST_WAIT: i64 = 30;
 const MAX_WAIT: i64 = 15 * 60;
 
+/// When each pending device last polled this replica, kept in memory so a
+/// poll is one read of the store: only a `slow_down` (which lengthens the
+/// interval for every replica) writes.
+#[derive(Default)]
+pub struct Polls(std::sync::Mutex<std::collections::HashMap<Vec<u8>, i64>>);
+
+impl Polls {
+    /// Records a poll at `now_ms`; whether it came sooner than `interval_s`
+    /// after the one before.
+    fn poll(&self, device_hash: &[u8], now_ms: i64, interval_s: i64) -> bool {
+        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Forget devices whose codes have expired (at most once per poll
+        // over 10,000 remembered, so the map stays small).
+        if last.len() > 10_000 {
+            last.retain(|_, &mut t| now_ms - t < DEVICE_CODE_TTL * 1000);
+        }
+        let before = last.insert(device_hash.to_vec(), now_ms);
+        before.is_some_and(|t| now_ms - t < interval_s * 1000)
+    }
+}
+
 /// RFC 8628 §3.2 response.
 #[derive(Debug, Serialize)]
 pub struct DeviceAuthorization {
@@ -314,10 +335,10 @@ pub async fn grant(
         "pending" => {
             // A poll sooner than the interval asks the device to slow down,
             // and the interval grows for the polls after it.
-            let slowed = d
-                .last_poll_ms
-                .is_some_and(|last| now_ms - last < d.interval_s * 1000);
-            oauth.store.poll_device_code(&hash, now_ms, slowed).await?;
+            let slowed = oauth.device_polls.poll(&hash, now_ms, d.interval_s);
+            if slowed {
+                oauth.store.slow_down_device_code(&hash, now_ms).await?;
+            }
             Err(match slowed {
                 true => OAuthError::new(
                     ErrorCode::SlowDown,
@@ -412,6 +433,15 @@ mod tests {
             assert!(c.bytes().all(|b| ALPHABET.contains(&b)), "{c}");
             assert_eq!(normalize(&display(&c)).as_deref(), Some(c.as_str()));
         }
+    }
+
+    #[test]
+    fn polls_sooner_than_the_interval_are_slowed() {
+        let polls = Polls::default();
+        assert!(!polls.poll(b"a", 0, 5), "a first poll");
+        assert!(polls.poll(b"a", 4_999, 5), "too soon");
+        assert!(!polls.poll(b"a", 9_999, 5), "an interval after the last");
+        assert!(!polls.poll(b"b", 10_000, 5), "each device its own");
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub struct OAuth {
     /// Installations' usage, counted in memory.
     pub usage: Arc<crate::usage::Usage>,
     pub rng: SystemRandom,
+    /// RFC 8628 devices' last polls on this replica.
+    pub device_polls: device::Polls,
 }
 
 impl OAuth {
@@ -79,6 +81,7 @@ impl OAuth {
             lifetimes,
             clock,
             rng: SystemRandom::new(),
+            device_polls: Default::default(),
         }
     }
 

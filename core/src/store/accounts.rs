@@ -305,13 +305,8 @@ pub trait Accounts: Send + Sync {
         approval: Option<(&str, &str, i64)>,
         now: i64,
     ) -> StoreResult<bool>;
-    /// Records a poll; `slowed` adds 5 s to the interval (RFC 8628 §3.5).
-    async fn poll_device_code(
-        &self,
-        device_hash: &[u8],
-        now_ms: i64,
-        slowed: bool,
-    ) -> StoreResult<()>;
+    /// A poll came too soon: 5 s more on the interval (RFC 8628 §3.5).
+    async fn slow_down_device_code(&self, device_hash: &[u8], now_ms: i64) -> StoreResult<()>;
     /// Marks an approved code used, atomically: `true` for exactly one poll.
     async fn spend_device_code(&self, device_hash: &[u8]) -> StoreResult<bool>;
 

@@ -625,13 +625,12 @@ macro_rules! impl_sql_accounts {
                 Ok(done.rows_affected() == 1)
             }
 
-            #[tracing::instrument(name = "store.poll_device_code", level = "debug", skip_all)]
-            async fn poll_device_code(&self, device_hash: &[u8], now_ms: i64, slowed: bool) -> $crate::store::StoreResult<()> {
+            #[tracing::instrument(name = "store.slow_down_device_code", level = "debug", skip_all)]
+            async fn slow_down_device_code(&self, device_hash: &[u8], now_ms: i64) -> $crate::store::StoreResult<()> {
                 sqlx::query(
-                    "UPDATE device_codes SET last_poll_ms = $1, interval_s = interval_s + $2 WHERE device_hash = $3",
+                    "UPDATE device_codes SET last_poll_ms = $1, interval_s = interval_s + 5 WHERE device_hash = $2",
                 )
                 .bind(now_ms)
-                .bind(if slowed { 5_i64 } else { 0 })
                 .bind(device_hash)
                 .execute(&mut *self.conn().await?)
                 .await?;
