@@ -7,6 +7,7 @@ use common::*;
 on_both_backends!(
     openid_client_device_flow_with_a_person_in_chromium,
     device_flow_answers_and_refusals,
+    authlib_polls_while_a_person_approves,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -375,4 +376,27 @@ async fn age_device_codes(db: &Db, seconds: i64) {
             pool.close().await;
         }
     }
+}
+
+async fn authlib_polls_while_a_person_approves(db: Db) {
+    let client_id = setup(&db);
+    let server = Server::start(&db).await;
+    let r = run_py(
+        "authlib_device.py",
+        &[
+            ("ISSUER", server.issuer("acme")),
+            ("CLIENT_ID", client_id),
+            ("USERNAME", "alice".into()),
+            ("PASSWORD", PASSWORD.into()),
+        ],
+    )
+    .await;
+    assert_eq!(r["auth_method"], "none", "{r}");
+    assert_eq!(r["before"]["error"], "authorization_pending", "{r}");
+    assert_eq!(r["code_shown"], true, "{r}");
+    // The approval is this poll's answer: no interval to wait once approved.
+    assert_eq!(r["after"]["token_type"], "Bearer", "{r}");
+    assert_eq!(r["after"]["scope"], "openid read", "{r}");
+    assert_eq!(r["after"]["refresh_token"], true, "{r}");
+    assert_eq!(r["again"]["error"], "invalid_grant", "{r}");
 }
