@@ -399,6 +399,11 @@ async fn cors_only_for_public_client_origins(db: Db) {
         "https://spa.example"
     );
     assert_eq!(ok.headers()["access-control-allow-methods"], "POST");
+    // A browser app may send its DPoP proofs (RFC 9449 §4.1).
+    assert_eq!(
+        ok.headers()["access-control-allow-headers"],
+        "content-type, dpop"
+    );
     let evil = preflight("https://evil.example").await;
     assert!(evil.headers().get("access-control-allow-origin").is_none());
     // The confidential client's redirect origin is not a browser origin for the token endpoint.
