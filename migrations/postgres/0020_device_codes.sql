@@ -10,7 +10,6 @@ CREATE TABLE device_codes (
     created_at    BIGINT NOT NULL,
     expires_at    BIGINT NOT NULL,
     interval_s    BIGINT NOT NULL,
-    last_poll_ms  BIGINT,
     status        TEXT NOT NULL DEFAULT 'pending',
     user_id       TEXT,
     auth_time     BIGINT

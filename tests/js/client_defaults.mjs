@@ -6,6 +6,7 @@
 // fetch, as a browser without JavaScript would. Prints one JSON line the Rust
 // test (tests/client_libraries.rs) asserts on.
 import * as client from 'openid-client';
+import { errorCode, theForm, visit } from './pages.mjs';
 
 const {
   ISSUER, PUBLIC_CLIENT_ID, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET,
@@ -35,41 +36,7 @@ function recording(config) {
 }
 const insecure = { execute: [client.allowInsecureRequests] }; // tests run on plain http
 
-async function errorCode(e) {
-  if (e.error) return e.error;
-  if (e.response) {
-    try { return (await e.response.clone().json()).error; } catch {}
-  }
-  return e.code || String(e);
-}
 
-// A browser without JavaScript: cookies kept, redirects looked at, forms posted.
-const cookies = new Map();
-async function visit(url, form) {
-  const r = await fetch(url, {
-    method: form ? 'POST' : 'GET',
-    redirect: 'manual',
-    headers: {
-      cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-      ...(form && { 'content-type': 'application/x-www-form-urlencoded' }),
-    },
-    body: form && new URLSearchParams(form),
-  });
-  for (const c of r.headers.getSetCookie()) {
-    const [pair] = c.split(';');
-    const i = pair.indexOf('=');
-    cookies.set(pair.slice(0, i), pair.slice(i + 1));
-  }
-  return { status: r.status, location: r.headers.get('location'), html: await r.text(), url };
-}
-const unescape = (s) => s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
-function theForm(page) {
-  const action = page.html.match(/<form method="post" action="([^"]+)"/);
-  if (!action) throw new Error(`no form at ${page.url} (${page.status}):\n${page.html}`);
-  const hidden = Object.fromEntries(
-    [...page.html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(([, k, v]) => [k, unescape(v)]));
-  return { action: new URL(unescape(action[1]), page.url).href, hidden };
-}
 function expect(page, status) {
   if (page.status !== status) throw new Error(`${page.url}: ${page.status}, expected ${status}:\n${page.html}`);
 }

@@ -7,18 +7,12 @@
 // JSON line the Rust test (tests/device_flow.rs) asserts on.
 import * as client from 'openid-client';
 import { chromium } from 'playwright-core';
+import { errorCode } from './pages.mjs';
 import { a11yContext, axeViolations, horizontalOverflow, screenshot } from './page_checks.mjs';
 
 const { ISSUER, CLIENT_ID, USERNAME, PASSWORD, CHROMIUM, SHOTS } = process.env;
 const insecure = { execute: [client.allowInsecureRequests] }; // tests run on plain http
 
-async function errorCode(e) {
-  if (e.error) return e.error;
-  if (e.response) {
-    try { return (await e.response.clone().json()).error; } catch {}
-  }
-  return e.code || String(e);
-}
 
 // A public client, as a CLI is: no secret.
 const config = await client.discovery(new URL(ISSUER), CLIENT_ID, undefined, undefined, insecure);

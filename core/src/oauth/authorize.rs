@@ -273,32 +273,40 @@ impl OAuth {
         let now = self.clock.now();
         // What the consent page listed, and so what the user approved.
         let scope = self.grantable(r, session).await?;
-        // Remember everything approved so far, so a later narrower request skips the page.
-        let earlier = self
-            .store
-            .consent(&session.user_id, &r.client.client_id)
-            .await
-            .ok()
-            .flatten();
-        let mut all: Vec<String> = earlier
-            .iter()
-            .flat_map(|s| s.split(' '))
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
-        all.extend(scope.iter().map(str::to_string));
-        let all = Scope::from_valid(all);
-        self.store
-            .grant_consent(
-                &r.tenant.tenant.slug,
-                &session.user_id,
-                &r.client.client_id,
-                &all.to_string(),
-                now,
-            )
-            .await
-            .map_err(|_| r.error(ErrorCode::TemporarilyUnavailable, "try again later"))?;
+        self.remember_consent(
+            &r.tenant.tenant.slug,
+            &session.user_id,
+            &r.client.client_id,
+            &scope,
+            now,
+        )
+        .await
+        .map_err(|_| r.error(ErrorCode::TemporarilyUnavailable, "try again later"))?;
         self.issue_code(r, session, &scope).await
+    }
+
+    /// Remembers everything a user approved for a client so far (the
+    /// account page lists it; a later narrower request skips the page).
+    pub(super) async fn remember_consent(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        client_id: &str,
+        granted: &Scope,
+        now: i64,
+    ) -> Result<(), crate::store::StoreError> {
+        let earlier = self.store.consent(user_id, client_id).await?;
+        let all = Scope::from_valid(
+            earlier
+                .iter()
+                .flat_map(|s| s.split(' '))
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .chain(granted.iter().map(str::to_string)),
+        );
+        self.store
+            .grant_consent(tenant, user_id, client_id, &all.to_string(), now)
+            .await
     }
 
     async fn issue_code(

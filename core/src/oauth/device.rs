@@ -22,11 +22,9 @@ pub const INTERVAL: i64 = 5;
 /// as another character; 20^8 codes.
 const ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
 const USER_CODE_LEN: usize = 8;
-/// Wrong user codes allowed per client address in `WINDOW`, before waiting.
+/// Wrong user codes allowed per client address, as for passwords, before
+/// waiting (the wait grows as it does for sign-ins).
 const FREE_GUESSES: i64 = 5;
-const WINDOW: i64 = 15 * 60;
-const FIRST_WAIT: i64 = 30;
-const MAX_WAIT: i64 = 15 * 60;
 
 /// When each pending device last polled this replica, kept in memory so a
 /// poll is one read of the store: only a `slow_down` (which lengthens the
@@ -165,7 +163,6 @@ impl OAuth {
                 created_at: now,
                 expires_at: now + DEVICE_CODE_TTL,
                 interval_s: INTERVAL,
-                last_poll_ms: None,
                 status: "pending".into(),
                 user_id: None,
                 auth_time: None,
@@ -204,13 +201,8 @@ impl OAuth {
     ) -> Result<DeviceRequest, UserCodeError> {
         let now = self.clock.now();
         let key = format!("device:{address}");
-        if let Some(until) = self
-            .store
-            .login_locked_until(std::slice::from_ref(&key))
-            .await?
-            .filter(|&t| t > now)
-        {
-            return Err(UserCodeError::Throttled(until - now));
+        if let Some(wait) = self.throttled(std::slice::from_ref(&key), now).await? {
+            return Err(UserCodeError::Throttled(wait));
         }
         let found = match normalize(typed) {
             Some(code) => self.store.device_code_by_user_code(tenant, &code).await?,
@@ -222,14 +214,7 @@ impl OAuth {
             None => None,
         };
         let (Some(d), Some(client)) = (live, client) else {
-            let n = self
-                .store
-                .record_login_failure(&key, now, now - WINDOW)
-                .await?;
-            if n >= FREE_GUESSES {
-                let wait = (FIRST_WAIT << (n - FREE_GUESSES).min(10)).min(MAX_WAIT);
-                self.store.lock_login(&key, now + wait).await?;
-            }
+            self.count_failure(&key, FREE_GUESSES, now).await?;
             tracing::info!(tenant, "unknown device user code");
             return Err(UserCodeError::Unknown);
         };
@@ -285,17 +270,7 @@ impl OAuth {
             )
             .await?;
         if decided {
-            let earlier = self.store.consent(&user.id, &d.client_id).await?;
-            let all = Scope::from_valid(
-                earlier
-                    .iter()
-                    .flat_map(|s| s.split(' '))
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .chain(granted.iter().map(str::to_string)),
-            );
-            self.store
-                .grant_consent(tenant, &user.id, &d.client_id, &all.to_string(), now)
+            self.remember_consent(tenant, &user.id, &d.client_id, &granted, now)
                 .await?;
             tracing::info!(tenant, user = %user.id, client_id = %d.client_id, "device approved");
         }
@@ -337,7 +312,7 @@ pub async fn grant(
             // and the interval grows for the polls after it.
             let slowed = oauth.device_polls.poll(&hash, now_ms, d.interval_s);
             if slowed {
-                oauth.store.slow_down_device_code(&hash, now_ms).await?;
+                oauth.store.slow_down_device_code(&hash).await?;
             }
             Err(match slowed {
                 true => OAuthError::new(

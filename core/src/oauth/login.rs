@@ -47,13 +47,8 @@ impl OAuth {
         let account_key = format!("acct:{tenant}:{}", username.to_lowercase());
         let address_key = format!("addr:{address}");
         let keys = [account_key.clone(), address_key.clone()];
-        if let Some(until) = self
-            .store
-            .login_locked_until(&keys)
-            .await?
-            .filter(|&t| t > now)
-        {
-            return Err(LoginError::Throttled(until - now));
+        if let Some(wait) = self.throttled(&keys, now).await? {
+            return Err(LoginError::Throttled(wait));
         }
         // A service account never signs in: it reads as an unknown user.
         let user = self
@@ -74,14 +69,7 @@ impl OAuth {
         .unwrap_or(false);
         let Some(user) = user.filter(|_| ok) else {
             for (key, free) in [(&account_key, ACCOUNT_FREE), (&address_key, ADDRESS_FREE)] {
-                let n = self
-                    .store
-                    .record_login_failure(key, now, now - WINDOW)
-                    .await?;
-                if n >= free {
-                    let wait = (FIRST_WAIT << (n - free).min(10)).min(MAX_WAIT);
-                    self.store.lock_login(key, now + wait).await?;
-                }
+                self.count_failure(key, free, now).await?;
             }
             tracing::info!(tenant, "failed login");
             return Err(LoginError::Invalid);
@@ -98,6 +86,35 @@ impl OAuth {
         self.store.create_session(&session).await?;
         tracing::info!(tenant, user = %user.id, "user logged in");
         Ok(cookie)
+    }
+
+    /// Seconds to wait before any of `keys` may try again, if any.
+    pub(super) async fn throttled(
+        &self,
+        keys: &[String],
+        now: i64,
+    ) -> Result<Option<i64>, crate::store::StoreError> {
+        let until = self.store.login_locked_until(keys).await?;
+        Ok(until.filter(|&t| t > now).map(|t| t - now))
+    }
+
+    /// Counts a failure for `key` in the window; past `free` of them, a
+    /// wait of `FIRST_WAIT`, doubling with each further one, to `MAX_WAIT`.
+    pub(super) async fn count_failure(
+        &self,
+        key: &str,
+        free: i64,
+        now: i64,
+    ) -> Result<(), crate::store::StoreError> {
+        let n = self
+            .store
+            .record_login_failure(key, now, now - WINDOW)
+            .await?;
+        if n >= free {
+            let wait = (FIRST_WAIT << (n - free).min(10)).min(MAX_WAIT);
+            self.store.lock_login(key, now + wait).await?;
+        }
+        Ok(())
     }
 
     /// The live session a cookie names, if it belongs to `tenant`.

@@ -131,8 +131,13 @@ impl OAuth {
             _ => self.authenticate(&tenant, auth, params).await?,
         };
         let deprecation = self.legacy_gate(&tenant, &client).await?;
-        let token_endpoint = format!("{}/token", tenant.issuer);
-        let jkt = self.dpop(dpop, "POST", &token_endpoint, None).await?;
+        let jkt = match dpop {
+            Some(_) => {
+                let token_endpoint = format!("{}/token", tenant.issuer);
+                self.dpop(dpop, "POST", &token_endpoint, None).await?
+            }
+            None => None,
+        };
         if client.dpop_bound_access_tokens && jkt.is_none() {
             return Err(dpop::invalid(
                 "this client's tokens must be DPoP-bound: send a DPoP proof (RFC 9449)",

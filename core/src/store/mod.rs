@@ -8,6 +8,8 @@ mod sql_accounts;
 #[macro_use]
 mod sql_apps;
 #[macro_use]
+mod sql_flows;
+#[macro_use]
 mod sql_legacy;
 #[macro_use]
 mod sql_settings;
@@ -16,6 +18,7 @@ mod sql_admin_tokens;
 mod accounts;
 mod admin_tokens;
 mod apps;
+mod flows;
 pub mod health;
 mod legacy;
 mod postgres;
@@ -25,14 +28,15 @@ mod settings;
 mod sqlite;
 
 pub use accounts::{
-    Accounts, AuthorizationCode, ConsentRecord, DeviceCode, PasswordReset, PersonalAccessToken,
-    PushedRequest, Redemption, RefreshToken, Session,
+    Accounts, AuthorizationCode, ConsentRecord, PasswordReset, PersonalAccessToken, Redemption,
+    RefreshToken, Session,
 };
 pub use admin_tokens::{AdminTokenRecord, AdminTokens};
 pub use apps::{
     AppVersion, Apps, HourlyRow, InstallationChange, NewInstallation, Resource, UsageRow,
     WebhookKey,
 };
+pub use flows::{DeviceCode, Flows, PushedRequest};
 pub use legacy::{Brownout, Exemption, Legacy, LegacyClient, LegacyPolicy, LegacyUse};
 pub use settings::{Decision, InstallRequestRecord, Settings};
 
@@ -391,7 +395,9 @@ pub struct Migrations {
 }
 
 #[async_trait]
-pub trait Store: Accounts + AdminTokens + Apps + Legacy + Settings + Send + Sync + 'static {
+pub trait Store:
+    Accounts + AdminTokens + Apps + Flows + Legacy + Settings + Send + Sync + 'static
+{
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// This version's migrations not applied yet, and applied ones it does

@@ -92,6 +92,7 @@ impl PostgresStore {
 impl_sql_store!(PostgresStore, claim_lock = "FOR UPDATE SKIP LOCKED");
 impl_sql_accounts!(PostgresStore);
 impl_sql_apps!(PostgresStore);
+impl_sql_flows!(PostgresStore);
 impl_sql_legacy!(PostgresStore);
 impl_sql_settings!(PostgresStore);
 impl_sql_admin_tokens!(PostgresStore);

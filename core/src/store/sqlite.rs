@@ -120,6 +120,7 @@ impl SqliteStore {
 impl_sql_store!(SqliteStore, claim_lock = "");
 impl_sql_accounts!(SqliteStore);
 impl_sql_apps!(SqliteStore);
+impl_sql_flows!(SqliteStore);
 impl_sql_legacy!(SqliteStore);
 impl_sql_settings!(SqliteStore);
 impl_sql_admin_tokens!(SqliteStore);

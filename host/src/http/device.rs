@@ -3,34 +3,15 @@
 //! signs in, checks the code matches, and approves or denies; all in the
 //! tenant's branding, no JavaScript.
 
+use super::State;
 use super::client_addr::ClientAddr;
 use super::pages::{Page, branded, csrf, csrf_ok, error_page, read_form, session_of};
-use super::{State, oauth::IntoOAuthResponse};
 use crate::oauth::device::{UserCodeError, normalize};
-use crate::oauth::{OAuthError, PresentedAuth};
 use axum::body::Body;
 use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use maud::{Markup, html};
-
-/// POST `{issuer}/device_authorization` (RFC 8628 §3.1).
-pub async fn device_authorization(
-    axum::extract::State(s): State,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let request: Result<(PresentedAuth, crate::oauth::Params), OAuthError> =
-        super::form::read(&headers, body).await;
-    match request {
-        Ok((auth, params)) => match s.oauth.device_authorization(&tenant, auth, &params).await {
-            Ok(d) => super::oauth::no_store_json(StatusCode::OK, &d),
-            Err(e) => e.into_response(),
-        },
-        Err(e) => e.into_response(),
-    }
-}
+use maud::html;
 
 /// GET `{issuer}/device[?user_code=…]`: the code form, or the request it
 /// names, for a signed-in person.
@@ -198,7 +179,8 @@ async fn approval(
             p { strong #user-code style="font-family:monospace;font-size:1.5rem;letter-spacing:.1em" { (r.user_code) } }
             p { "If it does not, or you did not start this, deny." }
             p { "Signed in as " strong { (r.person) } "." }
-            (scope_list(&r.client.name, &r.scopes))
+            p { (r.client.name) " will be able to:" }
+            (super::pages::scope_list(&r.scopes))
             form method="post" action={ "/t/" (tenant) "/device/decide" } {
                 input type="hidden" name="csrf" value=(token);
                 input type="hidden" name="user_code" value=(r.user_code);
@@ -215,15 +197,4 @@ async fn approval(
         images: brand.image_origins(),
     }
     .into_response()
-}
-
-fn scope_list(name: &str, scopes: &[(String, String)]) -> Markup {
-    html! {
-        p { (name) " will be able to:" }
-        ul.scopes {
-            @for (scope, text) in scopes {
-                li { (text) " " small { "(" (scope) ")" } }
-            }
-        }
-    }
 }

@@ -120,7 +120,7 @@ fn public_routes(state: &AppState) -> Router<Arc<AppState>> {
         .route("/t/{tenant}/par", post(oauth::par))
         .route(
             "/t/{tenant}/device_authorization",
-            post(device::device_authorization),
+            post(oauth::device_authorization),
         )
         .route("/t/{tenant}/device", get(device::page))
         .route("/t/{tenant}/device/decide", post(device::decide))

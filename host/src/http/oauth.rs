@@ -44,11 +44,6 @@ impl IntoOAuthResponse for OAuthError {
     }
 }
 
-/// A JSON answer no cache keeps (RFC 6749 §5.1).
-pub(super) fn no_store_json(status: StatusCode, body: &impl serde::Serialize) -> Response {
-    (status, no_store(), Json(body)).into_response()
-}
-
 fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
     [
         (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
@@ -218,6 +213,24 @@ pub async fn par(
                 .await
             {
                 Ok(p) => (StatusCode::CREATED, no_store(), Json(p)).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// RFC 8628 §3.1 device authorization request.
+pub async fn device_authorization(
+    axum::extract::State(s): State,
+    path: TenantPath,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match read_request(path, &headers, body).await {
+        Ok((tenant, auth, params)) => {
+            match s.oauth.device_authorization(&tenant, auth, &params).await {
+                Ok(d) => (no_store(), Json(d)).into_response(),
                 Err(e) => e.into_response(),
             }
         }

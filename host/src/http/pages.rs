@@ -362,11 +362,7 @@ async fn consent_page(
             }
             p { "Signed in as " strong { (user.display_name.as_deref().unwrap_or(&user.username)) } "." }
             p { (r.client.name) " will be able to:" }
-            ul.scopes {
-                @for (scope, text) in &scopes {
-                    li { (text) " " small { "(" (scope) ")" } }
-                }
-            }
+            (scope_list(&scopes))
             form method="post" action={ "/t/" (tenant) "/consent" } {
                 input type="hidden" name="csrf" value=(token);
                 input type="hidden" name="continue" value=(continue_query);
@@ -383,6 +379,17 @@ async fn consent_page(
         images,
     }
     .into_response()
+}
+
+/// The scopes an app will get, each in the tenant's words with its name.
+pub(super) fn scope_list(scopes: &[(String, String)]) -> Markup {
+    html! {
+        ul.scopes {
+            @for (scope, text) in scopes {
+                li { (text) " " small { "(" (scope) ")" } }
+            }
+        }
+    }
 }
 
 pub(super) async fn read_form(headers: &HeaderMap, body: Body) -> Result<Params, Response> {
