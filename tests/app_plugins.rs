@@ -257,6 +257,12 @@ async fn grant_and_permission_plugins_see_the_installation(db: Db) {
     );
     let p3 = permitted(&server, &bearer, subject, "documents:write", "p3").await;
     assert_eq!(p3["decision"], false, "{p3}");
+    // Built against 0.3.0 (0.4.0 changed only the grant world), it loads as
+    // what it is and decides the same.
+    add(&db, &fixture("0.3.0", "project_permission"), "projects-0-3");
+    bind(&db, "acme", "permission-check", "projects-0-3", json!({}));
+    let p1 = permitted(&server, &bearer, subject, "documents:write", "p1").await;
+    assert_eq!(p1["decision"], true, "{p1}");
     let listed = db.cli_json(&["plugin", "list"]);
     let wit_of = |name: &str| {
         listed
@@ -268,9 +274,10 @@ async fn grant_and_permission_plugins_see_the_installation(db: Db) {
     };
     assert_eq!(
         wit_of("projects"),
-        Some(json!("warden:plugin@0.3.0")),
+        Some(json!("warden:plugin@0.4.0")),
         "{listed}"
     );
+    assert_eq!(wit_of("projects-0-3"), Some(json!("warden:plugin@0.3.0")));
     assert_eq!(wit_of("projects-0-2"), Some(json!("warden:plugin@0.2.0")));
     assert_eq!(wit_of("projects-0-1"), Some(json!("warden:plugin@0.1.0")));
 }

@@ -50,6 +50,8 @@ pub struct TenantEntry {
     pub grant_policy: Option<BoundPlugin>,
     /// The tenant's permission-check plugin, if one is bound.
     pub permission_check: Option<BoundPlugin>,
+    /// Its protected resources (RFC 8707, RFC 9396 types, RFC 9728).
+    pub resources: Vec<crate::domain::resource_server::ResourceServer>,
     /// When a retired key drops out of the JWKS and this entry must be rebuilt.
     valid_until: i64,
 }
@@ -375,9 +377,11 @@ impl Directory {
                 Hook::CredentialDelivery | Hook::InstallPolicy => {}
             }
         }
+        let resources = self.store.resource_servers(slug).await?;
         Ok(Some(TenantEntry {
             grant_policy,
             permission_check,
+            resources,
             issuer: self.issuer(slug),
             active: ActiveKey::new(active.kid.clone(), &active.alg, signer),
             verifiers,

@@ -292,6 +292,7 @@ async fn print_demo(admin: &Admin, public_url: &str, now: i64) -> anyhow::Result
                 jwks: None,
                 require_pushed_authorization_requests: false,
                 dpop_bound_access_tokens: false,
+                authorization_details_types: vec![],
             };
             let (c, s) = admin.create_client(new, DEMO_ACTOR, now).await?;
             (c.client_id, s.expect("a confidential client has a secret"))

@@ -5,7 +5,7 @@
 // left) and adds claims to the token. Tokens for an app's installation keep
 // what the tenant's admin approved. "cache_for_seconds": 300 lets the host
 // reuse a decision for the same request that long without calling the plugin.
-import { log } from 'warden:plugin/host@0.3.0';
+import { log } from 'warden:plugin/host@0.4.0';
 
 export function evaluate(request, config) {
   let settings;

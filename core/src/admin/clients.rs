@@ -68,6 +68,8 @@ impl Admin {
         }
         new.validate().map_err(AdminError::Invalid)?;
         super::existing_tenant(&*self.store, &new.tenant).await?;
+        self.check_detail_types(&new.tenant, &new.authorization_details_types)
+            .await?;
         let secret = secret::generate(CLIENT_SECRET_PREFIX, &self.rng);
         let client = Client {
             client_id: format!("cl_{}", b64url(&random_bytes::<16>(&self.rng))),
@@ -90,6 +92,7 @@ impl Admin {
             jwks: new.jwks,
             require_pushed_authorization_requests: new.require_pushed_authorization_requests,
             dpop_bound_access_tokens: new.dpop_bound_access_tokens,
+            authorization_details_types: new.authorization_details_types,
         };
         // A public client's, or one with keys, stored hash is of a secret
         // nobody ever sees.
@@ -105,6 +108,7 @@ impl Admin {
                 "grant_types": client.grant_types, "public": client.public, "actor": actor,
                 "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
                 "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
+                "authorization_details_types": client.authorization_details_types,
             }),
             now,
         );

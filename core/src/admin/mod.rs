@@ -6,6 +6,7 @@ mod admin_tokens;
 mod clients;
 mod deliveries;
 mod plugins;
+mod resource_servers;
 mod settings;
 mod tenants;
 mod users;
@@ -14,6 +15,7 @@ pub use admin_tokens::*;
 pub use clients::*;
 pub use deliveries::*;
 pub use plugins::*;
+pub use resource_servers::*;
 pub use tenants::*;
 pub use users::*;
 

@@ -630,6 +630,7 @@ impl Admin {
             jwks: None,
             require_pushed_authorization_requests: false,
             dpop_bound_access_tokens: false,
+            authorization_details_types: vec![],
         };
         (client, IssuedSecret(secret))
     }

@@ -219,6 +219,7 @@ pub fn pull_client(manifest: &Manifest, installation: &Installation) -> crate::d
         jwks: None,
         require_pushed_authorization_requests: false,
         dpop_bound_access_tokens: false,
+        authorization_details_types: vec![],
     }
 }
 

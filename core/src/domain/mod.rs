@@ -1,12 +1,14 @@
 //! Tenants, clients and the rules about them: plain types, no I/O.
 
 pub mod admin_scope;
+pub mod authorization_details;
 pub mod hook;
 pub mod installation;
 pub mod legacy;
 pub mod manifest;
 pub mod markdown;
 mod redirect;
+pub mod resource_server;
 mod scope;
 pub mod settings;
 pub mod user;
@@ -135,6 +137,8 @@ pub struct Client {
     pub require_pushed_authorization_requests: bool,
     /// RFC 9449 §5.2: every access token DPoP-bound (a proof at each request).
     pub dpop_bound_access_tokens: bool,
+    /// RFC 9396 §10: the `authorization_details` types it may ask for.
+    pub authorization_details_types: Vec<String>,
 }
 
 impl fmt::Debug for Client {
@@ -174,6 +178,7 @@ pub struct NewClient {
     pub jwks: Option<serde_json::Value>,
     pub require_pushed_authorization_requests: bool,
     pub dpop_bound_access_tokens: bool,
+    pub authorization_details_types: Vec<String>,
 }
 
 impl NewClient {
@@ -320,6 +325,7 @@ mod tests {
             jwks: None,
             require_pushed_authorization_requests: false,
             dpop_bound_access_tokens: false,
+            authorization_details_types: vec![],
         }
     }
 

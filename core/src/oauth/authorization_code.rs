@@ -4,6 +4,7 @@
 
 use super::authorize::is_pkce_verifier;
 use super::issue::{Grant, TokenResponse};
+use super::target::Target;
 use super::{ErrorCode, OAuth, OAuthError};
 use super::{id_token, refresh};
 use crate::directory::TenantEntry;
@@ -11,15 +12,28 @@ use crate::domain::{Client, Scope, is_administrative};
 use crate::store::{AuthorizationCode, Redemption};
 use crate::tokens::{b64url, secret};
 
+/// What the client sends to redeem a code.
+pub struct Redeemed<'a> {
+    pub code: &'a str,
+    pub redirect_uri: Option<&'a str>,
+    pub code_verifier: Option<&'a str>,
+    /// RFC 8707: fewer of the granted resources, for this access token.
+    pub resources: &'a [String],
+}
+
 pub async fn grant(
     oauth: &OAuth,
     tenant: &TenantEntry,
     client: &Client,
-    code: &str,
-    redirect_uri: Option<&str>,
-    code_verifier: Option<&str>,
+    redeemed: Redeemed<'_>,
     jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
+    let Redeemed {
+        code,
+        redirect_uri,
+        code_verifier,
+        resources,
+    } = redeemed;
     if !client.allows_grant("authorization_code") {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
@@ -45,6 +59,7 @@ pub async fn grant(
         .await?
         .ok_or_else(|| invalid("the user no longer exists"))?;
     let scope = Scope::parse(&issued.scopes).map_err(|_| OAuthError::server_error())?;
+    let target = Target::from_stored(issued.authorization_details.as_deref(), &issued.resources);
     let mut response = oauth
         .issue_access_token(Grant {
             tenant,
@@ -52,7 +67,8 @@ pub async fn grant(
             grant_type: "authorization_code",
             subject: &user.id,
             scope: within_role(scope, user.is_admin),
-            audience: vec![],
+            audience: target.audience(resources)?,
+            details: target.details.clone(),
             claims: Default::default(),
             installation: None,
             jkt,
@@ -65,9 +81,12 @@ pub async fn grant(
                 oauth,
                 tenant,
                 client,
-                &user.id,
-                &granted,
-                issued.auth_time,
+                refresh::Granted {
+                    user_id: &user.id,
+                    scope: &granted,
+                    auth_time: issued.auth_time,
+                    target: &target,
+                },
                 jkt,
                 &mut response,
             )

@@ -4,8 +4,10 @@
 //! good, errors are shown to the user (never redirected); after, they go back
 //! to the client with `error`, `state` and RFC 9207 `iss`.
 
+use super::target::Target;
 use super::{ErrorCode, OAuth, OAuthError, Params};
 use crate::directory::TenantEntry;
+use crate::domain::authorization_details::{self, Shown};
 use crate::domain::user::User;
 use crate::domain::{Client, RedirectUri, Scope, describe_scopes, grantable_to};
 use crate::store::{AuthorizationCode, Session};
@@ -34,6 +36,8 @@ pub struct AuthorizeRequest {
     /// The hash of the RFC 9126 `request_uri` this request was pushed as:
     /// spent when its code is issued.
     pub pushed: Option<Vec<u8>>,
+    /// RFC 8707 resources and RFC 9396 details asked for.
+    pub target: Target,
 }
 
 /// Why an authorization request stops.
@@ -148,6 +152,7 @@ impl OAuth {
             tenant,
             client,
             pushed,
+            target: Target::default(),
         };
         if request.client.require_pushed_authorization_requests
             && request.pushed.is_none()
@@ -199,6 +204,12 @@ impl OAuth {
                 ));
             }
         };
+        r.target = Target::of_params(&r.tenant, &r.client, params)
+            .map_err(|e| r.error(e.code, &e.description))?;
+        r.scope = r
+            .target
+            .scope(&r.tenant, r.scope.clone(), params.get("scope").is_some())
+            .map_err(|e| r.error(e.code, &e.description))?;
         r.code_challenge = pkce_challenge(params, r.client.public)
             .map_err(|description| r.error(ErrorCode::InvalidRequest, description))?;
         let known = ["none", "login", "consent", "select_account"];
@@ -252,7 +263,10 @@ impl OAuth {
             .map_err(|_| r.error(ErrorCode::TemporarilyUnavailable, "try again later"))?
             .and_then(|s| Scope::parse(&s).ok());
         let scope = self.grantable(r, session).await?;
-        if consented.is_some_and(|granted| scope.is_subset_of(&granted)) && !prompt("consent") {
+        // RFC 9396 details are about this one request: always asked.
+        let remembered = consented.is_some_and(|granted| scope.is_subset_of(&granted))
+            && r.target.details.is_empty();
+        if remembered && !prompt("consent") {
             return Ok(Next::Redirect(self.issue_code(r, session, &scope).await?));
         }
         if prompt("none") {
@@ -332,7 +346,10 @@ impl OAuth {
             }
         }
         let code = b64url(&random_bytes::<32>(&self.rng));
+        let (authorization_details, resources) = r.target.stored();
         let row = AuthorizationCode {
+            authorization_details,
+            resources,
             code_hash: secret::hash(&code).to_vec(),
             tenant: r.tenant.tenant.slug.clone(),
             client_id: r.client.client_id.clone(),
@@ -354,13 +371,14 @@ impl OAuth {
         Ok(r.respond(&[("code", &code)]))
     }
 
-    /// The user to show on the consent page, and plain-language descriptions
-    /// of exactly the scopes the app will get, in reading order.
+    /// The user to show on the consent page, plain-language descriptions
+    /// of exactly the scopes the app will get, in reading order, and the
+    /// RFC 9396 details in the tenant's words.
     pub async fn consent_details(
         &self,
         r: &AuthorizeRequest,
         session: &Session,
-    ) -> Result<(User, Vec<(String, String)>), OAuthError> {
+    ) -> Result<(User, Vec<(String, String)>, Vec<Shown>), OAuthError> {
         let user = self
             .store
             .user(&session.user_id)
@@ -368,7 +386,8 @@ impl OAuth {
             .ok_or_else(OAuthError::server_error)?;
         let known = self.store.scope_descriptions(&r.tenant.tenant.slug).await?;
         let granted = grantable_to(&r.scope, user.is_admin);
-        Ok((user, describe_scopes(&granted, &known)))
+        let details = authorization_details::describe(&r.target.details, &r.tenant.resources);
+        Ok((user, describe_scopes(&granted, &known), details))
     }
 
     /// What this request can give the session's user's app: the requested

@@ -3,6 +3,7 @@
 //! the tenant's admin approved.
 
 use super::issue::{Grant, TokenResponse};
+use super::target::Target;
 use super::{ErrorCode, OAuth, OAuthError};
 use crate::directory::TenantEntry;
 use crate::domain::installation::token_claims;
@@ -13,7 +14,7 @@ pub async fn grant(
     tenant: &TenantEntry,
     client: &Client,
     requested: Option<Scope>,
-    resources: Vec<String>,
+    target: Target,
     jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if !client.allows_grant("client_credentials") {
@@ -23,13 +24,15 @@ pub async fn grant(
         ));
     }
     if let Some(id) = &client.installation {
-        let result = installation_grant(oauth, tenant, client, id, requested, resources, jkt).await;
+        let result =
+            installation_grant(oauth, tenant, client, id, requested, target.resources, jkt).await;
         match &result {
             Ok(_) => oauth.usage.token_issued(id),
             Err(_) => oauth.usage.token_denied(id),
         }
         return result;
     }
+    let explicit = requested.is_some();
     let scope = match requested {
         None => client.default_scopes.clone(),
         Some(s) if s.is_subset_of(&client.scopes) => s,
@@ -40,7 +43,7 @@ pub async fn grant(
             ));
         }
     };
-    check_resources(client, &resources)?;
+    let scope = target.scope(tenant, scope, explicit)?;
     oauth
         .issue_access_token(Grant {
             tenant,
@@ -48,25 +51,13 @@ pub async fn grant(
             grant_type: "client_credentials",
             subject: &client.client_id,
             scope,
-            audience: resources,
+            audience: target.resources,
+            details: target.details,
             claims: Default::default(),
             installation: None,
             jkt,
         })
         .await
-}
-
-fn check_resources(client: &Client, resources: &[String]) -> Result<(), OAuthError> {
-    match resources
-        .iter()
-        .find(|r| !client.resources.is_empty() && !client.resources.contains(r))
-    {
-        Some(r) => Err(OAuthError::new(
-            ErrorCode::InvalidTarget,
-            format!("this client may not request tokens for resource {r}"),
-        )),
-        None => Ok(()),
-    }
 }
 
 /// An installation's token: `sub` is its service account, `scope` its
@@ -103,7 +94,6 @@ async fn installation_grant(
             ));
         }
     };
-    check_resources(client, &resources)?;
     if let Some(quota) = i.quota_per_hour {
         oauth.usage.admit(&i.id, quota).await.map_err(|e| {
             OAuthError::too_many(
@@ -130,6 +120,7 @@ async fn installation_grant(
             subject: &i.service_account,
             scope,
             audience: resources,
+            details: vec![],
             claims,
             installation: Some(i),
             jkt,

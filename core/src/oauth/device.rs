@@ -4,6 +4,7 @@
 //! screen, in the tenant's pages.
 
 use super::issue::{Grant, TokenResponse};
+use super::target::Target;
 use super::{ErrorCode, OAuth, OAuthError, Params, PresentedAuth};
 use super::{id_token, refresh};
 use crate::directory::TenantEntry;
@@ -65,6 +66,8 @@ pub struct DeviceRequest {
     pub user_code: String,
     /// The scopes the person can grant, in the tenant's words.
     pub scopes: Vec<(String, String)>,
+    /// RFC 9396 details asked for, in the tenant's words.
+    pub details: Vec<crate::domain::authorization_details::Shown>,
     /// Who is signed in, as they are named.
     pub person: String,
 }
@@ -150,6 +153,9 @@ impl OAuth {
                 ));
             }
         };
+        let target = Target::of_params(&entry, &client, params)?;
+        let scope = target.scope(&entry, scope, params.get("scope").is_some())?;
+        let (authorization_details, resources) = target.stored();
         let now = self.clock.now();
         let device_code = b64url(&random_bytes::<32>(&self.rng));
         // A taken user code (one in 20^8 per live code) is drawn again.
@@ -166,6 +172,8 @@ impl OAuth {
                 status: "pending".into(),
                 user_id: None,
                 auth_time: None,
+                authorization_details: authorization_details.clone(),
+                resources: resources.clone(),
             };
             match self.store.create_device_code(&row).await {
                 Ok(()) => {
@@ -225,10 +233,20 @@ impl OAuth {
             .ok_or(UserCodeError::Unknown)?;
         let known = self.store.scope_descriptions(tenant).await?;
         let requested = Scope::parse(&d.scopes).unwrap_or_default();
+        let entry = self
+            .directory
+            .tenant(tenant, now)
+            .await?
+            .ok_or(UserCodeError::Unknown)?;
+        let target = Target::from_stored(d.authorization_details.as_deref(), &d.resources);
         Ok(DeviceRequest {
             client,
             user_code: display(&d.user_code),
             scopes: describe_scopes(&grantable_to(&requested, user.is_admin), &known),
+            details: crate::domain::authorization_details::describe(
+                &target.details,
+                &entry.resources,
+            ),
             person: user.display_name.unwrap_or(user.username),
         })
     }
@@ -284,6 +302,7 @@ pub async fn grant(
     tenant: &TenantEntry,
     client: &Client,
     device_code: &str,
+    resources: &[String],
     jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if !client.allows_grant(DEVICE_CODE_GRANT) {
@@ -330,7 +349,7 @@ pub async fn grant(
             "the person denied the request",
         )),
         "approved" if oauth.store.spend_device_code(&hash).await? => {
-            issue(oauth, tenant, client, &d, jkt).await
+            issue(oauth, tenant, client, &d, resources, jkt).await
         }
         _ => Err(OAuthError::new(
             ErrorCode::InvalidGrant,
@@ -345,6 +364,7 @@ async fn issue(
     tenant: &TenantEntry,
     client: &Client,
     d: &DeviceCode,
+    resources: &[String],
     jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let user_id = d.user_id.as_deref().ok_or_else(OAuthError::server_error)?;
@@ -355,6 +375,7 @@ async fn issue(
         .ok_or_else(|| OAuthError::new(ErrorCode::InvalidGrant, "the user no longer exists"))?;
     let scope = Scope::parse(&d.scopes).map_err(|_| OAuthError::server_error())?;
     let auth_time = d.auth_time.unwrap_or(d.created_at);
+    let target = Target::from_stored(d.authorization_details.as_deref(), &d.resources);
     let mut response = oauth
         .issue_access_token(Grant {
             tenant,
@@ -362,7 +383,8 @@ async fn issue(
             grant_type: DEVICE_CODE_GRANT,
             subject: &user.id,
             scope,
-            audience: vec![],
+            audience: target.audience(resources)?,
+            details: target.details.clone(),
             claims: Default::default(),
             installation: None,
             jkt,
@@ -374,9 +396,12 @@ async fn issue(
             oauth,
             tenant,
             client,
-            &user.id,
-            &granted,
-            auth_time,
+            refresh::Granted {
+                user_id: &user.id,
+                scope: &granted,
+                auth_time,
+                target: &target,
+            },
             jkt,
             &mut response,
         )

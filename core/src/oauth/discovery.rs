@@ -9,7 +9,7 @@ pub fn metadata(tenant: &TenantEntry) -> Value {
     let issuer = &tenant.issuer;
     let auth_methods = ["client_secret_basic", "client_secret_post"];
     let alg = tenant.tenant.signing_alg.as_str();
-    json!({
+    let mut metadata = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
@@ -44,5 +44,47 @@ pub fn metadata(tenant: &TenantEntry) -> Value {
         "access_token_signing_alg_values_supported": [alg],
         // RFC 9449: DPoP proofs at the token endpoint.
         "dpop_signing_alg_values_supported": super::dpop::ALGORITHMS,
-    })
+    });
+    // RFC 9396 §10: the types the tenant's resource servers take, when any.
+    let types: Vec<&str> = tenant
+        .resources
+        .iter()
+        .flat_map(|r| {
+            r.authorization_details_types
+                .iter()
+                .map(|t| t.kind.as_str())
+        })
+        .collect();
+    if !types.is_empty() {
+        metadata["authorization_details_types_supported"] = json!(types);
+    }
+    metadata
+}
+
+/// RFC 9728 §2 metadata of one of the tenant's resource servers, for it to
+/// publish at its `/.well-known/oauth-protected-resource` (or to proxy).
+pub fn resource_metadata(
+    tenant: &TenantEntry,
+    resource: &crate::domain::resource_server::ResourceServer,
+) -> Value {
+    let mut metadata = json!({
+        "resource": resource.identifier,
+        "resource_name": resource.name,
+        "authorization_servers": [tenant.issuer],
+        "bearer_methods_supported": ["header"],
+        "dpop_signing_alg_values_supported": super::dpop::ALGORITHMS,
+    });
+    if !resource.scopes.is_empty() {
+        metadata["scopes_supported"] = json!(resource.scopes.iter().collect::<Vec<_>>());
+    }
+    if !resource.authorization_details_types.is_empty() {
+        metadata["authorization_details_types_supported"] = json!(
+            resource
+                .authorization_details_types
+                .iter()
+                .map(|t| t.kind.as_str())
+                .collect::<Vec<_>>()
+        );
+    }
+    metadata
 }

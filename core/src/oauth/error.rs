@@ -31,6 +31,9 @@ pub enum ErrorCode {
     ExpiredToken,
     /// RFC 9449 §5: a DPoP proof that is missing, malformed, stale or replayed.
     InvalidDpopProof,
+    /// RFC 9396 §5: `authorization_details` malformed, of an unknown type, or
+    /// of one the client may not ask for.
+    InvalidAuthorizationDetails,
 }
 
 impl ErrorCode {
@@ -55,6 +58,7 @@ impl ErrorCode {
             ErrorCode::SlowDown => "slow_down",
             ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::InvalidAuthorizationDetails => "invalid_authorization_details",
         }
     }
 }

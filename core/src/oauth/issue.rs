@@ -19,6 +19,8 @@ pub struct Grant<'a> {
     pub scope: Scope,
     /// RFC 8707 resources; empty means the tenant's issuer is the audience.
     pub audience: Vec<String>,
+    /// RFC 9396 details the client asked for and was granted.
+    pub details: Vec<serde_json::Map<String, serde_json::Value>>,
     /// Claims the host sets (an installation's grant); a policy cannot touch them.
     pub claims: serde_json::Map<String, serde_json::Value>,
     /// The installation the token is for; the policy sees it.
@@ -53,6 +55,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 9396 §7: what the token carries, when it carries details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<serde_json::Value>,
     /// For a legacy client in the warning phase: the `Deprecation` and
     /// `Sunset` headers to send (RFC 9745, RFC 8594).
     #[serde(skip)]
@@ -94,6 +99,12 @@ impl OAuth {
             None => (grant.scope.clone(), serde_json::Map::new(), ttl),
         };
         extra.extend(grant.claims);
+        if !grant.details.is_empty() {
+            extra.insert(
+                "authorization_details".into(),
+                serde_json::Value::from(grant.details.clone()),
+            );
+        }
         if let Some(jkt) = grant.jkt {
             extra.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
         }
@@ -122,6 +133,7 @@ impl OAuth {
             issued_token_type: None,
             refresh_token: None,
             id_token: None,
+            authorization_details: extra.get("authorization_details").cloned(),
             expires_at: now + ttl,
             deprecation: None,
             jti,
@@ -153,6 +165,12 @@ impl OAuth {
             lifetime_seconds: ttl.clamp(0, u32::MAX as i64) as u32,
             request_time: now,
             installation: grant.installation.map(Into::into),
+            authorization_details: grant
+                .details
+                .iter()
+                .cloned()
+                .map(serde_json::Value::Object)
+                .collect(),
         };
         let state = grant.installation.map(Into::into);
         let cap = grant.tenant.tenant.decision_cache_max_seconds.map(seconds);

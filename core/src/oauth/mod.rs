@@ -23,6 +23,7 @@ pub mod pat;
 mod refresh;
 mod request;
 mod revoke;
+pub mod target;
 mod userinfo;
 
 pub use client_auth::PresentedAuth;
@@ -173,8 +174,18 @@ impl OAuth {
         jkt: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
         match request {
-            TokenRequest::ClientCredentials { scope, resources } => {
-                client_credentials::grant(self, tenant, client, scope, resources, jkt).await
+            TokenRequest::ClientCredentials {
+                scope,
+                resources,
+                authorization_details,
+            } => {
+                let target = target::Target::requested(
+                    tenant,
+                    client,
+                    &resources,
+                    authorization_details.as_deref(),
+                )?;
+                client_credentials::grant(self, tenant, client, scope, target, jkt).await
             }
             TokenRequest::TokenExchange {
                 subject_token,
@@ -195,22 +206,28 @@ impl OAuth {
             TokenRequest::RefreshToken {
                 refresh_token,
                 scope,
-            } => refresh::grant(self, tenant, client, &refresh_token, scope, jkt).await,
-            TokenRequest::DeviceCode { device_code } => {
-                device::grant(self, tenant, client, &device_code, jkt).await
-            }
+                resources,
+            } => refresh::grant(self, tenant, client, &refresh_token, scope, &resources, jkt).await,
+            TokenRequest::DeviceCode {
+                device_code,
+                resources,
+            } => device::grant(self, tenant, client, &device_code, &resources, jkt).await,
             TokenRequest::AuthorizationCode {
                 code,
                 redirect_uri,
                 code_verifier,
+                resources,
             } => {
                 authorization_code::grant(
                     self,
                     tenant,
                     client,
-                    &code,
-                    redirect_uri.as_deref(),
-                    code_verifier.as_deref(),
+                    authorization_code::Redeemed {
+                        code: &code,
+                        redirect_uri: redirect_uri.as_deref(),
+                        code_verifier: code_verifier.as_deref(),
+                        resources: &resources,
+                    },
                     jkt,
                 )
                 .await
@@ -250,6 +267,27 @@ impl OAuth {
     pub async fn metadata(&self, tenant: &str) -> Result<serde_json::Value, OAuthError> {
         let tenant = self.tenant(tenant).await?;
         Ok(discovery::metadata(&tenant))
+    }
+
+    /// RFC 9728 metadata of the tenant's resource server `identifier`.
+    pub async fn resource_metadata(
+        &self,
+        tenant: &str,
+        identifier: Option<&str>,
+    ) -> Result<serde_json::Value, OAuthError> {
+        let tenant = self.tenant(tenant).await?;
+        let identifier = identifier.ok_or_else(|| {
+            OAuthError::invalid_request("resource is required: the resource server's identifier")
+        })?;
+        let resource = crate::domain::resource_server::find(&tenant.resources, identifier)
+            .ok_or_else(|| OAuthError {
+                status: 404,
+                ..OAuthError::new(
+                    ErrorCode::InvalidTarget,
+                    "this tenant has no resource server with that identifier",
+                )
+            })?;
+        Ok(discovery::resource_metadata(&tenant, resource))
     }
 
     /// The tenant's JSON Web Key Set, serialised.

@@ -176,6 +176,7 @@ pub async fn exchange(
             subject: &user.id,
             scope,
             audience: vec![],
+            details: vec![],
             claims: Default::default(),
             installation: None,
             jkt,

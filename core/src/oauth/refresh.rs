@@ -4,6 +4,7 @@
 //! Idle and absolute lifetimes come from the tenant (or configuration).
 
 use super::issue::{Grant, TokenResponse};
+use super::target::Target;
 use super::{ErrorCode, OAuth, OAuthError, id_token};
 use crate::directory::TenantEntry;
 use crate::domain::{Client, Scope};
@@ -62,9 +63,20 @@ fn mint(
         access_jti: Some(response.jti.clone()),
         access_expires_at: Some(response.expires_at),
         spent_at_ms: None,
+        family_details: None,
+        family_resources: None,
     };
     response.refresh_token = Some(token);
     row
+}
+
+/// A fresh grant, as its refresh-token family keeps it.
+pub struct Granted<'a> {
+    pub user_id: &'a str,
+    pub scope: &'a Scope,
+    pub auth_time: i64,
+    /// Resources and details: every refresh carries them.
+    pub target: &'a Target,
 }
 
 /// Starts a refresh-token family for a fresh grant; returns the family id.
@@ -72,16 +84,28 @@ pub async fn issue(
     oauth: &OAuth,
     tenant: &TenantEntry,
     client: &Client,
-    user_id: &str,
-    scope: &Scope,
-    auth_time: i64,
+    granted: Granted<'_>,
     jkt: Option<&str>,
     response: &mut TokenResponse,
 ) -> Result<String, OAuthError> {
     let row = mint(
-        oauth, tenant, client, user_id, scope, auth_time, None, response,
+        oauth,
+        tenant,
+        client,
+        granted.user_id,
+        granted.scope,
+        granted.auth_time,
+        None,
+        response,
     );
     oauth.store.create_refresh_token(&row).await?;
+    if !granted.target.is_empty() {
+        let (details, resources) = granted.target.stored();
+        oauth
+            .store
+            .start_family_target(&row.family_id, details.as_deref(), &resources)
+            .await?;
+    }
     // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP
     // key (a confidential client's are bound by its authentication).
     if let (true, Some(jkt)) = (client.public, jkt) {
@@ -96,6 +120,7 @@ pub async fn grant(
     client: &Client,
     presented: &str,
     requested: Option<Scope>,
+    resources: &[String],
     jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if !client.allows_grant("refresh_token") {
@@ -119,6 +144,10 @@ pub async fn grant(
             ));
         }
     };
+    let target = Target::from_stored(
+        current.family_details.as_deref(),
+        current.family_resources.as_deref().unwrap_or_default(),
+    );
     // Deleting a user revokes their refresh tokens, so the subject exists.
     let mut response = oauth
         .issue_access_token(Grant {
@@ -127,7 +156,8 @@ pub async fn grant(
             grant_type: "refresh_token",
             subject: &current.user_id,
             scope,
-            audience: vec![],
+            audience: target.audience(resources)?,
+            details: target.details,
             claims: Default::default(),
             installation: None,
             jkt,

@@ -9,20 +9,28 @@ pub enum TokenRequest {
     ClientCredentials {
         scope: Option<Scope>,
         resources: Vec<String>,
+        /// RFC 9396 §6, as sent.
+        authorization_details: Option<String>,
     },
-    /// RFC 6749 §4.1.3 with RFC 7636 PKCE.
+    /// RFC 6749 §4.1.3 with RFC 7636 PKCE; RFC 8707 `resource` narrows the
+    /// audience to some of what was granted.
     AuthorizationCode {
         code: String,
         redirect_uri: Option<String>,
         code_verifier: Option<String>,
+        resources: Vec<String>,
     },
     /// RFC 6749 §6.
     RefreshToken {
         refresh_token: String,
         scope: Option<Scope>,
+        resources: Vec<String>,
     },
     /// RFC 8628 §3.4: a device polling.
-    DeviceCode { device_code: String },
+    DeviceCode {
+        device_code: String,
+        resources: Vec<String>,
+    },
     /// RFC 8693, for personal access tokens.
     TokenExchange {
         subject_token: String,
@@ -54,6 +62,7 @@ impl TokenRequest {
             "client_credentials" => Ok(TokenRequest::ClientCredentials {
                 scope: parse_scope(params)?,
                 resources: parse_resources(params)?,
+                authorization_details: params.get("authorization_details").map(str::to_string),
             }),
             "authorization_code" => Ok(TokenRequest::AuthorizationCode {
                 code: params
@@ -62,6 +71,7 @@ impl TokenRequest {
                     .to_string(),
                 redirect_uri: params.get("redirect_uri").map(str::to_string),
                 code_verifier: params.get("code_verifier").map(str::to_string),
+                resources: parse_resources(params)?,
             }),
             "refresh_token" => Ok(TokenRequest::RefreshToken {
                 refresh_token: params
@@ -69,6 +79,7 @@ impl TokenRequest {
                     .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?
                     .to_string(),
                 scope: parse_scope(params)?,
+                resources: parse_resources(params)?,
             }),
             "urn:ietf:params:oauth:grant-type:token-exchange" => {
                 let required = |name: &'static str| {
@@ -93,6 +104,7 @@ impl TokenRequest {
                     .get("device_code")
                     .ok_or_else(|| OAuthError::invalid_request("device_code is required"))?
                     .to_string(),
+                resources: parse_resources(params)?,
             }),
             // RFC 9700 §2.4: the password grant must not be used.
             "password" => Err(OAuthError::new(

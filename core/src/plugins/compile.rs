@@ -4,7 +4,7 @@
 
 use super::bindings::{
     self, delivery::CredentialDeliveryPre, grant::GrantPolicyPre, install::InstallPolicyPre,
-    permission::PermissionCheckPre, v1, v2,
+    permission::PermissionCheckPre, v1, v2, v3,
 };
 use super::sandbox::CallState;
 use super::{BASELINE_SLOTS, Code, Hook, HostOptions, Optimise, Plugin, PluginError, Pre};
@@ -112,6 +112,8 @@ pub(super) fn classify(
         (Hook::CredentialDelivery, Pre::Delivery(p))
     } else if let Ok(p) = InstallPolicyPre::new(pre.clone()) {
         (Hook::InstallPolicy, Pre::Install(p))
+    } else if let Ok(p) = v3::grant::GrantPolicyPre::new(pre.clone()) {
+        (Hook::GrantPolicy, Pre::GrantV3(p))
     } else if let Ok(p) = v2::grant::GrantPolicyPre::new(pre.clone()) {
         (Hook::GrantPolicy, Pre::GrantV2(p))
     } else if let Ok(p) = v2::permission::PermissionCheckPre::new(pre.clone()) {
@@ -129,10 +131,20 @@ pub(super) fn classify(
     } else {
         return Err(PluginError::NoKnownWorld);
     };
+    // 0.4.0 changed only the grant world: another hook's 0.3.0 component
+    // fits 0.4.0's bindings, and says its version in what it imports.
+    let imports_v3 = component
+        .component_type()
+        .imports(engine)
+        .any(|(name, _)| name.starts_with("warden:plugin/") && name.ends_with("@0.3.0"));
+    let wit = match pre.wit_version() {
+        "0.4.0" if imports_v3 => "0.3.0",
+        v => v,
+    };
     Ok(Plugin {
         sha256,
         hook,
-        wit: pre.wit_version(),
+        wit,
         code: RwLock::new(Arc::new(Code {
             engine: engine.clone(),
             pre,
@@ -215,6 +227,8 @@ pub(super) fn linker_for(engine: &Engine) -> anyhow::Result<Linker<CallState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
     bindings::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
+        .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    v3::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
         .map_err(|e| anyhow::anyhow!("{e:#}"))?;
     v2::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
         .map_err(|e| anyhow::anyhow!("{e:#}"))?;

@@ -45,6 +45,9 @@ pub struct GrantRequest {
     /// The installation, when the client is an installation's.
     #[serde(default)]
     pub installation: Option<InstallationInfo>,
+    /// RFC 9396 details the client asked for (each a JSON object).
+    #[serde(default)]
+    pub authorization_details: Vec<Value>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -137,17 +140,29 @@ impl PluginHost {
                 lifetime_seconds: request.lifetime_seconds,
                 request_time: request.request_time,
                 installation: request.installation.as_ref().map(InstallationInfo::to_wit),
+                authorization_details: request
+                    .authorization_details
+                    .iter()
+                    .map(Value::to_string)
+                    .collect(),
             };
             let answer = match &code.pre {
                 Pre::Grant(pre) => match pre.instantiate_async(&mut store).await {
                     Ok(i) => i.call_evaluate(&mut store, &wit_request, config).await,
                     Err(e) => Err(e),
                 },
+                Pre::GrantV3(pre) => match pre.instantiate_async(&mut store).await {
+                    Ok(i) => i
+                        .call_evaluate(&mut store, &compat::grant_request_v3(&wit_request), config)
+                        .await
+                        .map(compat::grant_answer_v3),
+                    Err(e) => Err(e),
+                },
                 Pre::GrantV2(pre) => match pre.instantiate_async(&mut store).await {
                     Ok(i) => i
-                        .call_evaluate(&mut store, &wit_request, config)
+                        .call_evaluate(&mut store, &compat::grant_request_v3(&wit_request), config)
                         .await
-                        .map(compat::grant_answer),
+                        .map(|d| compat::grant_answer(compat::grant_decision_v3(d))),
                     Err(e) => Err(e),
                 },
                 Pre::GrantV1(pre) => match pre.instantiate_async(&mut store).await {
@@ -271,6 +286,12 @@ pub fn grant_key(binding: u64, r: &GrantRequest, state: Option<InstallationState
     h.list(&r.audience);
     h.num(i64::from(r.lifetime_seconds));
     h.installation(r.installation.as_ref(), state);
+    let details: Vec<String> = r
+        .authorization_details
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    h.list(&details);
     h.finish(binding)
 }
 
@@ -294,6 +315,7 @@ mod tests {
             lifetime_seconds: 3600,
             request_time: 0,
             installation: None,
+            authorization_details: vec![],
         }
     }
 

@@ -18,7 +18,7 @@ pub use sandbox::CallContext;
 
 use bindings::{
     delivery::CredentialDeliveryPre, grant::GrantPolicyPre, install::InstallPolicyPre,
-    permission::PermissionCheckPre, v1, v2,
+    permission::PermissionCheckPre, v1, v2, v3,
 };
 use compile::{
     classify, compile, engine_for, engine_for_baseline, from_disk, linker_for, optimise, to_disk,
@@ -125,7 +125,7 @@ pub enum PluginError {
     )]
     TooBig(String),
     #[error(
-        "component exports none of the worlds grant-policy, permission-check, credential-delivery, install-policy (warden:plugin@0.3.0, 0.2.0 or 0.1.0)"
+        "component exports none of the worlds grant-policy, permission-check, credential-delivery, install-policy (warden:plugin@0.4.0, 0.3.0, 0.2.0 or 0.1.0)"
     )]
     NoKnownWorld,
     #[error("plugin exports {actual}, not {expected}")]
@@ -165,6 +165,7 @@ impl PluginError {
 /// A component ready to instantiate, by world and package version.
 enum Pre {
     Grant(GrantPolicyPre<CallState>),
+    GrantV3(v3::grant::GrantPolicyPre<CallState>),
     GrantV2(v2::grant::GrantPolicyPre<CallState>),
     GrantV1(v1::grant::GrantPolicyPre<CallState>),
     Permission(PermissionCheckPre<CallState>),
@@ -184,7 +185,8 @@ impl Pre {
             Pre::GrantV2(_) | Pre::PermissionV2(_) | Pre::DeliveryV2(_) | Pre::InstallV2(_) => {
                 "0.2.0"
             }
-            _ => "0.3.0",
+            Pre::GrantV3(_) => "0.3.0",
+            _ => "0.4.0",
         }
     }
 }

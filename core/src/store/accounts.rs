@@ -32,6 +32,10 @@ pub struct AuthorizationCode {
     pub access_jti: Option<String>,
     pub access_expires_at: Option<i64>,
     pub family_id: Option<String>,
+    /// RFC 9396 details asked for (a JSON array), if any.
+    pub authorization_details: Option<String>,
+    /// RFC 8707 resources asked for, space-separated.
+    pub resources: String,
 }
 
 impl std::fmt::Debug for AuthorizationCode {
@@ -74,6 +78,13 @@ pub struct RefreshToken {
     pub access_expires_at: Option<i64>,
     /// When it was spent (its successor's creation, in ms) or revoked (0).
     pub spent_at_ms: Option<i64>,
+    /// The family's RFC 9396 details (a JSON array), read with the token;
+    /// written once for the family by `start_family_target`.
+    #[sqlx(default)]
+    pub family_details: Option<String>,
+    /// The family's RFC 8707 resources, space-separated.
+    #[sqlx(default)]
+    pub family_resources: Option<String>,
 }
 
 impl std::fmt::Debug for RefreshToken {

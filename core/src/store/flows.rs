@@ -44,6 +44,10 @@ pub struct DeviceCode {
     pub status: String,
     pub user_id: Option<String>,
     pub auth_time: Option<i64>,
+    /// RFC 9396 details asked for (a JSON array), if any.
+    pub authorization_details: Option<String>,
+    /// RFC 8707 resources asked for, space-separated.
+    pub resources: String,
 }
 
 impl std::fmt::Debug for DeviceCode {
@@ -88,4 +92,12 @@ pub trait Flows {
     /// RFC 9449: binds a public client's refresh-token family to a DPoP key.
     async fn bind_refresh_family(&self, family_id: &str, jkt: &str) -> StoreResult<()>;
     async fn refresh_family_key(&self, family_id: &str) -> StoreResult<Option<String>>;
+    /// What a refresh-token family is for beyond its scope (RFC 9396
+    /// details, RFC 8707 resources), once, as the family starts.
+    async fn start_family_target(
+        &self,
+        family_id: &str,
+        authorization_details: Option<&str>,
+        resources: &str,
+    ) -> StoreResult<()>;
 }

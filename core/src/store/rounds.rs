@@ -128,17 +128,20 @@ fn placeholders(sql: &mut String, from: usize, n: usize) {
     }
 }
 
-/// Looks up `n` refresh tokens by hash. Spent = revoked (`used_at` set) or
-/// has a successor (whose creation, in ms, is when it was spent). Rows from
-/// before `created_ms` existed fall back to whole seconds.
+/// Looks up `n` refresh tokens by hash, with their family's resources and
+/// details. Spent = revoked (`used_at` set) or has a successor (whose
+/// creation, in ms, is when it was spent). Rows from before `created_ms`
+/// existed fall back to whole seconds.
 pub fn lookup_sql(n: usize) -> String {
     let mut sql = String::from(
         "SELECT r.token_hash, r.family_id, r.tenant, r.client_id, r.user_id, r.scopes, r.auth_time, r.created_at, \
          COALESCE(r.created_ms, r.created_at * 1000) AS created_ms, \
          r.expires_at, r.family_expires_at, r.access_jti, r.access_expires_at, \
          COALESCE(r.used_at * 1000, (SELECT COALESCE(c.created_ms, c.created_at * 1000) FROM refresh_tokens c \
-         WHERE c.parent_hash = r.token_hash)) AS spent_at_ms \
-         FROM refresh_tokens r WHERE r.token_hash IN (",
+         WHERE c.parent_hash = r.token_hash)) AS spent_at_ms, \
+         g.authorization_details AS family_details, g.resources AS family_resources \
+         FROM refresh_tokens r LEFT JOIN refresh_family_grants g ON g.family_id = r.family_id \
+         WHERE r.token_hash IN (",
     );
     placeholders(&mut sql, 1, n);
     sql.push(')');

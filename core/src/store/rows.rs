@@ -55,6 +55,7 @@ pub struct ClientRow {
     pub jwks: Option<String>,
     pub require_pushed_authorization_requests: bool,
     pub dpop_bound_access_tokens: bool,
+    pub authorization_details_types: String,
 }
 
 fn hash32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
@@ -92,6 +93,7 @@ impl TryFrom<ClientRow> for Client {
             public: r.public_client,
             require_pushed_authorization_requests: r.require_pushed_authorization_requests,
             dpop_bound_access_tokens: r.dpop_bound_access_tokens,
+            authorization_details_types: words(&r.authorization_details_types),
             post_logout_redirect_uris: words(&r.post_logout_redirect_uris),
             installation: r.installation_id,
             jwks: r

@@ -2,6 +2,7 @@
 //! settings (branding, who may install apps) and users' install requests.
 
 use super::{AuditEvent, StoreResult};
+use crate::domain::resource_server::ResourceServer;
 use crate::domain::settings::TenantSettings;
 use async_trait::async_trait;
 
@@ -72,5 +73,21 @@ pub trait Settings: Send + Sync {
         by: &str,
         now: i64,
         audit: Option<&AuditEvent>,
+    ) -> StoreResult<bool>;
+
+    /// The tenant's protected resources (RFC 8707, RFC 9728), by identifier.
+    async fn resource_servers(&self, tenant: &str) -> StoreResult<Vec<ResourceServer>>;
+    /// `Conflict` when the tenant has one with this identifier.
+    async fn create_resource_server(
+        &self,
+        resource: &ResourceServer,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// False when the tenant has no such resource.
+    async fn delete_resource_server(
+        &self,
+        tenant: &str,
+        id: &str,
+        audit: &AuditEvent,
     ) -> StoreResult<bool>;
 }

@@ -753,8 +753,8 @@ macro_rules! insert_client {
             "INSERT INTO clients (client_id, tenant, name, grant_types, scopes, default_scopes, \
              resources, access_token_ttl, secret_hash, metadata, created_at, redirect_uris, public_client, \
              post_logout_redirect_uris, installation_id, jwks, require_pushed_authorization_requests, \
-             dpop_bound_access_tokens) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+             dpop_bound_access_tokens, authorization_details_types) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(&$c.client_id)
         .bind(&$c.tenant)
@@ -774,6 +774,7 @@ macro_rules! insert_client {
         .bind($c.jwks.as_ref().map(|j| j.to_string()))
         .bind($c.require_pushed_authorization_requests)
         .bind($c.dpop_bound_access_tokens)
+        .bind($c.authorization_details_types.join(" "))
         .execute($conn)
         .await
         .map_err(|e| $crate::store::sql::conflict(e, "client"))?

@@ -523,7 +523,8 @@ macro_rules! impl_sql_accounts {
             async fn create_code(&self, c: &$crate::store::AuthorizationCode) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO authorization_codes (code_hash, tenant, client_id, user_id, redirect_uri, scopes, nonce, \
-                     code_challenge, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     code_challenge, auth_time, expires_at, authorization_details, resources) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(&c.code_hash)
                 .bind(&c.tenant)
@@ -535,6 +536,8 @@ macro_rules! impl_sql_accounts {
                 .bind(&c.code_challenge)
                 .bind(c.auth_time)
                 .bind(c.expires_at)
+                .bind(&c.authorization_details)
+                .bind(&c.resources)
                 .execute(&mut *self.conn().await?)
                 .await?;
                 Ok(())

@@ -42,8 +42,8 @@ macro_rules! impl_sql_flows {
             #[tracing::instrument(name = "store.create_device_code", level = "debug", skip_all)]
             async fn create_device_code(&self, c: &$crate::store::DeviceCode) -> $crate::store::StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO device_codes (device_hash, user_code, tenant, client_id, scopes, created_at, expires_at, interval_s) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    "INSERT INTO device_codes (device_hash, user_code, tenant, client_id, scopes, created_at, expires_at, interval_s, \
+                     authorization_details, resources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(&c.device_hash)
                 .bind(&c.user_code)
@@ -53,6 +53,8 @@ macro_rules! impl_sql_flows {
                 .bind(c.created_at)
                 .bind(c.expires_at)
                 .bind(c.interval_s)
+                .bind(&c.authorization_details)
+                .bind(&c.resources)
                 .execute(&mut *self.conn().await?)
                 .await
                 .map_err(|e| $crate::store::sql::conflict(e, "user code"))?;
@@ -137,6 +139,22 @@ macro_rules! impl_sql_flows {
                 sqlx::query("INSERT INTO dpop_bound_families (family_id, jkt) VALUES ($1, $2)")
                     .bind(family_id)
                     .bind(jkt)
+                    .execute(&mut *self.conn().await?)
+                    .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(name = "store.start_family_target", level = "debug", skip_all)]
+            async fn start_family_target(
+                &self,
+                family_id: &str,
+                authorization_details: Option<&str>,
+                resources: &str,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query("INSERT INTO refresh_family_grants (family_id, authorization_details, resources) VALUES ($1, $2, $3)")
+                    .bind(family_id)
+                    .bind(authorization_details)
+                    .bind(resources)
                     .execute(&mut *self.conn().await?)
                     .await?;
                 Ok(())

@@ -157,6 +157,85 @@ macro_rules! impl_sql_settings {
                 tx.commit().await?;
                 Ok(true)
             }
+
+            #[tracing::instrument(name = "store.resource_servers", level = "debug", skip_all)]
+            async fn resource_servers(
+                &self,
+                tenant: &str,
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::resource_server::ResourceServer>> {
+                let rows: Vec<(String, String, String, String, String, String, i64)> = sqlx::query_as(
+                    "SELECT id, tenant, identifier, name, scopes, authorization_details_types, created_at \
+                     FROM resource_servers WHERE tenant = $1 ORDER BY identifier",
+                )
+                .bind(tenant)
+                .fetch_all(&mut *self.conn().await?)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, tenant, identifier, name, scopes, types, created_at)| {
+                        Ok($crate::domain::resource_server::ResourceServer {
+                            scopes: $crate::domain::Scope::parse(&scopes)
+                                .map_err(|e| $crate::store::StoreError::Corrupt(e.to_string()))?,
+                            authorization_details_types: serde_json::from_str(&types).map_err(|e| {
+                                $crate::store::StoreError::Corrupt(format!("authorization_details_types: {e}"))
+                            })?,
+                            id,
+                            tenant,
+                            identifier,
+                            name,
+                            created_at,
+                        })
+                    })
+                    .collect()
+            }
+
+            #[tracing::instrument(name = "store.create_resource_server", level = "debug", skip_all)]
+            async fn create_resource_server(
+                &self,
+                r: &$crate::domain::resource_server::ResourceServer,
+                audit: &$crate::store::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO resource_servers (id, tenant, identifier, name, scopes, authorization_details_types, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&r.id)
+                .bind(&r.tenant)
+                .bind(&r.identifier)
+                .bind(&r.name)
+                .bind(r.scopes.to_string())
+                .bind(serde_json::to_string(&r.authorization_details_types).expect("serialisable"))
+                .bind(r.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| $crate::store::sql::conflict(e, "resource server"))?;
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::tenant(&r.tenant));
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(name = "store.delete_resource_server", level = "debug", skip_all)]
+            async fn delete_resource_server(
+                &self,
+                tenant: &str,
+                id: &str,
+                audit: &$crate::store::AuditEvent,
+            ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.begin().await?;
+                let done = sqlx::query("DELETE FROM resource_servers WHERE tenant = $1 AND id = $2")
+                    .bind(tenant)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::tenant(tenant));
+                tx.commit().await?;
+                Ok(true)
+            }
         }
     };
 }

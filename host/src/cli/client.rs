@@ -7,56 +7,64 @@ use crate::domain::{Client, NewClient};
 use clap::Subcommand;
 use serde_json::json;
 
+/// `warden client create`'s arguments.
+#[derive(clap::Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long)]
+    pub name: String,
+    /// Space- or comma-separated.
+    #[arg(long, default_value = "client_credentials")]
+    pub grant_types: String,
+    /// Every scope the client may be granted, space-separated.
+    #[arg(long, default_value = "")]
+    pub scopes: String,
+    /// Scopes granted when a request names none (default: all of --scopes).
+    #[arg(long)]
+    pub default_scopes: Option<String>,
+    /// An RFC 8707 resource the client may request (repeatable; none = any).
+    #[arg(long = "resource")]
+    pub resources: Vec<String>,
+    /// Access-token lifetime in seconds for this client.
+    #[arg(long)]
+    pub access_token_ttl: Option<i64>,
+    /// JSON object of free-form metadata.
+    #[arg(long, default_value = "{}")]
+    pub metadata: String,
+    /// Where the authorization endpoint may send users back (repeatable).
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// Where OIDC RP-initiated logout may send users afterwards (repeatable).
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A native app or SPA: no secret, PKCE required.
+    #[arg(long)]
+    pub public: bool,
+    /// A JWK Set file (`-`: standard input) of the client's public keys:
+    /// it authenticates with private_key_jwt and gets no secret.
+    #[arg(long)]
+    pub jwks: Option<std::path::PathBuf>,
+    /// Authorization requests only through the pushed authorization
+    /// request endpoint (RFC 9126).
+    #[arg(long)]
+    pub require_par: bool,
+    /// Every access token DPoP-bound: token requests without a DPoP
+    /// proof are refused (RFC 9449 §5.2).
+    #[arg(long)]
+    pub require_dpop: bool,
+    /// An RFC 9396 authorization_details type the client may ask for
+    /// (repeatable); one of the tenant's resource servers must take it.
+    #[arg(long = "authorization-details-type")]
+    pub authorization_details_types: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Subcommand)]
 pub enum ClientCmd {
     /// Register a confidential client; prints its secret once.
-    Create {
-        #[arg(long)]
-        tenant: String,
-        #[arg(long)]
-        name: String,
-        /// Space- or comma-separated.
-        #[arg(long, default_value = "client_credentials")]
-        grant_types: String,
-        /// Every scope the client may be granted, space-separated.
-        #[arg(long, default_value = "")]
-        scopes: String,
-        /// Scopes granted when a request names none (default: all of --scopes).
-        #[arg(long)]
-        default_scopes: Option<String>,
-        /// An RFC 8707 resource the client may request (repeatable; none = any).
-        #[arg(long = "resource")]
-        resources: Vec<String>,
-        /// Access-token lifetime in seconds for this client.
-        #[arg(long)]
-        access_token_ttl: Option<i64>,
-        /// JSON object of free-form metadata.
-        #[arg(long, default_value = "{}")]
-        metadata: String,
-        /// Where the authorization endpoint may send users back (repeatable).
-        #[arg(long = "redirect-uri")]
-        redirect_uris: Vec<String>,
-        /// Where OIDC RP-initiated logout may send users afterwards (repeatable).
-        #[arg(long = "post-logout-redirect-uri")]
-        post_logout_redirect_uris: Vec<String>,
-        /// A native app or SPA: no secret, PKCE required.
-        #[arg(long)]
-        public: bool,
-        /// A JWK Set file (`-`: standard input) of the client's public keys:
-        /// it authenticates with private_key_jwt and gets no secret.
-        #[arg(long)]
-        jwks: Option<std::path::PathBuf>,
-        /// Authorization requests only through the pushed authorization
-        /// request endpoint (RFC 9126).
-        #[arg(long)]
-        require_par: bool,
-        /// Every access token DPoP-bound: token requests without a DPoP
-        /// proof are refused (RFC 9449 §5.2).
-        #[arg(long)]
-        require_dpop: bool,
-        #[arg(long)]
-        json: bool,
-    },
+    Create(Box<CreateArgs>),
     /// List a tenant's clients (never their secrets).
     List {
         #[arg(long)]
@@ -80,43 +88,7 @@ pub enum ClientCmd {
 pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
     let now = SystemClock.now();
     match cmd {
-        ClientCmd::Create {
-            tenant,
-            name,
-            grant_types,
-            scopes,
-            default_scopes,
-            resources,
-            access_token_ttl,
-            metadata,
-            redirect_uris,
-            post_logout_redirect_uris,
-            public: public_client,
-            jwks,
-            require_par,
-            require_dpop,
-            json,
-        } => {
-            create(
-                &config,
-                tenant,
-                name,
-                grant_types,
-                scopes,
-                default_scopes,
-                resources,
-                access_token_ttl,
-                metadata,
-                redirect_uris,
-                post_logout_redirect_uris,
-                public_client,
-                jwks,
-                require_par,
-                require_dpop,
-                json,
-            )
-            .await
-        }
+        ClientCmd::Create(args) => create(&config, *args).await,
         ClientCmd::List { tenant, json } => list(&config, tenant, json).await,
         ClientCmd::RotateSecret {
             client_id,
@@ -134,24 +106,25 @@ pub async fn run(cmd: ClientCmd, config: Config) -> anyhow::Result<()> {
     }
 }
 
-async fn create(
-    config: &Config,
-    tenant: String,
-    name: String,
-    grant_types: String,
-    scopes: String,
-    default_scopes: Option<String>,
-    resources: Vec<String>,
-    access_token_ttl: Option<i64>,
-    metadata: String,
-    redirect_uris: Vec<String>,
-    post_logout_redirect_uris: Vec<String>,
-    public_client: bool,
-    jwks: Option<std::path::PathBuf>,
-    require_par: bool,
-    require_dpop: bool,
-    json: bool,
-) -> anyhow::Result<()> {
+async fn create(config: &Config, args: CreateArgs) -> anyhow::Result<()> {
+    let CreateArgs {
+        tenant,
+        name,
+        grant_types,
+        scopes,
+        default_scopes,
+        resources,
+        access_token_ttl,
+        metadata,
+        redirect_uris,
+        post_logout_redirect_uris,
+        public: public_client,
+        jwks,
+        require_par,
+        require_dpop,
+        authorization_details_types,
+        json,
+    } = args;
     let now = SystemClock.now();
     let public = config.public_url_or(config.listen);
     let jwks = match jwks {
@@ -184,8 +157,9 @@ async fn create(
         jwks,
         require_pushed_authorization_requests: require_par,
         dpop_bound_access_tokens: require_dpop,
+        authorization_details_types,
     };
-    let (client, secret) = admin(&config)
+    let (client, secret) = admin(config)
         .await?
         .create_client(new, super::CLI_ACTOR, now)
         .await?;
@@ -200,6 +174,7 @@ async fn create(
             "redirect_uris": client.redirect_uris, "public": client.public,
             "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
             "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
+            "authorization_details_types": client.authorization_details_types,
             "token_endpoint": token_endpoint,
         }),
         text,

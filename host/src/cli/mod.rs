@@ -12,6 +12,7 @@ mod legacy;
 pub mod plugin;
 mod plugin_kit;
 mod resource;
+mod resource_server;
 mod tenant;
 mod user;
 
@@ -117,6 +118,10 @@ pub enum Command {
     /// A tenant's resources that installations can be scoped to.
     #[command(subcommand)]
     Resource(resource::ResourceCmd),
+    /// A tenant's protected resources (APIs): audiences, scopes and the
+    /// authorization_details types they take.
+    #[command(subcommand)]
+    ResourceServer(resource_server::ResourceServerCmd),
     /// Apps installed in a tenant.
     #[command(subcommand)]
     Installation(installation::InstallationCmd),
@@ -265,6 +270,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Audit(cmd) => audit::run(cmd, config).await,
         Command::App(cmd) => app::run(cmd, config).await,
         Command::Resource(cmd) => resource::run(cmd, config).await,
+        Command::ResourceServer(cmd) => resource_server::run(cmd, config).await,
         Command::Installation(cmd) => installation::run(cmd, config).await,
         Command::Legacy(cmd) => legacy::run(cmd, config).await,
     }

@@ -90,6 +90,11 @@ form.inline{display:inline}
 .badge.upgrade_pending,.badge.pending,.badge.installing{border-color:#9a6700;color:#6c4a00}
 ul.plain{list-style:none;padding:0}
 ul.scopes li{margin:.3rem 0}
+ul.details{padding-left:1.2rem}
+ul.details li{margin:.4rem 0;overflow-wrap:anywhere}
+ul.details dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .75rem;margin:.25rem 0;font-size:.95rem}
+ul.details dt{color:#57606a}
+ul.details dd{margin:0}
 .logo{width:3rem;height:3rem;object-fit:contain;border-radius:6px;background:#fff;border:1px solid #d0d7de;float:right;margin-left:.5rem}
 .logo.tile{display:flex;align-items:center;justify-content:center;color:#fff;font-weight:700;font-size:1.4rem;border:0}
 form.filters{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:flex-end;margin-bottom:.5rem}

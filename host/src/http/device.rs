@@ -181,6 +181,7 @@ async fn approval(
             p { "Signed in as " strong { (r.person) } "." }
             p { (r.client.name) " will be able to:" }
             (super::pages::scope_list(&r.scopes))
+            (super::pages::details_list(&r.details))
             form method="post" action={ "/t/" (tenant) "/device/decide" } {
                 input type="hidden" name="csrf" value=(token);
                 input type="hidden" name="user_code" value=(r.user_code);

@@ -111,6 +111,10 @@ fn public_routes(state: &AppState) -> Router<Arc<AppState>> {
             get(oauth::metadata),
         )
         .route("/t/{tenant}/jwks.json", get(oauth::jwks))
+        .route(
+            "/t/{tenant}/resource-metadata",
+            get(oauth::resource_metadata),
+        )
         .route("/.well-known/webhook-keys", get(oauth::webhook_keys))
         .route(
             "/t/{tenant}/token",

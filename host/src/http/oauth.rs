@@ -276,6 +276,29 @@ pub async fn metadata(axum::extract::State(s): State, path: TenantPath) -> Respo
     }
 }
 
+/// GET `{issuer}/resource-metadata?resource=…`: RFC 9728 metadata for one
+/// of the tenant's resource servers to publish.
+pub async fn resource_metadata(
+    axum::extract::State(s): State,
+    path: TenantPath,
+    query: axum::extract::RawQuery,
+) -> Response {
+    let result = async {
+        let tenant = tenant(path)?;
+        let pairs = form::parse_urlencoded(query.0.as_deref().unwrap_or_default().as_bytes())?;
+        let params = Params::from_pairs(pairs).map_err(|name| {
+            OAuthError::invalid_request(format!("the parameter {name} appears more than once"))
+        })?;
+        s.oauth
+            .resource_metadata(&tenant, params.get("resource"))
+            .await
+    };
+    match result.await {
+        Ok(v) => ([(header::CACHE_CONTROL, "public, max-age=300")], Json(v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 pub async fn jwks(axum::extract::State(s): State, path: TenantPath) -> Response {
     let result = async { s.oauth.jwks(&tenant(path)?).await };
     match result.await {

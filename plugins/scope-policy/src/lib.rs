@@ -19,6 +19,16 @@
 //! `app_max_lifetime_seconds` caps their lifetime, and an app on
 //! `blocked_apps` gets `access_denied` naming the installation.
 //!
+//! RFC 9396 authorization details a client asks for (0.4.0) can be held to
+//! the actions the tenant allows each type:
+//!
+//! ```json
+//! {"detail_actions": {"project_access": ["read"]}}
+//! ```
+//!
+//! A detail of a type listed there naming another action (or none) gets
+//! `access_denied` saying which; types not listed pass as the host checked.
+//!
 //! The decision depends only on the request and this configuration, so the
 //! host may reuse it: `{"cache_for_seconds": 300}` lets it answer the same
 //! request again without calling the plugin for up to that long (0, the
@@ -40,6 +50,8 @@ struct Config {
     app_max_lifetime_seconds: Option<u32>,
     #[serde(default)]
     blocked_apps: Vec<String>,
+    #[serde(default)]
+    detail_actions: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(default)]
     cache_for_seconds: u32,
 }
@@ -81,6 +93,9 @@ fn decide(request: GrantRequest, config: Config) -> GrantDecision {
         let lifetime = [config.max_lifetime_seconds, config.app_max_lifetime_seconds].into_iter().flatten().min();
         return GrantDecision::Allow(Allow { scopes: request.requested_scopes, claims, lifetime_seconds: lifetime });
     }
+    if let Some(why) = refused_detail(&request.authorization_details, &config) {
+        return GrantDecision::Deny(Deny { code: DenyCode::AccessDenied, description: why });
+    }
     let scopes: Vec<String> = request
         .requested_scopes
         .iter()
@@ -97,6 +112,24 @@ fn decide(request: GrantRequest, config: Config) -> GrantDecision {
         });
     }
     GrantDecision::Allow(Allow { scopes, claims, lifetime_seconds: config.max_lifetime_seconds })
+}
+
+/// Why a requested detail goes beyond `detail_actions`, if one does.
+fn refused_detail(details: &[String], config: &Config) -> Option<String> {
+    for text in details {
+        let detail: serde_json::Value = serde_json::from_str(text).ok()?;
+        let kind = detail["type"].as_str().unwrap_or_default();
+        let Some(allowed) = config.detail_actions.get(kind) else { continue };
+        let actions: Vec<&str> =
+            detail["actions"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+        if actions.is_empty() {
+            return Some(format!("this tenant's policy needs {kind} requests to name their actions ({})", allowed.join(", ")));
+        }
+        if let Some(a) = actions.iter().find(|a| !allowed.iter().any(|x| x == *a)) {
+            return Some(format!("this tenant's policy does not allow the action {a} on {kind} (allowed: {})", allowed.join(", ")));
+        }
+    }
+    None
 }
 
 export!(ScopePolicy);

@@ -68,6 +68,10 @@ struct NewClientBody {
     /// a DPoP proof are refused.
     #[serde(default)]
     dpop_bound_access_tokens: bool,
+    /// RFC 9396 §10: the `authorization_details` types it may ask for;
+    /// each must be taken by one of the tenant's resource servers.
+    #[serde(default)]
+    authorization_details_types: Vec<String>,
 }
 
 /// The grant types a client may be registered with (`token-exchange` and
@@ -133,6 +137,7 @@ async fn create_client(
         jwks: b.jwks,
         require_pushed_authorization_requests: b.require_pushed_authorization_requests,
         dpop_bound_access_tokens: b.dpop_bound_access_tokens,
+        authorization_details_types: b.authorization_details_types,
     };
     let (client, secret) = s.admin.create_client(new, &actor.name, now(&s)).await?;
     Ok(created(json!(ClientCreated {
@@ -144,6 +149,7 @@ async fn create_client(
         public: client.public,
         require_pushed_authorization_requests: client.require_pushed_authorization_requests,
         dpop_bound_access_tokens: client.dpop_bound_access_tokens,
+        authorization_details_types: client.authorization_details_types,
         name: client.name,
         grant_types: client.grant_types,
         scopes: client.scopes.to_string(),
@@ -237,6 +243,7 @@ struct ClientCreated {
     public: bool,
     require_pushed_authorization_requests: bool,
     dpop_bound_access_tokens: bool,
+    authorization_details_types: Vec<String>,
     name: String,
     grant_types: Vec<String>,
     /// Space-separated, as in RFC 6749.

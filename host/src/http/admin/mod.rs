@@ -18,6 +18,7 @@ mod legacy;
 pub mod openapi;
 mod paging;
 mod plugins;
+mod resource_servers;
 pub mod schemas;
 mod settings;
 mod tenants;
@@ -51,6 +52,7 @@ pub fn api() -> OpenApiRouter<Arc<super::AppState>> {
         .merge(apps::api())
         .merge(legacy::api())
         .merge(settings::api())
+        .merge(resource_servers::api())
 }
 
 pub fn routes(state: Arc<super::AppState>) -> Router<Arc<super::AppState>> {
