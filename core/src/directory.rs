@@ -50,6 +50,8 @@ pub struct TenantEntry {
     pub grant_policy: Option<BoundPlugin>,
     /// The tenant's permission-check plugin, if one is bound.
     pub permission_check: Option<BoundPlugin>,
+    /// The tenant's registration-policy plugin, if one is bound.
+    pub registration_policy: Option<BoundPlugin>,
     /// Its protected resources (RFC 8707, RFC 9396 types, RFC 9728).
     pub resources: Vec<crate::domain::resource_server::ResourceServer>,
     /// When a retired key drops out of the JWKS and this entry must be rebuilt.
@@ -368,12 +370,13 @@ impl Directory {
             .filter_map(|k| k.publish_until)
             .min()
             .unwrap_or(i64::MAX);
-        let (mut grant_policy, mut permission_check) = (None, None);
+        let (mut grant_policy, mut permission_check, mut registration_policy) = (None, None, None);
         for row in crate::store::effective_bindings(&*self.store, slug).await? {
             let bound = self.load_binding(row).await?;
             match bound.plugin.hook {
                 Hook::GrantPolicy => grant_policy = Some(bound),
                 Hook::PermissionCheck => permission_check = Some(bound),
+                Hook::RegistrationPolicy => registration_policy = Some(bound),
                 Hook::CredentialDelivery | Hook::InstallPolicy => {}
             }
         }
@@ -381,6 +384,7 @@ impl Directory {
         Ok(Some(TenantEntry {
             grant_policy,
             permission_check,
+            registration_policy,
             resources,
             issuer: self.issuer(slug),
             active: ActiveKey::new(active.kid.clone(), &active.alg, signer),

@@ -54,7 +54,19 @@ impl Admin {
     /// a public client has none.
     pub async fn create_client(
         &self,
+        new: NewClient,
+        actor: &str,
+        now: i64,
+    ) -> Result<(Client, Option<IssuedSecret>)> {
+        self.create_client_as(new, None, actor, now).await
+    }
+
+    /// `registration`: how a self-registered client came (`dynamic`) and the
+    /// hash of its registration access token (RFC 7592).
+    pub(super) async fn create_client_as(
+        &self,
         mut new: NewClient,
+        registration: Option<(&str, [u8; 32])>,
         actor: &str,
         now: i64,
     ) -> Result<(Client, Option<IssuedSecret>)> {
@@ -93,6 +105,8 @@ impl Admin {
             require_pushed_authorization_requests: new.require_pushed_authorization_requests,
             dpop_bound_access_tokens: new.dpop_bound_access_tokens,
             authorization_details_types: new.authorization_details_types,
+            registration: registration.map(|(kind, _)| kind.to_string()),
+            registration_token_hash: registration.map(|(_, hash)| hash),
         };
         // A public client's, or one with keys, stored hash is of a secret
         // nobody ever sees.
@@ -109,6 +123,7 @@ impl Admin {
                 "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
                 "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
                 "authorization_details_types": client.authorization_details_types,
+                "registration": client.registration,
             }),
             now,
         );

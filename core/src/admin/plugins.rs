@@ -118,6 +118,7 @@ impl Admin {
             Hook::InstallPolicy => "install_policy.plugin_failed",
             Hook::GrantPolicy => "grant_policy.plugin_failed",
             Hook::PermissionCheck => "permission_check.plugin_failed",
+            Hook::RegistrationPolicy => "registration_policy.plugin_failed",
         };
         let audit = AuditEvent::new(&context.tenant, action, detail, now);
         if let Err(e) = self.store.audit(&audit).await {

@@ -20,6 +20,8 @@ pub struct TenantLifetimes {
     pub pat_max_ttl: Option<Option<i64>>,
     /// How long plugin decisions may be reused (0: never).
     pub decision_cache_max_seconds: Option<Option<i64>>,
+    /// Whether clients may register themselves (RFC 7591).
+    pub dynamic_registration: Option<bool>,
 }
 
 /// Describes a scope in plain words for the consent page (at most 200
@@ -86,6 +88,7 @@ impl Admin {
             refresh_absolute_ttl: None,
             pat_max_ttl: None,
             decision_cache_max_seconds: None,
+            dynamic_registration: false,
         };
         let key = keys::generate(slug, alg, now, &self.master, &self.rng);
         let audit = AuditEvent::new(
@@ -127,6 +130,9 @@ impl Admin {
                 )));
             }
             tenant.decision_cache_max_seconds = v;
+        }
+        if let Some(on) = l.dynamic_registration {
+            tenant.dynamic_registration = on;
         }
         self.store.update_tenant_lifetimes(&tenant).await?;
         Ok(tenant)

@@ -631,6 +631,8 @@ impl Admin {
             require_pushed_authorization_requests: false,
             dpop_bound_access_tokens: false,
             authorization_details_types: vec![],
+            registration: None,
+            registration_token_hash: None,
         };
         (client, IssuedSecret(secret))
     }

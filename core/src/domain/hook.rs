@@ -8,14 +8,16 @@ pub enum Hook {
     PermissionCheck,
     CredentialDelivery,
     InstallPolicy,
+    RegistrationPolicy,
 }
 
 impl Hook {
-    pub const ALL: [Hook; 4] = [
+    pub const ALL: [Hook; 5] = [
         Hook::GrantPolicy,
         Hook::PermissionCheck,
         Hook::CredentialDelivery,
         Hook::InstallPolicy,
+        Hook::RegistrationPolicy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -24,6 +26,7 @@ impl Hook {
             Hook::PermissionCheck => "permission-check",
             Hook::CredentialDelivery => "credential-delivery",
             Hook::InstallPolicy => "install-policy",
+            Hook::RegistrationPolicy => "registration-policy",
         }
     }
 
@@ -31,7 +34,7 @@ impl Hook {
         Hook::ALL
             .into_iter()
             .find(|h| h.as_str() == s)
-            .ok_or_else(|| format!("unknown hook {s:?} (expected grant-policy, permission-check, credential-delivery or install-policy)"))
+            .ok_or_else(|| format!("unknown hook {s:?} (expected grant-policy, permission-check, credential-delivery, install-policy or registration-policy)"))
     }
 }
 

@@ -220,6 +220,8 @@ pub fn pull_client(manifest: &Manifest, installation: &Installation) -> crate::d
         require_pushed_authorization_requests: false,
         dpop_bound_access_tokens: false,
         authorization_details_types: vec![],
+        registration: None,
+        registration_token_hash: None,
     }
 }
 

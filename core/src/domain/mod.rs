@@ -72,6 +72,8 @@ pub struct Tenant {
     /// The longest the host reuses a plugin's decision (`cache-for`), in
     /// seconds; `None` takes the operator's default, 0 reuses nothing.
     pub decision_cache_max_seconds: Option<i64>,
+    /// RFC 7591: clients may register themselves at `{issuer}/register`.
+    pub dynamic_registration: bool,
 }
 
 /// Tenant slugs appear in URLs and issuers: keep them boring.
@@ -139,6 +141,11 @@ pub struct Client {
     pub dpop_bound_access_tokens: bool,
     /// RFC 9396 §10: the `authorization_details` types it may ask for.
     pub authorization_details_types: Vec<String>,
+    /// `dynamic` when it registered itself (RFC 7591); none when an
+    /// operator or an app's install made it.
+    pub registration: Option<String>,
+    /// The SHA-256 of its RFC 7592 registration access token.
+    pub registration_token_hash: Option<[u8; 32]>,
 }
 
 impl fmt::Debug for Client {
@@ -300,6 +307,7 @@ mod tests {
             refresh_absolute_ttl: None,
             pat_max_ttl: None,
             decision_cache_max_seconds: None,
+            dynamic_registration: false,
         }
     }
 
@@ -326,6 +334,8 @@ mod tests {
             require_pushed_authorization_requests: false,
             dpop_bound_access_tokens: false,
             authorization_details_types: vec![],
+            registration: None,
+            registration_token_hash: None,
         }
     }
 

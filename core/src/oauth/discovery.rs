@@ -58,6 +58,10 @@ pub fn metadata(tenant: &TenantEntry) -> Value {
     if !types.is_empty() {
         metadata["authorization_details_types_supported"] = json!(types);
     }
+    // RFC 7591: only where the tenant takes registrations.
+    if tenant.tenant.dynamic_registration {
+        metadata["registration_endpoint"] = json!(format!("{issuer}/register"));
+    }
     metadata
 }
 

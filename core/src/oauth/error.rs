@@ -34,6 +34,9 @@ pub enum ErrorCode {
     /// RFC 9396 §5: `authorization_details` malformed, of an unknown type, or
     /// of one the client may not ask for.
     InvalidAuthorizationDetails,
+    /// RFC 7591 §3.2.2: a registration's redirect URIs or other metadata.
+    InvalidRedirectUri,
+    InvalidClientMetadata,
 }
 
 impl ErrorCode {
@@ -59,6 +62,8 @@ impl ErrorCode {
             ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::InvalidAuthorizationDetails => "invalid_authorization_details",
+            ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
         }
     }
 }

@@ -11,6 +11,8 @@ const WINDOW: i64 = 15 * 60;
 /// Failures allowed per account, and per client address, before waiting.
 const ACCOUNT_FREE: i64 = 5;
 const ADDRESS_FREE: i64 = 20;
+/// RFC 7591 registrations one address may make in the window.
+const REGISTRATIONS_FREE: i64 = 10;
 /// The first wait, doubled with each further failure, at most `MAX_WAIT`.
 const FIRST_WAIT: i64 = 30;
 const MAX_WAIT: i64 = 15 * 60;
@@ -96,6 +98,22 @@ impl OAuth {
     ) -> Result<Option<i64>, crate::store::StoreError> {
         let until = self.store.login_locked_until(keys).await?;
         Ok(until.filter(|&t| t > now).map(|t| t - now))
+    }
+
+    /// RFC 7591 registrations from one address: a few in the window, then
+    /// a wait that doubles (every attempt counts, good or bad). `Some`:
+    /// seconds to wait.
+    pub async fn registration_admitted(
+        &self,
+        address: &str,
+    ) -> Result<Option<i64>, crate::store::StoreError> {
+        let now = self.clock.now();
+        let key = format!("register:{address}");
+        if let Some(wait) = self.throttled(std::slice::from_ref(&key), now).await? {
+            return Ok(Some(wait));
+        }
+        self.count_failure(&key, REGISTRATIONS_FREE, now).await?;
+        Ok(None)
     }
 
     /// Counts a failure for `key` in the window; past `free` of them, a

@@ -50,6 +50,18 @@ pub mod install {
     });
 }
 
+pub mod registration {
+    wasmtime::component::bindgen!({
+        world: "registration-policy",
+        path: "../wit",
+        exports: { default: async },
+        with: {
+            "warden:plugin/host@0.4.0": super::grant::warden::plugin::host,
+            "warden:plugin/types@0.4.0": super::grant::warden::plugin::types,
+        },
+    });
+}
+
 pub use grant::warden::plugin::host;
 pub use grant::warden::plugin::types;
 

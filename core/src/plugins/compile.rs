@@ -112,6 +112,8 @@ pub(super) fn classify(
         (Hook::CredentialDelivery, Pre::Delivery(p))
     } else if let Ok(p) = InstallPolicyPre::new(pre.clone()) {
         (Hook::InstallPolicy, Pre::Install(p))
+    } else if let Ok(p) = bindings::registration::RegistrationPolicyPre::new(pre.clone()) {
+        (Hook::RegistrationPolicy, Pre::Registration(p))
     } else if let Ok(p) = v3::grant::GrantPolicyPre::new(pre.clone()) {
         (Hook::GrantPolicy, Pre::GrantV3(p))
     } else if let Ok(p) = v2::grant::GrantPolicyPre::new(pre.clone()) {

@@ -12,6 +12,7 @@ pub mod grant_policy;
 pub mod install_policy;
 pub mod installation;
 pub mod permission_check;
+pub mod registration_policy;
 mod sandbox;
 
 pub use sandbox::CallContext;
@@ -125,7 +126,7 @@ pub enum PluginError {
     )]
     TooBig(String),
     #[error(
-        "component exports none of the worlds grant-policy, permission-check, credential-delivery, install-policy (warden:plugin@0.4.0, 0.3.0, 0.2.0 or 0.1.0)"
+        "component exports none of the worlds grant-policy, permission-check, credential-delivery, install-policy, registration-policy (warden:plugin@0.4.0, 0.3.0, 0.2.0 or 0.1.0)"
     )]
     NoKnownWorld,
     #[error("plugin exports {actual}, not {expected}")]
@@ -175,6 +176,7 @@ enum Pre {
     DeliveryV2(v2::delivery::CredentialDeliveryPre<CallState>),
     DeliveryV1(v1::delivery::CredentialDeliveryPre<CallState>),
     Install(InstallPolicyPre<CallState>),
+    Registration(bindings::registration::RegistrationPolicyPre<CallState>),
     InstallV2(v2::install::InstallPolicyPre<CallState>),
 }
 
@@ -742,6 +744,17 @@ pub async fn run_once(
                 .map_err(|e| not_a("an install-policy request", e))?;
             let decision = repeated(repeat, || {
                 host.review_install(&plugin, context.clone(), limits, &review, config)
+            })
+            .await
+            .map_err(failed)?;
+            Ok(serde_json::to_value(decision)?)
+        }
+        Hook::RegistrationPolicy => {
+            let review: registration_policy::RegistrationReview =
+                serde_json::from_str(&input_text)
+                    .map_err(|e| not_a("a registration-policy request", e))?;
+            let decision = repeated(repeat, || {
+                host.review_registration(&plugin, context.clone(), limits, &review, config)
             })
             .await
             .map_err(failed)?;

@@ -14,6 +14,7 @@ pub struct TenantRow {
     pub refresh_absolute_ttl: Option<i64>,
     pub pat_max_ttl: Option<i64>,
     pub decision_cache_max_seconds: Option<i64>,
+    pub dynamic_registration: bool,
 }
 
 impl TryFrom<TenantRow> for Tenant {
@@ -29,6 +30,7 @@ impl TryFrom<TenantRow> for Tenant {
             refresh_absolute_ttl: r.refresh_absolute_ttl,
             pat_max_ttl: r.pat_max_ttl,
             decision_cache_max_seconds: r.decision_cache_max_seconds,
+            dynamic_registration: r.dynamic_registration,
         })
     }
 }
@@ -56,6 +58,8 @@ pub struct ClientRow {
     pub require_pushed_authorization_requests: bool,
     pub dpop_bound_access_tokens: bool,
     pub authorization_details_types: String,
+    pub registration: Option<String>,
+    pub registration_token_hash: Option<Vec<u8>>,
 }
 
 fn hash32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
@@ -94,6 +98,8 @@ impl TryFrom<ClientRow> for Client {
             require_pushed_authorization_requests: r.require_pushed_authorization_requests,
             dpop_bound_access_tokens: r.dpop_bound_access_tokens,
             authorization_details_types: words(&r.authorization_details_types),
+            registration: r.registration,
+            registration_token_hash: r.registration_token_hash.map(hash32).transpose()?,
             post_logout_redirect_uris: words(&r.post_logout_redirect_uris),
             installation: r.installation_id,
             jwks: r

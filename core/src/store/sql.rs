@@ -127,12 +127,14 @@ macro_rules! impl_sql_store {
             #[tracing::instrument(name = "store.update_tenant_lifetimes", level = "debug", skip_all)]
             async fn update_tenant_lifetimes(&self, t: &$crate::domain::Tenant) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
-                sqlx::query("UPDATE tenants SET refresh_idle_ttl = $1, refresh_absolute_ttl = $2, pat_max_ttl = $3, decision_cache_max_seconds = $5 WHERE slug = $4")
+                sqlx::query("UPDATE tenants SET refresh_idle_ttl = $1, refresh_absolute_ttl = $2, pat_max_ttl = $3, decision_cache_max_seconds = $5, \
+                             dynamic_registration = $6 WHERE slug = $4")
                     .bind(t.refresh_idle_ttl)
                     .bind(t.refresh_absolute_ttl)
                     .bind(t.pat_max_ttl)
                     .bind(&t.slug)
                     .bind(t.decision_cache_max_seconds)
+                    .bind(t.dynamic_registration)
                     .execute(&mut *tx)
                     .await?;
                 $crate::store::sql::bump!(&mut *tx, $crate::store::Change::tenant(&t.slug));
@@ -753,8 +755,8 @@ macro_rules! insert_client {
             "INSERT INTO clients (client_id, tenant, name, grant_types, scopes, default_scopes, \
              resources, access_token_ttl, secret_hash, metadata, created_at, redirect_uris, public_client, \
              post_logout_redirect_uris, installation_id, jwks, require_pushed_authorization_requests, \
-             dpop_bound_access_tokens, authorization_details_types) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             dpop_bound_access_tokens, authorization_details_types, registration, registration_token_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
         )
         .bind(&$c.client_id)
         .bind(&$c.tenant)
@@ -775,6 +777,8 @@ macro_rules! insert_client {
         .bind($c.require_pushed_authorization_requests)
         .bind($c.dpop_bound_access_tokens)
         .bind($c.authorization_details_types.join(" "))
+        .bind(&$c.registration)
+        .bind($c.registration_token_hash.as_ref().map(|h| h.to_vec()))
         .execute($conn)
         .await
         .map_err(|e| $crate::store::sql::conflict(e, "client"))?

@@ -16,7 +16,8 @@ pub enum PluginCmd {
         name: String,
         #[arg(long, value_enum)]
         lang: super::plugin_kit::Lang,
-        /// grant-policy, permission-check, credential-delivery or install-policy.
+        /// grant-policy, permission-check, credential-delivery, install-policy or
+        /// registration-policy.
         #[arg(long)]
         hook: String,
         /// Where to write it (default: ./NAME).
@@ -44,7 +45,8 @@ pub enum PluginCmd {
         /// The platform-wide default instead of one tenant's binding.
         #[arg(long, conflicts_with = "tenant")]
         platform: bool,
-        /// grant-policy, permission-check, credential-delivery or install-policy.
+        /// grant-policy, permission-check, credential-delivery, install-policy or
+        /// registration-policy.
         #[arg(long)]
         hook: String,
         /// NAME (newest version) or NAME@VERSION.
@@ -75,7 +77,8 @@ pub enum PluginCmd {
     Test {
         /// The component (.wasm).
         file: PathBuf,
-        /// grant-policy, permission-check, credential-delivery or install-policy.
+        /// grant-policy, permission-check, credential-delivery, install-policy or
+        /// registration-policy.
         #[arg(long)]
         hook: String,
         /// JSON file with the request the hook receives.

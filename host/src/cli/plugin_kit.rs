@@ -27,6 +27,9 @@ fn source(lang: Lang, hook: Hook) -> &'static str {
             include_str!("../../../kits/rust/credential-delivery.rs")
         }
         (Lang::Rust, InstallPolicy) => include_str!("../../../kits/rust/install-policy.rs"),
+        (Lang::Rust, RegistrationPolicy) => {
+            include_str!("../../../kits/rust/registration-policy.rs")
+        }
         (Lang::Python, GrantPolicy) => include_str!("../../../kits/python/grant-policy.py"),
         (Lang::Python, PermissionCheck) => {
             include_str!("../../../kits/python/permission-check.py")
@@ -35,10 +38,14 @@ fn source(lang: Lang, hook: Hook) -> &'static str {
             include_str!("../../../kits/python/credential-delivery.py")
         }
         (Lang::Python, InstallPolicy) => include_str!("../../../kits/python/install-policy.py"),
+        (Lang::Python, RegistrationPolicy) => {
+            include_str!("../../../kits/python/registration-policy.py")
+        }
         (Lang::Js, GrantPolicy) => include_str!("../../../kits/js/grant-policy.js"),
         (Lang::Js, PermissionCheck) => include_str!("../../../kits/js/permission-check.js"),
         (Lang::Js, CredentialDelivery) => include_str!("../../../kits/js/credential-delivery.js"),
         (Lang::Js, InstallPolicy) => include_str!("../../../kits/js/install-policy.js"),
+        (Lang::Js, RegistrationPolicy) => include_str!("../../../kits/js/registration-policy.js"),
     }
 }
 
@@ -68,6 +75,11 @@ fn sample_input(hook: Hook) -> serde_json::Value {
                              "description": "Upload documents", "required": false}],
             "approving": ["documents:write"], "resources": {"project": ["p1"]}, "actor": "ada",
             "request_time": 1795000000}),
+        Hook::RegistrationPolicy => json!({"kind": "dynamic", "tenant": "acme",
+            "client_name": "Assistant tools", "redirect_uris": ["http://127.0.0.1:33418/callback"],
+            "grant_types": ["authorization_code", "refresh_token"], "scopes": ["read"],
+            "token_endpoint_auth_method": "none", "metadata": {"client_name": "Assistant tools"},
+            "source": "203.0.113.7", "request_time": 1795000000}),
     }
 }
 

@@ -45,6 +45,10 @@ pub enum TenantCmd {
         /// the plugin every time, or `default` for the server's setting.
         #[arg(long, value_parser = decision_cache_seconds)]
         decision_cache_max_seconds: Option<Reuse>,
+        /// Whether clients may register themselves at `{issuer}/register`
+        /// (RFC 7591; off unless turned on).
+        #[arg(long, value_parser = on_off)]
+        dynamic_registration: Option<bool>,
         #[arg(long)]
         json: bool,
     },
@@ -75,18 +79,18 @@ pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
             refresh_absolute_ttl,
             pat_max_ttl,
             decision_cache_max_seconds,
+            dynamic_registration,
             json,
         } => {
-            set(
-                &config,
-                slug,
-                refresh_idle_ttl,
-                refresh_absolute_ttl,
-                pat_max_ttl,
-                decision_cache_max_seconds,
-                json,
-            )
-            .await
+            let reset = |v: Option<i64>| v.map(|v| (v != 0).then_some(v));
+            let changes = crate::admin::TenantLifetimes {
+                refresh_idle_ttl: reset(refresh_idle_ttl),
+                refresh_absolute_ttl: reset(refresh_absolute_ttl),
+                pat_max_ttl: reset(pat_max_ttl),
+                decision_cache_max_seconds: decision_cache_max_seconds.map(|r| r.0),
+                dynamic_registration,
+            };
+            set(&config, slug, changes, json).await
         }
         TenantCmd::List { json } => list(&config, json).await,
     }
@@ -129,26 +133,16 @@ async fn create(
 async fn set(
     config: &Config,
     slug: String,
-    refresh_idle_ttl: Option<i64>,
-    refresh_absolute_ttl: Option<i64>,
-    pat_max_ttl: Option<i64>,
-    decision_cache_max_seconds: Option<Reuse>,
+    changes: crate::admin::TenantLifetimes,
     json: bool,
 ) -> anyhow::Result<()> {
-    let reset = |v: Option<i64>| v.map(|v| (v != 0).then_some(v));
-    let lifetimes = crate::admin::TenantLifetimes {
-        refresh_idle_ttl: reset(refresh_idle_ttl),
-        refresh_absolute_ttl: reset(refresh_absolute_ttl),
-        pat_max_ttl: reset(pat_max_ttl),
-        decision_cache_max_seconds: decision_cache_max_seconds.map(|r| r.0),
-    };
-    let t = admin(&config)
+    let t = admin(config)
         .await?
-        .set_tenant_lifetimes(&slug, lifetimes)
+        .set_tenant_lifetimes(&slug, changes)
         .await?;
     print(
         json,
-        json!({"slug": t.slug, "refresh_idle_ttl": t.refresh_idle_ttl, "refresh_absolute_ttl": t.refresh_absolute_ttl, "pat_max_ttl": t.pat_max_ttl, "decision_cache_max_seconds": t.decision_cache_max_seconds}),
+        json!({"slug": t.slug, "refresh_idle_ttl": t.refresh_idle_ttl, "refresh_absolute_ttl": t.refresh_absolute_ttl, "pat_max_ttl": t.pat_max_ttl, "decision_cache_max_seconds": t.decision_cache_max_seconds, "dynamic_registration": t.dynamic_registration}),
         format!("tenant {} updated", t.slug),
     );
     Ok(())
@@ -194,4 +188,13 @@ fn decision_cache_seconds(s: &str) -> Result<Reuse, String> {
     s.parse::<i64>()
         .map(|n| Reuse(Some(n)))
         .map_err(|_| format!("{s:?} is neither a number of seconds nor `default`"))
+}
+
+/// `on` or `off`.
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("{other:?}: say on or off")),
+    }
 }

@@ -13,6 +13,7 @@ pub mod listener;
 mod metrics;
 mod oauth;
 mod pages;
+mod registration;
 mod password_link;
 mod trace;
 
@@ -114,6 +115,11 @@ fn public_routes(state: &AppState) -> Router<Arc<AppState>> {
         .route(
             "/t/{tenant}/resource-metadata",
             get(oauth::resource_metadata),
+        )
+        .route("/t/{tenant}/register", post(registration::register))
+        .route(
+            "/t/{tenant}/register/{client_id}",
+            get(registration::read).delete(registration::delete),
         )
         .route("/.well-known/webhook-keys", get(oauth::webhook_keys))
         .route(

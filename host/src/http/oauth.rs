@@ -44,7 +44,7 @@ impl IntoOAuthResponse for OAuthError {
     }
 }
 
-fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
+pub(super) fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
     [
         (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         (header::PRAGMA, HeaderValue::from_static("no-cache")),

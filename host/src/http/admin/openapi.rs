@@ -142,7 +142,12 @@ pub const BEYOND_SCHEMA: &[(&str, u16, &str)] = &[
     (
         "create_client",
         400,
-        "a public client cannot use `client_credentials` (the default grant type); `authorization_code` needs `redirect_uris`; `require_pushed_authorization_requests` needs `authorization_code`; `default_scopes` lie within `scopes`; `jwks` holds a public signing key and only for a confidential client; redirect URIs (https, or http on loopback, or a private-use scheme) and `resources` (absolute, no fragment) parse as URLs",
+        "a public client cannot use `client_credentials` (the default grant type); `authorization_code` needs `redirect_uris`; `require_pushed_authorization_requests` needs `authorization_code`; `default_scopes` lie within `scopes`; `jwks` holds a public signing key and only for a confidential client; redirect URIs (https, or http on loopback, or a private-use scheme) and `resources` (absolute, no fragment) parse as URLs; each of `authorization_details_types` is taken by one of the tenant's resource servers",
+    ),
+    (
+        "register_resource_server",
+        400,
+        "`identifier` is an https URI without a fragment (http only for localhost); each type's `actions` are at most 32 names of 1-64 letters, digits or `. _ - : /`",
     ),
     (
         "bind",

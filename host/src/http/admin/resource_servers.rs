@@ -30,8 +30,9 @@ struct NewResourceServerBody {
     /// a fragment (http only for localhost).
     #[schema(example = "https://api.acme.test/")]
     identifier: String,
-    /// What people and RFC 9728 metadata call it.
-    #[schema(example = "Projects API")]
+    /// What people and RFC 9728 metadata call it: 1-100 characters, no
+    /// control characters.
+    #[schema(example = "Projects API", min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$")]
     name: String,
     /// Space-separated: the scopes meaningful there (empty: any).
     #[serde(default)]
@@ -40,6 +41,7 @@ struct NewResourceServerBody {
     /// The RFC 9396 types it takes; a type belongs to one resource server
     /// of the tenant.
     #[serde(default)]
+    #[schema(max_items = 16)]
     authorization_details_types: Vec<DetailTypeBody>,
 }
 
@@ -49,13 +51,14 @@ struct NewResourceServerBody {
 struct DetailTypeBody {
     /// 1-64 letters, digits or `. _ - : /`.
     #[serde(rename = "type")]
-    #[schema(example = "project_access")]
+    #[schema(example = "project_access", pattern = r"^[A-Za-z0-9._:/-]{1,64}$")]
     kind: String,
-    /// Shown on the consent page.
-    #[schema(example = "Work on your projects")]
+    /// Shown on the consent page: 1-200 characters, no control characters.
+    #[schema(example = "Work on your projects", min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$")]
     description: String,
     /// The `actions` a request may name (empty: any).
     #[serde(default)]
+    #[schema(max_items = 32)]
     actions: Vec<String>,
 }
 

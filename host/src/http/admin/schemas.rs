@@ -305,6 +305,7 @@ pub enum Hook {
     PermissionCheck,
     CredentialDelivery,
     InstallPolicy,
+    RegistrationPolicy,
 }
 
 // core/src/domain/legacy.rs
