@@ -7,6 +7,7 @@
 wit_bindgen::generate!({ world: "registration-policy", path: "wit" });
 
 use serde_json::Value;
+use warden::plugin::types::RegistrationAllow;
 
 struct Policy;
 

@@ -107,7 +107,10 @@ impl Admin {
         }
         let offered = self.registrable_scopes(tenant).await?;
         let mut asked = parse(metadata, &offered)?;
-        if let Some(verdict) = self.review_registration(tenant, &asked, source, now).await? {
+        if let Some(verdict) = self
+            .review_registration(tenant, &asked, source, now)
+            .await?
+        {
             match verdict {
                 RegistrationVerdict::Deny { reason } => {
                     return Err(RegistrationError::Denied(reason));
@@ -178,9 +181,9 @@ impl Admin {
             return Ok(None);
         };
         let presented = secret::hash(token);
-        let matches = client.registration_token_hash.is_some_and(|h| {
-            bool::from(subtle::ConstantTimeEq::ct_eq(&h[..], &presented[..]))
-        });
+        let matches = client
+            .registration_token_hash
+            .is_some_and(|h| bool::from(subtle::ConstantTimeEq::ct_eq(&h[..], &presented[..])));
         Ok((client.tenant == tenant && matches).then_some(client))
     }
 
@@ -473,13 +476,24 @@ mod tests {
         assert!(refused(json!({"redirect_uris": ["https://a.test/#f"]})).starts_with("redirect: "));
         assert!(refused(json!({"redirect_uris": "https://a.test/cb"})).contains("array"));
         assert!(refused(json!({"grant_types": ["password"]})).contains("password"));
-        assert!(refused(json!({"grant_types": ["client_credentials"], "scope": "admin"})).contains("admin"));
         assert!(
-            refused(json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "none"}))
-                .contains("cannot use client_credentials")
+            refused(json!({"grant_types": ["client_credentials"], "scope": "admin"}))
+                .contains("admin")
         );
-        assert!(refused(json!({"grant_types": ["client_credentials"], "jwks_uri": "https://k"})).contains("jwks_uri"));
-        assert!(refused(json!({"redirect_uris": ["https://a.test/cb"], "response_types": ["token"]})).contains("code"));
+        assert!(
+            refused(
+                json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "none"})
+            )
+            .contains("cannot use client_credentials")
+        );
+        assert!(
+            refused(json!({"grant_types": ["client_credentials"], "jwks_uri": "https://k"}))
+                .contains("jwks_uri")
+        );
+        assert!(
+            refused(json!({"redirect_uris": ["https://a.test/cb"], "response_types": ["token"]}))
+                .contains("code")
+        );
         assert_eq!(
             refused(json!({"grant_types": ["client_credentials"], "scope": "read"})),
             "accepted"

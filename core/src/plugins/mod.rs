@@ -750,9 +750,8 @@ pub async fn run_once(
             Ok(serde_json::to_value(decision)?)
         }
         Hook::RegistrationPolicy => {
-            let review: registration_policy::RegistrationReview =
-                serde_json::from_str(&input_text)
-                    .map_err(|e| not_a("a registration-policy request", e))?;
+            let review: registration_policy::RegistrationReview = serde_json::from_str(&input_text)
+                .map_err(|e| not_a("a registration-policy request", e))?;
             let decision = repeated(repeat, || {
                 host.review_registration(&plugin, context.clone(), limits, &review, config)
             })

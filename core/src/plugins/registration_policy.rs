@@ -153,7 +153,10 @@ mod tests {
         let allow = enforce(
             &review(),
             wit::RegistrationDecision::Allow(wit::RegistrationAllow {
-                redirect_uris: Some(vec!["https://a.test/cb".into(), "https://evil.test/cb".into()]),
+                redirect_uris: Some(vec![
+                    "https://a.test/cb".into(),
+                    "https://evil.test/cb".into(),
+                ]),
                 grant_types: None,
                 scopes: Some(vec!["read".into(), "admin".into()]),
             }),
@@ -168,6 +171,12 @@ mod tests {
             }
         );
         assert!(enforce(&review(), wit::RegistrationDecision::Deny(String::new())).is_err());
-        assert!(enforce(&review(), wit::RegistrationDecision::Deny("no\ttabs".into())).is_err());
+        assert!(
+            enforce(
+                &review(),
+                wit::RegistrationDecision::Deny("no\ttabs".into())
+            )
+            .is_err()
+        );
     }
 }

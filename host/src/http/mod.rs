@@ -13,8 +13,8 @@ pub mod listener;
 mod metrics;
 mod oauth;
 mod pages;
-mod registration;
 mod password_link;
+mod registration;
 mod trace;
 
 use crate::oauth::OAuth;

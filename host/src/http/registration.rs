@@ -156,7 +156,9 @@ fn refused(e: RegistrationError) -> OAuthError {
         RegistrationError::InvalidRedirectUri(m) => {
             OAuthError::new(ErrorCode::InvalidRedirectUri, m)
         }
-        RegistrationError::InvalidMetadata(m) => OAuthError::new(ErrorCode::InvalidClientMetadata, m),
+        RegistrationError::InvalidMetadata(m) => {
+            OAuthError::new(ErrorCode::InvalidClientMetadata, m)
+        }
         RegistrationError::Denied(reason) => OAuthError::new(
             ErrorCode::InvalidClientMetadata,
             format!("this tenant's registration policy refused the client: {reason}"),

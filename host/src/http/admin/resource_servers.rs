@@ -32,7 +32,12 @@ struct NewResourceServerBody {
     identifier: String,
     /// What people and RFC 9728 metadata call it: 1-100 characters, no
     /// control characters.
-    #[schema(example = "Projects API", min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$")]
+    #[schema(
+        example = "Projects API",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$"
+    )]
     name: String,
     /// Space-separated: the scopes meaningful there (empty: any).
     #[serde(default)]
@@ -54,7 +59,12 @@ struct DetailTypeBody {
     #[schema(example = "project_access", pattern = r"^[A-Za-z0-9._:/-]{1,64}$")]
     kind: String,
     /// Shown on the consent page: 1-200 characters, no control characters.
-    #[schema(example = "Work on your projects", min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$")]
+    #[schema(
+        example = "Work on your projects",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$"
+    )]
     description: String,
     /// The `actions` a request may name (empty: any).
     #[serde(default)]

@@ -26,6 +26,7 @@ mod installations;
 mod legacy;
 mod names;
 mod people;
+mod registered;
 mod requests;
 mod selection;
 mod settings;
@@ -92,6 +93,8 @@ pub(super) fn routes() -> Router<Arc<super::AppState>> {
             get(people::delete_confirm).post(people::delete),
         )
         .route("/legacy", get(legacy::page))
+        .route("/clients", get(registered::list))
+        .route("/clients/{client_id}/delete", post(registered::delete))
         .route("/activity", get(activity::page))
         .route("/deliveries/{id}/retry", post(activity::retry))
         .route("/settings", get(settings::page).post(settings::save))
@@ -106,18 +109,20 @@ pub(super) enum Section {
     Requests,
     People,
     Legacy,
+    Registered,
     Activity,
     Settings,
 }
 
 impl Section {
-    const ALL: [Section; 8] = [
+    const ALL: [Section; 9] = [
         Section::Overview,
         Section::Catalog,
         Section::Installations,
         Section::Requests,
         Section::People,
         Section::Legacy,
+        Section::Registered,
         Section::Activity,
         Section::Settings,
     ];
@@ -130,6 +135,7 @@ impl Section {
             Section::Requests => "Requests",
             Section::People => "People",
             Section::Legacy => "Legacy credentials",
+            Section::Registered => "Registered clients",
             Section::Activity => "Activity",
             Section::Settings => "Settings",
         }
@@ -143,6 +149,7 @@ impl Section {
             Section::Requests => "/requests",
             Section::People => "/people",
             Section::Legacy => "/legacy",
+            Section::Registered => "/clients",
             Section::Activity => "/activity",
             Section::Settings => "/settings",
         }
@@ -532,6 +539,7 @@ pub(super) fn notice(done: Option<&str>) -> Option<&'static str> {
         "quota_set" => "The token limit is set; it applies from the next request.",
         "quota_cleared" => "The token limit is removed.",
         "settings" => "Settings saved.",
+        "client_removed" => "The client was removed; its tokens stopped working.",
         _ => return None,
     })
 }

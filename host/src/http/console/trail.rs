@@ -180,9 +180,21 @@ impl<'a> Entry<'a> {
             "delivery.retried" => format!("{who} sent a failed delivery again"),
             "tenant.created" => "The organisation was created".into(),
             "tenant.key_rotated" => "The organisation's token signing key was rotated".into(),
+            "client.created" if d["registration"] == "dynamic" => format!(
+                "The client {} registered itself",
+                d["name"].as_str().unwrap_or("?")
+            ),
             "client.created" => format!(
                 "{who} registered the client {}",
                 d["name"].as_str().unwrap_or("?")
+            ),
+            "resource_server.registered" => format!(
+                "{who} registered the API {}",
+                d["identifier"].as_str().unwrap_or("?")
+            ),
+            "resource_server.removed" => format!(
+                "{who} removed the API {}",
+                d["identifier"].as_str().unwrap_or("?")
             ),
             "client.secret_rotated" => format!(
                 "{who} rotated the secret of client {}",
@@ -209,6 +221,7 @@ impl<'a> Entry<'a> {
             "install_policy.plugin_failed" => "The install policy plugin failed".into(),
             "grant_policy.plugin_failed" => "The grant policy plugin failed".into(),
             "permission_check.plugin_failed" => "The permission check plugin failed".into(),
+            "registration_policy.plugin_failed" => "The registration policy plugin failed".into(),
             other => format!("Recorded: {other}"),
         }
     }
