@@ -636,6 +636,55 @@ fn install_policy_kits_build_and_decide() {
     }
 }
 
+/// The registration-policy kits build and decide too: a redirect URI off
+/// the allowed hosts is dropped, none left is a refusal, scopes narrowed.
+#[test]
+fn registration_policy_kits_build_and_decide() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("registration.json");
+    std::fs::write(
+        &input,
+        json!({"kind": "dynamic", "tenant": "acme", "client_name": "Tool",
+               "redirect_uris": ["http://127.0.0.1:4000/cb", "https://elsewhere.example/cb"],
+               "grant_types": ["authorization_code"], "scopes": ["openid", "read", "write"],
+               "token_endpoint_auth_method": "none", "metadata": {}, "source": "203.0.113.7",
+               "request_time": 1795000000})
+        .to_string(),
+    )
+    .unwrap();
+    for lang in [Lang::Rust, Lang::Python, Lang::Js] {
+        let wasm = kit(lang, "registration-policy");
+        let test = |config: &str| {
+            let out = run_plugin_test(
+                dir.path(),
+                &wasm,
+                "registration-policy",
+                &input,
+                &["--config", config],
+            );
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        };
+        let narrowed = test(r#"{"redirect_hosts": ["127.0.0.1"], "scopes": ["openid", "read"]}"#);
+        assert_eq!(
+            narrowed,
+            json!({"decision": "allow", "redirect_uris": ["http://127.0.0.1:4000/cb"],
+                   "grant_types": ["authorization_code"], "scopes": ["openid", "read"]}),
+            "{lang:?}"
+        );
+        let denied = test(r#"{"redirect_hosts": ["tools.example"]}"#);
+        assert_eq!(denied["decision"], "deny", "{lang:?}: {denied}");
+        assert!(
+            denied.to_string().contains("tools.example"),
+            "{lang:?}: {denied}"
+        );
+    }
+}
+
 /// Loops, memory growth and exceptions fail closed in every language, with
 /// the reason the author needs.
 #[test]
