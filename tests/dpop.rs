@@ -10,14 +10,27 @@ use serde_json::{Value, json};
 
 on_both_backends!(
     openid_client_gets_dpop_bound_tokens,
+    openid_client_follows_the_servers_dpop_nonces,
     dpop_proofs_are_checked_and_used_once,
     resource_servers_hold_bound_tokens_to_their_key,
+    nonces_are_required_where_configured,
 );
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn openid_client_gets_dpop_bound_tokens(db: Db) {
+    openid_client_flows(db, &[]).await;
+}
+
+/// With nonces required (RFC 9449 §8), the library's first proof is
+/// answered `use_dpop_nonce` with a nonce, and it signs again with it:
+/// every flow works as before.
+async fn openid_client_follows_the_servers_dpop_nonces(db: Db) {
+    openid_client_flows(db, &[("WARDEN_DPOP_NONCE", "true")]).await;
+}
+
+async fn openid_client_flows(db: Db, env: &[(&str, &str)]) {
     db.create_tenant("acme", &[]);
     create_user(&db, "acme", "alice", PASSWORD, &[]);
     let (backend_id, backend_secret) = db.create_client("acme", "read", &[]);
@@ -36,7 +49,7 @@ async fn openid_client_gets_dpop_bound_tokens(db: Db) {
         "--redirect-uri",
         REDIRECT,
     ]);
-    let server = Server::start(&db).await;
+    let server = Server::start_with(&db, env, &[]).await;
     let r = run_js(
         "dpop.mjs",
         &[
@@ -355,3 +368,64 @@ async fn resource_servers_hold_bound_tokens_to_their_key(db: Db) {
     .await
     .assert_error(401, "invalid_token");
 }
+
+/// The nonce a DPoP answer names.
+fn nonce_of(r: &Reply) -> String {
+    r.header("dpop-nonce")
+        .unwrap_or_else(|| panic!("no DPoP-Nonce header: {}", r.text))
+        .to_string()
+}
+
+async fn nonces_are_required_where_configured(db: Db) {
+    db.create_tenant("acme", &[]);
+    let (id, secret) = db.create_client("acme", "read", &[]);
+    let server = Server::start_with(&db, &[("WARDEN_DPOP_NONCE", "true")], &[]).await;
+    let htu = format!("{}/token", server.issuer("acme"));
+    let key = Key::new();
+    let with_nonce = |nonce: &str| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let jti = b64(&ring::rand::generate::<[u8; 12]>(&key.rng).unwrap().expose());
+        key.sign(
+            json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": key.jwk()}),
+            json!({"jti": jti, "htm": "POST", "htu": htu, "iat": now, "nonce": nonce}),
+        )
+    };
+
+    // No nonce: refused, with one to use.
+    let first = token(&server, &id, &secret, &[&key.proof("POST", &htu, 0)]).await;
+    first.assert_error(400, "use_dpop_nonce");
+    let nonce = nonce_of(&first);
+    // A made-up or altered one: refused the same way.
+    for bad in ["made-up", &format!("{}A", &nonce[..nonce.len() - 1])] {
+        token(&server, &id, &secret, &[&with_nonce(bad)])
+            .await
+            .assert_error(400, "use_dpop_nonce");
+    }
+    // The one given: a bound token, and the nonce to use next.
+    let ok = token(&server, &id, &secret, &[&with_nonce(&nonce)]).await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(ok.body["token_type"], "DPoP");
+    assert!(!nonce_of(&ok).is_empty());
+    // Bearer tokens need no nonce.
+    assert_eq!(token(&server, &id, &secret, &[]).await.status, 200);
+
+    // At a resource: 401 with the DPoP challenge naming use_dpop_nonce.
+    let bound = ok.body["access_token"].as_str().unwrap().to_string();
+    let evaluation = format!("{}/access/v1/evaluation", server.issuer("acme"));
+    let r = evaluate(
+        &server,
+        &format!("DPoP {bound}"),
+        Some(&key.proof_for("POST", &evaluation, &bound)),
+    )
+    .await;
+    r.assert_error(401, "use_dpop_nonce");
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("DPoP error=\"use_dpop_nonce\"")
+    );
+    assert!(!nonce_of(&r).is_empty());
+}
+

@@ -75,6 +75,7 @@ pub struct Layer {
     pub otlp_sample_ratio: Option<f64>,
     pub otlp_service_name: Option<String>,
     pub metrics: Option<bool>,
+    pub dpop_nonce: Option<bool>,
     #[serde(default, deserialize_with = "millis")]
     pub header_read_timeout_ms: Option<u64>,
     #[serde(default, deserialize_with = "millis")]
@@ -132,6 +133,7 @@ impl Layer {
             otlp_sample_ratio: self.otlp_sample_ratio.or(base.otlp_sample_ratio),
             otlp_service_name: self.otlp_service_name.or(base.otlp_service_name),
             metrics: self.metrics.or(base.metrics),
+            dpop_nonce: self.dpop_nonce.or(base.dpop_nonce),
             header_read_timeout_ms: self.header_read_timeout_ms.or(base.header_read_timeout_ms),
             idle_timeout_ms: self.idle_timeout_ms.or(base.idle_timeout_ms),
             max_connections: self.max_connections.or(base.max_connections),
@@ -205,15 +207,8 @@ impl Layer {
                 None => otel_sample_ratio(&get)?,
             },
             otlp_service_name: get("WARDEN_OTLP_SERVICE_NAME").or_else(|| get("OTEL_SERVICE_NAME")),
-            metrics: get("WARDEN_METRICS")
-                .map(|v| match v.trim() {
-                    "true" => Ok(true),
-                    "false" => Ok(false),
-                    other => Err(anyhow::anyhow!(
-                        "WARDEN_METRICS: {other:?} is not true or false"
-                    )),
-                })
-                .transpose()?,
+            metrics: env_bool(&get, "WARDEN_METRICS")?,
+            dpop_nonce: env_bool(&get, "WARDEN_DPOP_NONCE")?,
             header_read_timeout_ms: env_millis(&get, "WARDEN_HEADER_READ_TIMEOUT_MS")?,
             idle_timeout_ms: env_millis(&get, "WARDEN_IDLE_TIMEOUT_MS")?,
             max_connections: num(&get, "WARDEN_MAX_CONNECTIONS")?,
@@ -260,6 +255,8 @@ pub struct Config {
     pub otlp: Option<Otlp>,
     /// Whether `serve` records metrics and answers `/metrics`.
     pub metrics: bool,
+    /// RFC 9449 §8: DPoP proofs must carry a nonce the server gave out.
+    pub dpop_nonce: bool,
     /// Timeouts and the connection cap of the listener.
     pub connections: crate::http::listener::Limits,
     /// Reverse proxies whose forwarding header names the client.
@@ -575,6 +572,7 @@ impl Config {
             trusted_proxies,
             otlp,
             metrics: l.metrics.unwrap_or(true),
+            dpop_nonce: l.dpop_nonce.unwrap_or(false),
             delivery,
             admin_token,
             refresh_token_idle_ttl,
@@ -808,6 +806,16 @@ fn env_seconds(get: &impl Fn(&str) -> Option<String>, var: &str) -> anyhow::Resu
 fn env_millis(get: &impl Fn(&str) -> Option<String>, var: &str) -> anyhow::Result<Option<u64>> {
     get(var)
         .map(|v| parse_millis(&v).map_err(|e| anyhow::anyhow!("{var}: {e}")))
+        .transpose()
+}
+
+fn env_bool(get: &impl Fn(&str) -> Option<String>, var: &str) -> anyhow::Result<Option<bool>> {
+    get(var)
+        .map(|v| match v.trim() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            other => Err(anyhow::anyhow!("{var}: {other:?} is not true or false")),
+        })
         .transpose()
 }
 

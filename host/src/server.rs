@@ -66,14 +66,22 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let usage = crate::usage::Usage::new(store.clone(), clock.clone());
     usage.spawn(config.usage_flush);
     let state = Arc::new(AppState {
-        oauth: OAuth::new(
-            directory,
-            store.clone(),
-            plugins,
-            lifetimes(&config),
-            clock,
-            usage.clone(),
-        ),
+        oauth: {
+            let oauth = OAuth::new(
+                directory,
+                store.clone(),
+                plugins,
+                lifetimes(&config),
+                clock,
+                usage.clone(),
+            );
+            match config.dpop_nonce {
+                true => oauth.with_dpop_nonces(crate::oauth::dpop::Nonces::new(
+                    master.derive("warden dpop nonce v1"),
+                )),
+                false => oauth,
+            }
+        },
         store,
         admin,
         admin_token: config.admin_token.clone(),

@@ -32,6 +32,51 @@ pub struct Proof {
     pub jkt: String,
     jti: String,
     iat: i64,
+    /// The server-provided nonce it carries (RFC 9449 §8), if any.
+    nonce: Option<String>,
+}
+
+/// How long a nonce's window lasts; a nonce is good in its window and the
+/// next, so for 5 to 10 minutes.
+const NONCE_WINDOW: i64 = 300;
+
+/// RFC 9449 §8 server-provided nonces, with nothing stored: a nonce is a
+/// time window and its HMAC under a key every replica derives from the
+/// master key, so any replica accepts what another gave out.
+pub struct Nonces {
+    key: ring::hmac::Key,
+}
+
+impl Nonces {
+    pub fn new(key: ring::hmac::Key) -> Self {
+        Nonces { key }
+    }
+
+    fn of_window(&self, window: i64) -> String {
+        let bytes = window.to_be_bytes();
+        let tag = ring::hmac::sign(&self.key, &bytes);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode([&bytes[..], &tag.as_ref()[..16]].concat())
+    }
+
+    /// The nonce to hand out now (`DPoP-Nonce`).
+    pub fn current(&self, now: i64) -> String {
+        self.of_window(now.div_euclid(NONCE_WINDOW))
+    }
+
+    /// Whether `nonce` is one this server gave out in this window or the last.
+    pub fn valid(&self, nonce: &str, now: i64) -> bool {
+        let Some(raw) = b64(nonce).filter(|r| r.len() == 24) else {
+            return false;
+        };
+        let window = i64::from_be_bytes(raw[..8].try_into().expect("8 bytes"));
+        let now_window = now.div_euclid(NONCE_WINDOW);
+        (window == now_window || window == now_window - 1)
+            && bool::from(subtle::ConstantTimeEq::ct_eq(
+                self.of_window(window).as_bytes(),
+                nonce.as_bytes(),
+            ))
+    }
 }
 
 #[derive(Deserialize)]
@@ -41,6 +86,7 @@ struct Claims {
     htu: Option<String>,
     iat: Option<i64>,
     ath: Option<String>,
+    nonce: Option<String>,
 }
 
 pub fn invalid(why: impl Into<String>) -> OAuthError {
@@ -241,7 +287,21 @@ pub fn verify(
             ));
         }
     }
-    Ok(Proof { jkt, jti, iat })
+    Ok(Proof {
+        jkt,
+        jti,
+        iat,
+        nonce: claims.nonce,
+    })
+}
+
+/// RFC 9449 §8: the proof lacks the nonce the server requires, or carries
+/// a stale one; the answer carries a fresh one in `DPoP-Nonce`.
+pub fn use_nonce() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::UseDpopNonce,
+        "this server requires a nonce in DPoP proofs: sign a new proof with the one in the DPoP-Nonce header",
+    )
 }
 
 /// RFC 9449 §7.1: at a resource, a DPoP failure is a 401 with its challenge.
@@ -305,7 +365,13 @@ impl OAuth {
         let Some(proof) = proof else {
             return Ok(None);
         };
-        let p = verify(proof, htm, htu, access_token, self.clock.now())?;
+        let now = self.clock.now();
+        let p = verify(proof, htm, htu, access_token, now)?;
+        if let Some(nonces) = &self.dpop_nonces
+            && !p.nonce.as_deref().is_some_and(|n| nonces.valid(n, now))
+        {
+            return Err(use_nonce());
+        }
         // '#' is in no client id: these keys never meet an assertion's.
         let key = format!("dpop#{}#{}", p.jkt, p.jti);
         if !self

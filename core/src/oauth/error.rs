@@ -31,6 +31,8 @@ pub enum ErrorCode {
     ExpiredToken,
     /// RFC 9449 §5: a DPoP proof that is missing, malformed, stale or replayed.
     InvalidDpopProof,
+    /// RFC 9449 §8: the server requires a nonce in DPoP proofs.
+    UseDpopNonce,
     /// RFC 9396 §5: `authorization_details` malformed, of an unknown type, or
     /// of one the client may not ask for.
     InvalidAuthorizationDetails,
@@ -61,6 +63,7 @@ impl ErrorCode {
             ErrorCode::SlowDown => "slow_down",
             ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::InvalidAuthorizationDetails => "invalid_authorization_details",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",

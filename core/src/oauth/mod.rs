@@ -63,6 +63,8 @@ pub struct OAuth {
     pub rng: SystemRandom,
     /// RFC 8628 devices' last polls on this replica.
     pub device_polls: device::Polls,
+    /// RFC 9449 §8: set when DPoP proofs must carry a server nonce.
+    pub dpop_nonces: Option<dpop::Nonces>,
 }
 
 impl OAuth {
@@ -83,7 +85,21 @@ impl OAuth {
             clock,
             rng: SystemRandom::new(),
             device_polls: Default::default(),
+            dpop_nonces: None,
         }
+    }
+
+    /// Requires a server nonce in DPoP proofs (RFC 9449 §8).
+    pub fn with_dpop_nonces(mut self, nonces: dpop::Nonces) -> Self {
+        self.dpop_nonces = Some(nonces);
+        self
+    }
+
+    /// The DPoP nonce to hand out now, when nonces are required.
+    pub fn dpop_nonce(&self) -> Option<String> {
+        self.dpop_nonces
+            .as_ref()
+            .map(|n| n.current(self.clock.now()))
     }
 
     pub async fn tenant(&self, slug: &str) -> Result<Arc<TenantEntry>, OAuthError> {

@@ -71,7 +71,11 @@ pub fn router(state: Arc<AppState>, listener: Listener) -> Router {
         routes = routes.merge(management_routes(state.clone()));
     }
     if listener != Listener::Management {
-        routes = routes.merge(public_routes(&state));
+        let public = public_routes(&state).layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            oauth::dpop_nonce,
+        ));
+        routes = routes.merge(public);
     }
     routes
         .fallback(health::not_found)

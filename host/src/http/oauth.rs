@@ -27,6 +27,9 @@ impl IntoOAuthResponse for OAuthError {
             ErrorCode::InvalidDpopProof if status == StatusCode::UNAUTHORIZED => {
                 Some("DPoP error=\"invalid_dpop_proof\"")
             }
+            ErrorCode::UseDpopNonce if status == StatusCode::UNAUTHORIZED => {
+                Some("DPoP error=\"use_dpop_nonce\"")
+            }
             _ if status == StatusCode::UNAUTHORIZED => Some("Basic realm=\"warden\""),
             _ => None,
         };
@@ -191,6 +194,11 @@ async fn cors(
         response
             .headers_mut()
             .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        // A browser app reads the next DPoP nonce (RFC 9449 §8).
+        response.headers_mut().insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("dpop-nonce"),
+        );
         response
             .headers_mut()
             .append(header::VARY, HeaderValue::from_static("origin"));
@@ -382,4 +390,22 @@ pub async fn evaluations(
         },
         Err(e) => e.into_response(),
     }
+}
+
+/// RFC 9449 §8.2: where nonces are required, every answer to a request
+/// that carried a DPoP proof names the nonce to use next.
+pub async fn dpop_nonce(
+    axum::extract::State(s): State,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let proved = request.headers().contains_key("dpop");
+    let mut response = next.run(request).await;
+    if proved
+        && let Some(nonce) = s.oauth.dpop_nonce()
+        && let Ok(v) = HeaderValue::from_str(&nonce)
+    {
+        response.headers_mut().insert("dpop-nonce", v);
+    }
+    response
 }
