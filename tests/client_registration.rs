@@ -229,6 +229,9 @@ async fn the_console_lists_and_removes_self_registered_clients(db: Db) {
     assert!(page.contains("Self-registered"), "{page}");
     assert!(page.contains("https://tools.example"), "{page}");
     assert!(page.contains("Registration is on"), "{page}");
+    // With registration on, the section is in the console's navigation.
+    let (_, overview) = alice.get("").await;
+    assert!(overview.contains(">Registered clients</a>"), "{overview}");
     assert!(
         !page.contains("test-app"),
         "an operator's client is not listed: {page}"

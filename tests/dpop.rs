@@ -428,4 +428,3 @@ async fn nonces_are_required_where_configured(db: Db) {
     );
     assert!(!nonce_of(&r).is_empty());
 }
-

@@ -76,6 +76,7 @@ pub struct Layer {
     pub otlp_service_name: Option<String>,
     pub metrics: Option<bool>,
     pub dpop_nonce: Option<bool>,
+    pub metadata_document_allow_loopback: Option<bool>,
     #[serde(default, deserialize_with = "millis")]
     pub header_read_timeout_ms: Option<u64>,
     #[serde(default, deserialize_with = "millis")]
@@ -134,6 +135,9 @@ impl Layer {
             otlp_service_name: self.otlp_service_name.or(base.otlp_service_name),
             metrics: self.metrics.or(base.metrics),
             dpop_nonce: self.dpop_nonce.or(base.dpop_nonce),
+            metadata_document_allow_loopback: self
+                .metadata_document_allow_loopback
+                .or(base.metadata_document_allow_loopback),
             header_read_timeout_ms: self.header_read_timeout_ms.or(base.header_read_timeout_ms),
             idle_timeout_ms: self.idle_timeout_ms.or(base.idle_timeout_ms),
             max_connections: self.max_connections.or(base.max_connections),
@@ -209,6 +213,10 @@ impl Layer {
             otlp_service_name: get("WARDEN_OTLP_SERVICE_NAME").or_else(|| get("OTEL_SERVICE_NAME")),
             metrics: env_bool(&get, "WARDEN_METRICS")?,
             dpop_nonce: env_bool(&get, "WARDEN_DPOP_NONCE")?,
+            metadata_document_allow_loopback: env_bool(
+                &get,
+                "WARDEN_METADATA_DOCUMENT_ALLOW_LOOPBACK",
+            )?,
             header_read_timeout_ms: env_millis(&get, "WARDEN_HEADER_READ_TIMEOUT_MS")?,
             idle_timeout_ms: env_millis(&get, "WARDEN_IDLE_TIMEOUT_MS")?,
             max_connections: num(&get, "WARDEN_MAX_CONNECTIONS")?,
@@ -257,6 +265,9 @@ pub struct Config {
     pub metrics: bool,
     /// RFC 9449 §8: DPoP proofs must carry a nonce the server gave out.
     pub dpop_nonce: bool,
+    /// Client ID metadata documents may come from loopback addresses
+    /// (and http there): for tests and local development only.
+    pub metadata_document_allow_loopback: bool,
     /// Timeouts and the connection cap of the listener.
     pub connections: crate::http::listener::Limits,
     /// Reverse proxies whose forwarding header names the client.
@@ -573,6 +584,7 @@ impl Config {
             otlp,
             metrics: l.metrics.unwrap_or(true),
             dpop_nonce: l.dpop_nonce.unwrap_or(false),
+            metadata_document_allow_loopback: l.metadata_document_allow_loopback.unwrap_or(false),
             delivery,
             admin_token,
             refresh_token_idle_ttl,

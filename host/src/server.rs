@@ -75,10 +75,14 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
                 clock,
                 usage.clone(),
             );
-            match config.dpop_nonce {
+            let oauth = match config.dpop_nonce {
                 true => oauth.with_dpop_nonces(crate::oauth::dpop::Nonces::new(
                     master.derive("warden dpop nonce v1"),
                 )),
+                false => oauth,
+            };
+            match config.metadata_document_allow_loopback {
+                true => oauth.with_loopback_documents(),
                 false => oauth,
             }
         },

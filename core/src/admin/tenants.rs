@@ -22,6 +22,8 @@ pub struct TenantLifetimes {
     pub decision_cache_max_seconds: Option<Option<i64>>,
     /// Whether clients may register themselves (RFC 7591).
     pub dynamic_registration: Option<bool>,
+    /// Whether an https client_id names a client ID metadata document.
+    pub client_id_metadata_documents: Option<bool>,
 }
 
 /// Describes a scope in plain words for the consent page (at most 200
@@ -89,6 +91,7 @@ impl Admin {
             pat_max_ttl: None,
             decision_cache_max_seconds: None,
             dynamic_registration: false,
+            client_id_metadata_documents: false,
         };
         let key = keys::generate(slug, alg, now, &self.master, &self.rng);
         let audit = AuditEvent::new(
@@ -133,6 +136,9 @@ impl Admin {
         }
         if let Some(on) = l.dynamic_registration {
             tenant.dynamic_registration = on;
+        }
+        if let Some(on) = l.client_id_metadata_documents {
+            tenant.client_id_metadata_documents = on;
         }
         self.store.update_tenant_lifetimes(&tenant).await?;
         Ok(tenant)

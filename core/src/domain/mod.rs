@@ -74,6 +74,8 @@ pub struct Tenant {
     pub decision_cache_max_seconds: Option<i64>,
     /// RFC 7591: clients may register themselves at `{issuer}/register`.
     pub dynamic_registration: bool,
+    /// An https `client_id` names the client's metadata document.
+    pub client_id_metadata_documents: bool,
 }
 
 /// Tenant slugs appear in URLs and issuers: keep them boring.
@@ -308,6 +310,7 @@ mod tests {
             pat_max_ttl: None,
             decision_cache_max_seconds: None,
             dynamic_registration: false,
+            client_id_metadata_documents: false,
         }
     }
 

@@ -115,13 +115,26 @@ impl OAuth {
         let client_id = params
             .get("client_id")
             .ok_or_else(|| page("The app's sign-in link is incomplete: it has no client_id."))?;
-        let client = self
-            .directory
-            .client(client_id)
-            .await
-            .map_err(|_| page("The server cannot check this app right now. Try again later."))?
-            .filter(|c| c.tenant == tenant.tenant.slug)
-            .ok_or_else(|| page("This sign-in link names an app that is not registered here."))?;
+        let client = match self.client_of(&tenant, client_id).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                return Err(page(
+                    "This sign-in link names an app that is not registered here.",
+                ));
+            }
+            // A metadata document refused: the app's own page cannot be trusted.
+            Err(e) if e.code == ErrorCode::InvalidClient => {
+                return Err(AuthorizeError::Page(format!(
+                    "This app could not be checked, so the sign-in was stopped: {}",
+                    e.description
+                )));
+            }
+            Err(_) => {
+                return Err(page(
+                    "The server cannot check this app right now. Try again later.",
+                ));
+            }
+        };
         // RFC 9126 §4: a pushed request stands for the whole request; other
         // parameters in the URL are ignored.
         let (pushed_params, pushed) = match params.get("request_uri") {
@@ -135,7 +148,14 @@ impl OAuth {
             None => (None, None),
         };
         let params = pushed_params.as_ref().unwrap_or(params);
-        let redirect_uri = RedirectUri::matching(&client.redirect_uris, params.get("redirect_uri"))
+        let redirect_uri = match client.registration.as_deref() {
+            // The draft: a document's redirect URIs are matched exactly.
+            Some("metadata_document") => params
+                .get("redirect_uri")
+                .filter(|r| client.redirect_uris.iter().any(|u| u == r))
+                .map(|r| RedirectUri(r.to_string())),
+            _ => RedirectUri::matching(&client.redirect_uris, params.get("redirect_uri")),
+        }
             .ok_or_else(|| page("This sign-in link would send you to an address the app has not registered, so it was stopped."))?;
         let request = AuthorizeRequest {
             state: params.get("state").map(str::to_string),

@@ -248,10 +248,9 @@ impl OAuth {
         client_id: &str,
     ) -> Result<Arc<Client>, OAuthError> {
         let client = self
-            .directory
-            .client(client_id)
+            .client_of(tenant, client_id)
             .await?
-            .filter(|c| c.tenant == tenant.tenant.slug && c.public)
+            .filter(|c| c.public)
             .ok_or_else(OAuthError::invalid_client)?;
         tracing::Span::current().record("client_id", client.client_id.as_str());
         Ok(client)

@@ -62,6 +62,9 @@ pub fn metadata(tenant: &TenantEntry) -> Value {
     if tenant.tenant.dynamic_registration {
         metadata["registration_endpoint"] = json!(format!("{issuer}/register"));
     }
+    if tenant.tenant.client_id_metadata_documents {
+        metadata["client_id_metadata_document_supported"] = json!(true);
+    }
     metadata
 }
 

@@ -8,6 +8,7 @@ mod authorization_code;
 pub mod authorize;
 mod client_auth;
 mod client_credentials;
+pub mod client_metadata;
 pub mod device;
 mod discovery;
 pub mod dpop;
@@ -65,6 +66,8 @@ pub struct OAuth {
     pub device_polls: device::Polls,
     /// RFC 9449 §8: set when DPoP proofs must carry a server nonce.
     pub dpop_nonces: Option<dpop::Nonces>,
+    /// Client ID metadata documents fetched on this replica.
+    pub documents: client_metadata::Documents,
 }
 
 impl OAuth {
@@ -86,7 +89,15 @@ impl OAuth {
             rng: SystemRandom::new(),
             device_polls: Default::default(),
             dpop_nonces: None,
+            documents: client_metadata::Documents::default(),
         }
+    }
+
+    /// Lets metadata documents come from loopback addresses (tests and
+    /// local development only).
+    pub fn with_loopback_documents(mut self) -> Self {
+        self.documents = client_metadata::Documents::new(true);
+        self
     }
 
     /// Requires a server nonce in DPoP proofs (RFC 9449 §8).

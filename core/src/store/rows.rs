@@ -15,6 +15,7 @@ pub struct TenantRow {
     pub pat_max_ttl: Option<i64>,
     pub decision_cache_max_seconds: Option<i64>,
     pub dynamic_registration: bool,
+    pub client_id_metadata_documents: bool,
 }
 
 impl TryFrom<TenantRow> for Tenant {
@@ -31,6 +32,7 @@ impl TryFrom<TenantRow> for Tenant {
             pat_max_ttl: r.pat_max_ttl,
             decision_cache_max_seconds: r.decision_cache_max_seconds,
             dynamic_registration: r.dynamic_registration,
+            client_id_metadata_documents: r.client_id_metadata_documents,
         })
     }
 }

@@ -128,13 +128,14 @@ macro_rules! impl_sql_store {
             async fn update_tenant_lifetimes(&self, t: &$crate::domain::Tenant) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin().await?;
                 sqlx::query("UPDATE tenants SET refresh_idle_ttl = $1, refresh_absolute_ttl = $2, pat_max_ttl = $3, decision_cache_max_seconds = $5, \
-                             dynamic_registration = $6 WHERE slug = $4")
+                             dynamic_registration = $6, client_id_metadata_documents = $7 WHERE slug = $4")
                     .bind(t.refresh_idle_ttl)
                     .bind(t.refresh_absolute_ttl)
                     .bind(t.pat_max_ttl)
                     .bind(&t.slug)
                     .bind(t.decision_cache_max_seconds)
                     .bind(t.dynamic_registration)
+                    .bind(t.client_id_metadata_documents)
                     .execute(&mut *tx)
                     .await?;
                 $crate::store::sql::bump!(&mut *tx, $crate::store::Change::tenant(&t.slug));

@@ -49,6 +49,10 @@ pub enum TenantCmd {
         /// (RFC 7591; off unless turned on).
         #[arg(long, value_parser = on_off)]
         dynamic_registration: Option<bool>,
+        /// Whether an https client_id names the client's metadata document,
+        /// fetched when used (off unless turned on).
+        #[arg(long, value_parser = on_off)]
+        client_id_metadata_documents: Option<bool>,
         #[arg(long)]
         json: bool,
     },
@@ -80,6 +84,7 @@ pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
             pat_max_ttl,
             decision_cache_max_seconds,
             dynamic_registration,
+            client_id_metadata_documents,
             json,
         } => {
             let reset = |v: Option<i64>| v.map(|v| (v != 0).then_some(v));
@@ -89,6 +94,7 @@ pub async fn run(cmd: TenantCmd, config: Config) -> anyhow::Result<()> {
                 pat_max_ttl: reset(pat_max_ttl),
                 decision_cache_max_seconds: decision_cache_max_seconds.map(|r| r.0),
                 dynamic_registration,
+                client_id_metadata_documents,
             };
             set(&config, slug, changes, json).await
         }
@@ -142,7 +148,7 @@ async fn set(
         .await?;
     print(
         json,
-        json!({"slug": t.slug, "refresh_idle_ttl": t.refresh_idle_ttl, "refresh_absolute_ttl": t.refresh_absolute_ttl, "pat_max_ttl": t.pat_max_ttl, "decision_cache_max_seconds": t.decision_cache_max_seconds, "dynamic_registration": t.dynamic_registration}),
+        json!({"slug": t.slug, "refresh_idle_ttl": t.refresh_idle_ttl, "refresh_absolute_ttl": t.refresh_absolute_ttl, "pat_max_ttl": t.pat_max_ttl, "decision_cache_max_seconds": t.decision_cache_max_seconds, "dynamic_registration": t.dynamic_registration, "client_id_metadata_documents": t.client_id_metadata_documents}),
         format!("tenant {} updated", t.slug),
     );
     Ok(())

@@ -166,6 +166,9 @@ pub(super) struct Visitor {
     /// People may ask for apps (the tenant's install setting), so the
     /// Requests section is in the navigation.
     pub requests_open: bool,
+    /// Clients may register themselves (RFC 7591), so the Registered
+    /// clients section is in the navigation.
+    pub registration_open: bool,
     pub brand: Brand,
     pub csrf: String,
     /// The tenant's time zone setting: the console's times are in it.
@@ -235,6 +238,9 @@ impl Visitor {
             Section::ALL
                 .into_iter()
                 .filter(|s| *s != Section::Requests || self.requests_open || section == Some(*s))
+                .filter(|s| {
+                    *s != Section::Registered || self.registration_open || section == Some(*s)
+                })
                 .collect()
         } else if self.may_browse {
             vec![Section::Catalog]
@@ -428,6 +434,10 @@ async fn signed_in(
     let requests_open = matches!(&settings,
                     Some(t) if t.user_installs != crate::domain::settings::UserInstalls::Admins);
     let may_browse = user.is_admin || requests_open;
+    let registration_open = matches!(
+        s.oauth.directory.tenant(tenant, s.oauth.clock.now()).await,
+        Ok(Some(t)) if t.tenant.dynamic_registration
+    );
     let zone = crate::domain::settings::zone(settings.and_then(|t| t.time_zone).as_deref());
     let mut cookies = vec![];
     let token = csrf(s, tenant, headers, &mut cookies);
@@ -436,6 +446,7 @@ async fn signed_in(
         user,
         may_browse,
         requests_open,
+        registration_open,
         brand: super::brand::load(s, tenant).await,
         csrf: token,
         zone,

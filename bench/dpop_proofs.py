@@ -1,0 +1,33 @@
+"""Writes N DPoP proofs (RFC 9449) for POST URL, one per line, each with its
+own jti and iat = now + AHEAD seconds, signed ES256 by one key: what a
+client would send, made ahead so the load generator only replays lines.
+Usage: dpop_proofs.py URL N OUT [AHEAD]  (run with tests/py/.venv's python)."""
+import base64
+import json
+import os
+import sys
+import time
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+
+def b64(b: bytes) -> str:
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+url, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ahead = int(sys.argv[4]) if len(sys.argv) > 4 else 30
+key = ec.generate_private_key(ec.SECP256R1())
+nums = key.public_key().public_numbers()
+jwk = {"kty": "EC", "crv": "P-256", "x": b64(nums.x.to_bytes(32, "big")), "y": b64(nums.y.to_bytes(32, "big"))}
+header = b64(json.dumps({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}, separators=(",", ":")).encode())
+iat = int(time.time()) + ahead
+with open(out, "w") as f:
+    for _ in range(n):
+        claims = b64(json.dumps({"jti": b64(os.urandom(12)), "htm": "POST", "htu": url, "iat": iat},
+                                separators=(",", ":")).encode())
+        signing = f"{header}.{claims}".encode()
+        r, s = decode_dss_signature(key.sign(signing, ec.ECDSA(hashes.SHA256())))
+        f.write(f"{header}.{claims}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}\n")
