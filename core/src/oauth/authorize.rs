@@ -307,15 +307,19 @@ impl OAuth {
         let now = self.clock.now();
         // What the consent page listed, and so what the user approved.
         let scope = self.grantable(r, session).await?;
-        self.remember_consent(
-            &r.tenant.tenant.slug,
-            &session.user_id,
-            &r.client.client_id,
-            &scope,
-            now,
-        )
-        .await
-        .map_err(|_| r.error(ErrorCode::TemporarilyUnavailable, "try again later"))?;
+        // A metadata document's client is stored nowhere to be remembered
+        // against: the person is asked each time.
+        if r.client.registration.as_deref() != Some("metadata_document") {
+            self.remember_consent(
+                &r.tenant.tenant.slug,
+                &session.user_id,
+                &r.client.client_id,
+                &scope,
+                now,
+            )
+            .await
+            .map_err(|_| r.error(ErrorCode::TemporarilyUnavailable, "try again later"))?;
+        }
         self.issue_code(r, session, &scope).await
     }
 
