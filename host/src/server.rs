@@ -66,26 +66,18 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let usage = crate::usage::Usage::new(store.clone(), clock.clone());
     usage.spawn(config.usage_flush);
     let state = Arc::new(AppState {
-        oauth: {
-            let oauth = OAuth::new(
+        oauth: configured(
+            OAuth::new(
                 directory,
                 store.clone(),
                 plugins,
                 lifetimes(&config),
                 clock,
                 usage.clone(),
-            );
-            let oauth = match config.dpop_nonce {
-                true => oauth.with_dpop_nonces(crate::oauth::dpop::Nonces::new(
-                    master.derive("warden dpop nonce v1"),
-                )),
-                false => oauth,
-            };
-            match config.metadata_document_allow_loopback {
-                true => oauth.with_loopback_documents(),
-                false => oauth,
-            }
-        },
+            ),
+            &config,
+            &master,
+        ),
         store,
         admin,
         admin_token: config.admin_token.clone(),
@@ -108,6 +100,24 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     .await;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// The OAuth endpoints as the operator's settings shape them.
+fn configured(
+    oauth: OAuth,
+    config: &Config,
+    master: &crate::tokens::master_key::MasterKey,
+) -> OAuth {
+    let oauth = match config.dpop_nonce {
+        true => oauth.with_dpop_nonces(crate::oauth::dpop::Nonces::new(
+            master.derive("warden dpop nonce v1"),
+        )),
+        false => oauth,
+    };
+    match config.metadata_document_allow_loopback {
+        true => oauth.with_loopback_documents(),
+        false => oauth,
+    }
 }
 
 fn lifetimes(config: &Config) -> Lifetimes {

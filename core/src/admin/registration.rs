@@ -4,7 +4,8 @@
 //! made by the one `create_client` with its audit record.
 
 use super::{Admin, AdminError, IssuedSecret};
-use crate::domain::resource_server::SERVER_SCOPES;
+use crate::domain::client_metadata as fields;
+use crate::domain::resource_server::registrable_scopes;
 use crate::domain::{Client, NewClient, Scope, validate_redirect_uri};
 use crate::plugins::registration_policy::{
     RegistrationKind, RegistrationReview, RegistrationVerdict,
@@ -31,17 +32,6 @@ const AUTH_METHODS: &[&str] = &[
     "client_secret_post",
     "private_key_jwt",
 ];
-/// Metadata kept on the client (shown to people; never used to decide).
-const KEPT: &[&str] = &[
-    "client_uri",
-    "logo_uri",
-    "tos_uri",
-    "policy_uri",
-    "contacts",
-    "software_id",
-    "software_version",
-];
-const MAX_NAME: usize = 100;
 const MAX_REDIRECT_URIS: usize = 10;
 
 /// Why a registration is refused, as RFC 7591 §3.2.2 names it.
@@ -187,17 +177,14 @@ impl Admin {
         Ok((client.tenant == tenant && matches).then_some(client))
     }
 
-    /// Scopes a client may register for: the server's own, the tenant's
-    /// resource servers' and those the tenant described for its users.
+    /// Scopes a client may register for (one rule with metadata documents).
     async fn registrable_scopes(&self, tenant: &str) -> Result<Vec<String>, StoreError> {
-        let mut offered: Vec<String> = SERVER_SCOPES.iter().map(|s| s.to_string()).collect();
-        for r in self.store.resource_servers(tenant).await? {
-            offered.extend(r.scopes.iter().map(str::to_string));
-        }
-        for (scope, _) in self.store.scope_descriptions(tenant).await? {
-            offered.push(scope);
-        }
-        Ok(offered)
+        let resources = self.store.resource_servers(tenant).await?;
+        let described = self.store.scope_descriptions(tenant).await?;
+        Ok(registrable_scopes(
+            &resources,
+            described.into_iter().map(|(s, _)| s),
+        ))
     }
 
     /// The tenant's registration policy's verdict; none without one bound.
@@ -260,29 +247,13 @@ impl Admin {
 
 /// RFC 7591 §2 metadata, checked; defaults filled in.
 fn parse(metadata: Value, offered: &[String]) -> Result<Asked, RegistrationError> {
-    let bad = |m: String| RegistrationError::InvalidMetadata(m);
+    let bad = RegistrationError::InvalidMetadata;
     let Value::Object(m) = &metadata else {
         return Err(bad("the registration must be a JSON object".into()));
     };
-    let strings = |field: &str| -> Result<Option<Vec<String>>, RegistrationError> {
-        match m.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(a)) if a.iter().all(Value::is_string) => Ok(Some(
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect(),
-            )),
-            Some(_) => Err(bad(format!("{field} must be an array of strings"))),
-        }
-    };
-    let text = |field: &str| -> Result<Option<String>, RegistrationError> {
-        match m.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(bad(format!("{field} must be a string"))),
-        }
-    };
-    let redirect_uris = strings("redirect_uris")?.unwrap_or_default();
+    let redirect_uris = fields::strings(m, "redirect_uris")
+        .map_err(bad)?
+        .unwrap_or_default();
     if redirect_uris.len() > MAX_REDIRECT_URIS {
         return Err(RegistrationError::InvalidRedirectUri(format!(
             "at most {MAX_REDIRECT_URIS} redirect_uris"
@@ -291,41 +262,23 @@ fn parse(metadata: Value, offered: &[String]) -> Result<Asked, RegistrationError
     for uri in &redirect_uris {
         validate_redirect_uri(uri).map_err(RegistrationError::InvalidRedirectUri)?;
     }
-    let grant_types =
-        strings("grant_types")?.unwrap_or_else(|| vec!["authorization_code".to_string()]);
+    let grant_types = fields::strings(m, "grant_types")
+        .map_err(bad)?
+        .unwrap_or_else(|| vec!["authorization_code".to_string()]);
     if let Some(g) = grant_types.iter().find(|g| !GRANTS.contains(&g.as_str())) {
         return Err(bad(format!(
             "grant type {g:?} cannot be registered here (offered: {})",
             GRANTS.join(", ")
         )));
     }
-    match strings("response_types")? {
-        Some(r) if r.iter().any(|t| t != "code") => {
-            return Err(bad("only the response type code is offered".into()));
-        }
-        _ => {}
+    if fields::strings(m, "response_types")
+        .map_err(bad)?
+        .is_some_and(|r| r.iter().any(|t| t != "code"))
+    {
+        return Err(bad("only the response type code is offered".into()));
     }
-    let auth_method =
-        text("token_endpoint_auth_method")?.unwrap_or_else(|| "client_secret_basic".into());
-    if !AUTH_METHODS.contains(&auth_method.as_str()) {
-        return Err(bad(format!(
-            "token_endpoint_auth_method {auth_method:?} is not offered (offered: {})",
-            AUTH_METHODS.join(", ")
-        )));
-    }
-    let jwks = m.get("jwks").filter(|j| !j.is_null()).cloned();
-    if m.contains_key("jwks_uri") {
-        return Err(bad(
-            "jwks_uri is not supported: send the public keys as jwks".into(),
-        ));
-    }
-    if (auth_method == "private_key_jwt") != jwks.is_some() {
-        return Err(bad(
-            "private_key_jwt needs jwks (the client's public keys), and jwks needs private_key_jwt"
-                .into(),
-        ));
-    }
-    let scopes = match text("scope")? {
+    let (auth_method, jwks) = authentication(m).map_err(bad)?;
+    let scopes = match fields::text(m, "scope").map_err(bad)? {
         None => vec!["openid".to_string()],
         Some(s) => Scope::parse(&s)
             .map_err(|e| bad(e.to_string()))?
@@ -336,26 +289,14 @@ fn parse(metadata: Value, offered: &[String]) -> Result<Asked, RegistrationError
     if let Some(s) = scopes.iter().find(|s| !offered.contains(s)) {
         return Err(bad(format!("scope {s} is not offered by this tenant")));
     }
-    let name = text("client_name")?.unwrap_or_else(|| "Registered client".into());
-    let name = name.trim().to_string();
-    if name.is_empty() || name.len() > MAX_NAME || name.chars().any(char::is_control) {
-        return Err(bad(format!(
-            "client_name must be 1-{MAX_NAME} characters without control characters"
-        )));
-    }
-    let kept: Map<String, Value> = m
-        .iter()
-        .filter(|(k, _)| KEPT.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
     let asked = Asked {
-        name,
+        name: fields::client_name(m, "Registered client").map_err(bad)?,
         redirect_uris,
         grant_types,
         scopes,
         auth_method,
         jwks,
-        kept,
+        kept: fields::kept(m),
         all: metadata.clone(),
     };
     check_grants(&asked).map_err(|e| match e {
@@ -363,6 +304,30 @@ fn parse(metadata: Value, offered: &[String]) -> Result<Asked, RegistrationError
         GrantProblem::Other(m) => bad(m),
     })?;
     Ok(asked)
+}
+
+/// `token_endpoint_auth_method` (default `client_secret_basic`) and the
+/// `jwks` that `private_key_jwt`, and only it, needs.
+fn authentication(m: &Map<String, Value>) -> Result<(String, Option<Value>), String> {
+    let method = fields::text(m, "token_endpoint_auth_method")?
+        .unwrap_or_else(|| "client_secret_basic".into());
+    if !AUTH_METHODS.contains(&method.as_str()) {
+        return Err(format!(
+            "token_endpoint_auth_method {method:?} is not offered (offered: {})",
+            AUTH_METHODS.join(", ")
+        ));
+    }
+    if m.contains_key("jwks_uri") {
+        return Err("jwks_uri is not supported: send the public keys as jwks".into());
+    }
+    let jwks = m.get("jwks").filter(|j| !j.is_null()).cloned();
+    if (method == "private_key_jwt") != jwks.is_some() {
+        return Err(
+            "private_key_jwt needs jwks (the client's public keys), and jwks needs private_key_jwt"
+                .into(),
+        );
+    }
+    Ok((method, jwks))
 }
 
 enum GrantProblem {

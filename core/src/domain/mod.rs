@@ -2,6 +2,7 @@
 
 pub mod admin_scope;
 pub mod authorization_details;
+pub mod client_metadata;
 pub mod hook;
 pub mod installation;
 pub mod legacy;

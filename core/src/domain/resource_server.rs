@@ -137,6 +137,23 @@ pub fn find<'a>(resources: &'a [ResourceServer], identifier: &str) -> Option<&'a
 /// authorization server itself (OIDC Core §5.4, §11).
 pub const SERVER_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
+/// The scopes a client may register for itself (RFC 7591, or a metadata
+/// document): the server's own, the tenant's resource servers' and those
+/// the tenant `described` for its users.
+pub fn registrable_scopes(
+    resources: &[ResourceServer],
+    described: impl Iterator<Item = String>,
+) -> Vec<String> {
+    let mut offered: Vec<String> = SERVER_SCOPES.iter().map(|s| s.to_string()).collect();
+    offered.extend(
+        resources
+            .iter()
+            .flat_map(|r| r.scopes.iter().map(str::to_string)),
+    );
+    offered.extend(described);
+    offered
+}
+
 /// RFC 8707 §2.2: with `resources` named, the scopes they offer (and the
 /// server's own). `None` when any named resource takes any scope.
 pub fn offered_scopes(named: &[&ResourceServer]) -> Option<Vec<String>> {

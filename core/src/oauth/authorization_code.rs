@@ -28,12 +28,6 @@ pub async fn grant(
     redeemed: Redeemed<'_>,
     jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let Redeemed {
-        code,
-        redirect_uri,
-        code_verifier,
-        resources,
-    } = redeemed;
     if !client.allows_grant("authorization_code") {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
@@ -41,7 +35,7 @@ pub async fn grant(
         ));
     }
     let now = oauth.clock.now();
-    let hash = secret::hash(code);
+    let hash = secret::hash(redeemed.code);
     let issued = redeem_once(oauth, &hash, now).await?;
     if issued.tenant != tenant.tenant.slug || issued.client_id != client.client_id {
         return Err(invalid(
@@ -51,8 +45,8 @@ pub async fn grant(
     if issued.expires_at <= now {
         return Err(invalid("the authorization code has expired"));
     }
-    check_redirect_uri(client, &issued, redirect_uri)?;
-    check_pkce(issued.code_challenge.as_deref(), code_verifier)?;
+    check_redirect_uri(client, &issued, redeemed.redirect_uri)?;
+    check_pkce(issued.code_challenge.as_deref(), redeemed.code_verifier)?;
     let user = oauth
         .store
         .user(&issued.user_id)
@@ -67,7 +61,7 @@ pub async fn grant(
             grant_type: "authorization_code",
             subject: &user.id,
             scope: within_role(scope, user.is_admin),
-            audience: target.audience(resources)?,
+            audience: target.audience(redeemed.resources)?,
             details: target.details.clone(),
             claims: Default::default(),
             installation: None,
@@ -75,23 +69,14 @@ pub async fn grant(
         })
         .await?;
     let granted = Scope::parse(&response.scope).unwrap_or_default();
+    let granted_now = refresh::Granted {
+        user_id: &user.id,
+        scope: &granted,
+        auth_time: issued.auth_time,
+        target: &target,
+    };
     let family = match client.allows_grant("refresh_token") {
-        true => Some(
-            refresh::issue(
-                oauth,
-                tenant,
-                client,
-                refresh::Granted {
-                    user_id: &user.id,
-                    scope: &granted,
-                    auth_time: issued.auth_time,
-                    target: &target,
-                },
-                jkt,
-                &mut response,
-            )
-            .await?,
-        ),
+        true => Some(refresh::issue(oauth, tenant, client, granted_now, jkt, &mut response).await?),
         false => None,
     };
     oauth

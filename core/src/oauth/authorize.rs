@@ -115,26 +115,7 @@ impl OAuth {
         let client_id = params
             .get("client_id")
             .ok_or_else(|| page("The app's sign-in link is incomplete: it has no client_id."))?;
-        let client = match self.client_of(&tenant, client_id).await {
-            Ok(Some(c)) => c,
-            Ok(None) => {
-                return Err(page(
-                    "This sign-in link names an app that is not registered here.",
-                ));
-            }
-            // A metadata document refused: the app's own page cannot be trusted.
-            Err(e) if e.code == ErrorCode::InvalidClient => {
-                return Err(AuthorizeError::Page(format!(
-                    "This app could not be checked, so the sign-in was stopped: {}",
-                    e.description
-                )));
-            }
-            Err(_) => {
-                return Err(page(
-                    "The server cannot check this app right now. Try again later.",
-                ));
-            }
-        };
+        let client = self.client_to_show(&tenant, client_id).await?;
         // RFC 9126 §4: a pushed request stands for the whole request; other
         // parameters in the URL are ignored.
         let (pushed_params, pushed) = match params.get("request_uri") {
@@ -184,6 +165,29 @@ impl OAuth {
             ));
         }
         self.check(request, params)
+    }
+
+    /// The client a sign-in names, or the page saying why there is none.
+    async fn client_to_show(
+        &self,
+        tenant: &TenantEntry,
+        client_id: &str,
+    ) -> Result<Arc<Client>, AuthorizeError> {
+        let page = |m: &str| AuthorizeError::Page(m.to_string());
+        match self.client_of(tenant, client_id).await {
+            Ok(Some(c)) => Ok(c),
+            Ok(None) => Err(page(
+                "This sign-in link names an app that is not registered here.",
+            )),
+            // A metadata document refused: the app's own page cannot be trusted.
+            Err(e) if e.code == ErrorCode::InvalidClient => Err(AuthorizeError::Page(format!(
+                "This app could not be checked, so the sign-in was stopped: {}",
+                e.description
+            ))),
+            Err(_) => Err(page(
+                "The server cannot check this app right now. Try again later.",
+            )),
+        }
     }
 
     /// The checks whose failures go back to the client.

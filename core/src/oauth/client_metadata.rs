@@ -10,7 +10,8 @@
 
 use super::{ErrorCode, OAuth, OAuthError};
 use crate::directory::TenantEntry;
-use crate::domain::resource_server::SERVER_SCOPES;
+use crate::domain::client_metadata as fields;
+use crate::domain::resource_server::registrable_scopes;
 use crate::domain::{Client, Scope, validate_redirect_uri};
 use crate::plugins::registration_policy::{
     RegistrationKind, RegistrationReview, RegistrationVerdict,
@@ -149,43 +150,7 @@ async fn fetch(url: &url::Url, allow_loopback: bool) -> Result<(Value, u64), Str
     let deadline = Instant::now() + TIMEOUT;
     let mut url = url.clone();
     for _ in 0..=MAX_REDIRECTS {
-        let host = url.host_str().ok_or("the URL has no host")?.to_string();
-        let port = url.port_or_known_default().unwrap_or(443);
-        let left = deadline.saturating_duration_since(Instant::now());
-        let addrs: Vec<std::net::SocketAddr> =
-            tokio::time::timeout(left, tokio::net::lookup_host((host.as_str(), port)))
-                .await
-                .map_err(|_| "the document's host did not resolve in time".to_string())?
-                .map_err(|_| format!("the document's host {host} does not resolve"))?
-                .collect();
-        if addrs.is_empty() {
-            return Err(format!("the document's host {host} does not resolve"));
-        }
-        if let Some(a) = addrs.iter().find(|a| forbidden(a.ip(), allow_loopback)) {
-            return Err(format!(
-                "the document's host resolves to {}, which is not fetched from",
-                a.ip()
-            ));
-        }
-        // Connect only to the addresses just checked (no second lookup).
-        let client = crate::outbound::client_builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(deadline.saturating_duration_since(Instant::now()))
-            .resolve_to_addrs(&host, &addrs)
-            .build()
-            .map_err(|e| format!("cannot fetch: {e}"))?;
-        let mut response = client
-            .get(url.clone())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| {
-                if e.is_timeout() {
-                    "the document did not arrive in time".to_string()
-                } else {
-                    "the document could not be fetched".to_string()
-                }
-            })?;
+        let response = get_pinned(&url, allow_loopback, deadline).await?;
         if response.status().is_redirection() {
             let next = response
                 .headers()
@@ -205,33 +170,86 @@ async fn fetch(url: &url::Url, allow_loopback: bool) -> Result<(Value, u64), Str
                 response.status().as_u16()
             ));
         }
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_BYTES as u64)
-        {
-            return Err(format!("the document is larger than {MAX_BYTES} bytes"));
-        }
         let max_age = cache_seconds(response.headers());
-        let mut body = Vec::new();
-        loop {
-            let chunk = tokio::time::timeout(
-                deadline.saturating_duration_since(Instant::now()),
-                response.chunk(),
-            )
-            .await
-            .map_err(|_| "the document did not arrive in time".to_string())?
-            .map_err(|_| "the document could not be read".to_string())?;
-            let Some(chunk) = chunk else { break };
-            if body.len() + chunk.len() > MAX_BYTES {
-                return Err(format!("the document is larger than {MAX_BYTES} bytes"));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let json =
-            serde_json::from_slice(&body).map_err(|_| "the document is not JSON".to_string())?;
+        let body = read_capped(response, deadline).await?;
+        let json = serde_json::from_slice(&body).map_err(|_| "the document is not JSON")?;
         return Ok((json, max_age));
     }
     Err("the document redirects too often".into())
+}
+
+/// GET `url`, connecting only to addresses checked after resolving its host.
+async fn get_pinned(
+    url: &url::Url,
+    allow_loopback: bool,
+    deadline: Instant,
+) -> Result<reqwest::Response, String> {
+    let host = url.host_str().ok_or("the URL has no host")?.to_string();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let left = deadline.saturating_duration_since(Instant::now());
+    let unresolved = || format!("the document's host {host} does not resolve");
+    let addrs: Vec<std::net::SocketAddr> =
+        tokio::time::timeout(left, tokio::net::lookup_host((host.as_str(), port)))
+            .await
+            .map_err(|_| "the document's host did not resolve in time".to_string())?
+            .map_err(|_| unresolved())?
+            .collect();
+    if addrs.is_empty() {
+        return Err(unresolved());
+    }
+    if let Some(a) = addrs.iter().find(|a| forbidden(a.ip(), allow_loopback)) {
+        return Err(format!(
+            "the document's host resolves to {}, which is not fetched from",
+            a.ip()
+        ));
+    }
+    // Connect only to the addresses just checked (no second lookup).
+    let client = crate::outbound::client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(deadline.saturating_duration_since(Instant::now()))
+        .resolve_to_addrs(&host, &addrs)
+        .build()
+        .map_err(|e| format!("cannot fetch: {e}"))?;
+    client
+        .get(url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| match e.is_timeout() {
+            true => "the document did not arrive in time".to_string(),
+            false => "the document could not be fetched".to_string(),
+        })
+}
+
+/// The body, refused past `MAX_BYTES` (however it is sent) or the deadline.
+async fn read_capped(
+    mut response: reqwest::Response,
+    deadline: Instant,
+) -> Result<Vec<u8>, String> {
+    let too_large = || format!("the document is larger than {MAX_BYTES} bytes");
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    loop {
+        let chunk = tokio::time::timeout(
+            deadline.saturating_duration_since(Instant::now()),
+            response.chunk(),
+        )
+        .await
+        .map_err(|_| "the document did not arrive in time".to_string())?
+        .map_err(|_| "the document could not be read".to_string())?;
+        let Some(chunk) = chunk else {
+            return Ok(body);
+        };
+        if body.len() + chunk.len() > MAX_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
 }
 
 /// RFC 9111: `no-store`/`no-cache` keep it the least; `max-age` as given.
@@ -276,7 +294,7 @@ fn describe(doc: &Value, client_id: &str, offered: &[String]) -> Result<Describe
     if m.contains_key("client_secret") || m.contains_key("client_secret_expires_at") {
         return Err("a client ID metadata document must not carry a client_secret".into());
     }
-    match m.get("token_endpoint_auth_method").and_then(Value::as_str) {
+    match fields::text(m, "token_endpoint_auth_method")?.as_deref() {
         None | Some("none") => {}
         Some(other) => {
             return Err(format!(
@@ -284,25 +302,15 @@ fn describe(doc: &Value, client_id: &str, offered: &[String]) -> Result<Describe
             ));
         }
     }
-    let strings = |field: &str| -> Result<Option<Vec<String>>, String> {
-        match m.get(field) {
-            None => Ok(None),
-            Some(Value::Array(a)) if a.iter().all(Value::is_string) => Ok(Some(
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect(),
-            )),
-            Some(_) => Err(format!("{field} must be an array of strings")),
-        }
-    };
-    let redirect_uris = strings("redirect_uris")?.unwrap_or_default();
+    let redirect_uris = fields::strings(m, "redirect_uris")?.unwrap_or_default();
     if redirect_uris.is_empty() || redirect_uris.len() > 10 {
         return Err("the document needs 1-10 redirect_uris".into());
     }
     for uri in &redirect_uris {
         validate_redirect_uri(uri)?;
     }
-    let grant_types = strings("grant_types")?.unwrap_or_else(|| vec!["authorization_code".into()]);
+    let grant_types =
+        fields::strings(m, "grant_types")?.unwrap_or_else(|| vec!["authorization_code".into()]);
     if let Some(g) = grant_types
         .iter()
         .find(|g| !["authorization_code", "refresh_token"].contains(&g.as_str()))
@@ -311,42 +319,21 @@ fn describe(doc: &Value, client_id: &str, offered: &[String]) -> Result<Describe
             "grant type {g:?} is not offered to a metadata-document client"
         ));
     }
-    let scopes: Vec<String> = match m.get("scope").and_then(Value::as_str) {
+    let scopes: Vec<String> = match fields::text(m, "scope")? {
         None => vec!["openid".into()],
-        Some(s) => Scope::parse(s)
+        Some(s) => Scope::parse(&s)
             .map_err(|e| e.to_string())?
             .iter()
             .filter(|s| offered.iter().any(|o| o == s))
             .map(str::to_string)
             .collect(),
     };
-    let name = m
-        .get("client_name")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|n| !n.is_empty() && n.len() <= 100 && !n.chars().any(char::is_control))
-        .unwrap_or(client_id)
-        .to_string();
-    let kept = m
-        .iter()
-        .filter(|(k, _)| {
-            [
-                "client_uri",
-                "logo_uri",
-                "tos_uri",
-                "policy_uri",
-                "software_id",
-            ]
-            .contains(&k.as_str())
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
     Ok(Described {
-        name,
+        name: fields::client_name(m, client_id)?,
         redirect_uris,
         grant_types,
         scopes,
-        kept,
+        kept: fields::kept(m),
         all: doc.clone(),
     })
 }
@@ -379,95 +366,97 @@ impl OAuth {
         if let Some(c) = self.documents.cached(slug, client_id) {
             return Ok(c);
         }
-        let refused = |why: String| {
-            tracing::info!(tenant = %slug, client_id, why, "client ID metadata document refused");
-            OAuthError::new(
-                ErrorCode::InvalidClient,
-                format!("the client ID metadata document was refused: {why}"),
-            )
-        };
-        let url = check_url(client_id, self.documents.allow_loopback).map_err(refused)?;
+        let url = check_url(client_id, self.documents.allow_loopback)
+            .map_err(|why| refused(slug, client_id, why))?;
         let (doc, max_age) = fetch(&url, self.documents.allow_loopback)
             .await
-            .map_err(refused)?;
-        let mut offered: Vec<String> = SERVER_SCOPES.iter().map(|s| s.to_string()).collect();
-        offered.extend(
-            tenant
-                .resources
-                .iter()
-                .flat_map(|r| r.scopes.iter().map(str::to_string)),
-        );
-        offered.extend(
-            self.store
-                .scope_descriptions(slug)
-                .await?
-                .into_iter()
-                .map(|(s, _)| s),
-        );
-        let mut d = describe(&doc, client_id, &offered).map_err(refused)?;
-        if let Some(policy) = &tenant.registration_policy {
-            let review = RegistrationReview {
-                kind: RegistrationKind::MetadataDocument,
-                tenant: slug.clone(),
-                client_id: Some(client_id.to_string()),
-                client_name: Some(d.name.clone()),
-                redirect_uris: d.redirect_uris.clone(),
-                grant_types: d.grant_types.clone(),
-                scopes: d.scopes.clone(),
-                token_endpoint_auth_method: "none".into(),
-                metadata: d.all.clone(),
-                source: url.host_str().unwrap_or_default().to_string(),
-                request_time: self.clock.now(),
-            };
-            let verdict = self
-                .plugins
-                .review_registration(
-                    &policy.plugin,
-                    policy.context(slug),
-                    policy.limits,
-                    &review,
-                    &policy.config,
-                )
-                .await;
-            match verdict {
-                Ok(RegistrationVerdict::Allow {
-                    redirect_uris,
-                    grant_types,
-                    scopes,
-                }) => {
-                    d.redirect_uris = redirect_uris;
-                    d.grant_types = grant_types;
-                    d.scopes = scopes;
-                }
-                Ok(RegistrationVerdict::Deny { reason }) => {
-                    return Err(refused(format!(
-                        "this tenant's registration policy refused it: {reason}"
-                    )));
-                }
-                Err(e) => {
-                    self.plugins
-                        .record_failure(crate::plugins::Hook::RegistrationPolicy, e.kind());
-                    tracing::error!(tenant = %slug, kind = e.kind(), reason = %e, "registration policy failed closed");
-                    return Err(OAuthError::new(
-                        ErrorCode::ServerError,
-                        "the tenant's registration policy could not decide; the client was refused",
-                    ));
-                }
+            .map_err(|why| refused(slug, client_id, why))?;
+        let described = self.store.scope_descriptions(slug).await?;
+        let offered = registrable_scopes(&tenant.resources, described.into_iter().map(|(s, _)| s));
+        let d = describe(&doc, client_id, &offered).map_err(|why| refused(slug, client_id, why))?;
+        let d = self.reviewed(tenant, client_id, &url, d).await?;
+        let client = Arc::new(d.into_client(client_id, slug, self.clock.now()));
+        self.documents
+            .keep(slug, client_id, client.clone(), max_age);
+        Ok(client)
+    }
+
+    /// What the tenant's registration policy, if one is bound, leaves of it.
+    async fn reviewed(
+        &self,
+        tenant: &TenantEntry,
+        client_id: &str,
+        url: &url::Url,
+        mut d: Described,
+    ) -> Result<Described, OAuthError> {
+        let slug = &tenant.tenant.slug;
+        let Some(policy) = &tenant.registration_policy else {
+            return Ok(d);
+        };
+        let review = RegistrationReview {
+            kind: RegistrationKind::MetadataDocument,
+            tenant: slug.clone(),
+            client_id: Some(client_id.to_string()),
+            client_name: Some(d.name.clone()),
+            redirect_uris: d.redirect_uris.clone(),
+            grant_types: d.grant_types.clone(),
+            scopes: d.scopes.clone(),
+            token_endpoint_auth_method: "none".into(),
+            metadata: d.all.clone(),
+            source: url.host_str().unwrap_or_default().to_string(),
+            request_time: self.clock.now(),
+        };
+        let verdict = self
+            .plugins
+            .review_registration(
+                &policy.plugin,
+                policy.context(slug),
+                policy.limits,
+                &review,
+                &policy.config,
+            )
+            .await;
+        match verdict {
+            Ok(RegistrationVerdict::Allow {
+                redirect_uris,
+                grant_types,
+                scopes,
+            }) => {
+                d.redirect_uris = redirect_uris;
+                d.grant_types = grant_types;
+                d.scopes = scopes;
             }
-            if d.redirect_uris.is_empty()
-                || !d.grant_types.iter().any(|g| g == "authorization_code")
-            {
-                return Err(refused(
-                    "this tenant's registration policy left it unusable".into(),
+            Ok(RegistrationVerdict::Deny { reason }) => {
+                let why = format!("this tenant's registration policy refused it: {reason}");
+                return Err(refused(slug, client_id, why));
+            }
+            Err(e) => {
+                self.plugins
+                    .record_failure(crate::plugins::Hook::RegistrationPolicy, e.kind());
+                tracing::error!(tenant = %slug, kind = e.kind(), reason = %e, "registration policy failed closed");
+                return Err(OAuthError::new(
+                    ErrorCode::ServerError,
+                    "the tenant's registration policy could not decide; the client was refused",
                 ));
             }
         }
-        let scope = Scope::from_valid(d.scopes.iter().cloned());
-        let client = Arc::new(Client {
+        if d.redirect_uris.is_empty() || !d.grant_types.iter().any(|g| g == "authorization_code") {
+            let why = "this tenant's registration policy left it unusable".to_string();
+            return Err(refused(slug, client_id, why));
+        }
+        Ok(d)
+    }
+}
+
+impl Described {
+    /// A public client of the tenant, stored nowhere.
+    fn into_client(self, client_id: &str, tenant: &str, now: i64) -> Client {
+        let scope = Scope::from_valid(self.scopes);
+        Client {
             client_id: client_id.to_string(),
-            tenant: slug.clone(),
-            name: d.name,
-            grant_types: d.grant_types,
+            tenant: tenant.to_string(),
+            name: self.name,
+            grant_types: self.grant_types,
             scopes: scope.clone(),
             default_scopes: scope,
             resources: vec![],
@@ -475,9 +464,9 @@ impl OAuth {
             secret_hash: [0; 32],
             previous_secret_hash: None,
             previous_secret_expires_at: None,
-            metadata: Value::Object(d.kept),
-            created_at: self.clock.now(),
-            redirect_uris: d.redirect_uris,
+            metadata: Value::Object(self.kept),
+            created_at: now,
+            redirect_uris: self.redirect_uris,
             public: true,
             post_logout_redirect_uris: vec![],
             installation: None,
@@ -487,11 +476,22 @@ impl OAuth {
             authorization_details_types: vec![],
             registration: Some("metadata_document".into()),
             registration_token_hash: None,
-        });
-        self.documents
-            .keep(slug, client_id, client.clone(), max_age);
-        Ok(client)
+        }
     }
+}
+
+/// A refused document, logged, as the client is told.
+fn refused(tenant: &str, client_id: &str, why: String) -> OAuthError {
+    tracing::info!(
+        tenant,
+        client_id,
+        why,
+        "client ID metadata document refused"
+    );
+    OAuthError::new(
+        ErrorCode::InvalidClient,
+        format!("the client ID metadata document was refused: {why}"),
+    )
 }
 
 #[cfg(test)]

@@ -133,17 +133,7 @@ pub async fn grant(
     let hash = secret::hash(presented);
     let current = spendable(oauth, tenant, client, &hash, now_ms).await?;
     check_family_key(oauth, client, &current.family_id, jkt).await?;
-    let original = Scope::parse(&current.scopes).map_err(|_| OAuthError::server_error())?;
-    let scope = match requested {
-        None => original,
-        Some(s) if s.is_subset_of(&original) => s,
-        Some(_) => {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                "a refresh can only keep or narrow the original scope",
-            ));
-        }
-    };
+    let scope = narrowed(&current.scopes, requested)?;
     let target = Target::from_stored(
         current.family_details.as_deref(),
         current.family_resources.as_deref().unwrap_or_default(),
@@ -199,6 +189,19 @@ pub async fn grant(
         );
     }
     Ok(response)
+}
+
+/// RFC 6749 §6: a refresh keeps or narrows the family's scope.
+fn narrowed(original: &str, requested: Option<Scope>) -> Result<Scope, OAuthError> {
+    let original = Scope::parse(original).map_err(|_| OAuthError::server_error())?;
+    match requested {
+        None => Ok(original),
+        Some(s) if s.is_subset_of(&original) => Ok(s),
+        Some(_) => Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "a refresh can only keep or narrow the original scope",
+        )),
+    }
 }
 
 fn invalid(description: &'static str) -> OAuthError {

@@ -668,6 +668,16 @@ fn deliveries_as_json(deliveries: Vec<credential_delivery::DeliveryRequest>) -> 
     serde_json::json!({ "deliveries": deliveries })
 }
 
+/// `plugin test`'s input for a permission check: an AuthZEN evaluation,
+/// plus the installation a plugin would see.
+#[derive(serde::Deserialize)]
+struct PermissionInput {
+    #[serde(flatten)]
+    evaluation: permission_check::Evaluation,
+    #[serde(default)]
+    installation: Option<installation::InstallationInfo>,
+}
+
 /// `warden plugin test`: loads `file`, checks it implements `hook`, runs it
 /// once on the JSON in `input` and returns the decision as JSON.
 pub async fn run_once(
@@ -715,15 +725,7 @@ pub async fn run_once(
             Ok(with_cache_for(serde_json::to_value(decision)?, cache_for))
         }
         Hook::PermissionCheck => {
-            // An AuthZEN evaluation, plus the installation a plugin would see.
-            #[derive(serde::Deserialize)]
-            struct Input {
-                #[serde(flatten)]
-                evaluation: permission_check::Evaluation,
-                #[serde(default)]
-                installation: Option<installation::InstallationInfo>,
-            }
-            let input: Input =
+            let input: PermissionInput =
                 serde_json::from_str(&input_text).map_err(|e| not_a("an AuthZEN evaluation", e))?;
             let (decision, cache_for) = repeated(repeat, || {
                 host.check_permission(

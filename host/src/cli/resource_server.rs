@@ -89,38 +89,7 @@ pub async fn run(cmd: ResourceServerCmd, config: Config) -> anyhow::Result<()> {
             );
         }
         ResourceServerCmd::List { tenant, json } => {
-            let all = admin.resource_servers(&tenant).await?;
-            let lines = all
-                .iter()
-                .map(|r| {
-                    let types: Vec<&str> = r
-                        .authorization_details_types
-                        .iter()
-                        .map(|t| t.kind.as_str())
-                        .collect();
-                    format!(
-                        "{}  {}  {}  scopes: {}  types: {}",
-                        r.id,
-                        r.identifier,
-                        r.name,
-                        if r.scopes.is_empty() {
-                            "any".to_string()
-                        } else {
-                            r.scopes.to_string()
-                        },
-                        if types.is_empty() {
-                            "none".to_string()
-                        } else {
-                            types.join(", ")
-                        },
-                    )
-                })
-                .collect();
-            print(
-                json,
-                json!(all.iter().map(shown).collect::<Vec<_>>()),
-                rows(lines, "no resource servers"),
-            );
+            list(&admin.resource_servers(&tenant).await?, json);
         }
         ResourceServerCmd::Remove { tenant, id } => {
             admin
@@ -130,6 +99,36 @@ pub async fn run(cmd: ResourceServerCmd, config: Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn list(all: &[ResourceServer], json: bool) {
+    let lines = all
+        .iter()
+        .map(|r| {
+            let types: Vec<&str> = r
+                .authorization_details_types
+                .iter()
+                .map(|t| t.kind.as_str())
+                .collect();
+            let scopes = match r.scopes.is_empty() {
+                true => "any".to_string(),
+                false => r.scopes.to_string(),
+            };
+            let types = match types.is_empty() {
+                true => "none".to_string(),
+                false => types.join(", "),
+            };
+            format!(
+                "{}  {}  {}  scopes: {scopes}  types: {types}",
+                r.id, r.identifier, r.name
+            )
+        })
+        .collect();
+    print(
+        json,
+        json!(all.iter().map(shown).collect::<Vec<_>>()),
+        rows(lines, "no resource servers"),
+    );
 }
 
 /// As the admin API shows it.
