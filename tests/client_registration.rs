@@ -222,6 +222,39 @@ async fn the_console_lists_and_removes_self_registered_clients(db: Db) {
     // An operator's client is not listed among them.
     db.create_client("acme", "projects:read", &[]);
 
+    // As the admin sees it in Chromium at phone and desktop width
+    // (screenshots in target/console-screenshots/).
+    let shots = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "../target/console-screenshots/{}",
+        db.backend_name()
+    ));
+    let seen = run_js(
+        "signed_in_page.mjs",
+        &[
+            (
+                "PAGE_URL",
+                format!("{}/console/clients", server.issuer("acme")),
+            ),
+            ("USERNAME", "alice".into()),
+            ("PASSWORD", PASSWORD.into()),
+            ("CHROMIUM", chromium()),
+            ("SHOTS", shots.display().to_string()),
+            ("NAME", "registered-clients".into()),
+        ],
+    )
+    .await;
+    for width in ["375", "1280"] {
+        let page = &seen[width];
+        assert_eq!(page["status"], 200, "{seen}");
+        assert_eq!(page["heading"], "Registered clients", "{seen}");
+        assert!(
+            page["text"].as_str().unwrap().contains("Assistant tools"),
+            "{seen}"
+        );
+        assert_eq!(page["violations"], json!([]), "{width}: {seen}");
+        assert_eq!(page["overflow"], Value::Null, "{width}: {seen}");
+    }
+
     let alice = sign_in(&server, "acme", "alice").await;
     let (status, page) = alice.get("/clients").await;
     assert_eq!(status, 200, "{page}");

@@ -15,6 +15,7 @@ on_both_backends!(
     requests_beyond_what_is_registered_are_refused,
     resource_servers_are_registered_published_and_removed,
     the_grant_policy_sees_the_details,
+    the_consent_page_puts_details_in_the_tenants_words,
 );
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -519,4 +520,57 @@ async fn the_grant_policy_sees_the_details(db: Db) {
     )
     .await;
     other.assert_error(400, "invalid_authorization_details");
+}
+
+/// The consent page a person reads, in Chromium at phone and desktop width:
+/// the request in the tenant's words, nothing sticking out, no serious axe
+/// finding (screenshots in target/consent-screenshots/).
+async fn the_consent_page_puts_details_in_the_tenants_words(db: Db) {
+    let c = setup(&db);
+    let server = Server::start(&db).await;
+    let long = format!("project-{}", "harbour".repeat(12));
+    let details =
+        json!([{"type": "project_access", "actions": ["read", "write"], "identifier": long}]);
+    let mut url = url::Url::parse(&format!("{}/authorize", server.issuer("acme"))).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &c.web.0)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", REDIRECT)
+        .append_pair("scope", "projects:read")
+        .append_pair("authorization_details", &details.to_string());
+    let shots = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "../target/consent-screenshots/{}",
+        db.backend_name()
+    ));
+    let r = run_js(
+        "signed_in_page.mjs",
+        &[
+            ("PAGE_URL", url.to_string()),
+            ("USERNAME", "alice".into()),
+            ("PASSWORD", PASSWORD.into()),
+            ("CHROMIUM", chromium()),
+            ("SHOTS", shots.display().to_string()),
+            ("NAME", "consent-details".into()),
+        ],
+    )
+    .await;
+    for width in ["375", "1280"] {
+        let page = &r[width];
+        assert_eq!(page["status"], 200, "{r}");
+        assert_eq!(
+            page["heading"], "Allow Project Board to access your account?",
+            "{r}"
+        );
+        let text = page["text"].as_str().unwrap();
+        for said in [
+            "Work on one of your projects",
+            "Actions",
+            "read, write",
+            long.as_str(),
+        ] {
+            assert!(text.contains(said), "{width}: {said:?} missing from {text}");
+        }
+        assert_eq!(page["violations"], json!([]), "{width}: {r}");
+        assert_eq!(page["overflow"], Value::Null, "{width}: {r}");
+    }
 }
