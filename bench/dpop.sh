@@ -4,7 +4,7 @@
 # alternating runs of wrk at 32 connections, each DPoP request with its own
 # fresh proof (made ahead by bench/dpop_proofs.py; the server checks it and
 # records its jti, so a replay is refused on any replica).
-# Usage: bench/dpop.sh BIN [seconds per run, default 10] [rounds, default 3]
+# Usage: [ALG=EdDSA] bench/dpop.sh BIN [seconds per run, default 10] [rounds, default 3]
 set -euo pipefail
 BIN=$1; DURATION=${2:-10}; ROUNDS=${3:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,7 +39,7 @@ for r in $(seq "$ROUNDS"); do
   wrk -t2 -c32 -d"${DURATION}s" -s "$ROOT/bench/token.lua" "$URL" | grep '^RESULT' | sed 's/^RESULT //'
   # Enough proofs for 40,000 requests/s; signed for a moment 20 s ahead so
   # they are all within the server's 60 s window while wrk runs.
-  "$PY" "$ROOT/bench/dpop_proofs.py" "$URL" $((40000 * DURATION)) "$WORK/proofs.txt" 20
+  "$PY" "$ROOT/bench/dpop_proofs.py" "$URL" $((40000 * DURATION)) "$WORK/proofs.txt" 20 "${ALG:-ES256}"
   printf 'dpop   round %s: ' "$r"
   PROOFS=$WORK/proofs.txt THREADS=2 wrk -t2 -c32 -d"${DURATION}s" -s "$ROOT/bench/dpop.lua" "$URL" \
     | grep '^RESULT' | sed 's/^RESULT //'
