@@ -13,6 +13,7 @@ on_both_backends!(
     openid_client_registers_itself_and_signs_in,
     registrations_are_refused_when_off_by_policy_and_in_floods,
     the_console_lists_and_removes_self_registered_clients,
+    a_registration_is_updated_with_its_token,
 );
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -288,4 +289,85 @@ async fn the_console_lists_and_removes_self_registered_clients(db: Db) {
     let deleted = records(&db, "client.deleted");
     assert_eq!(deleted.len(), 1, "{deleted:?}");
     assert_eq!(deleted[0]["actor"], "alice", "{deleted:?}");
+}
+
+/// RFC 7592 §2.2: the client replaces its metadata with its registration
+/// access token; the rules and the policy hold as at registration.
+async fn a_registration_is_updated_with_its_token(db: Db) {
+    setup(&db, Some(json!({"redirect_hosts": ["127.0.0.1"]})));
+    let server = Server::start(&db).await;
+    let made = register(
+        &server,
+        json!({"client_name": "Tool", "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}),
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let id = made.body["client_id"].as_str().unwrap().to_string();
+    let token = made.body["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let uri = made.body["registration_client_uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let put = |body: Value, token: String| {
+        let uri = uri.clone();
+        async move {
+            let r = http()
+                .put(uri)
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            Reply::from(r).await
+        }
+    };
+    let wanted = json!({"client_id": id, "client_name": "Tool 2", "token_endpoint_auth_method": "none",
+                        "redirect_uris": ["http://127.0.0.1:7/cb", "https://elsewhere.example/cb"],
+                        "scope": "openid projects:read"});
+    let r = put(wanted.clone(), token.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["client_name"], "Tool 2");
+    // The policy still keeps only loopback redirect URIs.
+    assert_eq!(r.body["redirect_uris"], json!(["http://127.0.0.1:7/cb"]));
+    assert_eq!(r.body["scope"], "openid projects:read");
+    assert!(r.body.get("registration_access_token").is_none());
+    let read = http().get(&uri).bearer_auth(&token).send().await.unwrap();
+    let read: Value = read.json().await.unwrap();
+    assert_eq!(read["client_name"], "Tool 2", "{read}");
+
+    // Refused: another token; another client_id; a changed auth method;
+    // fields only the server sets; scopes the tenant does not offer.
+    put(wanted.clone(), "wrg_wrong".into())
+        .await
+        .assert_error(401, "invalid_token");
+    let with = |extra: Value| {
+        let mut b = wanted.clone();
+        b.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        b
+    };
+    for (extra, says) in [
+        (json!({"client_id": "cl_other"}), "own client_id"),
+        (
+            json!({"token_endpoint_auth_method": "client_secret_basic"}),
+            "cannot change",
+        ),
+        (
+            json!({"registration_access_token": token}),
+            "cannot be sent",
+        ),
+        (json!({"scope": "admin"}), "not offered"),
+    ] {
+        let r = put(with(extra.clone()), token.clone()).await;
+        r.assert_error(400, "invalid_client_metadata");
+        assert!(r.text.contains(says), "{extra}: {}", r.text);
+    }
+    let updated = records(&db, "client.updated");
+    assert_eq!(updated.len(), 1, "{updated:?}");
+    assert_eq!(updated[0]["actor"], "registration");
 }

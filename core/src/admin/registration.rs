@@ -11,7 +11,7 @@ use crate::plugins::registration_policy::{
     RegistrationKind, RegistrationReview, RegistrationVerdict,
 };
 use crate::plugins::{CallContext, Hook, Limits};
-use crate::store::StoreError;
+use crate::store::{AuditEvent, StoreError};
 use crate::tokens::secret;
 use serde_json::{Map, Value, json};
 
@@ -96,31 +96,8 @@ impl Admin {
             return Err(RegistrationError::Off);
         }
         let offered = self.registrable_scopes(tenant).await?;
-        let mut asked = parse(metadata, &offered)?;
-        if let Some(verdict) = self
-            .review_registration(tenant, &asked, source, now)
-            .await?
-        {
-            match verdict {
-                RegistrationVerdict::Deny { reason } => {
-                    return Err(RegistrationError::Denied(reason));
-                }
-                RegistrationVerdict::Allow {
-                    redirect_uris,
-                    grant_types,
-                    scopes,
-                } => {
-                    asked.redirect_uris = redirect_uris;
-                    asked.grant_types = grant_types;
-                    asked.scopes = scopes;
-                    check_grants(&asked).map_err(|e| {
-                        RegistrationError::Denied(format!(
-                            "this tenant's registration policy left the client unusable: {e}"
-                        ))
-                    })?;
-                }
-            }
-        }
+        let asked = parse(metadata, &offered)?;
+        let asked = self.policed(tenant, asked, None, source, now).await?;
         let token = secret::generate(TOKEN_PREFIX, &self.rng);
         let scope = Scope::from_valid(asked.scopes.iter().cloned());
         let new = NewClient {
@@ -159,6 +136,106 @@ impl Admin {
         })
     }
 
+    /// RFC 7592 §2.2: replaces a self-registered client's metadata with
+    /// `metadata` (checked and passed through the policy as a registration
+    /// is); its client_id and authentication method cannot change.
+    pub async fn update_registration(
+        &self,
+        client: &Client,
+        metadata: Value,
+        source: &str,
+        now: i64,
+    ) -> Result<Client, RegistrationError> {
+        let bad = RegistrationError::InvalidMetadata;
+        if metadata.get("client_id").and_then(Value::as_str) != Some(client.client_id.as_str()) {
+            return Err(bad("the update must name the client's own client_id".into()));
+        }
+        for field in [
+            "registration_access_token",
+            "registration_client_uri",
+            "client_id_issued_at",
+            "client_secret_expires_at",
+            "client_secret",
+        ] {
+            if metadata.get(field).is_some() {
+                return Err(bad(format!("{field} cannot be sent in an update")));
+            }
+        }
+        let offered = self.registrable_scopes(&client.tenant).await?;
+        let asked = parse(metadata, &offered)?;
+        // Basic and post are one kind: a secret.
+        let asked_kind = match asked.auth_method.as_str() {
+            "client_secret_post" => "client_secret_basic",
+            m => m,
+        };
+        if asked_kind != auth_method(client) {
+            return Err(bad(
+                "token_endpoint_auth_method cannot change; register a new client".into(),
+            ));
+        }
+        let asked = self
+            .policed(&client.tenant, asked, Some(&client.client_id), source, now)
+            .await?;
+        let scope = Scope::from_valid(asked.scopes.iter().cloned());
+        let updated = Client {
+            name: asked.name,
+            grant_types: asked.grant_types,
+            scopes: scope.clone(),
+            default_scopes: scope,
+            redirect_uris: asked.redirect_uris,
+            metadata: Value::Object(asked.kept),
+            ..client.clone()
+        };
+        let audit = AuditEvent::new(
+            &client.tenant,
+            "client.updated",
+            json!({
+                "client_id": updated.client_id, "name": updated.name, "actor": REGISTRATION_ACTOR,
+                "registration": updated.registration, "redirect_uris": updated.redirect_uris,
+                "grant_types": updated.grant_types, "scopes": updated.scopes.to_string(),
+            }),
+            now,
+        );
+        self.store.update_client_metadata(&updated, &audit).await?;
+        Ok(updated)
+    }
+
+    /// What the tenant's registration policy, if one is bound, leaves of a
+    /// registration (`client_id`: the client being updated, if one is).
+    async fn policed(
+        &self,
+        tenant: &str,
+        mut asked: Asked,
+        client_id: Option<&str>,
+        source: &str,
+        now: i64,
+    ) -> Result<Asked, RegistrationError> {
+        let Some(verdict) = self
+            .review_registration(tenant, &asked, client_id, source, now)
+            .await?
+        else {
+            return Ok(asked);
+        };
+        match verdict {
+            RegistrationVerdict::Deny { reason } => Err(RegistrationError::Denied(reason)),
+            RegistrationVerdict::Allow {
+                redirect_uris,
+                grant_types,
+                scopes,
+            } => {
+                asked.redirect_uris = redirect_uris;
+                asked.grant_types = grant_types;
+                asked.scopes = scopes;
+                check_grants(&asked).map_err(|e| {
+                    RegistrationError::Denied(format!(
+                        "this tenant's registration policy left the client unusable: {e}"
+                    ))
+                })?;
+                Ok(asked)
+            }
+        }
+    }
+
     /// RFC 7592: the self-registered client `client_id`, if `token` is its
     /// registration access token (compared in constant time).
     pub async fn registered_client(
@@ -193,6 +270,7 @@ impl Admin {
         &self,
         tenant: &str,
         asked: &Asked,
+        client_id: Option<&str>,
         source: &str,
         now: i64,
     ) -> Result<Option<RegistrationVerdict>, RegistrationError> {
@@ -213,7 +291,7 @@ impl Admin {
         let review = RegistrationReview {
             kind: RegistrationKind::Dynamic,
             tenant: tenant.into(),
-            client_id: None,
+            client_id: client_id.map(str::to_string),
             client_name: Some(asked.name.clone()),
             redirect_uris: asked.redirect_uris.clone(),
             grant_types: asked.grant_types.clone(),
@@ -365,19 +443,24 @@ fn check_grants(a: &Asked) -> Result<(), GrantProblem> {
 
 /// The RFC 7591 §3.2.1 answer (and the RFC 7592 read): the client's
 /// metadata as registered, with what only registration shows.
+/// How a registered client authenticates at the token endpoint.
+fn auth_method(client: &Client) -> &'static str {
+    if client.public {
+        "none"
+    } else if client.jwks.is_some() {
+        "private_key_jwt"
+    } else {
+        "client_secret_basic"
+    }
+}
+
 pub fn client_information(
     client: &Client,
     issuer: &str,
     secret: Option<&IssuedSecret>,
     registration_access_token: Option<&str>,
 ) -> Value {
-    let method = if client.public {
-        "none"
-    } else if client.jwks.is_some() {
-        "private_key_jwt"
-    } else {
-        "client_secret_basic"
-    };
+    let method = auth_method(client);
     let mut v = json!({
         "client_id": client.client_id,
         "client_id_issued_at": client.created_at,

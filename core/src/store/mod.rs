@@ -448,6 +448,9 @@ pub trait Store:
     ) -> StoreResult<()>;
     /// Deletes the client, queues the deliveries and writes the audit
     /// record, atomically.
+    /// RFC 7592 §2.2: a self-registered client's metadata replaced (name,
+    /// grant types, scopes, redirect URIs, kept metadata).
+    async fn update_client_metadata(&self, client: &Client, audit: &AuditEvent) -> StoreResult<()>;
     async fn delete_client(
         &self,
         client_id: &str,

@@ -218,6 +218,35 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            #[tracing::instrument(name = "store.update_client_metadata", level = "debug", skip_all)]
+            async fn update_client_metadata(
+                &self,
+                c: &$crate::domain::Client,
+                audit: &$crate::store::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE clients SET name = $1, grant_types = $2, scopes = $3, default_scopes = $4, \
+                     redirect_uris = $5, metadata = $6 WHERE client_id = $7",
+                )
+                .bind(&c.name)
+                .bind(c.grant_types.join(" "))
+                .bind(c.scopes.to_string())
+                .bind(c.default_scopes.to_string())
+                .bind(c.redirect_uris.join(" "))
+                .bind(c.metadata.to_string())
+                .bind(&c.client_id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound("client"));
+                }
+                $crate::store::sql::insert_audit!(&mut *tx, audit);
+                $crate::store::sql::bump!(&mut *tx, $crate::store::Change::client(&c.client_id));
+                tx.commit().await?;
+                Ok(())
+            }
+
             #[tracing::instrument(name = "store.delete_client", level = "debug", skip_all)]
             async fn delete_client(
                 &self,

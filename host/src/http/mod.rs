@@ -123,7 +123,9 @@ fn public_routes(state: &AppState) -> Router<Arc<AppState>> {
         .route("/t/{tenant}/register", post(registration::register))
         .route(
             "/t/{tenant}/register/{client_id}",
-            get(registration::read).delete(registration::delete),
+            get(registration::read)
+                .put(registration::update)
+                .delete(registration::delete),
         )
         .route("/.well-known/webhook-keys", get(oauth::webhook_keys))
         .route(

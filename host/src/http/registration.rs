@@ -1,5 +1,5 @@
 //! RFC 7591 dynamic client registration at `{issuer}/register` and RFC
-//! 7592 reading and deleting a registration with its access token. What
+//! 7592 reading, updating and deleting a registration with its access token. What
 //! may register is decided in `admin::register_client`; here: the body,
 //! the rate limit per address and the answers.
 
@@ -26,24 +26,7 @@ pub async fn register(
     body: Body,
 ) -> Response {
     let result = async {
-        let json = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(';').next().unwrap_or("").trim() == "application/json");
-        if !json {
-            return Err(OAuthError::invalid_request(
-                "send the client metadata as application/json (RFC 7591 §3.1)",
-            ));
-        }
-        let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
-            OAuthError::invalid_request(format!("the registration is larger than {MAX_BODY} bytes"))
-        })?;
-        let metadata: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-            OAuthError::new(
-                ErrorCode::InvalidClientMetadata,
-                format!("the registration is not JSON: {e}"),
-            )
-        })?;
+        let metadata = json_body(&headers, body).await?;
         let entry = s.oauth.tenant(&tenant).await?;
         if let Some(wait) = s
             .oauth
@@ -90,6 +73,56 @@ pub async fn read(
         Ok(v) => (no_store(), Json(v)).into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// PUT `{issuer}/register/{client_id}` (RFC 7592 §2.2): the client's
+/// metadata replaced, checked and policed as a registration is.
+pub async fn update(
+    axum::extract::State(s): State,
+    Path((tenant, client_id)): Path<(String, String)>,
+    axum::Extension(ClientAddr(address)): axum::Extension<ClientAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let entry = s.oauth.tenant(&tenant).await?;
+        let client = registered(&s, &tenant, &client_id, &headers).await?;
+        let metadata = json_body(&headers, body).await?;
+        let now = s.oauth.clock.now();
+        let updated = s
+            .admin
+            .update_registration(&client, metadata, &address.to_string(), now)
+            .await
+            .map_err(refused)?;
+        super::directory_changed(&s).await;
+        Ok::<_, OAuthError>(client_information(&updated, &entry.issuer, None, None))
+    };
+    match result.await {
+        Ok(v) => (no_store(), Json(v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The client metadata a registration or update sends (RFC 7591 §3.1).
+async fn json_body(headers: &HeaderMap, body: Body) -> Result<serde_json::Value, OAuthError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().unwrap_or("").trim() == "application/json");
+    if !json {
+        return Err(OAuthError::invalid_request(
+            "send the client metadata as application/json (RFC 7591 §3.1)",
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        OAuthError::invalid_request(format!("the registration is larger than {MAX_BODY} bytes"))
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        OAuthError::new(
+            ErrorCode::InvalidClientMetadata,
+            format!("the registration is not JSON: {e}"),
+        )
+    })
 }
 
 /// DELETE `{issuer}/register/{client_id}` (RFC 7592 §2.3): the client and

@@ -196,6 +196,10 @@ impl<'a> Entry<'a> {
                 "{who} removed the API {}",
                 d["identifier"].as_str().unwrap_or("?")
             ),
+            "client.updated" => format!(
+                "The client {} updated its registration",
+                d["name"].as_str().unwrap_or("?")
+            ),
             "client.secret_rotated" => format!(
                 "{who} rotated the secret of client {}",
                 d["client_id"].as_str().unwrap_or("?")
