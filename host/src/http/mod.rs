@@ -96,6 +96,18 @@ fn management_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .nest(admin::BASE, admin::routes(state))
 }
 
+/// RFC 7591 registration and RFC 7592 management.
+fn registration_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/t/{tenant}/register", post(registration::register))
+        .route(
+            "/t/{tenant}/register/{client_id}",
+            get(registration::read)
+                .put(registration::update)
+                .delete(registration::delete),
+        )
+}
+
 /// What users, apps and browsers reach.
 fn public_routes(state: &AppState) -> Router<Arc<AppState>> {
     let mut routes = Router::new();
@@ -107,6 +119,7 @@ fn public_routes(state: &AppState) -> Router<Arc<AppState>> {
         );
     }
     routes
+        .merge(registration_routes())
         .route(
             "/t/{tenant}/.well-known/openid-configuration",
             get(oauth::metadata),
@@ -119,13 +132,6 @@ fn public_routes(state: &AppState) -> Router<Arc<AppState>> {
         .route(
             "/t/{tenant}/resource-metadata",
             get(oauth::resource_metadata),
-        )
-        .route("/t/{tenant}/register", post(registration::register))
-        .route(
-            "/t/{tenant}/register/{client_id}",
-            get(registration::read)
-                .put(registration::update)
-                .delete(registration::delete),
         )
         .route("/.well-known/webhook-keys", get(oauth::webhook_keys))
         .route(
