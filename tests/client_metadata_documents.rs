@@ -27,6 +27,8 @@ const REDIRECT: &str = "http://127.0.0.1:9/callback";
 struct Site {
     base: String,
     hits: Arc<AtomicUsize>,
+    /// Fetches of `/secret.json`, a document that is refused.
+    refused_hits: Arc<AtomicUsize>,
 }
 
 async fn site() -> Site {
@@ -61,6 +63,8 @@ async fn site() -> Site {
     let secret = doc("/secret.json", json!({"client_secret": "s3cret"}));
     let blocked = doc("/blocked.json", json!({"software_id": "scraper-9000"}));
     let counter = hits.clone();
+    let refused_hits = Arc::new(AtomicUsize::new(0));
+    let refused_counter = refused_hits.clone();
     let elsewhere = base.replace("127.0.0.1", "localhost");
     let app = axum::Router::new()
         .route(
@@ -77,7 +81,11 @@ async fn site() -> Site {
         )
         .route(
             "/secret.json",
-            axum::routing::get(move || async move { cached(secret) }),
+            axum::routing::get(move || {
+                refused_counter.fetch_add(1, Ordering::SeqCst);
+                let body = secret.clone();
+                async move { cached(body) }
+            }),
         )
         .route(
             "/blocked.json",
@@ -102,7 +110,11 @@ async fn site() -> Site {
             }),
         );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Site { base, hits }
+    Site {
+        base,
+        hits,
+        refused_hits,
+    }
 }
 
 /// Tenant acme with alice, a described scope and metadata documents on.
@@ -227,6 +239,12 @@ async fn documents_that_cannot_be_trusted_are_refused(db: Db) {
     assert_eq!(status, 400, "{page}");
     assert!(page.contains("did not arrive in time"), "{page}");
     assert!(started.elapsed() < Duration::from_secs(10));
+    // A refused document is not fetched again at once: asking again (here,
+    // and at the token endpoint below) costs no fetch.
+    let (status, page, _) =
+        authorize(&server, &format!("{}/secret.json", site.base), REDIRECT).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("must not carry a client_secret"), "{page}");
     // At the token endpoint a refused document is no client at all.
     let r = post_form(
         &format!("{}/token", server.issuer("acme")),
@@ -239,6 +257,7 @@ async fn documents_that_cannot_be_trusted_are_refused(db: Db) {
     )
     .await;
     r.assert_error(401, "invalid_client");
+    assert_eq!(site.refused_hits.load(Ordering::SeqCst), 1);
 }
 
 async fn nothing_is_fetched_from_private_or_loopback_addresses(db: Db) {

@@ -34,10 +34,17 @@ const MAX_CACHE: u64 = 24 * 3600;
 const DEFAULT_CACHE: u64 = 300;
 const MAX_ENTRIES: usize = 10_000;
 
+/// A refused document is not fetched again for this long: a flood of
+/// sign-in links naming it costs one fetch a minute.
+const REFUSED_CACHE: u64 = 60;
+
+/// A document's client, or why it was refused (`invalid_client`'s words).
+type Outcome = Result<Arc<Client>, String>;
+
 /// Documents fetched on this replica, by tenant and URL, until they go stale.
 #[derive(Default)]
 pub struct Documents {
-    entries: Mutex<HashMap<(String, String), (Arc<Client>, Instant)>>,
+    entries: Mutex<HashMap<(String, String), (Outcome, Instant)>>,
     /// Loopback addresses allowed (tests and local development only).
     pub allow_loopback: bool,
 }
@@ -50,7 +57,7 @@ impl Documents {
         }
     }
 
-    fn cached(&self, tenant: &str, url: &str) -> Option<Arc<Client>> {
+    fn cached(&self, tenant: &str, url: &str) -> Option<Outcome> {
         let entries = self.entries.lock().expect("documents lock");
         entries
             .get(&(tenant.to_string(), url.to_string()))
@@ -58,9 +65,10 @@ impl Documents {
             .map(|(c, _)| c.clone())
     }
 
-    fn keep(&self, tenant: &str, url: &str, client: Arc<Client>, seconds: u64) {
+    /// Keeps `outcome` for `seconds` (none: `no-store`, fetched at each use).
+    fn keep(&self, tenant: &str, url: &str, outcome: Outcome, seconds: u64) {
         if seconds == 0 {
-            return; // no-store: fetched again at each use
+            return;
         }
         let mut entries = self.entries.lock().expect("documents lock");
         if entries.len() >= MAX_ENTRIES {
@@ -70,7 +78,7 @@ impl Documents {
             }
         }
         let until = Instant::now() + Duration::from_secs(seconds.clamp(MIN_CACHE, MAX_CACHE));
-        entries.insert((tenant.to_string(), url.to_string()), (client, until));
+        entries.insert((tenant.to_string(), url.to_string()), (outcome, until));
     }
 }
 
@@ -363,9 +371,34 @@ impl OAuth {
         client_id: &str,
     ) -> Result<Arc<Client>, OAuthError> {
         let slug = &tenant.tenant.slug;
-        if let Some(c) = self.documents.cached(slug, client_id) {
-            return Ok(c);
+        match self.documents.cached(slug, client_id) {
+            Some(Ok(c)) => return Ok(c),
+            Some(Err(said)) => return Err(OAuthError::new(ErrorCode::InvalidClient, said)),
+            None => {}
         }
+        match self.fetched_client(tenant, client_id).await {
+            Ok((client, max_age)) => {
+                self.documents
+                    .keep(slug, client_id, Ok(client.clone()), max_age);
+                Ok(client)
+            }
+            Err(e) if e.code == ErrorCode::InvalidClient => {
+                let said = e.description.to_string();
+                self.documents
+                    .keep(slug, client_id, Err(said), REFUSED_CACHE);
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The client a document describes, fetched now, and how long to keep it.
+    async fn fetched_client(
+        &self,
+        tenant: &TenantEntry,
+        client_id: &str,
+    ) -> Result<(Arc<Client>, u64), OAuthError> {
+        let slug = &tenant.tenant.slug;
         let url = check_url(client_id, self.documents.allow_loopback)
             .map_err(|why| refused(slug, client_id, why))?;
         let (doc, max_age) = fetch(&url, self.documents.allow_loopback)
@@ -375,10 +408,10 @@ impl OAuth {
         let offered = registrable_scopes(&tenant.resources, described.into_iter().map(|(s, _)| s));
         let d = describe(&doc, client_id, &offered).map_err(|why| refused(slug, client_id, why))?;
         let d = self.reviewed(tenant, client_id, &url, d).await?;
-        let client = Arc::new(d.into_client(client_id, slug, self.clock.now()));
-        self.documents
-            .keep(slug, client_id, client.clone(), max_age);
-        Ok(client)
+        Ok((
+            Arc::new(d.into_client(client_id, slug, self.clock.now())),
+            max_age,
+        ))
     }
 
     /// What the tenant's registration policy, if one is bound, leaves of it.

@@ -180,8 +180,8 @@ async fn approval(
             p { "If it does not, or you did not start this, deny." }
             p { "Signed in as " strong { (r.person) } "." }
             p { (r.client.name) " will be able to:" }
-            (super::pages::scope_list(&r.scopes))
-            (super::pages::details_list(&r.details))
+            (super::grant_lists::scopes(&r.scopes))
+            (super::grant_lists::details(&r.details))
             form method="post" action={ "/t/" (tenant) "/device/decide" } {
                 input type="hidden" name="csrf" value=(token);
                 input type="hidden" name="user_code" value=(r.user_code);

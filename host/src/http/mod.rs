@@ -7,6 +7,7 @@ pub mod client_addr;
 mod console;
 mod device;
 mod form;
+mod grant_lists;
 mod headers;
 mod health;
 pub mod listener;

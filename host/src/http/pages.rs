@@ -10,7 +10,6 @@ use super::brand::Brand;
 use super::client_addr::ClientAddr;
 use super::oauth::IntoOAuthResponse;
 use super::{State, form};
-use crate::domain::authorization_details::Shown;
 use crate::oauth::authorize::{AuthorizeError, AuthorizeRequest, Next};
 use crate::oauth::login::{LoginError, SESSION_TTL};
 use crate::oauth::{ErrorCode, Params};
@@ -363,8 +362,8 @@ async fn consent_page(
             }
             p { "Signed in as " strong { (user.display_name.as_deref().unwrap_or(&user.username)) } "." }
             p { (r.client.name) " will be able to:" }
-            (scope_list(&scopes))
-            (details_list(&details))
+            (super::grant_lists::scopes(&scopes))
+            (super::grant_lists::details(&details))
             form method="post" action={ "/t/" (tenant) "/consent" } {
                 input type="hidden" name="csrf" value=(token);
                 input type="hidden" name="continue" value=(continue_query);
@@ -381,42 +380,6 @@ async fn consent_page(
         images,
     }
     .into_response()
-}
-
-/// The scopes an app will get, each in the tenant's words with its name.
-pub(super) fn scope_list(scopes: &[(String, String)]) -> Markup {
-    html! {
-        ul.scopes {
-            @for (scope, text) in scopes {
-                li { (text) " " small { "(" (scope) ")" } }
-            }
-        }
-    }
-}
-
-/// RFC 9396 details an app asks for, each under the tenant's words for its
-/// type, with what the request names.
-pub(super) fn details_list(details: &[Shown]) -> Markup {
-    html! {
-        @if !details.is_empty() {
-            p { "For this request:" }
-            ul.details {
-                @for d in details {
-                    li {
-                        strong { (d.title) }
-                        @if !d.lines.is_empty() {
-                            dl {
-                                @for (label, value) in &d.lines {
-                                    dt { (label) }
-                                    dd { (value) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 pub(super) async fn read_form(headers: &HeaderMap, body: Body) -> Result<Params, Response> {
