@@ -647,10 +647,12 @@ async fn the_connection_cap_holds_new_connections_until_one_closes(db: Db) {
     let server = Server::start_with(&db, &[("WARDEN_MAX_CONNECTIONS", "10")], &[]).await;
     let mut held = open_connections(&server.base, 10, false).await;
     // The eleventh waits: its request is not answered while ten are open.
+    // (Timed from here: the task may start late on a busy machine, but no
+    // answer can come before the ten are released below.)
+    let t = Instant::now();
     let waiting = tokio::spawn({
         let url = format!("{}/healthz", server.base);
         async move {
-            let t = Instant::now();
             let r = http().get(url).send().await.unwrap();
             (r.status().as_u16(), t.elapsed())
         }
